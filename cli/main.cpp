@@ -1,0 +1,170 @@
+// brownout: the command line. Parsing and exit codes only; the work is in the libraries.
+
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/error.h"
+#include "harness/scenario.h"
+#include "harness/serve.h"
+
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kUsage = 2;
+
+constexpr const char* kUsageText = R"(brownout — chaos testing for software that depends on LLM APIs
+
+usage:
+  brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
+  brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION]
+                 [--ready-file FILE] [--threads N]
+  brownout validate FILE…
+  brownout scenarios [--dir DIR]
+  brownout --version
+
+exit codes: 0 success · 1 an expectation failed · 2 usage or scenario error
+)";
+
+struct Args {
+    std::vector<std::string> items;
+    std::size_t at = 0;
+    bool done() const { return at >= items.size(); }
+    const std::string& peek() const { return items[at]; }
+    std::string next() { return items[at++]; }
+    std::string value(const std::string& flag) {
+        if (done()) throw brownout::Error(fmt::format("{} needs a value", flag));
+        return next();
+    }
+};
+
+double parse_number(const std::string& flag, const std::string& text) {
+    try {
+        std::size_t used = 0;
+        double v = std::stod(text, &used);
+        if (used == text.size() && v > 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw brownout::Error(fmt::format("{}: \"{}\" is not a positive number", flag, text));
+}
+
+std::filesystem::path scenarios_dir() {
+    // The library sits beside the source tree; BROWNOUT_SCENARIOS overrides.
+    if (const char* env = std::getenv("BROWNOUT_SCENARIOS")) return env;
+    for (auto dir : {std::filesystem::path("scenarios"), std::filesystem::path(BROWNOUT_SOURCE_DIR) / "scenarios"}) {
+        if (std::filesystem::is_directory(dir)) return dir;
+    }
+    return "scenarios";
+}
+
+int cmd_serve(Args& args) {
+    brownout::harness::ServeOptions options;
+    std::optional<std::string> file;
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--listen") {
+            std::string v = args.value(a);
+            auto colon = v.rfind(':');
+            if (colon == std::string::npos) throw brownout::Error(fmt::format("--listen: \"{}\" is not HOST:PORT", v));
+            options.host = v.substr(0, colon);
+            int port = -1;
+            try {
+                port = std::stoi(v.substr(colon + 1));
+            } catch (const std::exception&) {
+            }
+            if (port < 0 || port > 65535) throw brownout::Error(fmt::format("--listen: bad port in \"{}\"", v));
+            options.port = static_cast<unsigned short>(port);
+        } else if (a == "--time-scale") {
+            options.time_scale = parse_number(a, args.value(a));
+        } else if (a == "--start-at") {
+            std::string v = args.value(a);
+            auto d = brownout::parse_duration(v);
+            if (!d) throw brownout::Error(fmt::format("--start-at: \"{}\" is not a duration", v));
+            options.start_at = *d;
+        } else if (a == "--ready-file") {
+            options.ready_file = args.value(a);
+        } else if (a == "--threads") {
+            options.threads = static_cast<int>(parse_number(a, args.value(a)));
+        } else if (a.starts_with("--")) {
+            throw brownout::Error(fmt::format("serve: unknown option {}", a));
+        } else if (!file) {
+            file = a;
+        } else {
+            throw brownout::Error("serve takes at most one scenario");
+        }
+    }
+    auto scenario = file ? brownout::harness::load_scenario(*file) : brownout::harness::default_serve_scenario();
+    return brownout::harness::serve(scenario, options, std::cerr);
+}
+
+int cmd_validate(Args& args) {
+    if (args.done()) throw brownout::Error("validate needs at least one file");
+    int rc = kOk;
+    while (!args.done()) {
+        std::string file = args.next();
+        try {
+            auto s = brownout::harness::load_scenario(file);
+            std::cout << fmt::format("{}: ok ({}, {} provider{})\n", file, s.name, s.providers.size(),
+                                     s.providers.size() == 1 ? "" : "s");
+        } catch (const brownout::Error& e) {
+            std::cerr << e.what() << "\n";
+            rc = kUsage;
+        }
+    }
+    return rc;
+}
+
+int cmd_scenarios(Args& args) {
+    std::filesystem::path dir = scenarios_dir();
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--dir") dir = args.value(a);
+        else throw brownout::Error(fmt::format("scenarios: unknown argument {}", a));
+    }
+    auto entries = brownout::harness::scenario_library(dir);
+    if (entries.empty()) std::cout << fmt::format("no scenarios in {}\n", dir.string());
+    for (const auto& e : entries) {
+        if (e.error.empty()) std::cout << fmt::format("{:<34} {}\n", e.name, e.title);
+        else std::cout << fmt::format("{:<34} (invalid: {})\n", e.name, e.error);
+    }
+    return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args args;
+    for (int i = 1; i < argc; ++i) args.items.emplace_back(argv[i]);
+    if (args.done() || args.peek() == "--help" || args.peek() == "-h" || args.peek() == "help") {
+        std::cout << kUsageText;
+        return args.done() ? kUsage : kOk;
+    }
+    std::string command = args.next();
+    try {
+        if (command == "--version") {
+            std::cout << "brownout " << BROWNOUT_VERSION << "\n";
+            return kOk;
+        }
+        if (command == "serve") return cmd_serve(args);
+        if (command == "validate") return cmd_validate(args);
+        if (command == "scenarios") return cmd_scenarios(args);
+        if (command == "run") {
+            std::cerr << "brownout run: the harness (workload, client stacks, scoring, reports) is not built yet — "
+                         "see issue #4. Use `brownout serve` to run a provider fleet.\n";
+            return kUsage;
+        }
+        std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
+        return kUsage;
+    } catch (const brownout::Error& e) {
+        std::cerr << "brownout " << command << ": " << e.what() << "\n";
+        return kUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "brownout " << command << ": " << e.what() << "\n";
+        return kUsage;
+    }
+}

@@ -1,0 +1,23 @@
+#pragma once
+// Small text helpers shared by the wire code and the reports.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace brownout {
+
+// Appends `s` as a JSON string literal (with quotes). Invalid UTF-8 bytes become U+FFFD so
+// that whatever a client sent can be echoed back without producing invalid JSON.
+void append_json_string(std::string& out, std::string_view s);
+std::string json_string(std::string_view s);
+
+std::string to_hex(std::uint64_t value, int digits = 16);
+
+// Edit distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// The closest candidate within a small distance, or "" when none is close.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace brownout

@@ -1,0 +1,70 @@
+#pragma once
+// A Plan is what the fault model tells a provider to do with one request. The provider
+// (mockprovider/) carries it out on the wire; it never decides faults itself.
+//
+//   client ──HTTP──▶ mock provider ──asks──▶ faults::Engine::decide(now, request) ─▶ Plan
+//                         │                                                     │
+//                         └──────────── carries out the Plan on the wire ◀──────┘
+//
+// An empty Plan means "answer normally".
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+
+namespace brownout::faults {
+
+// What happens to the connection instead of an HTTP answer.
+enum class ConnectionAction {
+    none,   // answer over HTTP
+    reset,  // close the socket with a TCP RST as soon as the request is read
+    hang,   // read the request and never answer
+};
+
+// An HTTP error answer in the provider's own shape (the dialect renders the body).
+struct Rejection {
+    int status = 503;
+    std::string error_type;  // dialect default for the status when empty
+    std::string code;        // OpenAI "code"; empty → null
+    std::string message;     // dialect default for the status when empty
+    std::string param;       // OpenAI "param"; empty → null
+    std::optional<std::string> retry_after;  // header value as sent ("1", "2.5", an HTTP-date)
+    std::optional<double> retry_after_ms;
+    std::optional<bool> should_retry;        // x-should-retry
+    bool html = false;                       // an HTML page such as a proxy's 502
+};
+
+enum class Malformed {
+    none,
+    invalid_json,     // a 200 whose JSON body is cut off
+    truncated_sse,    // the stream ends mid-event, without its terminator
+    missing_done,     // a clean end of stream without data: [DONE] / message_stop
+};
+
+struct Plan {
+    ConnectionAction connection = ConnectionAction::none;
+    std::optional<Rejection> reject;
+
+    // Modifiers of a normal answer; they compose.
+    double ttft_factor = 1.0;
+    double token_rate_factor = 1.0;
+    std::optional<int> stall_after_tokens;  // stream stops sending after N tokens
+    bool stall_keepalive = false;           // ...but keeps sending ": keep-alive" comments
+    Duration keepalive_interval = std::chrono::seconds(15);
+    std::optional<int> disconnect_after_tokens;  // connection cut after N tokens
+    std::optional<int> disconnect_after_bytes;   // ...or after N body bytes
+    std::optional<int> stream_error_after_tokens;
+    std::optional<Rejection> stream_error;  // the in-band error event's content
+    Malformed malformed = Malformed::none;
+    bool ignore_images = false;  // answer as if no image had been sent
+
+    // Names of the faults that shaped this plan ("busy", "stall"), for the journal and metrics.
+    std::vector<std::string> applied;
+
+    bool is_normal() const { return applied.empty(); }
+    std::string label() const;  // "busy+latency", or "" when normal
+};
+
+}  // namespace brownout::faults

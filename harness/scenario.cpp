@@ -1,0 +1,151 @@
+#include "harness/scenario.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <set>
+
+#include "core/random.h"
+#include "core/toml_reader.h"
+
+namespace brownout::harness {
+namespace {
+
+const std::vector<std::string> kDialects = {"openai", "anthropic"};
+const std::vector<std::string> kVendors = {"openai", "deepseek", "anthropic"};
+const std::vector<std::string> kFeatures = {"stream", "vision", "tools"};
+
+// Sections and keys that the contract names but this build does not carry out yet. They are
+// refused by name rather than ignored, so that nobody believes a scenario ran a fault it did not.
+void refuse_unimplemented(TableReader& t, std::initializer_list<std::string_view> keys, std::string_view issue) {
+    for (auto key : keys) {
+        if (t.has(key)) {
+            t.fail(key, fmt::format("is part of the scenario contract but not implemented in this build yet ({})", issue));
+        }
+    }
+}
+
+mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, const std::set<std::string>& seen) {
+    mock::ProviderConfig p;
+    p.id = t.required_string("id");
+    if (seen.count(p.id)) t.fail("id", fmt::format("provider id \"{}\" is used twice", p.id));
+    auto dialect = t.choice("dialect", kDialects).value_or("openai");
+    p.dialect = dialect == "anthropic" ? mock::DialectKind::anthropic : mock::DialectKind::openai;
+    std::string default_vendor = dialect == "anthropic" ? "anthropic" : p.id.find("deepseek") != std::string::npos ? "deepseek" : "openai";
+    auto vendor = t.choice("vendor", kVendors).value_or(default_vendor);
+    if ((vendor == "anthropic") != (dialect == "anthropic")) {
+        t.fail("vendor", fmt::format("vendor \"{}\" does not speak the {} dialect", vendor, dialect));
+    }
+    p.vendor = vendor == "deepseek" ? mock::Vendor::deepseek : vendor == "anthropic" ? mock::Vendor::anthropic : mock::Vendor::openai;
+    if (auto models = t.strings("models")) {
+        if (models->empty()) t.fail("models", "must name at least one model");
+        p.models = *models;
+    } else {
+        p.models = dialect == "anthropic" ? std::vector<std::string>{"claude-sonnet-4-5"} : std::vector<std::string>{"gpt-4o-mini"};
+    }
+    if (auto features = t.strings("features")) {
+        for (const auto& f : *features) {
+            if (std::find(kFeatures.begin(), kFeatures.end(), f) == kFeatures.end()) {
+                t.fail("features", fmt::format("unknown feature \"{}\" (known: stream, vision, tools)", f));
+            }
+        }
+        p.features = *features;
+    }
+    if (auto latency = t.table("latency")) {
+        if (auto ttft = latency->duration("ttft")) p.latency.ttft = *ttft;
+        if (auto tps = latency->number_in("tokens_per_second", 0, 1e9)) p.latency.tokens_per_second = *tps;
+        if (auto jitter = latency->number_in("jitter", 0, 1)) p.latency.jitter = *jitter;
+        latency->finish();
+    }
+    if (auto limits = t.table("rate_limits")) {
+        if (auto rpm = limits->integer("requests_per_minute", 0)) p.rate_limits.requests_per_minute = static_cast<long>(*rpm);
+        if (auto tpm = limits->integer("tokens_per_minute", 0)) p.rate_limits.tokens_per_minute = static_cast<long>(*tpm);
+        limits->finish();
+    }
+    if (auto answer = t.table("answer")) {
+        if (auto lo = answer->integer("min_tokens", 1, 100000)) p.answer.min_tokens = static_cast<int>(*lo);
+        if (auto hi = answer->integer("max_tokens", 1, 100000)) p.answer.max_tokens = static_cast<int>(*hi);
+        if (p.answer.max_tokens < p.answer.min_tokens) answer->fail("max_tokens", "is smaller than min_tokens");
+        answer->finish();
+    }
+    if (auto key = t.string("api_key")) p.api_key = *key;
+    if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30)) p.max_body_bytes = static_cast<std::size_t>(*body);
+    if (auto cap = t.integer("max_tokens_cap", 1)) p.max_tokens_cap = *cap;
+    p.seed = hash64(p.id, seed);
+    refuse_unimplemented(t, {"phases", "capacity", "status_page"}, "issue #3");
+    t.finish();
+    return p;
+}
+
+Scenario read_scenario(const toml::table& root, const std::string& file) {
+    auto name = std::make_shared<const std::string>(file);
+    TableReader top(root, "", name);
+    Scenario s;
+    s.file = file;
+    auto meta = top.table("scenario");
+    if (!meta) top.fail("the [scenario] table is required");
+    s.name = meta->required_string("name");
+    s.title = meta->string("title", "");
+    if (auto d = meta->duration("duration")) {
+        if (*d <= Duration::zero()) meta->fail("duration", "must be longer than zero");
+        s.duration = *d;
+    }
+    if (auto scale = meta->number_in("time_scale", 1e-3, 1e6)) s.time_scale = *scale;
+    if (auto seed = meta->integer("seed", 0)) s.seed = static_cast<std::uint64_t>(*seed);
+    meta->finish();
+
+    std::set<std::string> ids;
+    for (auto& p : top.tables("providers")) {
+        s.providers.push_back(read_provider(p, s.seed, ids));
+        ids.insert(s.providers.back().id);
+    }
+    if (s.providers.empty()) top.fail("a scenario needs at least one [[providers]] table");
+    refuse_unimplemented(top, {"workload", "clients", "expect"}, "issue #4");
+    top.finish();
+    return s;
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& file) { return read_scenario(parse_toml_file(file), file); }
+
+Scenario load_scenario_text(std::string_view toml_text, const std::string& name) {
+    return read_scenario(parse_toml_text(toml_text, name), name);
+}
+
+Scenario default_serve_scenario() {
+    Scenario s;
+    s.name = "healthy";
+    s.title = "One healthy OpenAI-compatible provider";
+    s.time_scale = 1.0;
+    mock::ProviderConfig p;
+    p.id = "openai";
+    p.models = {"gpt-4o-mini", "gpt-4o"};
+    p.latency = {std::chrono::milliseconds(200), 80, 0.2};
+    p.rate_limits = {10'000, 2'000'000};
+    p.seed = hash64(p.id, s.seed);
+    s.providers.push_back(std::move(p));
+    return s;
+}
+
+std::vector<LibraryEntry> scenario_library(const std::filesystem::path& dir) {
+    std::vector<LibraryEntry> out;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".toml") continue;
+        LibraryEntry e;
+        e.file = entry.path().string();
+        try {
+            Scenario s = load_scenario(e.file);
+            e.name = s.name;
+            e.title = s.title;
+        } catch (const std::exception& ex) {
+            e.name = entry.path().stem().string();
+            e.error = ex.what();
+        }
+        out.push_back(std::move(e));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.file < b.file; });
+    return out;
+}
+
+}  // namespace brownout::harness

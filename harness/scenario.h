@@ -1,0 +1,39 @@
+#pragma once
+// A scenario file, loaded and fully validated before anything starts (DESIGN §5).
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "mockprovider/provider.h"
+
+namespace brownout::harness {
+
+struct Scenario {
+    std::string file;
+    std::string name;
+    std::string title;
+    Duration duration = std::chrono::hours(1);
+    double time_scale = 1.0;
+    std::uint64_t seed = 1;
+    std::vector<mock::ProviderConfig> providers;
+};
+
+// Throws brownout::Error ("file:line:col: key.path: message") on the first problem.
+Scenario load_scenario(const std::string& file);
+Scenario load_scenario_text(std::string_view toml_text, const std::string& name);
+
+// The scenario `brownout serve` runs without a file: one healthy OpenAI-compatible provider.
+Scenario default_serve_scenario();
+
+struct LibraryEntry {
+    std::string file;
+    std::string name;
+    std::string title;
+    std::string error;  // set when the file does not load
+};
+// Every *.toml under `dir`, sorted by file name.
+std::vector<LibraryEntry> scenario_library(const std::filesystem::path& dir);
+
+}  // namespace brownout::harness

@@ -1,0 +1,72 @@
+#include "harness/serve.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <fstream>
+#include <ostream>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "mockprovider/server.h"
+
+namespace brownout::harness {
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+    std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << content;
+        out.flush();
+        if (!out) {
+            std::remove(tmp.c_str());
+            throw Error(fmt::format("cannot write {}", path));
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw Error(fmt::format("cannot write {}", path));
+    }
+}
+
+int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& log) {
+    double scale = options.time_scale.value_or(scenario.time_scale);
+    auto clock = std::make_shared<ScaledClock>(scale, options.start_at);
+    mock::Fleet fleet(scenario.providers, clock);
+    std::vector<unsigned short> ports;
+    for (std::size_t i = 0; i < scenario.providers.size(); ++i) {
+        ports.push_back(options.port == 0 ? 0 : static_cast<unsigned short>(options.port + i));
+    }
+
+    // Signals are set up before the fleet starts so that none is lost.
+    boost::asio::io_context signals_ioc;
+    boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+    int received = 0;
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (!ec) received = signal;
+    });
+
+    fleet.start(options.host, ports, options.threads);
+    auto endpoints = fleet.endpoints();
+    log << fmt::format("brownout serve: scenario {} (time scale {}, seed {})\n",
+                       scenario.name, scale, scenario.seed);
+    for (const auto& e : endpoints) {
+        const auto& p = fleet.provider(e.provider).config();
+        log << fmt::format("  {:<12} {:<28} {} {}\n", e.provider, e.url(),
+                           p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
+                           fmt::join(p.models, ","));
+    }
+    log.flush();
+    if (!options.ready_file.empty()) write_file_atomically(options.ready_file, mock::ready_json(endpoints) + "\n");
+
+    signals_ioc.run();
+    log << fmt::format("brownout serve: signal {}, shutting down\n", received);
+    log.flush();
+    fleet.shutdown();
+    fleet.join();
+    return 0;
+}
+
+}  // namespace brownout::harness

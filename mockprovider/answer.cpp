@@ -1,0 +1,141 @@
+#include "mockprovider/answer.h"
+
+#include <array>
+#include <fmt/format.h>
+
+#include "core/random.h"
+#include "core/text.h"
+
+namespace brownout::mock {
+namespace {
+
+constexpr std::array<std::string_view, 64> kWords = {
+    "amber",  "beacon", "cinder", "delta",  "ember",  "fable",  "granite", "harbor",
+    "island", "jasper", "kernel", "lantern", "meadow", "nectar", "orbit",  "prairie",
+    "quartz", "river",  "signal", "timber", "umbra",  "valley", "willow", "xenon",
+    "yonder", "zephyr", "anchor", "bramble", "canyon", "drift",  "echo",   "fjord",
+    "glacier", "horizon", "ivory", "juniper", "kindle", "ledger", "mosaic", "nimbus",
+    "onyx",   "pebble", "quiver", "ripple", "summit", "thistle", "uplift", "vortex",
+    "wander", "yarrow", "zenith", "aurora", "basalt", "cobalt", "dune",   "eddy",
+    "falcon", "grove",  "hollow", "inlet",  "jetty",  "knoll",  "lumen",  "marble"};
+
+constexpr std::string_view kTagPrefix = "[bo:";
+
+std::string tool_arguments(const ToolSpec& tool, std::uint64_t text_digest) {
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [name, type] : tool.properties) {
+        std::string value;
+        if (type == "string") value = json_string(fmt::format("bo-{}", to_hex(text_digest, 8)));
+        else if (type == "integer" || type == "number") value = "1";
+        else if (type == "boolean") value = "true";
+        else continue;
+        if (!first) out += ",";
+        first = false;
+        append_json_string(out, name);
+        out += ":" + value;
+    }
+    out += "}";
+    return out;
+}
+
+}  // namespace
+
+std::string Completion::text() const {
+    std::string out;
+    for (const auto& t : tokens) out += t;
+    return out;
+}
+
+int estimate_prompt_tokens(std::size_t text_bytes, int messages, int images) {
+    return static_cast<int>((text_bytes + 3) / 4) + 3 * messages + 85 * images + 1;
+}
+
+std::string verification_tag(const ChatRequest& request, bool saw_images, std::string_view body) {
+    std::uint64_t images = saw_images ? request.image_digest : 0;
+    return fmt::format("{}{}-{}-{}]", kTagPrefix, to_hex(request.text_digest, 8),
+                       images == 0 ? std::string("0000") : to_hex(images | 1, 4),
+                       to_hex(hash64(body), 4));
+}
+
+Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const AnswerShape& shape,
+                           bool saw_images, std::string id, std::int64_t created) {
+    Completion c;
+    c.id = std::move(id);
+    c.model = request.model;
+    c.created = created;
+    c.prompt_tokens = request.prompt_tokens;
+    std::uint64_t images = saw_images ? request.image_digest : 0;
+    RandomStream rng(hash_combine(hash_combine(hash64(request.model, seed), request.text_digest), images));
+
+    bool wants_tool = !request.tools.empty() &&
+                      (request.tool_choice == ToolChoice::required || request.tool_choice == ToolChoice::named);
+    if (wants_tool) {
+        const ToolSpec* tool = &request.tools.front();
+        for (const auto& t : request.tools) {
+            if (t.name == request.tool_choice_name) tool = &t;
+        }
+        c.tool_call = ToolCall{fmt::format("call_{}", to_hex(rng.next(), 16)), tool->name,
+                               tool_arguments(*tool, request.text_digest)};
+        c.finish = FinishReason::tool_calls;
+        c.completion_tokens = 1 + static_cast<int>(c.tool_call->arguments_json.size() / 4);
+        return c;
+    }
+
+    int span = std::max(0, shape.max_tokens - shape.min_tokens);
+    int target = shape.min_tokens + static_cast<int>(rng.next() % static_cast<std::uint64_t>(span + 1));
+    int words = std::max(0, target - 1);  // the tag is the last token
+    if (request.max_tokens && *request.max_tokens - 1 < words) {
+        words = static_cast<int>(std::max<std::int64_t>(0, *request.max_tokens - 1));
+        c.finish = FinishReason::length;
+    }
+    std::string body;
+    for (int i = 0; i < words; ++i) {
+        std::string token = i == 0 ? "" : " ";
+        std::string_view word = kWords[rng.next() % kWords.size()];
+        if (i == 0) {
+            token += static_cast<char>(word[0] - 'a' + 'A');
+            token += word.substr(1);
+        } else {
+            token += word;
+        }
+        body += token;
+        c.tokens.push_back(std::move(token));
+    }
+    std::string tag = verification_tag(request, saw_images, body);
+    c.tokens.push_back(words == 0 ? tag : " " + tag);
+    c.completion_tokens = static_cast<int>(c.tokens.size());
+    return c;
+}
+
+std::string_view to_string(Verdict v) {
+    switch (v) {
+        case Verdict::ok: return "ok";
+        case Verdict::missing_tag: return "missing_tag";
+        case Verdict::wrong_request: return "wrong_request";
+        case Verdict::image_ignored: return "image_ignored";
+        case Verdict::corrupted: return "corrupted";
+    }
+    return "unknown";
+}
+
+Verdict verify_answer(std::string_view answer_text, const ChatRequest& request) {
+    std::size_t at = answer_text.rfind(kTagPrefix);
+    if (at == std::string_view::npos || answer_text.empty() || answer_text.back() != ']') {
+        return Verdict::missing_tag;
+    }
+    std::string_view body = answer_text.substr(0, at);
+    if (!body.empty() && body.back() == ' ') body.remove_suffix(1);
+    std::string_view tag = answer_text.substr(at);
+    std::string expected = verification_tag(request, true, body);
+    if (tag == expected) return Verdict::ok;
+    // Tag layout: "[bo:" + 8 hex + "-" + 4 hex + "-" + 4 hex + "]".
+    if (tag.size() != expected.size()) return Verdict::missing_tag;
+    if (tag.substr(4, 8) != std::string_view(expected).substr(4, 8)) return Verdict::wrong_request;
+    if (tag.substr(13, 4) != std::string_view(expected).substr(13, 4)) {
+        return request.image_count > 0 ? Verdict::image_ignored : Verdict::wrong_request;
+    }
+    return Verdict::corrupted;
+}
+
+}  // namespace brownout::mock

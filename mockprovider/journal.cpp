@@ -1,0 +1,53 @@
+#include "mockprovider/journal.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "core/text.h"
+
+namespace brownout::mock {
+
+std::uint64_t AttemptJournal::next_seq() {
+    std::lock_guard lock(mutex_);
+    return ++next_seq_;
+}
+
+void AttemptJournal::record(Attempt attempt) {
+    std::lock_guard lock(mutex_);
+    // Attempts finish out of order; keep the journal ordered by seq for readers.
+    auto it = std::upper_bound(records_.begin(), records_.end(), attempt.seq,
+                               [](std::uint64_t seq, const Attempt& a) { return seq < a.seq; });
+    records_.insert(it, std::move(attempt));
+    while (records_.size() > capacity_) records_.pop_front();
+}
+
+std::vector<Attempt> AttemptJournal::since(std::uint64_t after, std::size_t limit) const {
+    std::lock_guard lock(mutex_);
+    std::vector<Attempt> out;
+    auto it = std::upper_bound(records_.begin(), records_.end(), after,
+                               [](std::uint64_t seq, const Attempt& a) { return seq < a.seq; });
+    for (; it != records_.end() && out.size() < limit; ++it) out.push_back(*it);
+    return out;
+}
+
+std::size_t AttemptJournal::size() const {
+    std::lock_guard lock(mutex_);
+    return records_.size();
+}
+
+std::string attempt_to_json(const Attempt& a) {
+    std::string out = fmt::format("{{\"seq\":{},\"provider\":{},\"connection\":{},\"at_ms\":{:.3f},\"duration_ms\":{:.3f},",
+                                  a.seq, json_string(a.provider), a.connection,
+                                  to_seconds(a.at) * 1e3, to_seconds(a.duration) * 1e3);
+    out += fmt::format("\"method\":{},\"path\":{},\"status\":{},\"model\":{},\"stream\":{},",
+                       json_string(a.method), json_string(a.path), a.status, json_string(a.model),
+                       a.stream ? "true" : "false");
+    out += fmt::format("\"prompt_tokens\":{},\"completion_tokens\":{},\"retry_count\":{},",
+                       a.prompt_tokens, a.completion_tokens,
+                       a.retry_count < 0 ? std::string("null") : std::to_string(a.retry_count));
+    out += fmt::format("\"fault\":{},\"outcome\":{},\"request_id\":{}}}", json_string(a.fault),
+                       json_string(a.outcome), json_string(a.request_id));
+    return out;
+}
+
+}  // namespace brownout::mock

@@ -1,0 +1,53 @@
+#pragma once
+// The attempt journal: one record per HTTP attempt that reached a provider. The harness scores
+// from it (never from what a client says about itself), and /_brownout/journal serves it.
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+
+namespace brownout::mock {
+
+struct Attempt {
+    std::uint64_t seq = 0;
+    std::string provider;
+    std::uint64_t connection = 0;
+    Duration at{};        // scenario time the request was read
+    Duration duration{};  // scenario time until the answer ended
+    std::string method;
+    std::string path;
+    int status = 0;       // 0 when no HTTP status was sent (reset, hang, refused)
+    std::string model;
+    bool stream = false;
+    int prompt_tokens = 0;
+    int completion_tokens = 0;  // tokens actually sent
+    int retry_count = -1;       // X-Stainless-Retry-Count, -1 when absent
+    std::string fault;          // "busy", "stall+latency", "" when none
+    std::string outcome;        // complete | client_closed | reset | hung | stalled | cut | error
+    std::string request_id;
+};
+
+class AttemptJournal {
+public:
+    explicit AttemptJournal(std::size_t capacity = 1'000'000) : capacity_(capacity) {}
+
+    std::uint64_t next_seq();
+    void record(Attempt attempt);
+    // Records with seq > after, oldest first, at most `limit`.
+    std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
+    std::size_t size() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::deque<Attempt> records_;
+    std::size_t capacity_;
+    std::uint64_t next_seq_ = 0;
+};
+
+std::string attempt_to_json(const Attempt& a);
+
+}  // namespace brownout::mock

@@ -1,0 +1,46 @@
+#pragma once
+// Counters declared once and exported at GET /metrics in the Prometheus text format.
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace brownout::mock {
+
+class Metrics {
+public:
+    using Labels = std::vector<std::pair<std::string, std::string>>;
+
+    void add(const std::string& name, const Labels& labels, double value = 1.0);
+    void set(const std::string& name, const Labels& labels, double value);
+    double value(const std::string& name, const Labels& labels) const;
+
+    // Prometheus text exposition (version 0.0.4).
+    std::string render() const;
+
+private:
+    struct Family {
+        std::string help;
+        std::string type;
+        std::map<std::string, double> series;  // rendered label set → value
+    };
+    static std::string render_labels(const Labels& labels);
+    Family& family(const std::string& name);
+
+    mutable std::mutex mutex_;
+    std::map<std::string, Family> families_;
+};
+
+// The metric names and their help texts; the only place they are spelled.
+namespace metric {
+inline constexpr const char* attempts = "brownout_attempts_total";
+inline constexpr const char* tokens = "brownout_tokens_total";
+inline constexpr const char* active_streams = "brownout_active_streams";
+inline constexpr const char* in_flight = "brownout_requests_in_flight";
+inline constexpr const char* connections = "brownout_connections_total";
+inline constexpr const char* bad_requests = "brownout_bad_requests_total";
+}  // namespace metric
+
+}  // namespace brownout::mock

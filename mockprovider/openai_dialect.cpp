@@ -1,0 +1,417 @@
+// The OpenAI Chat Completions dialect, also spoken by DeepSeek (with its own error wording).
+// Shapes follow ../shared/reference/wire-formats.md §1 and §4.
+
+#include <fmt/format.h>
+
+#include "core/text.h"
+#include "mockprovider/dialect.h"
+#include "mockprovider/dialect_common.h"
+
+namespace brownout::mock {
+namespace {
+
+using namespace detail;
+namespace json = boost::json;
+
+std::string_view finish_reason(FinishReason f) {
+    switch (f) {
+        case FinishReason::stop: return "stop";
+        case FinishReason::length: return "length";
+        case FinishReason::tool_calls: return "tool_calls";
+    }
+    return "stop";
+}
+
+class OpenAiDialect final : public Dialect {
+public:
+    explicit OpenAiDialect(Vendor vendor) : vendor_(vendor) {}
+
+    DialectKind kind() const override { return DialectKind::openai; }
+    Vendor vendor() const override { return vendor_; }
+    std::string_view chat_path() const override { return "/v1/chat/completions"; }
+    std::string_view request_id_header() const override { return "x-request-id"; }
+
+    std::string new_request_id(std::uint64_t r) const override {
+        return fmt::format("req_{}{}", to_hex(r), to_hex(r * 0x9e3779b97f4a7c15ULL));
+    }
+    std::string new_completion_id(std::uint64_t r) const override {
+        if (vendor_ == Vendor::deepseek) {
+            return fmt::format("{}-{}-{}-{}-{}", to_hex(r >> 32, 8), to_hex(r >> 16, 4),
+                               to_hex(r, 4), to_hex(r >> 48, 4), to_hex(r * 31, 12));
+        }
+        return fmt::format("chatcmpl-{}", to_hex(r, 16) + to_hex(r * 0x2545f4914f6cdd1dULL, 13));
+    }
+
+    ParseResult parse_chat(std::string_view body) const override {
+        json::object o;
+        std::string parse_error;
+        if (!parse_json_object(body, o, parse_error)) return invalid_json(parse_error);
+
+        ChatRequest r;
+        const auto* model = find(o, "model");
+        if (model == nullptr || !model->is_string() || model->get_string().empty()) {
+            return ApiError{400, "invalid_request_error", "", "",
+                            "you must provide a model parameter"};
+        }
+        r.model = std::string(model->get_string());
+
+        const auto* messages = find(o, "messages");
+        if (messages == nullptr) {
+            return ApiError{400, "invalid_request_error", "missing_required_parameter", "messages",
+                            "Missing required parameter: 'messages'."};
+        }
+        if (!messages->is_array()) {
+            return ApiError{400, "invalid_request_error", "invalid_type", "messages",
+                            "Invalid type for 'messages': expected an array, but got another type instead."};
+        }
+        if (messages->get_array().empty()) {
+            return ApiError{400, "invalid_request_error", "empty_array", "messages",
+                            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead."};
+        }
+        DigestBuilder digest;
+        std::size_t index = 0;
+        for (const auto& m : messages->get_array()) {
+            if (!m.is_object()) {
+                return ApiError{400, "invalid_request_error", "invalid_type",
+                                fmt::format("messages[{}]", index),
+                                fmt::format("Invalid type for 'messages[{}]': expected an object, but got another type instead.", index)};
+            }
+            const auto& mo = m.get_object();
+            auto role = string_or_empty(find(mo, "role"));
+            if (role.empty()) {
+                return ApiError{400, "invalid_request_error", "missing_required_parameter",
+                                fmt::format("messages[{}].role", index),
+                                fmt::format("Missing required parameter: 'messages[{}].role'.", index)};
+            }
+            digest.begin_message(role);
+            const auto* content = find(mo, "content");
+            if (content != nullptr && content->is_string()) {
+                digest.add_text(content->get_string());
+            } else if (content != nullptr && content->is_array()) {
+                std::size_t part_index = 0;
+                for (const auto& part : content->get_array()) {
+                    if (!part.is_object()) continue;
+                    const auto& po = part.get_object();
+                    auto type = string_or_empty(find(po, "type"));
+                    if (type == "text") {
+                        digest.add_text(string_or_empty(find(po, "text")));
+                    } else if (type == "image_url") {
+                        const auto* image = find(po, "image_url");
+                        std::string_view url;
+                        if (image != nullptr && image->is_object()) url = string_or_empty(find(image->get_object(), "url"));
+                        if (url.empty()) {
+                            return ApiError{400, "invalid_request_error", "missing_required_parameter",
+                                            fmt::format("messages[{}].content[{}].image_url.url", index, part_index),
+                                            fmt::format("Missing required parameter: 'messages[{}].content[{}].image_url.url'.", index, part_index)};
+                        }
+                        digest.add_image(url);
+                    }
+                    ++part_index;
+                }
+            }
+            ++index;
+        }
+        digest.finish(r);
+
+        if (const auto* stream = find(o, "stream"); stream != nullptr && stream->is_bool()) {
+            r.stream = stream->get_bool();
+        }
+        if (const auto* so = find(o, "stream_options"); so != nullptr && so->is_object()) {
+            if (!r.stream) {
+                return ApiError{400, "invalid_request_error", "", "stream_options",
+                                "The 'stream_options' parameter is only allowed when 'stream' is enabled."};
+            }
+            if (const auto* iu = find(so->get_object(), "include_usage"); iu != nullptr && iu->is_bool()) {
+                r.include_usage = iu->get_bool();
+            }
+        }
+        for (std::string_view key : {"max_completion_tokens", "max_tokens"}) {
+            const auto* v = find(o, key);
+            if (v == nullptr || v->is_null()) continue;
+            if (!v->is_int64() && !v->is_uint64()) {
+                return ApiError{400, "invalid_request_error", "invalid_type", std::string(key),
+                                fmt::format("Invalid type for '{}': expected an integer, but got another type instead.", key)};
+            }
+            std::int64_t value = v->is_int64() ? v->get_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT64_MAX));
+            if (value < 1) {
+                return ApiError{400, "invalid_request_error", "integer_below_min_value", std::string(key),
+                                fmt::format("Invalid '{}': integer below minimum value. Expected a value >= 1, but got {} instead.", key, value)};
+            }
+            r.max_tokens = value;
+            break;
+        }
+        if (const auto* tools = find(o, "tools"); tools != nullptr && tools->is_array()) {
+            for (const auto& t : tools->get_array()) {
+                if (!t.is_object()) continue;
+                const auto* fn = find(t.get_object(), "function");
+                if (fn == nullptr || !fn->is_object()) continue;
+                ToolSpec spec;
+                spec.name = std::string(string_or_empty(find(fn->get_object(), "name")));
+                read_schema_properties(find(fn->get_object(), "parameters"), spec);
+                r.tools.push_back(std::move(spec));
+            }
+        }
+        if (const auto* tc = find(o, "tool_choice"); tc != nullptr) {
+            auto s = string_or_empty(tc);
+            if (s == "none") r.tool_choice = ToolChoice::none;
+            else if (s == "required") r.tool_choice = ToolChoice::required;
+            else if (tc->is_object()) {
+                const auto* fn = find(tc->get_object(), "function");
+                if (fn != nullptr && fn->is_object()) {
+                    r.tool_choice = ToolChoice::named;
+                    r.tool_choice_name = std::string(string_or_empty(find(fn->get_object(), "name")));
+                }
+            }
+        }
+        return r;
+    }
+
+    std::string completion_body(const Completion& c) const override {
+        std::string out;
+        out.reserve(512 + c.tokens.size() * 10);
+        out += "{\"id\":";
+        append_json_string(out, c.id);
+        out += ",\"object\":\"chat.completion\",\"created\":";
+        out += std::to_string(c.created);
+        out += ",\"model\":";
+        append_json_string(out, c.model);
+        out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
+        if (c.tool_call) {
+            out += "null,\"tool_calls\":[";
+            append_tool_call(out, *c.tool_call, true);
+            out += "]";
+        } else {
+            append_json_string(out, c.text());
+        }
+        out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"";
+        out += finish_reason(c.finish);
+        out += "\"}],\"usage\":";
+        append_usage(out, c);
+        out += ",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_b0a7c3d1e2\"}";
+        return out;
+    }
+
+    std::vector<StreamFrame> stream_frames(const Completion& c, const ChatRequest& request) const override {
+        std::vector<StreamFrame> frames;
+        frames.reserve(c.tokens.size() + 5);
+        std::string head = chunk_head(c);
+        std::string usage_null = request.include_usage ? ",\"usage\":null" : "";
+        auto chunk = [&](std::string_view delta, std::string_view finish) {
+            std::string out = "data: ";
+            out += head;
+            out += "\"choices\":[{\"index\":0,\"delta\":";
+            out += delta;
+            out += ",\"logprobs\":null,\"finish_reason\":";
+            out += finish;
+            out += "}]";
+            out += usage_null;
+            out += "}\n\n";
+            return out;
+        };
+        if (c.tool_call) {
+            std::string first = "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":";
+            append_json_string(first, c.tool_call->id);
+            first += ",\"type\":\"function\",\"function\":{\"name\":";
+            append_json_string(first, c.tool_call->name);
+            first += ",\"arguments\":\"\"}}]}";
+            frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0});
+            const std::string& args = c.tool_call->arguments_json;
+            std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
+            for (std::size_t at = 0; at < args.size(); at += piece) {
+                std::string delta = "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":";
+                append_json_string(delta, args.substr(at, piece));
+                delta += "}}]}";
+                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1});
+            }
+        } else {
+            frames.push_back({StreamFrame::Kind::prelude,
+                              chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"), 0});
+            for (const auto& token : c.tokens) {
+                std::string delta = "{\"content\":";
+                append_json_string(delta, token);
+                delta += "}";
+                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1});
+            }
+        }
+        frames.push_back({StreamFrame::Kind::epilogue,
+                          chunk("{}", fmt::format("\"{}\"", finish_reason(c.finish))), 0});
+        if (request.include_usage) {
+            std::string out = "data: " + head + "\"choices\":[],\"usage\":";
+            append_usage(out, c);
+            out += "}\n\n";
+            frames.push_back({StreamFrame::Kind::epilogue, std::move(out), 0});
+        }
+        frames.push_back({StreamFrame::Kind::epilogue, "data: [DONE]\n\n", 0});
+        return frames;
+    }
+
+    std::string error_body(const ApiError& e, std::string_view) const override {
+        std::string out = "{\"error\":";
+        append_error_object(out, e);
+        out += "}";
+        return out;
+    }
+
+    std::string stream_error_frame(const ApiError& e) const override {
+        return "data: " + error_body(e, "") + "\n\n";
+    }
+
+    std::string models_body(const std::vector<ModelInfo>& models) const override {
+        std::string out = "{\"object\":\"list\",\"data\":[";
+        for (std::size_t i = 0; i < models.size(); ++i) {
+            if (i > 0) out += ',';
+            out += model_body(models[i]);
+        }
+        out += "]}";
+        return out;
+    }
+
+    std::string model_body(const ModelInfo& m) const override {
+        std::string out = "{\"id\":";
+        append_json_string(out, m.id);
+        out += ",\"object\":\"model\"";
+        if (vendor_ != Vendor::deepseek) out += fmt::format(",\"created\":{}", m.created);
+        out += ",\"owned_by\":";
+        append_json_string(out, m.owned_by);
+        out += "}";
+        return out;
+    }
+
+    ApiError status_error(int status, std::string_view) const override {
+        const bool ds = vendor_ == Vendor::deepseek;
+        switch (status) {
+            case 400: return {400, "invalid_request_error", ds ? "invalid_request_error" : "", "", ds ? "Invalid Format" : "Bad request."};
+            case 401:
+                if (ds) return {401, "authentication_error", "invalid_request_error", "", "Authentication Fails, Your api key: ****4f2a is invalid"};
+                return {401, "invalid_request_error", "invalid_api_key", "", "Incorrect API key provided: sk-brown***4f2a. You can find your API key at https://platform.openai.com/account/api-keys."};
+            case 402: return {402, ds ? "unknown_error" : "invalid_request_error", "invalid_request_error", "", "Insufficient Balance"};
+            case 403: return {403, "invalid_request_error", "unsupported_country_region_territory", "", "Country, region, or territory not supported"};
+            case 408: return {408, "server_error", "", "", "Request timed out."};
+            case 422: return {422, "invalid_request_error", ds ? "invalid_request_error" : "", "", "Invalid Parameters"};
+            case 429:
+                if (ds) return {429, "rate_limit_error", "rate_limit_exceeded", "", "Rate Limit Reached"};
+                return {429, "requests", "rate_limit_exceeded", "", "Rate limit reached for requests. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."};
+            case 500: return {500, "server_error", "", "", ds ? "Server Error" : "The server had an error while processing your request. Sorry about that!"};
+            case 503:
+                if (ds) return {503, "server_error", "", "", "The server is overloaded due to high traffic. Please retry your request after a brief wait."};
+                return {503, "server_error", "", "", "That model is currently overloaded with other requests. You can retry your request, or contact us through our help center at help.openai.com if the error persists."};
+            case 504: return {504, "server_error", "", "", "Gateway timeout."};
+            default:
+                if (status >= 500) return {status, "server_error", "", "", "The server had an error while processing your request. Sorry about that!"};
+                return {status, "invalid_request_error", "", "", "Bad request."};
+        }
+    }
+
+    ApiError invalid_json(std::string_view) const override {
+        if (vendor_ == Vendor::deepseek) {
+            return {400, "invalid_request_error", "invalid_request_error", "",
+                    "Failed to parse the request body as JSON"};
+        }
+        return {400, "invalid_request_error", "", "",
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"};
+    }
+
+    ApiError not_found(std::string_view method, std::string_view target) const override {
+        return {404, "invalid_request_error", "", "", fmt::format("Invalid URL ({} {})", method, target)};
+    }
+
+    ApiError method_not_allowed(std::string_view method, std::string_view target) const override {
+        return {405, "invalid_request_error", "", "", fmt::format("Invalid method for URL ({} {})", method, target)};
+    }
+
+    ApiError unknown_model(std::string_view model) const override {
+        if (vendor_ == Vendor::deepseek) {
+            return {400, "invalid_request_error", "invalid_request_error", "", "Model Not Exist"};
+        }
+        return {404, "invalid_request_error", "model_not_found", "",
+                fmt::format("The model `{}` does not exist or you do not have access to it.", model)};
+    }
+
+    ApiError body_too_large(std::size_t limit) const override {
+        return {413, "invalid_request_error", "request_too_large", "",
+                fmt::format("Request too large: the body exceeds the limit of {} bytes.", limit)};
+    }
+
+    ApiError feature_unsupported(std::string_view feature, std::string_view model) const override {
+        if (feature == "vision") {
+            if (vendor_ == Vendor::deepseek) {
+                return {400, "invalid_request_error", "invalid_request_error", "",
+                        "Failed to deserialize the JSON body into the target type: messages[0]: unknown variant `image_url`, expected `text`"};
+            }
+            return {400, "invalid_request_error", "", "messages",
+                    fmt::format("Invalid content type. image_url is only supported by certain models. The model `{}` does not support image inputs.", model)};
+        }
+        if (feature == "tools") {
+            return {400, "invalid_request_error", "", "tools",
+                    fmt::format("tools is not supported with the model `{}`.", model)};
+        }
+        if (feature == "stream") {
+            return {400, "invalid_request_error", "unsupported_value", "stream",
+                    fmt::format("Unsupported value: 'stream' does not support true with the model `{}`.", model)};
+        }
+        return {400, "invalid_request_error", "", "", fmt::format("{} is not supported.", feature)};
+    }
+
+    ApiError rate_limited(std::string_view model, bool tokens, long limit, long used,
+                          double retry_seconds) const override {
+        if (vendor_ == Vendor::deepseek) return status_error(429, model);
+        return {429, tokens ? "tokens" : "requests", "rate_limit_exceeded", "",
+                fmt::format("Rate limit reached for {} in organization org-brownout on {} per min ({}): Limit {}, Used {}, Requested 1. Please try again in {:.3g}s. Visit https://platform.openai.com/account/rate-limits to learn more.",
+                            model, tokens ? "tokens" : "requests", tokens ? "TPM" : "RPM", limit, used, retry_seconds)};
+    }
+
+private:
+    static void append_error_object(std::string& out, const ApiError& e) {
+        out += "{\"message\":";
+        append_json_string(out, e.message);
+        out += ",\"type\":";
+        append_json_string(out, e.type.empty() ? "server_error" : e.type);
+        out += ",\"param\":";
+        out += nullable_string(e.param);
+        out += ",\"code\":";
+        out += nullable_string(e.code);
+        out += "}";
+    }
+
+    static void append_tool_call(std::string& out, const ToolCall& call, bool) {
+        out += "{\"id\":";
+        append_json_string(out, call.id);
+        out += ",\"type\":\"function\",\"function\":{\"name\":";
+        append_json_string(out, call.name);
+        out += ",\"arguments\":";
+        append_json_string(out, call.arguments_json);
+        out += "}}";
+    }
+
+    void append_usage(std::string& out, const Completion& c) const {
+        out += fmt::format(
+            "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},"
+            "\"prompt_tokens_details\":{{\"cached_tokens\":0,\"audio_tokens\":0}},"
+            "\"completion_tokens_details\":{{\"reasoning_tokens\":0,\"audio_tokens\":0,"
+            "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}",
+            c.prompt_tokens, c.completion_tokens, c.prompt_tokens + c.completion_tokens);
+        if (vendor_ == Vendor::deepseek) {
+            out += fmt::format(",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":{}", c.prompt_tokens);
+        }
+        out += "}";
+    }
+
+    static std::string chunk_head(const Completion& c) {
+        std::string out = "{\"id\":";
+        append_json_string(out, c.id);
+        out += ",\"object\":\"chat.completion.chunk\",\"created\":";
+        out += std::to_string(c.created);
+        out += ",\"model\":";
+        append_json_string(out, c.model);
+        out += ",\"system_fingerprint\":\"fp_b0a7c3d1e2\",";
+        return out;
+    }
+
+    Vendor vendor_;
+};
+
+}  // namespace
+
+std::unique_ptr<Dialect> make_openai_dialect(Vendor vendor) { return std::make_unique<OpenAiDialect>(vendor); }
+
+}  // namespace brownout::mock

@@ -1,0 +1,413 @@
+#include "mockprovider/provider.h"
+
+#include <algorithm>
+#include <ctime>
+#include <fmt/format.h>
+
+#include "core/random.h"
+#include "core/text.h"
+
+namespace brownout::mock {
+namespace {
+
+using faults::ConnectionAction;
+
+std::string_view strip_query(std::string_view target) {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::string cloudflare_page(int status) {
+    std::string_view title = status == 502 ? "502 Bad Gateway" : status == 504 ? "504 Gateway Time-out" : "520 Web server is returning an unknown error";
+    return fmt::format("<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n", title);
+}
+
+std::string rfc3339_after(Duration wall_from_now) {
+    std::time_t t = std::time(nullptr) + static_cast<std::time_t>(std::max(0.0, to_seconds(wall_from_now)) + 0.999);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+bool ProviderConfig::has_feature(std::string_view f) const {
+    return std::find(features.begin(), features.end(), f) != features.end();
+}
+
+bool ProviderConfig::serves_model(std::string_view m) const {
+    return std::find(models.begin(), models.end(), m) != models.end();
+}
+
+std::string_view reason_phrase(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 402: return "Payment Required";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 409: return "Conflict";
+        case 413: return "Payload Too Large";
+        case 422: return "Unprocessable Entity";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        case 520: return "Unknown Error";
+        case 529: return "Site Overloaded";
+        default: return "Unknown";
+    }
+}
+
+std::string http_date_now() {
+    thread_local std::time_t cached_second = 0;
+    thread_local std::string cached;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char buf[64];
+        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached = buf;
+        cached_second = now;
+    }
+    return cached;
+}
+
+Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal, Metrics& metrics)
+    : config_(std::move(config)), dialect_(make_dialect(config_.dialect, config_.vendor)), clock_(clock),
+      journal_(journal), metrics_(metrics),
+      epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))) {
+    if (config_.rate_limits.requests_per_minute > 0) {
+        request_bucket_.emplace(static_cast<double>(config_.rate_limits.requests_per_minute), std::chrono::minutes(1));
+    }
+    if (config_.rate_limits.tokens_per_minute > 0) {
+        token_bucket_.emplace(static_cast<double>(config_.rate_limits.tokens_per_minute), std::chrono::minutes(1));
+    }
+}
+
+void Provider::set_planner(Planner planner) {
+    std::lock_guard lock(mutex_);
+    planner_ = std::move(planner);
+}
+
+Attempt Provider::start_attempt(const IncomingRequest& in) {
+    Attempt a;
+    a.seq = journal_.next_seq();
+    a.provider = config_.id;
+    a.connection = in.connection;
+    a.at = clock_.now();
+    a.method = in.method;
+    a.path = std::string(strip_query(in.target));
+    a.retry_count = in.retry_count.value_or(-1);
+    a.request_id = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
+    return a;
+}
+
+bool Provider::authorized(const IncomingRequest& in) const {
+    if (config_.api_key.empty()) return true;
+    if (in.api_key == config_.api_key) return true;
+    return in.authorization == "Bearer " + config_.api_key;
+}
+
+Reply Provider::handle(const IncomingRequest& in) {
+    Attempt attempt = start_attempt(in);
+    std::string_view path = strip_query(in.target);
+    // DeepSeek documents its API both with and without the /v1 prefix.
+    std::string_view unversioned = path.starts_with("/v1/") ? path.substr(3) : path;
+    std::string_view chat = dialect_->chat_path().substr(3);
+    if (unversioned == chat) {
+        if (in.method != "POST") return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt), false);
+        return handle_chat(in, std::move(attempt));
+    }
+    if (unversioned == "/models" || unversioned.starts_with("/models/")) {
+        if (in.method != "GET") return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt), false);
+        return handle_models(in, std::move(attempt));
+    }
+    return error_reply(dialect_->not_found(in.method, path), std::move(attempt), false);
+}
+
+Reply Provider::error_reply(const ApiError& error, const IncomingRequest& in, bool close) {
+    return error_reply(error, start_attempt(in), close);
+}
+
+Reply Provider::error_reply(const ApiError& error, Attempt attempt, bool close) {
+    Reply reply;
+    reply.body = dialect_->error_body(error, attempt.request_id);
+    reply.head = head(error.status, "application/json", reply.body.size(), attempt.request_id, {});
+    reply.close = close;
+    attempt.status = error.status;
+    reply.attempt = std::move(attempt);
+    return reply;
+}
+
+Reply Provider::handle_models(const IncomingRequest& in, Attempt attempt) {
+    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
+    std::string_view path = strip_query(in.target);
+    std::vector<ModelInfo> models;
+    std::string owner = config_.vendor == Vendor::deepseek ? "deepseek" : config_.vendor == Vendor::anthropic ? "anthropic" : "system";
+    for (std::size_t i = 0; i < config_.models.size(); ++i) {
+        models.push_back({config_.models[i], 1715367049 + static_cast<std::int64_t>(i) * 86400, owner});
+    }
+    Reply reply;
+    auto slash = path.rfind('/');
+    std::string_view id = path.substr(slash + 1);
+    if (id != "models") {
+        auto it = std::find_if(models.begin(), models.end(), [&](const ModelInfo& m) { return m.id == id; });
+        if (it == models.end()) {
+            ApiError e = dialect_->unknown_model(id);
+            e.status = 404;
+            return rejection({.status = 404, .error_type = e.type, .code = e.code, .message = e.message}, nullptr, std::move(attempt));
+        }
+        reply.body = dialect_->model_body(*it);
+    } else {
+        reply.body = dialect_->models_body(models);
+    }
+    reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, {});
+    attempt.status = 200;
+    reply.attempt = std::move(attempt);
+    return reply;
+}
+
+Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
+    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
+    ParseResult parsed = dialect_->parse_chat(in.body);
+    if (auto* error = std::get_if<ApiError>(&parsed)) return error_reply(*error, std::move(attempt), false);
+    const ChatRequest& request = std::get<ChatRequest>(parsed);
+    attempt.model = request.model;
+    attempt.stream = request.stream;
+    attempt.prompt_tokens = request.prompt_tokens;
+
+    auto reject_with = [&](const ApiError& e) {
+        return rejection({.status = e.status, .error_type = e.type, .code = e.code, .message = e.message, .param = e.param},
+                         &request, std::move(attempt));
+    };
+    if (!config_.serves_model(request.model)) return reject_with(dialect_->unknown_model(request.model));
+    if (request.max_tokens && *request.max_tokens > config_.max_tokens_cap) {
+        return reject_with({400, "invalid_request_error", "", "max_tokens",
+                            fmt::format("max_tokens is too large: {}. This model supports at most {} completion tokens.",
+                                        *request.max_tokens, config_.max_tokens_cap)});
+    }
+    if (request.stream && !config_.has_feature("stream")) {
+        return reject_with(dialect_->feature_unsupported("stream", request.model));
+    }
+
+    faults::Plan plan;
+    std::uint64_t random = hash_combine(config_.seed, attempt.seq);
+    std::vector<std::pair<std::string, std::string>> limit_headers;
+    {
+        std::lock_guard lock(mutex_);
+        if (planner_) plan = planner_(PlanQuery{attempt.at, &request, in.forced_fault});
+        if (plan.connection == ConnectionAction::none && !plan.reject) {
+            // Rate limits are checked only for requests the fault model lets through.
+            double tokens = request.prompt_tokens + static_cast<double>(request.max_tokens.value_or(config_.answer.max_tokens));
+            bool requests_ok = !request_bucket_ || request_bucket_->available(attempt.at) >= 1;
+            bool tokens_ok = !token_bucket_ || token_bucket_->available(attempt.at) >= std::min(tokens, token_bucket_->capacity());
+            if (requests_ok && tokens_ok) {
+                if (request_bucket_) request_bucket_->try_take(1, attempt.at);
+                if (token_bucket_) token_bucket_->try_take(std::min(tokens, token_bucket_->capacity()), attempt.at);
+            } else {
+                TokenBucket& bucket = requests_ok ? *token_bucket_ : *request_bucket_;
+                double wait = to_seconds(bucket.time_until(requests_ok ? std::min(tokens, bucket.capacity()) : 1, attempt.at));
+                ApiError e = dialect_->rate_limited(request.model, requests_ok, static_cast<long>(bucket.capacity()),
+                                                    static_cast<long>(bucket.capacity() - bucket.available(attempt.at)), wait);
+                plan.reject = faults::Rejection{.status = 429, .error_type = e.type, .code = e.code, .message = e.message,
+                                                .retry_after = fmt::format("{}", std::max(1L, static_cast<long>(std::ceil(wait))))};
+                plan.applied.push_back("rate_limit");
+            }
+            limit_headers = rate_limit_headers(attempt.at);
+        }
+    }
+    attempt.fault = plan.label();
+    if (plan.connection != ConnectionAction::none) {
+        Reply reply;
+        reply.connection = plan.connection;
+        reply.attempt = std::move(attempt);
+        return reply;
+    }
+    if (plan.reject) return rejection(*plan.reject, &request, std::move(attempt));
+    if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
+        return reject_with(dialect_->feature_unsupported("vision", request.model));
+    }
+    if (!request.tools.empty() && request.tool_choice != ToolChoice::none && !config_.has_feature("tools")) {
+        return reject_with(dialect_->feature_unsupported("tools", request.model));
+    }
+    Reply reply = answer(request, plan, std::move(attempt), random);
+    if (!limit_headers.empty()) {
+        std::string extra;
+        for (const auto& [k, v] : limit_headers) extra += fmt::format("{}: {}\r\n", k, v);
+        reply.head.insert(reply.head.size() - 2, extra);
+    }
+    return reply;
+}
+
+std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(Duration now) {
+    std::vector<std::pair<std::string, std::string>> h;
+    auto add = [&](std::string_view what, TokenBucket& bucket) {
+        long limit = static_cast<long>(bucket.capacity());
+        long remaining = static_cast<long>(bucket.available(now));
+        Duration reset = bucket.time_to_full(now);
+        if (config_.dialect == DialectKind::anthropic) {
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-limit", what), std::to_string(limit));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", what), std::to_string(remaining));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", what), rfc3339_after(clock_.to_wall(reset)));
+        } else {
+            h.emplace_back(fmt::format("x-ratelimit-limit-{}", what), std::to_string(limit));
+            h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what), std::to_string(remaining));
+            // Rounded to the millisecond: Go's formatting of a rounded duration.
+            h.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
+                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(reset)));
+        }
+    };
+    if (request_bucket_) add("requests", *request_bucket_);
+    if (token_bucket_) add("tokens", *token_bucket_);
+    return h;
+}
+
+Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt) {
+    Reply reply;
+    std::vector<std::pair<std::string, std::string>> extra;
+    if (r.retry_after) extra.emplace_back("retry-after", *r.retry_after);
+    if (r.retry_after_ms) extra.emplace_back("retry-after-ms", fmt::format("{}", *r.retry_after_ms));
+    if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
+    if (r.html) {
+        reply.body = cloudflare_page(r.status);
+        reply.head = head(r.status, "text/html", reply.body.size(), attempt.request_id, extra);
+    } else {
+        ApiError e = dialect_->status_error(r.status, request ? std::string_view(request->model) : "");
+        if (!r.error_type.empty()) e.type = r.error_type;
+        if (!r.code.empty()) e.code = r.code;
+        if (!r.message.empty()) e.message = r.message;
+        if (!r.param.empty()) e.param = r.param;
+        reply.body = dialect_->error_body(e, attempt.request_id);
+        reply.head = head(r.status, "application/json", reply.body.size(), attempt.request_id, extra);
+    }
+    attempt.status = r.status;
+    reply.attempt = std::move(attempt);
+    return reply;
+}
+
+Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt, std::uint64_t random) {
+    Reply reply;
+    RandomStream rng(random);
+    const LatencyModel& lat = config_.latency;
+    auto jittered = [&](double seconds) { return seconds * (1.0 + lat.jitter * rng.uniform(-1.0, 1.0)); };
+    Duration ttft = from_seconds(std::max(0.0, jittered(to_seconds(lat.ttft) * plan.ttft_factor)));
+    double tps = lat.tokens_per_second * plan.token_rate_factor;
+    auto gap = [&]() { return tps > 0 ? from_seconds(std::max(0.0, jittered(1.0 / tps))) : Duration::zero(); };
+
+    std::int64_t created = epoch_unix_ + static_cast<std::int64_t>(to_seconds(attempt.at));
+    Completion c = generate_answer(config_.seed, request, config_.answer, !plan.ignore_images,
+                                   dialect_->new_completion_id(random), created);
+    attempt.status = 200;
+
+    if (!request.stream) {
+        Duration generation{};
+        for (int i = 0; i < c.completion_tokens; ++i) generation += gap();
+        reply.delay = ttft + generation;
+        reply.body = dialect_->completion_body(c);
+        if (plan.malformed == faults::Malformed::invalid_json) reply.body.resize(reply.body.size() / 2);
+        std::vector<std::pair<std::string, std::string>> extra;
+        if (config_.dialect == DialectKind::openai) {
+            extra.emplace_back("openai-processing-ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(reply.delay).count()));
+        }
+        reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
+        attempt.completion_tokens = c.completion_tokens;
+        reply.attempt = std::move(attempt);
+        return reply;
+    }
+
+    reply.streaming = true;
+    reply.delay = ttft;
+    reply.head = head(200, "text/event-stream; charset=utf-8", std::nullopt, attempt.request_id, {});
+    std::vector<StreamFrame> frames = dialect_->stream_frames(c, request);
+
+    // Stream faults cut the frame list after N tokens.
+    std::optional<int> cut_at_tokens;
+    for (auto n : {plan.stall_after_tokens, plan.disconnect_after_tokens, plan.stream_error_after_tokens}) {
+        if (n && (!cut_at_tokens || *n < *cut_at_tokens)) cut_at_tokens = *n;
+    }
+    if (plan.malformed == faults::Malformed::truncated_sse) cut_at_tokens = c.completion_tokens / 2;
+    int tokens_sent = 0;
+    bool cut = false;
+    for (auto& frame : frames) {
+        if (cut_at_tokens && frame.kind != StreamFrame::Kind::prelude && tokens_sent >= *cut_at_tokens) {
+            cut = true;
+            break;
+        }
+        Duration g = frame.kind == StreamFrame::Kind::token ? gap() : Duration::zero();
+        tokens_sent += frame.tokens;
+        reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
+    }
+    if (!cut && plan.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
+        reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop
+    }
+    if (cut) {
+        if (plan.stream_error_after_tokens && tokens_sent >= *plan.stream_error_after_tokens && plan.stream_error) {
+            ApiError e = dialect_->status_error(plan.stream_error->status, request.model);
+            if (!plan.stream_error->error_type.empty()) e.type = plan.stream_error->error_type;
+            if (!plan.stream_error->message.empty()) e.message = plan.stream_error->message;
+            if (!plan.stream_error->code.empty()) e.code = plan.stream_error->code;
+            reply.frames.push_back({gap(), dialect_->stream_error_frame(e), 0});
+            reply.stream_end = Reply::StreamEnd::clean;
+        } else if (plan.stall_after_tokens && tokens_sent >= *plan.stall_after_tokens) {
+            reply.stream_end = plan.stall_keepalive ? Reply::StreamEnd::stall_keepalive : Reply::StreamEnd::stall_silent;
+            reply.keepalive_bytes = dialect_->keepalive_frame();
+            reply.keepalive_interval = plan.keepalive_interval;
+        } else if (plan.malformed == faults::Malformed::truncated_sse) {
+            // Half of the next event, then the connection ends without the chunked terminator.
+            std::string partial = "data: {\"id\":\"" + c.id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"";
+            reply.frames.push_back({gap(), std::move(partial), 0});
+            reply.stream_end = Reply::StreamEnd::cut;
+        } else {
+            reply.stream_end = Reply::StreamEnd::cut;
+        }
+    }
+    if (plan.disconnect_after_bytes) {
+        reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
+        reply.stream_end = Reply::StreamEnd::cut;
+    }
+    attempt.completion_tokens = 0;  // counted by the server as frames go out
+    reply.attempt = std::move(attempt);
+    return reply;
+}
+
+std::string Provider::head(int status, std::string_view content_type, std::optional<std::size_t> length,
+                           const std::string& request_id,
+                           const std::vector<std::pair<std::string, std::string>>& extra) const {
+    std::string h;
+    h.reserve(384);
+    h += fmt::format("HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\n", status, reason_phrase(status),
+                     http_date_now(), content_type);
+    if (length) {
+        h += fmt::format("content-length: {}\r\n", *length);
+    } else {
+        h += "transfer-encoding: chunked\r\ncache-control: no-cache\r\n";
+    }
+    h += "connection: keep-alive\r\n";
+    h += fmt::format("{}: {}\r\n", dialect_->request_id_header(), request_id);
+    if (config_.dialect == DialectKind::openai) h += "openai-version: 2020-10-01\r\n";
+    for (const auto& [k, v] : extra) h += fmt::format("{}: {}\r\n", k, v);
+    h += fmt::format("x-brownout-provider: {}\r\n\r\n", config_.id);
+    return h;
+}
+
+void Provider::finish(Attempt attempt) {
+    metrics_.add(metric::attempts, {{"provider", attempt.provider}, {"status", std::to_string(attempt.status)}, {"fault", attempt.fault}});
+    if (attempt.prompt_tokens > 0 && attempt.status == 200) {
+        metrics_.add(metric::tokens, {{"provider", attempt.provider}, {"kind", "prompt"}}, attempt.prompt_tokens);
+    }
+    if (attempt.completion_tokens > 0) {
+        metrics_.add(metric::tokens, {{"provider", attempt.provider}, {"kind", "completion"}}, attempt.completion_tokens);
+    }
+    journal_.record(std::move(attempt));
+}
+
+}  // namespace brownout::mock

@@ -1,0 +1,146 @@
+#pragma once
+// One mock provider: its configuration, and the plain function from a request (plus the Plan
+// the fault model chose for it) to a Reply — the bytes to send and when. No sockets here; the
+// server carries Replies out.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/token_bucket.h"
+#include "faults/plan.h"
+#include "mockprovider/answer.h"
+#include "mockprovider/dialect.h"
+#include "mockprovider/journal.h"
+#include "mockprovider/metrics.h"
+
+namespace brownout::mock {
+
+struct LatencyModel {
+    Duration ttft = std::chrono::milliseconds(400);
+    double tokens_per_second = 60;  // 0: the whole answer at once
+    double jitter = 0.2;            // each delay × (1 ± jitter), uniformly
+};
+
+struct RateLimits {
+    long requests_per_minute = 0;  // 0: unlimited, and no x-ratelimit headers
+    long tokens_per_minute = 0;
+};
+
+struct ProviderConfig {
+    std::string id = "openai";
+    DialectKind dialect = DialectKind::openai;
+    Vendor vendor = Vendor::openai;
+    std::vector<std::string> models = {"gpt-4o-mini"};
+    std::vector<std::string> features = {"stream", "vision", "tools"};
+    LatencyModel latency;
+    RateLimits rate_limits;
+    AnswerShape answer;
+    std::uint64_t seed = 1;
+    std::string api_key;  // when set, requests must carry it (401 otherwise)
+    std::size_t max_body_bytes = 4 * 1024 * 1024;
+    std::int64_t max_tokens_cap = 32768;  // a larger max_tokens is answered with 400
+
+    bool has_feature(std::string_view f) const;
+    bool serves_model(std::string_view m) const;
+};
+
+// What the server read: the few parts of an HTTP request that matter to a provider.
+struct IncomingRequest {
+    std::string method;
+    std::string target;
+    std::string body;
+    std::string authorization;  // "Authorization" header
+    std::string api_key;        // "x-api-key" header
+    std::optional<int> retry_count;  // X-Stainless-Retry-Count
+    std::string forced_fault;        // x-brownout-fault
+    std::uint64_t connection = 0;
+};
+
+// A chunk of a streamed body, sent `gap` (scenario time) after the previous one.
+struct PacedFrame {
+    Duration gap{};
+    std::string bytes;
+    int tokens = 0;
+};
+
+struct Reply {
+    faults::ConnectionAction connection = faults::ConnectionAction::none;
+    Duration delay{};    // scenario time before the head (and a non-streamed body) is sent
+    std::string head;    // status line and headers, ending in a blank line
+    std::string body;    // non-streamed body; the head carries its Content-Length
+    bool close = false;  // close the connection once the answer is sent
+
+    bool streaming = false;  // head carries Transfer-Encoding: chunked; body is in `frames`
+    std::vector<PacedFrame> frames;
+    enum class StreamEnd { clean, cut, stall_silent, stall_keepalive } stream_end = StreamEnd::clean;
+    std::string keepalive_bytes;
+    Duration keepalive_interval{};
+    std::optional<std::size_t> cut_after_bytes;  // body bytes sent before the connection is cut
+
+    Attempt attempt;  // filled in as far as the provider knows; the server completes it
+};
+
+// Chooses the Plan for a request; the fault engine provides it (an empty Plan by default).
+struct PlanQuery {
+    Duration now{};
+    const ChatRequest* request = nullptr;  // null for non-chat endpoints
+    std::string_view forced_fault;
+};
+using Planner = std::function<faults::Plan(const PlanQuery&)>;
+
+class Provider {
+public:
+    Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal, Metrics& metrics);
+
+    const ProviderConfig& config() const { return config_; }
+    const Dialect& dialect() const { return *dialect_; }
+    const Clock& clock() const { return clock_; }
+    AttemptJournal& journal() { return journal_; }
+    Metrics& metrics() { return metrics_; }
+
+    void set_planner(Planner planner);
+
+    // Answers a request on one of the provider API paths (chat, models).
+    Reply handle(const IncomingRequest& request);
+
+    // An error reply in this provider's shape, for failures found before routing (413, 400).
+    Reply error_reply(const ApiError& error, const IncomingRequest& request, bool close);
+
+    // Records a finished attempt in the journal and the metrics.
+    void finish(Attempt attempt);
+
+private:
+    Reply error_reply(const ApiError& error, Attempt attempt, bool close);
+    Reply handle_chat(const IncomingRequest& in, Attempt attempt);
+    Reply handle_models(const IncomingRequest& in, Attempt attempt);
+    Reply answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt, std::uint64_t random);
+    Reply rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt);
+    std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
+                     const std::string& request_id, const std::vector<std::pair<std::string, std::string>>& extra) const;
+    std::vector<std::pair<std::string, std::string>> rate_limit_headers(Duration now);
+    bool authorized(const IncomingRequest& in) const;
+    Attempt start_attempt(const IncomingRequest& in);
+
+    ProviderConfig config_;
+    std::unique_ptr<Dialect> dialect_;
+    const Clock& clock_;
+    AttemptJournal& journal_;
+    Metrics& metrics_;
+    std::int64_t epoch_unix_;  // unix time at scenario time zero
+
+    std::mutex mutex_;  // guards everything below
+    Planner planner_;
+    std::optional<TokenBucket> request_bucket_;
+    std::optional<TokenBucket> token_bucket_;
+};
+
+std::string_view reason_phrase(int status);
+// Current time as an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT"), cached per second.
+std::string http_date_now();
+
+}  // namespace brownout::mock

@@ -1,0 +1,503 @@
+#include "mockprovider/server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+#include <charconv>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/text.h"
+
+namespace brownout::mock {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string Endpoint::url() const { return fmt::format("http://{}:{}", host, port); }
+
+std::string ready_json(const std::vector<Endpoint>& endpoints) {
+    std::string out = "{\"providers\":[";
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+        if (i > 0) out += ",";
+        out += fmt::format("{{\"id\":{},\"url\":{}}}", json_string(endpoints[i].provider), json_string(endpoints[i].url()));
+    }
+    return out + "]}";
+}
+
+class Session;
+
+class ProviderServer : public std::enable_shared_from_this<ProviderServer> {
+public:
+    ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits)
+        : ioc_(ioc), acceptor_(asio::make_strand(ioc)), provider_(provider), limits_(limits), grace_timer_(ioc) {}
+
+    void listen(const std::string& host, unsigned short port) {
+        boost::system::error_code ec;
+        tcp::endpoint endpoint(asio::ip::make_address(host, ec), port);
+        if (ec) throw Error(fmt::format("provider {}: bad listen address '{}': {}", provider_.config().id, host, ec.message()));
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            throw Error(fmt::format("provider {}: cannot listen on {}:{}: {}", provider_.config().id, host, port, ec.message()));
+        }
+        endpoint_ = {provider_.config().id, host, acceptor_.local_endpoint().port()};
+    }
+
+    void start() { do_accept(); }
+    const Endpoint& endpoint() const { return endpoint_; }
+    Provider& provider() { return provider_; }
+    const ServerLimits& limits() const { return limits_; }
+    bool shutting_down() const { return shutting_down_.load(); }
+
+    void add(const std::shared_ptr<Session>& s) {
+        std::lock_guard lock(mutex_);
+        if (sessions_.size() > 64 && sessions_.size() % 64 == 0) {
+            std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+        }
+        sessions_.push_back(s);
+    }
+
+    void shutdown();
+
+private:
+    void do_accept() {
+        acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+            } else {
+                self->on_accept(std::move(socket));
+            }
+            self->do_accept();
+        });
+    }
+    void on_accept(tcp::socket socket);
+
+    asio::io_context& ioc_;
+    tcp::acceptor acceptor_;
+    Provider& provider_;
+    ServerLimits limits_;
+    Endpoint endpoint_;
+    std::mutex mutex_;
+    std::vector<std::weak_ptr<Session>> sessions_;
+    std::atomic<bool> shutting_down_{false};
+    asio::steady_timer grace_timer_;
+    std::atomic<std::uint64_t> next_connection_{0};
+    friend class Session;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket socket, std::shared_ptr<ProviderServer> server, std::uint64_t id)
+        : stream_(std::move(socket)), timer_(stream_.get_executor()), server_(std::move(server)),
+          provider_(server_->provider()), connection_(id) {}
+
+    void start() {
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    }
+
+    // Called on shutdown: idle connections close now, busy ones after their answer.
+    void shutdown() {
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            self->closing_ = true;
+            if (self->idle_) self->close();
+        });
+    }
+
+    void force_close() {
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->busy_) self->finish_attempt("cut");
+            self->close();
+        });
+    }
+
+private:
+    // ── reading ───────────────────────────────────────────────────────────
+    void do_read() {
+        if (closing_) return close();
+        idle_ = true;
+        parser_.emplace();
+        parser_->body_limit(provider_.config().max_body_bytes);
+        parser_->header_limit(static_cast<std::uint32_t>(server_->limits().max_header_bytes));
+        stream_.expires_after(first_request_ ? server_->limits().header_timeout : server_->limits().idle_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        idle_ = false;
+        first_request_ = false;
+        stream_.expires_never();
+        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+            return close();
+        }
+        if (ec == http::error::body_limit) {
+            IncomingRequest in = incoming();
+            return carry_out(provider_.error_reply(provider_.dialect().body_too_large(provider_.config().max_body_bytes), in, true));
+        }
+        if (ec == http::error::header_limit) return send_plain(431, "Request Header Fields Too Large\n");
+        if (ec) return send_plain(400, "Bad Request\n");
+
+        IncomingRequest in = incoming();
+        auto& req = parser_->get();
+        std::string_view target(req.target().data(), req.target().size());
+        if (target == "/metrics" && req.method() == http::verb::get) {
+            return send_plain(200, provider_.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+        }
+        if (target.starts_with("/_brownout/")) return send_plain(200, control(target), "application/json");
+        carry_out(provider_.handle(in));
+    }
+
+    IncomingRequest incoming() {
+        IncomingRequest in;
+        auto& req = parser_->get();
+        in.method = std::string(req.method_string());
+        in.target = std::string(req.target());
+        in.body = std::move(req.body());
+        in.authorization = std::string(req[http::field::authorization]);
+        in.api_key = std::string(req["x-api-key"]);
+        in.forced_fault = std::string(req["x-brownout-fault"]);
+        auto retry = req["x-stainless-retry-count"];
+        if (!retry.empty()) {
+            int value = 0;
+            auto [ptr, err] = std::from_chars(retry.data(), retry.data() + retry.size(), value);
+            if (err == std::errc()) in.retry_count = value;
+        }
+        in.connection = connection_;
+        keep_alive_ = req.keep_alive();
+        return in;
+    }
+
+    std::string control(std::string_view target) {
+        if (target.starts_with("/_brownout/journal")) {
+            std::uint64_t since = 0;
+            if (auto at = target.find("since="); at != std::string_view::npos) {
+                std::from_chars(target.data() + at + 6, target.data() + target.size(), since);
+            }
+            auto attempts = provider_.journal().since(since, 10'000);
+            std::string out = "{\"attempts\":[";
+            for (std::size_t i = 0; i < attempts.size(); ++i) {
+                if (i > 0) out += ",";
+                out += attempt_to_json(attempts[i]);
+            }
+            out += fmt::format("],\"next\":{}}}", attempts.empty() ? since : attempts.back().seq);
+            return out;
+        }
+        return fmt::format("{{\"provider\":{},\"scenario_time_ms\":{:.3f},\"time_scale\":{},\"attempts\":{}}}",
+                           json_string(provider_.config().id), to_seconds(provider_.clock().now()) * 1e3,
+                           provider_.clock().time_scale(), provider_.journal().size());
+    }
+
+    // ── answering ─────────────────────────────────────────────────────────
+    void send_plain(int status, std::string body, std::string_view content_type = "text/plain; charset=utf-8") {
+        reply_ = Reply{};
+        reply_.head = fmt::format("HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: {}\r\n\r\n",
+                                  status, reason_phrase(status), http_date_now(), content_type, body.size(),
+                                  status >= 400 ? "close" : "keep-alive");
+        reply_.body = std::move(body);
+        reply_.close = status >= 400;
+        journaled_ = false;
+        if (status >= 400) provider_.metrics().add(metric::bad_requests, {{"provider", provider_.config().id}, {"status", std::to_string(status)}});
+        write_head();
+    }
+
+    void carry_out(Reply reply) {
+        reply_ = std::move(reply);
+        journaled_ = true;
+        busy_ = true;
+        started_ = SteadyClock::now();
+        provider_.metrics().add(metric::in_flight, {{"provider", provider_.config().id}}, 1);
+        switch (reply_.connection) {
+            case faults::ConnectionAction::reset:
+                finish_attempt("reset");
+                return reset();
+            case faults::ConnectionAction::hang:
+                return watch_for_close("hung");
+            case faults::ConnectionAction::none:
+                break;
+        }
+        auto wall = provider_.clock().to_wall(reply_.delay);
+        if (wall <= std::chrono::nanoseconds::zero()) return write_head();
+        timer_.expires_after(wall);
+        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec) return;
+            self->write_head();
+        });
+    }
+
+    void write_head() {
+        out_ = std::move(reply_.head);
+        if (!reply_.streaming) out_ += reply_.body;
+        asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) {
+                self->finish_attempt("client_closed");
+                return self->close();
+            }
+            if (self->reply_.streaming) {
+                self->provider_.metrics().add(metric::active_streams, {{"provider", self->provider_.config().id}}, 1);
+                self->streaming_ = true;
+                self->stream_start_ = SteadyClock::now();
+                self->next_due_ = self->stream_start_;
+                return self->stream_next();
+            }
+            self->finish_attempt("complete");
+            self->after_answer();
+        });
+    }
+
+    void after_answer() {
+        if (reply_.close || !keep_alive_ || closing_) return close();
+        do_read();
+    }
+
+    // Sends every frame that is due, then waits for the next one.
+    void stream_next() {
+        auto now = SteadyClock::now();
+        std::string batch;
+        while (frame_ < reply_.frames.size()) {
+            auto& frame = reply_.frames[frame_];
+            auto due = next_due_ + provider_.clock().to_wall(frame.gap);
+            if (due > now + std::chrono::microseconds(200)) {
+                if (!batch.empty()) break;
+                timer_.expires_at(due);
+                timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+                    if (ec) return;
+                    self->stream_next();
+                });
+                return;
+            }
+            next_due_ = due;
+            batch += frame.bytes;
+            tokens_sent_ += frame.tokens;
+            ++frame_;
+        }
+        if (batch.empty()) return end_stream();
+        write_chunk(std::move(batch), [self = shared_from_this()] { self->stream_next(); });
+    }
+
+    template <class Next>
+    void write_chunk(std::string data, Next next) {
+        bool cut_now = false;
+        if (reply_.cut_after_bytes) {
+            std::size_t room = *reply_.cut_after_bytes > body_bytes_ ? *reply_.cut_after_bytes - body_bytes_ : 0;
+            if (data.size() >= room) {
+                data.resize(room);
+                cut_now = true;
+            }
+        }
+        body_bytes_ += data.size();
+        out_.clear();
+        if (!data.empty()) out_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
+        asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
+            if (ec) {
+                self->finish_attempt("client_closed");
+                return self->close();
+            }
+            if (cut_now) {
+                self->finish_attempt("cut");
+                return self->reset();
+            }
+            next();
+        });
+    }
+
+    void end_stream() {
+        switch (reply_.stream_end) {
+            case Reply::StreamEnd::clean: {
+                out_ = "0\r\n\r\n";
+                asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                    self->finish_attempt(ec ? "client_closed" : "complete");
+                    if (ec) return self->close();
+                    self->after_answer();
+                });
+                return;
+            }
+            case Reply::StreamEnd::cut:
+                finish_attempt("cut");
+                return reset();
+            case Reply::StreamEnd::stall_silent:
+                return watch_for_close("stalled");
+            case Reply::StreamEnd::stall_keepalive:
+                watch_for_close("stalled");
+                return keepalive();
+        }
+    }
+
+    void keepalive() {
+        timer_.expires_after(provider_.clock().to_wall(reply_.keepalive_interval));
+        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec || !self->busy_) return;
+            self->write_chunk(self->reply_.keepalive_bytes, [self] { self->keepalive(); });
+        });
+    }
+
+    // For hangs and stalls: nothing more is sent; the attempt ends when the client gives up.
+    void watch_for_close(std::string outcome) {
+        stall_outcome_ = std::move(outcome);
+        stream_.socket().async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (!ec) return self->watch_for_close(self->stall_outcome_);
+            self->finish_attempt(self->stall_outcome_);
+            self->close();
+        });
+    }
+
+    void finish_attempt(std::string_view outcome) {
+        if (!busy_) return;
+        busy_ = false;
+        provider_.metrics().add(metric::in_flight, {{"provider", provider_.config().id}}, -1);
+        if (streaming_) {
+            provider_.metrics().add(metric::active_streams, {{"provider", provider_.config().id}}, -1);
+            streaming_ = false;
+        }
+        if (!journaled_) return;
+        Attempt a = std::move(reply_.attempt);
+        if (reply_.streaming) a.completion_tokens = tokens_sent_;
+        a.outcome = std::string(outcome);
+        a.duration = Duration(static_cast<Duration::rep>(
+            static_cast<double>((SteadyClock::now() - started_).count()) * provider_.clock().time_scale()));
+        provider_.finish(std::move(a));
+        frame_ = 0;
+        tokens_sent_ = 0;
+        body_bytes_ = 0;
+    }
+
+    void reset() {
+        beast::error_code ignored;
+        stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+        close();
+    }
+
+    void close() {
+        beast::error_code ignored;
+        timer_.cancel();
+        if (busy_) finish_attempt("client_closed");
+        if (stream_.socket().is_open()) {
+            stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            stream_.socket().close(ignored);
+        }
+    }
+
+    beast::tcp_stream stream_;
+    asio::steady_timer timer_;
+    std::shared_ptr<ProviderServer> server_;
+    Provider& provider_;
+    std::uint64_t connection_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    Reply reply_;
+    std::string out_;
+    std::array<char, 512> scratch_{};
+    std::string stall_outcome_;
+    SteadyClock::time_point started_{};
+    SteadyClock::time_point stream_start_{};
+    SteadyClock::time_point next_due_{};
+    std::size_t frame_ = 0;
+    int tokens_sent_ = 0;
+    std::size_t body_bytes_ = 0;
+    bool keep_alive_ = true;
+    bool idle_ = false;
+    bool busy_ = false;
+    bool streaming_ = false;
+    bool journaled_ = false;
+    bool closing_ = false;
+    bool first_request_ = true;
+};
+
+void ProviderServer::on_accept(tcp::socket socket) {
+    if (shutting_down_) return;
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    provider_.metrics().add(metric::connections, {{"provider", provider_.config().id}});
+    auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), ++next_connection_);
+    add(session);
+    session->start();
+}
+
+void ProviderServer::shutdown() {
+    shutting_down_ = true;
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+        beast::error_code ignored;
+        self->acceptor_.close(ignored);
+    });
+    std::vector<std::shared_ptr<Session>> live;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& w : sessions_) {
+            if (auto s = w.lock()) live.push_back(std::move(s));
+        }
+        sessions_.clear();
+    }
+    for (auto& s : live) s->shutdown();
+    grace_timer_.expires_after(limits_.shutdown_grace);
+    grace_timer_.async_wait([live](beast::error_code) {
+        for (auto& s : live) s->force_close();
+    });
+}
+
+Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock, ServerLimits limits)
+    : clock_(std::move(clock)), limits_(limits) {
+    for (auto& config : providers) {
+        providers_.push_back(std::make_unique<Provider>(std::move(config), *clock_, journal_, metrics_));
+    }
+}
+
+Fleet::~Fleet() {
+    if (!stopped_) shutdown();
+    join();
+}
+
+void Fleet::start(const std::string& host, const std::vector<unsigned short>& ports, int threads) {
+    for (std::size_t i = 0; i < providers_.size(); ++i) {
+        auto server = std::make_shared<ProviderServer>(ioc_, *providers_[i], limits_);
+        server->listen(host, i < ports.size() ? ports[i] : 0);
+        servers_.push_back(server);
+    }
+    for (auto& s : servers_) s->start();
+    for (int t = 0; t < std::max(1, threads); ++t) {
+        threads_.emplace_back([this] { ioc_.run(); });
+    }
+}
+
+std::vector<Endpoint> Fleet::endpoints() const {
+    std::vector<Endpoint> out;
+    for (const auto& s : servers_) out.push_back(s->endpoint());
+    return out;
+}
+
+Provider& Fleet::provider(std::string_view id) {
+    for (auto& p : providers_) {
+        if (p->config().id == id) return *p;
+    }
+    throw Error(fmt::format("no provider '{}' in this fleet", id));
+}
+
+std::vector<Provider*> Fleet::providers() {
+    std::vector<Provider*> out;
+    for (auto& p : providers_) out.push_back(p.get());
+    return out;
+}
+
+void Fleet::shutdown() {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& s : servers_) s->shutdown();
+}
+
+void Fleet::join() {
+    for (auto& t : threads_) {
+        if (t.joinable()) t.join();
+    }
+    threads_.clear();
+}
+
+}  // namespace brownout::mock
