@@ -215,7 +215,9 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
                 if (token_bucket_) token_bucket_->try_take(std::min(tokens, token_bucket_->capacity()), attempt.at);
             } else {
                 TokenBucket& bucket = requests_ok ? *token_bucket_ : *request_bucket_;
-                double wait = to_seconds(bucket.time_until(requests_ok ? std::min(tokens, bucket.capacity()) : 1, attempt.at));
+                // Header values are wall time: that is what a real client will wait.
+                double wait = to_seconds(clock_.to_wall(
+                    bucket.time_until(requests_ok ? std::min(tokens, bucket.capacity()) : 1, attempt.at)));
                 ApiError e = dialect_->rate_limited(request.model, requests_ok, static_cast<long>(bucket.capacity()),
                                                     static_cast<long>(bucket.capacity() - bucket.available(attempt.at)), wait);
                 plan.reject = faults::Rejection{.status = 429, .error_type = e.type, .code = e.code, .message = e.message,
@@ -232,20 +234,20 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
         reply.attempt = std::move(attempt);
         return reply;
     }
-    if (plan.reject) return rejection(*plan.reject, &request, std::move(attempt));
+    auto with_limit_headers = [&](Reply reply) {
+        std::string extra;
+        for (const auto& [k, v] : limit_headers) extra += fmt::format("{}: {}\r\n", k, v);
+        reply.head.insert(reply.head.size() - 2, extra);
+        return reply;
+    };
+    if (plan.reject) return with_limit_headers(rejection(*plan.reject, &request, std::move(attempt)));
     if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
         return reject_with(dialect_->feature_unsupported("vision", request.model));
     }
     if (!request.tools.empty() && request.tool_choice != ToolChoice::none && !config_.has_feature("tools")) {
         return reject_with(dialect_->feature_unsupported("tools", request.model));
     }
-    Reply reply = answer(request, plan, std::move(attempt), random);
-    if (!limit_headers.empty()) {
-        std::string extra;
-        for (const auto& [k, v] : limit_headers) extra += fmt::format("{}: {}\r\n", k, v);
-        reply.head.insert(reply.head.size() - 2, extra);
-    }
-    return reply;
+    return with_limit_headers(answer(request, plan, std::move(attempt), random));
 }
 
 std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(Duration now) {
@@ -263,7 +265,7 @@ std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(Du
             h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what), std::to_string(remaining));
             // Rounded to the millisecond: Go's formatting of a rounded duration.
             h.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
-                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(reset)));
+                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(clock_.to_wall(reset))));
         }
     };
     if (request_bucket_) add("requests", *request_bucket_);

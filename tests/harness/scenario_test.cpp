@@ -1,0 +1,80 @@
+#include <catch2/catch.hpp>
+#include <functional>
+
+#include "core/error.h"
+#include "harness/scenario.h"
+
+using namespace brownout;
+using namespace brownout::harness;
+using namespace std::chrono_literals;
+
+namespace {
+std::string error_of(const std::string& toml) {
+    try {
+        load_scenario_text(toml, "s.toml");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+}  // namespace
+
+TEST_CASE("a scenario's providers are read with their latency, limits and features", "[harness][scenario]") {
+    auto s = load_scenario_text(R"(
+[scenario]
+name = "two"
+title = "Two providers"
+duration = "6h"
+time_scale = 360
+seed = 20250508
+
+[[providers]]
+id = "deepseek"
+dialect = "openai"
+models = ["deepseek-chat", "deepseek-reasoner"]
+features = ["stream", "tools"]
+latency = { ttft = "400ms", tokens_per_second = 60, jitter = 0.2 }
+rate_limits = { requests_per_minute = 600 }
+
+[[providers]]
+id = "claude"
+dialect = "anthropic"
+)", "two.toml");
+    CHECK(s.name == "two");
+    CHECK(s.duration == 6h);
+    CHECK(s.time_scale == 360);
+    CHECK(s.seed == 20250508);
+    REQUIRE(s.providers.size() == 2);
+    CHECK(s.providers[0].vendor == mock::Vendor::deepseek);
+    CHECK(s.providers[0].latency.ttft == 400ms);
+    CHECK(s.providers[0].rate_limits.requests_per_minute == 600);
+    CHECK_FALSE(s.providers[0].has_feature("vision"));
+    CHECK(s.providers[1].dialect == mock::DialectKind::anthropic);
+    CHECK(s.providers[0].seed != s.providers[1].seed);
+}
+
+TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario]") {
+    const std::string head = "[scenario]\nname = \"x\"\n";
+    CHECK(error_of(head + "[[providers]]\nid = \"a\"\nlatency = { ttft = \"soon\" }\n") ==
+          "s.toml:5:20: providers[0].latency.ttft: \"soon\" is not a duration (e.g. \"250ms\", \"1.5s\", \"1h30m\")");
+    CHECK(error_of(head + "[[providers]]\nid = \"a\"\ndialect = \"opena\"\n") ==
+          "s.toml:5:11: providers[0].dialect: \"opena\" is not one of openai, anthropic (did you mean \"openai\"?)");
+    CHECK(error_of(head + "[[providers]]\nid = \"a\"\nmodel = [\"m\"]\n") ==
+          "s.toml:5:1: providers[0].model: unknown key (did you mean \"models\"?)");
+    CHECK(error_of(head + "[[providers]]\nid = \"a\"\n[[providers]]\nid = \"a\"\n") ==
+          "s.toml:6:6: providers[1].id: provider id \"a\" is used twice");
+    CHECK_THAT(error_of(head), Catch::Contains("at least one [[providers]]"));
+    CHECK_THAT(error_of("[scenario]\n"), Catch::Contains("scenario.name: is required"));
+}
+
+TEST_CASE("contract sections this build cannot run yet are refused, not ignored", "[harness][scenario]") {
+    CHECK_THAT(error_of("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[providers.phases]]\nname = \"busy\"\n"),
+               Catch::Contains("providers[0].phases: is part of the scenario contract but not implemented"));
+}
+
+TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider", "[harness][scenario]") {
+    auto s = default_serve_scenario();
+    REQUIRE(s.providers.size() == 1);
+    CHECK(s.providers[0].dialect == mock::DialectKind::openai);
+    CHECK(s.providers[0].has_feature("stream"));
+}

@@ -1,0 +1,120 @@
+// Plans carried out on the wire: what a client actually sees for each kind of fault.
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "tests/integration/fleet_fixture.h"
+#include "tests/support/http_client.h"
+
+using namespace brownout;
+using namespace brownout::test;
+using namespace std::chrono_literals;
+
+namespace {
+const std::string kHello = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
+const std::string kStream = R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}]})";
+
+struct PlannedFleet : LiveFleet {
+    faults::Plan plan;
+    PlannedFleet() : LiveFleet({fast_provider()}) {
+        provider().set_planner([this](const mock::PlanQuery&) { return plan; });
+    }
+    std::vector<mock::Attempt> journal() {
+        std::this_thread::sleep_for(50ms);
+        return fleet->journal().since(0);
+    }
+};
+}  // namespace
+
+TEST_CASE("a reset plan closes the connection before any byte of answer", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.connection = faults::ConnectionAction::reset;
+    f.plan.applied = {"outage"};
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+    CHECK(r.status == 0);
+    CHECK_FALSE(r.error.empty());
+    auto j = f.journal();
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].outcome == "reset");
+    CHECK(j[0].fault == "outage");
+}
+
+TEST_CASE("a hang plan never answers and the attempt ends when the client gives up", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.connection = faults::ConnectionAction::hang;
+    f.plan.applied = {"outage"};
+    {
+        HttpConnection c(f.port(), 300ms);
+        auto r = c.request("POST", "/v1/chat/completions", kHello);
+        CHECK(r.status == 0);
+    }
+    auto j = f.journal();
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].outcome == "hung");
+}
+
+TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.stall_after_tokens = 3;
+    f.plan.applied = {"stall"};
+    {
+        HttpConnection c(f.port(), 400ms);
+        auto r = c.request("POST", "/v1/chat/completions", kStream);
+        CHECK(r.status == 200);
+        CHECK_FALSE(r.error.empty());  // timed out waiting
+        CHECK(r.body.find("[DONE]") == std::string::npos);
+    }
+    auto j = f.journal();
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].completion_tokens == 3);
+    CHECK(j[0].outcome == "stalled");
+}
+
+TEST_CASE("a keep-alive stall sends comments that keep the connection busy", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.stall_after_tokens = 2;
+    f.plan.stall_keepalive = true;
+    f.plan.keepalive_interval = 50ms;
+    f.plan.applied = {"stall"};
+    HttpConnection c(f.port(), 400ms);
+    auto r = c.request("POST", "/v1/chat/completions", kStream);
+    CHECK(r.body.find(": keep-alive\n\n") != std::string::npos);
+}
+
+TEST_CASE("a disconnect cuts the stream after N tokens without the chunked terminator", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.disconnect_after_tokens = 4;
+    f.plan.applied = {"disconnect"};
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+    CHECK(r.status == 200);
+    CHECK_FALSE(r.error.empty());
+    auto j = f.journal();
+    REQUIRE(j.size() == 1);
+    CHECK(j[0].completion_tokens == 4);
+    CHECK(j[0].outcome == "cut");
+}
+
+TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends cleanly", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.stream_error_after_tokens = 2;
+    f.plan.stream_error = faults::Rejection{.status = 500};
+    f.plan.applied = {"stream_error"};
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+    CHECK(r.status == 200);
+    CHECK(r.error.empty());
+    CHECK_THAT(r.body, Catch::Contains("data: {\"error\":{\"message\":\"The server had an error"));
+    CHECK(r.body.find("[DONE]") == std::string::npos);
+}
+
+TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connection", "[integration][plan]") {
+    PlannedFleet f;
+    f.plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.", .retry_after = "1"};
+    f.plan.applied = {"busy"};
+    HttpConnection c(f.port());
+    auto r = c.request("POST", "/v1/chat/completions", kHello);
+    CHECK(r.status == 503);
+    CHECK(r.header("retry-after") == "1");
+    f.plan = {};
+    CHECK(c.request("POST", "/v1/chat/completions", kHello).status == 200);
+}

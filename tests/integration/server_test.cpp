@@ -1,0 +1,153 @@
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "mockprovider/answer.h"
+#include "tests/integration/fleet_fixture.h"
+#include "tests/support/http_client.h"
+
+using namespace brownout;
+using namespace brownout::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+const std::string kHello = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
+const std::string kStream = R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello"}]})";
+}  // namespace
+
+TEST_CASE("a chat completion over a real socket verifies against its request", "[integration]") {
+    LiveFleet f({fast_provider()});
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+    REQUIRE(r.error.empty());
+    CHECK(r.status == 200);
+    CHECK(r.header("content-type") == "application/json");
+    auto text = json::parse(r.body).at("choices").as_array()[0].at("message").at("content").as_string();
+    auto request = std::get<mock::ChatRequest>(f.provider().dialect().parse_chat(kHello));
+    CHECK(mock::verify_answer(std::string(text), request) == mock::Verdict::ok);
+}
+
+TEST_CASE("SSE chunks arrive paced by the token rate and end with DONE", "[integration][sse]") {
+    auto p = fast_provider();
+    p.latency = {100ms, 20, 0.0};  // 50 ms a token
+    p.answer = {6, 6};
+    LiveFleet f({p});
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+    REQUIRE(r.error.empty());
+    CHECK(r.status == 200);
+    CHECK(r.header("transfer-encoding") == "chunked");
+    CHECK(r.head_at - r.sent_at >= 95ms);
+    REQUIRE(r.chunks.size() >= 6);
+    // Tokens are separate chunks; from first to last token, five gaps of 50 ms.
+    auto span = r.chunk_times.back() - r.chunk_times.front();
+    CHECK(span >= 240ms);
+    CHECK(span < 1000ms);
+    CHECK_THAT(r.body, Catch::EndsWith("data: [DONE]\n\n"));
+}
+
+TEST_CASE("time_scale compresses latency: 10x scale makes a 1 s TTFT take 100 ms", "[integration][clock]") {
+    auto p = fast_provider();
+    p.latency = {1s, 0, 0.0};
+    LiveFleet f({p}, 10.0);
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+    auto waited = r.head_at - r.sent_at;
+    CHECK(waited >= 95ms);
+    CHECK(waited < 800ms);
+}
+
+TEST_CASE("one keep-alive connection serves many requests, errors included", "[integration][http]") {
+    LiveFleet f({fast_provider()});
+    HttpConnection c(f.port());
+    CHECK(c.request("POST", "/v1/chat/completions", kHello).status == 200);
+    CHECK(c.request("POST", "/v1/chat/completions", "{broken").status == 400);
+    CHECK(c.request("GET", "/v1/models").status == 200);
+    CHECK(c.request("POST", "/v1/chat/completions", kStream).status == 200);
+    CHECK(c.request("GET", "/v1/nope").status == 404);
+    CHECK(c.request("POST", "/v1/chat/completions", kHello).status == 200);
+    CHECK(f.fleet->metrics().value(mock::metric::connections, {{"provider", "openai"}}) == 1);
+}
+
+TEST_CASE("a body over the limit gets 413 in the provider's shape", "[integration][http]") {
+    auto p = fast_provider();
+    p.max_body_bytes = 4096;
+    LiveFleet f({p});
+    auto r = http(f.port(), "POST", "/v1/chat/completions", std::string(10000, 'x'));
+    CHECK(r.status == 413);
+    CHECK(json::parse(r.body).at("error").at("code").as_string() == "request_too_large");
+}
+
+TEST_CASE("garbage on the wire gets a 400 and the server keeps serving", "[integration][http]") {
+    LiveFleet f({fast_provider()});
+    HttpConnection bad(f.port());
+    auto answer = bad.raw("THIS IS NOT HTTP\r\n\r\n");
+    CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 400"));
+    HttpConnection huge(f.port());
+    CHECK_THAT(huge.raw("GET /v1/models HTTP/1.1\r\nx-big: " + std::string(20000, 'a') + "\r\n\r\n"), Catch::StartsWith("HTTP/1.1 431"));
+    CHECK(http(f.port(), "POST", "/v1/chat/completions", kHello).status == 200);
+}
+
+TEST_CASE("models are listed and looked up and an unknown id is 404", "[integration][models]") {
+    LiveFleet f({fast_provider()});
+    auto list = json::parse(http(f.port(), "GET", "/v1/models").body).as_object();
+    CHECK(list.at("object").as_string() == "list");
+    CHECK(list.at("data").as_array()[0].at("id").as_string() == "gpt-4o-mini");
+    CHECK(json::parse(http(f.port(), "GET", "/v1/models/gpt-4o-mini").body).at("object").as_string() == "model");
+    CHECK(http(f.port(), "GET", "/v1/models/gpt-9").status == 404);
+}
+
+TEST_CASE("an Anthropic provider answers /v1/messages with request-id and its event stream", "[integration][anthropic]") {
+    LiveFleet f({fast_provider("anthropic", mock::DialectKind::anthropic)});
+    auto r = http(f.port(), "POST", "/v1/messages",
+                  R"({"model":"claude-sonnet-4-5","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"hi"}]})",
+                  {{"anthropic-version", "2023-06-01"}});
+    CHECK(r.status == 200);
+    CHECK(r.header("request-id").rfind("req_", 0) == 0);
+    CHECK_THAT(r.body, Catch::StartsWith("event: message_start\n"));
+    CHECK_THAT(r.body, Catch::EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+    auto missing = http(f.port(), "POST", "/v1/messages", R"({"model":"claude-sonnet-4-5","messages":[]})");
+    CHECK(missing.status == 400);
+    CHECK(json::parse(missing.body).at("type").as_string() == "error");
+}
+
+TEST_CASE("the journal records every attempt with the SDK's retry count and /metrics counts them", "[integration][journal]") {
+    LiveFleet f({fast_provider()});
+    http(f.port(), "POST", "/v1/chat/completions", kHello, {{"X-Stainless-Retry-Count", "1"}});
+    http(f.port(), "POST", "/v1/chat/completions", kStream);
+    http(f.port(), "GET", "/v1/models/none");
+    std::this_thread::sleep_for(50ms);
+    auto journal = json::parse(http(f.port(), "GET", "/_brownout/journal").body).as_object();
+    auto& attempts = journal.at("attempts").as_array();
+    REQUIRE(attempts.size() == 3);
+    CHECK(attempts[0].at("retry_count").as_int64() == 1);
+    CHECK(attempts[0].at("outcome").as_string() == "complete");
+    CHECK(attempts[1].at("stream").as_bool());
+    CHECK(attempts[1].at("completion_tokens").as_int64() == 8);
+    CHECK(attempts[1].at("retry_count").is_null());
+    CHECK(attempts[2].at("status").as_int64() == 404);
+    auto later = json::parse(http(f.port(), "GET", "/_brownout/journal?since=2").body).as_object();
+    CHECK(later.at("attempts").as_array().size() == 1);
+    auto metrics = http(f.port(), "GET", "/metrics");
+    CHECK(metrics.header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
+    CHECK_THAT(metrics.body, Catch::Contains("brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 2"));
+    CHECK_THAT(metrics.body, Catch::Contains("brownout_tokens_total{provider=\"openai\",kind=\"completion\"} 16"));
+}
+
+TEST_CASE("shutdown lets an open stream finish", "[integration][shutdown]") {
+    auto p = fast_provider();
+    p.latency = {0ms, 40, 0.0};
+    p.answer = {10, 10};  // 250 ms of streaming
+    auto clock = std::make_shared<ScaledClock>(1.0);
+    mock::ServerLimits limits;
+    limits.shutdown_grace = 2s;
+    mock::Fleet fleet({p}, clock, limits);
+    fleet.start("127.0.0.1", {}, 1);
+    auto port = fleet.endpoints()[0].port;
+    HttpResult result;
+    std::thread client([&] { result = http(port, "POST", "/v1/chat/completions", kStream); });
+    std::this_thread::sleep_for(80ms);
+    fleet.shutdown();
+    client.join();
+    fleet.join();
+    CHECK(result.error.empty());
+    CHECK_THAT(result.body, Catch::EndsWith("data: [DONE]\n\n"));
+}

@@ -1,0 +1,152 @@
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "mockprovider/answer.h"
+#include "mockprovider/dialect.h"
+
+using namespace brownout::mock;
+namespace json = boost::json;
+
+namespace {
+
+ApiError error_for(const Dialect& d, const std::string& body) {
+    auto r = d.parse_chat(body);
+    REQUIRE(std::holds_alternative<ApiError>(r));
+    return std::get<ApiError>(r);
+}
+
+ChatRequest ok(const Dialect& d, const std::string& body) {
+    auto r = d.parse_chat(body);
+    REQUIRE(std::holds_alternative<ChatRequest>(r));
+    return std::get<ChatRequest>(r);
+}
+
+// Parses one SSE "data: {...}" event of the OpenAI stream.
+json::object data_of(const std::string& frame) {
+    REQUIRE(frame.rfind("data: ", 0) == 0);
+    REQUIRE(frame.size() > 8);
+    REQUIRE(frame.substr(frame.size() - 2) == "\n\n");
+    return json::parse(frame.substr(6, frame.size() - 8)).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("OpenAI requests are read into the neutral form", "[openai]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto r = ok(*d, R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},
+        "max_completion_tokens":100,"messages":[{"role":"user","content":[{"type":"text","text":"hi"},
+        {"type":"image_url","image_url":{"url":"https://example.com/cat.png","detail":"low"}}]}]})");
+    CHECK(r.model == "gpt-4o-mini");
+    CHECK(r.stream);
+    CHECK(r.include_usage);
+    CHECK(r.max_tokens == 100);
+    CHECK(r.image_count == 1);
+    CHECK(r.prompt_tokens > 85);
+    CHECK(ok(*d, R"({"model":"m","max_tokens":7,"messages":[{"role":"user","content":"x"}]})").max_tokens == 7);
+}
+
+TEST_CASE("bad OpenAI requests get OpenAI's own errors", "[openai][errors]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    SECTION("malformed JSON") {
+        auto e = error_for(*d, "{\"model\":");
+        CHECK(e.status == 400);
+        CHECK_THAT(e.message, Catch::StartsWith("We could not parse the JSON body of your request."));
+    }
+    SECTION("missing model") {
+        CHECK(error_for(*d, R"({"messages":[]})").message == "you must provide a model parameter");
+    }
+    SECTION("missing messages") {
+        auto e = error_for(*d, R"({"model":"gpt-4o-mini"})");
+        CHECK(e.param == "messages");
+        CHECK(e.code == "missing_required_parameter");
+    }
+    SECTION("max_tokens below one") {
+        auto e = error_for(*d, R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]})");
+        CHECK(e.code == "integer_below_min_value");
+        CHECK(e.param == "max_tokens");
+    }
+    SECTION("stream_options without stream") {
+        CHECK(error_for(*d, R"({"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]})").param == "stream_options");
+    }
+    SECTION("JSON nested deeper than the limit") {
+        std::string deep(200, '[');
+        CHECK(error_for(*d, R"({"model":"m","messages":)" + deep).status == 400);
+    }
+}
+
+TEST_CASE("an OpenAI error body has message, type, param and code", "[openai][errors]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto body = json::parse(d->error_body(d->unknown_model("gpt-9"), "req_1")).as_object();
+    auto& e = body.at("error").as_object();
+    CHECK(e.at("message").as_string() == "The model `gpt-9` does not exist or you do not have access to it.");
+    CHECK(e.at("type").as_string() == "invalid_request_error");
+    CHECK(e.at("param").is_null());
+    CHECK(e.at("code").as_string() == "model_not_found");
+}
+
+TEST_CASE("DeepSeek speaks the OpenAI shape with its own wording", "[openai][deepseek]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::deepseek);
+    CHECK(d->status_error(402, "deepseek-chat").message == "Insufficient Balance");
+    CHECK_THAT(d->feature_unsupported("vision", "deepseek-chat").message, Catch::Contains("unknown variant `image_url`"));
+    auto models = json::parse(d->models_body({{"deepseek-chat", 1, "deepseek"}})).as_object();
+    CHECK_FALSE(models.at("data").as_array()[0].as_object().contains("created"));
+}
+
+TEST_CASE("a non-streamed OpenAI completion has every required field", "[openai]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto req = ok(*d, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})");
+    auto c = generate_answer(1, req, {}, true, "chatcmpl-1", 1741570283);
+    auto body = json::parse(d->completion_body(c)).as_object();
+    CHECK(body.at("object").as_string() == "chat.completion");
+    CHECK(body.at("created").as_int64() == 1741570283);
+    auto& choice = body.at("choices").as_array()[0].as_object();
+    CHECK(choice.at("finish_reason").as_string() == "stop");
+    CHECK(choice.at("logprobs").is_null());
+    CHECK(choice.at("message").as_object().at("content").as_string() == c.text());
+    auto& usage = body.at("usage").as_object();
+    CHECK(usage.at("completion_tokens").as_int64() == c.completion_tokens);
+    CHECK(usage.at("total_tokens").as_int64() == c.completion_tokens + c.prompt_tokens);
+}
+
+TEST_CASE("an OpenAI stream: role chunk, one chunk a token, finish chunk, usage chunk, then DONE", "[openai][sse]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto req = ok(*d, R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})");
+    auto c = generate_answer(1, req, {5, 5}, true, "chatcmpl-1", 1);
+    auto frames = d->stream_frames(c, req);
+    REQUIRE(frames.size() == 1 + 5 + 3);
+    auto first = data_of(frames[0].bytes);
+    CHECK(first.at("choices").as_array()[0].as_object().at("delta").as_object().at("role").as_string() == "assistant");
+    CHECK(first.at("usage").is_null());
+    std::string streamed;
+    int tokens = 0;
+    for (std::size_t i = 1; i <= 5; ++i) {
+        auto chunk = data_of(frames[i].bytes);
+        CHECK(chunk.at("id").as_string() == "chatcmpl-1");
+        streamed += chunk.at("choices").as_array()[0].as_object().at("delta").as_object().at("content").as_string();
+        tokens += frames[i].tokens;
+    }
+    CHECK(streamed == c.text());
+    CHECK(tokens == c.completion_tokens);
+    auto finish = data_of(frames[6].bytes);
+    CHECK(finish.at("choices").as_array()[0].as_object().at("finish_reason").as_string() == "stop");
+    auto usage = data_of(frames[7].bytes);
+    CHECK(usage.at("choices").as_array().empty());
+    CHECK(usage.at("usage").as_object().at("completion_tokens").as_int64() == 5);
+    CHECK(frames[8].bytes == "data: [DONE]\n\n");
+    for (const auto& f : frames) CHECK(f.bytes.find("event:") == std::string::npos);
+}
+
+TEST_CASE("without include_usage there is no usage chunk and no usage field", "[openai][sse]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto req = ok(*d, R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+    auto frames = d->stream_frames(generate_answer(1, req, {3, 3}, true, "x", 1), req);
+    CHECK(frames.size() == 1 + 3 + 2);
+    for (const auto& f : frames) CHECK(f.bytes.find("usage") == std::string::npos);
+}
+
+TEST_CASE("an in-band OpenAI stream error is a data line with an error object", "[openai][sse]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto frame = d->stream_error_frame(d->status_error(500, "m"));
+    auto body = data_of(frame);
+    CHECK(body.at("error").as_object().at("type").as_string() == "server_error");
+}

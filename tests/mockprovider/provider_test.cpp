@@ -1,0 +1,222 @@
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "mockprovider/provider.h"
+
+using namespace brownout;
+using namespace brownout::mock;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Rig {
+    ManualClock clock;
+    AttemptJournal journal;
+    Metrics metrics;
+    Provider provider;
+    explicit Rig(ProviderConfig config = {}) : provider(std::move(config), clock, journal, metrics) {}
+
+    Reply chat(const std::string& body, std::string forced = "") {
+        IncomingRequest in{"POST", "/v1/chat/completions", body, "", "", std::nullopt, std::move(forced), 1};
+        return provider.handle(in);
+    }
+};
+
+int status_of(const Reply& r) { return std::stoi(r.head.substr(9, 3)); }
+
+std::string header(const Reply& r, const std::string& name) {
+    auto at = r.head.find("\r\n" + name + ": ");
+    if (at == std::string::npos) return "";
+    auto start = at + name.size() + 4;
+    return r.head.substr(start, r.head.find("\r\n", start) - start);
+}
+
+const std::string kHello = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
+
+}  // namespace
+
+TEST_CASE("a healthy provider answers after TTFT plus generation time", "[provider]") {
+    ProviderConfig config;
+    config.latency = {400ms, 50, 0.0};
+    config.answer = {10, 10};
+    Rig rig(config);
+    auto reply = rig.chat(kHello);
+    CHECK(status_of(reply) == 200);
+    CHECK(reply.delay == 400ms + 10 * 20ms);
+    CHECK(header(reply, "content-type") == "application/json");
+    CHECK(header(reply, "x-request-id").rfind("req_", 0) == 0);
+    CHECK(std::stoul(header(reply, "content-length")) == reply.body.size());
+}
+
+TEST_CASE("a streamed answer is paced one token per 1/tokens_per_second", "[provider][sse]") {
+    ProviderConfig config;
+    config.latency = {300ms, 20, 0.0};
+    config.answer = {6, 6};
+    Rig rig(config);
+    auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+    REQUIRE(reply.streaming);
+    CHECK(reply.delay == 300ms);
+    CHECK(header(reply, "content-type") == "text/event-stream; charset=utf-8");
+    CHECK(header(reply, "transfer-encoding") == "chunked");
+    int tokens = 0;
+    for (const auto& f : reply.frames) {
+        if (f.tokens > 0) CHECK(f.gap == 50ms);
+        else CHECK(f.gap == 0ms);
+        tokens += f.tokens;
+    }
+    CHECK(tokens == 6);
+}
+
+TEST_CASE("latency jitter is deterministic for the same seed and request sequence", "[provider]") {
+    ProviderConfig config;
+    config.latency = {400ms, 60, 0.3};
+    Rig a(config), b(config);
+    for (int i = 0; i < 5; ++i) CHECK(a.chat(kHello).delay == b.chat(kHello).delay);
+}
+
+TEST_CASE("requests the provider cannot serve get its own errors", "[provider][errors]") {
+    ProviderConfig config;
+    config.features = {"stream"};
+    Rig rig(config);
+    SECTION("an unknown model is 404 model_not_found") {
+        auto reply = rig.chat(R"({"model":"gpt-9","messages":[{"role":"user","content":"x"}]})");
+        CHECK(status_of(reply) == 404);
+        CHECK_THAT(reply.body, Catch::Contains("model_not_found"));
+    }
+    SECTION("an image to a provider without vision is 400") {
+        auto reply = rig.chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]})");
+        CHECK(status_of(reply) == 400);
+        CHECK_THAT(reply.body, Catch::Contains("image_url is only supported by certain models"));
+    }
+    SECTION("a wrong method is 405 and an unknown path 404, both in OpenAI's shape") {
+        IncomingRequest get{"GET", "/v1/chat/completions", "", "", "", std::nullopt, "", 1};
+        auto r405 = rig.provider.handle(get);
+        CHECK(status_of(r405) == 405);
+        CHECK_THAT(r405.body, Catch::Contains("Invalid method for URL (GET /v1/chat/completions)"));
+        IncomingRequest nowhere{"POST", "/v1/nowhere", "", "", "", std::nullopt, "", 1};
+        auto r404 = rig.provider.handle(nowhere);
+        CHECK(status_of(r404) == 404);
+        CHECK_THAT(r404.body, Catch::Contains("Invalid URL (POST /v1/nowhere)"));
+    }
+    SECTION("a max_tokens beyond the cap is 400") {
+        auto reply = rig.chat(R"({"model":"gpt-4o-mini","max_tokens":99999999,"messages":[{"role":"user","content":"x"}]})");
+        CHECK(status_of(reply) == 400);
+    }
+}
+
+TEST_CASE("an API key, when configured, is required and checked", "[provider][auth]") {
+    ProviderConfig config;
+    config.api_key = "sk-test";
+    Rig rig(config);
+    CHECK(status_of(rig.chat(kHello)) == 401);
+    IncomingRequest in{"POST", "/v1/chat/completions", kHello, "Bearer sk-test", "", std::nullopt, "", 1};
+    CHECK(status_of(rig.provider.handle(in)) == 200);
+}
+
+TEST_CASE("x-ratelimit headers agree with the request bucket, and an empty bucket answers 429", "[provider][ratelimit]") {
+    ProviderConfig config;
+    config.rate_limits = {3, 0};
+    Rig rig(config);
+    auto first = rig.chat(kHello);
+    CHECK(header(first, "x-ratelimit-limit-requests") == "3");
+    CHECK(header(first, "x-ratelimit-remaining-requests") == "2");
+    CHECK(header(first, "x-ratelimit-reset-requests") == "20s");
+    CHECK(header(rig.chat(kHello), "x-ratelimit-remaining-requests") == "1");
+    CHECK(header(rig.chat(kHello), "x-ratelimit-remaining-requests") == "0");
+    auto limited = rig.chat(kHello);
+    CHECK(status_of(limited) == 429);
+    CHECK(header(limited, "retry-after") == "20");
+    auto body = boost::json::parse(limited.body).as_object();
+    CHECK(body.at("error").as_object().at("type").as_string() == "requests");
+    CHECK(body.at("error").as_object().at("code").as_string() == "rate_limit_exceeded");
+    rig.clock.advance(20s);
+    CHECK(status_of(rig.chat(kHello)) == 200);
+}
+
+TEST_CASE("the provider carries out the Plan the fault model chose", "[provider][plan]") {
+    Rig rig;
+    faults::Plan plan;
+    rig.provider.set_planner([&](const PlanQuery&) { return plan; });
+
+    SECTION("a rejection with retry headers") {
+        plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.",
+                                        .retry_after = "2", .retry_after_ms = 1500, .should_retry = true};
+        plan.applied = {"busy"};
+        auto reply = rig.chat(kHello);
+        CHECK(status_of(reply) == 503);
+        CHECK(header(reply, "retry-after") == "2");
+        CHECK(header(reply, "retry-after-ms") == "1500");
+        CHECK(header(reply, "x-should-retry") == "true");
+        CHECK_THAT(reply.body, Catch::Contains("Server busy, please try again later."));
+        CHECK(reply.attempt.fault == "busy");
+    }
+    SECTION("an HTML 502 page as proxies send it") {
+        plan.reject = faults::Rejection{.status = 502, .html = true};
+        plan.applied = {"malformed"};
+        auto reply = rig.chat(kHello);
+        CHECK(status_of(reply) == 502);
+        CHECK(header(reply, "content-type") == "text/html");
+        CHECK_THAT(reply.body, Catch::Contains("<title>502 Bad Gateway</title>"));
+    }
+    SECTION("a reset instead of an answer") {
+        plan.connection = faults::ConnectionAction::reset;
+        plan.applied = {"outage"};
+        auto reply = rig.chat(kHello);
+        CHECK(reply.connection == faults::ConnectionAction::reset);
+        CHECK(reply.head.empty());
+    }
+    SECTION("a stream that stalls after N tokens") {
+        plan.stall_after_tokens = 3;
+        plan.stall_keepalive = true;
+        plan.applied = {"stall"};
+        auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
+        int tokens = 0;
+        for (const auto& f : reply.frames) tokens += f.tokens;
+        CHECK(tokens == 3);
+        CHECK(reply.stream_end == Reply::StreamEnd::stall_keepalive);
+        CHECK(reply.keepalive_bytes == ": keep-alive\n\n");
+    }
+    SECTION("a stream that ends with an in-band error") {
+        plan.stream_error_after_tokens = 2;
+        plan.stream_error = faults::Rejection{.status = 500};
+        plan.applied = {"stream_error"};
+        auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
+        CHECK_THAT(reply.frames.back().bytes, Catch::StartsWith("data: {\"error\":"));
+        CHECK(reply.stream_end == Reply::StreamEnd::clean);
+    }
+    SECTION("a stream without its [DONE]") {
+        plan.malformed = faults::Malformed::missing_done;
+        plan.applied = {"malformed"};
+        auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
+        CHECK(reply.frames.back().bytes != "data: [DONE]\n\n");
+    }
+    SECTION("an answer that ignores the image") {
+        plan.ignore_images = true;
+        plan.applied = {"feature_loss"};
+        std::string body = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"what?"},{"type":"image_url","image_url":{"url":"https://x/cat.png"}}]}]})";
+        auto reply = rig.chat(body);
+        CHECK(status_of(reply) == 200);
+        auto text = boost::json::parse(reply.body).at("choices").as_array()[0].at("message").at("content").as_string();
+        auto request = std::get<ChatRequest>(rig.provider.dialect().parse_chat(body));
+        CHECK(verify_answer(std::string(text), request) == Verdict::image_ignored);
+    }
+}
+
+TEST_CASE("finished attempts land in the journal and the metrics", "[provider][journal]") {
+    Rig rig;
+    rig.clock.set(90s);
+    IncomingRequest in{"POST", "/v1/chat/completions", kHello, "", "", 2, "", 7};
+    auto reply = rig.provider.handle(in);
+    reply.attempt.outcome = "complete";
+    rig.provider.finish(reply.attempt);
+    auto records = rig.journal.since(0);
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].at == 90s);
+    CHECK(records[0].retry_count == 2);
+    CHECK(records[0].connection == 7);
+    CHECK(records[0].status == 200);
+    CHECK(records[0].model == "gpt-4o-mini");
+    CHECK(records[0].completion_tokens > 0);
+    CHECK(rig.metrics.value(metric::attempts, {{"provider", "openai"}, {"status", "200"}, {"fault", ""}}) == 1);
+    CHECK_THAT(rig.metrics.render(), Catch::Contains("brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 1"));
+}
