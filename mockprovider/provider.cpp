@@ -318,7 +318,8 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         if (plan.malformed == faults::Malformed::invalid_json) reply.body.resize(reply.body.size() / 2);
         std::vector<std::pair<std::string, std::string>> extra;
         if (config_.dialect == DialectKind::openai) {
-            extra.emplace_back("openai-processing-ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(reply.delay).count()));
+            extra.emplace_back("openai-processing-ms",
+                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.to_wall(reply.delay)).count()));
         }
         reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
         attempt.completion_tokens = c.completion_tokens;

@@ -7,7 +7,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
+#include <functional>
 #include <mutex>
 
 #include "core/error.h"
@@ -184,7 +186,10 @@ private:
             if (auto at = target.find("since="); at != std::string_view::npos) {
                 std::from_chars(target.data() + at + 6, target.data() + target.size(), since);
             }
+            // A provider's own attempts; ?fleet=1 for every provider of the fleet.
+            bool fleet = target.find("fleet=1") != std::string_view::npos;
             auto attempts = provider_.journal().since(since, 10'000);
+            if (!fleet) std::erase_if(attempts, [&](const Attempt& a) { return a.provider != provider_.config().id; });
             std::string out = "{\"attempts\":[";
             for (std::size_t i = 0; i < attempts.size(); ++i) {
                 if (i > 0) out += ",";
@@ -437,11 +442,31 @@ void ProviderServer::shutdown() {
         }
         sessions_.clear();
     }
+    if (live.empty()) return;
     for (auto& s : live) s->shutdown();
-    grace_timer_.expires_after(limits_.shutdown_grace);
-    grace_timer_.async_wait([live](beast::error_code) {
-        for (auto& s : live) s->force_close();
-    });
+    // Wait for the grace period, or less: poll every 20 ms whether the sessions have ended.
+    std::vector<std::weak_ptr<Session>> watched(live.begin(), live.end());
+    live.clear();
+    auto deadline = std::chrono::steady_clock::now() + limits_.shutdown_grace;
+    auto poll = std::make_shared<std::function<void(beast::error_code)>>();
+    *poll = [self = shared_from_this(), watched, deadline, poll](beast::error_code ec) mutable {
+        bool any_alive = std::any_of(watched.begin(), watched.end(), [](const auto& w) { return !w.expired(); });
+        if (ec || !any_alive) {
+            *poll = nullptr;  // breaks the self-reference
+            return;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            for (auto& w : watched) {
+                if (auto s = w.lock()) s->force_close();
+            }
+            *poll = nullptr;
+            return;
+        }
+        self->grace_timer_.expires_after(std::chrono::milliseconds(20));
+        self->grace_timer_.async_wait(*poll);
+    };
+    grace_timer_.expires_after(std::chrono::milliseconds(20));
+    grace_timer_.async_wait(*poll);
 }
 
 Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock, ServerLimits limits)

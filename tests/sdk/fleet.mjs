@@ -25,7 +25,7 @@ export async function startFleet(scenario = join(here, 'fleet.toml')) {
   return {
     urls,
     async journal(provider) {
-      const res = await fetch(`${urls[provider]}/_brownout/journal`);
+      const res = await fetch(`${urls[provider]}/_brownout/journal`);  // that provider's own attempts
       return (await res.json()).attempts.filter((a) => a.provider === provider);
     },
     async stop() {
