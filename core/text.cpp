@@ -30,6 +30,18 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
     std::size_t i = 0;
     while (i < s.size()) {
+        // Fast path: a run of printable ASCII that needs no escaping is copied at once.
+        std::size_t run = i;
+        while (run < s.size()) {
+            unsigned char r = static_cast<unsigned char>(s[run]);
+            if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+            ++run;
+        }
+        if (run > i) {
+            out.append(s.data() + i, run - i);
+            i = run;
+            if (i == s.size()) break;
+        }
         unsigned char c = static_cast<unsigned char>(s[i]);
         switch (c) {
             case '"': out += "\\\""; ++i; continue;
@@ -64,8 +76,11 @@ std::string json_string(std::string_view s) {
 }
 
 std::string to_hex(std::uint64_t value, int digits) {
-    std::string full = fmt::format("{:016x}", value);
-    return full.substr(full.size() - static_cast<std::size_t>(std::clamp(digits, 1, 16)));
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::size_t n = static_cast<std::size_t>(std::clamp(digits, 1, 16));
+    std::string out(n, '0');
+    for (std::size_t i = n; i-- > 0; value >>= 4) out[i] = kDigits[value & 0xF];
+    return out;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -90,6 +90,8 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
         c.finish = FinishReason::length;
     }
     std::string body;
+    body.reserve(static_cast<std::size_t>(words) * 8);
+    c.tokens.reserve(static_cast<std::size_t>(words) + 1);
     for (int i = 0; i < words; ++i) {
         std::string token = i == 0 ? "" : " ";
         std::string_view word = kWords[rng.next() % kWords.size()];

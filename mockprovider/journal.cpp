@@ -15,6 +15,11 @@ std::uint64_t AttemptJournal::next_seq() {
 void AttemptJournal::record(Attempt attempt) {
     std::lock_guard lock(mutex_);
     // Attempts finish out of order; keep the journal ordered by seq for readers.
+    if (records_.empty() || records_.back().seq < attempt.seq) {
+        records_.push_back(std::move(attempt));
+        if (records_.size() > capacity_) records_.pop_front();
+        return;
+    }
     auto it = std::upper_bound(records_.begin(), records_.end(), attempt.seq,
                                [](std::uint64_t seq, const Attempt& a) { return seq < a.seq; });
     records_.insert(it, std::move(attempt));

@@ -45,7 +45,8 @@ std::string Metrics::render_labels(const Labels& labels) {
     return out + "}";
 }
 
-Metrics::Family& Metrics::family(const std::string& name) {
+Metrics::Series& Metrics::series(const std::string& name, const Labels& labels) {
+    std::lock_guard lock(mutex_);
     auto [it, inserted] = families_.try_emplace(name);
     if (inserted) {
         it->second.type = "untyped";
@@ -56,17 +57,9 @@ Metrics::Family& Metrics::family(const std::string& name) {
             }
         }
     }
-    return it->second;
-}
-
-void Metrics::add(const std::string& name, const Labels& labels, double value) {
-    std::lock_guard lock(mutex_);
-    family(name).series[render_labels(labels)] += value;
-}
-
-void Metrics::set(const std::string& name, const Labels& labels, double value) {
-    std::lock_guard lock(mutex_);
-    family(name).series[render_labels(labels)] = value;
+    auto& slot = it->second.series[render_labels(labels)];
+    if (!slot) slot = std::make_unique<Series>(0.0);
+    return *slot;
 }
 
 double Metrics::value(const std::string& name, const Labels& labels) const {
@@ -74,7 +67,7 @@ double Metrics::value(const std::string& name, const Labels& labels) const {
     auto f = families_.find(name);
     if (f == families_.end()) return 0;
     auto s = f->second.series.find(render_labels(labels));
-    return s == f->second.series.end() ? 0 : s->second;
+    return s == f->second.series.end() ? 0 : s->second->load();
 }
 
 std::string Metrics::render() const {
@@ -85,7 +78,7 @@ std::string Metrics::render() const {
         out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", d.name, d.help, d.name, d.type);
         if (f == families_.end()) continue;
         for (const auto& [labels, value] : f->second.series) {
-            out += fmt::format("{}{} {}\n", d.name, labels, value);
+            out += fmt::format("{}{} {}\n", d.name, labels, value->load());
         }
     }
     return out;

@@ -1,7 +1,9 @@
 #pragma once
 // Counters declared once and exported at GET /metrics in the Prometheus text format.
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -12,9 +14,12 @@ namespace brownout::mock {
 class Metrics {
 public:
     using Labels = std::vector<std::pair<std::string, std::string>>;
+    using Series = std::atomic<double>;
 
-    void add(const std::string& name, const Labels& labels, double value = 1.0);
-    void set(const std::string& name, const Labels& labels, double value);
+    // A stable handle to one series: hot paths look it up once and add without locking.
+    Series& series(const std::string& name, const Labels& labels);
+    void add(const std::string& name, const Labels& labels, double value = 1.0) { series(name, labels).fetch_add(value); }
+    void set(const std::string& name, const Labels& labels, double value) { series(name, labels).store(value); }
     double value(const std::string& name, const Labels& labels) const;
 
     // Prometheus text exposition (version 0.0.4).
@@ -24,10 +29,9 @@ private:
     struct Family {
         std::string help;
         std::string type;
-        std::map<std::string, double> series;  // rendered label set → value
+        std::map<std::string, std::unique_ptr<Series>> series;  // rendered label set → value
     };
     static std::string render_labels(const Labels& labels);
-    Family& family(const std::string& name);
 
     mutable std::mutex mutex_;
     std::map<std::string, Family> families_;

@@ -85,6 +85,12 @@ Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& jo
     : config_(std::move(config)), dialect_(make_dialect(config_.dialect, config_.vendor)), clock_(clock),
       journal_(journal), metrics_(metrics),
       epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))) {
+    Metrics::Labels labels{{"provider", config_.id}};
+    counters_.in_flight = &metrics_.series(metric::in_flight, labels);
+    counters_.active_streams = &metrics_.series(metric::active_streams, labels);
+    counters_.connections = &metrics_.series(metric::connections, labels);
+    counters_.prompt_tokens = &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "prompt"}});
+    counters_.completion_tokens = &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "completion"}});
     if (config_.rate_limits.requests_per_minute > 0) {
         request_bucket_.emplace(static_cast<double>(config_.rate_limits.requests_per_minute), std::chrono::minutes(1));
     }
@@ -386,30 +392,48 @@ std::string Provider::head(int status, std::string_view content_type, std::optio
                            const std::string& request_id,
                            const std::vector<std::pair<std::string, std::string>>& extra) const {
     std::string h;
-    h.reserve(384);
-    h += fmt::format("HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\n", status, reason_phrase(status),
-                     http_date_now(), content_type);
+    h.reserve(320);
+    auto line = [&h](std::string_view name, std::string_view value) {
+        h.append(name);
+        h.append(": ");
+        h.append(value);
+        h.append("\r\n");
+    };
+    h.append("HTTP/1.1 ");
+    h.append(std::to_string(status));
+    h.push_back(' ');
+    h.append(reason_phrase(status));
+    h.append("\r\n");
+    line("date", http_date_now());
+    line("content-type", content_type);
     if (length) {
-        h += fmt::format("content-length: {}\r\n", *length);
+        line("content-length", std::to_string(*length));
     } else {
-        h += "transfer-encoding: chunked\r\ncache-control: no-cache\r\n";
+        line("transfer-encoding", "chunked");
+        line("cache-control", "no-cache");
     }
-    h += "connection: keep-alive\r\n";
-    h += fmt::format("{}: {}\r\n", dialect_->request_id_header(), request_id);
-    if (config_.dialect == DialectKind::openai) h += "openai-version: 2020-10-01\r\n";
-    for (const auto& [k, v] : extra) h += fmt::format("{}: {}\r\n", k, v);
-    h += fmt::format("x-brownout-provider: {}\r\n\r\n", config_.id);
+    line("connection", "keep-alive");
+    line(dialect_->request_id_header(), request_id);
+    if (config_.dialect == DialectKind::openai) line("openai-version", "2020-10-01");
+    for (const auto& [k, v] : extra) line(k, v);
+    line("x-brownout-provider", config_.id);
+    h.append("\r\n");
     return h;
 }
 
 void Provider::finish(Attempt attempt) {
-    metrics_.add(metric::attempts, {{"provider", attempt.provider}, {"status", std::to_string(attempt.status)}, {"fault", attempt.fault}});
-    if (attempt.prompt_tokens > 0 && attempt.status == 200) {
-        metrics_.add(metric::tokens, {{"provider", attempt.provider}, {"kind", "prompt"}}, attempt.prompt_tokens);
+    Metrics::Series* attempts = nullptr;
+    {
+        std::lock_guard lock(attempts_mutex_);
+        auto& slot = attempt_series_[{attempt.status, attempt.fault}];
+        if (slot == nullptr) {
+            slot = &metrics_.series(metric::attempts, {{"provider", attempt.provider}, {"status", std::to_string(attempt.status)}, {"fault", attempt.fault}});
+        }
+        attempts = slot;
     }
-    if (attempt.completion_tokens > 0) {
-        metrics_.add(metric::tokens, {{"provider", attempt.provider}, {"kind", "completion"}}, attempt.completion_tokens);
-    }
+    attempts->fetch_add(1);
+    if (attempt.prompt_tokens > 0 && attempt.status == 200) counters_.prompt_tokens->fetch_add(attempt.prompt_tokens);
+    if (attempt.completion_tokens > 0) counters_.completion_tokens->fetch_add(attempt.completion_tokens);
     journal_.record(std::move(attempt));
 }
 

@@ -4,6 +4,7 @@
 // server carries Replies out.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -93,6 +94,15 @@ struct PlanQuery {
 };
 using Planner = std::function<faults::Plan(const PlanQuery&)>;
 
+// This provider's hot counters, looked up once.
+struct ProviderCounters {
+    Metrics::Series* in_flight = nullptr;
+    Metrics::Series* active_streams = nullptr;
+    Metrics::Series* connections = nullptr;
+    Metrics::Series* prompt_tokens = nullptr;
+    Metrics::Series* completion_tokens = nullptr;
+};
+
 class Provider {
 public:
     Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal, Metrics& metrics);
@@ -102,6 +112,7 @@ public:
     const Clock& clock() const { return clock_; }
     AttemptJournal& journal() { return journal_; }
     Metrics& metrics() { return metrics_; }
+    const ProviderCounters& counters() const { return counters_; }
 
     void set_planner(Planner planner);
 
@@ -132,6 +143,10 @@ private:
     AttemptJournal& journal_;
     Metrics& metrics_;
     std::int64_t epoch_unix_;  // unix time at scenario time zero
+
+    ProviderCounters counters_;
+    std::mutex attempts_mutex_;
+    std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;
 
     std::mutex mutex_;  // guards everything below
     Planner planner_;

@@ -38,8 +38,9 @@ class Session;
 
 class ProviderServer : public std::enable_shared_from_this<ProviderServer> {
 public:
-    ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits)
-        : ioc_(ioc), acceptor_(asio::make_strand(ioc)), provider_(provider), limits_(limits), grace_timer_(ioc) {}
+    ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits, bool threaded)
+        : ioc_(ioc), acceptor_(asio::make_strand(ioc)), provider_(provider), limits_(limits), grace_timer_(ioc),
+          threaded_(threaded) {}
 
     void listen(const std::string& host, unsigned short port) {
         boost::system::error_code ec;
@@ -55,7 +56,10 @@ public:
         endpoint_ = {provider_.config().id, host, acceptor_.local_endpoint().port()};
     }
 
-    void start() { do_accept(); }
+    void start() {
+        do_accept();
+        sweep();
+    }
     const Endpoint& endpoint() const { return endpoint_; }
     Provider& provider() { return provider_; }
     const ServerLimits& limits() const { return limits_; }
@@ -63,17 +67,20 @@ public:
 
     void add(const std::shared_ptr<Session>& s) {
         std::lock_guard lock(mutex_);
-        if (sessions_.size() > 64 && sessions_.size() % 64 == 0) {
-            std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
-        }
         sessions_.push_back(s);
     }
 
     void shutdown();
 
 private:
+    // Timeouts are checked by one periodic sweep rather than a timer per read: cheaper on the
+    // hot path, and precise enough for limits measured in seconds.
+    void sweep();
+
     void do_accept() {
-        acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        // A session needs a strand only when several threads run the io_context.
+        auto executor = threaded_ ? asio::any_io_executor(asio::make_strand(ioc_)) : asio::any_io_executor(ioc_.get_executor());
+        acceptor_.async_accept(executor, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
             if (ec) {
                 if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
             } else {
@@ -93,30 +100,42 @@ private:
     std::vector<std::weak_ptr<Session>> sessions_;
     std::atomic<bool> shutting_down_{false};
     asio::steady_timer grace_timer_;
+    asio::steady_timer sweep_timer_{ioc_};
     std::atomic<std::uint64_t> next_connection_{0};
+    bool threaded_;
     friend class Session;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, std::shared_ptr<ProviderServer> server, std::uint64_t id)
-        : stream_(std::move(socket)), timer_(stream_.get_executor()), server_(std::move(server)),
+        : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(std::move(server)),
           provider_(server_->provider()), connection_(id) {}
 
     void start() {
-        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+        asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
     }
 
     // Called on shutdown: idle connections close now, busy ones after their answer.
     void shutdown() {
-        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
             self->closing_ = true;
             if (self->idle_) self->close();
         });
     }
 
+    // Called by the server's sweep: a connection that has waited too long for its request
+    // (header timeout for the first, idle timeout for the next) is closed.
+    void close_if_idle(SteadyClock::time_point now) {
+        asio::post(socket_.get_executor(), [self = shared_from_this(), now] {
+            if (!self->idle_) return;
+            auto limit = self->first_request_ ? self->server_->limits().header_timeout : self->server_->limits().idle_timeout;
+            if (now - self->waiting_since_ > limit) self->close();
+        });
+    }
+
     void force_close() {
-        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
             if (self->busy_) self->finish_attempt("cut");
             self->close();
         });
@@ -130,15 +149,14 @@ private:
         parser_.emplace();
         parser_->body_limit(provider_.config().max_body_bytes);
         parser_->header_limit(static_cast<std::uint32_t>(server_->limits().max_header_bytes));
-        stream_.expires_after(first_request_ ? server_->limits().header_timeout : server_->limits().idle_timeout);
-        http::async_read(stream_, buffer_, *parser_,
+        waiting_since_ = SteadyClock::now();
+        http::async_read(socket_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
         idle_ = false;
         first_request_ = false;
-        stream_.expires_never();
         if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
             ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
             return close();
@@ -221,7 +239,7 @@ private:
         journaled_ = true;
         busy_ = true;
         started_ = SteadyClock::now();
-        provider_.metrics().add(metric::in_flight, {{"provider", provider_.config().id}}, 1);
+        provider_.counters().in_flight->fetch_add(1);
         switch (reply_.connection) {
             case faults::ConnectionAction::reset:
                 finish_attempt("reset");
@@ -243,13 +261,13 @@ private:
     void write_head() {
         out_ = std::move(reply_.head);
         if (!reply_.streaming) out_ += reply_.body;
-        asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) {
                 self->finish_attempt("client_closed");
                 return self->close();
             }
             if (self->reply_.streaming) {
-                self->provider_.metrics().add(metric::active_streams, {{"provider", self->provider_.config().id}}, 1);
+                self->provider_.counters().active_streams->fetch_add(1);
                 self->streaming_ = true;
                 self->stream_start_ = SteadyClock::now();
                 self->next_due_ = self->stream_start_;
@@ -303,7 +321,7 @@ private:
         body_bytes_ += data.size();
         out_.clear();
         if (!data.empty()) out_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
-        asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
+        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
             if (ec) {
                 self->finish_attempt("client_closed");
                 return self->close();
@@ -320,7 +338,7 @@ private:
         switch (reply_.stream_end) {
             case Reply::StreamEnd::clean: {
                 out_ = "0\r\n\r\n";
-                asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
                     self->finish_attempt(ec ? "client_closed" : "complete");
                     if (ec) return self->close();
                     self->after_answer();
@@ -349,7 +367,7 @@ private:
     // For hangs and stalls: nothing more is sent; the attempt ends when the client gives up.
     void watch_for_close(std::string outcome) {
         stall_outcome_ = std::move(outcome);
-        stream_.socket().async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        socket_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (!ec) return self->watch_for_close(self->stall_outcome_);
             self->finish_attempt(self->stall_outcome_);
             self->close();
@@ -359,9 +377,9 @@ private:
     void finish_attempt(std::string_view outcome) {
         if (!busy_) return;
         busy_ = false;
-        provider_.metrics().add(metric::in_flight, {{"provider", provider_.config().id}}, -1);
+        provider_.counters().in_flight->fetch_sub(1);
         if (streaming_) {
-            provider_.metrics().add(metric::active_streams, {{"provider", provider_.config().id}}, -1);
+            provider_.counters().active_streams->fetch_sub(1);
             streaming_ = false;
         }
         if (!journaled_) return;
@@ -378,7 +396,7 @@ private:
 
     void reset() {
         beast::error_code ignored;
-        stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+        socket_.set_option(asio::socket_base::linger(true, 0), ignored);
         close();
     }
 
@@ -386,13 +404,13 @@ private:
         beast::error_code ignored;
         timer_.cancel();
         if (busy_) finish_attempt("client_closed");
-        if (stream_.socket().is_open()) {
-            stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-            stream_.socket().close(ignored);
+        if (socket_.is_open()) {
+            socket_.shutdown(tcp::socket::shutdown_both, ignored);
+            socket_.close(ignored);
         }
     }
 
-    beast::tcp_stream stream_;
+    tcp::socket socket_;
     asio::steady_timer timer_;
     std::shared_ptr<ProviderServer> server_;
     Provider& provider_;
@@ -416,13 +434,33 @@ private:
     bool journaled_ = false;
     bool closing_ = false;
     bool first_request_ = true;
+    SteadyClock::time_point waiting_since_{};
 };
+
+void ProviderServer::sweep() {
+    sweep_timer_.expires_after(std::chrono::milliseconds(250));
+    sweep_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || self->shutting_down_) return;
+        std::vector<std::shared_ptr<Session>> live;
+        {
+            std::lock_guard lock(self->mutex_);
+            std::erase_if(self->sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+            for (auto& w : self->sessions_) {
+                if (auto s = w.lock()) live.push_back(std::move(s));
+            }
+        }
+        auto now = SteadyClock::now();
+        for (auto& s : live) s->close_if_idle(now);
+        self->sweep();
+    });
+}
+
 
 void ProviderServer::on_accept(tcp::socket socket) {
     if (shutting_down_) return;
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    provider_.metrics().add(metric::connections, {{"provider", provider_.config().id}});
+    provider_.counters().connections->fetch_add(1);
     auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), ++next_connection_);
     add(session);
     session->start();
@@ -433,6 +471,7 @@ void ProviderServer::shutdown() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
         beast::error_code ignored;
         self->acceptor_.close(ignored);
+        self->sweep_timer_.cancel();
     });
     std::vector<std::shared_ptr<Session>> live;
     {
@@ -483,7 +522,7 @@ Fleet::~Fleet() {
 
 void Fleet::start(const std::string& host, const std::vector<unsigned short>& ports, int threads) {
     for (std::size_t i = 0; i < providers_.size(); ++i) {
-        auto server = std::make_shared<ProviderServer>(ioc_, *providers_[i], limits_);
+        auto server = std::make_shared<ProviderServer>(ioc_, *providers_[i], limits_, threads > 1);
         server->listen(host, i < ports.size() ? ports[i] : 0);
         servers_.push_back(server);
     }

@@ -1,0 +1,83 @@
+// Micro benchmarks of the wire code: what each answer costs the mock before any I/O.
+//   ./build/release/bench/bench_wire
+
+#include <benchmark/benchmark.h>
+
+#include "core/clock.h"
+#include "mockprovider/answer.h"
+#include "mockprovider/dialect.h"
+#include "mockprovider/provider.h"
+
+using namespace brownout;
+using namespace brownout::mock;
+
+namespace {
+
+const std::string kBody = R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},)"
+                          R"({"role":"user","content":"Summarise the incident report in two sentences."}]})";
+
+ChatRequest parsed(const Dialect& d, const std::string& body) { return std::get<ChatRequest>(d.parse_chat(body)); }
+
+void BM_ParseOpenAiRequest(benchmark::State& state) {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    for (auto _ : state) benchmark::DoNotOptimize(d->parse_chat(kBody));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kBody.size()));
+}
+BENCHMARK(BM_ParseOpenAiRequest);
+
+void BM_GenerateAnswer(benchmark::State& state) {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto req = parsed(*d, kBody);
+    for (auto _ : state) benchmark::DoNotOptimize(generate_answer(1, req, {32, 32}, true, "chatcmpl-1", 1));
+}
+BENCHMARK(BM_GenerateAnswer);
+
+// Building a non-streaming response body: OpenAI and Anthropic.
+void BM_CompletionBody(benchmark::State& state) {
+    auto kind = state.range(0) == 0 ? DialectKind::openai : DialectKind::anthropic;
+    auto d = make_dialect(kind, kind == DialectKind::openai ? Vendor::openai : Vendor::anthropic);
+    auto req = parsed(*make_dialect(DialectKind::openai, Vendor::openai), kBody);
+    auto c = generate_answer(1, req, {32, 32}, true, "chatcmpl-1", 1);
+    for (auto _ : state) benchmark::DoNotOptimize(d->completion_body(c));
+    state.SetLabel(kind == DialectKind::openai ? "openai" : "anthropic");
+}
+BENCHMARK(BM_CompletionBody)->Arg(0)->Arg(1);
+
+// Encoding a whole answer as SSE frames; reported per chunk.
+void BM_EncodeSseChunks(benchmark::State& state) {
+    auto kind = state.range(0) == 0 ? DialectKind::openai : DialectKind::anthropic;
+    auto d = make_dialect(kind, kind == DialectKind::openai ? Vendor::openai : Vendor::anthropic);
+    auto req = parsed(*make_dialect(DialectKind::openai, Vendor::openai), kBody);
+    req.stream = true;
+    req.include_usage = true;
+    auto c = generate_answer(1, req, {64, 64}, true, "chatcmpl-1", 1);
+    std::size_t frames = 0;
+    for (auto _ : state) {
+        auto f = d->stream_frames(c, req);
+        frames += f.size();
+        benchmark::DoNotOptimize(f);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(frames));
+    state.SetLabel(kind == DialectKind::openai ? "openai, items = chunks" : "anthropic, items = events");
+}
+BENCHMARK(BM_EncodeSseChunks)->Arg(0)->Arg(1);
+
+// The whole request → Reply path of a provider (parse, plan, answer, head), no sockets.
+void BM_ProviderHandle(benchmark::State& state) {
+    ManualClock clock;
+    AttemptJournal journal(1024);
+    Metrics metrics;
+    ProviderConfig config;
+    config.answer = {32, 32};
+    Provider provider(config, clock, journal, metrics);
+    IncomingRequest in{"POST", "/v1/chat/completions", kBody, "", "", std::nullopt, "", 1};
+    for (auto _ : state) {
+        Reply r = provider.handle(in);
+        r.attempt.outcome = "complete";
+        provider.finish(std::move(r.attempt));
+        benchmark::DoNotOptimize(r.body);
+    }
+}
+BENCHMARK(BM_ProviderHandle);
+
+}  // namespace
