@@ -42,6 +42,7 @@ public:
     // An array of tables ([[providers]]) or an array of inline tables (mix = [{...}, {...}]).
     std::vector<TableReader> tables(std::string_view key);
     const toml::node* node(std::string_view key);
+    const toml::table& raw() const { return table_; }
 
     // Throws for the first key of this table that was never read.
     void finish() const;

@@ -8,6 +8,7 @@
 //
 // An empty Plan means "answer normally".
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,10 +31,28 @@ struct Rejection {
     std::string code;        // OpenAI "code"; empty → null
     std::string message;     // dialect default for the status when empty
     std::string param;       // OpenAI "param"; empty → null
-    std::optional<std::string> retry_after;  // header value as sent ("1", "2.5", an HTTP-date)
-    std::optional<double> retry_after_ms;
+    // Retry hints. Durations are scenario time; the provider sends them as wall time.
+    std::optional<Duration> retry_after;     // Retry-After in seconds
+    std::string retry_after_date;            // Retry-After as an HTTP-date, sent verbatim
+    std::optional<Duration> retry_after_ms;  // retry-after-ms
     std::optional<bool> should_retry;        // x-should-retry
     bool html = false;                       // an HTML page such as a proxy's 502
+    std::string unsupported_feature;         // "vision": the dialect's own "not supported" error
+    bool unknown_model = false;              // the dialect's own "model not found" error
+    // A rate-limit rejection: the dialect words it ("Rate limit reached for … (RPM): Limit …").
+    std::optional<bool> rate_limit_on_tokens;
+    long rate_limit_value = 0;
+    long rate_limit_used = 0;
+};
+
+// Rate-limit state to report in x-ratelimit-* / anthropic-ratelimit-* headers (scenario time).
+struct LimitSnapshot {
+    long requests_limit = -1;  // -1: no request bucket
+    long requests_remaining = 0;
+    Duration requests_reset{};
+    long tokens_limit = -1;    // -1: no token bucket
+    long tokens_remaining = 0;
+    Duration tokens_reset{};
 };
 
 enum class Malformed {
@@ -59,6 +78,10 @@ struct Plan {
     std::optional<Rejection> stream_error;  // the in-band error event's content
     Malformed malformed = Malformed::none;
     bool ignore_images = false;  // answer as if no image had been sent
+    bool ignore_tools = false;   // answer in text even when a tool call was demanded
+    bool ignore_stream = false;  // answer with one JSON body even when a stream was asked for
+    std::string substitute_model;  // answer from this model instead of the one asked for
+    std::optional<LimitSnapshot> limits;  // overrides the provider's own rate-limit headers
 
     // Names of the faults that shaped this plan ("busy", "stall"), for the journal and metrics.
     std::vector<std::string> applied;

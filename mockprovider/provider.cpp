@@ -84,7 +84,8 @@ std::string http_date_now() {
 Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal, Metrics& metrics)
     : config_(std::move(config)), dialect_(make_dialect(config_.dialect, config_.vendor)), clock_(clock),
       journal_(journal), metrics_(metrics),
-      epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))) {
+      epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))),
+      engine_(config_.phases, config_.seed, config_.id, config_.horizon) {
     Metrics::Labels labels{{"provider", config_.id}};
     counters_.in_flight = &metrics_.series(metric::in_flight, labels);
     counters_.active_streams = &metrics_.series(metric::active_streams, labels);
@@ -205,33 +206,56 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
         return reject_with(dialect_->feature_unsupported("stream", request.model));
     }
 
+    std::optional<faults::PhaseSpec> forced;
+    if (!in.forced_fault.empty()) {
+        try {
+            forced = faults::phase_from_header(in.forced_fault);
+        } catch (const Error& e) {
+            return reject_with({400, "invalid_request_error", "", "", fmt::format("x-brownout-fault: {}", e.what())});
+        }
+    }
+    faults::RequestFacts facts{request.model, request.stream, request.image_count,
+                               !request.tools.empty() && request.tool_choice != ToolChoice::none, request.prompt_tokens,
+                               static_cast<int>(request.max_tokens.value_or(config_.answer.max_tokens))};
     faults::Plan plan;
     std::uint64_t random = hash_combine(config_.seed, attempt.seq);
-    std::vector<std::pair<std::string, std::string>> limit_headers;
+    faults::LimitSnapshot limits;
     {
         std::lock_guard lock(mutex_);
-        if (planner_) plan = planner_(PlanQuery{attempt.at, &request, in.forced_fault});
+        plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
+                        : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
         if (plan.connection == ConnectionAction::none && !plan.reject) {
-            // Rate limits are checked only for requests the fault model lets through.
-            double tokens = request.prompt_tokens + static_cast<double>(request.max_tokens.value_or(config_.answer.max_tokens));
+            // The provider's own limits apply to requests the fault model lets through.
+            double tokens = std::min<double>(facts.prompt_tokens + facts.max_tokens,
+                                             token_bucket_ ? token_bucket_->capacity() : 1e18);
             bool requests_ok = !request_bucket_ || request_bucket_->available(attempt.at) >= 1;
-            bool tokens_ok = !token_bucket_ || token_bucket_->available(attempt.at) >= std::min(tokens, token_bucket_->capacity());
+            bool tokens_ok = !token_bucket_ || token_bucket_->available(attempt.at) >= tokens;
             if (requests_ok && tokens_ok) {
                 if (request_bucket_) request_bucket_->try_take(1, attempt.at);
-                if (token_bucket_) token_bucket_->try_take(std::min(tokens, token_bucket_->capacity()), attempt.at);
+                if (token_bucket_) token_bucket_->try_take(tokens, attempt.at);
             } else {
                 TokenBucket& bucket = requests_ok ? *token_bucket_ : *request_bucket_;
-                // Header values are wall time: that is what a real client will wait.
-                double wait = to_seconds(clock_.to_wall(
-                    bucket.time_until(requests_ok ? std::min(tokens, bucket.capacity()) : 1, attempt.at)));
-                ApiError e = dialect_->rate_limited(request.model, requests_ok, static_cast<long>(bucket.capacity()),
-                                                    static_cast<long>(bucket.capacity() - bucket.available(attempt.at)), wait);
-                plan.reject = faults::Rejection{.status = 429, .error_type = e.type, .code = e.code, .message = e.message,
-                                                .retry_after = fmt::format("{}", std::max(1L, static_cast<long>(std::ceil(wait))))};
-                plan.applied.push_back("rate_limit");
+                faults::Rejection r;
+                r.status = 429;
+                r.rate_limit_on_tokens = requests_ok;
+                r.rate_limit_value = static_cast<long>(bucket.capacity());
+                r.rate_limit_used = static_cast<long>(bucket.capacity() - bucket.available(attempt.at));
+                r.retry_after = bucket.time_until(requests_ok ? tokens : 1, attempt.at);
+                plan.reject = r;
+                plan.applied.emplace_back("provider_rate_limit");
             }
-            limit_headers = rate_limit_headers(attempt.at);
         }
+        if (request_bucket_) {
+            limits.requests_limit = static_cast<long>(request_bucket_->capacity());
+            limits.requests_remaining = static_cast<long>(request_bucket_->available(attempt.at));
+            limits.requests_reset = request_bucket_->time_to_full(attempt.at);
+        }
+        if (token_bucket_) {
+            limits.tokens_limit = static_cast<long>(token_bucket_->capacity());
+            limits.tokens_remaining = static_cast<long>(token_bucket_->available(attempt.at));
+            limits.tokens_reset = token_bucket_->time_to_full(attempt.at);
+        }
+        if (plan.limits) limits = *plan.limits;  // a rate_limit phase reports its own buckets
     }
     attempt.fault = plan.label();
     if (plan.connection != ConnectionAction::none) {
@@ -242,7 +266,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     }
     auto with_limit_headers = [&](Reply reply) {
         std::string extra;
-        for (const auto& [k, v] : limit_headers) extra += fmt::format("{}: {}\r\n", k, v);
+        for (const auto& [k, v] : rate_limit_headers(limits)) extra += fmt::format("{}: {}\r\n", k, v);
         reply.head.insert(reply.head.size() - 2, extra);
         return reply;
     };
@@ -250,18 +274,24 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
         return reject_with(dialect_->feature_unsupported("vision", request.model));
     }
-    if (!request.tools.empty() && request.tool_choice != ToolChoice::none && !config_.has_feature("tools")) {
+    if (!request.tools.empty() && request.tool_choice != ToolChoice::none && !config_.has_feature("tools") && !plan.ignore_tools) {
         return reject_with(dialect_->feature_unsupported("tools", request.model));
+    }
+    if (plan.ignore_tools || plan.ignore_stream || !plan.substitute_model.empty()) {
+        ChatRequest changed = request;
+        if (plan.ignore_tools) changed.tool_choice = ToolChoice::none;
+        if (plan.ignore_stream) changed.stream = false;
+        if (!plan.substitute_model.empty()) changed.model = plan.substitute_model;
+        attempt.stream = changed.stream;
+        return with_limit_headers(answer(changed, plan, std::move(attempt), random));
     }
     return with_limit_headers(answer(request, plan, std::move(attempt), random));
 }
 
-std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(Duration now) {
+std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(const faults::LimitSnapshot& limits) const {
     std::vector<std::pair<std::string, std::string>> h;
-    auto add = [&](std::string_view what, TokenBucket& bucket) {
-        long limit = static_cast<long>(bucket.capacity());
-        long remaining = static_cast<long>(bucket.available(now));
-        Duration reset = bucket.time_to_full(now);
+    auto add = [&](std::string_view what, long limit, long remaining, Duration reset) {
+        if (limit < 0) return;
         if (config_.dialect == DialectKind::anthropic) {
             h.emplace_back(fmt::format("anthropic-ratelimit-{}-limit", what), std::to_string(limit));
             h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", what), std::to_string(remaining));
@@ -269,35 +299,56 @@ std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(Du
         } else {
             h.emplace_back(fmt::format("x-ratelimit-limit-{}", what), std::to_string(limit));
             h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what), std::to_string(remaining));
-            // Rounded to the millisecond: Go's formatting of a rounded duration.
+            // Header values are wall time, rounded to the millisecond, in Go's notation.
             h.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
                            format_go_duration(std::chrono::round<std::chrono::milliseconds>(clock_.to_wall(reset))));
         }
     };
-    if (request_bucket_) add("requests", *request_bucket_);
-    if (token_bucket_) add("tokens", *token_bucket_);
+    add("requests", limits.requests_limit, limits.requests_remaining, limits.requests_reset);
+    add("tokens", limits.tokens_limit, limits.tokens_remaining, limits.tokens_reset);
     return h;
 }
 
 Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt) {
     Reply reply;
+    std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
-    if (r.retry_after) extra.emplace_back("retry-after", *r.retry_after);
-    if (r.retry_after_ms) extra.emplace_back("retry-after-ms", fmt::format("{}", *r.retry_after_ms));
+    // Retry hints are scenario time in the Plan and wall time on the wire.
+    if (r.retry_after) {
+        double seconds = to_seconds(clock_.to_wall(*r.retry_after));
+        extra.emplace_back("retry-after", seconds >= 1 && std::abs(seconds - std::round(seconds)) < 1e-9
+                                              ? fmt::format("{}", static_cast<long>(std::round(seconds)))
+                                              : fmt::format("{:.3f}", seconds));
+    } else if (!r.retry_after_date.empty()) {
+        extra.emplace_back("retry-after", r.retry_after_date);
+    }
+    if (r.retry_after_ms) extra.emplace_back("retry-after-ms", fmt::format("{}", to_seconds(clock_.to_wall(*r.retry_after_ms)) * 1e3));
     if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
+    int status = r.status;
     if (r.html) {
-        reply.body = cloudflare_page(r.status);
-        reply.head = head(r.status, "text/html", reply.body.size(), attempt.request_id, extra);
+        reply.body = cloudflare_page(status);
+        reply.head = head(status, "text/html", reply.body.size(), attempt.request_id, extra);
     } else {
-        ApiError e = dialect_->status_error(r.status, request ? std::string_view(request->model) : "");
+        ApiError e;
+        if (r.unknown_model) {
+            e = dialect_->unknown_model(model);
+        } else if (!r.unsupported_feature.empty()) {
+            e = dialect_->feature_unsupported(r.unsupported_feature, model);
+        } else if (r.rate_limit_on_tokens) {
+            double wait = r.retry_after ? to_seconds(clock_.to_wall(*r.retry_after)) : 1.0;
+            e = dialect_->rate_limited(model, *r.rate_limit_on_tokens, r.rate_limit_value, r.rate_limit_used, wait);
+        } else {
+            e = dialect_->status_error(status, model);
+        }
         if (!r.error_type.empty()) e.type = r.error_type;
         if (!r.code.empty()) e.code = r.code;
         if (!r.message.empty()) e.message = r.message;
         if (!r.param.empty()) e.param = r.param;
+        status = e.status;
         reply.body = dialect_->error_body(e, attempt.request_id);
-        reply.head = head(r.status, "application/json", reply.body.size(), attempt.request_id, extra);
+        reply.head = head(status, "application/json", reply.body.size(), attempt.request_id, extra);
     }
-    attempt.status = r.status;
+    attempt.status = status;
     reply.attempt = std::move(attempt);
     return reply;
 }
@@ -328,7 +379,10 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.to_wall(reply.delay)).count()));
         }
         reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
+        if (plan.disconnect_after_bytes) reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
+        reply.needs_slot = true;
+        reply.expected_duration = reply.delay;
         reply.attempt = std::move(attempt);
         return reply;
     }
@@ -384,6 +438,9 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         reply.stream_end = Reply::StreamEnd::cut;
     }
     attempt.completion_tokens = 0;  // counted by the server as frames go out
+    reply.needs_slot = true;
+    reply.expected_duration = reply.delay;
+    for (const auto& f : reply.frames) reply.expected_duration += f.gap;
     reply.attempt = std::move(attempt);
     return reply;
 }
@@ -419,6 +476,67 @@ std::string Provider::head(int status, std::string_view content_type, std::optio
     line("x-brownout-provider", config_.id);
     h.append("\r\n");
     return h;
+}
+
+faults::StatusSnapshot Provider::status(Duration now) {
+    std::lock_guard lock(mutex_);
+    return faults::status_at(engine_, config_.status_page, now);
+}
+
+int Provider::current_limit(Duration now) {
+    if (config_.capacity.concurrency <= 0) return 0;
+    double factor = engine_.capacity_factor(now);
+    return std::max(0, static_cast<int>(std::floor(config_.capacity.concurrency * factor + 1e-9)));
+}
+
+Provider::Admission Provider::admit(std::function<void()> resume) {
+    std::lock_guard lock(mutex_);
+    if (config_.capacity.concurrency <= 0) return Admission::now;
+    int limit = current_limit(clock_.now());
+    if (in_service_ < limit && waiting_.empty()) {
+        ++in_service_;
+        return Admission::now;
+    }
+    if (static_cast<int>(waiting_.size()) < config_.capacity.queue) {
+        waiting_.push_back(std::move(resume));
+        return Admission::queued;
+    }
+    return Admission::rejected;
+}
+
+void Provider::release() { fill_slots(true); }
+
+void Provider::pump() { fill_slots(false); }
+
+void Provider::fill_slots(bool releasing) {
+    std::vector<std::function<void()>> to_resume;
+    {
+        std::lock_guard lock(mutex_);
+        if (config_.capacity.concurrency <= 0) return;
+        if (releasing && in_service_ > 0) --in_service_;
+        // A recovering provider may have room for fewer than before: fill only up to the limit.
+        int limit = current_limit(clock_.now());
+        while (!waiting_.empty() && in_service_ < limit) {
+            ++in_service_;
+            to_resume.push_back(std::move(waiting_.front()));
+            waiting_.pop_front();
+        }
+    }
+    for (auto& resume : to_resume) resume();
+}
+
+Provider::Load Provider::load() {
+    std::lock_guard lock(mutex_);
+    return {in_service_, static_cast<int>(waiting_.size()), current_limit(clock_.now())};
+}
+
+Reply Provider::overloaded(Reply original) {
+    faults::Rejection r;
+    r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
+             : config_.dialect == DialectKind::anthropic ? 529 : 503;
+    Attempt attempt = std::move(original.attempt);
+    attempt.fault = attempt.fault.empty() ? "capacity" : attempt.fault + "+capacity";
+    return rejection(r, nullptr, std::move(attempt));
 }
 
 void Provider::finish(Attempt attempt) {

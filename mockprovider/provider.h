@@ -4,6 +4,7 @@
 // server carries Replies out.
 
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,7 +14,9 @@
 
 #include "core/clock.h"
 #include "core/token_bucket.h"
+#include "faults/engine.h"
 #include "faults/plan.h"
+#include "faults/status_page.h"
 #include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
 #include "mockprovider/journal.h"
@@ -32,6 +35,15 @@ struct RateLimits {
     long tokens_per_minute = 0;
 };
 
+// Finite capacity (DESIGN §5): at most `concurrency` answers at once, `queue` more waiting,
+// "busy" beyond. Outage and recovery phases lower the concurrency.
+struct Capacity {
+    int concurrency = 0;  // 0: unlimited
+    int queue = 0;
+    bool abandoned_work_continues = false;  // a client that leaves does not free its slot
+    int busy_status = 0;                    // 0: 529 for Anthropic, 503 otherwise
+};
+
 struct ProviderConfig {
     std::string id = "openai";
     DialectKind dialect = DialectKind::openai;
@@ -45,6 +57,10 @@ struct ProviderConfig {
     std::string api_key;  // when set, requests must carry it (401 otherwise)
     std::size_t max_body_bytes = 4 * 1024 * 1024;
     std::int64_t max_tokens_cap = 32768;  // a larger max_tokens is answered with 400
+    Capacity capacity;
+    std::vector<faults::PhaseSpec> phases;  // the incident timeline
+    faults::StatusPageConfig status_page;
+    Duration horizon = std::chrono::hours(1);  // the scenario's duration (ramps of open phases)
 
     bool has_feature(std::string_view f) const;
     bool serves_model(std::string_view m) const;
@@ -60,6 +76,7 @@ struct IncomingRequest {
     std::optional<int> retry_count;  // X-Stainless-Retry-Count
     std::string forced_fault;        // x-brownout-fault
     std::uint64_t connection = 0;
+    bool peer_loopback = true;  // the client connects from 127.0.0.0/8 or ::1
 };
 
 // A chunk of a streamed body, sent `gap` (scenario time) after the previous one.
@@ -82,6 +99,9 @@ struct Reply {
     std::string keepalive_bytes;
     Duration keepalive_interval{};
     std::optional<std::size_t> cut_after_bytes;  // body bytes sent before the connection is cut
+
+    bool needs_slot = false;     // an answer that occupies a capacity slot while it runs
+    Duration expected_duration{};  // scenario time the work takes (for abandoned work)
 
     Attempt attempt;  // filled in as far as the provider knows; the server completes it
 };
@@ -114,7 +134,32 @@ public:
     Metrics& metrics() { return metrics_; }
     const ProviderCounters& counters() const { return counters_; }
 
+    // Replaces the fault engine with a fixed planner (tests of the wire behaviour).
     void set_planner(Planner planner);
+
+    faults::Engine& engine() { return engine_; }
+    std::mutex& engine_mutex() { return mutex_; }
+    faults::StatusSnapshot status(Duration now);
+    std::int64_t epoch_unix() const { return epoch_unix_; }
+    // The fleet's clock, when it can be moved (control API); null otherwise.
+    ScaledClock* controllable_clock() const { return controllable_clock_; }
+    void set_controllable_clock(ScaledClock* clock) { controllable_clock_ = clock; }
+
+    // Capacity: ask for a slot for an answer. `resume` is called (from the releasing thread)
+    // when a queued request gets its slot.
+    enum class Admission { now, queued, rejected };
+    Admission admit(std::function<void()> resume);
+    void release();
+    // Gives queued requests the slots a rising capacity (a recovery ramp) has opened.
+    void pump();
+    // The "busy" answer for a request that found no slot and no room in the queue.
+    Reply overloaded(Reply original);
+    struct Load {
+        int in_service = 0;
+        int queued = 0;
+        int limit = 0;  // current concurrency limit (0: unlimited)
+    };
+    Load load();
 
     // Answers a request on one of the provider API paths (chat, models).
     Reply handle(const IncomingRequest& request);
@@ -133,7 +178,7 @@ private:
     Reply rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt);
     std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
                      const std::string& request_id, const std::vector<std::pair<std::string, std::string>>& extra) const;
-    std::vector<std::pair<std::string, std::string>> rate_limit_headers(Duration now);
+    std::vector<std::pair<std::string, std::string>> rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);
 
@@ -145,6 +190,12 @@ private:
     std::int64_t epoch_unix_;  // unix time at scenario time zero
 
     ProviderCounters counters_;
+    ScaledClock* controllable_clock_ = nullptr;
+    faults::Engine engine_;
+    int in_service_ = 0;
+    std::deque<std::function<void()>> waiting_;
+    int current_limit(Duration now);
+    void fill_slots(bool releasing);
     std::mutex attempts_mutex_;
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;
 

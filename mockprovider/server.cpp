@@ -13,7 +13,10 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "core/text.h"
+#include "mockprovider/control.h"
+#include "mockprovider/status_json.h"
 
 namespace brownout::mock {
 
@@ -59,6 +62,7 @@ public:
     void start() {
         do_accept();
         sweep();
+        tick();
     }
     const Endpoint& endpoint() const { return endpoint_; }
     Provider& provider() { return provider_; }
@@ -76,6 +80,10 @@ private:
     // Timeouts are checked by one periodic sweep rather than a timer per read: cheaper on the
     // hot path, and precise enough for limits measured in seconds.
     void sweep();
+    // Follows the timeline between requests: opens queued slots as capacity returns, and
+    // closes or reopens the port for outages with mode "refuse".
+    void tick();
+    void update_refusal();
 
     void do_accept() {
         // A session needs a strand only when several threads run the io_context.
@@ -101,6 +109,8 @@ private:
     std::atomic<bool> shutting_down_{false};
     asio::steady_timer grace_timer_;
     asio::steady_timer sweep_timer_{ioc_};
+    asio::steady_timer tick_timer_{ioc_};
+    bool refusing_ = false;
     std::atomic<std::uint64_t> next_connection_{0};
     bool threaded_;
     friend class Session;
@@ -174,7 +184,19 @@ private:
         if (target == "/metrics" && req.method() == http::verb::get) {
             return send_plain(200, provider_.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
         }
-        if (target.starts_with("/_brownout/")) return send_plain(200, control(target), "application/json");
+        if (target.starts_with("/_brownout/")) {
+            auto result = handle_control(provider_, in, server_->limits().control);
+            return send_plain(result.status, std::move(result.body), "application/json");
+        }
+        if (target.starts_with("/api/v2/")) {
+            auto path = target.substr(0, target.find('?'));
+            auto now = provider_.clock().now();
+            PageInfo page{to_hex(hash64(provider_.config().id), 12), provider_.config().id,
+                          fmt::format("http://{}:{}", server_->endpoint().host, server_->endpoint().port), provider_.epoch_unix()};
+            if (auto body = render_status_page(path, provider_.status(now), page)) {
+                return send_plain(200, std::move(*body), "application/json");
+            }
+        }
         carry_out(provider_.handle(in));
     }
 
@@ -194,41 +216,24 @@ private:
             if (err == std::errc()) in.retry_count = value;
         }
         in.connection = connection_;
+        beast::error_code ec;
+        auto peer = socket_.remote_endpoint(ec);
+        in.peer_loopback = !ec && peer.address().is_loopback();
         keep_alive_ = req.keep_alive();
         return in;
     }
 
-    std::string control(std::string_view target) {
-        if (target.starts_with("/_brownout/journal")) {
-            std::uint64_t since = 0;
-            if (auto at = target.find("since="); at != std::string_view::npos) {
-                std::from_chars(target.data() + at + 6, target.data() + target.size(), since);
-            }
-            // A provider's own attempts; ?fleet=1 for every provider of the fleet.
-            bool fleet = target.find("fleet=1") != std::string_view::npos;
-            auto attempts = provider_.journal().since(since, 10'000);
-            if (!fleet) std::erase_if(attempts, [&](const Attempt& a) { return a.provider != provider_.config().id; });
-            std::string out = "{\"attempts\":[";
-            for (std::size_t i = 0; i < attempts.size(); ++i) {
-                if (i > 0) out += ",";
-                out += attempt_to_json(attempts[i]);
-            }
-            out += fmt::format("],\"next\":{}}}", attempts.empty() ? since : attempts.back().seq);
-            return out;
-        }
-        return fmt::format("{{\"provider\":{},\"scenario_time_ms\":{:.3f},\"time_scale\":{},\"attempts\":{}}}",
-                           json_string(provider_.config().id), to_seconds(provider_.clock().now()) * 1e3,
-                           provider_.clock().time_scale(), provider_.journal().size());
-    }
-
     // ── answering ─────────────────────────────────────────────────────────
+    // A reply that is not a provider attempt (metrics, control, status page, protocol errors).
+    // Protocol errors (plain text) close the connection; the rest keep it.
     void send_plain(int status, std::string body, std::string_view content_type = "text/plain; charset=utf-8") {
+        bool close_after = status >= 400 && content_type.starts_with("text/plain");
         reply_ = Reply{};
         reply_.head = fmt::format("HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: {}\r\n\r\n",
                                   status, reason_phrase(status), http_date_now(), content_type, body.size(),
-                                  status >= 400 ? "close" : "keep-alive");
+                                  close_after ? "close" : "keep-alive");
         reply_.body = std::move(body);
-        reply_.close = status >= 400;
+        reply_.close = close_after;
         journaled_ = false;
         if (status >= 400) provider_.metrics().add(metric::bad_requests, {{"provider", provider_.config().id}, {"status", std::to_string(status)}});
         write_head();
@@ -240,6 +245,33 @@ private:
         busy_ = true;
         started_ = SteadyClock::now();
         provider_.counters().in_flight->fetch_add(1);
+        if (reply_.needs_slot) {
+            auto self = shared_from_this();
+            switch (provider_.admit([self] { asio::post(self->socket_.get_executor(), [self] { self->start_answer(); }); })) {
+                case Provider::Admission::now:
+                    holds_slot_ = true;
+                    break;
+                case Provider::Admission::queued:
+                    return;  // start_answer() runs when a slot frees up
+                case Provider::Admission::rejected:
+                    reply_ = provider_.overloaded(std::move(reply_));
+                    break;
+            }
+        }
+        run_reply();
+    }
+
+    void start_answer() {
+        holds_slot_ = true;
+        if (!socket_.is_open()) {
+            // The client left while queued; the work still occupies the slot if it continues.
+            finish_attempt("client_closed");
+            return;
+        }
+        run_reply();
+    }
+
+    void run_reply() {
         switch (reply_.connection) {
             case faults::ConnectionAction::reset:
                 finish_attempt("reset");
@@ -260,11 +292,22 @@ private:
 
     void write_head() {
         out_ = std::move(reply_.head);
-        if (!reply_.streaming) out_ += reply_.body;
-        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        bool cut = false;
+        if (!reply_.streaming) {
+            if (reply_.cut_after_bytes && *reply_.cut_after_bytes < reply_.body.size()) {
+                reply_.body.resize(*reply_.cut_after_bytes);
+                cut = true;
+            }
+            out_ += reply_.body;
+        }
+        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), cut](beast::error_code ec, std::size_t) {
             if (ec) {
                 self->finish_attempt("client_closed");
                 return self->close();
+            }
+            if (cut) {
+                self->finish_attempt("cut");
+                return self->reset();
             }
             if (self->reply_.streaming) {
                 self->provider_.counters().active_streams->fetch_add(1);
@@ -377,6 +420,18 @@ private:
     void finish_attempt(std::string_view outcome) {
         if (!busy_) return;
         busy_ = false;
+        if (holds_slot_) {
+            holds_slot_ = false;
+            auto remaining = provider_.clock().to_wall(reply_.expected_duration) - (SteadyClock::now() - started_);
+            bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
+            if (abandoned && provider_.config().capacity.abandoned_work_continues && remaining > std::chrono::nanoseconds::zero()) {
+                // The backend keeps generating for a client that is gone: the slot stays busy.
+                auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), remaining);
+                timer->async_wait([timer, provider = &provider_](beast::error_code) { provider->release(); });
+            } else {
+                provider_.release();
+            }
+        }
         provider_.counters().in_flight->fetch_sub(1);
         if (streaming_) {
             provider_.counters().active_streams->fetch_sub(1);
@@ -434,6 +489,7 @@ private:
     bool journaled_ = false;
     bool closing_ = false;
     bool first_request_ = true;
+    bool holds_slot_ = false;
     SteadyClock::time_point waiting_since_{};
 };
 
@@ -455,6 +511,41 @@ void ProviderServer::sweep() {
     });
 }
 
+void ProviderServer::tick() {
+    tick_timer_.expires_after(std::chrono::milliseconds(20));
+    tick_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || self->shutting_down_) return;
+        self->provider_.pump();
+        asio::post(self->acceptor_.get_executor(), [self] { self->update_refusal(); });
+        self->tick();
+    });
+}
+
+void ProviderServer::update_refusal() {
+    if (shutting_down_) return;
+    bool refuse = false;
+    {
+        std::lock_guard lock(provider_.engine_mutex());
+        refuse = provider_.engine().refusing(provider_.clock().now());
+    }
+    beast::error_code ec;
+    if (refuse && !refusing_) {
+        refusing_ = true;
+        acceptor_.close(ec);
+    } else if (!refuse && refusing_) {
+        tcp::endpoint endpoint(asio::ip::make_address(endpoint_.host, ec), endpoint_.port);
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+            acceptor_.close(ec);
+            return;  // the port is taken meanwhile; try again next tick
+        }
+        refusing_ = false;
+        do_accept();
+    }
+}
 
 void ProviderServer::on_accept(tcp::socket socket) {
     if (shutting_down_) return;
@@ -472,6 +563,7 @@ void ProviderServer::shutdown() {
         beast::error_code ignored;
         self->acceptor_.close(ignored);
         self->sweep_timer_.cancel();
+        self->tick_timer_.cancel();
     });
     std::vector<std::shared_ptr<Session>> live;
     {

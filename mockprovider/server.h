@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "mockprovider/control.h"
 #include "mockprovider/provider.h"
 
 namespace brownout::mock {
@@ -19,6 +20,7 @@ struct ServerLimits {
     std::chrono::milliseconds header_timeout{10'000};  // a request's head must arrive within this
     std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connections idle longer are closed
     std::chrono::milliseconds shutdown_grace{2'000};   // open streams get this long to finish
+    ControlAccess control;                             // control API token (empty: loopback only)
 };
 
 struct Endpoint {

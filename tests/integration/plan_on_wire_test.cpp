@@ -109,7 +109,7 @@ TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends c
 
 TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connection", "[integration][plan]") {
     PlannedFleet f;
-    f.plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.", .retry_after = "1"};
+    f.plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.", .retry_after = 1s};
     f.plan.applied = {"busy"};
     HttpConnection c(f.port());
     auto r = c.request("POST", "/v1/chat/completions", kHello);

@@ -140,7 +140,7 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
 
     SECTION("a rejection with retry headers") {
         plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.",
-                                        .retry_after = "2", .retry_after_ms = 1500, .should_retry = true};
+                                        .retry_after = 2s, .retry_after_ms = 1500ms, .should_retry = true};
         plan.applied = {"busy"};
         auto reply = rig.chat(kHello);
         CHECK(status_of(reply) == 503);

@@ -1,0 +1,45 @@
+// busy: "Server busy, please try again later." A share of requests, possibly ramped, gets an
+// overload status with the provider's wording, and optionally the retry hints real servers send.
+//
+//   fault = "busy"
+//   status = 503                       # 503 | 429 | 529 (any 4xx/5xx is accepted)
+//   message = "Server busy, please try again later."
+//   rate = { from = 0.3, to = 1.0 }
+//   retry_after = "1s"                 # or an HTTP-date; retry_after_ms = 1500; should_retry = true
+
+#include "core/toml_reader.h"
+#include "faults/fault.h"
+
+namespace brownout::faults {
+namespace {
+
+class Busy final : public Fault {
+public:
+    Rejection rejection;
+    Rate rate = Rate::fixed(1.0);
+
+    std::string_view kind() const override { return "busy"; }
+    Stage stage() const override { return Stage::reject; }
+    bool apply(Context& ctx, Plan& plan) override {
+        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+        plan.reject = rejection;
+        return true;
+    }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        double share = rate.at(progress);
+        return share >= 0.95 ? ComponentStatus::partial_outage : status_for_share(share);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> parse_busy(TableReader& t) {
+    auto f = std::make_unique<Busy>();
+    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
+    f->rejection.message = t.string("message", "");
+    read_rejection_headers(t, f->rejection);
+    f->rate = read_rate(t, "rate", Rate::fixed(1.0));
+    return f;
+}
+
+}  // namespace brownout::faults

@@ -1,0 +1,98 @@
+#include "faults/engine.h"
+
+#include <algorithm>
+
+namespace brownout::faults {
+
+Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider, Duration horizon)
+    : seed_(seed), provider_(std::move(provider)), horizon_(horizon) {
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+        auto fault = phases[i].make_fault();
+        phases_.push_back(Phase{std::move(phases[i]), std::move(fault), false, hash64(provider_, seed) + i});
+    }
+}
+
+double Engine::progress(const PhaseSpec& p, Duration now) const {
+    Duration end = p.end.value_or(std::max(horizon_, p.start));
+    if (end <= p.start) return 0.0;
+    return std::clamp(to_seconds(now - p.start) / to_seconds(end - p.start), 0.0, 1.0);
+}
+
+bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) const {
+    if (!p.spec.active(now)) return false;
+    if (p.spec.models.empty()) return true;
+    return std::find(p.spec.models.begin(), p.spec.models.end(), request.model) != p.spec.models.end();
+}
+
+bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
+    RandomStream rng(hash_combine(hash_combine(seed_, p.stream_id), seq_));
+    Context ctx{now, now - p.spec.start, progress(p.spec, now), request, rng};
+    if (!p.fault->apply(ctx, plan)) return false;
+    plan.applied.emplace_back(p.fault->kind());
+    return true;
+}
+
+Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* forced) {
+    ++seq_;
+    Plan plan;
+    if (forced != nullptr) {
+        // A header-forced fault hits this request whatever its rate, from the phase's start.
+        Phase once{*forced, forced->make_fault(), true, 0x5eed};
+        once.spec.start = now;
+        RandomStream rng(hash_combine(seed_, seq_));
+        Context ctx{now, Duration::zero(), 0.0, request, rng};
+        if (once.fault->apply(ctx, plan)) plan.applied.emplace_back(once.fault->kind());
+        return plan;
+    }
+    auto rejected = [&] { return plan.reject.has_value() || plan.connection != ConnectionAction::none; };
+    for (auto& p : phases_) {
+        if (p.fault->stage() != Fault::Stage::reject || !applies(p, now, request)) continue;
+        run(p, now, request, plan);
+        if (rejected()) return plan;
+    }
+    for (auto& p : phases_) {
+        if (p.fault->stage() != Fault::Stage::modify || !applies(p, now, request)) continue;
+        run(p, now, request, plan);
+        if (rejected()) return plan;
+    }
+    return plan;
+}
+
+double Engine::capacity_factor(Duration now) const {
+    double factor = 1.0;
+    for (const auto& p : phases_) {
+        if (!p.spec.active(now) || !p.spec.models.empty()) continue;
+        factor = std::min(factor, p.fault->capacity_factor(progress(p.spec, now), now - p.spec.start));
+    }
+    return std::clamp(factor, 0.0, 1.0);
+}
+
+bool Engine::refusing(Duration now) const {
+    for (const auto& p : phases_) {
+        if (p.spec.active(now) && refuses_connections(*p.fault, progress(p.spec, now))) return true;
+    }
+    return false;
+}
+
+void Engine::inject(PhaseSpec phase) {
+    auto fault = phase.make_fault();
+    std::uint64_t id = hash64(phase.name, seed_) ^ phases_.size();
+    phases_.push_back(Phase{std::move(phase), std::move(fault), true, id});
+}
+
+std::size_t Engine::clear_injected() {
+    auto before = phases_.size();
+    std::erase_if(phases_, [](const Phase& p) { return p.injected; });
+    return before - phases_.size();
+}
+
+std::vector<ActivePhase> Engine::active(Duration now) const {
+    std::vector<ActivePhase> out;
+    for (const auto& p : phases_) {
+        if (!p.spec.active(now)) continue;
+        out.push_back({p.spec.name, p.spec.fault, p.spec.start, p.spec.end, p.injected, progress(p.spec, now)});
+    }
+    return out;
+}
+
+}  // namespace brownout::faults

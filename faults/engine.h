@@ -1,0 +1,67 @@
+#pragma once
+// The fault engine of one provider: which phases are active at `now`, and the Plan for a
+// request. Pure logic — `now` is passed in; every random choice comes from a stream derived
+// from (seed, provider, phase, request sequence number), so the same scenario, seed and
+// sequence of requests give the same decisions.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faults/timeline.h"
+
+namespace brownout::faults {
+
+struct ActivePhase {
+    std::string name;
+    std::string fault;
+    Duration start{};
+    std::optional<Duration> end;
+    bool injected = false;
+    double progress = 0;
+};
+
+class Engine {
+public:
+    Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider, Duration horizon);
+
+    // The Plan for one request. `forced` is an x-brownout-fault phase for this request alone.
+    Plan decide(Duration now, const RequestFacts& request, const PhaseSpec* forced = nullptr);
+
+    // Share of capacity left at `now` (the lowest any active phase allows).
+    double capacity_factor(Duration now) const;
+    // Whether an outage with mode "refuse" is active: the port must not accept connections.
+    bool refusing(Duration now) const;
+
+    // Runtime control: a phase posted to the control API, and clearing all of those.
+    void inject(PhaseSpec phase);
+    std::size_t clear_injected();
+
+    std::vector<ActivePhase> active(Duration now) const;
+    struct Phase {
+        PhaseSpec spec;
+        std::unique_ptr<Fault> fault;
+        bool injected = false;
+        std::uint64_t stream_id = 0;
+    };
+    const std::vector<Phase>& phases() const { return phases_; }
+    Duration horizon() const { return horizon_; }
+    double progress(const PhaseSpec& p, Duration now) const;
+    std::uint64_t decisions() const { return seq_; }
+
+private:
+    bool applies(const Phase& p, Duration now, const RequestFacts& request) const;
+    bool run(Phase& p, Duration now, const RequestFacts& request, Plan& plan);
+
+    std::vector<Phase> phases_;
+    std::uint64_t seed_;
+    std::string provider_;
+    Duration horizon_;
+    std::uint64_t seq_ = 0;
+};
+
+// Whether an outage fault refuses connections (defined beside the outage kind).
+bool refuses_connections(const Fault& fault, double progress);
+
+}  // namespace brownout::faults

@@ -1,0 +1,79 @@
+#pragma once
+// Where a fault acts:
+//
+//   client ──request──▶ mock provider ──facts──▶ Engine::decide(now) ──▶ each active phase's Fault
+//                            ▲                                                   │ apply(ctx, plan)
+//                            └──────────── Plan (reject · reset · hang · stall · cut · ...) ◀┘
+//
+// A Fault is one kind of misbehaviour with its parameters, read from a phase table. Faults are
+// pure: they take `now` and a random stream and write into a Plan. Rejecting faults are asked
+// first (the first that hits wins); modifiers then compose on whatever is left.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/random.h"
+#include "faults/plan.h"
+#include "faults/rate.h"
+
+namespace brownout {
+class TableReader;
+}
+
+namespace brownout::faults {
+
+// What a provider knows about a request before deciding.
+struct RequestFacts {
+    std::string_view model;
+    bool stream = false;
+    int image_count = 0;
+    bool wants_tools = false;
+    int prompt_tokens = 0;
+    int max_tokens = 0;  // requested, or the provider's typical answer size
+};
+
+struct Context {
+    Duration now{};
+    Duration elapsed{};     // since the phase started
+    double progress = 0.0;  // 0 → 1 across the phase (open-ended phases: across the scenario)
+    const RequestFacts& request;
+    RandomStream& rng;
+};
+
+// Component status on a Statuspage, worst last.
+enum class ComponentStatus { operational, degraded_performance, partial_outage, major_outage };
+std::string_view to_string(ComponentStatus s);
+
+class Fault {
+public:
+    enum class Stage { reject, modify };
+    virtual ~Fault() = default;
+
+    virtual std::string_view kind() const = 0;
+    virtual Stage stage() const = 0;
+    // Writes this fault's effect into `plan` if it hits this request; returns whether it hit.
+    virtual bool apply(Context& ctx, Plan& plan) = 0;
+
+    // Share of the provider's capacity left while the phase is active (1: untouched).
+    virtual double capacity_factor(double /*progress*/, Duration /*elapsed*/) const { return 1.0; }
+    // How the status page should show the phase's components.
+    virtual ComponentStatus status_effect(double progress, Duration elapsed) const = 0;
+    // Features the fault takes away ("vision"), for mapping to status page components.
+    virtual std::vector<std::string> lost_features() const { return {}; }
+};
+
+// Reads the fault-specific keys of a phase table; the registry maps a `fault = "…"` name to one.
+using FaultParser = std::unique_ptr<Fault> (*)(TableReader& phase);
+std::vector<std::string> fault_kinds();
+FaultParser find_fault_parser(std::string_view kind);
+
+// Shared reading of the retry headers a rejection may carry (busy, outage, recovery, flapping).
+void read_rejection_headers(TableReader& t, Rejection& r);
+// A Rejection for an HTTP status with the scenario's message.
+Rejection make_rejection(int status, std::string message);
+ComponentStatus status_for_share(double failure_share);
+
+}  // namespace brownout::faults

@@ -1,0 +1,84 @@
+// feature_loss: a capability is gone — vision, tools, streaming, or whole models. "reject"
+// answers in the provider's own words ("image_url is only supported by certain models",
+// "model_not_found"); "ignore" answers as if the request had not asked for it: the image is not
+// looked at, no tool is called, the stream comes back as one JSON body, another model answers.
+// This is the DeepSeek failure that outlived the outage: image recognition still missing.
+//
+//   fault = "feature_loss"
+//   features = ["vision"]          # of vision, tools, stream
+//   models = ["deepseek-reasoner"] # optional: models that are gone
+//   behavior = "reject"            # reject | ignore
+//   substitute = "deepseek-chat"   # ignore + models: who answers instead (default: none → reject)
+//   rate = 1.0
+
+#include <algorithm>
+
+#include "core/toml_reader.h"
+#include "faults/fault.h"
+
+namespace brownout::faults {
+namespace {
+
+class FeatureLoss final : public Fault {
+public:
+    std::vector<std::string> features;
+    std::vector<std::string> models;
+    bool ignore = false;
+    std::string substitute;
+    Rate rate = Rate::fixed(1.0);
+
+    bool lost(std::string_view feature) const {
+        return std::find(features.begin(), features.end(), feature) != features.end();
+    }
+
+    std::string_view kind() const override { return "feature_loss"; }
+    Stage stage() const override { return Stage::reject; }
+    bool apply(Context& ctx, Plan& plan) override {
+        const RequestFacts& r = ctx.request;
+        bool model_gone = std::find(models.begin(), models.end(), r.model) != models.end();
+        bool vision = lost("vision") && r.image_count > 0;
+        bool tools = lost("tools") && r.wants_tools;
+        bool stream = lost("stream") && r.stream;
+        if (!(model_gone || vision || tools || stream)) return false;
+        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+        if (!ignore || (model_gone && substitute.empty())) {
+            Rejection rej;
+            rej.status = 400;
+            if (model_gone) {
+                rej.status = 404;
+                rej.unknown_model = true;
+            } else {
+                rej.unsupported_feature = vision ? "vision" : tools ? "tools" : "stream";
+            }
+            plan.reject = rej;
+            return true;
+        }
+        if (model_gone) plan.substitute_model = substitute;
+        if (vision) plan.ignore_images = true;
+        if (tools) plan.ignore_tools = true;
+        if (stream) plan.ignore_stream = true;
+        return true;
+    }
+    ComponentStatus status_effect(double, Duration) const override { return ComponentStatus::major_outage; }
+    std::vector<std::string> lost_features() const override { return features; }
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> parse_feature_loss(TableReader& t) {
+    auto f = std::make_unique<FeatureLoss>();
+    f->features = t.strings("features").value_or(std::vector<std::string>{});
+    for (const auto& feature : f->features) {
+        if (feature != "vision" && feature != "tools" && feature != "stream") {
+            t.fail("features", "unknown feature \"" + feature + "\" (known: vision, tools, stream)");
+        }
+    }
+    f->models = t.strings("models").value_or(std::vector<std::string>{});
+    if (f->features.empty() && f->models.empty()) t.fail("a feature_loss phase needs features or models");
+    f->ignore = t.choice("behavior", {"reject", "ignore"}).value_or("reject") == "ignore";
+    f->substitute = t.string("substitute", "");
+    f->rate = read_rate(t, "rate", Rate::fixed(1.0));
+    return f;
+}
+
+}  // namespace brownout::faults

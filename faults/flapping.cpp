@@ -1,0 +1,62 @@
+// flapping: up, down, up, down — the provider alternates between healthy and failing periods,
+// the pattern that makes circuit breakers open and close and fallbacks flap with them.
+//
+//   fault = "flapping"
+//   up = "5m"
+//   down = "2m"
+//   mode = "http"            # http | reset while down
+//   status = 503
+//   rate = 1.0               # share of requests failing while down
+
+#include "core/toml_reader.h"
+#include "faults/fault.h"
+
+namespace brownout::faults {
+namespace {
+
+class Flapping final : public Fault {
+public:
+    Duration up = std::chrono::minutes(5);
+    Duration down = std::chrono::minutes(2);
+    bool reset = false;
+    Rejection rejection;
+    Rate rate = Rate::fixed(1.0);
+
+    bool is_down(Duration elapsed) const {
+        auto cycle = up + down;
+        return (elapsed % cycle) >= up;
+    }
+
+    std::string_view kind() const override { return "flapping"; }
+    Stage stage() const override { return Stage::reject; }
+    bool apply(Context& ctx, Plan& plan) override {
+        if (!is_down(ctx.elapsed) || !ctx.rng.chance(rate.at(ctx.progress))) return false;
+        if (reset) plan.connection = ConnectionAction::reset;
+        else plan.reject = rejection;
+        return true;
+    }
+    double capacity_factor(double progress, Duration elapsed) const override {
+        return is_down(elapsed) ? 1.0 - rate.at(progress) : 1.0;
+    }
+    ComponentStatus status_effect(double progress, Duration elapsed) const override {
+        return is_down(elapsed) ? status_for_share(rate.at(progress)) : ComponentStatus::degraded_performance;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> parse_flapping(TableReader& t) {
+    auto f = std::make_unique<Flapping>();
+    if (auto up = t.duration("up")) f->up = *up;
+    if (auto down = t.duration("down")) f->down = *down;
+    if (f->up <= Duration::zero()) t.fail("up", "must be longer than zero");
+    if (f->down <= Duration::zero()) t.fail("down", "must be longer than zero");
+    f->reset = t.choice("mode", {"http", "reset"}).value_or("http") == "reset";
+    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
+    f->rejection.message = t.string("message", "");
+    read_rejection_headers(t, f->rejection);
+    f->rate = read_rate(t, "rate", Rate::fixed(1.0));
+    return f;
+}
+
+}  // namespace brownout::faults

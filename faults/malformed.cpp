@@ -1,0 +1,53 @@
+// malformed: answers a client cannot parse, as broken proxies and overloaded backends send them.
+//
+//   fault = "malformed"
+//   variant = "html_502"     # invalid_json | truncated_sse | missing_done | html_502
+//   rate = 0.1
+//
+// invalid_json cuts a JSON body in half (a streamed answer gets a broken data line instead);
+// truncated_sse and missing_done apply to streams, html_502 to every request.
+
+#include "core/toml_reader.h"
+#include "faults/fault.h"
+
+namespace brownout::faults {
+namespace {
+
+class MalformedFault final : public Fault {
+public:
+    std::string variant = "invalid_json";
+    Rate rate = Rate::fixed(1.0);
+
+    std::string_view kind() const override { return "malformed"; }
+    Stage stage() const override { return variant == "html_502" ? Stage::reject : Stage::modify; }
+    bool apply(Context& ctx, Plan& plan) override {
+        bool streams_only = variant == "truncated_sse" || variant == "missing_done";
+        if (streams_only && !ctx.request.stream) return false;
+        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+        if (variant == "html_502") {
+            Rejection r;
+            r.status = 502;
+            r.html = true;
+            plan.reject = r;
+        } else if (variant == "invalid_json") {
+            plan.malformed = ctx.request.stream ? Malformed::truncated_sse : Malformed::invalid_json;
+        } else if (variant == "truncated_sse") {
+            plan.malformed = Malformed::truncated_sse;
+        } else {
+            plan.malformed = Malformed::missing_done;
+        }
+        return true;
+    }
+    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> parse_malformed(TableReader& t) {
+    auto f = std::make_unique<MalformedFault>();
+    f->variant = t.choice("variant", {"invalid_json", "truncated_sse", "missing_done", "html_502"}).value_or("invalid_json");
+    f->rate = read_rate(t, "rate", Rate::fixed(1.0));
+    return f;
+}
+
+}  // namespace brownout::faults

@@ -1,0 +1,66 @@
+// outage: the provider is down. mode = "http" (an error status), "refuse" (the port stops
+// accepting), "reset" (TCP RST after the request), "hang" (the request is read, never answered).
+//
+//   fault = "outage"
+//   mode = "http"            # http | refuse | reset | hang
+//   status = 503             # http mode
+//   message = "..."          # http mode; the provider's default wording otherwise
+//   rate = 1.0               # share of requests hit (refuse needs 1.0)
+
+#include "core/toml_reader.h"
+#include "faults/fault.h"
+
+namespace brownout::faults {
+namespace {
+
+class Outage final : public Fault {
+public:
+    enum class Mode { http, refuse, reset, hang };
+    Mode mode = Mode::http;
+    Rejection rejection;
+    Rate rate = Rate::fixed(1.0);
+
+    std::string_view kind() const override { return "outage"; }
+    Stage stage() const override { return Stage::reject; }
+
+    bool apply(Context& ctx, Plan& plan) override {
+        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+        switch (mode) {
+            case Mode::http: plan.reject = rejection; break;
+            // A refusing port is carried out by the server (it stops accepting); a request
+            // that still arrives on an open keep-alive connection is reset.
+            case Mode::refuse:
+            case Mode::reset: plan.connection = ConnectionAction::reset; break;
+            case Mode::hang: plan.connection = ConnectionAction::hang; break;
+        }
+        return true;
+    }
+    double capacity_factor(double progress, Duration) const override { return 1.0 - rate.at(progress); }
+    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+    bool refuses_connections(double progress) const { return mode == Mode::refuse && rate.at(progress) >= 1.0; }
+};
+
+}  // namespace
+
+bool refuses_connections(const Fault& fault, double progress) {
+    if (fault.kind() != "outage") return false;
+    return static_cast<const Outage&>(fault).refuses_connections(progress);
+}
+
+std::unique_ptr<Fault> parse_outage(TableReader& t) {
+    auto f = std::make_unique<Outage>();
+    auto mode = t.choice("mode", {"http", "refuse", "reset", "hang"}).value_or("http");
+    f->mode = mode == "refuse" ? Outage::Mode::refuse : mode == "reset" ? Outage::Mode::reset
+            : mode == "hang" ? Outage::Mode::hang : Outage::Mode::http;
+    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
+    f->rejection.message = t.string("message", "");
+    f->rejection.html = t.boolean("html").value_or(false);
+    read_rejection_headers(t, f->rejection);
+    f->rate = read_rate(t, "rate", Rate::fixed(1.0));
+    if (f->mode == Outage::Mode::refuse && (f->rate.from < 1.0 || f->rate.to < 1.0)) {
+        t.fail("rate", "mode \"refuse\" closes the port for everyone: its rate must be 1.0 (use mode \"reset\" for a share)");
+    }
+    return f;
+}
+
+}  // namespace brownout::faults

@@ -1,0 +1,28 @@
+#pragma once
+// A share of requests hit by a fault: fixed, or ramped across the phase.
+//   rate = 0.3
+//   rate = { from = 0.3, to = 1.0, curve = "linear" }      # linear | exponential | step
+
+#include <string>
+
+namespace brownout {
+class TableReader;
+}
+
+namespace brownout::faults {
+
+struct Rate {
+    enum class Curve { linear, exponential, step };
+    double from = 1.0;
+    double to = 1.0;
+    Curve curve = Curve::linear;
+    int steps = 4;
+
+    static Rate fixed(double v) { return Rate{v, v}; }
+    double at(double progress) const;  // progress in [0,1]
+};
+
+// Reads `key` (a number in [0,1] or a {from, to, curve, steps} table); `fallback` when absent.
+Rate read_rate(TableReader& t, const std::string& key, Rate fallback);
+
+}  // namespace brownout::faults

@@ -1,0 +1,48 @@
+// recovery: the slow way back. The failure share falls and the capacity rises across the phase
+// (linear, exponential or step), as when GPUs are re-imaged or models reloaded a few at a time.
+//
+//   fault = "recovery"
+//   failures = { from = 0.8, to = 0.02, curve = "exponential" }   # share of requests failing
+//   capacity = { from = 0.2, to = 1.0 }                          # share of capacity available
+//   status = 503
+//   message = "..."
+
+#include "core/toml_reader.h"
+#include "faults/fault.h"
+
+namespace brownout::faults {
+namespace {
+
+class Recovery final : public Fault {
+public:
+    Rate failures{0.5, 0.0};
+    Rate capacity{0.5, 1.0};
+    Rejection rejection;
+
+    std::string_view kind() const override { return "recovery"; }
+    Stage stage() const override { return Stage::reject; }
+    bool apply(Context& ctx, Plan& plan) override {
+        if (!ctx.rng.chance(failures.at(ctx.progress))) return false;
+        plan.reject = rejection;
+        return true;
+    }
+    double capacity_factor(double progress, Duration) const override { return capacity.at(progress); }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        double share = failures.at(progress);
+        return share > 0.0 ? std::max(ComponentStatus::degraded_performance, status_for_share(share)) : ComponentStatus::degraded_performance;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> parse_recovery(TableReader& t) {
+    auto f = std::make_unique<Recovery>();
+    f->failures = read_rate(t, "failures", Rate{0.5, 0.0});
+    f->capacity = read_rate(t, "capacity", Rate{0.5, 1.0});
+    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
+    f->rejection.message = t.string("message", "");
+    read_rejection_headers(t, f->rejection);
+    return f;
+}
+
+}  // namespace brownout::faults
