@@ -6,6 +6,7 @@
 
 #include "core/random.h"
 #include "core/toml_reader.h"
+#include "faults/timeline.h"
 
 namespace brownout::harness {
 namespace {
@@ -24,7 +25,7 @@ void refuse_unimplemented(TableReader& t, std::initializer_list<std::string_view
     }
 }
 
-mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, const std::set<std::string>& seen) {
+mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon, const std::set<std::string>& seen) {
     mock::ProviderConfig p;
     p.id = t.required_string("id");
     if (seen.count(p.id)) t.fail("id", fmt::format("provider id \"{}\" is used twice", p.id));
@@ -70,8 +71,31 @@ mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, const std
     if (auto key = t.string("api_key")) p.api_key = *key;
     if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30)) p.max_body_bytes = static_cast<std::size_t>(*body);
     if (auto cap = t.integer("max_tokens_cap", 1)) p.max_tokens_cap = *cap;
+    if (auto cap = t.table("capacity")) {
+        p.capacity.concurrency = static_cast<int>(cap->integer("concurrency", 1, 1'000'000).value_or(64));
+        p.capacity.queue = static_cast<int>(cap->integer("queue", 0, 10'000'000).value_or(0));
+        p.capacity.abandoned_work_continues = cap->choice("abandoned_work", {"cancel", "continue"}).value_or("continue") == "continue";
+        p.capacity.busy_status = static_cast<int>(cap->integer("status", 400, 599).value_or(0));
+        cap->finish();
+    }
+    if (auto page = t.table("status_page")) {
+        if (auto components = page->strings("components")) {
+            if (components->empty()) page->fail("components", "must name at least one component");
+            p.status_page.components = *components;
+        }
+        if (auto lag = page->duration("lag")) p.status_page.lag = *lag;
+        page->finish();
+    }
+    p.phases = faults::read_phases(t);
+    for (std::size_t i = 0; i < p.phases.size(); ++i) {
+        const auto& phase = p.phases[i];
+        if (phase.start >= horizon) {
+            throw Error(phase.where, phase.key_path + ".start",
+                        fmt::format("the phase starts at {}, after the scenario ends ({})", format_duration(phase.start), format_duration(horizon)));
+        }
+    }
+    p.horizon = horizon;
     p.seed = hash64(p.id, seed);
-    refuse_unimplemented(t, {"phases", "capacity", "status_page"}, "issue #3");
     t.finish();
     return p;
 }
@@ -95,7 +119,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
 
     std::set<std::string> ids;
     for (auto& p : top.tables("providers")) {
-        s.providers.push_back(read_provider(p, s.seed, ids));
+        s.providers.push_back(read_provider(p, s.seed, s.duration, ids));
         ids.insert(s.providers.back().id);
     }
     if (s.providers.empty()) top.fail("a scenario needs at least one [[providers]] table");

@@ -602,8 +602,10 @@ void ProviderServer::shutdown() {
 
 Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock, ServerLimits limits)
     : clock_(std::move(clock)), limits_(limits) {
+    auto* movable = dynamic_cast<ScaledClock*>(clock_.get());
     for (auto& config : providers) {
         providers_.push_back(std::make_unique<Provider>(std::move(config), *clock_, journal_, metrics_));
+        providers_.back()->set_controllable_clock(movable);
     }
 }
 

@@ -68,8 +68,8 @@ TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario
 }
 
 TEST_CASE("contract sections this build cannot run yet are refused, not ignored", "[harness][scenario]") {
-    CHECK_THAT(error_of("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[providers.phases]]\nname = \"busy\"\n"),
-               Catch::Contains("providers[0].phases: is part of the scenario contract but not implemented"));
+    CHECK_THAT(error_of("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[workload]\nrate = \"1000/h\"\n"),
+               Catch::Contains("workload: is part of the scenario contract but not implemented"));
 }
 
 TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider", "[harness][scenario]") {
