@@ -4,6 +4,9 @@
 #include <benchmark/benchmark.h>
 
 #include "core/clock.h"
+#include "core/toml_reader.h"
+#include "faults/engine.h"
+#include <fmt/format.h>
 #include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
 #include "mockprovider/provider.h"
@@ -79,5 +82,29 @@ void BM_ProviderHandle(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_ProviderHandle);
+
+}  // namespace
+
+namespace {
+
+// Engine::decide() with ten overlapping phases active (target: under 200 ns a decision).
+void BM_EngineDecideTenPhases(benchmark::State& state) {
+    std::string toml;
+    const char* kinds[] = {"latency", "stall", "disconnect", "malformed", "stream_error"};
+    for (int i = 0; i < 10; ++i) {
+        toml += fmt::format("[[phases]]\nstart = \"{}m\"\nfault = \"{}\"\nrate = 0.05\n", i, kinds[i % 5]);
+    }
+    // The last phase rejects a share: the engine walks all ten for most requests.
+    toml += "[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nrate = 0.1\n";
+    auto table = parse_toml_text(toml, "bench.toml");
+    TableReader root(table, "", std::make_shared<const std::string>("bench.toml"));
+    faults::Engine engine(faults::read_phases(root), 1, "p", std::chrono::hours(1));
+    faults::RequestFacts facts{"gpt-4o-mini", true, 0, false, 20, 64};
+    Duration now = std::chrono::minutes(30);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(engine.decide(now, facts));
+    }
+}
+BENCHMARK(BM_EngineDecideTenPhases);
 
 }  // namespace

@@ -8,7 +8,8 @@ Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string pr
     : seed_(seed), provider_(std::move(provider)), horizon_(horizon) {
     for (std::size_t i = 0; i < phases.size(); ++i) {
         auto fault = phases[i].make_fault();
-        phases_.push_back(Phase{std::move(phases[i]), std::move(fault), false, hash64(provider_, seed) + i});
+        auto stage = fault->stage();
+        phases_.push_back(Phase{std::move(phases[i]), std::move(fault), false, hash64(provider_, seed) + i, stage});
     }
 }
 
@@ -37,7 +38,7 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     Plan plan;
     if (forced != nullptr) {
         // A header-forced fault hits this request whatever its rate, from the phase's start.
-        Phase once{*forced, forced->make_fault(), true, 0x5eed};
+        Phase once{*forced, forced->make_fault(), true, 0x5eed, Fault::Stage::reject};
         once.spec.start = now;
         RandomStream rng(hash_combine(seed_, seq_));
         Context ctx{now, Duration::zero(), 0.0, request, rng};
@@ -46,12 +47,12 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     }
     auto rejected = [&] { return plan.reject.has_value() || plan.connection != ConnectionAction::none; };
     for (auto& p : phases_) {
-        if (p.fault->stage() != Fault::Stage::reject || !applies(p, now, request)) continue;
+        if (p.stage != Fault::Stage::reject || !applies(p, now, request)) continue;
         run(p, now, request, plan);
         if (rejected()) return plan;
     }
     for (auto& p : phases_) {
-        if (p.fault->stage() != Fault::Stage::modify || !applies(p, now, request)) continue;
+        if (p.stage != Fault::Stage::modify || !applies(p, now, request)) continue;
         run(p, now, request, plan);
         if (rejected()) return plan;
     }
@@ -76,8 +77,9 @@ bool Engine::refusing(Duration now) const {
 
 void Engine::inject(PhaseSpec phase) {
     auto fault = phase.make_fault();
+    auto stage = fault->stage();
     std::uint64_t id = hash64(phase.name, seed_) ^ phases_.size();
-    phases_.push_back(Phase{std::move(phase), std::move(fault), true, id});
+    phases_.push_back(Phase{std::move(phase), std::move(fault), true, id, stage});
 }
 
 std::size_t Engine::clear_injected() {

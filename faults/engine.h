@@ -44,6 +44,7 @@ public:
         std::unique_ptr<Fault> fault;
         bool injected = false;
         std::uint64_t stream_id = 0;
+        Fault::Stage stage = Fault::Stage::modify;
     };
     const std::vector<Phase>& phases() const { return phases_; }
     Duration horizon() const { return horizon_; }

@@ -7,7 +7,7 @@
 
 namespace brownout::faults {
 
-double Rate::at(double progress) const {
+double Rate::ramp(double progress) const {
     double p = std::clamp(progress, 0.0, 1.0);
     double shape = p;
     switch (curve) {

@@ -19,7 +19,10 @@ struct Rate {
     int steps = 4;
 
     static Rate fixed(double v) { return Rate{v, v}; }
-    double at(double progress) const;  // progress in [0,1]
+    double at(double progress) const {  // progress in [0,1]
+        return from == to ? from : ramp(progress);
+    }
+    double ramp(double progress) const;
 };
 
 // Reads `key` (a number in [0,1] or a {from, to, curve, steps} table); `fallback` when absent.
