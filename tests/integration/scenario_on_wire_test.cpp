@@ -231,3 +231,106 @@ capacity = { concurrency = 2, queue = 1 }
     for (const auto& a : f.fleet->journal().since(0)) capacity_faults += a.fault == "capacity";
     CHECK(capacity_faults == 2);
 }
+
+TEST_CASE("each fault kind of a compressed scenario is visible on the wire", "[integration][kinds]") {
+    ScenarioFleet f(R"(
+[scenario]
+name = "kinds"
+duration = "2h"
+time_scale = 1
+[[providers]]
+id = "p"
+models = ["m", "m-old"]
+latency = { ttft = "20ms", tokens_per_second = 500, jitter = 0 }
+answer = { min_tokens = 10, max_tokens = 10 }
+  [[providers.phases]]
+  start = "10m"
+  end = "20m"
+  fault = "latency"
+  ttft_factor = 15
+  [[providers.phases]]
+  start = "20m"
+  end = "30m"
+  fault = "rate_limit"
+  requests_per_minute = 1
+  [[providers.phases]]
+  start = "30m"
+  end = "40m"
+  fault = "flapping"
+  up = "5m"
+  down = "5m"
+  [[providers.phases]]
+  start = "40m"
+  end = "50m"
+  fault = "malformed"
+  variant = "html_502"
+  [[providers.phases]]
+  start = "50m"
+  end = "60m"
+  fault = "disconnect"
+  after_bytes = 40
+  [[providers.phases]]
+  start = "60m"
+  end = "70m"
+  fault = "malformed"
+  variant = "invalid_json"
+  [[providers.phases]]
+  start = "70m"
+  end = "80m"
+  fault = "feature_loss"
+  models = ["m-old"]
+  [[providers.phases]]
+  start = "80m"
+  end = "90m"
+  fault = "feature_loss"
+  features = ["stream"]
+  behavior = "ignore"
+)");
+    const std::string chat = R"({"model":"m","messages":[{"role":"user","content":"x"}]})";
+    auto post = [&](const std::string& body = "") { return http(f.port(), "POST", "/v1/chat/completions", body.empty() ? chat : body); };
+
+    auto fast = post();
+    f.jump(10min);
+    auto slow = post();
+    CHECK(slow.head_at - slow.sent_at >= 250ms);  // 15 × 20 ms
+    CHECK(fast.head_at - fast.sent_at < slow.head_at - slow.sent_at);
+
+    f.jump(20min);
+    auto first = post();
+    CHECK(first.status == 200);
+    CHECK(first.header("x-ratelimit-limit-requests") == "1");
+    CHECK(first.header("x-ratelimit-remaining-requests") == "0");
+    auto limited = post();
+    CHECK(limited.status == 429);
+    CHECK_FALSE(limited.header("retry-after").empty());
+    CHECK_THAT(limited.body, Catch::Contains("Rate limit reached for m"));
+
+    f.jump(31min);
+    CHECK(post().status == 200);  // up
+    f.jump(36min);
+    CHECK(post().status == 503);  // down
+
+    f.jump(41min);
+    auto html = post();
+    CHECK(html.status == 502);
+    CHECK(html.header("content-type") == "text/html");
+
+    f.jump(51min);
+    auto cut = post();
+    CHECK(cut.status == 200);
+    CHECK_FALSE(cut.error.empty());  // the body ended early
+
+    f.jump(61min);
+    auto broken = post();
+    CHECK(broken.status == 200);
+    CHECK_THROWS(boost::json::parse(broken.body));
+
+    f.jump(71min);
+    CHECK(post(R"({"model":"m-old","messages":[{"role":"user","content":"x"}]})").status == 404);
+    CHECK(post().status == 200);
+
+    f.jump(81min);
+    auto unstreamed = post(R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})");
+    CHECK(unstreamed.status == 200);
+    CHECK(unstreamed.header("content-type") == "application/json");  // the stream came back as one body
+}
