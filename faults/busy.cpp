@@ -35,9 +35,7 @@ public:
 
 std::unique_ptr<Fault> parse_busy(TableReader& t) {
     auto f = std::make_unique<Busy>();
-    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
-    f->rejection.message = t.string("message", "");
-    read_rejection_headers(t, f->rejection);
+    f->rejection = read_rejection(t, 503);
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;
 }

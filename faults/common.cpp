@@ -65,14 +65,10 @@ ComponentStatus status_for_share(double failure_share) {
     return ComponentStatus::operational;
 }
 
-Rejection make_rejection(int status, std::string message) {
+Rejection read_rejection(TableReader& t, int default_status) {
     Rejection r;
-    r.status = status;
-    r.message = std::move(message);
-    return r;
-}
-
-void read_rejection_headers(TableReader& t, Rejection& r) {
+    r.status = static_cast<int>(t.integer("status", 400, 599).value_or(default_status));
+    r.message = t.string("message", "");
     if (t.has("retry_after")) {
         // A duration ("2s", scenario time) is sent as seconds of wall time; an HTTP-date is
         // sent verbatim, as RFC 9110 allows both.
@@ -92,6 +88,7 @@ void read_rejection_headers(TableReader& t, Rejection& r) {
         r.retry_after_ms = from_seconds(*ms / 1000.0);
     }
     if (auto retry = t.boolean("should_retry")) r.should_retry = *retry;
+    return r;
 }
 
 }  // namespace brownout::faults

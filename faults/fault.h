@@ -70,10 +70,9 @@ using FaultParser = std::unique_ptr<Fault> (*)(TableReader& phase);
 std::vector<std::string> fault_kinds();
 FaultParser find_fault_parser(std::string_view kind);
 
-// Shared reading of the retry headers a rejection may carry (busy, outage, recovery, flapping).
-void read_rejection_headers(TableReader& t, Rejection& r);
-// A Rejection for an HTTP status with the scenario's message.
-Rejection make_rejection(int status, std::string message);
+// Shared reading of an error answer's fields (busy, outage, recovery, flapping): `status`,
+// `message`, and the retry hints `retry_after`, `retry_after_ms`, `should_retry`.
+Rejection read_rejection(TableReader& t, int default_status);
 ComponentStatus status_for_share(double failure_share);
 
 }  // namespace brownout::faults

@@ -52,9 +52,7 @@ std::unique_ptr<Fault> parse_flapping(TableReader& t) {
     if (f->up <= Duration::zero()) t.fail("up", "must be longer than zero");
     if (f->down <= Duration::zero()) t.fail("down", "must be longer than zero");
     f->reset = t.choice("mode", {"http", "reset"}).value_or("http") == "reset";
-    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
-    f->rejection.message = t.string("message", "");
-    read_rejection_headers(t, f->rejection);
+    f->rejection = read_rejection(t, 503);
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;
 }

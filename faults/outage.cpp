@@ -52,10 +52,8 @@ std::unique_ptr<Fault> parse_outage(TableReader& t) {
     auto mode = t.choice("mode", {"http", "refuse", "reset", "hang"}).value_or("http");
     f->mode = mode == "refuse" ? Outage::Mode::refuse : mode == "reset" ? Outage::Mode::reset
             : mode == "hang" ? Outage::Mode::hang : Outage::Mode::http;
-    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
-    f->rejection.message = t.string("message", "");
+    f->rejection = read_rejection(t, 503);
     f->rejection.html = t.boolean("html").value_or(false);
-    read_rejection_headers(t, f->rejection);
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     if (f->mode == Outage::Mode::refuse && (f->rate.from < 1.0 || f->rate.to < 1.0)) {
         t.fail("rate", "mode \"refuse\" closes the port for everyone: its rate must be 1.0 (use mode \"reset\" for a share)");

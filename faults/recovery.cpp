@@ -39,9 +39,7 @@ std::unique_ptr<Fault> parse_recovery(TableReader& t) {
     auto f = std::make_unique<Recovery>();
     f->failures = read_rate(t, "failures", Rate{0.5, 0.0});
     f->capacity = read_rate(t, "capacity", Rate{0.5, 1.0});
-    f->rejection.status = static_cast<int>(t.integer("status", 400, 599).value_or(503));
-    f->rejection.message = t.string("message", "");
-    read_rejection_headers(t, f->rejection);
+    f->rejection = read_rejection(t, 503);
     return f;
 }
 
