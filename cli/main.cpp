@@ -1,6 +1,9 @@
 // brownout: the command line. Parsing and exit codes only; the work is in the libraries.
 
+#include <atomic>
+#include <csignal>
 #include <cstring>
+#include <unistd.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <iostream>
@@ -10,6 +13,7 @@
 
 #include "core/duration.h"
 #include "core/error.h"
+#include "harness/command.h"
 #include "harness/scenario.h"
 #include "harness/serve.h"
 
@@ -22,6 +26,7 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
+               [--json FILE] [--junit FILE]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION]
                  [--ready-file FILE] [--threads N]
   brownout validate FILE…
@@ -102,6 +107,33 @@ int cmd_serve(Args& args) {
     return brownout::harness::serve(scenario, options, std::cerr);
 }
 
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+int cmd_run(Args& args) {
+    brownout::harness::RunCommand run;
+    std::optional<std::string> file;
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--client") run.clients.push_back(args.value(a));
+        else if (a == "--seed") run.seed = static_cast<std::uint64_t>(parse_number(a, args.value(a)));
+        else if (a == "--time-scale") run.time_scale = parse_number(a, args.value(a));
+        else if (a == "--report-dir") run.report_dir = args.value(a);
+        else if (a == "--json") run.json_file = args.value(a);
+        else if (a == "--junit") run.junit_file = args.value(a);
+        else if (a == "--html") throw brownout::Error("--html: the HTML report is not built yet (issue #4)");
+        else if (a.starts_with("--")) throw brownout::Error(fmt::format("run: unknown option {}", a));
+        else if (!file) file = a;
+        else throw brownout::Error("run takes at most one scenario");
+    }
+    run.scenario_file = file ? *file : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
+    run.progress = ::isatty(STDERR_FILENO) != 0;
+    run.stop = &g_stop;
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    return brownout::harness::run_command(run, std::cout, std::cerr);
+}
+
 int cmd_validate(Args& args) {
     if (args.done()) throw brownout::Error("validate needs at least one file");
     int rc = kOk;
@@ -153,11 +185,7 @@ int main(int argc, char** argv) {
         if (command == "serve") return cmd_serve(args);
         if (command == "validate") return cmd_validate(args);
         if (command == "scenarios") return cmd_scenarios(args);
-        if (command == "run") {
-            std::cerr << "brownout run: the harness (workload, client stacks, scoring, reports) is not built yet — "
-                         "see issue #4. Use `brownout serve` to run a provider fleet.\n";
-            return kUsage;
-        }
+        if (command == "run") return cmd_run(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {

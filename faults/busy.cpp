@@ -25,6 +25,7 @@ public:
         plan.reject = rejection;
         return true;
     }
+    double reject_share(const Context& ctx) const override { return rate.at(ctx.progress); }
     ComponentStatus status_effect(double progress, Duration) const override {
         double share = rate.at(progress);
         return share >= 0.95 ? ComponentStatus::partial_outage : status_for_share(share);

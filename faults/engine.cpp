@@ -59,6 +59,17 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     return plan;
 }
 
+double Engine::reject_probability(Duration now, const RequestFacts& request) const {
+    double pass = 1.0;
+    RandomStream unused(0);
+    for (const auto& p : phases_) {
+        if (!applies(p, now, request)) continue;
+        Context ctx{now, now - p.spec.start, progress(p.spec, now), request, unused};
+        pass *= 1.0 - std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
+    }
+    return 1.0 - pass;
+}
+
 double Engine::capacity_factor(Duration now) const {
     double factor = 1.0;
     for (const auto& p : phases_) {

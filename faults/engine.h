@@ -29,6 +29,8 @@ public:
     // The Plan for one request. `forced` is an x-brownout-fault phase for this request alone.
     Plan decide(Duration now, const RequestFacts& request, const PhaseSpec* forced = nullptr);
 
+    // The share of such requests the active phases reject at `now` (1: no way through).
+    double reject_probability(Duration now, const RequestFacts& request) const;
     // Share of capacity left at `now` (the lowest any active phase allows).
     double capacity_factor(Duration now) const;
     // Whether an outage with mode "refuse" is active: the port must not accept connections.

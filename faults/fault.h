@@ -61,6 +61,9 @@ public:
     virtual double capacity_factor(double /*progress*/, Duration /*elapsed*/) const { return 1.0; }
     // How the status page should show the phase's components.
     virtual ComponentStatus status_effect(double progress, Duration elapsed) const = 0;
+    // The share of requests like this one the fault rejects at this moment — what the scorer
+    // uses to tell whether any healthy path existed. Modifiers reject nothing.
+    virtual double reject_share(const Context& /*ctx*/) const { return 0.0; }
     // Features the fault takes away ("vision"), for mapping to status page components.
     virtual std::vector<std::string> lost_features() const { return {}; }
 };

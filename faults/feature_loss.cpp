@@ -33,13 +33,18 @@ public:
 
     std::string_view kind() const override { return "feature_loss"; }
     Stage stage() const override { return Stage::reject; }
+    bool touches(const RequestFacts& r) const {
+        return std::find(models.begin(), models.end(), r.model) != models.end() || (lost("vision") && r.image_count > 0) ||
+               (lost("tools") && r.wants_tools) || (lost("stream") && r.stream);
+    }
+    double reject_share(const Context& ctx) const override { return touches(ctx.request) && !ignore ? rate.at(ctx.progress) : 0.0; }
     bool apply(Context& ctx, Plan& plan) override {
         const RequestFacts& r = ctx.request;
         bool model_gone = std::find(models.begin(), models.end(), r.model) != models.end();
         bool vision = lost("vision") && r.image_count > 0;
         bool tools = lost("tools") && r.wants_tools;
         bool stream = lost("stream") && r.stream;
-        if (!(model_gone || vision || tools || stream)) return false;
+        if (!touches(r)) return false;
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
         if (!ignore || (model_gone && substitute.empty())) {
             Rejection rej;

@@ -35,6 +35,7 @@ public:
         else plan.reject = rejection;
         return true;
     }
+    double reject_share(const Context& ctx) const override { return is_down(ctx.elapsed) ? rate.at(ctx.progress) : 0.0; }
     double capacity_factor(double progress, Duration elapsed) const override {
         return is_down(elapsed) ? 1.0 - rate.at(progress) : 1.0;
     }

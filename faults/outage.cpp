@@ -35,6 +35,7 @@ public:
         }
         return true;
     }
+    double reject_share(const Context& ctx) const override { return rate.at(ctx.progress); }
     double capacity_factor(double progress, Duration) const override { return 1.0 - rate.at(progress); }
     ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
     bool refuses_connections(double progress) const { return mode == Mode::refuse && rate.at(progress) >= 1.0; }

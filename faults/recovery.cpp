@@ -26,6 +26,7 @@ public:
         plan.reject = rejection;
         return true;
     }
+    double reject_share(const Context& ctx) const override { return failures.at(ctx.progress); }
     double capacity_factor(double progress, Duration) const override { return capacity.at(progress); }
     ComponentStatus status_effect(double progress, Duration) const override {
         double share = failures.at(progress);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/random.h"
+#include "core/text.h"
 #include "core/toml_reader.h"
 #include "faults/timeline.h"
 
@@ -15,17 +16,8 @@ const std::vector<std::string> kDialects = {"openai", "anthropic"};
 const std::vector<std::string> kVendors = {"openai", "deepseek", "anthropic"};
 const std::vector<std::string> kFeatures = {"stream", "vision", "tools"};
 
-// Sections and keys that the contract names but this build does not carry out yet. They are
-// refused by name rather than ignored, so that nobody believes a scenario ran a fault it did not.
-void refuse_unimplemented(TableReader& t, std::initializer_list<std::string_view> keys, std::string_view issue) {
-    for (auto key : keys) {
-        if (t.has(key)) {
-            t.fail(key, fmt::format("is part of the scenario contract but not implemented in this build yet ({})", issue));
-        }
-    }
-}
-
-mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon, const std::set<std::string>& seen) {
+mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon, const std::set<std::string>& seen,
+                                   std::map<std::string, std::pair<double, double>>& prices) {
     mock::ProviderConfig p;
     p.id = t.required_string("id");
     if (seen.count(p.id)) t.fail("id", fmt::format("provider id \"{}\" is used twice", p.id));
@@ -67,6 +59,14 @@ mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration 
         if (auto hi = answer->integer("max_tokens", 1, 100000)) p.answer.max_tokens = static_cast<int>(*hi);
         if (p.answer.max_tokens < p.answer.min_tokens) answer->fail("max_tokens", "is smaller than min_tokens");
         answer->finish();
+    }
+    if (auto price = t.table("price")) {
+        double in = price->number_in("input_per_mtok", 0, 1e6).value_or(1.0);
+        double out = price->number_in("output_per_mtok", 0, 1e6).value_or(4.0);
+        prices[p.id] = {in, out};
+        price->finish();
+    } else {
+        prices[p.id] = {1.0, 4.0};
     }
     if (auto key = t.string("api_key")) p.api_key = *key;
     if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30)) p.max_body_bytes = static_cast<std::size_t>(*body);
@@ -119,16 +119,80 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
 
     std::set<std::string> ids;
     for (auto& p : top.tables("providers")) {
-        s.providers.push_back(read_provider(p, s.seed, s.duration, ids));
+        s.providers.push_back(read_provider(p, s.seed, s.duration, ids, s.prices));
         ids.insert(s.providers.back().id);
     }
     if (s.providers.empty()) top.fail("a scenario needs at least one [[providers]] table");
-    refuse_unimplemented(top, {"workload", "clients", "expect"}, "issue #4");
+    std::vector<std::string> provider_ids(ids.begin(), ids.end());
+    if (auto w = top.table("workload")) s.workload = read_workload(*w);
+    std::set<std::string> client_names;
+    for (auto& c : top.tables("clients")) {
+        ClientSpec spec;
+        spec.name = c.required_string("name");
+        if (client_names.count(spec.name)) c.fail("name", fmt::format("client name \"{}\" is used twice", spec.name));
+        client_names.insert(spec.name);
+        spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
+        if (spec.kind != "builtin") {
+            c.fail("kind", fmt::format("\"{}\" client stacks are part of the contract but not implemented in this build yet (issue #4)", spec.kind));
+        }
+        spec.params = read_policy_params(c);
+        spec.providers = c.strings("providers").value_or(std::vector<std::string>{});
+        if (spec.providers.empty()) c.fail("providers", "a client needs at least one provider");
+        for (const auto& id : spec.providers) {
+            if (!ids.count(id)) {
+                std::string hint = closest_match(id, provider_ids);
+                c.fail("providers", fmt::format("unknown provider \"{}\"{}", id, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+            }
+        }
+        c.finish();
+        s.clients.push_back(std::move(spec));
+    }
+    if (s.clients.empty()) {
+        for (const char* policy : {"naive", "sdk-default", "retry-storm", "failover"}) {
+            ClientSpec spec;
+            spec.name = policy;
+            spec.params.policy = policy;
+            spec.providers = policy == std::string("failover") ? [&] {
+                std::vector<std::string> all;
+                for (const auto& p : s.providers) all.push_back(p.id);
+                return all;
+            }() : std::vector<std::string>{s.providers.front().id};
+            s.clients.push_back(std::move(spec));
+        }
+    }
+    std::vector<std::string> names;
+    for (const auto& c : s.clients) names.push_back(c.name);
+    for (auto& e : top.tables("expect")) {
+        Expectation x;
+        x.where = e.where();
+        x.client = e.string("client", "*");
+        if (x.client != "*" && std::find(names.begin(), names.end(), x.client) == names.end()) {
+            std::string hint = closest_match(x.client, names);
+            e.fail("client", fmt::format("unknown client \"{}\"{}", x.client, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+        }
+        auto metric = e.choice("metric", metric_names());
+        if (!metric) e.fail("metric", "is required");
+        x.metric = *metric;
+        x.phase = e.choice("phase", {"steady", "incident", "recovery", "after", "all"}).value_or("all");
+        x.min = e.number("min");
+        x.max = e.number("max");
+        if (!x.min && !x.max) e.fail("an expectation needs min or max");
+        e.finish();
+        s.expect.push_back(std::move(x));
+    }
     top.finish();
     return s;
 }
 
 }  // namespace
+
+const std::vector<std::string>& metric_names() {
+    static const std::vector<std::string> names = {
+        "availability", "wrong_answers", "hung", "latency_p50", "latency_p95", "latency_p99",
+        "retry_amplification", "retry_after_violations", "time_to_mitigate", "time_to_recover",
+        "herd_factor", "metastable", "cost", "score", "requests"};
+    return names;
+}
 
 Scenario load_scenario(const std::string& file) { return read_scenario(parse_toml_file(file), file); }
 

@@ -2,13 +2,36 @@
 // A scenario file, loaded and fully validated before anything starts (DESIGN §5).
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/duration.h"
+#include "harness/policy.h"
+#include "harness/workload.h"
 #include "mockprovider/provider.h"
 
 namespace brownout::harness {
+
+struct ClientSpec {
+    std::string name;
+    std::string kind = "builtin";          // builtin (gateway and stdio: not built yet)
+    PolicyParams params;
+    std::vector<std::string> providers;    // in order of preference
+};
+
+struct Expectation {
+    std::string client = "*";
+    std::string metric;
+    std::string phase = "all";             // steady | incident | recovery | after | all
+    std::optional<double> min;
+    std::optional<double> max;
+    SourceLocation where;
+};
+
+// The metric names of DESIGN §6 (the contract) — expectations must name one of these.
+const std::vector<std::string>& metric_names();
 
 struct Scenario {
     std::string file;
@@ -18,6 +41,10 @@ struct Scenario {
     double time_scale = 1.0;
     std::uint64_t seed = 1;
     std::vector<mock::ProviderConfig> providers;
+    WorkloadSpec workload;
+    std::vector<ClientSpec> clients;   // default: the four built-in policies over every provider
+    std::vector<Expectation> expect;
+    std::map<std::string, std::pair<double, double>> prices;  // provider → $ per million input, output tokens
 };
 
 // Throws brownout::Error ("file:line:col: key.path: message") on the first problem.

@@ -50,8 +50,9 @@ std::string attempt_to_json(const Attempt& a) {
     out += fmt::format("\"prompt_tokens\":{},\"completion_tokens\":{},\"retry_count\":{},",
                        a.prompt_tokens, a.completion_tokens,
                        a.retry_count < 0 ? std::string("null") : std::to_string(a.retry_count));
-    out += fmt::format("\"fault\":{},\"outcome\":{},\"request_id\":{}}}", json_string(a.fault),
-                       json_string(a.outcome), json_string(a.request_id));
+    out += fmt::format("\"fault\":{},\"outcome\":{},\"request_id\":{},\"digest\":\"{}\",\"retry_after_ms\":{:.3f}}}",
+                       json_string(a.fault), json_string(a.outcome), json_string(a.request_id), to_hex(a.digest),
+                       to_seconds(a.retry_after) * 1e3);
     return out;
 }
 

@@ -29,6 +29,8 @@ struct Attempt {
     std::string fault;          // "busy", "stall+latency", "" when none
     std::string outcome;        // complete | client_closed | reset | hung | stalled | cut | error
     std::string request_id;
+    std::uint64_t digest = 0;  // the request's content digest: retries of one request share it
+    Duration retry_after{};    // the Retry-After this answer carried (scenario time), 0 if none
 };
 
 class AttemptJournal {

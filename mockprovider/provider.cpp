@@ -191,6 +191,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     attempt.model = request.model;
     attempt.stream = request.stream;
     attempt.prompt_tokens = request.prompt_tokens;
+    attempt.digest = hash_combine(request.text_digest, request.image_digest);
 
     auto reject_with = [&](const ApiError& e) {
         return rejection({.status = e.status, .error_type = e.type, .code = e.code, .message = e.message, .param = e.param},
@@ -325,6 +326,7 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
     if (r.retry_after_ms) extra.emplace_back("retry-after-ms", fmt::format("{}", to_seconds(clock_.to_wall(*r.retry_after_ms)) * 1e3));
     if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
     int status = r.status;
+    if (r.retry_after) attempt.retry_after = *r.retry_after;
     if (r.html) {
         reply.body = cloudflare_page(status);
         reply.head = head(status, "text/html", reply.body.size(), attempt.request_id, extra);

@@ -67,9 +67,49 @@ TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario
     CHECK_THAT(error_of("[scenario]\n"), Catch::Contains("scenario.name: is required"));
 }
 
-TEST_CASE("contract sections this build cannot run yet are refused, not ignored", "[harness][scenario]") {
-    CHECK_THAT(error_of("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[workload]\nrate = \"1000/h\"\n"),
-               Catch::Contains("workload: is part of the scenario contract but not implemented"));
+TEST_CASE("contract parts this build cannot run yet are refused, not ignored", "[harness][scenario]") {
+    CHECK_THAT(error_of("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"gw\"\nkind = \"gateway\"\nproviders = [\"a\"]\n"),
+               Catch::Contains("clients[0].kind: \"gateway\" client stacks are part of the contract but not implemented"));
+}
+
+TEST_CASE("clients, workload and expectations are read and cross-checked", "[harness][scenario]") {
+    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"deepseek\"\n";
+    auto s = load_scenario_text(head + R"(
+[workload]
+rate = "20/m"
+deadline = "30s"
+mix = [ { weight = 3, kind = "chat" }, { weight = 1, kind = "vision" } ]
+[[clients]]
+name = "ours"
+policy = "failover"
+providers = ["deepseek"]
+retry_budget = 0.1
+[[expect]]
+client = "ours"
+metric = "availability"
+phase = "incident"
+min = 0.99
+)", "s.toml");
+    CHECK(s.workload.rate_per_hour == 1200);
+    CHECK(s.workload.deadline == 30s);
+    REQUIRE(s.workload.mix.size() == 2);
+    REQUIRE(s.clients.size() == 1);
+    CHECK(s.clients[0].params.retry_budget == 0.1);
+    REQUIRE(s.expect.size() == 1);
+    CHECK(s.expect[0].min == 0.99);
+    CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"deepsek\"]\n") ==
+          "s.toml:7:13: clients[0].providers: unknown provider \"deepsek\" (did you mean \"deepseek\"?)");
+    CHECK_THAT(error_of(head + "[[expect]]\nmetric = \"availabilty\"\nmin = 1\n"), Catch::Contains("(did you mean \"availability\"?)"));
+    CHECK_THAT(error_of(head + "[[expect]]\nclient = \"nobody\"\nmetric = \"hung\"\nmax = 0\n"), Catch::Contains("unknown client \"nobody\""));
+    CHECK_THAT(error_of(head + "[workload]\nrate = \"lots\"\n"), Catch::Contains("workload.rate: \"lots\" is not a rate"));
+}
+
+TEST_CASE("without [[clients]] the four built-in stacks are run", "[harness][scenario]") {
+    auto s = load_scenario_text("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[providers]]\nid = \"b\"\n", "s.toml");
+    REQUIRE(s.clients.size() == 4);
+    CHECK(s.clients[3].name == "failover");
+    CHECK(s.clients[3].providers == std::vector<std::string>{"a", "b"});
+    CHECK(s.clients[0].providers == std::vector<std::string>{"a"});
 }
 
 TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider", "[harness][scenario]") {

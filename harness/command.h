@@ -1,0 +1,28 @@
+#pragma once
+// `brownout run` as a library function, so that tests reach everything the command does.
+
+#include <atomic>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace brownout::harness {
+
+struct RunCommand {
+    std::string scenario_file;
+    std::vector<std::string> clients;
+    std::optional<std::uint64_t> seed;
+    std::optional<double> time_scale;
+    std::string report_dir = "brownout-report";
+    std::string json_file;   // default: <report_dir>/report.json
+    std::string junit_file;  // default: <report_dir>/junit.xml
+    bool progress = false;   // a progress line on stderr (a terminal)
+    std::atomic<bool>* stop = nullptr;
+};
+
+// Runs, scores, reports. Returns the exit code: 0 every expectation held, 1 one failed,
+// 2 a usage, scenario or report-writing error.
+int run_command(const RunCommand& command, std::ostream& out, std::ostream& err);
+
+}  // namespace brownout::harness

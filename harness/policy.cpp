@@ -1,0 +1,320 @@
+#include "harness/policy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/toml_reader.h"
+
+namespace brownout::harness {
+namespace {
+
+using Kind = AttemptResult::Kind;
+
+Step attempt(std::size_t provider, Duration timeout) { return Step{Step::Action::attempt, provider, {}, timeout, {}}; }
+Step wait(Duration d) { return Step{Step::Action::wait, 0, d, {}, {}}; }
+Step give_up() { return Step{}; }
+
+// ── naive: one provider, one attempt, the SDK's ten-minute timeout ─────────────────────────
+class Naive final : public Policy {
+    struct Run final : PolicyRun {
+        Duration timeout;
+        bool tried = false;
+        Step next(Duration, const AttemptResult*) override {
+            if (tried) return give_up();
+            tried = true;
+            return attempt(0, timeout);
+        }
+    };
+    Duration timeout_;
+
+public:
+    explicit Naive(Duration timeout) : timeout_(timeout) {}
+    std::unique_ptr<PolicyRun> begin(const UserRequest&, Duration) override {
+        auto r = std::make_unique<Run>();
+        r->timeout = timeout_;
+        return r;
+    }
+};
+
+// ── sdk-default: what the official OpenAI SDKs do (reference/wire-formats.md §2.1) ─────────
+// Two retries; x-should-retry first, then 408/409/429/5xx and connection errors; Retry-After
+// honoured when 0 < wait ≤ 60 s, else 0.5 s × 2^n capped at 8 s with (0.75, 1] jitter; never
+// a retry once a stream has started.
+class SdkDefault final : public Policy {
+    struct Run final : PolicyRun {
+        SdkDefault* p;
+        int retries_left;
+        int retries_done = 0;
+        RandomStream rng;
+        bool waiting = false;
+        Run(SdkDefault* owner, std::uint64_t seed) : p(owner), retries_left(owner->max_retries_), rng(seed) {}
+
+        static bool retryable(const AttemptResult& r) {
+            if (r.kind == Kind::broken_stream || r.kind == Kind::answer) return false;
+            if (r.should_retry) return *r.should_retry;
+            if (r.kind != Kind::http_error) return true;  // connection errors and timeouts
+            return r.status == 408 || r.status == 409 || r.status == 429 || r.status >= 500;
+        }
+        Step next(Duration, const AttemptResult* last) override {
+            if (last == nullptr) return attempt(0, p->timeout_);
+            if (waiting) {
+                waiting = false;
+                return attempt(0, p->timeout_);
+            }
+            if (retries_left <= 0 || !retryable(*last)) return give_up();
+            --retries_left;
+            Duration delay;
+            if (last->retry_after && *last->retry_after > Duration::zero() && *last->retry_after <= std::chrono::seconds(60)) {
+                delay = *last->retry_after;
+            } else {
+                double seconds = std::min(0.5 * std::pow(2.0, retries_done), 8.0) * (1.0 - 0.25 * rng.uniform());
+                delay = from_seconds(seconds);
+            }
+            ++retries_done;
+            waiting = true;
+            return wait(delay);
+        }
+    };
+    int max_retries_;
+    Duration timeout_;
+    std::uint64_t seed_;
+    std::uint64_t n_ = 0;
+
+public:
+    SdkDefault(int max_retries, Duration timeout, std::uint64_t seed) : max_retries_(max_retries), timeout_(timeout), seed_(seed) {}
+    std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration) override {
+        return std::make_unique<Run>(this, hash_combine(seed_, r.id + (++n_ << 32)));
+    }
+};
+
+// ── retry-storm: the anti-pattern — retry at once, many times, on anything ──────────────────
+class RetryStorm final : public Policy {
+    struct Run final : PolicyRun {
+        int attempts_left;
+        Duration timeout;
+        Step next(Duration, const AttemptResult*) override {
+            if (attempts_left-- <= 0) return give_up();
+            return attempt(0, timeout);
+        }
+    };
+    int max_retries_;
+    Duration timeout_;
+
+public:
+    RetryStorm(int max_retries, Duration timeout) : max_retries_(max_retries), timeout_(timeout) {}
+    std::unique_ptr<PolicyRun> begin(const UserRequest&, Duration) override {
+        auto r = std::make_unique<Run>();
+        r->attempts_left = max_retries_ + 1;
+        r->timeout = timeout_;
+        return r;
+    }
+};
+
+// ── failover: what the incident taught ───────────────────────────────────────────────────
+// A deadline; an ordered fallback chain with capability-aware routing; a circuit breaker per
+// provider with half-open probes (so traffic fails back after recovery); exponential backoff
+// with full jitter; a retry budget shared by all requests; a response cache.
+class Failover final : public Policy {
+public:
+    // A breaker per provider over its last 20 outcomes: open when half of at least 8 failed,
+    // then one half-open probe per cooldown until a probe succeeds.
+    struct Breaker {
+        std::deque<bool> outcomes;  // true: failure
+        bool open = false;
+        Duration open_until{};
+        bool probing = false;
+    };
+
+    Failover(PolicyParams params, std::vector<ProviderTraits> providers, std::uint64_t seed, Duration deadline)
+        : params_(std::move(params)), providers_(std::move(providers)), breakers_(providers_.size()), rng_(seed),
+          deadline_(deadline) {}
+
+    std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration now) override;
+
+    bool capable(std::size_t i, const UserRequest& r, Duration now) const {
+        const auto& p = providers_[i];
+        if (r.kind == RequestKind::vision && !p.vision) return false;
+        if (r.kind == RequestKind::tools && !p.tools) return false;
+        auto it = lost_.find({i, r.kind});
+        return it == lost_.end() || now >= it->second;
+    }
+    bool allows(std::size_t i, Duration now) {
+        auto& b = breakers_[i];
+        if (!b.open) return true;
+        if (now < b.open_until || b.probing) return false;
+        b.probing = true;
+        return true;
+    }
+    void record(std::size_t i, bool failed, Duration now) {
+        auto& b = breakers_[i];
+        if (b.open) {
+            b.probing = false;
+            if (failed) {
+                b.open_until = now + params_.breaker_cooldown;
+                return;
+            }
+            b = Breaker{};  // the probe succeeded: close and forget
+            return;
+        }
+        b.outcomes.push_back(failed);
+        if (b.outcomes.size() > 20) b.outcomes.pop_front();
+        auto failures = std::count(b.outcomes.begin(), b.outcomes.end(), true);
+        if (b.outcomes.size() >= 8 && failures * 2 >= static_cast<long>(b.outcomes.size()) && failures >= params_.breaker_failures) {
+            b.open = true;
+            b.open_until = now + params_.breaker_cooldown;
+            b.outcomes.clear();
+        }
+    }
+    void success(std::size_t i, Duration now) { record(i, false, now); }
+    void failure(std::size_t i, Duration now) { record(i, true, now); }
+    void lost_capability(std::size_t i, RequestKind k, Duration now) { lost_[{i, k}] = now + params_.breaker_cooldown; }
+
+    bool take_retry() {
+        if (retry_tokens_ < 1.0) return false;
+        retry_tokens_ -= 1.0;
+        return true;
+    }
+    void earn_retry() { retry_tokens_ = std::min(10.0 + 100.0 * params_.retry_budget, retry_tokens_ + params_.retry_budget); }
+
+    struct CacheEntry {
+        std::string text;
+        std::int64_t freshness;
+        Duration stored;
+    };
+    std::string cache_key(const UserRequest& r) const { return fmt::format("{}/{}/{}", r.question, to_string(r.kind), r.freshness); }
+
+    PolicyParams params_;
+    std::vector<ProviderTraits> providers_;
+    std::vector<Breaker> breakers_;
+    std::map<std::pair<std::size_t, RequestKind>, Duration> lost_;
+    RandomStream rng_;
+    Duration deadline_;
+    double retry_tokens_ = 10.0;
+    std::map<std::string, CacheEntry> cache_;
+    std::map<std::uint64_t, CacheEntry> latest_;  // by question: the newest answer (for serve_stale)
+};
+
+class FailoverRun final : public PolicyRun {
+public:
+    FailoverRun(Failover& p, const UserRequest& r, Duration now) : p_(p), request_(r), deadline_(now + p.deadline_) {}
+
+    Step next(Duration now, const AttemptResult* last) override {
+        if (last == nullptr) {
+            if (p_.params_.cache && request_.kind != RequestKind::tools) {
+                auto it = p_.cache_.find(p_.cache_key(request_));
+                if (it != p_.cache_.end() && now - it->second.stored < p_.params_.cache_ttl) {
+                    return Step{Step::Action::serve_cached, 0, {}, {}, it->second.text};
+                }
+            }
+            return choose(now);
+        }
+        if (waiting_) {
+            waiting_ = false;
+            return choose(now);
+        }
+        if (current_) {
+            if (last->unsupported) p_.lost_capability(*current_, request_.kind, now);
+            else p_.failure(*current_, now);
+            tried_.push_back(*current_);
+        }
+        // A broken stream has already been half-shown to the user in a real app; here the
+        // stack retries it elsewhere, as a careful client does before showing anything.
+        // Falling back to another provider is not amplification against the failing one: it
+        // costs no retry budget. Going round the chain again does.
+        auto fallback = pick(now, true);
+        if (fallback) {
+            current_ = fallback;
+            return attempt(*fallback, attempt_timeout(now));
+        }
+        // Every capable provider was tried: back off and go round again while time remains.
+        if (!p_.take_retry()) return give_or_stale(now);
+        double cap = std::min(to_seconds(p_.params_.backoff_cap), to_seconds(p_.params_.backoff_base) * std::pow(2.0, rounds_++));
+        Duration delay = from_seconds(p_.rng_.uniform(0, cap));
+        if (last->retry_after) delay = std::max(delay, *last->retry_after);
+        if (now + delay >= deadline_) return give_or_stale(now);
+        tried_.clear();
+        waiting_ = true;
+        return wait(delay);
+    }
+
+    void answered(Duration now, std::size_t provider, const std::string& text) override {
+        p_.success(provider, now);
+        p_.earn_retry();
+        if (p_.params_.cache) {
+            Failover::CacheEntry entry{text, request_.freshness, now};
+            p_.cache_[p_.cache_key(request_)] = entry;
+            p_.latest_[request_.question] = entry;
+        }
+    }
+
+private:
+    std::optional<std::size_t> pick(Duration now, bool skip_tried) {
+        for (std::size_t i = 0; i < p_.providers_.size(); ++i) {
+            if (skip_tried && std::find(tried_.begin(), tried_.end(), i) != tried_.end()) continue;
+            if (!p_.capable(i, request_, now) || !p_.allows(i, now)) continue;
+            return i;
+        }
+        return std::nullopt;
+    }
+    Step choose(Duration now) {
+        auto i = pick(now, true);
+        if (!i) return give_or_stale(now);
+        current_ = i;
+        return attempt(*i, attempt_timeout(now));
+    }
+    Duration attempt_timeout(Duration now) const {
+        Duration left = deadline_ - now;
+        Duration t = p_.params_.attempt_timeout > Duration::zero() ? p_.params_.attempt_timeout : std::chrono::seconds(20);
+        return std::max<Duration>(std::min(t, left), std::chrono::milliseconds(1));
+    }
+    Step give_or_stale(Duration) {
+        if (p_.params_.serve_stale) {
+            auto it = p_.latest_.find(request_.question);
+            if (it != p_.latest_.end()) return Step{Step::Action::serve_cached, 0, {}, {}, it->second.text};
+        }
+        return give_up();
+    }
+
+    Failover& p_;
+    UserRequest request_;
+    Duration deadline_;
+    std::optional<std::size_t> current_;
+    std::vector<std::size_t> tried_;
+    bool waiting_ = false;
+    int rounds_ = 0;
+};
+
+std::unique_ptr<PolicyRun> Failover::begin(const UserRequest& r, Duration now) { return std::make_unique<FailoverRun>(*this, r, now); }
+
+}  // namespace
+
+PolicyParams read_policy_params(TableReader& t) {
+    PolicyParams p;
+    p.policy = t.choice("policy", {"naive", "sdk-default", "retry-storm", "failover"}).value_or("failover");
+    if (auto n = t.integer("max_retries", 0, 100)) p.max_retries = static_cast<int>(*n);
+    if (auto d = t.duration("attempt_timeout")) p.attempt_timeout = *d;
+    if (auto d = t.duration("backoff_base")) p.backoff_base = *d;
+    if (auto d = t.duration("backoff_cap")) p.backoff_cap = *d;
+    if (auto b = t.number_in("retry_budget", 0, 10)) p.retry_budget = *b;
+    if (auto n = t.integer("breaker_failures", 1, 1000)) p.breaker_failures = static_cast<int>(*n);
+    if (auto d = t.duration("breaker_cooldown")) p.breaker_cooldown = *d;
+    if (auto c = t.boolean("cache")) p.cache = *c;
+    if (auto s = t.boolean("serve_stale")) p.serve_stale = *s;
+    if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
+    return p;
+}
+
+std::unique_ptr<Policy> make_policy(const PolicyParams& params, std::vector<ProviderTraits> providers, std::uint64_t seed,
+                                    Duration deadline) {
+    Duration sdk_timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout : std::chrono::minutes(10);
+    if (params.policy == "naive") return std::make_unique<Naive>(sdk_timeout);
+    if (params.policy == "sdk-default") return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries, sdk_timeout, seed);
+    if (params.policy == "retry-storm") {
+        Duration t = params.attempt_timeout > Duration::zero() ? params.attempt_timeout : std::chrono::seconds(10);
+        return std::make_unique<RetryStorm>(params.max_retries < 0 ? 10 : params.max_retries, t);
+    }
+    return std::make_unique<Failover>(params, std::move(providers), seed, deadline);
+}
+
+}  // namespace brownout::harness

@@ -1,0 +1,90 @@
+#pragma once
+// Built-in client stacks as pure policies: they take `now` (scenario time) and what the last
+// attempt returned, and say what to do next. No sockets and no clock here — the runner carries
+// the steps out, and tests drive policies with scripted results.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "core/random.h"
+#include "harness/workload.h"
+
+namespace brownout {
+class TableReader;
+}
+
+namespace brownout::harness {
+
+struct AttemptResult {
+    enum class Kind {
+        answer,         // a 200 with an answer (complete or not: verification decides)
+        http_error,     // an error status before any answer
+        connect_error,  // refused, reset before headers
+        timeout,        // no headers within the attempt timeout
+        broken_stream,  // a 200 stream that broke (cut, in-band error, stall past the timeout)
+    };
+    Kind kind = Kind::answer;
+    int status = 0;
+    std::optional<Duration> retry_after;  // scenario time
+    std::optional<bool> should_retry;
+    bool unsupported = false;  // a 400/404 that says the provider cannot do this (feature, model)
+    std::string text;          // the answer, for Kind::answer
+};
+
+struct Step {
+    enum class Action { attempt, wait, give_up, serve_cached };
+    Action action = Action::give_up;
+    std::size_t provider = 0;  // index into the stack's providers
+    Duration delay{};          // wait
+    Duration timeout{};        // attempt
+    std::string cached;        // serve_cached
+};
+
+// One user request's life under a policy.
+class PolicyRun {
+public:
+    virtual ~PolicyRun() = default;
+    // `last` is null for the first step, then the result of the previous attempt (never an answer).
+    virtual Step next(Duration now, const AttemptResult* last) = 0;
+    // Called once an attempt answered.
+    virtual void answered(Duration /*now*/, std::size_t /*provider*/, const std::string& /*text*/) {}
+};
+
+struct ProviderTraits {
+    std::string id;
+    bool vision = true;
+    bool tools = true;
+    bool stream = true;
+};
+
+class Policy {
+public:
+    virtual ~Policy() = default;
+    virtual std::unique_ptr<PolicyRun> begin(const UserRequest& request, Duration now) = 0;
+};
+
+struct PolicyParams {
+    std::string policy = "failover";  // naive | sdk-default | retry-storm | failover
+    int max_retries = -1;             // -1: the policy's default
+    Duration attempt_timeout{};       // 0: the policy's default
+    Duration backoff_base = std::chrono::milliseconds(250);
+    Duration backoff_cap = std::chrono::seconds(4);
+    double retry_budget = 0.2;        // failover: retries allowed per request, on average
+    int breaker_failures = 5;         // failover: consecutive failures that open a breaker
+    Duration breaker_cooldown = std::chrono::seconds(30);
+    bool cache = true;                // failover: answer repeated prompts from a response cache
+    bool serve_stale = false;         // failover: serve an older answer when every provider fails
+    Duration cache_ttl = std::chrono::hours(1);
+};
+
+PolicyParams read_policy_params(TableReader& t);
+std::unique_ptr<Policy> make_policy(const PolicyParams& params, std::vector<ProviderTraits> providers, std::uint64_t seed,
+                                    Duration deadline);
+
+}  // namespace brownout::harness

@@ -1,0 +1,25 @@
+#pragma once
+// Reports of a run: a terminal table comparing the stacks, report.json (versioned), JUnit XML
+// (one test case per expectation). Files are written atomically.
+
+#include <string>
+#include <vector>
+
+#include "harness/score.h"
+
+namespace brownout::harness {
+
+struct Report {
+    const RunResult& run;
+    std::vector<PhaseWindow> windows;
+    std::vector<StackScore> scores;
+    std::vector<ExpectationResult> expectations;
+};
+
+inline constexpr int kReportSchemaVersion = 1;
+
+std::string terminal_table(const Report& r);
+std::string report_json(const Report& r);
+std::string junit_xml(const Report& r);
+
+}  // namespace brownout::harness

@@ -1,0 +1,57 @@
+#pragma once
+// `brownout run`: every client stack against its own fresh fleet, concurrently, on one shared
+// scenario clock; the workload driven through each; every answer verified. Scoring and reports
+// are separate (score.h, report.h) and read only what this records.
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/scenario.h"
+#include "mockprovider/journal.h"
+
+namespace brownout::harness {
+
+struct UserRecord {
+    std::uint64_t id = 0;
+    Duration arrival{};
+    RequestKind kind = RequestKind::chat;
+    enum class Outcome { answered, failed, hung, unfinished } outcome = Outcome::unfinished;
+    Duration finished{};      // scenario time the stack gave its answer or error
+    std::string verdict;      // answered: ok | missing_tag | wrong_request | image_ignored | corrupted | stale
+    int attempts = 0;
+    int provider = -1;        // index into the stack's providers that answered; -2: the stack's cache
+};
+
+struct StackRun {
+    ClientSpec client;
+    std::vector<UserRecord> users;
+    std::vector<mock::Attempt> attempts;  // from the fleet's journal
+};
+
+struct RunOptions {
+    std::optional<double> time_scale;
+    std::optional<std::uint64_t> seed;
+    std::vector<std::string> clients;  // empty: all
+    std::atomic<bool>* stop = nullptr;  // set from a signal handler: end early, keep what was measured
+    // Called about once a second from the main thread with the scenario time and per-stack
+    // progress (requests done, good answers).
+    std::function<void(Duration, const std::vector<std::pair<std::size_t, std::size_t>>&)> progress;
+};
+
+struct RunResult {
+    Scenario scenario;
+    std::vector<StackRun> stacks;
+    bool partial = false;
+    double wall_seconds = 0;
+};
+
+RunResult run_scenario(Scenario scenario, const RunOptions& options);
+
+// The verdict on one answer: ok, or what is wrong with it (stale: an answer to the same question
+// from an earlier hour).
+std::string judge_answer(const UserRequest& request, const std::string& text);
+
+}  // namespace brownout::harness

@@ -1,0 +1,302 @@
+// The formulas behind every metric; README "Scoring" restates them.
+
+#include "harness/score.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <fmt/format.h>
+#include <limits>
+
+#include "faults/engine.h"
+
+namespace brownout::harness {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using namespace std::chrono_literals;
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return kNaN;
+    std::sort(v.begin(), v.end());
+    double rank = p * (static_cast<double>(v.size()) - 1);
+    auto lo = static_cast<std::size_t>(std::floor(rank));
+    auto hi = static_cast<std::size_t>(std::ceil(rank));
+    return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
+}
+
+// 1 at `good`, 0 at `bad`, linear between (either direction).
+double ramp(double value, double bad, double good) {
+    if (std::isnan(value)) return kNaN;
+    if (good == bad) return value == good ? 1.0 : 0.0;
+    return std::clamp((value - bad) / (good - bad), 0.0, 1.0);
+}
+
+bool in(Duration t, const PhaseWindow& w) { return t >= w.from && t < w.to; }
+
+faults::RequestFacts facts_for(const UserRecord& u, const mock::ProviderConfig& p) {
+    return faults::RequestFacts{p.models.front(), u.kind == RequestKind::stream, u.kind == RequestKind::vision ? 1 : 0,
+                                u.kind == RequestKind::tools, 100, 256};
+}
+
+}  // namespace
+
+std::vector<PhaseWindow> phase_windows(const Scenario& s) {
+    Duration end = s.duration;
+    std::optional<Duration> first, last_end;
+    const auto& primary = s.providers.front();
+    faults::Engine engine(primary.phases, primary.seed, primary.id, s.duration);
+    for (const auto& phase : engine.phases()) {
+        if (!first || phase.spec.start < *first) first = phase.spec.start;
+        if (phase.stage == faults::Fault::Stage::reject && phase.spec.end) {
+            last_end = std::max(last_end.value_or(Duration::zero()), *phase.spec.end);
+        }
+    }
+    if (!first) return {{"steady", Duration::zero(), end}};
+    Duration incident_end = std::min(end, std::max(last_end.value_or(end), *first));
+    Duration recovery_end = std::min(end, incident_end + std::max<Duration>(15min, end / 10));
+    std::vector<PhaseWindow> w{{"steady", Duration::zero(), *first}, {"incident", *first, incident_end}};
+    if (recovery_end > incident_end) w.push_back({"recovery", incident_end, recovery_end});
+    if (end > recovery_end) w.push_back({"after", recovery_end, end});
+    return w;
+}
+
+StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector<PhaseWindow>& windows) {
+    StackScore out;
+    out.client = run.client.name;
+    const Duration deadline = s.workload.deadline;
+    const Duration bucket = std::max<Duration>(1min, s.duration / 120);
+
+    // "Could any provider have answered?" is asked of every provider in the scenario, not just
+    // the ones this stack uses: a stack that chose one provider does not get credit for it being
+    // down. Fresh engines follow the same timeline the fleets followed.
+    std::vector<std::unique_ptr<faults::Engine>> engines;
+    for (const auto& p : s.providers) engines.push_back(std::make_unique<faults::Engine>(p.phases, p.seed, p.id, s.duration));
+    auto achievable = [&](const UserRecord& u) {
+        for (std::size_t i = 0; i < s.providers.size(); ++i) {
+            const auto& p = s.providers[i];
+            if (u.kind == RequestKind::vision && !p.has_feature("vision")) continue;
+            if (u.kind == RequestKind::tools && !p.has_feature("tools")) continue;
+            if (engines[i]->reject_probability(u.arrival, facts_for(u, p)) < 0.99) return true;
+        }
+        return false;
+    };
+    auto good = [&](const UserRecord& u) {
+        Duration took = u.finished - u.arrival;
+        if (u.outcome == UserRecord::Outcome::answered) return u.verdict == "ok" && took <= deadline;
+        // No healthy path: a clean error within the fail-fast bound is the best possible outcome.
+        return u.outcome == UserRecord::Outcome::failed && took <= s.workload.fail_fast && !achievable(u);
+    };
+
+    std::vector<PhaseWindow> all_windows = windows;
+    all_windows.push_back({"all", Duration::zero(), s.duration + 2 * deadline});
+    const std::string primary = run.client.providers.front();
+
+    // Steady references for herd factor and fail-back.
+    double steady_primary_rate = kNaN, steady_primary_share = kNaN;
+    for (const auto& w : windows) {
+        if (w.name != "steady" || w.to <= w.from) continue;
+        double n = 0;
+        for (const auto& a : run.attempts) n += a.provider == primary && in(a.at, w);
+        steady_primary_rate = n / (to_seconds(w.to - w.from) / to_seconds(bucket));
+        double answered = 0, by_primary = 0;
+        for (const auto& u : run.users) {
+            // Answers from the stack's own cache say nothing about where it sends traffic.
+            if (!in(u.arrival, w) || u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
+            ++answered;
+            by_primary += u.provider == 0;
+        }
+        steady_primary_share = answered > 0 ? by_primary / answered : kNaN;
+    }
+
+    // Time from `from` to the end of the last bucket before `limit` in which `ok` fails (0 when
+    // none does): how long until the stack stopped having bad minutes.
+    auto time_until = [&](Duration from, Duration limit, const std::function<bool(Duration, Duration)>& ok) {
+        double last_bad_end = 0;
+        for (Duration t = from; t < limit; t += bucket) {
+            Duration b = std::min(t + bucket, limit);
+            if (!ok(t, b)) last_bad_end = to_seconds(b - from);
+        }
+        return last_bad_end;
+    };
+    auto availability_in = [&](Duration a, Duration b) {
+        double n = 0, g = 0;
+        for (const auto& u : run.users) {
+            if (u.arrival < a || u.arrival >= b) continue;
+            ++n;
+            g += good(u);
+        }
+        return n == 0 ? 1.0 : g / n;
+    };
+
+    for (const auto& w : all_windows) {
+        Metrics m;
+        double n = 0, g = 0, wrong = 0, hung = 0;
+        std::vector<double> latencies;
+        for (const auto& u : run.users) {
+            if (!in(u.arrival, w)) continue;
+            ++n;
+            if (good(u)) {
+                ++g;
+                if (u.outcome == UserRecord::Outcome::answered) latencies.push_back(to_seconds(u.finished - u.arrival));
+            }
+            if (u.outcome == UserRecord::Outcome::answered && u.verdict != "ok") ++wrong;
+            if (u.outcome == UserRecord::Outcome::hung) ++hung;
+        }
+        double attempts = 0, violations = 0, cost = 0;
+        std::map<std::pair<std::string, std::uint64_t>, const mock::Attempt*> previous;
+        for (const auto& a : run.attempts) {
+            if (in(a.at, w)) {
+                ++attempts;
+                auto key = std::make_pair(a.provider, a.digest);
+                auto it = previous.find(key);
+                // A retry of the same request to the same provider before the Retry-After it was
+                // given had passed.
+                if (it != previous.end() && it->second->retry_after > Duration::zero() &&
+                    a.at < it->second->at + it->second->duration + it->second->retry_after) {
+                    ++violations;
+                }
+                if (a.status == 200) {
+                    auto price = s.prices.count(a.provider) ? s.prices.at(a.provider) : std::make_pair(1.0, 4.0);
+                    cost += (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
+                }
+            }
+            previous[{a.provider, a.digest}] = &a;
+        }
+        m["requests"] = n;
+        m["availability"] = n > 0 ? g / n : kNaN;
+        m["wrong_answers"] = wrong;
+        m["hung"] = hung;
+        m["latency_p50"] = percentile(latencies, 0.50);
+        m["latency_p95"] = percentile(latencies, 0.95);
+        m["latency_p99"] = percentile(latencies, 0.99);
+        m["retry_amplification"] = n > 0 ? attempts / n : kNaN;
+        m["retry_after_violations"] = violations;
+        m["cost"] = cost;
+        m["time_to_mitigate"] = kNaN;
+        m["time_to_recover"] = kNaN;
+        m["herd_factor"] = kNaN;
+        m["metastable"] = kNaN;
+        out.phases[w.name] = m;
+    }
+
+    const PhaseWindow* incident = nullptr;
+    const PhaseWindow* recovery = nullptr;
+    for (const auto& w : windows) {
+        if (w.name == "incident") incident = &w;
+        if (w.name == "recovery") recovery = &w;
+    }
+    double steady_avail = out.phases.count("steady") ? out.phases["steady"]["availability"] : kNaN;
+    if (incident != nullptr) {
+        double ttm = time_until(incident->from, incident->to, [&](Duration a, Duration b) { return availability_in(a, b) >= 0.95; });
+        out.phases["incident"]["time_to_mitigate"] = ttm;
+        out.phases["all"]["time_to_mitigate"] = ttm;
+        Duration limit = recovery ? recovery->to : s.duration;
+        auto recovered = [&](Duration a, Duration b) {
+            if (availability_in(a, b) < 0.95) return false;
+            if (std::isnan(steady_primary_share)) return true;
+            double answered = 0, by_primary = 0;
+            for (const auto& u : run.users) {
+                if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
+                ++answered;
+                by_primary += u.provider == 0;
+            }
+            return answered == 0 || by_primary / answered >= 0.9 * steady_primary_share;  // failed back
+        };
+        double ttr = time_until(incident->to, limit, recovered);
+        out.phases["recovery"]["time_to_recover"] = ttr;
+        out.phases["all"]["time_to_recover"] = ttr;
+        if (recovery != nullptr && steady_primary_rate > 0) {
+            double peak = 0;
+            for (Duration t = recovery->from; t < recovery->to; t += bucket) {
+                double count = 0;
+                for (const auto& a : run.attempts) count += a.provider == primary && a.at >= t && a.at < t + bucket;
+                peak = std::max(peak, count);
+            }
+            out.phases["recovery"]["herd_factor"] = peak / steady_primary_rate;
+            out.phases["all"]["herd_factor"] = peak / steady_primary_rate;
+        }
+        // Metastable: goodput below half of steady long after the trigger ended.
+        Duration trigger = incident->to - incident->from;
+        Duration long_after = incident->to + std::max<Duration>(60s, 3 * trigger);
+        if (!std::isnan(steady_avail) && long_after < s.duration) {
+            double late = availability_in(long_after, s.duration);
+            double flag = late < 0.5 * steady_avail ? 1.0 : 0.0;
+            out.phases["after"]["metastable"] = flag;
+            out.phases["all"]["metastable"] = flag;
+        } else {
+            out.phases["all"]["metastable"] = 0.0;
+        }
+    }
+
+    // The 0–100 score: weighted components, each a ramp between a bad and a good anchor.
+    const auto& inc = out.phases.count("incident") ? out.phases["incident"] : out.phases["all"];
+    const auto& all = out.phases["all"];
+    double incident_len = incident ? to_seconds(incident->to - incident->from) : kNaN;
+    double steady_p99 = out.phases.count("steady") ? out.phases["steady"]["latency_p99"] : kNaN;
+    struct Component {
+        const char* name;
+        double weight;
+        double s;
+    };
+    // Availability dominates: it is what users see. Amplification is what the provider sees.
+    std::vector<Component> parts = {
+        {"incident availability", 35, ramp(inc.at("availability"), 0.0, 0.99)},
+        {"wrong answers", 15, ramp(all.at("requests") > 0 ? all.at("wrong_answers") / all.at("requests") : kNaN, 0.05, 0.0)},
+        {"time to mitigate", 10, ramp(all.at("time_to_mitigate"), incident_len, 120)},
+        {"time to recover", 10, recovery ? ramp(all.at("time_to_recover"), to_seconds(recovery->to - recovery->from), 120) : kNaN},
+        {"retry amplification", 10, ramp(inc.at("retry_amplification"), 5.0, 1.1)},
+        {"incident latency", 10, ramp(inc.at("latency_p99"), to_seconds(deadline), std::isnan(steady_p99) ? 0.0 : 1.5 * steady_p99)},
+        {"herd and Retry-After", 5, std::isnan(all.at("herd_factor")) ? ramp(all.at("retry_after_violations"), 10, 0)
+                                                                       : std::min(ramp(all.at("herd_factor"), 3, 1.2), ramp(all.at("retry_after_violations"), 10, 0))},
+        {"steady availability", 5, ramp(steady_avail, 0.9, 0.999)},
+    };
+    double sum = 0, weights = 0;
+    for (const auto& c : parts) {
+        if (std::isnan(c.s)) {
+            out.notes.push_back(fmt::format("{}: not measurable in this run, left out of the score", c.name));
+            continue;
+        }
+        sum += c.weight * c.s;
+        weights += c.weight;
+    }
+    out.score = weights > 0 ? 100.0 * sum / weights : 0.0;
+    if (all.at("metastable") == 1.0) {
+        out.score = std::min(out.score, 20.0);
+        out.notes.push_back("metastable: score capped at 20");
+    }
+    if (all.at("hung") > 0) {
+        out.score = std::min(out.score, 50.0);
+        out.notes.push_back(fmt::format("{} hung requests: score capped at 50", all.at("hung")));
+    }
+    for (auto& [phase, m] : out.phases) m["score"] = out.score;
+    return out;
+}
+
+std::vector<ExpectationResult> check_expectations(const Scenario& s, const std::vector<StackScore>& scores) {
+    std::vector<ExpectationResult> out;
+    for (const auto& e : s.expect) {
+        for (const auto& score : scores) {
+            if (e.client != "*" && e.client != score.client) continue;
+            ExpectationResult r{e, score.client, kNaN, false, ""};
+            auto phase = score.phases.find(e.phase);
+            if (phase != score.phases.end()) {
+                auto metric = phase->second.find(e.metric);
+                if (metric != phase->second.end()) r.measured = metric->second;
+            }
+            std::string bound = e.min && e.max ? fmt::format("in [{}, {}]", *e.min, *e.max)
+                              : e.min        ? fmt::format(">= {}", *e.min)
+                                             : fmt::format("<= {}", *e.max);
+            if (std::isnan(r.measured)) {
+                r.message = fmt::format("{} {} ({}): not measurable in this run, expected {}", score.client, e.metric, e.phase, bound);
+            } else {
+                r.passed = (!e.min || r.measured >= *e.min) && (!e.max || r.measured <= *e.max);
+                r.message = fmt::format("{} {} ({}) = {:.4g}, expected {}", score.client, e.metric, e.phase, r.measured, bound);
+            }
+            out.push_back(std::move(r));
+        }
+    }
+    return out;
+}
+
+}  // namespace brownout::harness

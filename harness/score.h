@@ -1,0 +1,45 @@
+#pragma once
+// Scoring (DESIGN §6): per client stack and phase, computed from the harness's user records and
+// the providers' attempt journals — never from what a client says about itself.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/run.h"
+
+namespace brownout::harness {
+
+struct PhaseWindow {
+    std::string name;  // steady | incident | recovery | after
+    Duration from{};
+    Duration to{};
+};
+
+// Phases of a run, from the first provider's timeline: steady until the first fault, incident
+// until the last rejecting fault with an end, recovery for max(15m, 10% of the run) after it,
+// then after.
+std::vector<PhaseWindow> phase_windows(const Scenario& scenario);
+
+using Metrics = std::map<std::string, double>;  // NaN: not measurable in that phase
+
+struct StackScore {
+    std::string client;
+    std::map<std::string, Metrics> phases;  // steady, incident, recovery, after, all
+    double score = 0;
+    std::vector<std::string> notes;  // caps applied, metrics that could not be measured
+};
+
+StackScore score_stack(const Scenario& scenario, const StackRun& run, const std::vector<PhaseWindow>& windows);
+
+struct ExpectationResult {
+    Expectation expectation;
+    std::string client;
+    double measured = 0;
+    bool passed = false;
+    std::string message;
+};
+
+std::vector<ExpectationResult> check_expectations(const Scenario& scenario, const std::vector<StackScore>& scores);
+
+}  // namespace brownout::harness

@@ -1,0 +1,320 @@
+#include "harness/transport.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <map>
+
+namespace brownout::harness {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::optional<double> parse_number(std::string_view s) {
+    try {
+        std::size_t used = 0;
+        double v = std::stod(std::string(s), &used);
+        if (used > 0) return v;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+std::string json_text(const json::value& v) {
+    return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+}
+
+}  // namespace
+
+void read_answer(mock::DialectKind dialect, bool stream, const std::string& body, bool body_complete, AttemptResult& result) {
+    result.kind = AttemptResult::Kind::answer;
+    if (!stream) {
+        boost::system::error_code ec;
+        auto v = json::parse(body, ec);
+        if (ec || !v.is_object() || !body_complete) {
+            result.kind = AttemptResult::Kind::broken_stream;  // an unreadable 200
+            return;
+        }
+        const auto& o = v.as_object();
+        try {
+            if (dialect == mock::DialectKind::anthropic) {
+                const auto& block = o.at("content").as_array().at(0).as_object();
+                result.text = block.at("type").as_string() == "tool_use" ? json::serialize(block.at("input")) : json_text(block.at("text"));
+            } else {
+                const auto& msg = o.at("choices").as_array().at(0).as_object().at("message").as_object();
+                auto calls = msg.find("tool_calls");
+                if (calls != msg.end() && calls->value().is_array() && !calls->value().as_array().empty()) {
+                    result.text = json_text(calls->value().as_array()[0].at("function").at("arguments"));
+                } else {
+                    result.text = json_text(msg.at("content"));
+                }
+            }
+        } catch (const std::exception&) {
+            result.kind = AttemptResult::Kind::broken_stream;
+        }
+        return;
+    }
+    // SSE: events separated by blank lines; OpenAI ends with [DONE], Anthropic with message_stop.
+    bool finished = false;
+    std::size_t at = 0;
+    while (at < body.size()) {
+        std::size_t end = body.find("\n\n", at);
+        if (end == std::string::npos) break;  // a partial event: the stream was cut
+        std::string_view event(body.data() + at, end - at);
+        at = end + 2;
+        std::string_view name;
+        std::string data;
+        std::size_t line_start = 0;
+        while (line_start <= event.size()) {
+            std::size_t nl = event.find('\n', line_start);
+            std::string_view line = event.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start);
+            if (line.starts_with("event: ")) name = line.substr(7);
+            else if (line.starts_with("data: ")) data += line.substr(6);
+            if (nl == std::string_view::npos) break;
+            line_start = nl + 1;
+        }
+        if (data.empty()) continue;  // comments (": keep-alive")
+        if (data == "[DONE]") {
+            finished = true;
+            continue;
+        }
+        boost::system::error_code ec;
+        auto v = json::parse(data, ec);
+        if (ec || !v.is_object()) {
+            result.kind = AttemptResult::Kind::broken_stream;
+            return;
+        }
+        const auto& o = v.as_object();
+        if (name == "error" || (o.contains("error") && dialect == mock::DialectKind::openai)) {
+            result.kind = AttemptResult::Kind::broken_stream;
+            return;
+        }
+        try {
+            if (dialect == mock::DialectKind::anthropic) {
+                if (name == "message_stop") finished = true;
+                if (name == "content_block_delta") {
+                    const auto& delta = o.at("delta").as_object();
+                    if (auto t = delta.find("text"); t != delta.end()) result.text += json_text(t->value());
+                    if (auto t = delta.find("partial_json"); t != delta.end()) result.text += json_text(t->value());
+                }
+            } else {
+                const auto& choices = o.at("choices").as_array();
+                if (choices.empty()) continue;
+                const auto& delta = choices[0].at("delta").as_object();
+                if (auto c = delta.find("content"); c != delta.end() && c->value().is_string()) result.text += json_text(c->value());
+                if (auto calls = delta.find("tool_calls"); calls != delta.end() && calls->value().is_array()) {
+                    const auto& fn = calls->value().as_array()[0].at("function").as_object();
+                    if (auto a = fn.find("arguments"); a != fn.end()) result.text += json_text(a->value());
+                }
+            }
+        } catch (const std::exception&) {
+            result.kind = AttemptResult::Kind::broken_stream;
+            return;
+        }
+    }
+    // A stream that ends cleanly without its terminator is accepted, as the SDKs do; one that
+    // was cut mid-way is broken.
+    if (!finished && !body_complete) result.kind = AttemptResult::Kind::broken_stream;
+}
+
+struct Transport::Impl {
+    asio::io_context& ioc;
+    const Clock& clock;
+    std::vector<ProviderAddress> providers;
+    std::vector<std::vector<std::shared_ptr<tcp::socket>>> idle;  // per provider
+
+    struct Call : std::enable_shared_from_this<Call> {
+        Impl* owner;
+        std::size_t provider;
+        std::shared_ptr<tcp::socket> socket;
+        bool reused = false;
+        http::request<http::string_body> request;
+        beast::flat_buffer buffer;
+        std::optional<http::response_parser<http::string_body>> parser;
+        asio::steady_timer timer;
+        bool stream;
+        Done done;
+        bool finished = false;
+        bool header_seen = false;
+        bool timed_out = false;
+        std::uint64_t handle;
+
+        Call(Impl* o, std::size_t p, asio::io_context& ioc) : owner(o), provider(p), timer(ioc) {}
+
+        void fail(AttemptResult::Kind kind) {
+            AttemptResult r;
+            r.kind = kind;
+            finish(std::move(r), false);
+        }
+        void finish(AttemptResult r, bool reusable) {
+            if (finished) return;
+            finished = true;
+            timer.cancel();
+            if (reusable && socket->is_open()) owner->idle[provider].push_back(socket);
+            else {
+                beast::error_code ignored;
+                socket->close(ignored);
+            }
+            owner->calls.erase(handle);
+            auto d = std::move(done);
+            if (d) d(std::move(r));
+        }
+    };
+    std::map<std::uint64_t, std::shared_ptr<Call>> calls;
+    std::uint64_t next_handle = 0;
+
+    Impl(asio::io_context& i, const Clock& c, std::vector<ProviderAddress> p) : ioc(i), clock(c), providers(std::move(p)), idle(providers.size()) {}
+
+    void start(const std::shared_ptr<Call>& call, const std::string& body, Duration timeout) {
+        const auto& p = providers[call->provider];
+        call->request = http::request<http::string_body>(http::verb::post, p.dialect == mock::DialectKind::anthropic ? "/v1/messages" : "/v1/chat/completions", 11);
+        call->request.set(http::field::host, p.host);
+        call->request.set(http::field::content_type, "application/json");
+        call->request.set(http::field::user_agent, "brownout-harness");
+        if (p.dialect == mock::DialectKind::anthropic) call->request.set("anthropic-version", "2023-06-01");
+        call->request.keep_alive(true);
+        call->request.body() = body;
+        call->request.prepare_payload();
+        call->timer.expires_after(clock.to_wall(timeout));
+        call->timer.async_wait([call](beast::error_code ec) {
+            if (ec || call->finished) return;
+            call->timed_out = true;
+            beast::error_code ignored;
+            call->socket->close(ignored);
+        });
+        auto& pool = idle[call->provider];
+        if (!pool.empty()) {
+            call->socket = pool.back();
+            pool.pop_back();
+            call->reused = true;
+            write(call);
+            return;
+        }
+        connect(call);
+    }
+
+    void connect(const std::shared_ptr<Call>& call) {
+        const auto& p = providers[call->provider];
+        call->socket = std::make_shared<tcp::socket>(ioc);
+        call->reused = false;
+        tcp::endpoint endpoint(asio::ip::make_address(p.host), p.port);
+        call->socket->async_connect(endpoint, [this, call](beast::error_code ec) {
+            if (call->finished) return;
+            if (ec) return call->fail(call->timed_out ? AttemptResult::Kind::timeout : AttemptResult::Kind::connect_error);
+            beast::error_code ignored;
+            call->socket->set_option(tcp::no_delay(true), ignored);
+            write(call);
+        });
+    }
+
+    void write(const std::shared_ptr<Call>& call) {
+        http::async_write(*call->socket, call->request, [this, call](beast::error_code ec, std::size_t) {
+            if (call->finished) return;
+            if (ec) {
+                // A pooled connection the server closed meanwhile: try a fresh one once.
+                if (call->reused && !call->timed_out) return connect(call);
+                return call->fail(call->timed_out ? AttemptResult::Kind::timeout : AttemptResult::Kind::connect_error);
+            }
+            read_header(call);
+        });
+    }
+
+    void read_header(const std::shared_ptr<Call>& call) {
+        call->parser.emplace();
+        call->parser->body_limit(64 * 1024 * 1024);
+        http::async_read_header(*call->socket, call->buffer, *call->parser, [this, call](beast::error_code ec, std::size_t) {
+            if (call->finished) return;
+            if (ec) {
+                if (call->reused && !call->timed_out && (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
+                    return connect(call);  // the idle connection was closed by the server
+                }
+                return call->fail(call->timed_out ? AttemptResult::Kind::timeout : AttemptResult::Kind::connect_error);
+            }
+            call->header_seen = true;
+            read_body(call);
+        });
+    }
+
+    void read_body(const std::shared_ptr<Call>& call) {
+        http::async_read(*call->socket, call->buffer, *call->parser, [this, call](beast::error_code ec, std::size_t) {
+            if (call->finished) return;
+            complete(call, !ec);
+        });
+    }
+
+    void complete(const std::shared_ptr<Call>& call, bool body_complete) {
+        auto& res = call->parser->get();
+        AttemptResult r;
+        r.status = static_cast<int>(res.result_int());
+        if (auto ms = res["retry-after-ms"]; !ms.empty()) {
+            if (auto v = parse_number(ms)) r.retry_after = from_seconds(*v / 1000.0 * clock.time_scale());
+        }
+        if (!r.retry_after) {
+            if (auto ra = res["retry-after"]; !ra.empty()) {
+                if (auto v = parse_number(ra)) r.retry_after = from_seconds(*v * clock.time_scale());
+            }
+        }
+        if (auto sr = res["x-should-retry"]; sr == "true" || sr == "false") r.should_retry = sr == "true";
+        bool keep = body_complete && res.keep_alive();
+        if (r.status != 200) {
+            r.kind = AttemptResult::Kind::http_error;
+            const std::string& body = res.body();
+            r.unsupported = (r.status == 400 && (body.find("not supported") != std::string::npos || body.find("only supported") != std::string::npos ||
+                                                 body.find("unknown variant") != std::string::npos)) ||
+                            (r.status == 404 && (body.find("model") != std::string::npos)) ||
+                            (r.status == 400 && body.find("Model Not Exist") != std::string::npos);
+            return call->finish(std::move(r), keep);
+        }
+        bool is_stream = std::string_view(res[http::field::content_type]).starts_with("text/event-stream");
+        read_answer(providers[call->provider].dialect, is_stream, res.body(), body_complete, r);
+        call->finish(std::move(r), keep);
+    }
+};
+
+Transport::Transport(asio::io_context& ioc, std::vector<ProviderAddress> providers, const Clock& clock)
+    : impl_(std::make_unique<Impl>(ioc, clock, providers)), providers_(std::move(providers)) {}
+
+Transport::~Transport() { close_all(); }
+
+std::uint64_t Transport::send(std::size_t provider, const std::string& body, bool stream, Duration timeout, Done done) {
+    auto call = std::make_shared<Impl::Call>(impl_.get(), provider, impl_->ioc);
+    call->stream = stream;
+    call->done = std::move(done);
+    call->handle = ++impl_->next_handle;
+    impl_->calls[call->handle] = call;
+    impl_->start(call, body, timeout);
+    return call->handle;
+}
+
+void Transport::abandon(std::uint64_t handle) {
+    auto it = impl_->calls.find(handle);
+    if (it == impl_->calls.end()) return;
+    auto call = it->second;
+    call->done = nullptr;
+    call->fail(AttemptResult::Kind::timeout);
+}
+
+void Transport::close_all() {
+    auto calls = impl_->calls;
+    for (auto& [h, call] : calls) {
+        call->done = nullptr;
+        call->fail(AttemptResult::Kind::timeout);
+    }
+    for (auto& pool : impl_->idle) {
+        for (auto& s : pool) {
+            beast::error_code ignored;
+            s->close(ignored);
+        }
+        pool.clear();
+    }
+}
+
+}  // namespace brownout::harness

@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP side of a built-in client stack: Beast client connections kept alive in a pool per
+// provider, one attempt at a time per connection, with a wall-clock timeout for the whole
+// attempt. It reads the answer in the provider's dialect (JSON or SSE) into an AttemptResult.
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "harness/policy.h"
+#include "mockprovider/dialect.h"
+
+namespace brownout::harness {
+
+struct ProviderAddress {
+    std::string id;
+    std::string host;
+    unsigned short port = 0;
+    mock::DialectKind dialect = mock::DialectKind::openai;
+    std::string model;
+};
+
+class Transport {
+public:
+    Transport(boost::asio::io_context& ioc, std::vector<ProviderAddress> providers, const Clock& clock);
+    ~Transport();
+
+    using Done = std::function<void(AttemptResult)>;
+    // Sends one attempt; `done` runs on the io_context's thread. Returns a handle to abandon it.
+    std::uint64_t send(std::size_t provider, const std::string& body, bool stream, Duration timeout, Done done);
+    void abandon(std::uint64_t handle);
+    void close_all();
+
+    const std::vector<ProviderAddress>& providers() const { return providers_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::vector<ProviderAddress> providers_;
+};
+
+// Reads an answer body (non-streamed JSON, or the SSE text of a stream) in `dialect` into
+// `result`: the answer text, or what broke. Exposed for tests.
+void read_answer(mock::DialectKind dialect, bool stream, const std::string& body, bool body_complete, AttemptResult& result);
+
+}  // namespace brownout::harness

@@ -1,0 +1,159 @@
+#include "harness/workload.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "core/random.h"
+#include "core/text.h"
+#include "core/toml_reader.h"
+
+namespace brownout::harness {
+namespace {
+
+constexpr std::string_view kTopics[] = {
+    "the refund policy", "a failed payment", "the incident report", "our SLA", "the on-call rota",
+    "a shipping delay", "the release notes", "a login problem", "the invoice total", "the API quota"};
+constexpr std::string_view kFiller[] = {
+    "please", "summarise", "briefly", "explain", "customer", "account", "details", "support",
+    "ticket", "context", "status", "update", "history", "priority", "response", "team"};
+
+RequestKind kind_from(const std::string& s) {
+    if (s == "stream") return RequestKind::stream;
+    if (s == "vision") return RequestKind::vision;
+    if (s == "tools") return RequestKind::tools;
+    return RequestKind::chat;
+}
+
+}  // namespace
+
+std::string_view to_string(RequestKind k) {
+    switch (k) {
+        case RequestKind::chat: return "chat";
+        case RequestKind::stream: return "stream";
+        case RequestKind::vision: return "vision";
+        case RequestKind::tools: return "tools";
+    }
+    return "chat";
+}
+
+WorkloadSpec read_workload(TableReader& t) {
+    WorkloadSpec w;
+    if (auto rate = t.string("rate")) {
+        // "1000/h", "20/m", "5/s"
+        std::string_view text = *rate;
+        auto slash = text.find('/');
+        std::string number(text.substr(0, slash));
+        std::string_view unit = slash == std::string_view::npos ? std::string_view() : text.substr(slash + 1);
+        char* end = nullptr;
+        double n = std::strtod(number.c_str(), &end);
+        bool numeric = !number.empty() && end == number.c_str() + number.size();
+        double per_hour = !numeric ? -1 : unit == "h" ? n : unit == "m" ? n * 60 : unit == "s" ? n * 3600 : -1;
+        if (per_hour <= 0) t.fail("rate", fmt::format("\"{}\" is not a rate such as \"1000/h\", \"20/m\" or \"5/s\"", *rate));
+        w.rate_per_hour = per_hour;
+    }
+    if (auto d = t.duration("deadline")) w.deadline = *d;
+    if (auto d = t.duration("fail_fast")) w.fail_fast = *d;
+    if (t.has("mix")) {
+        w.mix.clear();
+        for (auto& entry : t.tables("mix")) {
+            auto kind = entry.choice("kind", {"chat", "stream", "vision", "tools"});
+            if (!kind) entry.fail("kind", "is required (chat, stream, vision or tools)");
+            double weight = entry.number_in("weight", 0, 1e9).value_or(1.0);
+            entry.finish();
+            w.mix.emplace_back(kind_from(*kind), weight);
+        }
+        double total = 0;
+        for (const auto& [k, weight] : w.mix) total += weight;
+        if (total <= 0) t.fail("mix", "needs at least one kind with a weight above zero");
+    } else {
+        t.node("mix");
+    }
+    if (auto r = t.number_in("repeat", 0, 1)) w.repeat = *r;
+    if (auto n = t.integer("prompt_words", 1, 100'000)) w.prompt_words = static_cast<int>(*n);
+    if (auto n = t.integer("max_tokens", 1, 100'000)) w.max_tokens = static_cast<int>(*n);
+    t.finish();
+    return w;
+}
+
+std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration, std::uint64_t seed) {
+    auto arrivals = RandomStream::derive(seed, "workload/arrivals");
+    auto choices = RandomStream::derive(seed, "workload/choices");
+    double total_weight = 0;
+    for (const auto& [k, w] : spec.mix) total_weight += w;
+    std::vector<UserRequest> out;
+    std::vector<std::uint64_t> asked;
+    double rate_per_second = spec.rate_per_hour / 3600.0;
+    double t = 0;
+    double end = to_seconds(duration);
+    std::uint64_t id = 0;
+    while (true) {
+        t += arrivals.exponential(rate_per_second);
+        if (t >= end) break;
+        UserRequest r;
+        r.id = ++id;
+        r.arrival = from_seconds(t);
+        double pick = choices.uniform(0, total_weight);
+        for (const auto& [k, w] : spec.mix) {
+            if (pick < w) {
+                r.kind = k;
+                break;
+            }
+            pick -= w;
+        }
+        bool repeat = !asked.empty() && choices.chance(spec.repeat);
+        r.question = repeat ? asked[choices.next() % asked.size()] : hash64(fmt::format("q{}", r.id), seed);
+        if (!repeat) asked.push_back(r.question);
+        r.freshness = static_cast<std::int64_t>(t / 3600.0);
+        RandomStream words(r.question);
+        std::string prompt = fmt::format("Question {} about {}:", to_hex(r.question, 6), kTopics[r.question % std::size(kTopics)]);
+        for (int i = 0; i < spec.prompt_words; ++i) prompt += fmt::format(" {}", kFiller[words.next() % std::size(kFiller)]);
+        r.prompt = std::move(prompt);
+        if (r.kind == RequestKind::vision) r.image_url = fmt::format("https://images.brownout.test/{}.png", to_hex(r.question, 8));
+        r.max_tokens = spec.max_tokens;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::string render_request(const UserRequest& r, mock::DialectKind dialect, const std::string& model) {
+    std::string system = fmt::format("You are a support assistant. Answer with what is known as of hour {}.", r.freshness);
+    std::string user_content;
+    if (r.kind == RequestKind::vision) {
+        if (dialect == mock::DialectKind::anthropic) {
+            user_content = fmt::format(R"([{{"type":"text","text":{}}},{{"type":"image","source":{{"type":"url","url":{}}}}}])",
+                                       json_string(r.prompt), json_string(r.image_url));
+        } else {
+            user_content = fmt::format(R"([{{"type":"text","text":{}}},{{"type":"image_url","image_url":{{"url":{}}}}}])",
+                                       json_string(r.prompt), json_string(r.image_url));
+        }
+    } else {
+        user_content = json_string(r.prompt);
+    }
+    std::string out;
+    if (dialect == mock::DialectKind::anthropic) {
+        out = fmt::format(R"({{"model":{},"max_tokens":{},"system":{},"messages":[{{"role":"user","content":{}}}])",
+                          json_string(model), r.max_tokens, json_string(system), user_content);
+        if (r.stream()) out += R"(,"stream":true)";
+        if (r.kind == RequestKind::tools) {
+            out += R"(,"tool_choice":{"type":"any"},"tools":[{"name":"lookup_order","input_schema":{"type":"object","properties":{"order_id":{"type":"string"}}}}])";
+        }
+    } else {
+        out = fmt::format(R"({{"model":{},"max_tokens":{},"messages":[{{"role":"system","content":{}}},{{"role":"user","content":{}}}])",
+                          json_string(model), r.max_tokens, json_string(system), user_content);
+        if (r.stream()) out += R"(,"stream":true,"stream_options":{"include_usage":true})";
+        if (r.kind == RequestKind::tools) {
+            out += R"(,"tool_choice":"required","tools":[{"type":"function","function":{"name":"lookup_order","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}}}}])";
+        }
+    }
+    out += "}";
+    return out;
+}
+
+mock::ChatRequest expected_request(const UserRequest& r) {
+    auto dialect = mock::make_dialect(mock::DialectKind::openai, mock::Vendor::openai);
+    auto parsed = dialect->parse_chat(render_request(r, mock::DialectKind::openai, "any"));
+    return std::get<mock::ChatRequest>(parsed);
+}
+
+}  // namespace brownout::harness

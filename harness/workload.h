@@ -1,0 +1,54 @@
+#pragma once
+// The workload: open-loop arrivals in scenario time, a request mix, repeated prompts, a user
+// deadline. The arrival sequence depends only on the seed.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/duration.h"
+#include "mockprovider/chat.h"
+#include "mockprovider/dialect.h"
+
+namespace brownout {
+class TableReader;
+}
+
+namespace brownout::harness {
+
+enum class RequestKind { chat, stream, vision, tools };
+std::string_view to_string(RequestKind k);
+
+struct WorkloadSpec {
+    double rate_per_hour = 1000;           // arrivals per scenario hour (Poisson)
+    Duration deadline = std::chrono::seconds(60);     // a user gives up after this
+    Duration fail_fast = std::chrono::seconds(10);    // a clean error this fast is good when no path exists
+    std::vector<std::pair<RequestKind, double>> mix = {{RequestKind::chat, 70}, {RequestKind::stream, 20}, {RequestKind::vision, 10}};
+    double repeat = 0.2;                   // share of prompts asked before (cacheable)
+    int prompt_words = 40;
+    int max_tokens = 256;
+};
+
+WorkloadSpec read_workload(TableReader& t);
+
+struct UserRequest {
+    std::uint64_t id = 0;
+    Duration arrival{};
+    RequestKind kind = RequestKind::chat;
+    std::uint64_t question = 0;   // the question asked; repeats share it
+    std::int64_t freshness = 0;   // the scenario hour the question is asked in (answers go stale after it)
+    std::string prompt;
+    std::string image_url;        // vision requests only
+    int max_tokens = 256;
+
+    bool stream() const { return kind == RequestKind::stream; }
+};
+
+std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration, std::uint64_t seed);
+
+// The request body in a provider's dialect, asking `model`.
+std::string render_request(const UserRequest& r, mock::DialectKind dialect, const std::string& model);
+// The dialect-neutral digest of the request, for verifying whatever answer comes back.
+mock::ChatRequest expected_request(const UserRequest& r);
+
+}  // namespace brownout::harness
