@@ -88,6 +88,16 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         return u.outcome == UserRecord::Outcome::failed && took <= s.workload.fail_fast && !achievable(u);
     };
 
+    // Fail-back is judged on requests the primary could have served then (a feature it lost
+    // for good is not a reason to call the stack unrecovered).
+    std::size_t primary_engine = 0;
+    for (std::size_t i = 0; i < s.providers.size(); ++i) {
+        if (s.providers[i].id == run.client.providers.front()) primary_engine = i;
+    }
+    auto primary_possible = [&](const UserRecord& u) {
+        return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, s.providers[primary_engine])) < 0.5;
+    };
+
     std::vector<PhaseWindow> all_windows = windows;
     all_windows.push_back({"all", Duration::zero(), s.duration + 2 * deadline});
     const std::string primary = run.client.providers.front();
@@ -102,7 +112,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         double answered = 0, by_primary = 0;
         for (const auto& u : run.users) {
             // Answers from the stack's own cache say nothing about where it sends traffic.
-            if (!in(u.arrival, w) || u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
+            if (!in(u.arrival, w) || u.outcome != UserRecord::Outcome::answered || u.provider < 0 || !primary_possible(u)) continue;
             ++answered;
             by_primary += u.provider == 0;
         }
@@ -197,7 +207,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
             if (std::isnan(steady_primary_share)) return true;
             double answered = 0, by_primary = 0;
             for (const auto& u : run.users) {
-                if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
+                if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered || u.provider < 0 || !primary_possible(u)) continue;
                 ++answered;
                 by_primary += u.provider == 0;
             }

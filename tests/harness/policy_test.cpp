@@ -1,0 +1,187 @@
+// Built-in policies against scripted results on a manual clock: no sockets.
+
+#include <catch2/catch.hpp>
+
+#include "harness/policy.h"
+
+using namespace brownout;
+using namespace brownout::harness;
+using namespace std::chrono_literals;
+using Kind = AttemptResult::Kind;
+using Action = Step::Action;
+
+namespace {
+
+UserRequest request(RequestKind kind = RequestKind::chat, std::uint64_t question = 1) {
+    UserRequest r;
+    r.id = question;
+    r.kind = kind;
+    r.question = question;
+    return r;
+}
+
+AttemptResult error(int status) {
+    AttemptResult r;
+    r.kind = Kind::http_error;
+    r.status = status;
+    return r;
+}
+
+AttemptResult of(Kind k) {
+    AttemptResult r;
+    r.kind = k;
+    return r;
+}
+
+std::unique_ptr<Policy> policy(const std::string& name, std::vector<ProviderTraits> providers = {{"a"}}, PolicyParams p = {}) {
+    p.policy = name;
+    return make_policy(p, std::move(providers), 7, 60s);
+}
+
+}  // namespace
+
+TEST_CASE("naive tries once and gives up", "[policy]") {
+    auto p = policy("naive");
+    auto run = p->begin(request(), 0s);
+    auto first = run->next(0s, nullptr);
+    CHECK(first.action == Action::attempt);
+    CHECK(first.timeout == 10min);
+    auto failure = error(503);
+    CHECK(run->next(1s, &failure).action == Action::give_up);
+}
+
+TEST_CASE("sdk-default retries twice with the SDK's backoff and honours Retry-After", "[policy][sdk]") {
+    auto p = policy("sdk-default");
+    SECTION("503 twice: waits of 0.375-0.5 s then 0.75-1 s, then gives up") {
+        auto run = p->begin(request(), 0s);
+        CHECK(run->next(0s, nullptr).action == Action::attempt);
+        auto failure = error(503);
+        auto w1 = run->next(0s, &failure);
+        REQUIRE(w1.action == Action::wait);
+        CHECK(w1.delay >= 375ms);
+        CHECK(w1.delay <= 500ms);
+        CHECK(run->next(1s, &failure).action == Action::attempt);
+        auto w2 = run->next(1s, &failure);
+        REQUIRE(w2.action == Action::wait);
+        CHECK(w2.delay >= 750ms);
+        CHECK(w2.delay <= 1s);
+        CHECK(run->next(2s, &failure).action == Action::attempt);
+        CHECK(run->next(2s, &failure).action == Action::give_up);
+    }
+    SECTION("Retry-After up to 60 s is obeyed, beyond it the backoff is used") {
+        auto run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        auto limited = error(429);
+        limited.retry_after = 7s;
+        CHECK(run->next(0s, &limited).delay == 7s);
+        run->next(7s, &limited);
+        limited.retry_after = 90s;
+        CHECK(run->next(7s, &limited).delay <= 1s);
+    }
+    SECTION("no retry on 400, on x-should-retry false, or once a stream has started") {
+        auto bad = error(400);
+        auto run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        CHECK(run->next(0s, &bad).action == Action::give_up);
+        auto told = error(503);
+        told.should_retry = false;
+        run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        CHECK(run->next(0s, &told).action == Action::give_up);
+        auto broken = of(Kind::broken_stream);
+        run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        CHECK(run->next(0s, &broken).action == Action::give_up);
+        auto forced = error(400);
+        forced.should_retry = true;
+        run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        CHECK(run->next(0s, &forced).action == Action::wait);
+    }
+    SECTION("connection errors and timeouts are retried") {
+        auto refused = of(Kind::connect_error);
+        auto run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        CHECK(run->next(0s, &refused).action == Action::wait);
+    }
+}
+
+TEST_CASE("retry-storm retries at once, ten times", "[policy]") {
+    auto p = policy("retry-storm");
+    auto run = p->begin(request(), 0s);
+    auto failure = error(503);
+    int attempts = 0;
+    for (auto s = run->next(0s, nullptr); s.action == Action::attempt; s = run->next(0s, &failure)) ++attempts;
+    CHECK(attempts == 11);
+}
+
+TEST_CASE("failover falls back in order and routes vision to a provider that has it", "[policy][failover]") {
+    auto p = policy("failover", {{"primary", false}, {"secondary", true}});
+    auto chat = p->begin(request(), 0s);
+    CHECK(chat->next(0s, nullptr).provider == 0);
+    auto failure = error(503);
+    auto fallback = chat->next(0s, &failure);
+    CHECK(fallback.action == Action::attempt);
+    CHECK(fallback.provider == 1);
+    auto vision = p->begin(request(RequestKind::vision, 2), 0s);
+    CHECK(vision->next(0s, nullptr).provider == 1);  // the primary has no vision
+}
+
+TEST_CASE("failover learns that a provider lost a feature", "[policy][failover]") {
+    auto p = policy("failover", {{"primary"}, {"secondary"}});
+    auto run = p->begin(request(RequestKind::vision), 0s);
+    CHECK(run->next(0s, nullptr).provider == 0);
+    auto unsupported = error(400);
+    unsupported.unsupported = true;
+    CHECK(run->next(0s, &unsupported).provider == 1);
+    auto later = p->begin(request(RequestKind::vision, 3), 5s);
+    CHECK(later->next(5s, nullptr).provider == 1);  // straight to the one that can
+}
+
+TEST_CASE("failover's breaker opens on failures, probes half-open, and fails back", "[policy][failover]") {
+    PolicyParams params;
+    params.breaker_cooldown = 30s;
+    auto p = policy("failover", {{"primary"}, {"secondary"}}, params);
+    auto failure = error(503);
+    Duration t = 0s;
+    for (int i = 0; i < 10; ++i, t += 1s) {
+        auto run = p->begin(request(RequestKind::chat, 100 + i), t);
+        if (run->next(t, nullptr).provider == 0) run->next(t, &failure);
+    }
+    // Open: requests skip the primary.
+    auto skipped = p->begin(request(RequestKind::chat, 200), t);
+    CHECK(skipped->next(t, nullptr).provider == 1);
+    // After the cooldown one probe goes to the primary; its success closes the breaker.
+    t += 31s;
+    auto probe = p->begin(request(RequestKind::chat, 201), t);
+    CHECK(probe->next(t, nullptr).provider == 0);
+    auto concurrent = p->begin(request(RequestKind::chat, 202), t);
+    CHECK(concurrent->next(t, nullptr).provider == 1);  // only one probe at a time
+    probe->answered(t, 0, "ok");
+    auto after = p->begin(request(RequestKind::chat, 203), t);
+    CHECK(after->next(t, nullptr).provider == 0);
+}
+
+TEST_CASE("failover answers repeated prompts from its cache and can serve stale answers", "[policy][failover]") {
+    PolicyParams params;
+    params.serve_stale = true;
+    auto p = policy("failover", {{"only"}}, params);
+    auto first = p->begin(request(RequestKind::chat, 9), 0s);
+    first->next(0s, nullptr);
+    first->answered(1s, 0, "cached answer");
+    auto again = p->begin(request(RequestKind::chat, 9), 2s);
+    auto hit = again->next(2s, nullptr);
+    CHECK(hit.action == Action::serve_cached);
+    CHECK(hit.cached == "cached answer");
+    // An hour later the same question is a new one; when the provider fails, the stale answer is served.
+    auto later_request = request(RequestKind::chat, 9);
+    later_request.freshness = 1;
+    auto later = p->begin(later_request, 1h);
+    CHECK(later->next(1h, nullptr).action == Action::attempt);
+    auto failure = error(503);
+    Step s = later->next(1h, &failure);
+    while (s.action == Action::wait) s = later->next(1h, &failure);
+    if (s.action == Action::attempt) s = later->next(1h, &failure);
+    while (s.action == Action::wait || s.action == Action::attempt) s = later->next(1h + 1min, &failure);
+    CHECK(s.action == Action::serve_cached);
+}

@@ -1,0 +1,179 @@
+// The scorer on hand-built journals with known answers.
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "harness/score.h"
+
+using namespace brownout;
+using namespace brownout::harness;
+using namespace std::chrono_literals;
+using Outcome = UserRecord::Outcome;
+
+namespace {
+
+Scenario scenario() {
+    return load_scenario_text(R"(
+[scenario]
+name = "s"
+duration = "1h"
+[workload]
+deadline = "30s"
+fail_fast = "5s"
+[[providers]]
+id = "primary"
+  [[providers.phases]]
+  start = "10m"
+  end = "20m"
+  fault = "outage"
+[[providers]]
+id = "secondary"
+[[clients]]
+name = "c"
+providers = ["primary", "secondary"]
+[[expect]]
+client = "c"
+metric = "availability"
+phase = "incident"
+min = 0.9
+[[expect]]
+metric = "wrong_answers"
+max = 0
+)", "s.toml");
+}
+
+UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration took, std::string verdict = "ok", int provider = 0) {
+    UserRecord u;
+    u.id = id;
+    u.arrival = arrival;
+    u.outcome = outcome;
+    u.finished = arrival + took;
+    u.verdict = std::move(verdict);
+    u.provider = provider;
+    return u;
+}
+
+mock::Attempt attempt(const std::string& provider, Duration at, int status, std::uint64_t digest = 0, Duration retry_after = 0s) {
+    mock::Attempt a;
+    a.provider = provider;
+    a.at = at;
+    a.status = status;
+    a.digest = digest;
+    a.retry_after = retry_after;
+    a.prompt_tokens = 1000;
+    a.completion_tokens = 500;
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("phase windows come from the primary's timeline", "[score]") {
+    auto w = phase_windows(scenario());
+    REQUIRE(w.size() == 4);
+    CHECK(w[0].name == "steady");
+    CHECK(w[1].name == "incident");
+    CHECK(w[1].from == 10min);
+    CHECK(w[1].to == 20min);
+    CHECK(w[2].name == "recovery");
+    CHECK(w[2].to == 35min);  // max(15m, 10% of the run)
+    CHECK(w[3].name == "after");
+}
+
+TEST_CASE("availability, wrong answers, hung and latency per phase", "[score]") {
+    auto s = scenario();
+    StackRun run;
+    run.client = s.clients[0];
+    // steady: 2 good
+    run.users.push_back(user(1, 1min, Outcome::answered, 2s));
+    run.users.push_back(user(2, 2min, Outcome::answered, 4s));
+    // incident: 1 good via the secondary, 1 too slow, 1 wrong (truncated), 1 failed, 1 hung
+    run.users.push_back(user(3, 11min, Outcome::answered, 3s, "ok", 1));
+    run.users.push_back(user(4, 12min, Outcome::answered, 40s));
+    run.users.push_back(user(5, 13min, Outcome::answered, 1s, "missing_tag"));
+    run.users.push_back(user(6, 14min, Outcome::failed, 1s));
+    run.users.push_back(user(7, 15min, Outcome::hung, 61s));
+    for (const auto& u : run.users) run.attempts.push_back(attempt(u.arrival < 10min ? "primary" : "secondary", u.arrival, 200));
+    auto score = score_stack(s, run, phase_windows(s));
+    const auto& steady = score.phases.at("steady");
+    const auto& incident = score.phases.at("incident");
+    CHECK(steady.at("availability") == 1.0);
+    CHECK(steady.at("latency_p50") == Approx(3.0));
+    CHECK(incident.at("requests") == 5);
+    CHECK(incident.at("availability") == Approx(0.2));  // a path existed (the secondary): the failure is not excused
+    CHECK(incident.at("wrong_answers") == 1);
+    CHECK(incident.at("hung") == 1);
+    CHECK(score.phases.at("all").at("hung") == 1);
+    CHECK(score.score <= 50);  // a hung request caps the score
+    CHECK(score.phases.at("all").at("cost") == Approx(7 * (1000 * 1.0 + 500 * 4.0) / 1e6));
+}
+
+TEST_CASE("a clean fast error counts as good when no provider could answer", "[score]") {
+    auto s = load_scenario_text(R"(
+[scenario]
+name = "alone"
+duration = "1h"
+[workload]
+fail_fast = "5s"
+[[providers]]
+id = "only"
+  [[providers.phases]]
+  start = "10m"
+  end = "20m"
+  fault = "outage"
+)", "alone.toml");
+    StackRun run;
+    run.client = s.clients[0];
+    run.users.push_back(user(1, 12min, Outcome::failed, 1s));   // fast: good
+    run.users.push_back(user(2, 13min, Outcome::failed, 30s));  // slow: not good
+    auto score = score_stack(s, run, phase_windows(s));
+    CHECK(score.phases.at("incident").at("availability") == Approx(0.5));
+}
+
+TEST_CASE("retry amplification and Retry-After violations come from the journal", "[score]") {
+    auto s = scenario();
+    StackRun run;
+    run.client = s.clients[0];
+    run.users.push_back(user(1, 11min, Outcome::failed, 1s));
+    run.users.push_back(user(2, 12min, Outcome::failed, 1s));
+    // Request 1: a 429 asking for 10 s, retried after 2 s (a violation), then after 12 s (fine).
+    run.attempts.push_back(attempt("primary", 11min, 429, 1, 10s));
+    run.attempts.push_back(attempt("primary", 11min + 2s, 429, 1, 10s));
+    run.attempts.push_back(attempt("primary", 11min + 14s, 503, 1));
+    // Request 2: three attempts, no hints.
+    for (int i = 0; i < 3; ++i) run.attempts.push_back(attempt("primary", 12min + i * 1s, 503, 2));
+    auto score = score_stack(s, run, phase_windows(s));
+    CHECK(score.phases.at("incident").at("retry_amplification") == Approx(3.0));
+    CHECK(score.phases.at("incident").at("retry_after_violations") == 1);
+}
+
+TEST_CASE("a run whose goodput stays below half of steady long after the trigger is metastable", "[score]") {
+    auto s = scenario();
+    StackRun healthy, stuck;
+    healthy.client = stuck.client = s.clients[0];
+    for (int m = 0; m < 60; ++m) {
+        healthy.users.push_back(user(m, m * 1min, Outcome::answered, 1s));
+        bool down = m >= 10;
+        stuck.users.push_back(user(m, m * 1min, down ? Outcome::failed : Outcome::answered, down ? 20s : 1s));
+    }
+    auto w = phase_windows(s);
+    CHECK(score_stack(s, healthy, w).phases.at("all").at("metastable") == 0.0);
+    auto flagged = score_stack(s, stuck, w);
+    CHECK(flagged.phases.at("all").at("metastable") == 1.0);
+    CHECK(flagged.score <= 20);
+}
+
+TEST_CASE("expectations pass and fail with the measured value", "[score][expect]") {
+    auto s = scenario();
+    StackRun run;
+    run.client = s.clients[0];
+    run.users.push_back(user(1, 11min, Outcome::answered, 1s, "ok", 1));
+    run.users.push_back(user(2, 12min, Outcome::answered, 1s, "image_ignored", 1));
+    auto score = score_stack(s, run, phase_windows(s));
+    auto results = check_expectations(s, {score});
+    REQUIRE(results.size() == 2);
+    CHECK_FALSE(results[0].passed);
+    CHECK(results[0].measured == Approx(0.5));
+    CHECK(results[0].message == "c availability (incident) = 0.5, expected >= 0.9");
+    CHECK_FALSE(results[1].passed);
+    CHECK(results[1].message == "c wrong_answers (all) = 1, expected <= 0");
+}

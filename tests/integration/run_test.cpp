@@ -1,0 +1,176 @@
+// brownout run end to end: real fleets, real sockets, the built-in stacks, scores and reports.
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness/command.h"
+#include "harness/report.h"
+#include <fmt/format.h>
+#include <unistd.h>
+
+using namespace brownout;
+using namespace brownout::harness;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+fs::path temp_dir(const std::string& name) {
+    auto dir = fs::temp_directory_path() / fmt::format("brownout-test-{}-{}", name, ::getpid());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+// Ten scenario minutes in one wall second: a primary that is down for three of them.
+std::string short_scenario(const std::string& expect) {
+    return R"(
+[scenario]
+name = "short"
+duration = "10m"
+time_scale = 300
+seed = 3
+[workload]
+rate = "600/h"
+deadline = "30s"
+[[providers]]
+id = "primary"
+latency = { ttft = "200ms", tokens_per_second = 100, jitter = 0 }
+  [[providers.phases]]
+  start = "3m"
+  end = "6m"
+  fault = "busy"
+[[providers]]
+id = "secondary"
+dialect = "anthropic"
+latency = { ttft = "200ms", tokens_per_second = 100, jitter = 0 }
+[[clients]]
+name = "failover"
+policy = "failover"
+providers = ["primary", "secondary"]
+[[clients]]
+name = "naive"
+policy = "naive"
+providers = ["primary"]
+)" + expect;
+}
+
+int run_file(const fs::path& dir, const std::string& toml, std::string& out, std::atomic<bool>* stop = nullptr) {
+    auto file = dir / "scenario.toml";
+    std::ofstream(file) << toml;
+    RunCommand c;
+    c.scenario_file = file.string();
+    c.report_dir = (dir / "report").string();
+    c.stop = stop;
+    std::ostringstream o, e;
+    int rc = run_command(c, o, e);
+    out = o.str() + e.str();
+    return rc;
+}
+
+}  // namespace
+
+TEST_CASE("run scores each stack, writes report.json and JUnit, and exits by the expectations", "[run]") {
+    auto dir = temp_dir("run");
+    std::string out;
+    int rc = run_file(dir, short_scenario(R"(
+[[expect]]
+client = "failover"
+metric = "availability"
+phase = "incident"
+min = 0.95
+[[expect]]
+client = "naive"
+metric = "availability"
+phase = "incident"
+min = 0.95
+)"), out);
+    INFO(out);
+    CHECK(rc == 1);  // naive cannot hold 95% through a busy primary
+    CHECK_THAT(out, Catch::Contains("✗ naive availability (incident) = 0"));
+    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
+    CHECK(report.at("schema_version").as_int64() == kReportSchemaVersion);
+    CHECK(report.at("scenario").at("seed").as_int64() == 3);
+    CHECK_FALSE(report.at("partial").as_bool());
+    auto stacks = report.at("stacks").as_array();
+    REQUIRE(stacks.size() == 2);
+    CHECK(stacks[0].at("metrics").at("incident").at("availability").to_number<double>() >= 0.95);
+    CHECK(stacks[0].at("score").to_number<double>() > stacks[1].at("score").to_number<double>());
+    auto junit = slurp(dir / "report" / "junit.xml");
+    CHECK_THAT(junit, Catch::Contains("<testsuite name=\"brownout.short\" tests=\"2\" failures=\"1\""));
+    CHECK_THAT(junit, Catch::Contains("<failure message=\"naive availability (incident) = 0"));
+
+    rc = run_file(dir, short_scenario("[[expect]]\nclient = \"failover\"\nmetric = \"wrong_answers\"\nmax = 0\n"), out);
+    CHECK(rc == 0);
+}
+
+TEST_CASE("a scenario error exits 2 and an unwritable report directory exits 2", "[run]") {
+    auto dir = temp_dir("errors");
+    std::string out;
+    CHECK(run_file(dir, "[scenario]\nname = \"x\"\n", out) == 2);
+    CHECK_THAT(out, Catch::Contains("at least one [[providers]]"));
+    fs::create_directories(dir / "blocked");
+    std::ofstream(dir / "blocked" / "report") << "a file where the directory should be";
+    auto file = dir / "ok.toml";
+    std::ofstream(file) << short_scenario("");
+    RunCommand c;
+    c.scenario_file = file.string();
+    c.report_dir = (dir / "blocked" / "report").string();
+    std::ostringstream o, e;
+    CHECK(run_command(c, o, e) == 2);
+    CHECK_THAT(e.str(), Catch::Contains("cannot write the reports"));
+}
+
+TEST_CASE("a run stopped early still writes its reports, marked partial", "[run]") {
+    auto dir = temp_dir("partial");
+    std::atomic<bool> stop{false};
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        stop = true;
+    });
+    std::string out;
+    auto toml = short_scenario("");
+    toml.replace(toml.find("time_scale = 300"), 16, "time_scale = 60 ");  // ten seconds: the stop lands mid-run
+    run_file(dir, toml, out, &stop);
+    stopper.join();
+    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
+    CHECK(report.at("partial").as_bool());
+    CHECK(report.at("stacks").as_array()[0].at("metrics").at("all").at("requests").to_number<double>() > 0);
+}
+
+TEST_CASE("on the DeepSeek incident failover beats sdk-default, which beats naive, and retry-storm amplifies", "[run][sanity]") {
+    RunOptions options;
+    options.time_scale = 1440;  // six hours in fifteen seconds
+    auto result = run_scenario(load_scenario(BROWNOUT_SOURCE_DIR "/scenarios/deepseek-2025-05-08.toml"), options);
+    auto windows = phase_windows(result.scenario);
+    std::map<std::string, StackScore> by;
+    for (const auto& stack : result.stacks) by[stack.client.name] = score_stack(result.scenario, stack, windows);
+    INFO("naive " << by["naive"].score << ", sdk-default " << by["sdk-default"].score << ", retry-storm "
+                  << by["retry-storm"].score << ", failover " << by["failover"].score);
+    CHECK(by["failover"].score > by["sdk-default"].score + 20);
+    CHECK(by["sdk-default"].score > by["naive"].score);
+    CHECK(by["retry-storm"].phases.at("incident").at("retry_amplification") > 3.0);
+    CHECK(by["failover"].phases.at("all").at("wrong_answers") == 0);
+}
+
+TEST_CASE("on the metastability probe retry-storm is flagged metastable and failover is not", "[run][sanity]") {
+    RunOptions options;
+    options.time_scale = 120;
+    auto result = run_scenario(load_scenario(BROWNOUT_SOURCE_DIR "/scenarios/metastability-probe.toml"), options);
+    auto windows = phase_windows(result.scenario);
+    std::map<std::string, StackScore> by;
+    for (const auto& stack : result.stacks) by[stack.client.name] = score_stack(result.scenario, stack, windows);
+    CHECK(by["retry-storm"].phases.at("all").at("metastable") == 1.0);
+    CHECK(by["failover"].phases.at("all").at("metastable") == 0.0);
+}
