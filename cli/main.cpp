@@ -26,7 +26,7 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
-               [--json FILE] [--junit FILE]
+               [--json FILE] [--junit FILE] [--html FILE]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION]
                  [--ready-file FILE] [--threads N]
   brownout validate FILE…
@@ -121,7 +121,7 @@ int cmd_run(Args& args) {
         else if (a == "--report-dir") run.report_dir = args.value(a);
         else if (a == "--json") run.json_file = args.value(a);
         else if (a == "--junit") run.junit_file = args.value(a);
-        else if (a == "--html") throw brownout::Error("--html: the HTML report is not built yet (issue #4)");
+        else if (a == "--html") run.html_file = args.value(a);
         else if (a.starts_with("--")) throw brownout::Error(fmt::format("run: unknown option {}", a));
         else if (!file) file = a;
         else throw brownout::Error("run takes at most one scenario");

@@ -52,9 +52,11 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
         std::filesystem::create_directories(c.report_dir);
         std::string json = c.json_file.empty() ? (std::filesystem::path(c.report_dir) / "report.json").string() : c.json_file;
         std::string junit = c.junit_file.empty() ? (std::filesystem::path(c.report_dir) / "junit.xml").string() : c.junit_file;
+        std::string html = c.html_file.empty() ? (std::filesystem::path(c.report_dir) / "report.html").string() : c.html_file;
         write_file_atomically(json, report_json(report));
         write_file_atomically(junit, junit_xml(report));
-        out << fmt::format("\nreports: {} · {}\n", json, junit);
+        write_file_atomically(html, html_report(report));
+        out << fmt::format("\nreports: {} · {} · {}\n", json, junit, html);
     } catch (const std::exception& e) {
         err << "brownout run: cannot write the reports: " << e.what() << "\n";
         return 2;

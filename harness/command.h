@@ -17,6 +17,7 @@ struct RunCommand {
     std::string report_dir = "brownout-report";
     std::string json_file;   // default: <report_dir>/report.json
     std::string junit_file;  // default: <report_dir>/junit.xml
+    std::string html_file;   // default: <report_dir>/report.html
     bool progress = false;   // a progress line on stderr (a terminal)
     std::atomic<bool>* stop = nullptr;
 };

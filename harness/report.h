@@ -21,5 +21,8 @@ inline constexpr int kReportSchemaVersion = 1;
 std::string terminal_table(const Report& r);
 std::string report_json(const Report& r);
 std::string junit_xml(const Report& r);
+// A self-contained HTML page: the comparison table and, per stack, an SVG timeline of requests
+// by outcome, attempts per provider, the phases shaded and the status page's state.
+std::string html_report(const Report& r);
 
 }  // namespace brownout::harness

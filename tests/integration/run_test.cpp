@@ -110,6 +110,10 @@ min = 0.95
     auto junit = slurp(dir / "report" / "junit.xml");
     CHECK_THAT(junit, Catch::Contains("<testsuite name=\"brownout.short\" tests=\"2\" failures=\"1\""));
     CHECK_THAT(junit, Catch::Contains("<failure message=\"naive availability (incident) = 0"));
+    auto html = slurp(dir / "report" / "report.html");
+    CHECK_THAT(html, Catch::StartsWith("<!doctype html>"));
+    CHECK_THAT(html, Catch::Contains("<svg"));
+    CHECK_THAT(html, Catch::Contains("attempts at primary"));
 
     rc = run_file(dir, short_scenario("[[expect]]\nclient = \"failover\"\nmetric = \"wrong_answers\"\nmax = 0\n"), out);
     CHECK(rc == 0);

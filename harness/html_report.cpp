@@ -1,0 +1,191 @@
+#include <cmath>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <map>
+
+#include "core/text.h"
+#include "faults/status_page.h"
+#include "harness/report.h"
+
+namespace brownout::harness {
+namespace {
+
+std::string esc(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+constexpr int kBuckets = 120;
+constexpr double kWidth = 960, kLeft = 60, kPlot = kWidth - kLeft - 20;
+
+const char* phase_color(const std::string& name) {
+    if (name == "incident") return "#fde2e2";
+    if (name == "recovery") return "#fff4d6";
+    if (name == "after") return "#e8f4ea";
+    return "#f2f2f2";
+}
+
+const char* indicator_color(const std::string& indicator) {
+    if (indicator == "critical") return "#c0392b";
+    if (indicator == "major") return "#e67e22";
+    if (indicator == "minor") return "#f1c40f";
+    return "#2ecc71";
+}
+
+std::string metric_cell(const std::string& metric, double v) {
+    if (std::isnan(v)) return "–";
+    if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
+    if (metric.starts_with("latency") || metric.starts_with("time_to")) return fmt::format("{:.1f} s", v);
+    if (metric == "retry_amplification" || metric == "herd_factor") return fmt::format("{:.2f}×", v);
+    if (metric == "cost") return fmt::format("${:.4f}", v);
+    if (metric == "metastable") return v == 1.0 ? "YES" : "no";
+    return fmt::format("{:.0f}", v);
+}
+
+std::string timeline_svg(const Report& r, std::size_t index) {
+    const auto& s = r.run.scenario;
+    const auto& stack = r.run.stacks[index];
+    double total = to_seconds(s.duration);
+    double bucket = total / kBuckets;
+    auto x = [&](double seconds) { return kLeft + kPlot * seconds / total; };
+    // Requests by arrival bucket and outcome.
+    std::vector<std::array<int, 4>> outcomes(kBuckets, {0, 0, 0, 0});  // good, failed, wrong, hung
+    for (const auto& u : stack.users) {
+        int b = std::clamp(static_cast<int>(to_seconds(u.arrival) / bucket), 0, kBuckets - 1);
+        bool ok = u.outcome == UserRecord::Outcome::answered && u.verdict == "ok" && u.finished - u.arrival <= s.workload.deadline;
+        int k = u.outcome == UserRecord::Outcome::hung ? 3 : u.outcome == UserRecord::Outcome::answered && u.verdict != "ok" ? 2 : ok ? 0 : 1;
+        ++outcomes[b][k];
+    }
+    std::map<std::string, std::vector<int>> attempts;
+    for (const auto& id : stack.client.providers) attempts[id].assign(kBuckets, 0);
+    for (const auto& a : stack.attempts) {
+        auto it = attempts.find(a.provider);
+        if (it == attempts.end()) continue;
+        int b = std::clamp(static_cast<int>(to_seconds(a.at) / bucket), 0, kBuckets - 1);
+        ++it->second[b];
+    }
+    int max_requests = 1, max_attempts = 1;
+    for (const auto& o : outcomes) max_requests = std::max(max_requests, o[0] + o[1] + o[2] + o[3]);
+    for (const auto& [id, v] : attempts) for (int n : v) max_attempts = std::max(max_attempts, n);
+
+    const double status_y = 20, bars_y = 44, bars_h = 120, lines_y = 190, lines_h = 80, height = 310;
+    std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}" font-family="sans-serif" font-size="11">)",
+                                  kWidth, height, kWidth, height);
+    for (const auto& w : r.windows) {
+        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {} → {}</title></rect>)", x(to_seconds(w.from)),
+                           status_y - 6, std::max(0.0, x(to_seconds(w.to)) - x(to_seconds(w.from))), height - status_y - 14,
+                           phase_color(w.name), w.name, format_duration(w.from), format_duration(w.to));
+        svg += fmt::format(R"(<text x="{:.1f}" y="{}" fill="#555">{}</text>)", x(to_seconds(w.from)) + 3, height - 4, w.name);
+    }
+    // The primary's status page, as a client polling it would have seen it.
+    const auto& primary = s.providers.front();
+    for (const auto& p : s.providers) {
+        if (p.id == stack.client.providers.front()) {
+            faults::Engine engine(p.phases, p.seed, p.id, s.duration);
+            for (int b = 0; b < kBuckets; ++b) {
+                auto snap = faults::status_at(engine, p.status_page, from_seconds(b * bucket));
+                svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.2f}" height="10" fill="{}"><title>status page: {}</title></rect>)",
+                                   x(b * bucket), status_y, kPlot / kBuckets, indicator_color(snap.indicator), esc(snap.description));
+            }
+        }
+    }
+    (void)primary;
+    svg += fmt::format(R"(<text x="4" y="{}" fill="#333">status</text>)", status_y + 9);
+    // Requests by outcome: stacked bars.
+    const char* colors[] = {"#27ae60", "#95a5a6", "#e67e22", "#8e44ad"};
+    for (int b = 0; b < kBuckets; ++b) {
+        double y = bars_y + bars_h;
+        for (int k = 0; k < 4; ++k) {
+            double h = bars_h * outcomes[b][k] / max_requests;
+            if (h <= 0) continue;
+            y -= h;
+            svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.2f}" height="{:.1f}" fill="{}"/>)", x(b * bucket), y, kPlot / kBuckets - 0.5, h, colors[k]);
+        }
+    }
+    svg += fmt::format(R"(<text x="4" y="{}" fill="#333">requests</text><text x="4" y="{}" fill="#777">max {}</text>)", bars_y + 12, bars_y + 26, max_requests);
+    // Attempts per provider: one line each.
+    const char* line_colors[] = {"#2c3e50", "#2980b9", "#c0392b", "#16a085"};
+    int li = 0;
+    for (const auto& id : stack.client.providers) {
+        const auto& v = attempts[id];
+        std::string points;
+        for (int b = 0; b < kBuckets; ++b) {
+            points += fmt::format("{:.1f},{:.1f} ", x((b + 0.5) * bucket), lines_y + lines_h - lines_h * v[b] / max_attempts);
+        }
+        svg += fmt::format(R"(<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"><title>attempts at {}</title></polyline>)", line_colors[li % 4], points, esc(id));
+        svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">● {}</text>)", kLeft + 110 * li, lines_y - 4, line_colors[li % 4], esc(id));
+        ++li;
+    }
+    svg += fmt::format(R"(<text x="4" y="{}" fill="#333">attempts</text><text x="4" y="{}" fill="#777">max {}</text>)", lines_y + 12, lines_y + 26, max_attempts);
+    svg += "</svg>";
+    return svg;
+}
+
+}  // namespace
+
+std::string html_report(const Report& r) {
+    const auto& s = r.run.scenario;
+    std::string html = R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>brownout · )" + esc(s.name) + R"(</title>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}
+td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
+.fail{color:#c0392b;font-weight:bold}.legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
+h2{margin-top:28px}.partial{background:#fde2e2;padding:6px 10px}</style></head><body>)";
+    html += fmt::format("<h1>{}</h1><p>{}</p><p>seed {} · time scale {} · {} scenario time · run in {:.1f} s</p>", esc(s.name), esc(s.title), s.seed,
+                        s.time_scale, format_duration(s.duration), r.run.wall_seconds);
+    if (r.run.partial) html += "<p class=\"partial\">Partial: the run was interrupted; this covers what was measured.</p>";
+    struct Row {
+        const char* label;
+        const char* phase;
+        const char* metric;
+    };
+    const Row rows[] = {{"score (0–100)", "all", "score"}, {"availability, steady", "steady", "availability"},
+                        {"availability, incident", "incident", "availability"}, {"availability, recovery", "recovery", "availability"},
+                        {"availability, after", "after", "availability"}, {"wrong answers", "all", "wrong_answers"}, {"hung", "all", "hung"},
+                        {"latency p99, incident", "incident", "latency_p99"}, {"retry amplification, incident", "incident", "retry_amplification"},
+                        {"Retry-After violations", "all", "retry_after_violations"}, {"time to mitigate", "all", "time_to_mitigate"},
+                        {"time to recover", "all", "time_to_recover"}, {"herd factor", "all", "herd_factor"}, {"metastable", "all", "metastable"},
+                        {"cost", "all", "cost"}};
+    html += "<table><tr><th></th>";
+    for (const auto& sc : r.scores) html += "<th>" + esc(sc.client) + "</th>";
+    html += "</tr>";
+    for (const auto& row : rows) {
+        html += fmt::format("<tr><td>{}</td>", row.label);
+        for (const auto& sc : r.scores) {
+            auto p = sc.phases.find(row.phase);
+            double v = p == sc.phases.end() ? std::nan("") : p->second.at(row.metric);
+            bool failed = false;
+            for (const auto& e : r.expectations) failed = failed || (!e.passed && e.client == sc.client && e.expectation.metric == row.metric && e.expectation.phase == row.phase);
+            html += fmt::format("<td{}>{}{}</td>", failed ? " class=\"fail\"" : "", metric_cell(row.metric, v), failed ? " ✗" : "");
+        }
+        html += "</tr>";
+    }
+    html += "</table>";
+    if (!r.expectations.empty()) {
+        html += "<h2>Expectations</h2><ul>";
+        for (const auto& e : r.expectations) html += fmt::format("<li{}>{} {}</li>", e.passed ? "" : " class=\"fail\"", e.passed ? "✓" : "✗", esc(e.message));
+        html += "</ul>";
+    }
+    html += R"(<h2>Timelines</h2><p class="legend"><span><i class="sw" style="background:#27ae60"></i>verified answer in time</span>
+<span><i class="sw" style="background:#95a5a6"></i>error or too late</span><span><i class="sw" style="background:#e67e22"></i>wrong answer</span>
+<span><i class="sw" style="background:#8e44ad"></i>hung</span> · top band: the primary's status page (green operational → red major outage) · shading: phases</p>)";
+    for (std::size_t i = 0; i < r.run.stacks.size(); ++i) {
+        const auto& sc = r.scores[i];
+        html += fmt::format("<h3>{} — score {:.0f}</h3><p>{} · providers: {}</p>", esc(sc.client), sc.score, esc(r.run.stacks[i].client.params.policy),
+                            esc(fmt::format("{}", fmt::join(r.run.stacks[i].client.providers, " → "))));
+        html += timeline_svg(r, i);
+        for (const auto& note : sc.notes) html += "<p><small>" + esc(note) + "</small></p>";
+    }
+    html += "</body></html>\n";
+    return html;
+}
+
+}  // namespace brownout::harness
