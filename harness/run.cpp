@@ -1,6 +1,14 @@
 #include "harness/run.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <deque>
+#include <filesystem>
+#include <unistd.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -9,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "harness/process.h"
 #include "harness/transport.h"
 #include "mockprovider/answer.h"
 #include "mockprovider/server.h"
@@ -57,8 +66,29 @@ public:
                 traits.push_back({p.id, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
             }
         }
+        for (std::size_t i = 0; i < s.providers.size(); ++i) {
+            const auto& p = s.providers[i];
+            std::string url = fmt::format("http://127.0.0.1:{}", endpoints[i].port);
+            env_[provider_env_name(p.id)] = url;
+            providers_json_ += fmt::format("{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}", i ? "," : "", json_string(p.id),
+                                           json_string(url), p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
+                                           json_string(p.models.front()));
+        }
+        providers_json_ = "[" + providers_json_ + "]";
+        env_["BROWNOUT_PROVIDERS"] = providers_json_;
+        env_["BROWNOUT_TIME_SCALE"] = fmt::format("{}", clock_->time_scale());
+        env_["BROWNOUT_CLIENT"] = client.name;
+        log_file_ = (std::filesystem::temp_directory_path() / fmt::format("brownout-{}-{}.log", client.name, ::getpid())).string();
+        if (client.kind == "gateway") {
+            addresses = {gateway_address()};
+            PolicyParams once;
+            once.policy = "naive";
+            once.attempt_timeout = 2 * s.workload.deadline;  // the gateway retries; the user waits
+            policy_ = make_policy(once, {}, 0, s.workload.deadline);
+        } else {
+            policy_ = make_policy(client.params, traits, hash64(client.name, s.seed), s.workload.deadline);
+        }
         transport_ = std::make_unique<Transport>(ioc_, addresses, *clock_);
-        policy_ = make_policy(client.params, traits, hash64(client.name, s.seed), s.workload.deadline);
         users_.resize(workload_.size());
         for (std::size_t i = 0; i < workload_.size(); ++i) {
             users_[i].id = workload_[i].id;
@@ -67,21 +97,35 @@ public:
         }
     }
 
+    // Starts an external client or gateway and waits until it is ready — before the scenario
+    // clock starts, so that no arrival is lost to its start-up.
+    void prepare(std::atomic<bool>* stop) {
+        stop_ = stop;
+        if (client_.kind == "stdio") start_stdio();
+        if (client_.kind == "gateway") start_gateway();
+    }
+
     void run(std::atomic<bool>* stop) {
         stop_ = stop;
         schedule(0);
         watch();
         ioc_.run();
         transport_->close_all();
+        if (child_) child_->stop();
         fleet_->shutdown();
         fleet_->join();
     }
+
+    std::vector<std::string> notes() const { return notes_; }
 
     StackRun result() {
         StackRun r;
         r.client = client_;
         r.users = users_;
         r.attempts = fleet_->journal().since(0);
+        r.notes = notes_;
+        if (garbage_lines_ > 0) r.notes.push_back(fmt::format("stdio client wrote {} lines that are not results", garbage_lines_));
+        if (unknown_ids_ > 0) r.notes.push_back(fmt::format("stdio client answered {} unknown or finished ids", unknown_ids_));
         return r;
     }
 
@@ -134,7 +178,9 @@ private:
             }
             std::erase_if(flights_, [](const auto& kv) { return kv.second->done; });
             if (stop || (arrivals_done_ && flights_.empty())) {
+                ending_ = true;
                 arrivals_.cancel();
+                if (child_) child_->stop(std::chrono::milliseconds(1000));  // ends the pending read of its output
                 for (auto& [index, flight] : flights_) {
                     flight->timer.cancel();
                     transport_->abandon(flight->handle);
@@ -148,9 +194,171 @@ private:
 
     void start(std::size_t i) {
         auto flight = std::make_shared<Flight>(ioc_, i);
-        flight->run = policy_->begin(workload_[i], now());
         flights_[i] = flight;
+        if (client_.kind == "stdio") return send_stdio(flight);
+        if (client_.kind == "gateway" && !gateway_ready_) return finish(*flight, UserRecord::Outcome::failed, "");
+        flight->run = policy_->begin(workload_[i], now());
         step(flight, flight->run->next(now(), nullptr));
+    }
+
+    // ── gateway ───────────────────────────────────────────────────────────
+    ProviderAddress gateway_address() {
+        if (client_.url.find("{port}") != std::string::npos) gateway_port_ = free_port();
+        gateway_url_ = replace_all(client_.url, "{port}", std::to_string(gateway_port_));
+        // http://HOST:PORT/PATH
+        std::string rest = gateway_url_.substr(7);
+        auto slash = rest.find('/');
+        std::string hostport = rest.substr(0, slash);
+        std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+        if (path.empty() || path.back() != '/') path += "/";
+        ProviderAddress a;
+        a.id = client_.name;
+        a.host = hostport.substr(0, hostport.rfind(':'));
+        a.port = static_cast<unsigned short>(std::stoi(hostport.substr(hostport.rfind(':') + 1)));
+        a.dialect = mock::DialectKind::openai;
+        a.model = client_.model.empty() ? provider_model(client_.providers.front()) : client_.model;
+        a.path = path + "chat/completions";
+        for (const auto& [k, v] : client_.headers) a.headers.emplace_back(k, expand(v));
+        return a;
+    }
+
+    void start_gateway() {
+        const auto& a = transport_->providers().front();
+        if (!client_.command.empty()) {
+            std::string command = replace_all(client_.command, "{port}", std::to_string(a.port));
+            try {
+                child_ = std::make_unique<ChildProcess>(ioc_, command, env_, log_file_, false);
+            } catch (const std::exception& e) {
+                notes_.push_back(fmt::format("gateway did not start: {}", e.what()));
+                return;
+            }
+        }
+        // Ready when it accepts connections, within ready_timeout (wall time).
+        auto until = SteadyClock::now() + std::chrono::duration_cast<std::chrono::nanoseconds>(client_.ready_timeout);
+        while (SteadyClock::now() < until && !(stop_ && stop_->load())) {
+            boost::system::error_code ec;
+            asio::ip::tcp::socket probe(ioc_);
+            probe.connect({asio::ip::make_address(a.host), a.port}, ec);
+            if (!ec) {
+                gateway_ready_ = true;
+                break;
+            }
+            if (child_ && !child_->running()) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        if (!gateway_ready_) {
+            notes_.push_back(fmt::format("gateway never became ready at {} (its log: {}): its requests are failures", gateway_url_, log_file_));
+        }
+        if (!client_.command.empty()) notes_.push_back("gateway: its own timers (retries, timeouts) run in wall time, not scenario time");
+    }
+
+    // ── stdio ─────────────────────────────────────────────────────────────
+    void start_stdio() {
+        try {
+            child_ = std::make_unique<ChildProcess>(ioc_, client_.command, env_, log_file_);
+        } catch (const std::exception& e) {
+            notes_.push_back(fmt::format("stdio client did not start: {}", e.what()));
+            return;
+        }
+        ++starts_;
+        notes_.push_back("stdio client: its own timers (retries, timeouts) run in wall time, not scenario time");
+        read_stdio();
+    }
+
+    void send_stdio(const std::shared_ptr<Flight>& f) {
+        const auto& r = workload_[f->index];
+        ++users_[f->index].attempts;
+        if (!child_) return finish(*f, UserRecord::Outcome::failed, "");
+        std::string line = fmt::format("{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{}}}\n", r.id, to_string(r.kind),
+                                       std::chrono::duration<double, std::milli>(clock_->to_wall(scenario_.workload.deadline)).count(),
+                                       render_request(r, mock::DialectKind::openai, ""));
+        by_id_[r.id] = f;
+        writes_.push_back(std::move(line));
+        if (writes_.size() == 1) write_stdio();
+    }
+
+    void write_stdio() {
+        if (writes_.empty() || !child_) return;
+        asio::async_write(child_->in(), asio::buffer(writes_.front()), [this](boost::system::error_code ec, std::size_t) {
+            writes_.pop_front();
+            if (ec) {
+                writes_.clear();
+                return;  // the reader sees the exit and fails what is in flight
+            }
+            write_stdio();
+        });
+    }
+
+    void read_stdio() {
+        asio::async_read_until(child_->out(), read_buffer_, '\n', [this](boost::system::error_code ec, std::size_t n) {
+            if (ec) return stdio_exited(ec == asio::error::not_found ? "wrote a line over 4 MiB" : "exited");
+            std::string line(asio::buffers_begin(read_buffer_.data()), asio::buffers_begin(read_buffer_.data()) + static_cast<std::ptrdiff_t>(n));
+            read_buffer_.consume(n);
+            on_stdio_line(line);
+            read_stdio();
+        });
+    }
+
+    void on_stdio_line(const std::string& line) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(line, ec);
+        if (ec || !v.is_object() || !v.as_object().contains("id") || !v.as_object().at("id").is_number()) {
+            ++garbage_lines_;
+            return;
+        }
+        const auto& o = v.as_object();
+        auto id = o.at("id").to_number<std::uint64_t>();
+        auto it = by_id_.find(id);
+        if (it == by_id_.end()) {
+            ++unknown_ids_;
+            return;
+        }
+        auto f = it->second;
+        by_id_.erase(it);
+        if (auto text = o.find("text"); text != o.end() && text->value().is_string()) {
+            auto& u = users_[f->index];
+            if (auto p = o.find("provider"); p != o.end() && p->value().is_string()) {
+                for (std::size_t i = 0; i < client_.providers.size(); ++i) {
+                    if (client_.providers[i] == p->value().as_string()) u.provider = static_cast<int>(i);
+                }
+            }
+            return finish(*f, UserRecord::Outcome::answered, std::string(text->value().as_string()));
+        }
+        finish(*f, UserRecord::Outcome::failed, "");
+    }
+
+    void stdio_exited(const std::string& why) {
+        if (ending_) return;
+        notes_.push_back(fmt::format("stdio client {} after {} lines; {} requests in flight recorded as failures (log: {})", why,
+                                     done_.load(), by_id_.size(), log_file_));
+        for (auto& [id, f] : by_id_) finish(*f, UserRecord::Outcome::failed, "");
+        by_id_.clear();
+        writes_.clear();
+        read_buffer_.consume(read_buffer_.size());
+        if (child_) child_->stop(std::chrono::milliseconds(200));
+        child_.reset();
+        // Restart it for the requests still to come, at most ten times.
+        if (starts_ < 10 && !(stop_ && stop_->load())) start_stdio();
+    }
+
+    std::string expand(std::string value) const {
+        for (const auto& [k, v] : env_) value = replace_all(value, "${" + k + "}", v);
+        return value;
+    }
+    std::string provider_model(const std::string& id) const {
+        for (const auto& p : scenario_.providers) {
+            if (p.id == id) return p.models.front();
+        }
+        return "";
+    }
+    static std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+        for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+        return s;
+    }
+    static unsigned short free_port() {
+        asio::io_context ioc;
+        asio::ip::tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+        return a.local_endpoint().port();
     }
 
     void step(const std::shared_ptr<Flight>& f, Step s) {
@@ -200,7 +408,10 @@ private:
             u.verdict = judge_answer(workload_[f.index], text);
             if (u.verdict == "ok" && u.finished - u.arrival <= scenario_.workload.deadline) ++good_;
         }
-        if (outcome == UserRecord::Outcome::hung) transport_->abandon(f.handle);
+        if (outcome == UserRecord::Outcome::hung) {
+            transport_->abandon(f.handle);
+            by_id_.erase(workload_[f.index].id);
+        }
         ++done_;
     }
 
@@ -221,6 +432,22 @@ private:
     bool interrupted_ = false;
     std::atomic<std::size_t> done_{0};
     std::atomic<std::size_t> good_{0};
+    // External stacks.
+    std::map<std::string, std::string> env_;
+    std::string providers_json_;
+    std::string log_file_;
+    std::unique_ptr<ChildProcess> child_;
+    std::map<std::uint64_t, std::shared_ptr<Flight>> by_id_;
+    std::deque<std::string> writes_;
+    asio::streambuf read_buffer_{4 * 1024 * 1024};
+    std::size_t garbage_lines_ = 0;
+    std::size_t unknown_ids_ = 0;
+    int starts_ = 0;
+    unsigned short gateway_port_ = 0;
+    std::string gateway_url_;
+    bool gateway_ready_ = false;
+    bool ending_ = false;
+    std::vector<std::string> notes_;
 };
 
 }  // namespace
@@ -246,16 +473,13 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
     std::vector<std::unique_ptr<StackDriver>> drivers;
     for (const auto& client : scenario.clients) drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload));
+    for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();
     std::vector<std::thread> threads;
     for (auto& d : drivers) threads.emplace_back([&d, &options] { d->run(options.stop); });
-    std::atomic<std::size_t> running = threads.size();
     while (true) {
         bool all_done = true;
-        for (auto& t : threads) {
-            (void)t;
-        }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         std::vector<std::pair<std::size_t, std::size_t>> progress;
         std::size_t finished_users = 0;
@@ -272,7 +496,6 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
         if (all_done || (options.stop != nullptr && options.stop->load())) break;
     }
     for (auto& t : threads) t.join();
-    (void)running;
     result.wall_seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
     for (auto& d : drivers) {
         result.partial = result.partial || d->interrupted();

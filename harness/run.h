@@ -29,6 +29,7 @@ struct StackRun {
     ClientSpec client;
     std::vector<UserRecord> users;
     std::vector<mock::Attempt> attempts;  // from the fleet's journal
+    std::vector<std::string> notes;       // what happened to an external client (exits, garbage, readiness)
 };
 
 struct RunOptions {

@@ -132,10 +132,26 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         if (client_names.count(spec.name)) c.fail("name", fmt::format("client name \"{}\" is used twice", spec.name));
         client_names.insert(spec.name);
         spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
-        if (spec.kind != "builtin") {
-            c.fail("kind", fmt::format("\"{}\" client stacks are part of the contract but not implemented in this build yet (issue #4)", spec.kind));
+        if (spec.kind == "builtin") {
+            spec.params = read_policy_params(c);
+        } else {
+            spec.params.policy = spec.kind;
+            spec.command = c.string("command", "");
+            if (spec.kind == "stdio" && spec.command.empty()) c.fail("command", "a stdio client needs the command that starts it");
+            if (spec.kind == "gateway") {
+                spec.url = c.required_string("url");
+                if (!spec.url.starts_with("http://")) c.fail("url", "expected http://HOST:PORT/PATH (\"{port}\" is replaced by a free port)");
+                if (auto h = c.table("headers")) {
+                    for (const auto& [k, v] : h->raw()) {
+                        auto value = h->string(std::string(k.str()));
+                        spec.headers[std::string(k.str())] = *value;
+                    }
+                    h->finish();
+                }
+                spec.model = c.string("model", "");
+            }
+            if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
         }
-        spec.params = read_policy_params(c);
         spec.providers = c.strings("providers").value_or(std::vector<std::string>{});
         if (spec.providers.empty()) c.fail("providers", "a client needs at least one provider");
         for (const auto& id : spec.providers) {

@@ -16,9 +16,14 @@ namespace brownout::harness {
 
 struct ClientSpec {
     std::string name;
-    std::string kind = "builtin";          // builtin (gateway and stdio: not built yet)
-    PolicyParams params;
-    std::vector<std::string> providers;    // in order of preference
+    std::string kind = "builtin";          // builtin | gateway | stdio
+    PolicyParams params;                   // builtin
+    std::vector<std::string> providers;    // in order of preference (stdio and gateway: the ones offered)
+    std::string command;                   // stdio: required; gateway: optional (started, then waited for)
+    std::string url;                       // gateway: its OpenAI-compatible base URL ("http://127.0.0.1:{port}/v1")
+    std::map<std::string, std::string> headers;  // gateway: sent with every request (${BROWNOUT_<ID>_URL} expanded)
+    std::string model;                     // gateway: the model to ask for (default: the first provider's first)
+    Duration ready_timeout = std::chrono::seconds(60);
 };
 
 struct Expectation {

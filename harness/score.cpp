@@ -64,6 +64,7 @@ std::vector<PhaseWindow> phase_windows(const Scenario& s) {
 StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector<PhaseWindow>& windows) {
     StackScore out;
     out.client = run.client.name;
+    out.notes = run.notes;
     const Duration deadline = s.workload.deadline;
     const Duration bucket = std::max<Duration>(1min, s.duration / 120);
 

@@ -175,11 +175,13 @@ struct Transport::Impl {
 
     void start(const std::shared_ptr<Call>& call, const std::string& body, Duration timeout) {
         const auto& p = providers[call->provider];
-        call->request = http::request<http::string_body>(http::verb::post, p.dialect == mock::DialectKind::anthropic ? "/v1/messages" : "/v1/chat/completions", 11);
+        std::string path = !p.path.empty() ? p.path : p.dialect == mock::DialectKind::anthropic ? "/v1/messages" : "/v1/chat/completions";
+        call->request = http::request<http::string_body>(http::verb::post, path, 11);
         call->request.set(http::field::host, p.host);
         call->request.set(http::field::content_type, "application/json");
         call->request.set(http::field::user_agent, "brownout-harness");
         if (p.dialect == mock::DialectKind::anthropic) call->request.set("anthropic-version", "2023-06-01");
+        for (const auto& [k, v] : p.headers) call->request.set(k, v);
         call->request.keep_alive(true);
         call->request.body() = body;
         call->request.prepare_payload();

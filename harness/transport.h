@@ -21,6 +21,8 @@ struct ProviderAddress {
     unsigned short port = 0;
     mock::DialectKind dialect = mock::DialectKind::openai;
     std::string model;
+    std::string path;  // empty: the dialect's chat path
+    std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class Transport {

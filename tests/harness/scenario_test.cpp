@@ -67,9 +67,13 @@ TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario
     CHECK_THAT(error_of("[scenario]\n"), Catch::Contains("scenario.name: is required"));
 }
 
-TEST_CASE("contract parts this build cannot run yet are refused, not ignored", "[harness][scenario]") {
-    CHECK_THAT(error_of("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"gw\"\nkind = \"gateway\"\nproviders = [\"a\"]\n"),
-               Catch::Contains("clients[0].kind: \"gateway\" client stacks are part of the contract but not implemented"));
+TEST_CASE("external client stacks need what starts or reaches them", "[harness][scenario]") {
+    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"c\"\nproviders = [\"a\"]\n";
+    CHECK_THAT(error_of(head + "kind = \"gateway\"\n"), Catch::Contains("clients[0].url: is required"));
+    CHECK_THAT(error_of(head + "kind = \"stdio\"\n"), Catch::Contains("clients[0].command: a stdio client needs the command"));
+    auto s = load_scenario_text(head + "kind = \"gateway\"\nurl = \"http://127.0.0.1:{port}/v1\"\ncommand = \"gw --port {port}\"\n"
+                                "headers = { x-config = \"${BROWNOUT_A_URL}\" }\n", "s.toml");
+    CHECK(s.clients[0].headers.at("x-config") == "${BROWNOUT_A_URL}");
 }
 
 TEST_CASE("clients, workload and expectations are read and cross-checked", "[harness][scenario]") {
