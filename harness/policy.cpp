@@ -117,8 +117,9 @@ public:
 // with full jitter; a retry budget shared by all requests; a response cache.
 class Failover final : public Policy {
 public:
-    // A breaker per provider over its last 20 outcomes: open when half of at least 8 failed,
-    // then one half-open probe per cooldown until a probe succeeds.
+    // A breaker per provider over its last 50 outcomes: open when at least half of them failed
+    // (with `breaker_failures` outcomes at least), then one half-open probe per cooldown until
+    // a probe succeeds.
     struct Breaker {
         std::deque<bool> outcomes;  // true: failure
         bool open = false;
@@ -158,9 +159,9 @@ public:
             return;
         }
         b.outcomes.push_back(failed);
-        if (b.outcomes.size() > 20) b.outcomes.pop_front();
+        if (b.outcomes.size() > 50) b.outcomes.pop_front();
         auto failures = std::count(b.outcomes.begin(), b.outcomes.end(), true);
-        if (b.outcomes.size() >= 8 && failures * 2 >= static_cast<long>(b.outcomes.size()) && failures >= params_.breaker_failures) {
+        if (static_cast<int>(b.outcomes.size()) >= params_.breaker_failures && failures * 2 >= static_cast<long>(b.outcomes.size())) {
             b.open = true;
             b.open_until = now + params_.breaker_cooldown;
             b.outcomes.clear();
@@ -168,7 +169,12 @@ public:
     }
     void success(std::size_t i, Duration now) { record(i, false, now); }
     void failure(std::size_t i, Duration now) { record(i, true, now); }
-    void lost_capability(std::size_t i, RequestKind k, Duration now) { lost_[{i, k}] = now + params_.breaker_cooldown; }
+    // A provider that cannot do this kind of request is not unhealthy: it is not counted as a
+    // failure, but a half-open probe that met it is over.
+    void lost_capability(std::size_t i, RequestKind k, Duration now) {
+        lost_[{i, k}] = now + params_.breaker_cooldown;
+        breakers_[i].probing = false;
+    }
 
     bool take_retry() {
         if (retry_tokens_ < 1.0) return false;

@@ -76,7 +76,7 @@ struct PolicyParams {
     Duration backoff_base = std::chrono::milliseconds(250);
     Duration backoff_cap = std::chrono::seconds(4);
     double retry_budget = 0.2;        // failover: retries allowed per request, on average
-    int breaker_failures = 5;         // failover: consecutive failures that open a breaker
+    int breaker_failures = 20;        // failover: outcomes a breaker must see before it may open (at >= 50% failures)
     Duration breaker_cooldown = std::chrono::seconds(30);
     bool cache = true;                // failover: answer repeated prompts from a response cache
     bool serve_stale = false;         // failover: serve an older answer when every provider fails

@@ -200,7 +200,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     double steady_avail = out.phases.count("steady") ? out.phases["steady"]["availability"] : kNaN;
     if (incident != nullptr) {
         double ttm = time_until(incident->from, incident->to, [&](Duration a, Duration b) { return availability_in(a, b) >= 0.95; });
-        out.phases["incident"]["time_to_mitigate"] = ttm;
+        if (out.phases.count("incident")) out.phases["incident"]["time_to_mitigate"] = ttm;
         out.phases["all"]["time_to_mitigate"] = ttm;
         Duration limit = recovery ? recovery->to : s.duration;
         auto recovered = [&](Duration a, Duration b) {
@@ -215,7 +215,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
             return answered == 0 || by_primary / answered >= 0.9 * steady_primary_share;  // failed back
         };
         double ttr = time_until(incident->to, limit, recovered);
-        out.phases["recovery"]["time_to_recover"] = ttr;
+        if (out.phases.count("recovery")) out.phases["recovery"]["time_to_recover"] = ttr;
         out.phases["all"]["time_to_recover"] = ttr;
         if (recovery != nullptr && steady_primary_rate > 0) {
             double peak = 0;
@@ -233,7 +233,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         if (!std::isnan(steady_avail) && long_after < s.duration) {
             double late = availability_in(long_after, s.duration);
             double flag = late < 0.5 * steady_avail ? 1.0 : 0.0;
-            out.phases["after"]["metastable"] = flag;
+            if (out.phases.count("after")) out.phases["after"]["metastable"] = flag;
             out.phases["all"]["metastable"] = flag;
         } else {
             out.phases["all"]["metastable"] = 0.0;

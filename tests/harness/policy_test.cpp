@@ -144,7 +144,7 @@ TEST_CASE("failover's breaker opens on failures, probes half-open, and fails bac
     auto p = policy("failover", {{"primary"}, {"secondary"}}, params);
     auto failure = error(503);
     Duration t = 0s;
-    for (int i = 0; i < 10; ++i, t += 1s) {
+    for (int i = 0; i < 25; ++i, t += 1s) {
         auto run = p->begin(request(RequestKind::chat, 100 + i), t);
         if (run->next(t, nullptr).provider == 0) run->next(t, &failure);
     }
@@ -160,6 +160,25 @@ TEST_CASE("failover's breaker opens on failures, probes half-open, and fails bac
     probe->answered(t, 0, "ok");
     auto after = p->begin(request(RequestKind::chat, 203), t);
     CHECK(after->next(t, nullptr).provider == 0);
+}
+
+TEST_CASE("a half-open probe that meets a lost feature does not leave the breaker stuck", "[policy][failover]") {
+    auto p = policy("failover", {{"primary"}, {"secondary"}});
+    auto failure = error(503);
+    Duration t = 0s;
+    for (int i = 0; i < 25; ++i, t += 1s) {
+        auto run = p->begin(request(RequestKind::chat, 300 + i), t);
+        if (run->next(t, nullptr).provider == 0) run->next(t, &failure);
+    }
+    t += 31s;
+    auto probe = p->begin(request(RequestKind::vision, 400), t);
+    REQUIRE(probe->next(t, nullptr).provider == 0);  // the probe happens to be a vision request
+    auto unsupported = error(400);
+    unsupported.unsupported = true;
+    probe->next(t, &unsupported);
+    t += 31s;
+    auto next_probe = p->begin(request(RequestKind::chat, 401), t);
+    CHECK(next_probe->next(t, nullptr).provider == 0);  // probing goes on: the primary can fail back
 }
 
 TEST_CASE("failover answers repeated prompts from its cache and can serve stale answers", "[policy][failover]") {
