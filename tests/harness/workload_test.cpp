@@ -1,0 +1,74 @@
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "harness/run.h"
+#include "harness/workload.h"
+#include "mockprovider/answer.h"
+#include "mockprovider/dialect.h"
+
+using namespace brownout;
+using namespace brownout::harness;
+using namespace std::chrono_literals;
+
+TEST_CASE("the arrival sequence depends only on the seed and follows the rate", "[workload]") {
+    WorkloadSpec spec;
+    spec.rate_per_hour = 3600;  // one a second
+    auto a = generate_workload(spec, 1h, 42);
+    auto b = generate_workload(spec, 1h, 42);
+    auto c = generate_workload(spec, 1h, 43);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        REQUIRE(a[i].arrival == b[i].arrival);
+        REQUIRE(a[i].prompt == b[i].prompt);
+    }
+    CHECK(a.size() != c.size());
+    CHECK(static_cast<double>(a.size()) == Approx(3600).margin(200));  // Poisson: ±3.3σ
+}
+
+TEST_CASE("the request mix and the share of repeated questions follow the spec", "[workload]") {
+    WorkloadSpec spec;
+    spec.rate_per_hour = 20000;
+    spec.mix = {{RequestKind::chat, 50}, {RequestKind::stream, 30}, {RequestKind::vision, 20}};
+    spec.repeat = 0.25;
+    auto w = generate_workload(spec, 1h, 7);
+    std::map<RequestKind, double> kinds;
+    std::map<std::uint64_t, int> seen;
+    double repeats = 0;
+    for (const auto& r : w) {
+        kinds[r.kind] += 1;
+        if (seen[r.question]++ > 0) ++repeats;
+        if (r.kind == RequestKind::vision) CHECK_FALSE(r.image_url.empty());
+    }
+    double n = static_cast<double>(w.size());
+    CHECK(kinds[RequestKind::chat] / n == Approx(0.5).margin(0.02));
+    CHECK(kinds[RequestKind::vision] / n == Approx(0.2).margin(0.02));
+    CHECK(repeats / n == Approx(0.25).margin(0.02));
+}
+
+TEST_CASE("a request rendered in either dialect digests to what the harness expects", "[workload]") {
+    WorkloadSpec spec;
+    spec.mix = {{RequestKind::vision, 1}};
+    auto r = generate_workload(spec, 1h, 1).front();
+    auto expected = expected_request(r);
+    auto anthropic = mock::make_dialect(mock::DialectKind::anthropic, mock::Vendor::anthropic);
+    auto parsed = std::get<mock::ChatRequest>(anthropic->parse_chat(render_request(r, mock::DialectKind::anthropic, "claude")));
+    CHECK(parsed.text_digest == expected.text_digest);
+    CHECK(parsed.image_digest == expected.image_digest);
+}
+
+TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earlier hour", "[workload][verify]") {
+    WorkloadSpec spec;
+    spec.mix = {{RequestKind::vision, 1}};
+    auto r = generate_workload(spec, 3h, 1).back();
+    REQUIRE(r.freshness >= 1);
+    auto answer = [](const UserRequest& u, bool saw_images) {
+        return mock::generate_answer(1, expected_request(u), {}, saw_images, "id", 0).text();
+    };
+    CHECK(judge_answer(r, answer(r, true)) == "ok");
+    CHECK(judge_answer(r, answer(r, false)) == "image_ignored");
+    std::string full = answer(r, true);
+    CHECK(judge_answer(r, full.substr(0, full.size() - 3)) == "missing_tag");
+    auto older = r;
+    older.freshness -= 1;
+    CHECK(judge_answer(r, answer(older, true)) == "stale");
+}
