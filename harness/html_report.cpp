@@ -10,19 +10,7 @@
 namespace brownout::harness {
 namespace {
 
-std::string esc(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
+std::string esc(const std::string& s) { return markup_escape(s); }
 
 constexpr int kBuckets = 120;
 constexpr double kWidth = 960, kLeft = 60, kPlot = kWidth - kLeft - 20;
@@ -39,16 +27,6 @@ const char* indicator_color(const std::string& indicator) {
     if (indicator == "major") return "#e67e22";
     if (indicator == "minor") return "#f1c40f";
     return "#2ecc71";
-}
-
-std::string metric_cell(const std::string& metric, double v) {
-    if (std::isnan(v)) return "–";
-    if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
-    if (metric.starts_with("latency") || metric.starts_with("time_to")) return fmt::format("{:.1f} s", v);
-    if (metric == "retry_amplification" || metric == "herd_factor") return fmt::format("{:.2f}×", v);
-    if (metric == "cost") return fmt::format("${:.4f}", v);
-    if (metric == "metastable") return v == 1.0 ? "YES" : "no";
-    return fmt::format("{:.0f}", v);
 }
 
 std::string timeline_svg(const Report& r, std::size_t index) {
@@ -142,29 +120,16 @@ h2{margin-top:28px}.partial{background:#fde2e2;padding:6px 10px}</style></head><
     html += fmt::format("<h1>{}</h1><p>{}</p><p>seed {} · time scale {} · {} scenario time · run in {:.1f} s</p>", esc(s.name), esc(s.title), s.seed,
                         s.time_scale, format_duration(s.duration), r.run.wall_seconds);
     if (r.run.partial) html += "<p class=\"partial\">Partial: the run was interrupted; this covers what was measured.</p>";
-    struct Row {
-        const char* label;
-        const char* phase;
-        const char* metric;
-    };
-    const Row rows[] = {{"score (0–100)", "all", "score"}, {"availability, steady", "steady", "availability"},
-                        {"availability, incident", "incident", "availability"}, {"availability, recovery", "recovery", "availability"},
-                        {"availability, after", "after", "availability"}, {"wrong answers", "all", "wrong_answers"}, {"hung", "all", "hung"},
-                        {"latency p99, incident", "incident", "latency_p99"}, {"retry amplification, incident", "incident", "retry_amplification"},
-                        {"Retry-After violations", "all", "retry_after_violations"}, {"time to mitigate", "all", "time_to_mitigate"},
-                        {"time to recover", "all", "time_to_recover"}, {"herd factor", "all", "herd_factor"}, {"metastable", "all", "metastable"},
-                        {"cost", "all", "cost"}};
     html += "<table><tr><th></th>";
     for (const auto& sc : r.scores) html += "<th>" + esc(sc.client) + "</th>";
     html += "</tr>";
-    for (const auto& row : rows) {
+    for (const auto& row : report_rows()) {
         html += fmt::format("<tr><td>{}</td>", row.label);
         for (const auto& sc : r.scores) {
             auto p = sc.phases.find(row.phase);
             double v = p == sc.phases.end() ? std::nan("") : p->second.at(row.metric);
-            bool failed = false;
-            for (const auto& e : r.expectations) failed = failed || (!e.passed && e.client == sc.client && e.expectation.metric == row.metric && e.expectation.phase == row.phase);
-            html += fmt::format("<td{}>{}{}</td>", failed ? " class=\"fail\"" : "", metric_cell(row.metric, v), failed ? " ✗" : "");
+            bool failed = expectation_failed(r, sc.client, row.metric, row.phase);
+            html += fmt::format("<td{}>{}{}</td>", failed ? " class=\"fail\"" : "", format_metric(row.metric, v), failed ? " ✗" : "");
         }
         html += "</tr>";
     }

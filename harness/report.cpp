@@ -14,45 +14,10 @@ std::string number(double v) {
     return fmt::format("{:.6g}", v);
 }
 
-std::string cell(const std::string& metric, double v) {
-    if (std::isnan(v)) return "–";
-    if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
-    if (metric.starts_with("latency") || metric.starts_with("time_to")) return fmt::format("{:.1f}s", v);
-    if (metric == "retry_amplification" || metric == "herd_factor") return fmt::format("{:.2f}x", v);
-    if (metric == "cost") return fmt::format("${:.4f}", v);
-    if (metric == "metastable") return v == 1.0 ? "YES" : "no";
-    if (metric == "score") return fmt::format("{:.0f}", v);
-    return fmt::format("{:.0f}", v);
-}
-
-std::string xml_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
-std::string terminal_table(const Report& r) {
-    const auto& s = r.run.scenario;
-    std::string out = fmt::format("brownout run: {} — {}\nseed {} · time scale {} · {} requests per stack{}\n\n", s.name, s.title,
-                                  s.seed, s.time_scale,
-                                  r.scores.empty() ? 0.0 : r.scores.front().phases.at("all").at("requests"),
-                                  r.run.partial ? " · PARTIAL (interrupted)" : "");
-    for (const auto& w : r.windows) out += fmt::format("  {:<9} {} → {}\n", w.name, format_duration(w.from), format_duration(w.to));
-    out += "\n";
-    struct Row {
-        std::string label, phase, metric;
-    };
-    std::vector<Row> rows = {
+const std::vector<ReportRow>& report_rows() {
+    static const std::vector<ReportRow> rows = {
         {"score (0-100)", "all", "score"},
         {"availability, steady", "steady", "availability"},
         {"availability, incident", "incident", "availability"},
@@ -70,10 +35,52 @@ std::string terminal_table(const Report& r) {
         {"metastable", "all", "metastable"},
         {"cost", "all", "cost"},
     };
+    return rows;
+}
+
+std::string format_metric(const std::string& metric, double v) {
+    if (std::isnan(v)) return "–";
+    if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
+    if (metric.starts_with("latency") || metric.starts_with("time_to")) return fmt::format("{:.1f}s", v);
+    if (metric == "retry_amplification" || metric == "herd_factor") return fmt::format("{:.2f}x", v);
+    if (metric == "cost") return fmt::format("${:.4f}", v);
+    if (metric == "metastable") return v == 1.0 ? "YES" : "no";
+    return fmt::format("{:.0f}", v);
+}
+
+bool expectation_failed(const Report& r, const std::string& client, const std::string& metric, const std::string& phase) {
+    for (const auto& e : r.expectations) {
+        if (!e.passed && e.client == client && e.expectation.metric == metric && e.expectation.phase == phase) return true;
+    }
+    return false;
+}
+
+std::string markup_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string terminal_table(const Report& r) {
+    const auto& s = r.run.scenario;
+    std::string out = fmt::format("brownout run: {} — {}\nseed {} · time scale {} · {} requests per stack{}\n\n", s.name, s.title,
+                                  s.seed, s.time_scale,
+                                  r.scores.empty() ? 0.0 : r.scores.front().phases.at("all").at("requests"),
+                                  r.run.partial ? " · PARTIAL (interrupted)" : "");
+    for (const auto& w : r.windows) out += fmt::format("  {:<9} {} → {}\n", w.name, format_duration(w.from), format_duration(w.to));
+    out += "\n";
     out += fmt::format("{:<32}", "");
     for (const auto& sc : r.scores) out += fmt::format("{:>14}", sc.client);
     out += "\n";
-    for (const auto& row : rows) {
+    for (const auto& row : report_rows()) {
         bool any = false;
         for (const auto& sc : r.scores) any = any || sc.phases.count(row.phase);
         if (!any) continue;
@@ -81,11 +88,8 @@ std::string terminal_table(const Report& r) {
         for (const auto& sc : r.scores) {
             auto p = sc.phases.find(row.phase);
             double v = p == sc.phases.end() ? std::nan("") : p->second.at(row.metric);
-            bool failed = false;
-            for (const auto& e : r.expectations) {
-                failed = failed || (!e.passed && e.client == sc.client && e.expectation.metric == row.metric && e.expectation.phase == row.phase);
-            }
-            out += fmt::format("{:>14}", cell(row.metric, v) + (failed ? " ✗" : ""));
+            bool failed = expectation_failed(r, sc.client, row.metric, row.phase);
+            out += fmt::format("{:>14}", format_metric(row.metric, v) + (failed ? " ✗" : ""));
         }
         out += "\n";
     }
@@ -156,14 +160,14 @@ std::string junit_xml(const Report& r) {
     out += fmt::format("<testsuites name=\"brownout\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", r.expectations.size(), failures,
                        r.run.wall_seconds);
     out += fmt::format("  <testsuite name=\"brownout.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.3f}\">\n",
-                       xml_escape(r.run.scenario.name), r.expectations.size(), failures, r.run.wall_seconds);
+                       markup_escape(r.run.scenario.name), r.expectations.size(), failures, r.run.wall_seconds);
     out += fmt::format("    <properties><property name=\"seed\" value=\"{}\"/><property name=\"partial\" value=\"{}\"/></properties>\n",
                        r.run.scenario.seed, r.run.partial ? "true" : "false");
     for (const auto& e : r.expectations) {
         std::string name = fmt::format("{} {} ({})", e.client, e.expectation.metric, e.expectation.phase);
-        out += fmt::format("    <testcase classname=\"brownout.{}.{}\" name=\"{}\">", xml_escape(r.run.scenario.name), xml_escape(e.client),
-                           xml_escape(name));
-        if (!e.passed) out += fmt::format("<failure message=\"{}\"/>", xml_escape(e.message));
+        out += fmt::format("    <testcase classname=\"brownout.{}.{}\" name=\"{}\">", markup_escape(r.run.scenario.name), markup_escape(e.client),
+                           markup_escape(name));
+        if (!e.passed) out += fmt::format("<failure message=\"{}\"/>", markup_escape(e.message));
         out += "</testcase>\n";
     }
     out += "  </testsuite>\n</testsuites>\n";

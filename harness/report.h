@@ -18,6 +18,17 @@ struct Report {
 
 inline constexpr int kReportSchemaVersion = 1;
 
+// What the terminal table and the HTML page show, row by row, and how a value is written.
+struct ReportRow {
+    const char* label;
+    const char* phase;
+    const char* metric;
+};
+const std::vector<ReportRow>& report_rows();
+std::string format_metric(const std::string& metric, double value);
+bool expectation_failed(const Report& r, const std::string& client, const std::string& metric, const std::string& phase);
+std::string markup_escape(const std::string& s);  // for XML and HTML
+
 std::string terminal_table(const Report& r);
 std::string report_json(const Report& r);
 std::string junit_xml(const Report& r);
