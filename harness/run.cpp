@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "harness/process.h"
+#include "harness/stdio_protocol.h"
 #include "harness/transport.h"
 #include "mockprovider/answer.h"
 #include "mockprovider/server.h"
@@ -300,31 +301,23 @@ private:
     }
 
     void on_stdio_line(const std::string& line) {
-        boost::system::error_code ec;
-        auto v = boost::json::parse(line, ec);
-        if (ec || !v.is_object() || !v.as_object().contains("id") || !v.as_object().at("id").is_number()) {
+        auto result = parse_stdio_line(line);
+        if (!result) {
             ++garbage_lines_;
             return;
         }
-        const auto& o = v.as_object();
-        auto id = o.at("id").to_number<std::uint64_t>();
-        auto it = by_id_.find(id);
+        auto it = by_id_.find(result->id);
         if (it == by_id_.end()) {
             ++unknown_ids_;
             return;
         }
         auto f = it->second;
         by_id_.erase(it);
-        if (auto text = o.find("text"); text != o.end() && text->value().is_string()) {
-            auto& u = users_[f->index];
-            if (auto p = o.find("provider"); p != o.end() && p->value().is_string()) {
-                for (std::size_t i = 0; i < client_.providers.size(); ++i) {
-                    if (client_.providers[i] == p->value().as_string()) u.provider = static_cast<int>(i);
-                }
-            }
-            return finish(*f, UserRecord::Outcome::answered, std::string(text->value().as_string()));
+        if (!result->answered) return finish(*f, UserRecord::Outcome::failed, "");
+        for (std::size_t i = 0; i < client_.providers.size(); ++i) {
+            if (client_.providers[i] == result->provider) users_[f->index].provider = static_cast<int>(i);
         }
-        finish(*f, UserRecord::Outcome::failed, "");
+        finish(*f, UserRecord::Outcome::answered, result->text);
     }
 
     void stdio_exited(const std::string& why) {

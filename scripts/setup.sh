@@ -6,7 +6,7 @@ PRESET=${BROWNOUT_PRESET:-release}
 
 # Debian packages the build, the tests and the benchmarks need.
 DEBIAN_PACKAGES=(
-  build-essential cmake pkg-config git curl ca-certificates
+  build-essential cmake pkg-config git curl ca-certificates clang libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libtomlplusplus-dev libfmt-dev catch2 libbenchmark-dev
   nodejs
 )
@@ -43,6 +43,7 @@ install_npm_packages() {
 }
 
 build() {
+  local PRESET=${PRESET:-release}
   log "configuring and building (preset $PRESET)"
   (cd "$ROOT" && cmake --preset "$PRESET" >/dev/null && cmake --build --preset "$PRESET" -j"$(nproc)")
 }
