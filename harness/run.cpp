@@ -471,6 +471,7 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     auto started = SteadyClock::now();
     std::vector<std::thread> threads;
     for (auto& d : drivers) threads.emplace_back([&d, &options] { d->run(options.stop); });
+    auto last_report = SteadyClock::now();
     while (true) {
         bool all_done = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -481,7 +482,6 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
             finished_users += d->progress().first;
         }
         all_done = finished_users == workload.size() * drivers.size();
-        static auto last_report = SteadyClock::now();
         if (options.progress && SteadyClock::now() - last_report >= std::chrono::seconds(1)) {
             last_report = SteadyClock::now();
             options.progress(clock->now(), progress);
