@@ -10,9 +10,9 @@
 #include <cmath>
 #include <optional>
 
-#include "core/token_bucket.h"
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/rate_buckets.h"
 
 namespace brownout::faults {
 namespace {
@@ -22,47 +22,20 @@ public:
     long requests_per_minute = 0;
     long tokens_per_minute = 0;
     bool send_retry_after = true;
-    std::optional<TokenBucket> requests;
-    std::optional<TokenBucket> tokens;
+    std::optional<RateBuckets> buckets;  // made on first use: each fleet's engine has its own
 
     std::string_view kind() const override { return "rate_limit"; }
     Stage stage() const override { return Stage::reject; }
 
     bool apply(Context& ctx, Plan& plan) override {
-        if (requests_per_minute > 0 && !requests) requests.emplace(static_cast<double>(requests_per_minute), std::chrono::minutes(1));
-        if (tokens_per_minute > 0 && !tokens) tokens.emplace(static_cast<double>(tokens_per_minute), std::chrono::minutes(1));
-        double cost = ctx.request.prompt_tokens + ctx.request.max_tokens;
-        if (tokens) cost = std::min(cost, tokens->capacity());
-        bool requests_ok = !requests || requests->available(ctx.now) >= 1;
-        bool tokens_ok = !tokens || tokens->available(ctx.now) >= cost;
-        bool hit = !(requests_ok && tokens_ok);
-        if (!hit) {
-            if (requests) requests->try_take(1, ctx.now);
-            if (tokens) tokens->try_take(cost, ctx.now);
-        }
-        LimitSnapshot snap;
-        if (requests) {
-            snap.requests_limit = requests_per_minute;
-            snap.requests_remaining = static_cast<long>(requests->available(ctx.now));
-            snap.requests_reset = requests->time_to_full(ctx.now);
-        }
-        if (tokens) {
-            snap.tokens_limit = tokens_per_minute;
-            snap.tokens_remaining = static_cast<long>(tokens->available(ctx.now));
-            snap.tokens_reset = tokens->time_to_full(ctx.now);
-        }
-        plan.limits = snap;
-        if (!hit) return false;
-        TokenBucket& empty = requests_ok ? *tokens : *requests;
-        Duration wait = empty.time_until(requests_ok ? cost : 1, ctx.now);
-        Rejection r;
-        r.status = 429;
-        r.rate_limit_on_tokens = requests_ok;
-        r.rate_limit_value = requests_ok ? tokens_per_minute : requests_per_minute;
-        r.rate_limit_used = static_cast<long>(empty.capacity() - empty.available(ctx.now));
-        if (send_retry_after) r.retry_after = std::max<Duration>(wait, std::chrono::milliseconds(1));
-        r.should_retry = true;
-        plan.reject = r;
+        if (!buckets) buckets.emplace(requests_per_minute, tokens_per_minute);
+        auto rejection = buckets->admit(ctx.request.prompt_tokens + ctx.request.max_tokens, ctx.now);
+        plan.limits = buckets->snapshot(ctx.now);
+        if (!rejection) return false;
+        if (send_retry_after) rejection->retry_after = std::max<Duration>(*rejection->retry_after, std::chrono::milliseconds(1));
+        else rejection->retry_after.reset();
+        rejection->should_retry = true;
+        plan.reject = rejection;
         return true;
     }
     ComponentStatus status_effect(double, Duration) const override { return ComponentStatus::degraded_performance; }

@@ -85,19 +85,14 @@ Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& jo
     : config_(std::move(config)), dialect_(make_dialect(config_.dialect, config_.vendor)), clock_(clock),
       journal_(journal), metrics_(metrics),
       epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))),
-      engine_(config_.phases, config_.seed, config_.id, config_.horizon) {
+      engine_(config_.phases, config_.seed, config_.id, config_.horizon),
+      limits_(config_.rate_limits.requests_per_minute, config_.rate_limits.tokens_per_minute) {
     Metrics::Labels labels{{"provider", config_.id}};
     counters_.in_flight = &metrics_.series(metric::in_flight, labels);
     counters_.active_streams = &metrics_.series(metric::active_streams, labels);
     counters_.connections = &metrics_.series(metric::connections, labels);
     counters_.prompt_tokens = &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "prompt"}});
     counters_.completion_tokens = &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "completion"}});
-    if (config_.rate_limits.requests_per_minute > 0) {
-        request_bucket_.emplace(static_cast<double>(config_.rate_limits.requests_per_minute), std::chrono::minutes(1));
-    }
-    if (config_.rate_limits.tokens_per_minute > 0) {
-        token_bucket_.emplace(static_cast<double>(config_.rate_limits.tokens_per_minute), std::chrono::minutes(1));
-    }
 }
 
 void Provider::set_planner(Planner planner) {
@@ -227,35 +222,12 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
                         : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
         if (plan.connection == ConnectionAction::none && !plan.reject) {
             // The provider's own limits apply to requests the fault model lets through.
-            double tokens = std::min<double>(facts.prompt_tokens + facts.max_tokens,
-                                             token_bucket_ ? token_bucket_->capacity() : 1e18);
-            bool requests_ok = !request_bucket_ || request_bucket_->available(attempt.at) >= 1;
-            bool tokens_ok = !token_bucket_ || token_bucket_->available(attempt.at) >= tokens;
-            if (requests_ok && tokens_ok) {
-                if (request_bucket_) request_bucket_->try_take(1, attempt.at);
-                if (token_bucket_) token_bucket_->try_take(tokens, attempt.at);
-            } else {
-                TokenBucket& bucket = requests_ok ? *token_bucket_ : *request_bucket_;
-                faults::Rejection r;
-                r.status = 429;
-                r.rate_limit_on_tokens = requests_ok;
-                r.rate_limit_value = static_cast<long>(bucket.capacity());
-                r.rate_limit_used = static_cast<long>(bucket.capacity() - bucket.available(attempt.at));
-                r.retry_after = bucket.time_until(requests_ok ? tokens : 1, attempt.at);
-                plan.reject = r;
+            if (auto rejection = limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
+                plan.reject = rejection;
                 plan.applied.emplace_back("provider_rate_limit");
             }
         }
-        if (request_bucket_) {
-            limits.requests_limit = static_cast<long>(request_bucket_->capacity());
-            limits.requests_remaining = static_cast<long>(request_bucket_->available(attempt.at));
-            limits.requests_reset = request_bucket_->time_to_full(attempt.at);
-        }
-        if (token_bucket_) {
-            limits.tokens_limit = static_cast<long>(token_bucket_->capacity());
-            limits.tokens_remaining = static_cast<long>(token_bucket_->available(attempt.at));
-            limits.tokens_reset = token_bucket_->time_to_full(attempt.at);
-        }
+        limits = limits_.snapshot(attempt.at);
         if (plan.limits) limits = *plan.limits;  // a rate_limit phase reports its own buckets
     }
     attempt.fault = plan.label();

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/token_bucket.h"
 #include "faults/engine.h"
 #include "faults/plan.h"
+#include "faults/rate_buckets.h"
 #include "faults/status_page.h"
 #include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
@@ -201,8 +201,7 @@ private:
 
     std::mutex mutex_;  // guards everything below
     Planner planner_;
-    std::optional<TokenBucket> request_bucket_;
-    std::optional<TokenBucket> token_bucket_;
+    faults::RateBuckets limits_;
 };
 
 std::string_view reason_phrase(int status);
