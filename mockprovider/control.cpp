@@ -82,11 +82,6 @@ ControlResult clock_control(Provider& p, const std::string& body) {
     return {200, state_json(p)};
 }
 
-std::string_view path_of(std::string_view target) {
-    auto q = target.find('?');
-    return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
 }  // namespace
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -109,7 +104,7 @@ ControlResult handle_control(Provider& p, const IncomingRequest& in, const Contr
     } else if (!in.peer_loopback) {
         return error(403, "the control API answers loopback peers only (start with a control token to allow others)");
     }
-    std::string_view path = path_of(in.target);
+    std::string_view path = strip_query(in.target);
     if (path == "/_brownout/state" && in.method == "GET") return {200, state_json(p)};
     if (path == "/_brownout/journal" && in.method == "GET") return {200, journal_json(p, in.target)};
     if (path == "/_brownout/faults" && in.method == "POST") {

@@ -12,11 +12,6 @@ namespace {
 
 using faults::ConnectionAction;
 
-std::string_view strip_query(std::string_view target) {
-    auto q = target.find('?');
-    return q == std::string_view::npos ? target : target.substr(0, q);
-}
-
 std::string cloudflare_page(int status) {
     std::string_view title = status == 502 ? "502 Bad Gateway" : status == 504 ? "504 Gateway Time-out" : "520 Web server is returning an unknown error";
     return fmt::format("<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n", title);
@@ -32,6 +27,11 @@ std::string rfc3339_after(Duration wall_from_now) {
 }
 
 }  // namespace
+
+std::string_view strip_query(std::string_view target) {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? target : target.substr(0, q);
+}
 
 bool ProviderConfig::has_feature(std::string_view f) const {
     return std::find(features.begin(), features.end(), f) != features.end();

@@ -189,7 +189,7 @@ private:
             return send_plain(result.status, std::move(result.body), "application/json");
         }
         if (target.starts_with("/api/v2/")) {
-            auto path = target.substr(0, target.find('?'));
+            auto path = strip_query(target);
             auto now = provider_.clock().now();
             PageInfo page{to_hex(hash64(provider_.config().id), 12), provider_.config().id,
                           fmt::format("http://{}:{}", server_->endpoint().host, server_->endpoint().port), provider_.epoch_unix()};
