@@ -374,8 +374,7 @@ private:
                 const auto& address = transport_->providers()[s.provider];
                 ++users_[f->index].attempts;
                 std::size_t provider = s.provider;
-                f->handle = transport_->send(provider, render_request(request, address.dialect, address.model), request.stream(),
-                                             s.timeout, [this, f, provider](AttemptResult r) {
+                f->handle = transport_->send(provider, render_request(request, address.dialect, address.model), s.timeout, [this, f, provider](AttemptResult r) {
                                                  if (f->done) return;
                                                  if (r.kind == AttemptResult::Kind::answer) {
                                                      f->run->answered(now(), provider, r.text);

@@ -140,7 +140,6 @@ struct Transport::Impl {
         beast::flat_buffer buffer;
         std::optional<http::response_parser<http::string_body>> parser;
         asio::steady_timer timer;
-        bool stream;
         Done done;
         bool finished = false;
         bool header_seen = false;
@@ -286,9 +285,8 @@ Transport::Transport(asio::io_context& ioc, std::vector<ProviderAddress> provide
 
 Transport::~Transport() { close_all(); }
 
-std::uint64_t Transport::send(std::size_t provider, const std::string& body, bool stream, Duration timeout, Done done) {
+std::uint64_t Transport::send(std::size_t provider, const std::string& body, Duration timeout, Done done) {
     auto call = std::make_shared<Impl::Call>(impl_.get(), provider, impl_->ioc);
-    call->stream = stream;
     call->done = std::move(done);
     call->handle = ++impl_->next_handle;
     impl_->calls[call->handle] = call;

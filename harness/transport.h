@@ -32,7 +32,8 @@ public:
 
     using Done = std::function<void(AttemptResult)>;
     // Sends one attempt; `done` runs on the io_context's thread. Returns a handle to abandon it.
-    std::uint64_t send(std::size_t provider, const std::string& body, bool stream, Duration timeout, Done done);
+    // Whether the answer is a stream is read from its content type.
+    std::uint64_t send(std::size_t provider, const std::string& body, Duration timeout, Done done);
     void abandon(std::uint64_t handle);
     void close_all();
 

@@ -19,7 +19,6 @@ public:
     // A stable handle to one series: hot paths look it up once and add without locking.
     Series& series(const std::string& name, const Labels& labels);
     void add(const std::string& name, const Labels& labels, double value = 1.0) { series(name, labels).fetch_add(value); }
-    void set(const std::string& name, const Labels& labels, double value) { series(name, labels).store(value); }
     double value(const std::string& name, const Labels& labels) const;
 
     // Prometheus text exposition (version 0.0.4).

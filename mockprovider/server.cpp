@@ -312,8 +312,7 @@ private:
             if (self->reply_.streaming) {
                 self->provider_.counters().active_streams->fetch_add(1);
                 self->streaming_ = true;
-                self->stream_start_ = SteadyClock::now();
-                self->next_due_ = self->stream_start_;
+                self->next_due_ = SteadyClock::now();
                 return self->stream_next();
             }
             self->finish_attempt("complete");
@@ -477,7 +476,6 @@ private:
     std::array<char, 512> scratch_{};
     std::string stall_outcome_;
     SteadyClock::time_point started_{};
-    SteadyClock::time_point stream_start_{};
     SteadyClock::time_point next_due_{};
     std::size_t frame_ = 0;
     int tokens_sent_ = 0;
