@@ -98,6 +98,17 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     auto primary_possible = [&](const UserRecord& u) {
         return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, s.providers[primary_engine])) < 0.5;
     };
+    // The primary's share of the answers to requests arriving in [a, b) that it could have served;
+    // answers from the stack's own cache say nothing about where it sends traffic. NaN: none.
+    auto primary_share = [&](Duration a, Duration b) {
+        double answered = 0, by_primary = 0;
+        for (const auto& u : run.users) {
+            if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered || u.provider < 0 || !primary_possible(u)) continue;
+            ++answered;
+            by_primary += u.provider == 0;
+        }
+        return answered > 0 ? by_primary / answered : kNaN;
+    };
 
     std::vector<PhaseWindow> all_windows = windows;
     all_windows.push_back({"all", Duration::zero(), s.duration + 2 * deadline});
@@ -110,14 +121,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         double n = 0;
         for (const auto& a : run.attempts) n += a.provider == primary && in(a.at, w);
         steady_primary_rate = n / (to_seconds(w.to - w.from) / to_seconds(bucket));
-        double answered = 0, by_primary = 0;
-        for (const auto& u : run.users) {
-            // Answers from the stack's own cache say nothing about where it sends traffic.
-            if (!in(u.arrival, w) || u.outcome != UserRecord::Outcome::answered || u.provider < 0 || !primary_possible(u)) continue;
-            ++answered;
-            by_primary += u.provider == 0;
-        }
-        steady_primary_share = answered > 0 ? by_primary / answered : kNaN;
+        steady_primary_share = primary_share(w.from, w.to);
     }
 
     // Time from `from` to the end of the last bucket before `limit` in which `ok` fails (0 when
@@ -206,13 +210,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         auto recovered = [&](Duration a, Duration b) {
             if (availability_in(a, b) < 0.95) return false;
             if (std::isnan(steady_primary_share)) return true;
-            double answered = 0, by_primary = 0;
-            for (const auto& u : run.users) {
-                if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered || u.provider < 0 || !primary_possible(u)) continue;
-                ++answered;
-                by_primary += u.provider == 0;
-            }
-            return answered == 0 || by_primary / answered >= 0.9 * steady_primary_share;  // failed back
+            double share = primary_share(a, b);
+            return std::isnan(share) || share >= 0.9 * steady_primary_share;  // failed back
         };
         double ttr = time_until(incident->to, limit, recovered);
         if (out.phases.count("recovery")) out.phases["recovery"]["time_to_recover"] = ttr;
