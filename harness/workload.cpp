@@ -151,7 +151,8 @@ std::string render_request(const UserRequest& r, mock::DialectKind dialect, cons
 }
 
 mock::ChatRequest expected_request(const UserRequest& r) {
-    auto dialect = mock::make_dialect(mock::DialectKind::openai, mock::Vendor::openai);
+    // Dialects are stateless: one serves every answer the harness checks, from every thread.
+    static const auto dialect = mock::make_dialect(mock::DialectKind::openai, mock::Vendor::openai);
     auto parsed = dialect->parse_chat(render_request(r, mock::DialectKind::openai, "any"));
     return std::get<mock::ChatRequest>(parsed);
 }
