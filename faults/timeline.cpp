@@ -29,16 +29,26 @@ std::unique_ptr<Fault> parse_fault(TableReader& t, const std::string& kind) {
 
 toml::table toml_from_json(const boost::json::object& o, const std::string& where);
 
+// Hands a JSON scalar or object, as TOML, to `put`; false for null and arrays, which the two
+// callers treat differently.
+template <class Put>
+bool put_value(const boost::json::value& v, const std::string& where, Put put) {
+    if (v.is_string()) put(std::string(v.get_string()));
+    else if (v.is_int64()) put(v.get_int64());
+    else if (v.is_uint64()) put(static_cast<std::int64_t>(v.get_uint64()));
+    else if (v.is_double()) put(v.get_double());
+    else if (v.is_bool()) put(v.get_bool());
+    else if (v.is_object()) put(toml_from_json(v.get_object(), where));
+    else return false;
+    return true;
+}
+
 toml::array toml_array_from_json(const boost::json::array& a, const std::string& where) {
     toml::array out;
     for (const auto& v : a) {
-        if (v.is_string()) out.push_back(std::string(v.get_string()));
-        else if (v.is_int64()) out.push_back(v.get_int64());
-        else if (v.is_uint64()) out.push_back(static_cast<std::int64_t>(v.get_uint64()));
-        else if (v.is_double()) out.push_back(v.get_double());
-        else if (v.is_bool()) out.push_back(v.get_bool());
-        else if (v.is_object()) out.push_back(toml_from_json(v.get_object(), where));
-        else throw Error(SourceLocation{where, 0, 0}, "", "null and nested arrays are not allowed in a phase");
+        if (!put_value(v, where, [&](auto&& x) { out.push_back(std::forward<decltype(x)>(x)); })) {
+            throw Error(SourceLocation{where, 0, 0}, "", "null and nested arrays are not allowed in a phase");
+        }
     }
     return out;
 }
@@ -47,13 +57,9 @@ toml::table toml_from_json(const boost::json::object& o, const std::string& wher
     toml::table t;
     for (const auto& [k, v] : o) {
         std::string key(k);
-        if (v.is_string()) t.insert(key, std::string(v.get_string()));
-        else if (v.is_int64()) t.insert(key, v.get_int64());
-        else if (v.is_uint64()) t.insert(key, static_cast<std::int64_t>(v.get_uint64()));
-        else if (v.is_double()) t.insert(key, v.get_double());
-        else if (v.is_bool()) t.insert(key, v.get_bool());
-        else if (v.is_object()) t.insert(key, toml_from_json(v.get_object(), where));
-        else if (v.is_array()) t.insert(key, toml_array_from_json(v.get_array(), where));
+        auto insert = [&](auto&& x) { t.insert(key, std::forward<decltype(x)>(x)); };
+        if (put_value(v, where, insert)) continue;
+        if (v.is_array()) insert(toml_array_from_json(v.get_array(), where));
         else throw Error(SourceLocation{where, 0, 0}, key, "null is not a value a phase can have");
     }
     return t;
