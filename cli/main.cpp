@@ -1,5 +1,6 @@
 // brownout: the command line. Parsing and exit codes only; the work is in the libraries.
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -26,12 +27,18 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
-               [--json FILE] [--junit FILE] [--html FILE]
+               [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION]
-                 [--ready-file FILE] [--threads N]
+                 [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
   brownout scenarios [--dir DIR]
   brownout --version
+
+server limits (wall time; override the scenario's [server] table):
+  --max-connections N  --max-streams N  --max-header-bytes N  --journal-entries N
+  --header-timeout DURATION  --idle-timeout DURATION  --shutdown-grace DURATION
+serve: BROWNOUT_CONTROL_TOKEN=… requires that bearer token on /_brownout/ and then also
+  serves the control API to non-loopback peers
 
 exit codes: 0 success · 1 an expectation failed · 2 usage or scenario error
 )";
@@ -56,6 +63,17 @@ double parse_number(const std::string& flag, const std::string& text) {
     } catch (const std::exception&) {
     }
     throw brownout::Error(fmt::format("{}: \"{}\" is not a positive number", flag, text));
+}
+
+// --max-streams N and the other server limits: true when `flag` is one (its value is taken).
+bool limit_flag(Args& args, const std::string& flag, brownout::harness::LimitFlags& out) {
+    if (!flag.starts_with("--")) return false;
+    std::string name = flag.substr(2);
+    std::replace(name.begin(), name.end(), '-', '_');
+    const auto& names = brownout::mock::server_limit_names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) return false;
+    out.emplace_back(name, args.value(flag));
+    return true;
 }
 
 std::filesystem::path scenarios_dir() {
@@ -95,6 +113,7 @@ int cmd_serve(Args& args) {
             options.ready_file = args.value(a);
         } else if (a == "--threads") {
             options.threads = static_cast<int>(parse_number(a, args.value(a)));
+        } else if (limit_flag(args, a, options.limits)) {
         } else if (a.starts_with("--")) {
             throw brownout::Error(fmt::format("serve: unknown option {}", a));
         } else if (!file) {
@@ -103,6 +122,7 @@ int cmd_serve(Args& args) {
             throw brownout::Error("serve takes at most one scenario");
         }
     }
+    if (const char* token = std::getenv("BROWNOUT_CONTROL_TOKEN")) options.control_token = token;
     auto scenario = file ? brownout::harness::load_scenario(*file) : brownout::harness::default_serve_scenario();
     return brownout::harness::serve(scenario, options, std::cerr);
 }
@@ -122,6 +142,7 @@ int cmd_run(Args& args) {
         else if (a == "--json") run.json_file = args.value(a);
         else if (a == "--junit") run.junit_file = args.value(a);
         else if (a == "--html") run.html_file = args.value(a);
+        else if (limit_flag(args, a, run.limits)) continue;
         else if (a.starts_with("--")) throw brownout::Error(fmt::format("run: unknown option {}", a));
         else if (!file) file = a;
         else throw brownout::Error("run takes at most one scenario");

@@ -14,6 +14,7 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     Scenario scenario;
     try {
         scenario = load_scenario(c.scenario_file);
+        apply_limit_flags(scenario.server, c.limits);
     } catch (const Error& e) {
         err << e.what() << "\n";
         return 2;

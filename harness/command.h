@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/serve.h"
+
 namespace brownout::harness {
 
 struct RunCommand {
@@ -19,6 +21,7 @@ struct RunCommand {
     std::string junit_file;  // default: <report_dir>/junit.xml
     std::string html_file;   // default: <report_dir>/report.html
     bool progress = false;   // a progress line on stderr (a terminal)
+    LimitFlags limits;       // --max-streams and friends, over the scenario's [server] table
     std::atomic<bool>* stop = nullptr;
 };
 

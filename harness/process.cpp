@@ -17,10 +17,10 @@ extern char** environ;
 
 namespace brownout::harness {
 
-std::string provider_env_name(const std::string& id) {
+std::string provider_env_name(const std::string& id, std::string_view what) {
     std::string out = "BROWNOUT_";
     for (char c : id) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
-    return out + "_URL";
+    return fmt::format("{}_{}", out, what);
 }
 
 ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& command, const std::map<std::string, std::string>& env,

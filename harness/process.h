@@ -34,7 +34,8 @@ private:
     bool reaped_ = false;
 };
 
-// BROWNOUT_<ID>_URL: the id upper-cased, anything not a letter or digit as '_'.
-std::string provider_env_name(const std::string& id);
+// BROWNOUT_<ID>_URL (or _KEY: the provider's API key, when the scenario sets one): the id
+// upper-cased, anything not a letter or digit as '_'.
+std::string provider_env_name(const std::string& id, std::string_view what = "URL");
 
 }  // namespace brownout::harness

@@ -52,8 +52,10 @@ class StackDriver {
 public:
     StackDriver(const Scenario& s, const ClientSpec& client, std::shared_ptr<ScaledClock> clock, const std::vector<UserRequest>& workload)
         : scenario_(s), client_(client), clock_(std::move(clock)), workload_(workload), arrivals_(ioc_), watchdog_(ioc_) {
-        mock::ServerLimits limits;
-        limits.shutdown_grace = std::chrono::milliseconds(200);
+        mock::ServerLimits limits = s.server;
+        // The run is over when the fleet stops: answers still open are not waited for long.
+        limits.shutdown_grace = std::min(limits.shutdown_grace, std::chrono::milliseconds(200));
+        limits.journal_entries = 0;  // the score is computed from every attempt
         fleet_ = std::make_unique<mock::Fleet>(s.providers, clock_, limits);
         fleet_->start("127.0.0.1", {}, 1);
         auto endpoints = fleet_->endpoints();
@@ -64,6 +66,11 @@ public:
                 const auto& p = s.providers[i];
                 if (p.id != id) continue;
                 addresses.push_back({p.id, "127.0.0.1", endpoints[i].port, p.dialect, p.models.front()});
+                if (!p.api_key.empty()) {
+                    // The key goes where the provider's SDK puts it, and nowhere else (no report, no log).
+                    if (p.dialect == mock::DialectKind::anthropic) addresses.back().headers.emplace_back("x-api-key", p.api_key);
+                    else addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
+                }
                 traits.push_back({p.id, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
             }
         }
@@ -71,6 +78,7 @@ public:
             const auto& p = s.providers[i];
             std::string url = fmt::format("http://127.0.0.1:{}", endpoints[i].port);
             env_[provider_env_name(p.id)] = url;
+            if (!p.api_key.empty()) env_[provider_env_name(p.id, "KEY")] = p.api_key;
             providers_json_ += fmt::format("{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}", i ? "," : "", json_string(p.id),
                                            json_string(url), p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
                                            json_string(p.models.front()));

@@ -100,6 +100,21 @@ mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration 
     return p;
 }
 
+// [server]: the mock's own limits, in wall time. Whole numbers or duration strings, checked by
+// the same function as the command-line flags.
+void read_server_limits(TableReader& t, mock::ServerLimits& limits) {
+    for (const auto& name : mock::server_limit_names()) {
+        const toml::node* n = t.node(name);
+        if (n == nullptr) continue;
+        std::string value;
+        if (auto i = n->value_exact<std::int64_t>()) value = std::to_string(*i);
+        else if (auto text = n->value_exact<std::string>()) value = *text;
+        else t.fail(name, "expected a whole number or a duration string");
+        if (auto problem = mock::set_server_limit(limits, name, value); !problem.empty()) t.fail(name, problem);
+    }
+    t.finish();
+}
+
 Scenario read_scenario(const toml::table& root, const std::string& file) {
     auto name = std::make_shared<const std::string>(file);
     TableReader top(root, "", name);
@@ -125,6 +140,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
     if (s.providers.empty()) top.fail("a scenario needs at least one [[providers]] table");
     std::vector<std::string> provider_ids(ids.begin(), ids.end());
     if (auto w = top.table("workload")) s.workload = read_workload(*w);
+    if (auto server = top.table("server")) read_server_limits(*server, s.server);
     std::set<std::string> client_names;
     for (auto& c : top.tables("clients")) {
         ClientSpec spec;

@@ -11,6 +11,7 @@
 #include "harness/policy.h"
 #include "harness/workload.h"
 #include "mockprovider/provider.h"
+#include "mockprovider/server.h"
 
 namespace brownout::harness {
 
@@ -50,6 +51,7 @@ struct Scenario {
     std::vector<ClientSpec> clients;   // default: the four built-in policies over every provider
     std::vector<Expectation> expect;
     std::map<std::string, std::pair<double, double>> prices;  // provider → $ per million input, output tokens
+    mock::ServerLimits server;         // [server]: the mock's own limits (wall time)
 };
 
 // Throws brownout::Error ("file:line:col: key.path: message") on the first problem.

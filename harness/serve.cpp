@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -31,10 +32,23 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     }
 }
 
+void apply_limit_flags(mock::ServerLimits& limits, const LimitFlags& flags) {
+    for (const auto& [name, value] : flags) {
+        if (auto problem = mock::set_server_limit(limits, name, value); !problem.empty()) {
+            std::string flag = name;
+            std::replace(flag.begin(), flag.end(), '_', '-');
+            throw Error(fmt::format("--{}: {}", flag, problem));
+        }
+    }
+}
+
 int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& log) {
     double scale = options.time_scale.value_or(scenario.time_scale);
     auto clock = std::make_shared<ScaledClock>(scale, options.start_at);
-    mock::Fleet fleet(scenario.providers, clock);
+    mock::ServerLimits limits = scenario.server;
+    apply_limit_flags(limits, options.limits);
+    if (!options.control_token.empty()) limits.control.token = options.control_token;
+    mock::Fleet fleet(scenario.providers, clock, limits);
     std::vector<unsigned short> ports;
     for (std::size_t i = 0; i < scenario.providers.size(); ++i) {
         ports.push_back(options.port == 0 ? 0 : static_cast<unsigned short>(options.port + i));

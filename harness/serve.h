@@ -4,10 +4,17 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/scenario.h"
 
 namespace brownout::harness {
+
+// Server limits given on the command line (name as in [server], value as typed).
+using LimitFlags = std::vector<std::pair<std::string, std::string>>;
+// Sets each; throws brownout::Error naming the flag ("--max-streams: ...") on a bad value.
+void apply_limit_flags(mock::ServerLimits& limits, const LimitFlags& flags);
 
 struct ServeOptions {
     std::string host = "127.0.0.1";
@@ -16,6 +23,8 @@ struct ServeOptions {
     Duration start_at{};
     std::string ready_file;
     int threads = 1;
+    LimitFlags limits;
+    std::string control_token;  // from BROWNOUT_CONTROL_TOKEN: required by the control API, which then also serves non-loopback peers
 };
 
 // Blocks until SIGINT/SIGTERM, then shuts the fleet down cleanly. Returns the exit code.

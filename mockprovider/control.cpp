@@ -54,7 +54,9 @@ std::string journal_json(Provider& p, std::string_view target) {
         if (i > 0) out += ",";
         out += attempt_to_json(attempts[i]);
     }
-    out += fmt::format("],\"next\":{}}}", attempts.empty() ? since : attempts.back().seq);
+    // "oldest": the journal keeps a window (ServerLimits::journal_entries); a reader that fell
+    // behind sees which attempts it missed.
+    out += fmt::format("],\"next\":{},\"oldest\":{}}}", attempts.empty() ? since : attempts.back().seq, p.journal().oldest());
     return out;
 }
 

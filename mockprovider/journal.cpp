@@ -40,6 +40,11 @@ std::size_t AttemptJournal::size() const {
     return records_.size();
 }
 
+std::uint64_t AttemptJournal::oldest() const {
+    std::lock_guard lock(mutex_);
+    return records_.empty() ? 0 : records_.front().seq;
+}
+
 std::string attempt_to_json(const Attempt& a) {
     std::string out = fmt::format("{{\"seq\":{},\"provider\":{},\"connection\":{},\"at_ms\":{:.3f},\"duration_ms\":{:.3f},",
                                   a.seq, json_string(a.provider), a.connection,

@@ -35,13 +35,17 @@ struct Attempt {
 
 class AttemptJournal {
 public:
-    explicit AttemptJournal(std::size_t capacity = 1'000'000) : capacity_(capacity) {}
+    // Keeps the newest `capacity` records (0: all of them). The harness keeps all: it scores
+    // from them; a long-running `serve` keeps a window, so its memory stays flat.
+    explicit AttemptJournal(std::size_t capacity = 0) : capacity_(capacity == 0 ? SIZE_MAX : capacity) {}
 
     std::uint64_t next_seq();
     void record(Attempt attempt);
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
     std::size_t size() const;
+    // The seq of the oldest record still kept (0 when there is none).
+    std::uint64_t oldest() const;
 
 private:
     mutable std::mutex mutex_;

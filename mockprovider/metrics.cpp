@@ -18,6 +18,7 @@ constexpr Declared kDeclared[] = {
     {metric::in_flight, "gauge", "Requests read and not yet fully answered."},
     {metric::connections, "counter", "TCP connections accepted."},
     {metric::bad_requests, "counter", "Requests rejected before reaching a dialect (HTTP errors)."},
+    {metric::refused_connections, "counter", "Connections closed on arrival because a server limit was reached."},
 };
 
 std::string escape_label(const std::string& v) {

@@ -44,6 +44,7 @@ inline constexpr const char* active_streams = "brownout_active_streams";
 inline constexpr const char* in_flight = "brownout_requests_in_flight";
 inline constexpr const char* connections = "brownout_connections_total";
 inline constexpr const char* bad_requests = "brownout_bad_requests_total";
+inline constexpr const char* refused_connections = "brownout_refused_connections_total";
 }  // namespace metric
 
 }  // namespace brownout::mock

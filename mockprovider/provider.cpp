@@ -504,12 +504,12 @@ Provider::Load Provider::load() {
     return {in_service_, static_cast<int>(waiting_.size()), current_limit(clock_.now())};
 }
 
-Reply Provider::overloaded(Reply original) {
+Reply Provider::overloaded(Reply original, std::string_view cause) {
     faults::Rejection r;
     r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
              : config_.dialect == DialectKind::anthropic ? 529 : 503;
     Attempt attempt = std::move(original.attempt);
-    attempt.fault = attempt.fault.empty() ? "capacity" : attempt.fault + "+capacity";
+    attempt.fault = attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);
     return rejection(r, nullptr, std::move(attempt));
 }
 

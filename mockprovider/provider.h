@@ -152,8 +152,9 @@ public:
     void release();
     // Gives queued requests the slots a rising capacity (a recovery ramp) has opened.
     void pump();
-    // The "busy" answer for a request that found no slot and no room in the queue.
-    Reply overloaded(Reply original);
+    // The "busy" answer (503, or 529 for Anthropic) for a request that found no slot and no
+    // room in the queue; `cause` is the journal's fault label ("capacity", "max_streams").
+    Reply overloaded(Reply original, std::string_view cause = "capacity");
     struct Load {
         int in_service = 0;
         int queued = 0;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 
+#include "core/duration.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "core/text.h"
@@ -25,6 +26,40 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
+
+const std::vector<std::string>& server_limit_names() {
+    static const std::vector<std::string> names = {"max_header_bytes", "header_timeout", "idle_timeout",
+                                                   "shutdown_grace", "max_connections", "max_streams",
+                                                   "journal_entries"};
+    return names;
+}
+
+std::string set_server_limit(ServerLimits& limits, std::string_view name, std::string_view value) {
+    auto count = [&](std::size_t& out, std::size_t low, std::size_t high) -> std::string {
+        std::size_t n = 0;
+        auto [ptr, err] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (err != std::errc() || ptr != value.data() + value.size() || n < low || n > high) {
+            return fmt::format("\"{}\" is not a whole number from {} to {}", value, low, high);
+        }
+        out = n;
+        return "";
+    };
+    auto wall = [&](std::chrono::milliseconds& out) -> std::string {
+        auto d = parse_duration(value);
+        if (!d || *d <= Duration::zero()) return fmt::format("\"{}\" is not a positive duration (e.g. \"10s\", \"2m\")", value);
+        out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+        return "";
+    };
+    if (name == "max_header_bytes") return count(limits.max_header_bytes, 1024, 1 << 20);
+    if (name == "header_timeout") return wall(limits.header_timeout);
+    if (name == "idle_timeout") return wall(limits.idle_timeout);
+    if (name == "shutdown_grace") return wall(limits.shutdown_grace);
+    if (name == "max_connections") return count(limits.max_connections, 0, 1'000'000);
+    if (name == "max_streams") return count(limits.max_streams, 0, 1'000'000);
+    if (name == "journal_entries") return count(limits.journal_entries, 0, 100'000'000);
+    auto near = closest_match(name, server_limit_names());
+    return fmt::format("unknown server limit \"{}\"{}", name, near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near));
+}
 
 std::string Endpoint::url() const { return fmt::format("http://{}:{}", host, port); }
 
@@ -43,7 +78,9 @@ class ProviderServer : public std::enable_shared_from_this<ProviderServer> {
 public:
     ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits, bool threaded)
         : ioc_(ioc), acceptor_(asio::make_strand(ioc)), provider_(provider), limits_(limits), grace_timer_(ioc),
-          threaded_(threaded) {}
+          threaded_(threaded),
+          refused_connections_(&provider.metrics().series(metric::refused_connections,
+                                                          {{"provider", provider.config().id}, {"limit", "max_connections"}})) {}
 
     void listen(const std::string& host, unsigned short port) {
         boost::system::error_code ec;
@@ -112,7 +149,10 @@ private:
     asio::steady_timer tick_timer_{ioc_};
     bool refusing_ = false;
     std::atomic<std::uint64_t> next_connection_{0};
+    std::atomic<std::size_t> open_connections_{0};
+    std::atomic<std::size_t> open_streams_{0};
     bool threaded_;
+    Metrics::Series* refused_connections_ = nullptr;
     friend class Session;
 };
 
@@ -121,6 +161,9 @@ public:
     Session(tcp::socket socket, std::shared_ptr<ProviderServer> server, std::uint64_t id)
         : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(std::move(server)),
           provider_(server_->provider()), connection_(id) {}
+    ~Session() { server_->open_connections_.fetch_sub(1); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
 
     void start() {
         asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -245,6 +288,10 @@ private:
         busy_ = true;
         started_ = SteadyClock::now();
         provider_.counters().in_flight->fetch_add(1);
+        if (reply_.streaming && !reserve_stream()) {
+            reply_ = provider_.overloaded(std::move(reply_), "max_streams");
+            return run_reply();
+        }
         if (reply_.needs_slot) {
             auto self = shared_from_this();
             switch (provider_.admit([self] { asio::post(self->socket_.get_executor(), [self] { self->start_answer(); }); })) {
@@ -259,6 +306,17 @@ private:
             }
         }
         run_reply();
+    }
+
+    // The concurrent-stream cap: a stream holds its place from admission to its last byte.
+    bool reserve_stream() {
+        std::size_t cap = server_->limits().max_streams;
+        if (server_->open_streams_.fetch_add(1) >= cap && cap != 0) {
+            server_->open_streams_.fetch_sub(1);
+            return false;
+        }
+        holds_stream_ = true;
+        return true;
     }
 
     void start_answer() {
@@ -432,6 +490,10 @@ private:
             }
         }
         provider_.counters().in_flight->fetch_sub(1);
+        if (holds_stream_) {
+            holds_stream_ = false;
+            server_->open_streams_.fetch_sub(1);
+        }
         if (streaming_) {
             provider_.counters().active_streams->fetch_sub(1);
             streaming_ = false;
@@ -488,6 +550,7 @@ private:
     bool closing_ = false;
     bool first_request_ = true;
     bool holds_slot_ = false;
+    bool holds_stream_ = false;
     SteadyClock::time_point waiting_since_{};
 };
 
@@ -548,6 +611,14 @@ void ProviderServer::update_refusal() {
 void ProviderServer::on_accept(tcp::socket socket) {
     if (shutting_down_) return;
     beast::error_code ignored;
+    if (limits_.max_connections != 0 && open_connections_.load() >= limits_.max_connections) {
+        // Over the connection cap: closed before a byte is read, as a server out of file
+        // descriptors would. Clients see a closed connection and may retry.
+        refused_connections_->fetch_add(1);
+        socket.close(ignored);
+        return;
+    }
+    open_connections_.fetch_add(1);
     socket.set_option(tcp::no_delay(true), ignored);
     provider_.counters().connections->fetch_add(1);
     auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), ++next_connection_);
@@ -599,7 +670,7 @@ void ProviderServer::shutdown() {
 }
 
 Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock, ServerLimits limits)
-    : clock_(std::move(clock)), limits_(limits) {
+    : clock_(std::move(clock)), limits_(limits), journal_(limits.journal_entries) {
     auto* movable = dynamic_cast<ScaledClock*>(clock_.get());
     for (auto& config : providers) {
         providers_.push_back(std::make_unique<Provider>(std::move(config), *clock_, journal_, metrics_));

@@ -15,13 +15,25 @@
 
 namespace brownout::mock {
 
+// The server's own limits, in wall time (not scenario time): they protect the mock and the
+// machine it runs on, whatever a scenario or a client does. Per provider listener.
 struct ServerLimits {
     std::size_t max_header_bytes = 16 * 1024;          // 431 beyond
-    std::chrono::milliseconds header_timeout{10'000};  // a request's head must arrive within this
+    std::chrono::milliseconds header_timeout{10'000};  // a connection's first request must arrive within this
     std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connections idle longer are closed
     std::chrono::milliseconds shutdown_grace{2'000};   // open streams get this long to finish
-    ControlAccess control;                             // control API token (empty: loopback only)
+    std::size_t max_connections = 10'000;  // open connections; beyond, a new one is closed at once (0: no limit)
+    std::size_t max_streams = 5'000;       // concurrent SSE answers; beyond, the provider's 503/529 (0: no limit)
+    std::size_t journal_entries = 20'000;  // attempts the journal keeps, the newest (0: all; the harness keeps all)
+    ControlAccess control;                 // control API token (empty: loopback only)
 };
+
+// Reads a limit by its name (the [server] table's keys and the `--max-connections`-style flags):
+// max_header_bytes, header_timeout, idle_timeout, shutdown_grace, max_connections, max_streams,
+// journal_entries.
+// Durations are Go-style ("10s", "2m"). Returns an error message, or "" when it was set.
+std::string set_server_limit(ServerLimits& limits, std::string_view name, std::string_view value);
+const std::vector<std::string>& server_limit_names();
 
 struct Endpoint {
     std::string provider;

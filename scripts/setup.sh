@@ -48,4 +48,5 @@ build() {
   (cd "$ROOT" && cmake --preset "$PRESET" >/dev/null && cmake --build --preset "$PRESET" -j"$(nproc)")
 }
 
-BROWNOUT="$ROOT/build/$PRESET/cli/brownout"
+BUILD_DIR="$ROOT/build/$PRESET"
+BROWNOUT="$BUILD_DIR/cli/brownout"

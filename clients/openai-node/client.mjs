@@ -6,7 +6,8 @@
 //   stdin  {"id": 17, "kind": "chat|stream|vision|tools", "deadline_ms": 166, "request": {<OpenAI chat body, model "">}}
 //   stdout {"id": 17, "text": "<answer or tool-call arguments>", "provider": "deepseek"}
 //       or {"id": 17, "error": "RateLimitError: 429 ..."}
-// Environment: BROWNOUT_PROVIDERS = [{"id","url","dialect","model"}…], BROWNOUT_<ID>_URL for each.
+// Environment: BROWNOUT_PROVIDERS = [{"id","url","dialect","model"}…], BROWNOUT_<ID>_URL for each,
+// BROWNOUT_<ID>_KEY when the scenario makes the provider require an API key.
 // BROWNOUT_PROVIDER picks the provider (default: the first OpenAI-dialect one).
 import OpenAI from 'openai';
 import readline from 'node:readline';
@@ -18,7 +19,9 @@ if (!chosen) {
   console.error('no OpenAI-compatible provider in BROWNOUT_PROVIDERS');
   process.exit(2);
 }
-const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY ?? 'sk-brownout', baseURL: `${chosen.url}/v1` });
+const keyVariable = `BROWNOUT_${chosen.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_KEY`;
+const apiKey = process.env[keyVariable] ?? process.env.OPENAI_API_KEY ?? 'sk-brownout';
+const client = new OpenAI({ apiKey, baseURL: `${chosen.url}/v1` });
 
 const write = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "harness/scenario.h"
+#include "harness/serve.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -121,4 +122,37 @@ TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider"
     REQUIRE(s.providers.size() == 1);
     CHECK(s.providers[0].dialect == mock::DialectKind::openai);
     CHECK(s.providers[0].has_feature("stream"));
+}
+
+TEST_CASE("the [server] table sets the mock's own limits, checked like any key", "[harness][scenario][limits]") {
+    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n";
+    auto defaults = load_scenario_text(head, "s.toml");
+    CHECK(defaults.server.max_streams == 5000);
+    CHECK(defaults.server.idle_timeout == 120s);
+    auto s = load_scenario_text(head + "[server]\nmax_connections = 200\nmax_streams = 0\nheader_timeout = \"3s\"\n"
+                                       "idle_timeout = \"1m30s\"\nmax_header_bytes = 8192\nshutdown_grace = \"500ms\"\n", "s.toml");
+    CHECK(s.server.max_connections == 200);
+    CHECK(s.server.max_streams == 0);
+    CHECK(s.server.header_timeout == 3s);
+    CHECK(s.server.idle_timeout == 90s);
+    CHECK(s.server.max_header_bytes == 8192);
+    CHECK(s.server.shutdown_grace == 500ms);
+    CHECK(error_of(head + "[server]\nmax_streams = -1\n") == "s.toml:6:15: server.max_streams: \"-1\" is not a whole number from 0 to 1000000");
+    CHECK(error_of(head + "[server]\nidle_timeout = \"soon\"\n") ==
+          "s.toml:6:16: server.idle_timeout: \"soon\" is not a positive duration (e.g. \"10s\", \"2m\")");
+    CHECK(error_of(head + "[server]\nmax_header_bytes = 1.5\n") == "s.toml:6:20: server.max_header_bytes: expected a whole number or a duration string");
+    CHECK(error_of(head + "[server]\nmax_stream = 5\n") == "s.toml:6:1: server.max_stream: unknown key (did you mean \"max_streams\"?)");
+}
+
+TEST_CASE("limit flags override the scenario and name the flag when wrong", "[harness][limits]") {
+    mock::ServerLimits limits;
+    apply_limit_flags(limits, {{"max_streams", "7"}, {"header_timeout", "250ms"}});
+    CHECK(limits.max_streams == 7);
+    CHECK(limits.header_timeout == 250ms);
+    try {
+        apply_limit_flags(limits, {{"max_connections", "lots"}});
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()) == "--max-connections: \"lots\" is not a whole number from 0 to 1000000");
+    }
 }

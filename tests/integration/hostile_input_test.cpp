@@ -148,3 +148,52 @@ TEST_CASE("a client that disconnects mid-stream is journaled and nobody else not
     CHECK(journal[0].outcome == "client_closed");
     CHECK(journal[0].completion_tokens < 40);
 }
+
+TEST_CASE("connections over max_connections are closed at once and counted, the others keep working", "[integration][limits]") {
+    auto limits = LiveFleet::quick_limits();
+    limits.max_connections = 3;
+    LiveFleet f({fast_provider()}, 1.0, limits);
+    std::vector<std::unique_ptr<HttpConnection>> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<HttpConnection>(f.port()));
+        REQUIRE(held.back()->request("POST", kChat, kOk).status == 200);  // accepted and counted
+    }
+    {
+        HttpConnection extra(f.port(), 1s);
+        auto r = extra.request("POST", kChat, kOk);
+        CHECK(r.status == 0);  // closed without an answer
+        CHECK_FALSE(r.error.empty());
+    }
+    CHECK(held[0]->request("POST", kChat, kOk).status == 200);  // the three still work
+    CHECK(f.fleet->metrics().render().find("brownout_refused_connections_total{provider=\"openai\",limit=\"max_connections\"} 1") !=
+          std::string::npos);
+    held.pop_back();  // one leaves: a new connection is accepted again
+    std::this_thread::sleep_for(100ms);
+    HttpConnection again(f.port());
+    CHECK(again.request("POST", kChat, kOk).status == 200);
+}
+
+TEST_CASE("streams over max_streams get the provider's busy answer while plain requests pass", "[integration][limits]") {
+    auto p = fast_provider();
+    p.latency = {0ms, 20, 0.0};
+    p.answer = {20, 20};  // one second of streaming
+    auto limits = LiveFleet::quick_limits();
+    limits.max_streams = 2;
+    LiveFleet f({p}, 1.0, limits);
+    const std::string stream = R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})";
+    auto port = f.port();
+    auto open_stream = [port, &stream] { return std::async(std::launch::async, [port, &stream] { return http(port, "POST", kChat, stream); }); };
+    auto a = open_stream();
+    auto b = open_stream();
+    std::this_thread::sleep_for(200ms);
+    auto third = http(port, "POST", kChat, stream);
+    CHECK(third.status == 503);
+    CHECK(third.body.find("\"error\"") != std::string::npos);
+    CHECK(http(port, "POST", kChat, kOk).status == 200);
+    CHECK(a.get().status == 200);
+    CHECK(b.get().status == 200);
+    CHECK(http(port, "POST", kChat, stream).status == 200);  // room again
+    auto journal = f.fleet->journal().since(0);
+    auto refused = std::count_if(journal.begin(), journal.end(), [](const mock::Attempt& x) { return x.fault == "max_streams"; });
+    CHECK(refused == 1);
+}

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -176,4 +177,22 @@ TEST_CASE("on the metastability probe retry-storm is flagged metastable and fail
     for (const auto& stack : result.stacks) by[stack.client.name] = score_stack(result.scenario, stack, windows);
     CHECK(by["retry-storm"].phases.at("all").at("metastable") == 1.0);
     CHECK(by["failover"].phases.at("all").at("metastable") == 0.0);
+}
+
+TEST_CASE("provider API keys reach the built-in stacks, and no report or output shows them", "[run][keys]") {
+    auto dir = temp_dir("keys");
+    const std::string key = "sk-brownout-secret-7f3a9c";
+    auto toml = short_scenario("");
+    for (const char* id : {"id = \"primary\"\n", "id = \"secondary\"\n"}) {
+        toml.replace(toml.find(id), std::strlen(id), std::string(id) + "api_key = \"" + key + "\"\n");
+    }
+    std::string out;
+    run_file(dir, toml, out);
+    INFO(out);
+    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
+    // Sent: without the key every attempt would be a 401 and nothing would be available.
+    CHECK(report.at("stacks").as_array()[0].at("metrics").at("all").at("availability").to_number<double>() > 0.9);
+    for (const auto& text : {out, slurp(dir / "report" / "report.json"), slurp(dir / "report" / "junit.xml"), slurp(dir / "report" / "report.html")}) {
+        CHECK(text.find("secret-7f3a") == std::string::npos);
+    }
 }

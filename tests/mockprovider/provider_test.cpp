@@ -220,3 +220,24 @@ TEST_CASE("finished attempts land in the journal and the metrics", "[provider][j
     CHECK(rig.metrics.value(metric::attempts, {{"provider", "openai"}, {"status", "200"}, {"fault", ""}}) == 1);
     CHECK_THAT(rig.metrics.render(), Catch::Contains("brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 1"));
 }
+
+TEST_CASE("a journal with a window keeps the newest attempts and says which is the oldest", "[journal]") {
+    AttemptJournal window(3);
+    for (int i = 0; i < 5; ++i) {
+        Attempt a;
+        a.seq = window.next_seq();
+        window.record(std::move(a));
+    }
+    auto kept = window.since(0);
+    REQUIRE(kept.size() == 3);
+    CHECK(kept.front().seq == 3);
+    CHECK(window.oldest() == 3);
+    AttemptJournal all;  // the harness's: keeps everything
+    for (int i = 0; i < 5; ++i) {
+        Attempt a;
+        a.seq = all.next_seq();
+        all.record(std::move(a));
+    }
+    CHECK(all.size() == 5);
+    CHECK(all.oldest() == 1);
+}
