@@ -56,7 +56,10 @@ const orphans = (pattern) => {
 };
 
 test('the official openai SDK as a stdio client: answers verified, outage failures counted', () => {
-  const { report, stdout } = run(`${fleet}
+  // The provider requires an API key: the client gets it as BROWNOUT_DEEPSEEK_KEY, and neither
+  // the report nor the output may show it.
+  const key = 'sk-ds-secret-91b2c7';
+  const { report, stdout } = run(`${fleet.replace('id = "deepseek"\n', `id = "deepseek"\napi_key = "${key}"\n`)}
 [[clients]]
 name = "openai-node"
 kind = "stdio"
@@ -70,6 +73,7 @@ providers = ["deepseek"]
   assert.ok(s.metrics.incident.availability < 0.5, 'the only provider was down and the SDK has no fallback');
   assert.ok(s.metrics.incident.retry_amplification > 2, 'the SDK retried twice');
   assert.ok(s.notes.some((n) => n.includes('wall time')));
+  assert.ok(!stdout.includes('secret-91b2') && !JSON.stringify(report).includes('secret-91b2'), 'the key leaked');
 });
 
 test('misbehaving stdio clients are failures with a reason, the run goes on, nothing is left behind', () => {
