@@ -197,3 +197,19 @@ TEST_CASE("streams over max_streams get the provider's busy answer while plain r
     auto refused = std::count_if(journal.begin(), journal.end(), [](const mock::Attempt& x) { return x.fault == "max_streams"; });
     CHECK(refused == 1);
 }
+
+TEST_CASE("a keep-alive connection idle beyond idle_timeout is closed, a busy one is not", "[integration][limits]") {
+    auto limits = LiveFleet::quick_limits();
+    limits.idle_timeout = 500ms;
+    LiveFleet f({fast_provider()}, 1.0, limits);
+    HttpConnection idle(f.port(), 2s);
+    HttpConnection busy(f.port(), 2s);
+    REQUIRE(idle.request("POST", kChat, kOk).status == 200);
+    for (int i = 0; i < 8; ++i) {  // 1.2 s of requests 150 ms apart: never idle for 500 ms
+        REQUIRE(busy.request("POST", kChat, kOk).status == 200);
+        std::this_thread::sleep_for(150ms);
+    }
+    auto after = idle.request("POST", kChat, kOk);
+    CHECK(after.status == 0);  // closed by the server meanwhile
+    CHECK(busy.request("POST", kChat, kOk).status == 200);
+}
