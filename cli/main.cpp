@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <ctime>
 #include <csignal>
 #include <cstring>
 #include <unistd.h>
@@ -28,7 +30,7 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
                [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
-  brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION]
+  brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
   brownout scenarios [--dir DIR]
@@ -63,6 +65,17 @@ double parse_number(const std::string& flag, const std::string& text) {
     } catch (const std::exception&) {
     }
     throw brownout::Error(fmt::format("{}: \"{}\" is not a positive number", flag, text));
+}
+
+// --epoch: unix seconds (1764446400) or UTC RFC 3339 (2025-11-29T20:00:00Z).
+std::int64_t parse_epoch(const std::string& text) {
+    std::int64_t seconds = 0;
+    auto [ptr, err] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (err == std::errc() && ptr == text.data() + text.size()) return seconds;
+    std::tm tm{};
+    const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end != nullptr && std::string_view(end) == "Z") return static_cast<std::int64_t>(::timegm(&tm));
+    throw brownout::Error(fmt::format("--epoch: \"{}\" is neither unix seconds nor a UTC time like 2025-11-29T20:00:00Z", text));
 }
 
 // --max-streams N and the other server limits: true when `flag` is one (its value is taken).
@@ -109,6 +122,8 @@ int cmd_serve(Args& args) {
             auto d = brownout::parse_duration(v);
             if (!d) throw brownout::Error(fmt::format("--start-at: \"{}\" is not a duration", v));
             options.start_at = *d;
+        } else if (a == "--epoch") {
+            options.epoch_unix = parse_epoch(args.value(a));
         } else if (a == "--ready-file") {
             options.ready_file = args.value(a);
         } else if (a == "--threads") {

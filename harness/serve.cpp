@@ -3,7 +3,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <fstream>
@@ -44,7 +46,17 @@ void apply_limit_flags(mock::ServerLimits& limits, const LimitFlags& flags) {
 
 int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& log) {
     double scale = options.time_scale.value_or(scenario.time_scale);
-    auto clock = std::make_shared<ScaledClock>(scale, options.start_at);
+    Duration start_at = options.start_at;
+    if (options.epoch_unix) {
+        auto epoch = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*options.epoch_unix));
+        auto elapsed = std::chrono::system_clock::now() - epoch;
+        start_at = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::nano>(elapsed) * scale);
+        if (start_at < Duration::zero()) {
+            throw Error(fmt::format("--epoch: {} is {} in the future; the timeline cannot start before its epoch",
+                                    *options.epoch_unix, format_duration(std::chrono::round<std::chrono::seconds>(-elapsed))));
+        }
+    }
+    auto clock = std::make_shared<ScaledClock>(scale, start_at);
     mock::ServerLimits limits = scenario.server;
     apply_limit_flags(limits, options.limits);
     if (!options.control_token.empty()) limits.control.token = options.control_token;
@@ -64,8 +76,9 @@ int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& l
 
     fleet.start(options.host, ports, options.threads);
     auto endpoints = fleet.endpoints();
-    log << fmt::format("brownout serve: scenario {} (time scale {}, seed {})\n",
-                       scenario.name, scale, scenario.seed);
+    log << fmt::format("brownout serve: scenario {} (time scale {}, seed {}), scenario time {}{}\n", scenario.name, scale,
+                       scenario.seed, format_duration(std::chrono::round<std::chrono::seconds>(start_at)),
+                       options.epoch_unix ? fmt::format(" (epoch {})", *options.epoch_unix) : "");
     for (const auto& e : endpoints) {
         const auto& p = fleet.provider(e.provider).config();
         log << fmt::format("  {:<12} {:<28} {} {}\n", e.provider, e.url(),

@@ -2,6 +2,7 @@
 // `brownout serve`: a scenario's provider fleet on loopback until SIGINT or SIGTERM.
 
 #include <iosfwd>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,9 @@ struct ServeOptions {
     unsigned short port = 8080;  // first provider; the others take the following ports (0: any free port)
     std::optional<double> time_scale;
     Duration start_at{};
+    // Unix time at which scenario time 0 was (or is) on the wall: every replica started with the
+    // same epoch follows one timeline, whenever it starts (DESIGN §8). Overrides start_at.
+    std::optional<std::int64_t> epoch_unix;
     std::string ready_file;
     int threads = 1;
     LimitFlags limits;
