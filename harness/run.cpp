@@ -278,9 +278,11 @@ private:
         const auto& r = workload_[f->index];
         ++users_[f->index].attempts;
         if (!child_) return finish(*f, UserRecord::Outcome::failed, "");
-        std::string line = fmt::format("{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{}}}\n", r.id, to_string(r.kind),
+        // The request in both wire formats: a client on either official SDK sends its own.
+        std::string line = fmt::format("{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{},\"anthropic_request\":{}}}\n",
+                                       r.id, to_string(r.kind),
                                        std::chrono::duration<double, std::milli>(clock_->to_wall(scenario_.workload.deadline)).count(),
-                                       render_request(r, mock::DialectKind::openai, ""));
+                                       render_request(r, mock::DialectKind::openai, ""), render_request(r, mock::DialectKind::anthropic, ""));
         by_id_[r.id] = f;
         writes_.push_back(std::move(line));
         if (writes_.size() == 1) write_stdio();

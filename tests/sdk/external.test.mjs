@@ -76,6 +76,42 @@ providers = ["deepseek"]
   assert.ok(!stdout.includes('secret-91b2') && !JSON.stringify(report).includes('secret-91b2'), 'the key leaked');
 });
 
+test('the official Anthropic SDK as a stdio client: every kind verified, 529 storm retried and counted', () => {
+  const { report, stdout } = run(`
+[scenario]
+name = "anthropic-external"
+duration = "6m"
+time_scale = 30
+seed = 5
+[workload]
+rate = "400/h"
+deadline = "60s"
+mix = [ { weight = 2, kind = "chat" }, { weight = 1, kind = "stream" }, { weight = 1, kind = "vision" }, { weight = 1, kind = "tools" } ]
+[[providers]]
+id = "anthropic"
+dialect = "anthropic"
+models = ["claude-sonnet-4-5"]
+api_key = "sk-ant-secret-55d1e0"
+latency = { ttft = "2s", tokens_per_second = 50, jitter = 0 }
+  [[providers.phases]]
+  start = "2m"
+  end = "4m"
+  fault = "busy"
+[[clients]]
+name = "anthropic-node"
+kind = "stdio"
+command = "node clients/anthropic-node/client.mjs"
+providers = ["anthropic"]
+`);
+  const s = stack('anthropic-node')(report);
+  assert.ok(s, stdout);
+  assert.equal(s.metrics.steady.availability, 1, stdout);
+  assert.equal(s.metrics.all.wrong_answers, 0);
+  assert.ok(s.metrics.incident.availability < 0.5, 'the only provider was overloaded');
+  assert.ok(s.metrics.incident.retry_amplification > 2, 'the SDK retried 529 twice');
+  assert.ok(!stdout.includes('secret-55d1') && !JSON.stringify(report).includes('secret-55d1'), 'the key leaked');
+});
+
 test('misbehaving stdio clients are failures with a reason, the run goes on, nothing is left behind', () => {
   const { report, stdout } = run(`${fleet}
 [[clients]]
