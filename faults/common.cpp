@@ -19,6 +19,7 @@ std::unique_ptr<Fault> parse_stream_error(TableReader&);
 std::unique_ptr<Fault> parse_feature_loss(TableReader&);
 std::unique_ptr<Fault> parse_recovery(TableReader&);
 std::unique_ptr<Fault> parse_flapping(TableReader&);
+std::unique_ptr<Fault> parse_hold(TableReader&);
 
 namespace {
 struct Entry {
@@ -31,7 +32,7 @@ constexpr Entry kRegistry[] = {
     {"stall", parse_stall},           {"disconnect", parse_disconnect},
     {"malformed", parse_malformed},   {"stream_error", parse_stream_error},
     {"feature_loss", parse_feature_loss}, {"recovery", parse_recovery},
-    {"flapping", parse_flapping},
+    {"flapping", parse_flapping},     {"hold", parse_hold},
 };
 }  // namespace
 

@@ -62,6 +62,20 @@ enum class Malformed {
     missing_done,     // a clean end of stream without data: [DONE] / message_stop
 };
 
+// DeepSeek's answer under load (fault "hold"): 200 and keep-alives, then `then`.
+enum class HoldEnd {
+    answer,       // the real answer follows
+    empty,        // nothing follows: the body or stream ends blank
+    interrupted,  // the answer stops after `after_tokens`, finish_reason insufficient_system_resource
+    close,        // the connection is closed mid-body
+};
+struct Hold {
+    Duration wait{};                                // scenario time of keep-alives before `then`
+    Duration interval = std::chrono::seconds(5);   // between keep-alives
+    HoldEnd then = HoldEnd::answer;
+    int after_tokens = 0;
+};
+
 struct Plan {
     ConnectionAction connection = ConnectionAction::none;
     std::optional<Rejection> reject;
@@ -82,6 +96,7 @@ struct Plan {
     bool ignore_stream = false;  // answer with one JSON body even when a stream was asked for
     std::string substitute_model;  // answer from this model instead of the one asked for
     std::optional<LimitSnapshot> limits;  // overrides the provider's own rate-limit headers
+    std::optional<Hold> hold;             // 200 at once, keep-alives, then the hold's end
 
     // Names of the faults that shaped this plan ("busy", "stall"), for the journal and metrics.
     std::vector<std::string> applied;

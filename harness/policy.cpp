@@ -308,6 +308,7 @@ PolicyParams read_policy_params(TableReader& t) {
     if (auto c = t.boolean("cache")) p.cache = *c;
     if (auto s = t.boolean("serve_stale")) p.serve_stale = *s;
     if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
+    p.check_finish_reason = t.boolean("check_finish_reason");
     return p;
 }
 

@@ -35,6 +35,7 @@ struct AttemptResult {
     std::optional<bool> should_retry;
     bool unsupported = false;  // a 400/404 that says the provider cannot do this (feature, model)
     std::string text;          // the answer, for Kind::answer
+    std::string finish_reason; // OpenAI-format answers: "stop", "length", "insufficient_system_resource", …
 };
 
 struct Step {
@@ -80,6 +81,11 @@ struct PolicyParams {
     Duration breaker_cooldown = std::chrono::seconds(30);
     bool cache = true;                // failover: answer repeated prompts from a response cache
     bool serve_stale = false;         // failover: serve an older answer when every provider fails
+    // An answer whose finish_reason says the provider ran out of resources (DeepSeek's
+    // "insufficient_system_resource") is a failed attempt, not an answer. Default: failover only
+    // (the official SDKs pass such an answer on as if it were complete).
+    std::optional<bool> check_finish_reason;
+    bool checks_finish_reason() const { return check_finish_reason.value_or(policy == "failover"); }
     Duration cache_ttl = std::chrono::hours(1);
 };
 

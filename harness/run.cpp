@@ -386,6 +386,10 @@ private:
                 std::size_t provider = s.provider;
                 f->handle = transport_->send(provider, render_request(request, address.dialect, address.model), s.timeout, [this, f, provider](AttemptResult r) {
                                                  if (f->done) return;
+                                                 if (r.kind == AttemptResult::Kind::answer && r.finish_reason == "insufficient_system_resource" &&
+                                                     client_.params.checks_finish_reason()) {
+                                                     r.kind = AttemptResult::Kind::broken_stream;  // generation was interrupted
+                                                 }
                                                  if (r.kind == AttemptResult::Kind::answer) {
                                                      f->run->answered(now(), provider, r.text);
                                                      users_[f->index].provider = static_cast<int>(provider);

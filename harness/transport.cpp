@@ -49,7 +49,11 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
                 const auto& block = o.at("content").as_array().at(0).as_object();
                 result.text = block.at("type").as_string() == "tool_use" ? json::serialize(block.at("input")) : json_text(block.at("text"));
             } else {
-                const auto& msg = o.at("choices").as_array().at(0).as_object().at("message").as_object();
+                const auto& choice = o.at("choices").as_array().at(0).as_object();
+                if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string()) {
+                    result.finish_reason = std::string(f->value().get_string());
+                }
+                const auto& msg = choice.at("message").as_object();
                 auto calls = msg.find("tool_calls");
                 if (calls != msg.end() && calls->value().is_array() && !calls->value().as_array().empty()) {
                     result.text = json_text(calls->value().as_array()[0].at("function").at("arguments"));
@@ -108,7 +112,11 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
             } else {
                 const auto& choices = o.at("choices").as_array();
                 if (choices.empty()) continue;
-                const auto& delta = choices[0].at("delta").as_object();
+                const auto& choice = choices[0].as_object();
+                if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string()) {
+                    result.finish_reason = std::string(f->value().get_string());
+                }
+                const auto& delta = choice.at("delta").as_object();
                 if (auto c = delta.find("content"); c != delta.end() && c->value().is_string()) result.text += json_text(c->value());
                 if (auto calls = delta.find("tool_calls"); calls != delta.end() && calls->value().is_array()) {
                     const auto& fn = calls->value().as_array()[0].at("function").as_object();

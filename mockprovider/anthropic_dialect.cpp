@@ -17,6 +17,7 @@ std::string_view stop_reason(FinishReason f) {
         case FinishReason::stop: return "end_turn";
         case FinishReason::length: return "max_tokens";
         case FinishReason::tool_calls: return "tool_use";
+        case FinishReason::insufficient_system_resource: return "max_tokens";  // no such reason in Anthropic's API
     }
     return "end_turn";
 }

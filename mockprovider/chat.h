@@ -39,7 +39,8 @@ struct ToolCall {
     std::string arguments_json;
 };
 
-enum class FinishReason { stop, length, tool_calls };
+// insufficient_system_resource: DeepSeek's "generation interrupted" (fault "hold").
+enum class FinishReason { stop, length, tool_calls, insufficient_system_resource };
 
 struct Completion {
     std::string id;

@@ -18,6 +18,7 @@ std::string_view finish_reason(FinishReason f) {
         case FinishReason::stop: return "stop";
         case FinishReason::length: return "length";
         case FinishReason::tool_calls: return "tool_calls";
+        case FinishReason::insufficient_system_resource: return "insufficient_system_resource";
     }
     return "stop";
 }

@@ -340,6 +340,14 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     Completion c = generate_answer(config_.seed, request, config_.answer, !plan.ignore_images,
                                    dialect_->new_completion_id(random), created);
     attempt.status = 200;
+    if (plan.hold && plan.hold->then == faults::HoldEnd::interrupted) {
+        // Generation stops early: the text so far, no verification tag, no tool call.
+        c.tool_call.reset();
+        c.tokens.resize(std::min(c.tokens.size(), static_cast<std::size_t>(std::max(0, plan.hold->after_tokens))));
+        if (!c.tokens.empty() && c.tokens.size() == static_cast<std::size_t>(c.completion_tokens)) c.tokens.pop_back();
+        c.completion_tokens = static_cast<int>(c.tokens.size());
+        c.finish = FinishReason::insufficient_system_resource;
+    }
 
     if (!request.stream) {
         Duration generation{};
@@ -358,6 +366,7 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         reply.needs_slot = true;
         reply.expected_duration = reply.delay;
         reply.attempt = std::move(attempt);
+        if (plan.hold) hold(reply, *plan.hold, false, c.completion_tokens);
         return reply;
     }
 
@@ -416,7 +425,42 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     reply.expected_duration = reply.delay;
     for (const auto& f : reply.frames) reply.expected_duration += f.gap;
     reply.attempt = std::move(attempt);
+    if (plan.hold) hold(reply, *plan.hold, true, 0);
     return reply;
+}
+
+void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const {
+    // The head goes out at once (chunked), then keep-alives for `wait`, then what `then` says.
+    std::vector<PacedFrame> frames;
+    std::string keepalive = stream ? dialect_->keepalive_frame() : "\n";
+    Duration held{};
+    frames.push_back({Duration::zero(), keepalive, 0});
+    while (held + h.interval <= h.wait) {
+        held += h.interval;
+        frames.push_back({h.interval, keepalive, 0});
+    }
+    Duration rest = h.wait - held + reply.delay;  // the answer's own latency comes after the wait
+    bool answers = h.then == faults::HoldEnd::answer || h.then == faults::HoldEnd::interrupted;
+    if (!stream) {
+        if (answers) frames.push_back({rest, std::move(reply.body), body_tokens});
+        reply.body.clear();
+        reply.head = head(200, "application/json", std::nullopt, reply.attempt.request_id, {});
+        reply.streaming = true;
+        reply.stream_end = Reply::StreamEnd::clean;
+    } else if (answers) {
+        if (!reply.frames.empty()) reply.frames.front().gap += rest;
+        for (auto& f : reply.frames) frames.push_back(std::move(f));
+    } else {
+        reply.stream_end = Reply::StreamEnd::clean;
+    }
+    if (h.then == faults::HoldEnd::close) {
+        frames.push_back({rest, "", 0});  // the close comes when the wait is over
+        reply.stream_end = Reply::StreamEnd::cut;
+    }
+    reply.frames = std::move(frames);
+    reply.delay = Duration::zero();
+    reply.expected_duration = Duration::zero();
+    for (const auto& f : reply.frames) reply.expected_duration += f.gap;
 }
 
 std::string Provider::head(int status, std::string_view content_type, std::optional<std::size_t> length,

@@ -177,6 +177,8 @@ private:
     Reply handle_models(const IncomingRequest& in, Attempt attempt);
     Reply answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt, std::uint64_t random);
     Reply rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt);
+    // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
+    void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
                      const std::string& request_id, const std::vector<std::pair<std::string, std::string>>& extra) const;
     std::vector<std::pair<std::string, std::string>> rate_limit_headers(const faults::LimitSnapshot& limits) const;

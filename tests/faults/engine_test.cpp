@@ -257,6 +257,33 @@ status = 529)");
     CHECK(e.decide(130s, chat()).reject->status == 529);  // not streamed: the same error as HTTP
 }
 
+TEST_CASE("hold keeps any request behind keep-alives and says how it ends", "[faults][hold]") {
+    auto e = engine(R"([[phases]]
+start = "0s"
+end = "1m"
+fault = "hold"
+wait = "60s"
+interval = "5s"
+then = "interrupted"
+after_tokens = 7)");
+    for (const auto& facts : {chat(), stream()}) {
+        auto plan = e.decide(10s, facts);
+        REQUIRE(plan.hold);
+        CHECK(plan.hold->wait == 60s);
+        CHECK(plan.hold->interval == 5s);
+        CHECK(plan.hold->then == HoldEnd::interrupted);
+        CHECK(plan.hold->after_tokens == 7);
+        CHECK_FALSE(plan.reject);
+        CHECK(plan.label() == "hold");
+    }
+    CHECK_FALSE(e.decide(70s, chat()).hold);
+    CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nthen = \"blank\"\n") ==
+          "t.toml:4:8: phases[0].then: \"blank\" is not one of answer, empty, interrupted, close");
+    CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nafter_tokens = 3\n") ==
+          "t.toml:4:16: phases[0].after_tokens: only applies with then = \"interrupted\"");
+    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\ninterval = \"0s\"\n"), Catch::Contains("must be longer than zero"));
+}
+
 TEST_CASE("malformed variants", "[faults][malformed]") {
     auto make = [](const std::string& variant) {
         return engine("[[phases]]\nstart = \"0s\"\nfault = \"malformed\"\nvariant = \"" + variant + "\"\n");
@@ -346,7 +373,7 @@ TEST_CASE("phase errors name file, line, column and key", "[faults][validation]"
     CHECK(error_of("[[phases]]\nstart = \"10m\"\nend = \"5m\"\nfault = \"busy\"\n") ==
           "t.toml:3:7: phases[0].end: the phase ends (5m) before it starts (10m)");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"bussy\"\n") ==
-          "t.toml:3:9: phases[0].fault: unknown fault kind \"bussy\", did you mean \"busy\"? (known: outage, busy, rate_limit, latency, stall, disconnect, malformed, stream_error, feature_loss, recovery, flapping)");
+          "t.toml:3:9: phases[0].fault: unknown fault kind \"bussy\", did you mean \"busy\"? (known: outage, busy, rate_limit, latency, stall, disconnect, malformed, stream_error, feature_loss, recovery, flapping, hold)");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nrate = 1.5\n") ==
           "t.toml:4:8: phases[0].rate: 1.5 is outside [0, 1]");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nstatuss = 503\n") ==

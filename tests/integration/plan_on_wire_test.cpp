@@ -118,3 +118,65 @@ TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connectio
     f.plan = {};
     CHECK(c.request("POST", "/v1/chat/completions", kHello).status == 200);
 }
+
+namespace {
+mock::ChatRequest parsed(const std::string& body) {
+    auto d = mock::make_dialect(mock::DialectKind::openai, mock::Vendor::openai);
+    return std::get<mock::ChatRequest>(d->parse_chat(body));
+}
+std::string content_of(const std::string& json_body) {
+    auto v = boost::json::parse(json_body);  // leading blank lines are JSON whitespace
+    return std::string(v.at("choices").at(0).at("message").at("content").as_string());
+}
+}  // namespace
+
+TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real answer", "[integration][plan][hold]") {
+    PlannedFleet f;
+    f.plan.hold = faults::Hold{.wait = 600ms, .interval = 100ms, .then = faults::HoldEnd::answer};
+    f.plan.applied = {"hold"};
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+    CHECK(r.status == 200);
+    CHECK(r.header("content-type") == "application/json");
+    CHECK(r.head_at - r.sent_at < 300ms);  // the head did not wait for the answer
+    REQUIRE(r.chunks.size() >= 6);
+    CHECK(r.chunks.front() == "\n");
+    CHECK(r.chunk_times.back() - r.head_at >= 550ms);
+    CHECK(r.body.starts_with("\n\n\n\n\n\n"));
+    CHECK(mock::verify_answer(content_of(r.body), parsed(kHello)) == mock::Verdict::ok);
+    CHECK(f.journal().at(0).fault == "hold");
+}
+
+TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek client sees under load", "[integration][plan][hold]") {
+    PlannedFleet f;
+    f.plan.applied = {"hold"};
+    SECTION("empty: only blank lines, which no JSON parser accepts") {
+        f.plan.hold = faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::empty};
+        auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+        CHECK(r.status == 200);
+        CHECK(r.error.empty());
+        CHECK(r.body.find_first_not_of('\n') == std::string::npos);
+    }
+    SECTION("interrupted: a clean stream with finish_reason insufficient_system_resource and no tag") {
+        f.plan.hold = faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::interrupted, .after_tokens = 3};
+        auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+        CHECK(r.status == 200);
+        CHECK(r.error.empty());
+        CHECK_THAT(r.body, Catch::StartsWith(": keep-alive\n\n"));
+        CHECK_THAT(r.body, Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
+        CHECK_THAT(r.body, Catch::Contains("data: [DONE]"));
+        CHECK(r.body.find("[bo:") == std::string::npos);
+        auto plain = http(f.port(), "POST", "/v1/chat/completions", kHello);
+        auto text = content_of(plain.body);
+        CHECK(mock::verify_answer(text, parsed(kHello)) == mock::Verdict::missing_tag);
+        CHECK_THAT(plain.body, Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
+    }
+    SECTION("close: keep-alives, then the connection ends mid-body") {
+        f.plan.hold = faults::Hold{.wait = 300ms, .interval = 100ms, .then = faults::HoldEnd::close};
+        auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+        CHECK(r.status == 200);
+        CHECK_FALSE(r.error.empty());
+        auto j = f.journal();
+        REQUIRE(j.size() == 1);
+        CHECK(j[0].outcome == "cut");
+    }
+}

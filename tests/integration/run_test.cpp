@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -195,4 +196,21 @@ TEST_CASE("provider API keys reach the built-in stacks, and no report or output 
     for (const auto& text : {out, slurp(dir / "report" / "report.json"), slurp(dir / "report" / "junit.xml"), slurp(dir / "report" / "report.html")}) {
         CHECK(text.find("secret-7f3a") == std::string::npos);
     }
+}
+
+TEST_CASE("answers cut short with insufficient_system_resource are wrong for the SDK and failed over by failover", "[run][hold]") {
+    auto dir = temp_dir("hold");
+    auto toml = short_scenario("");
+    // The primary's generations are interrupted (no hold wait) instead of refused with 503.
+    toml.replace(toml.find("fault = \"busy\""), 14, "fault = \"hold\"\n  then = \"interrupted\"\n  after_tokens = 3");
+    toml += "[[clients]]\nname = \"sdk\"\npolicy = \"sdk-default\"\nproviders = [\"primary\"]\n";
+    std::string out;
+    run_file(dir, toml, out);
+    INFO(out);
+    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
+    std::map<std::string, json::object> by;
+    for (const auto& s : report.at("stacks").as_array()) by[std::string(s.at("client").as_string())] = s.as_object();
+    CHECK(by.at("sdk").at("metrics").at("incident").at("wrong_answers").to_number<double>() > 0);  // passed on as answers
+    CHECK(by.at("failover").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
+    CHECK(by.at("failover").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
 }

@@ -106,6 +106,34 @@ test('openai: an HTML 502 from a proxy is still an InternalServerError, and retr
     (err) => err instanceof OpenAI.InternalServerError && err.status === 502 && /Bad Gateway/.test(err.message));
 });
 
+// DeepSeek under load ("hold"): 200 at once, keep-alives, then the answer — or not. None of it
+// is an HTTP error, so the SDK retries none of it: the application has to notice.
+test('openai: a hold answers after its blank lines; empty, interrupted and closed ones are never retried', async () => {
+  const client = new OpenAI({ apiKey: 'k', baseURL: `${fleet.urls.openai}/v1` });
+  const before = (await fleet.journal('openai')).length;
+  const held = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }, fault('hold;wait=60s;interval=10s;then=answer'));
+  assert.match(held.choices[0].message.content, TAG, 'leading blank lines are JSON whitespace');
+
+  await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages }, fault('hold;wait=60s;interval=10s;then=empty')),
+    (err) => err instanceof SyntaxError, 'a blank body is a JSON parse error, not an APIError');
+
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true },
+    fault('hold;wait=60s;interval=10s;then=interrupted;after_tokens=4'));
+  let text = '';
+  let finish;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  assert.equal(finish, 'insufficient_system_resource');
+  assert.doesNotMatch(text, TAG, 'the answer is cut short, yet the stream ended cleanly');
+
+  await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages }, fault('hold;wait=60s;interval=10s;then=close')),
+    (err) => !(err instanceof OpenAI.APIError), 'a body cut mid-way is a transport error');
+  assert.deepEqual((await fleet.journal('openai')).slice(before).map((a) => [a.status, a.retry_count, a.outcome]),
+    [[200, 0, 'complete'], [200, 0, 'complete'], [200, 0, 'complete'], [200, 0, 'cut']]);
+});
+
 test('anthropic: 529 overloaded is retried, then surfaces with the overloaded_error body', async () => {
   const client = new Anthropic({ apiKey: 'k', baseURL: fleet.urls.anthropic });
   const before = (await fleet.journal('anthropic')).length;
