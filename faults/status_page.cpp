@@ -86,7 +86,7 @@ StatusSnapshot status_at(const Engine& engine, const StatusPageConfig& config, D
             Duration monitoring = *spec.end + config.lag;
             incident.monitoring_at = monitoring;
             incident.updates.push_back({"monitoring", monitoring, "A fix has been implemented and we are monitoring the results.", components});
-            Duration resolved = monitoring + std::max<Duration>(config.lag, std::chrono::minutes(10));
+            Duration resolved = monitoring + spec.status_page.resolved_after.value_or(std::max<Duration>(config.lag, std::chrono::minutes(10)));
             if (now >= resolved) {
                 incident.resolved_at = resolved;
                 incident.updates.push_back({"resolved", resolved, "This incident has been resolved.", components});

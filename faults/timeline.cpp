@@ -104,6 +104,10 @@ PhaseSpec read_phase(TableReader& t) {
         if (auto s = sp->choice("status", kStatuses)) p.status_page.status = status_from_name(*s);
         p.status_page.components = sp->strings("components").value_or(std::vector<std::string>{});
         p.status_page.title = sp->string("title", "");
+        if (auto d = sp->duration("resolved_after")) {
+            if (*d < Duration::zero()) sp->fail("resolved_after", "must not be negative");
+            p.status_page.resolved_after = *d;
+        }
         sp->finish();
     }
     // Validate the fault's own keys now, so that a running fleet never meets a bad value.

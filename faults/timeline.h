@@ -24,6 +24,7 @@ struct StatusOverride {
     std::optional<ComponentStatus> status;     // force a component status
     std::vector<std::string> components;       // components affected (default: from the fault)
     std::string title;                         // incident title (default: the phase name)
+    std::optional<Duration> resolved_after;    // "monitoring" to "resolved" (default: max(lag, 10m))
 };
 
 struct PhaseSpec {

@@ -383,6 +383,20 @@ TEST_CASE("phase errors name file, line, column and key", "[faults][validation]"
     CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"outage\"\nmode = \"refuse\"\nrate = 0.5\n"), Catch::Contains("its rate must be 1.0"));
 }
 
+TEST_CASE("a phase can say how long its incident stays in monitoring before it is resolved", "[faults][status]") {
+    auto e = engine(R"([[phases]]
+start = "10m"
+end = "40m"
+fault = "busy"
+status_page = { resolved_after = "16m" })", 2h);
+    StatusPageConfig config{{"API"}, 7min};
+    CHECK(status_at(e, config, 50min).incidents.at(0).status == "monitoring");  // ended at 40m, seen at 47m
+    CHECK(status_at(e, config, 62min).incidents.at(0).status == "monitoring");
+    CHECK(status_at(e, config, 63min).incidents.at(0).status == "resolved");   // 47m + 16m
+    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nstatus_page = { resolved_after = \"later\" }\n"),
+               Catch::Contains("phases[0].status_page.resolved_after"));
+}
+
 TEST_CASE("the status page follows the timeline after its lag", "[faults][status]") {
     auto e = engine(R"([[phases]]
 name = "major outage"
