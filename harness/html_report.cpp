@@ -43,8 +43,14 @@ std::string timeline_svg(const Report& r, std::size_t index) {
         int k = u.outcome == UserRecord::Outcome::hung ? 3 : u.outcome == UserRecord::Outcome::answered && u.verdict != "ok" ? 2 : ok ? 0 : 1;
         ++outcomes[b][k];
     }
+    // Attempts per provider (a provider routed to by several models is one line).
+    std::vector<std::string> ids;
+    for (const auto& entry : stack.client.providers) {
+        auto id = parse_route(entry).provider;
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
     std::map<std::string, std::vector<int>> attempts;
-    for (const auto& id : stack.client.providers) attempts[id].assign(kBuckets, 0);
+    for (const auto& id : ids) attempts[id].assign(kBuckets, 0);
     for (const auto& a : stack.attempts) {
         auto it = attempts.find(a.provider);
         if (it == attempts.end()) continue;
@@ -67,7 +73,7 @@ std::string timeline_svg(const Report& r, std::size_t index) {
     // The primary's status page, as a client polling it would have seen it.
     const auto& primary = s.providers.front();
     for (const auto& p : s.providers) {
-        if (p.id == stack.client.providers.front()) {
+        if (p.id == ids.front()) {
             faults::Engine engine(p.phases, p.seed, p.id, s.duration);
             for (int b = 0; b < kBuckets; ++b) {
                 auto snap = faults::status_at(engine, p.status_page, from_seconds(b * bucket));
@@ -93,7 +99,7 @@ std::string timeline_svg(const Report& r, std::size_t index) {
     // Attempts per provider: one line each.
     const char* line_colors[] = {"#2c3e50", "#2980b9", "#c0392b", "#16a085"};
     int li = 0;
-    for (const auto& id : stack.client.providers) {
+    for (const auto& id : ids) {
         const auto& v = attempts[id];
         std::string points;
         for (int b = 0; b < kBuckets; ++b) {

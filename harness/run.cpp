@@ -61,17 +61,18 @@ public:
         auto endpoints = fleet_->endpoints();
         std::vector<ProviderAddress> addresses;
         std::vector<ProviderTraits> traits;
-        for (const auto& id : client.providers) {
+        for (const auto& entry : client.providers) {
+            auto route = parse_route(entry);
             for (std::size_t i = 0; i < s.providers.size(); ++i) {
                 const auto& p = s.providers[i];
-                if (p.id != id) continue;
-                addresses.push_back({p.id, "127.0.0.1", endpoints[i].port, p.dialect, p.models.front()});
+                if (p.id != route.provider) continue;
+                addresses.push_back({p.id, "127.0.0.1", endpoints[i].port, p.dialect, route.model.empty() ? p.models.front() : route.model});
                 if (!p.api_key.empty()) {
                     // The key goes where the provider's SDK puts it, and nowhere else (no report, no log).
                     if (p.dialect == mock::DialectKind::anthropic) addresses.back().headers.emplace_back("x-api-key", p.api_key);
                     else addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
                 }
-                traits.push_back({p.id, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
+                traits.push_back({entry, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
             }
         }
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
@@ -324,8 +325,8 @@ private:
         auto f = it->second;
         by_id_.erase(it);
         if (!result->answered) return finish(*f, UserRecord::Outcome::failed, "");
-        for (std::size_t i = 0; i < client_.providers.size(); ++i) {
-            if (client_.providers[i] == result->provider) users_[f->index].provider = static_cast<int>(i);
+        for (std::size_t i = client_.providers.size(); i-- > 0;) {  // the first route of that provider
+            if (parse_route(client_.providers[i]).provider == result->provider) users_[f->index].provider = static_cast<int>(i);
         }
         finish(*f, UserRecord::Outcome::answered, result->text);
     }
@@ -348,9 +349,11 @@ private:
         for (const auto& [k, v] : env_) value = replace_all(value, "${" + k + "}", v);
         return value;
     }
-    std::string provider_model(const std::string& id) const {
+    std::string provider_model(const std::string& entry) const {
+        auto route = parse_route(entry);
+        if (!route.model.empty()) return route.model;
         for (const auto& p : scenario_.providers) {
-            if (p.id == id) return p.models.front();
+            if (p.id == route.provider) return p.models.front();
         }
         return "";
     }

@@ -170,11 +170,23 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         }
         spec.providers = c.strings("providers").value_or(std::vector<std::string>{});
         if (spec.providers.empty()) c.fail("providers", "a client needs at least one provider");
-        for (const auto& id : spec.providers) {
+        std::set<std::string> routes;
+        for (const auto& entry : spec.providers) {
+            auto [id, model] = parse_route(entry);
             if (!ids.count(id)) {
                 std::string hint = closest_match(id, provider_ids);
                 c.fail("providers", fmt::format("unknown provider \"{}\"{}", id, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
             }
+            if (!model.empty()) {
+                if (spec.kind != "builtin") c.fail("providers", fmt::format("\"{}\": a model route is for built-in stacks; external stacks choose their own models", entry));
+                const auto& p = *std::find_if(s.providers.begin(), s.providers.end(), [&](const auto& q) { return q.id == id; });
+                if (!p.serves_model(model)) {
+                    std::string hint = closest_match(model, p.models);
+                    c.fail("providers", fmt::format("provider \"{}\" has no model \"{}\"{}", id, model,
+                                                    hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+                }
+            }
+            if (!routes.insert(entry).second) c.fail("providers", fmt::format("\"{}\" is listed twice", entry));
         }
         c.finish();
         s.clients.push_back(std::move(spec));
@@ -217,6 +229,12 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
 }
 
 }  // namespace
+
+Route parse_route(std::string_view entry) {
+    auto colon = entry.find(':');
+    if (colon == std::string_view::npos) return {std::string(entry), ""};
+    return {std::string(entry.substr(0, colon)), std::string(entry.substr(colon + 1))};
+}
 
 const std::vector<std::string>& metric_names() {
     static const std::vector<std::string> names = {

@@ -15,11 +15,19 @@
 
 namespace brownout::harness {
 
+// One entry of a client's `providers`: "deepseek" (the provider's first model) or
+// "anthropic:claude-opus-4-6" (that model of it), so a chain can fall back model by model.
+struct Route {
+    std::string provider;
+    std::string model;  // empty: the provider's first model
+};
+Route parse_route(std::string_view entry);
+
 struct ClientSpec {
     std::string name;
     std::string kind = "builtin";          // builtin | gateway | stdio
     PolicyParams params;                   // builtin
-    std::vector<std::string> providers;    // in order of preference (stdio and gateway: the ones offered)
+    std::vector<std::string> providers;    // routes in order of preference (stdio and gateway: the providers offered)
     std::string command;                   // stdio: required; gateway: optional (started, then waited for)
     std::string url;                       // gateway: its OpenAI-compatible base URL ("http://127.0.0.1:{port}/v1")
     std::map<std::string, std::string> headers;  // gateway: sent with every request (${BROWNOUT_<ID>_URL} expanded)

@@ -34,8 +34,8 @@ double ramp(double value, double bad, double good) {
 
 bool in(Duration t, const PhaseWindow& w) { return t >= w.from && t < w.to; }
 
-faults::RequestFacts facts_for(const UserRecord& u, const mock::ProviderConfig& p) {
-    return faults::RequestFacts{p.models.front(), u.kind == RequestKind::stream, u.kind == RequestKind::vision ? 1 : 0,
+faults::RequestFacts facts_for(const UserRecord& u, const std::string& model) {
+    return faults::RequestFacts{model, u.kind == RequestKind::stream, u.kind == RequestKind::vision ? 1 : 0,
                                 u.kind == RequestKind::tools, 100, 256};
 }
 
@@ -78,7 +78,9 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
             const auto& p = s.providers[i];
             if (u.kind == RequestKind::vision && !p.has_feature("vision")) continue;
             if (u.kind == RequestKind::tools && !p.has_feature("tools")) continue;
-            if (engines[i]->reject_probability(u.arrival, facts_for(u, p)) < 0.99) return true;
+            for (const auto& model : p.models) {  // any model of it: a stack may route by model
+                if (engines[i]->reject_probability(u.arrival, facts_for(u, model)) < 0.99) return true;
+            }
         }
         return false;
     };
@@ -91,12 +93,14 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
 
     // Fail-back is judged on requests the primary could have served then (a feature it lost
     // for good is not a reason to call the stack unrecovered).
+    const Route primary_route = parse_route(run.client.providers.front());
     std::size_t primary_engine = 0;
     for (std::size_t i = 0; i < s.providers.size(); ++i) {
-        if (s.providers[i].id == run.client.providers.front()) primary_engine = i;
+        if (s.providers[i].id == primary_route.provider) primary_engine = i;
     }
+    const std::string primary_model = primary_route.model.empty() ? s.providers[primary_engine].models.front() : primary_route.model;
     auto primary_possible = [&](const UserRecord& u) {
-        return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, s.providers[primary_engine])) < 0.5;
+        return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) < 0.5;
     };
     // The primary's share of the answers to requests arriving in [a, b) that it could have served;
     // answers from the stack's own cache say nothing about where it sends traffic. NaN: none.
@@ -112,7 +116,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
 
     std::vector<PhaseWindow> all_windows = windows;
     all_windows.push_back({"all", Duration::zero(), s.duration + 2 * deadline});
-    const std::string primary = run.client.providers.front();
+    const std::string primary = primary_route.provider;
 
     // Steady references for herd factor and fail-back.
     double steady_primary_rate = kNaN, steady_primary_share = kNaN;

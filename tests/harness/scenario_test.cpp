@@ -156,3 +156,19 @@ TEST_CASE("limit flags override the scenario and name the flag when wrong", "[ha
         CHECK(std::string(e.what()) == "--max-connections: \"lots\" is not a whole number from 0 to 1000000");
     }
 }
+
+TEST_CASE("a client route can name one model of a provider", "[harness][scenario][routes]") {
+    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"anthropic\"\ndialect = \"anthropic\"\n"
+                             "models = [\"claude-opus-4-6\", \"claude-sonnet-4-5\"]\n";
+    auto s = load_scenario_text(head + "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-6\", \"anthropic:claude-sonnet-4-5\"]\n", "s.toml");
+    REQUIRE(s.clients.at(0).providers.size() == 2);
+    CHECK(parse_route(s.clients[0].providers[1]).provider == "anthropic");
+    CHECK(parse_route(s.clients[0].providers[1]).model == "claude-sonnet-4-5");
+    CHECK(parse_route("anthropic").model.empty());
+    CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-7\"]\n") ==
+          "s.toml:9:13: clients[0].providers: provider \"anthropic\" has no model \"claude-opus-4-7\" (did you mean \"claude-opus-4-6\"?)");
+    CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"anthropic\", \"anthropic\"]\n") ==
+          "s.toml:9:13: clients[0].providers: \"anthropic\" is listed twice");
+    CHECK_THAT(error_of(head + "[[clients]]\nname = \"c\"\nkind = \"stdio\"\ncommand = \"x\"\nproviders = [\"anthropic:claude-opus-4-6\"]\n"),
+               Catch::Contains("a model route is for built-in stacks"));
+}

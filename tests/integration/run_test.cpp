@@ -214,3 +214,44 @@ TEST_CASE("answers cut short with insufficient_system_resource are wrong for the
     CHECK(by.at("failover").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
     CHECK(by.at("failover").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
 }
+
+TEST_CASE("a per-model outage: failover by model keeps answering, a single-model stack does not", "[run][routes]") {
+    auto dir = temp_dir("routes");
+    std::string out;
+    run_file(dir, R"(
+[scenario]
+name = "per-model"
+duration = "10m"
+time_scale = 300
+seed = 5
+[workload]
+rate = "600/h"
+deadline = "30s"
+[[providers]]
+id = "anthropic"
+dialect = "anthropic"
+models = ["claude-opus-4-6", "claude-sonnet-4-5"]
+latency = { ttft = "200ms", tokens_per_second = 100, jitter = 0 }
+  [[providers.phases]]
+  start = "3m"
+  end = "6m"
+  fault = "busy"
+  models = ["claude-opus-4-6"]
+[[clients]]
+name = "by-model"
+policy = "failover"
+providers = ["anthropic:claude-opus-4-6", "anthropic:claude-sonnet-4-5"]
+[[clients]]
+name = "opus-only"
+policy = "sdk-default"
+providers = ["anthropic:claude-opus-4-6"]
+)", out);
+    INFO(out);
+    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
+    std::map<std::string, json::object> by;
+    for (const auto& s : report.at("stacks").as_array()) by[std::string(s.at("client").as_string())] = s.as_object();
+    CHECK(by.at("by-model").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
+    CHECK(by.at("opus-only").at("metrics").at("incident").at("availability").to_number<double>() < 0.2);
+    CHECK(by.at("by-model").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
+    CHECK(by.at("by-model").at("score").to_number<double>() > by.at("opus-only").at("score").to_number<double>());
+}
