@@ -68,6 +68,14 @@ providers = ["primary"]
 )" + expect;
 }
 
+// report.json's stacks, by client name.
+std::map<std::string, json::object> stacks_by_client(const fs::path& dir) {
+    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
+    std::map<std::string, json::object> by;
+    for (const auto& s : report.at("stacks").as_array()) by[std::string(s.at("client").as_string())] = s.as_object();
+    return by;
+}
+
 int run_file(const fs::path& dir, const std::string& toml, std::string& out, std::atomic<bool>* stop = nullptr) {
     auto file = dir / "scenario.toml";
     std::ofstream(file) << toml;
@@ -207,9 +215,7 @@ TEST_CASE("answers cut short with insufficient_system_resource are wrong for the
     std::string out;
     run_file(dir, toml, out);
     INFO(out);
-    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
-    std::map<std::string, json::object> by;
-    for (const auto& s : report.at("stacks").as_array()) by[std::string(s.at("client").as_string())] = s.as_object();
+    auto by = stacks_by_client(dir);
     CHECK(by.at("sdk").at("metrics").at("incident").at("wrong_answers").to_number<double>() > 0);  // passed on as answers
     CHECK(by.at("failover").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
     CHECK(by.at("failover").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
@@ -247,9 +253,7 @@ policy = "sdk-default"
 providers = ["anthropic:claude-opus-4-6"]
 )", out);
     INFO(out);
-    auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
-    std::map<std::string, json::object> by;
-    for (const auto& s : report.at("stacks").as_array()) by[std::string(s.at("client").as_string())] = s.as_object();
+    auto by = stacks_by_client(dir);
     CHECK(by.at("by-model").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
     CHECK(by.at("opus-only").at("metrics").at("incident").at("availability").to_number<double>() < 0.2);
     CHECK(by.at("by-model").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
