@@ -172,7 +172,10 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         if (spec.providers.empty()) c.fail("providers", "a client needs at least one provider");
         std::set<std::string> routes;
         for (const auto& entry : spec.providers) {
-            auto [id, model] = parse_route(entry);
+            // Named members, not a structured binding: clang 14 cannot capture one in a lambda.
+            const Route route = parse_route(entry);
+            const std::string& id = route.provider;
+            const std::string& model = route.model;
             if (!ids.count(id)) {
                 std::string hint = closest_match(id, provider_ids);
                 c.fail("providers", fmt::format("unknown provider \"{}\"{}", id, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));

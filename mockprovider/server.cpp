@@ -368,7 +368,8 @@ private:
         busy_ = true;
         started_ = SteadyClock::now();
         provider_.counters().in_flight->fetch_add(1);
-        if (reply_.streaming && !reserve_stream()) {
+        // The stream cap and gauge count SSE answers (a held JSON answer is chunked, not SSE).
+        if (reply_.streaming && reply_.attempt.stream && !reserve_stream()) {
             reply_ = provider_.overloaded(std::move(reply_), "max_streams");
             return run_reply();
         }
@@ -448,7 +449,10 @@ private:
                 return self->reset();
             }
             if (self->reply_.streaming) {
-                self->provider_.counters().active_streams->fetch_add(1);
+                if (self->reply_.attempt.stream) {
+                    self->provider_.counters().active_streams->fetch_add(1);
+                    self->counted_stream_ = true;
+                }
                 self->streaming_ = true;
                 self->next_due_ = SteadyClock::now();
                 return self->stream_next();
@@ -569,10 +573,11 @@ private:
             holds_stream_ = false;
             server_->open_streams_.fetch_sub(1);
         }
-        if (streaming_) {
+        if (counted_stream_) {
             provider_.counters().active_streams->fetch_sub(1);
-            streaming_ = false;
+            counted_stream_ = false;
         }
+        streaming_ = false;
         if (!journaled_) return;
         Attempt a = std::move(reply_.attempt);
         if (reply_.streaming) a.completion_tokens = tokens_sent_;
@@ -626,6 +631,7 @@ private:
     bool first_request_ = true;
     bool holds_slot_ = false;
     bool holds_stream_ = false;
+    bool counted_stream_ = false;  // in the active-streams gauge
     SteadyClock::time_point waiting_since_{};
 };
 
