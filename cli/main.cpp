@@ -6,6 +6,7 @@
 #include <ctime>
 #include <csignal>
 #include <cstring>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fmt/format.h>
@@ -203,6 +204,16 @@ int cmd_scenarios(Args& args) {
     return kOk;
 }
 
+// Sockets are file descriptors: take the hard limit, so that max_connections (10,000 by
+// default) is what refuses connections, not a soft limit of 1,024.
+void raise_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,6 +229,7 @@ int main(int argc, char** argv) {
             std::cout << "brownout " << BROWNOUT_VERSION << "\n";
             return kOk;
         }
+        if (command == "serve" || command == "run") raise_file_limit();
         if (command == "serve") return cmd_serve(args);
         if (command == "validate") return cmd_validate(args);
         if (command == "scenarios") return cmd_scenarios(args);

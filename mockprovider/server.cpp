@@ -151,7 +151,9 @@ public:
         : ioc_(ioc), acceptor_(asio::make_strand(ioc)), provider_(provider), limits_(limits), grace_timer_(ioc),
           pacer_(std::make_shared<Pacer>(ioc)), threaded_(threaded),
           refused_connections_(&provider.metrics().series(metric::refused_connections,
-                                                          {{"provider", provider.config().id}, {"limit", "max_connections"}})) {}
+                                                          {{"provider", provider.config().id}, {"limit", "max_connections"}})),
+          accept_failures_(&provider.metrics().series(metric::refused_connections,
+                                                      {{"provider", provider.config().id}, {"limit", "accept_failed"}})) {}
 
     void listen(const std::string& host, unsigned short port) {
         boost::system::error_code ec;
@@ -200,9 +202,16 @@ private:
         acceptor_.async_accept(executor, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
             if (ec) {
                 if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-            } else {
-                self->on_accept(std::move(socket));
+                // Out of file descriptors (EMFILE/ENFILE) or memory: accepting again at once would
+                // fail again at once and spin. Pause, count it, and let open answers finish.
+                self->accept_failures_->fetch_add(1);
+                self->accept_pause_.expires_after(std::chrono::milliseconds(50));
+                self->accept_pause_.async_wait([self](beast::error_code wait_ec) {
+                    if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
+                });
+                return;
             }
+            self->on_accept(std::move(socket));
             self->do_accept();
         });
     }
@@ -220,12 +229,14 @@ private:
     std::shared_ptr<Pacer> pacer_;
     asio::steady_timer sweep_timer_{ioc_};
     asio::steady_timer tick_timer_{ioc_};
+    asio::steady_timer accept_pause_{acceptor_.get_executor()};  // on the acceptor's strand
     bool refusing_ = false;
     std::atomic<std::uint64_t> next_connection_{0};
     std::atomic<std::size_t> open_connections_{0};
     std::atomic<std::size_t> open_streams_{0};
     bool threaded_;
     Metrics::Series* refused_connections_ = nullptr;
+    Metrics::Series* accept_failures_ = nullptr;
     friend class Session;
 };
 
@@ -730,6 +741,7 @@ void ProviderServer::shutdown() {
         self->acceptor_.close(ignored);
         self->sweep_timer_.cancel();
         self->tick_timer_.cancel();
+        self->accept_pause_.cancel();
     });
     std::vector<std::shared_ptr<Session>> live;
     {
