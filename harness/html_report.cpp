@@ -71,18 +71,15 @@ std::string timeline_svg(const Report& r, std::size_t index) {
         svg += fmt::format(R"(<text x="{:.1f}" y="{}" fill="#555">{}</text>)", x(to_seconds(w.from)) + 3, height - 4, w.name);
     }
     // The primary's status page, as a client polling it would have seen it.
-    const auto& primary = s.providers.front();
-    for (const auto& p : s.providers) {
-        if (p.id == ids.front()) {
-            faults::Engine engine(p.phases, p.seed, p.id, s.duration);
-            for (int b = 0; b < kBuckets; ++b) {
-                auto snap = faults::status_at(engine, p.status_page, from_seconds(b * bucket));
-                svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.2f}" height="10" fill="{}"><title>status page: {}</title></rect>)",
-                                   x(b * bucket), status_y, kPlot / kBuckets, indicator_color(snap.indicator), esc(snap.description));
-            }
+    {
+        const auto& p = s.providers[provider_index(s, ids.front())];
+        faults::Engine engine(p.phases, p.seed, p.id, s.duration);
+        for (int b = 0; b < kBuckets; ++b) {
+            auto snap = faults::status_at(engine, p.status_page, from_seconds(b * bucket));
+            svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.2f}" height="10" fill="{}"><title>status page: {}</title></rect>)",
+                               x(b * bucket), status_y, kPlot / kBuckets, indicator_color(snap.indicator), esc(snap.description));
         }
     }
-    (void)primary;
     svg += fmt::format(R"(<text x="4" y="{}" fill="#333">status</text>)", status_y + 9);
     // Requests by outcome: stacked bars.
     const char* colors[] = {"#27ae60", "#95a5a6", "#e67e22", "#8e44ad"};

@@ -63,17 +63,15 @@ public:
         std::vector<ProviderTraits> traits;
         for (const auto& entry : client.providers) {
             auto route = parse_route(entry);
-            for (std::size_t i = 0; i < s.providers.size(); ++i) {
-                const auto& p = s.providers[i];
-                if (p.id != route.provider) continue;
-                addresses.push_back({p.id, "127.0.0.1", endpoints[i].port, p.dialect, route.model.empty() ? p.models.front() : route.model});
-                if (!p.api_key.empty()) {
-                    // The key goes where the provider's SDK puts it, and nowhere else (no report, no log).
-                    if (p.dialect == mock::DialectKind::anthropic) addresses.back().headers.emplace_back("x-api-key", p.api_key);
-                    else addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
-                }
-                traits.push_back({entry, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
+            std::size_t i = provider_index(s, route.provider);
+            const auto& p = s.providers[i];
+            addresses.push_back({p.id, "127.0.0.1", endpoints[i].port, p.dialect, route_model(s, route)});
+            if (!p.api_key.empty()) {
+                // The key goes where the provider's SDK puts it, and nowhere else (no report, no log).
+                if (p.dialect == mock::DialectKind::anthropic) addresses.back().headers.emplace_back("x-api-key", p.api_key);
+                else addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
             }
+            traits.push_back({entry, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
         }
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
             const auto& p = s.providers[i];
@@ -226,7 +224,7 @@ private:
         a.host = hostport.substr(0, hostport.rfind(':'));
         a.port = static_cast<unsigned short>(std::stoi(hostport.substr(hostport.rfind(':') + 1)));
         a.dialect = mock::DialectKind::openai;
-        a.model = client_.model.empty() ? provider_model(client_.providers.front()) : client_.model;
+        a.model = client_.model.empty() ? route_model(scenario_, parse_route(client_.providers.front())) : client_.model;
         a.path = path + "chat/completions";
         for (const auto& [k, v] : client_.headers) a.headers.emplace_back(k, expand(v));
         return a;
@@ -348,14 +346,6 @@ private:
     std::string expand(std::string value) const {
         for (const auto& [k, v] : env_) value = replace_all(value, "${" + k + "}", v);
         return value;
-    }
-    std::string provider_model(const std::string& entry) const {
-        auto route = parse_route(entry);
-        if (!route.model.empty()) return route.model;
-        for (const auto& p : scenario_.providers) {
-            if (p.id == route.provider) return p.models.front();
-        }
-        return "";
     }
     static std::string replace_all(std::string s, const std::string& from, const std::string& to) {
         for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);

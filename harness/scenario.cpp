@@ -182,7 +182,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
             }
             if (!model.empty()) {
                 if (spec.kind != "builtin") c.fail("providers", fmt::format("\"{}\": a model route is for built-in stacks; external stacks choose their own models", entry));
-                const auto& p = *std::find_if(s.providers.begin(), s.providers.end(), [&](const auto& q) { return q.id == id; });
+                const auto& p = s.providers[provider_index(s, id)];
                 if (!p.serves_model(model)) {
                     std::string hint = closest_match(model, p.models);
                     c.fail("providers", fmt::format("provider \"{}\" has no model \"{}\"{}", id, model,
@@ -237,6 +237,17 @@ Route parse_route(std::string_view entry) {
     auto colon = entry.find(':');
     if (colon == std::string_view::npos) return {std::string(entry), ""};
     return {std::string(entry.substr(0, colon)), std::string(entry.substr(colon + 1))};
+}
+
+std::size_t provider_index(const Scenario& s, std::string_view id) {
+    for (std::size_t i = 0; i < s.providers.size(); ++i) {
+        if (s.providers[i].id == id) return i;
+    }
+    throw Error(fmt::format("no provider \"{}\" in scenario {}", id, s.name));
+}
+
+const std::string& route_model(const Scenario& s, const Route& route) {
+    return route.model.empty() ? s.providers[provider_index(s, route.provider)].models.front() : route.model;
 }
 
 const std::vector<std::string>& metric_names() {

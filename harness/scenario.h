@@ -62,6 +62,12 @@ struct Scenario {
     mock::ServerLimits server;         // [server]: the mock's own limits (wall time)
 };
 
+// The index of provider `id` in s.providers; throws brownout::Error when there is none (the
+// routes of a loaded scenario always name one).
+std::size_t provider_index(const Scenario& s, std::string_view id);
+// The model a route asks for: its own, or its provider's first.
+const std::string& route_model(const Scenario& s, const Route& route);
+
 // Throws brownout::Error ("file:line:col: key.path: message") on the first problem.
 Scenario load_scenario(const std::string& file);
 Scenario load_scenario_text(std::string_view toml_text, const std::string& name);

@@ -94,11 +94,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     // Fail-back is judged on requests the primary could have served then (a feature it lost
     // for good is not a reason to call the stack unrecovered).
     const Route primary_route = parse_route(run.client.providers.front());
-    std::size_t primary_engine = 0;
-    for (std::size_t i = 0; i < s.providers.size(); ++i) {
-        if (s.providers[i].id == primary_route.provider) primary_engine = i;
-    }
-    const std::string primary_model = primary_route.model.empty() ? s.providers[primary_engine].models.front() : primary_route.model;
+    const std::size_t primary_engine = provider_index(s, primary_route.provider);
+    const std::string& primary_model = route_model(s, primary_route);
     auto primary_possible = [&](const UserRecord& u) {
         return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) < 0.5;
     };

@@ -32,6 +32,13 @@ std::string json_text(const json::value& v) {
     return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
 }
 
+// An OpenAI choice's finish_reason, when it has one (stream chunks carry it only at the end).
+void read_finish_reason(const json::object& choice, AttemptResult& result) {
+    if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string()) {
+        result.finish_reason = std::string(f->value().get_string());
+    }
+}
+
 }  // namespace
 
 void read_answer(mock::DialectKind dialect, bool stream, const std::string& body, bool body_complete, AttemptResult& result) {
@@ -50,9 +57,7 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
                 result.text = block.at("type").as_string() == "tool_use" ? json::serialize(block.at("input")) : json_text(block.at("text"));
             } else {
                 const auto& choice = o.at("choices").as_array().at(0).as_object();
-                if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string()) {
-                    result.finish_reason = std::string(f->value().get_string());
-                }
+                read_finish_reason(choice, result);
                 const auto& msg = choice.at("message").as_object();
                 auto calls = msg.find("tool_calls");
                 if (calls != msg.end() && calls->value().is_array() && !calls->value().as_array().empty()) {
@@ -113,9 +118,7 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
                 const auto& choices = o.at("choices").as_array();
                 if (choices.empty()) continue;
                 const auto& choice = choices[0].as_object();
-                if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string()) {
-                    result.finish_reason = std::string(f->value().get_string());
-                }
+                read_finish_reason(choice, result);
                 const auto& delta = choice.at("delta").as_object();
                 if (auto c = delta.find("content"); c != delta.end() && c->value().is_string()) result.text += json_text(c->value());
                 if (auto calls = delta.find("tool_calls"); calls != delta.end() && calls->value().is_array()) {

@@ -364,7 +364,6 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         if (plan.disconnect_after_bytes) reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
         reply.needs_slot = true;
-        reply.expected_duration = reply.delay;
         reply.attempt = std::move(attempt);
         if (plan.hold) hold(reply, *plan.hold, false, c.completion_tokens);
         return reply;
@@ -422,8 +421,6 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     }
     attempt.completion_tokens = 0;  // counted by the server as frames go out
     reply.needs_slot = true;
-    reply.expected_duration = reply.delay;
-    for (const auto& f : reply.frames) reply.expected_duration += f.gap;
     reply.attempt = std::move(attempt);
     if (plan.hold) hold(reply, *plan.hold, true, 0);
     return reply;
@@ -459,8 +456,6 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
     }
     reply.frames = std::move(frames);
     reply.delay = Duration::zero();
-    reply.expected_duration = Duration::zero();
-    for (const auto& f : reply.frames) reply.expected_duration += f.gap;
 }
 
 std::string Provider::head(int status, std::string_view content_type, std::optional<std::size_t> length,

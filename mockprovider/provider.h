@@ -100,8 +100,14 @@ struct Reply {
     Duration keepalive_interval{};
     std::optional<std::size_t> cut_after_bytes;  // body bytes sent before the connection is cut
 
-    bool needs_slot = false;     // an answer that occupies a capacity slot while it runs
-    Duration expected_duration{};  // scenario time the work takes (for abandoned work)
+    bool needs_slot = false;  // an answer that occupies a capacity slot while it runs
+
+    // Scenario time the work takes (for abandoned work): the delay, then every frame's gap.
+    Duration expected_duration() const {
+        Duration total = delay;
+        for (const auto& f : frames) total += f.gap;
+        return total;
+    }
 
     Attempt attempt;  // filled in as far as the provider knows; the server completes it
 };

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <functional>
 #include <mutex>
+#include <variant>
 
 #include "core/duration.h"
 #include "core/error.h"
@@ -27,36 +28,55 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+
+// Every settable limit once: its name, the field it sets, and for counts the allowed range.
+using CountField = std::size_t ServerLimits::*;
+using WallField = std::chrono::milliseconds ServerLimits::*;
+struct LimitField {
+    const char* name;
+    std::variant<CountField, WallField> field;
+    std::size_t low = 0;
+    std::size_t high = 0;
+};
+const LimitField kLimitFields[] = {
+    {"max_header_bytes", &ServerLimits::max_header_bytes, 1024, 1 << 20},
+    {"header_timeout", &ServerLimits::header_timeout},
+    {"idle_timeout", &ServerLimits::idle_timeout},
+    {"shutdown_grace", &ServerLimits::shutdown_grace},
+    {"max_connections", &ServerLimits::max_connections, 0, 1'000'000},
+    {"max_streams", &ServerLimits::max_streams, 0, 1'000'000},
+    {"journal_entries", &ServerLimits::journal_entries, 0, 100'000'000},
+};
+
+}  // namespace
+
 const std::vector<std::string>& server_limit_names() {
-    static const std::vector<std::string> names = {"max_header_bytes", "header_timeout", "idle_timeout",
-                                                   "shutdown_grace", "max_connections", "max_streams",
-                                                   "journal_entries"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& f : kLimitFields) out.emplace_back(f.name);
+        return out;
+    }();
     return names;
 }
 
 std::string set_server_limit(ServerLimits& limits, std::string_view name, std::string_view value) {
-    auto count = [&](std::size_t& out, std::size_t low, std::size_t high) -> std::string {
-        std::size_t n = 0;
-        auto [ptr, err] = std::from_chars(value.data(), value.data() + value.size(), n);
-        if (err != std::errc() || ptr != value.data() + value.size() || n < low || n > high) {
-            return fmt::format("\"{}\" is not a whole number from {} to {}", value, low, high);
+    for (const auto& f : kLimitFields) {
+        if (name != f.name) continue;
+        if (const auto* count = std::get_if<CountField>(&f.field)) {
+            std::size_t n = 0;
+            auto [ptr, err] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (err != std::errc() || ptr != value.data() + value.size() || n < f.low || n > f.high) {
+                return fmt::format("\"{}\" is not a whole number from {} to {}", value, f.low, f.high);
+            }
+            limits.*(*count) = n;
+            return "";
         }
-        out = n;
-        return "";
-    };
-    auto wall = [&](std::chrono::milliseconds& out) -> std::string {
         auto d = parse_duration(value);
         if (!d || *d <= Duration::zero()) return fmt::format("\"{}\" is not a positive duration (e.g. \"10s\", \"2m\")", value);
-        out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+        limits.*std::get<WallField>(f.field) = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
         return "";
-    };
-    if (name == "max_header_bytes") return count(limits.max_header_bytes, 1024, 1 << 20);
-    if (name == "header_timeout") return wall(limits.header_timeout);
-    if (name == "idle_timeout") return wall(limits.idle_timeout);
-    if (name == "shutdown_grace") return wall(limits.shutdown_grace);
-    if (name == "max_connections") return count(limits.max_connections, 0, 1'000'000);
-    if (name == "max_streams") return count(limits.max_streams, 0, 1'000'000);
-    if (name == "journal_entries") return count(limits.journal_entries, 0, 100'000'000);
+    }
     auto near = closest_match(name, server_limit_names());
     return fmt::format("unknown server limit \"{}\"{}", name, near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near));
 }
@@ -569,7 +589,7 @@ private:
         busy_ = false;
         if (holds_slot_) {
             holds_slot_ = false;
-            auto remaining = provider_.clock().to_wall(reply_.expected_duration) - (SteadyClock::now() - started_);
+            auto remaining = provider_.clock().to_wall(reply_.expected_duration()) - (SteadyClock::now() - started_);
             bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
             if (abandoned && provider_.config().capacity.abandoned_work_continues && remaining > std::chrono::nanoseconds::zero()) {
                 // The backend keeps generating for a client that is gone: the slot stays busy.
