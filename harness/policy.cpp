@@ -228,7 +228,7 @@ public:
         // stack retries it elsewhere, as a careful client does before showing anything.
         // Falling back to another provider is not amplification against the failing one: it
         // costs no retry budget. Going round the chain again does.
-        auto fallback = pick(now, true);
+        auto fallback = pick(now);
         if (fallback) {
             current_ = fallback;
             return attempt(*fallback, attempt_timeout(now));
@@ -255,16 +255,17 @@ public:
     }
 
 private:
-    std::optional<std::size_t> pick(Duration now, bool skip_tried) {
+    // The first provider in the chain not tried this round that can take the request now.
+    std::optional<std::size_t> pick(Duration now) {
         for (std::size_t i = 0; i < p_.providers_.size(); ++i) {
-            if (skip_tried && std::find(tried_.begin(), tried_.end(), i) != tried_.end()) continue;
+            if (std::find(tried_.begin(), tried_.end(), i) != tried_.end()) continue;
             if (!p_.capable(i, request_, now) || !p_.allows(i, now)) continue;
             return i;
         }
         return std::nullopt;
     }
     Step choose(Duration now) {
-        auto i = pick(now, true);
+        auto i = pick(now);
         if (!i) return give_or_stale(now);
         current_ = i;
         return attempt(*i, attempt_timeout(now));

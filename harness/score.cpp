@@ -115,13 +115,18 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     all_windows.push_back({"all", Duration::zero(), s.duration + 2 * deadline});
     const std::string primary = primary_route.provider;
 
+    // Attempts at the primary provider in [a, b).
+    auto primary_attempts = [&](Duration a, Duration b) {
+        double n = 0;
+        for (const auto& at : run.attempts) n += at.provider == primary && at.at >= a && at.at < b;
+        return n;
+    };
+
     // Steady references for herd factor and fail-back.
     double steady_primary_rate = kNaN, steady_primary_share = kNaN;
     for (const auto& w : windows) {
         if (w.name != "steady" || w.to <= w.from) continue;
-        double n = 0;
-        for (const auto& a : run.attempts) n += a.provider == primary && in(a.at, w);
-        steady_primary_rate = n / (to_seconds(w.to - w.from) / to_seconds(bucket));
+        steady_primary_rate = primary_attempts(w.from, w.to) / (to_seconds(w.to - w.from) / to_seconds(bucket));
         steady_primary_share = primary_share(w.from, w.to);
     }
 
@@ -219,11 +224,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         out.phases["all"]["time_to_recover"] = ttr;
         if (recovery != nullptr && steady_primary_rate > 0) {
             double peak = 0;
-            for (Duration t = recovery->from; t < recovery->to; t += bucket) {
-                double count = 0;
-                for (const auto& a : run.attempts) count += a.provider == primary && a.at >= t && a.at < t + bucket;
-                peak = std::max(peak, count);
-            }
+            for (Duration t = recovery->from; t < recovery->to; t += bucket) peak = std::max(peak, primary_attempts(t, t + bucket));
             out.phases["recovery"]["herd_factor"] = peak / steady_primary_rate;
             out.phases["all"]["herd_factor"] = peak / steady_primary_rate;
         }
