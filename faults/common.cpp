@@ -89,6 +89,7 @@ Rejection read_rejection(TableReader& t, int default_status) {
         r.retry_after_ms = from_seconds(*ms / 1000.0);
     }
     if (auto retry = t.boolean("should_retry")) r.should_retry = *retry;
+    r.enforce_retry_after = t.boolean("enforce_retry_after");
     return r;
 }
 

@@ -2,6 +2,18 @@
 
 namespace brownout::faults {
 
+std::optional<Duration> Rejection::announced_wait() const {
+    if (retry_after_ms && *retry_after_ms > Duration::zero()) return retry_after_ms;
+    if (retry_after && *retry_after > Duration::zero()) return retry_after;
+    return std::nullopt;
+}
+
+bool Rejection::throttles() const {
+    // Rate-limit buckets keep their own semantics: the bucket itself rejects early retries.
+    bool by_default = status == 429 && !rate_limit_on_tokens;
+    return enforce_retry_after.value_or(by_default) && announced_wait().has_value();
+}
+
 std::string Plan::label() const {
     std::string out;
     for (const auto& name : applied) {

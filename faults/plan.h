@@ -36,6 +36,9 @@ struct Rejection {
     std::string retry_after_date;            // Retry-After as an HTTP-date, sent verbatim
     std::optional<Duration> retry_after_ms;  // retry-after-ms
     std::optional<bool> should_retry;        // x-should-retry
+    // Whether the provider holds the client to the announced wait (faults/throttle.h): unset
+    // means yes for a 429 that is not a rate-limit bucket's, no for every other status.
+    std::optional<bool> enforce_retry_after;
     bool html = false;                       // an HTML page such as a proxy's 502
     std::string unsupported_feature;         // "vision": the dialect's own "not supported" error
     bool unknown_model = false;              // the dialect's own "model not found" error
@@ -43,6 +46,12 @@ struct Rejection {
     std::optional<bool> rate_limit_on_tokens;
     long rate_limit_value = 0;
     long rate_limit_used = 0;
+
+    // The wait this answer announces in a duration header (retry-after-ms first, as the SDKs
+    // read it, then Retry-After in seconds); an HTTP-date is not a wait the mock can hold to.
+    std::optional<Duration> announced_wait() const;
+    // Whether a client that comes back before the announced wait is over is rejected again.
+    bool throttles() const;
 };
 
 // Rate-limit state to report in x-ratelimit-* / anthropic-ratelimit-* headers (scenario time).

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <map>
+#include <numeric>
 
 #include "core/text.h"
 #include "faults/status_page.h"
@@ -13,6 +14,9 @@ namespace {
 std::string esc(const std::string& s) { return markup_escape(s); }
 
 constexpr int kBuckets = 120;
+// Colours by harness::Served: answer, degraded answer, graceful failure, wrong answer, failure, hung.
+constexpr std::size_t kServedKinds = 6;
+constexpr const char* kServedColors[kServedKinds] = {"#27ae60", "#a3d9a5", "#bdc3c7", "#e67e22", "#7f8c8d", "#8e44ad"};
 constexpr double kWidth = 960, kLeft = 60, kPlot = kWidth - kLeft - 20;
 
 const char* phase_color(const std::string& name) {
@@ -35,13 +39,13 @@ std::string timeline_svg(const Report& r, std::size_t index) {
     double total = to_seconds(s.duration);
     double bucket = total / kBuckets;
     auto x = [&](double seconds) { return kLeft + kPlot * seconds / total; };
-    // Requests by arrival bucket and outcome.
-    std::vector<std::array<int, 4>> outcomes(kBuckets, {0, 0, 0, 0});  // good, failed, wrong, hung
-    for (const auto& u : stack.users) {
-        int b = std::clamp(static_cast<int>(to_seconds(u.arrival) / bucket), 0, kBuckets - 1);
-        bool ok = u.outcome == UserRecord::Outcome::answered && u.verdict == "ok" && u.finished - u.arrival <= s.workload.deadline;
-        int k = u.outcome == UserRecord::Outcome::hung ? 3 : u.outcome == UserRecord::Outcome::answered && u.verdict != "ok" ? 2 : ok ? 0 : 1;
-        ++outcomes[b][k];
+    // Requests by arrival bucket and what the user got (the scorer's classification, one per
+    // Served value, drawn bottom-up in this order).
+    std::vector<std::array<int, kServedKinds>> outcomes(kBuckets, std::array<int, kServedKinds>{});
+    const auto& served = r.scores[index].served;
+    for (std::size_t i = 0; i < stack.users.size() && i < served.size(); ++i) {
+        int b = std::clamp(static_cast<int>(to_seconds(stack.users[i].arrival) / bucket), 0, kBuckets - 1);
+        ++outcomes[b][static_cast<std::size_t>(served[i])];
     }
     // Attempts per provider (a provider routed to by several models is one line).
     std::vector<std::string> ids;
@@ -58,7 +62,7 @@ std::string timeline_svg(const Report& r, std::size_t index) {
         ++it->second[b];
     }
     int max_requests = 1, max_attempts = 1;
-    for (const auto& o : outcomes) max_requests = std::max(max_requests, o[0] + o[1] + o[2] + o[3]);
+    for (const auto& o : outcomes) max_requests = std::max(max_requests, std::accumulate(o.begin(), o.end(), 0));
     for (const auto& [id, v] : attempts) for (int n : v) max_attempts = std::max(max_attempts, n);
 
     const double status_y = 20, bars_y = 44, bars_h = 120, lines_y = 190, lines_h = 80, height = 310;
@@ -82,14 +86,13 @@ std::string timeline_svg(const Report& r, std::size_t index) {
     }
     svg += fmt::format(R"(<text x="4" y="{}" fill="#333">status</text>)", status_y + 9);
     // Requests by outcome: stacked bars.
-    const char* colors[] = {"#27ae60", "#95a5a6", "#e67e22", "#8e44ad"};
     for (int b = 0; b < kBuckets; ++b) {
         double y = bars_y + bars_h;
-        for (int k = 0; k < 4; ++k) {
+        for (std::size_t k = 0; k < kServedKinds; ++k) {
             double h = bars_h * outcomes[b][k] / max_requests;
             if (h <= 0) continue;
             y -= h;
-            svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.2f}" height="{:.1f}" fill="{}"/>)", x(b * bucket), y, kPlot / kBuckets - 0.5, h, colors[k]);
+            svg += fmt::format(R"(<rect x="{:.1f}" y="{:.1f}" width="{:.2f}" height="{:.1f}" fill="{}"/>)", x(b * bucket), y, kPlot / kBuckets - 0.5, h, kServedColors[k]);
         }
     }
     svg += fmt::format(R"(<text x="4" y="{}" fill="#333">requests</text><text x="4" y="{}" fill="#777">max {}</text>)", bars_y + 12, bars_y + 26, max_requests);
@@ -142,9 +145,14 @@ h2{margin-top:28px}.partial{background:#fde2e2;padding:6px 10px}</style></head><
         for (const auto& e : r.expectations) html += fmt::format("<li{}>{} {}</li>", e.passed ? "" : " class=\"fail\"", e.passed ? "✓" : "✗", esc(e.message));
         html += "</ul>";
     }
-    html += R"(<h2>Timelines</h2><p class="legend"><span><i class="sw" style="background:#27ae60"></i>verified answer in time</span>
-<span><i class="sw" style="background:#95a5a6"></i>error or too late</span><span><i class="sw" style="background:#e67e22"></i>wrong answer</span>
-<span><i class="sw" style="background:#8e44ad"></i>hung</span> · top band: the primary's status page (green operational → red major outage) · shading: phases</p>)";
+    // The legend names what the bars count: the scorer's classification of each request.
+    constexpr const char* kServedLabels[kServedKinds] = {"verified answer in time", "out-of-date answer within max_staleness (cache)",
+                                                         "clean fast error, nothing could answer", "wrong answer", "error or too late", "hung"};
+    html += R"(<h2>Timelines</h2><p class="legend">)";
+    for (std::size_t k = 0; k < kServedKinds; ++k) {
+        html += fmt::format(R"(<span><i class="sw" style="background:{}"></i>{}</span>)", kServedColors[k], kServedLabels[k]);
+    }
+    html += R"( · top band: the primary's status page (green operational → red major outage) · shading: phases</p>)";
     for (std::size_t i = 0; i < r.run.stacks.size(); ++i) {
         const auto& sc = r.scores[i];
         html += fmt::format("<h3>{} — score {:.0f}</h3><p>{} · providers: {}</p>", esc(sc.client), sc.score, esc(r.run.stacks[i].client.params.policy),

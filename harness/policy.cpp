@@ -65,7 +65,8 @@ class SdkDefault final : public Policy {
             if (retries_left <= 0 || !retryable(*last)) return give_up();
             --retries_left;
             Duration delay;
-            if (last->retry_after && *last->retry_after > Duration::zero() && *last->retry_after <= std::chrono::seconds(60)) {
+            if (p->honor_retry_after_ && last->retry_after && *last->retry_after > Duration::zero() &&
+                *last->retry_after <= std::chrono::seconds(60)) {
                 delay = *last->retry_after;
             } else {
                 double seconds = std::min(0.5 * std::pow(2.0, retries_done), 8.0) * (1.0 - 0.25 * rng.uniform());
@@ -79,10 +80,12 @@ class SdkDefault final : public Policy {
     int max_retries_;
     Duration timeout_;
     std::uint64_t seed_;
+    bool honor_retry_after_;
     std::uint64_t n_ = 0;
 
 public:
-    SdkDefault(int max_retries, Duration timeout, std::uint64_t seed) : max_retries_(max_retries), timeout_(timeout), seed_(seed) {}
+    SdkDefault(int max_retries, Duration timeout, std::uint64_t seed, bool honor_retry_after)
+        : max_retries_(max_retries), timeout_(timeout), seed_(seed), honor_retry_after_(honor_retry_after) {}
     std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration) override {
         return std::make_unique<Run>(this, hash_combine(seed_, r.id + (++n_ << 32)));
     }
@@ -134,6 +137,7 @@ public:
     std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration now) override;
 
     bool capable(std::size_t i, const UserRequest& r, Duration now) const {
+        if (!params_.capability_routing) return true;
         const auto& p = providers_[i];
         if (r.kind == RequestKind::vision && !p.vision) return false;
         if (r.kind == RequestKind::tools && !p.tools) return false;
@@ -177,6 +181,7 @@ public:
     }
 
     bool take_retry() {
+        if (params_.retry_budget < 0) return true;
         if (retry_tokens_ < 1.0) return false;
         retry_tokens_ -= 1.0;
         return true;
@@ -220,6 +225,9 @@ public:
             return choose(now);
         }
         if (current_) {
+            // Without capability routing, "not supported" is a client error like any other 400:
+            // the request fails, as it does with an SDK alone.
+            if (last->unsupported && !p_.params_.capability_routing) return give_or_stale(now);
             if (last->unsupported) p_.lost_capability(*current_, request_.kind, now);
             else p_.failure(*current_, now);
             tried_.push_back(*current_);
@@ -236,8 +244,8 @@ public:
         // Every capable provider was tried: back off and go round again while time remains.
         if (!p_.take_retry()) return give_or_stale(now);
         double cap = std::min(to_seconds(p_.params_.backoff_cap), to_seconds(p_.params_.backoff_base) * std::pow(2.0, rounds_++));
-        Duration delay = from_seconds(p_.rng_.uniform(0, cap));
-        if (last->retry_after) delay = std::max(delay, *last->retry_after);
+        Duration delay = from_seconds(p_.params_.jitter ? p_.rng_.uniform(0, cap) : cap);
+        if (last->retry_after && p_.params_.honor_retry_after) delay = std::max(delay, *last->retry_after);
         if (now + delay >= deadline_) return give_or_stale(now);
         tried_.clear();
         waiting_ = true;
@@ -303,13 +311,21 @@ PolicyParams read_policy_params(TableReader& t) {
     if (auto d = t.duration("attempt_timeout")) p.attempt_timeout = *d;
     if (auto d = t.duration("backoff_base")) p.backoff_base = *d;
     if (auto d = t.duration("backoff_cap")) p.backoff_cap = *d;
-    if (auto b = t.number_in("retry_budget", 0, 10)) p.retry_budget = *b;
+    if (t.has("retry_budget") && t.node("retry_budget")->is_string()) {
+        if (t.string("retry_budget") != "unlimited") t.fail("retry_budget", "expected a number from 0 to 10, or \"unlimited\"");
+        p.retry_budget = -1;
+    } else if (auto b = t.number_in("retry_budget", 0, 10)) {
+        p.retry_budget = *b;
+    }
     if (auto n = t.integer("breaker_failures", 1, 1000)) p.breaker_failures = static_cast<int>(*n);
     if (auto d = t.duration("breaker_cooldown")) p.breaker_cooldown = *d;
     if (auto c = t.boolean("cache")) p.cache = *c;
     if (auto s = t.boolean("serve_stale")) p.serve_stale = *s;
     if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
     p.check_finish_reason = t.boolean("check_finish_reason");
+    if (auto h = t.boolean("honor_retry_after")) p.honor_retry_after = *h;
+    if (auto j = t.choice("jitter", {"full", "none"})) p.jitter = *j == "full";
+    if (auto c = t.boolean("capability_routing")) p.capability_routing = *c;
     return p;
 }
 
@@ -317,7 +333,7 @@ std::unique_ptr<Policy> make_policy(const PolicyParams& params, std::vector<Prov
                                     Duration deadline) {
     Duration sdk_timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout : std::chrono::minutes(10);
     if (params.policy == "naive") return std::make_unique<Naive>(sdk_timeout);
-    if (params.policy == "sdk-default") return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries, sdk_timeout, seed);
+    if (params.policy == "sdk-default") return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries, sdk_timeout, seed, params.honor_retry_after);
     if (params.policy == "retry-storm") {
         Duration t = params.attempt_timeout > Duration::zero() ? params.attempt_timeout : std::chrono::seconds(10);
         return std::make_unique<RetryStorm>(params.max_retries < 0 ? 10 : params.max_retries, t);

@@ -76,7 +76,7 @@ struct PolicyParams {
     Duration attempt_timeout{};       // 0: the policy's default
     Duration backoff_base = std::chrono::milliseconds(250);
     Duration backoff_cap = std::chrono::seconds(4);
-    double retry_budget = 0.2;        // failover: retries allowed per request, on average
+    double retry_budget = 0.2;        // failover: retries allowed per request, on average; < 0: unlimited ("unlimited")
     int breaker_failures = 20;        // failover: outcomes a breaker must see before it may open (at >= 50% failures)
     Duration breaker_cooldown = std::chrono::seconds(30);
     bool cache = true;                // failover: answer repeated prompts from a response cache
@@ -87,6 +87,10 @@ struct PolicyParams {
     std::optional<bool> check_finish_reason;
     bool checks_finish_reason() const { return check_finish_reason.value_or(policy == "failover"); }
     Duration cache_ttl = std::chrono::hours(1);
+    // One behaviour each, so that the validity suite can compare stacks that differ in exactly one.
+    bool honor_retry_after = true;    // sdk-default, failover: wait what Retry-After / retry-after-ms say
+    bool jitter = true;               // failover: full jitter on backoff ("full"), or none ("none")
+    bool capability_routing = true;   // failover: route around a provider that says "not supported"
 };
 
 PolicyParams read_policy_params(TableReader& t);

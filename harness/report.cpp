@@ -137,7 +137,12 @@ std::string report_json(const Report& r) {
             }
             out += "}";
         }
-        out += "},\"notes\":[";
+        out += "},\"components\":[";
+        for (std::size_t k = 0; k < sc.components.size(); ++k) {
+            const auto& c = sc.components[k];
+            out += fmt::format("{}{{\"name\":{},\"weight\":{},\"value\":{}}}", k ? "," : "", json_string(c.name), number(c.weight), number(c.value));
+        }
+        out += "],\"notes\":[";
         for (std::size_t k = 0; k < sc.notes.size(); ++k) out += (k ? "," : "") + json_string(sc.notes[k]);
         out += "]}";
     }

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "harness/outcome.h"
 #include "harness/process.h"
 #include "harness/stdio_protocol.h"
 #include "harness/transport.h"
@@ -28,21 +29,24 @@ namespace brownout::harness {
 namespace asio = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
 
-std::string judge_answer(const UserRequest& request, const std::string& text) {
+Judgement judge_answer(const UserRequest& request, const std::string& text) {
     auto expected = expected_request(request);
     if (request.kind == RequestKind::tools) {
         // A tool call's arguments carry the request digest instead of a tag.
-        return text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos ? "ok" : "wrong_request";
+        return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos ? "ok" : "wrong_request"};
     }
     auto verdict = mock::verify_answer(text, expected);
     if (verdict == mock::Verdict::wrong_request) {
         for (std::int64_t hour = request.freshness - 1; hour >= 0 && hour >= request.freshness - 48; --hour) {
             UserRequest older = request;
             older.freshness = hour;
-            if (mock::verify_answer(text, expected_request(older)) == mock::Verdict::ok) return "stale";
+            if (mock::verify_answer(text, expected_request(older)) == mock::Verdict::ok) {
+                // The answer for hour H was current until the end of hour H.
+                return {"stale", request.arrival - std::chrono::hours(hour + 1)};
+            }
         }
     }
-    return std::string(mock::to_string(verdict));
+    return {std::string(mock::to_string(verdict))};
 }
 
 namespace {
@@ -404,8 +408,10 @@ private:
         u.outcome = outcome;
         u.finished = now();
         if (outcome == UserRecord::Outcome::answered) {
-            u.verdict = judge_answer(workload_[f.index], text);
-            if (u.verdict == "ok" && u.finished - u.arrival <= scenario_.workload.deadline) ++good_;
+            auto judged = judge_answer(workload_[f.index], text);
+            u.verdict = std::move(judged.verdict);
+            u.outdated_by = judged.outdated_by;
+            if (received_answer(u, scenario_.workload)) ++good_;
         }
         if (outcome == UserRecord::Outcome::hung) {
             transport_->abandon(f.handle);

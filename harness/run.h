@@ -21,6 +21,7 @@ struct UserRecord {
     enum class Outcome { answered, failed, hung, unfinished } outcome = Outcome::unfinished;
     Duration finished{};      // scenario time the stack gave its answer or error
     std::string verdict;      // answered: ok | missing_tag | wrong_request | image_ignored | corrupted | stale
+    Duration outdated_by{};   // stale: how long the answer had been out of date when the request arrived
     int attempts = 0;
     int provider = -1;        // index into the stack's providers that answered; -2: the stack's cache
 };
@@ -52,7 +53,11 @@ struct RunResult {
 RunResult run_scenario(Scenario scenario, const RunOptions& options);
 
 // The verdict on one answer: ok, or what is wrong with it (stale: an answer to the same question
-// from an earlier hour).
-std::string judge_answer(const UserRequest& request, const std::string& text);
+// from an earlier hour; `outdated_by` then says since when it had been out of date).
+struct Judgement {
+    std::string verdict;
+    Duration outdated_by{};
+};
+Judgement judge_answer(const UserRequest& request, const std::string& text);
 
 }  // namespace brownout::harness

@@ -9,6 +9,8 @@
 #include <limits>
 
 #include "faults/engine.h"
+#include "faults/throttle.h"
+#include "harness/outcome.h"
 
 namespace brownout::harness {
 namespace {
@@ -84,12 +86,18 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         }
         return false;
     };
-    auto good = [&](const UserRecord& u) {
-        Duration took = u.finished - u.arrival;
-        if (u.outcome == UserRecord::Outcome::answered) return u.verdict == "ok" && took <= deadline;
-        // No healthy path: a clean error within the fail-fast bound is the best possible outcome.
-        return u.outcome == UserRecord::Outcome::failed && took <= s.workload.fail_fast && !achievable(u);
-    };
+    // What each user got, decided once (harness/outcome.h); every metric below reads it.
+    out.served.reserve(run.users.size());
+    std::vector<bool> answerable;
+    answerable.reserve(run.users.size());
+    for (const auto& u : run.users) {
+        answerable.push_back(achievable(u));
+        out.served.push_back(classify(u, s.workload, answerable.back()));
+    }
+    auto index = [&](const UserRecord& u) { return static_cast<std::size_t>(&u - run.users.data()); };
+    auto served = [&](const UserRecord& u) { return out.served[index(u)]; };
+    // The best outcome possible at that moment: an answer, or a clean error when none was possible.
+    auto mitigated = [&](const UserRecord& u) { return received_answer(served(u)) || served(u) == Served::graceful_failure; };
 
     // Fail-back is judged on requests the primary could have served then (a feature it lost
     // for good is not a reason to call the stack unrecovered).
@@ -140,42 +148,61 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         }
         return last_bad_end;
     };
-    auto availability_in = [&](Duration a, Duration b) {
+    auto mitigated_in = [&](Duration a, Duration b) {
         double n = 0, g = 0;
         for (const auto& u : run.users) {
             if (u.arrival < a || u.arrival >= b) continue;
             ++n;
-            g += good(u);
+            g += mitigated(u);
         }
         return n == 0 ? 1.0 : g / n;
     };
 
+
     for (const auto& w : all_windows) {
         Metrics m;
-        double n = 0, g = 0, wrong = 0, hung = 0;
+        double n = 0, answered = 0, degraded = 0, wrong = 0, hung = 0, no_path = 0, graceful = 0;
         std::vector<double> latencies;
+        // Time until the user had an answer, for every request that could have been answered:
+        // one without an answer counts as the whole deadline. Latency of answers alone would
+        // reward a stack for failing its slow requests.
+        std::vector<double> waits;
         for (const auto& u : run.users) {
             if (!in(u.arrival, w)) continue;
             ++n;
-            if (good(u)) {
-                ++g;
-                if (u.outcome == UserRecord::Outcome::answered) latencies.push_back(to_seconds(u.finished - u.arrival));
+            Served what = served(u);
+            if (received_answer(what)) {
+                ++answered;
+                latencies.push_back(to_seconds(u.finished - u.arrival));
+                waits.push_back(latencies.back());
+            } else if (answerable[index(u)]) {
+                waits.push_back(to_seconds(deadline));
             }
-            if (u.outcome == UserRecord::Outcome::answered && u.verdict != "ok") ++wrong;
-            if (u.outcome == UserRecord::Outcome::hung) ++hung;
+            degraded += what == Served::degraded_answer;
+            wrong += what == Served::wrong_answer;
+            hung += what == Served::hung;
+            // Requests no provider could have answered: a cached answer or a clean, fast error
+            // is the best a stack can do for them.
+            if (!answerable[index(u)]) {
+                ++no_path;
+                graceful += what == Served::graceful_failure || received_answer(what);
+            }
         }
-        double attempts = 0, violations = 0, cost = 0;
+        double attempts = 0, violations = 0, waited_for = 0, cost = 0;
         std::map<std::pair<std::string, std::uint64_t>, const mock::Attempt*> previous;
         for (const auto& a : run.attempts) {
             if (in(a.at, w)) {
                 ++attempts;
                 auto key = std::make_pair(a.provider, a.digest);
                 auto it = previous.find(key);
-                // A retry of the same request to the same provider before the Retry-After it was
-                // given had passed.
-                if (it != previous.end() && it->second->retry_after > Duration::zero() &&
-                    a.at < it->second->at + it->second->duration + it->second->retry_after) {
-                    ++violations;
+                // A retry of the same request to the same provider clearly before the wait it was
+                // given had passed (faults/throttle.h: the provider's own tolerance).
+                if (it != previous.end() && it->second->retry_after > Duration::zero()) {
+                    const auto& told = *it->second;
+                    ++waited_for;
+                    if (a.at < told.at + told.duration + told.retry_after - faults::retry_after_tolerance(told.retry_after, s.time_scale)) {
+                        ++violations;
+                    }
                 }
                 if (a.status == 200) {
                     auto price = s.prices.count(a.provider) ? s.prices.at(a.provider) : std::make_pair(1.0, 4.0);
@@ -185,7 +212,9 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
             previous[{a.provider, a.digest}] = &a;
         }
         m["requests"] = n;
-        m["availability"] = n > 0 ? g / n : kNaN;
+        m["availability"] = n > 0 ? answered / n : kNaN;
+        m["degraded_answers"] = degraded;
+        m["graceful_degradation"] = no_path > 0 ? graceful / no_path : kNaN;
         m["wrong_answers"] = wrong;
         m["hung"] = hung;
         m["latency_p50"] = percentile(latencies, 0.50);
@@ -193,6 +222,10 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         m["latency_p99"] = percentile(latencies, 0.99);
         m["retry_amplification"] = n > 0 ? attempts / n : kNaN;
         m["retry_after_violations"] = violations;
+        // Of the retries that came after an announced wait, the share that waited.
+        m["retry_after_compliance"] = waited_for > 0 ? 1.0 - violations / waited_for : kNaN;
+        m["wait_p50"] = percentile(waits, 0.50);
+        m["wait_p99"] = percentile(waits, 0.99);
         m["cost"] = cost;
         m["time_to_mitigate"] = kNaN;
         m["time_to_recover"] = kNaN;
@@ -209,12 +242,12 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     }
     double steady_avail = out.phases.count("steady") ? out.phases["steady"]["availability"] : kNaN;
     if (incident != nullptr) {
-        double ttm = time_until(incident->from, incident->to, [&](Duration a, Duration b) { return availability_in(a, b) >= 0.95; });
+        double ttm = time_until(incident->from, incident->to, [&](Duration a, Duration b) { return mitigated_in(a, b) >= 0.95; });
         if (out.phases.count("incident")) out.phases["incident"]["time_to_mitigate"] = ttm;
         out.phases["all"]["time_to_mitigate"] = ttm;
         Duration limit = recovery ? recovery->to : s.duration;
         auto recovered = [&](Duration a, Duration b) {
-            if (availability_in(a, b) < 0.95) return false;
+            if (mitigated_in(a, b) < 0.95) return false;
             if (std::isnan(steady_primary_share)) return true;
             double share = primary_share(a, b);
             return std::isnan(share) || share >= 0.9 * steady_primary_share;  // failed back
@@ -232,7 +265,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         Duration trigger = incident->to - incident->from;
         Duration long_after = incident->to + std::max<Duration>(60s, 3 * trigger);
         if (!std::isnan(steady_avail) && long_after < s.duration) {
-            double late = availability_in(long_after, s.duration);
+            double late = mitigated_in(long_after, s.duration);
             double flag = late < 0.5 * steady_avail ? 1.0 : 0.0;
             if (out.phases.count("after")) out.phases["after"]["metastable"] = flag;
             out.phases["all"]["metastable"] = flag;
@@ -245,31 +278,33 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     const auto& inc = out.phases.count("incident") ? out.phases["incident"] : out.phases["all"];
     const auto& all = out.phases["all"];
     double incident_len = incident ? to_seconds(incident->to - incident->from) : kNaN;
-    double steady_p99 = out.phases.count("steady") ? out.phases["steady"]["latency_p99"] : kNaN;
-    struct Component {
-        const char* name;
-        double weight;
-        double s;
-    };
-    // Availability dominates: it is what users see. Amplification is what the provider sees.
-    std::vector<Component> parts = {
-        {"incident availability", 35, ramp(inc.at("availability"), 0.0, 0.99)},
+    double steady_p99 = out.phases.count("steady") ? out.phases["steady"]["wait_p99"] : kNaN;
+    double steady_p50 = out.phases.count("steady") ? out.phases["steady"]["wait_p50"] : kNaN;
+    // What users got in the incident: a live answer counts whole, an out-of-date one from a cache half.
+    double incident_value = inc.at("requests") > 0 ? inc.at("availability") - 0.5 * inc.at("degraded_answers") / inc.at("requests") : kNaN;
+    // Users feel latency as a ratio to what they are used to: 1.25× the steady median is as good
+    // as it gets, 10× is as bad (README "Scoring" gives the rationale for every anchor and weight).
+    double typical_slowdown = steady_p50 > 0 ? inc.at("wait_p50") / steady_p50 : kNaN;
+    out.components = {
+        {"incident availability", 30, ramp(incident_value, 0.0, 0.99)},
+        {"graceful degradation", 5, ramp(all.at("graceful_degradation"), 0.0, 1.0)},
         {"wrong answers", 15, ramp(all.at("requests") > 0 ? all.at("wrong_answers") / all.at("requests") : kNaN, 0.05, 0.0)},
         {"time to mitigate", 10, ramp(all.at("time_to_mitigate"), incident_len, 120)},
         {"time to recover", 10, recovery ? ramp(all.at("time_to_recover"), to_seconds(recovery->to - recovery->from), 120) : kNaN},
         {"retry amplification", 10, ramp(inc.at("retry_amplification"), 5.0, 1.1)},
-        {"incident latency", 10, ramp(inc.at("latency_p99"), to_seconds(deadline), std::isnan(steady_p99) ? 0.0 : 1.5 * steady_p99)},
-        {"herd and Retry-After", 5, std::isnan(all.at("herd_factor")) ? ramp(all.at("retry_after_violations"), 10, 0)
-                                                                       : std::min(ramp(all.at("herd_factor"), 3, 1.2), ramp(all.at("retry_after_violations"), 10, 0))},
+        {"incident latency, typical", 10, ramp(std::log(typical_slowdown), std::log(10.0), std::log(1.25))},
+        {"incident latency, tail", 5, ramp(inc.at("wait_p99"), to_seconds(deadline), std::isnan(steady_p99) ? 0.0 : 1.5 * steady_p99)},
+        {"Retry-After compliance", 10, ramp(all.at("retry_after_compliance"), 0.5, 1.0)},
+        {"herd factor", 5, ramp(all.at("herd_factor"), 3, 1.2)},
         {"steady availability", 5, ramp(steady_avail, 0.9, 0.999)},
     };
     double sum = 0, weights = 0;
-    for (const auto& c : parts) {
-        if (std::isnan(c.s)) {
+    for (const auto& c : out.components) {
+        if (std::isnan(c.value)) {
             out.notes.push_back(fmt::format("{}: not measurable in this run, left out of the score", c.name));
             continue;
         }
-        sum += c.weight * c.s;
+        sum += c.weight * c.value;
         weights += c.weight;
     }
     out.score = weights > 0 ? 100.0 * sum / weights : 0.0;

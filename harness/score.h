@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/outcome.h"
 #include "harness/run.h"
 
 namespace brownout::harness {
@@ -23,10 +24,19 @@ std::vector<PhaseWindow> phase_windows(const Scenario& scenario);
 
 using Metrics = std::map<std::string, double>;  // NaN: not measurable in that phase
 
+// One part of the 0–100 score: a weight and a value in [0, 1] (NaN: not measurable, left out).
+struct ScoreComponent {
+    std::string name;
+    double weight = 0;
+    double value = 0;
+};
+
 struct StackScore {
     std::string client;
     std::map<std::string, Metrics> phases;  // steady, incident, recovery, after, all
     double score = 0;
+    std::vector<ScoreComponent> components;
+    std::vector<Served> served;      // what each user got, in the order of the run's users
     std::vector<std::string> notes;  // caps applied, metrics that could not be measured
 };
 

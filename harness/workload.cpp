@@ -70,6 +70,7 @@ WorkloadSpec read_workload(TableReader& t) {
         t.node("mix");
     }
     if (auto r = t.number_in("repeat", 0, 1)) w.repeat = *r;
+    if (auto d = t.duration("max_staleness")) w.max_staleness = *d;
     if (auto n = t.integer("prompt_words", 1, 100'000)) w.prompt_words = static_cast<int>(*n);
     if (auto n = t.integer("max_tokens", 1, 100'000)) w.max_tokens = static_cast<int>(*n);
     t.finish();

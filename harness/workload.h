@@ -25,6 +25,10 @@ struct WorkloadSpec {
     Duration fail_fast = std::chrono::seconds(10);    // a clean error this fast is good when no path exists
     std::vector<std::pair<RequestKind, double>> mix = {{RequestKind::chat, 70}, {RequestKind::stream, 20}, {RequestKind::vision, 10}};
     double repeat = 0.2;                   // share of prompts asked before (cacheable)
+    // How long an answer may have been out of date and still help its user: questions are
+    // answered "as of hour N", so an answer from hour N-1 served at N:20 is 20 minutes out of
+    // date. Within it, a cached answer is degraded (better than an error); beyond, wrong.
+    Duration max_staleness = std::chrono::hours(1);
     int prompt_words = 40;
     int max_tokens = 256;
 };

@@ -86,7 +86,8 @@ Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& jo
       journal_(journal), metrics_(metrics),
       epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))),
       engine_(config_.phases, config_.seed, config_.id, config_.horizon),
-      limits_(config_.rate_limits.requests_per_minute, config_.rate_limits.tokens_per_minute) {
+      limits_(config_.rate_limits.requests_per_minute, config_.rate_limits.tokens_per_minute),
+      throttles_(clock.time_scale()) {
     Metrics::Labels labels{{"provider", config_.id}};
     counters_.in_flight = &metrics_.series(metric::in_flight, labels);
     counters_.active_streams = &metrics_.series(metric::active_streams, labels);
@@ -111,6 +112,12 @@ Attempt Provider::start_attempt(const IncomingRequest& in) {
     a.retry_count = in.retry_count.value_or(-1);
     a.request_id = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
     return a;
+}
+
+std::string IncomingRequest::client_identity() const {
+    if (!api_key.empty()) return "key:" + api_key;
+    if (!authorization.empty()) return "key:" + authorization;
+    return "peer:" + peer;
 }
 
 bool Provider::authorized(const IncomingRequest& in) const {
@@ -218,8 +225,16 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     faults::LimitSnapshot limits;
     {
         std::lock_guard lock(mutex_);
-        plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
-                        : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
+        const std::string client = in.client_identity();
+        if (auto again = throttles_.check(client, attempt.at)) {
+            // Back before the wait this client was given: rejected again, with what remains.
+            plan.reject = std::move(again);
+            plan.applied.emplace_back("throttled");
+        } else {
+            plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
+                            : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
+        }
+        if (plan.reject) throttles_.impose(client, attempt.at, *plan.reject);
         if (plan.connection == ConnectionAction::none && !plan.reject) {
             // The provider's own limits apply to requests the fault model lets through.
             if (auto rejection = limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
@@ -298,7 +313,7 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
     if (r.retry_after_ms) extra.emplace_back("retry-after-ms", fmt::format("{}", to_seconds(clock_.to_wall(*r.retry_after_ms)) * 1e3));
     if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
     int status = r.status;
-    if (r.retry_after) attempt.retry_after = *r.retry_after;
+    if (auto wait = r.announced_wait()) attempt.retry_after = *wait;
     if (r.html) {
         reply.body = cloudflare_page(status);
         reply.head = head(status, "text/html", reply.body.size(), attempt.request_id, extra);

@@ -17,6 +17,7 @@
 #include "faults/plan.h"
 #include "faults/rate_buckets.h"
 #include "faults/status_page.h"
+#include "faults/throttle.h"
 #include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
 #include "mockprovider/journal.h"
@@ -77,6 +78,10 @@ struct IncomingRequest {
     std::string forced_fault;        // x-brownout-fault
     std::uint64_t connection = 0;
     bool peer_loopback = true;  // the client connects from 127.0.0.0/8 or ::1
+    std::string peer;           // the client's address, without the port
+
+    // Who a throttle holds to its wait: the API key when one is sent, else the address.
+    std::string client_identity() const;
 };
 
 // A chunk of a streamed body, sent `gap` (scenario time) after the previous one.
@@ -211,6 +216,7 @@ private:
     std::mutex mutex_;  // guards everything below
     Planner planner_;
     faults::RateBuckets limits_;
+    faults::Throttles throttles_;
 };
 
 std::string_view reason_phrase(int status);

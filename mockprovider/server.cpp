@@ -373,6 +373,7 @@ private:
         beast::error_code ec;
         auto peer = socket_.remote_endpoint(ec);
         in.peer_loopback = !ec && peer.address().is_loopback();
+        if (!ec) in.peer = peer.address().to_string();
         keep_alive_ = req.keep_alive();
         return in;
     }

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "harness/score.h"
 
 using namespace brownout;
@@ -107,7 +109,7 @@ TEST_CASE("availability, wrong answers, hung and latency per phase", "[score]") 
     CHECK(score.phases.at("all").at("cost") == Approx(7 * (1000 * 1.0 + 500 * 4.0) / 1e6));
 }
 
-TEST_CASE("a clean fast error counts as good when no provider could answer", "[score]") {
+TEST_CASE("a clean fast error when no provider could answer is graceful degradation, not availability", "[score]") {
     auto s = load_scenario_text(R"(
 [scenario]
 name = "alone"
@@ -123,10 +125,72 @@ id = "only"
 )", "alone.toml");
     StackRun run;
     run.client = s.clients[0];
-    run.users.push_back(user(1, 12min, Outcome::failed, 1s));   // fast: good
-    run.users.push_back(user(2, 13min, Outcome::failed, 30s));  // slow: not good
+    run.users.push_back(user(1, 12min, Outcome::failed, 1s));   // fast: graceful
+    run.users.push_back(user(2, 13min, Outcome::failed, 30s));  // slow: not graceful
     auto score = score_stack(s, run, phase_windows(s));
-    CHECK(score.phases.at("incident").at("availability") == Approx(0.5));
+    CHECK(score.phases.at("incident").at("availability") == 0.0);  // users received nothing
+    CHECK(score.phases.at("incident").at("graceful_degradation") == Approx(0.5));
+    CHECK(score.served[0] == Served::graceful_failure);
+    CHECK(score.served[1] == Served::failure);
+    // Mitigation counts the best possible outcome: the minute with the slow error is not mitigated.
+    CHECK(score.phases.at("all").at("time_to_mitigate") == Approx(240));
+}
+
+TEST_CASE("an out-of-date cached answer is degraded within max_staleness and wrong beyond it", "[score][cache]") {
+    auto text = [](const std::string& staleness) {
+        return fmt::format(R"(
+[scenario]
+name = "alone"
+duration = "3h"
+[workload]
+max_staleness = "{}"
+[[providers]]
+id = "only"
+  [[providers.phases]]
+  start = "1h"
+  end = "2h"
+  fault = "outage"
+)", staleness);
+    };
+    auto cached = [](std::uint64_t id, Duration arrival, Duration outdated_by) {
+        auto u = user(id, arrival, Outcome::answered, 10ms, "stale", -2);
+        u.outdated_by = outdated_by;
+        return u;
+    };
+    for (auto [staleness, expected] : {std::pair{"1h", Served::degraded_answer}, std::pair{"10m", Served::wrong_answer}}) {
+        auto s = load_scenario_text(text(staleness), "alone.toml");
+        StackRun run;
+        run.client = s.clients[0];
+        run.users.push_back(cached(1, 70min, 30min));                    // the 0:xx answer at 1:10
+        run.users.push_back(user(2, 75min, Outcome::failed, 100ms));      // a clean fast error
+        run.users.push_back(user(3, 30min, Outcome::answered, 1s, "ok"));  // steady
+        auto score = score_stack(s, run, phase_windows(s));
+        CAPTURE(staleness);
+        CHECK(score.served[0] == expected);
+        bool acceptable = expected == Served::degraded_answer;
+        CHECK(score.phases.at("incident").at("availability") == Approx(acceptable ? 0.5 : 0.0));
+        CHECK(score.phases.at("incident").at("degraded_answers") == (acceptable ? 1 : 0));
+        CHECK(score.phases.at("all").at("wrong_answers") == (acceptable ? 0 : 1));
+        // Both requests had no healthy path: a usable cached answer handled its request well.
+        CHECK(score.phases.at("incident").at("graceful_degradation") == Approx(acceptable ? 1.0 : 0.5));
+    }
+}
+
+TEST_CASE("latency in the score counts a request without an answer as the whole deadline", "[score][latency]") {
+    auto s = scenario();  // deadline 30 s; the secondary stays healthy, so every request was answerable
+    StackRun fast_but_failing, slow_but_answering;
+    fast_but_failing.client = slow_but_answering.client = s.clients[0];
+    for (int i = 0; i < 10; ++i) {
+        Duration at = 11min + i * 10s;
+        fast_but_failing.users.push_back(i < 2 ? user(i, at, Outcome::answered, 1s) : user(i, at, Outcome::failed, 1s));
+        slow_but_answering.users.push_back(user(i, at, Outcome::answered, 8s));
+    }
+    auto w = phase_windows(s);
+    auto a = score_stack(s, fast_but_failing, w), b = score_stack(s, slow_but_answering, w);
+    CHECK(a.phases.at("incident").at("latency_p50") == Approx(1.0));  // of answers, as documented
+    CHECK(a.phases.at("incident").at("wait_p50") == Approx(30.0));    // what users waited for an answer
+    CHECK(b.phases.at("incident").at("wait_p50") == Approx(8.0));
+    CHECK(b.score > a.score);
 }
 
 TEST_CASE("retry amplification and Retry-After violations come from the journal", "[score]") {
@@ -139,11 +203,16 @@ TEST_CASE("retry amplification and Retry-After violations come from the journal"
     run.attempts.push_back(attempt("primary", 11min, 429, 1, 10s));
     run.attempts.push_back(attempt("primary", 11min + 2s, 429, 1, 10s));
     run.attempts.push_back(attempt("primary", 11min + 14s, 503, 1));
+    // Request 3: told 10 s, back after 9.5 s: within the tolerance of a tenth of the wait.
+    run.attempts.push_back(attempt("primary", 13min, 429, 3, 10s));
+    run.attempts.push_back(attempt("primary", 13min + 9500ms, 200, 3));
     // Request 2: three attempts, no hints.
     for (int i = 0; i < 3; ++i) run.attempts.push_back(attempt("primary", 12min + i * 1s, 503, 2));
     auto score = score_stack(s, run, phase_windows(s));
-    CHECK(score.phases.at("incident").at("retry_amplification") == Approx(3.0));
+    CHECK(score.phases.at("incident").at("retry_amplification") == Approx(4.0));
     CHECK(score.phases.at("incident").at("retry_after_violations") == 1);
+    // Three retries came after an announced wait; one of them was early.
+    CHECK(score.phases.at("incident").at("retry_after_compliance") == Approx(2.0 / 3.0));
 }
 
 TEST_CASE("a run whose goodput stays below half of steady long after the trigger is metastable", "[score]") {

@@ -56,7 +56,7 @@ TEST_CASE("a request rendered in either dialect digests to what the harness expe
     CHECK(parsed.image_digest == expected.image_digest);
 }
 
-TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earlier hour", "[workload][verify]") {
+TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earlier hour with its age", "[workload][verify]") {
     WorkloadSpec spec;
     spec.mix = {{RequestKind::vision, 1}};
     auto r = generate_workload(spec, 3h, 1).back();
@@ -64,11 +64,16 @@ TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earl
     auto answer = [](const UserRequest& u, bool saw_images) {
         return mock::generate_answer(1, expected_request(u), {}, saw_images, "id", 0).text();
     };
-    CHECK(judge_answer(r, answer(r, true)) == "ok");
-    CHECK(judge_answer(r, answer(r, false)) == "image_ignored");
+    CHECK(judge_answer(r, answer(r, true)).verdict == "ok");
+    CHECK(judge_answer(r, answer(r, false)).verdict == "image_ignored");
     std::string full = answer(r, true);
-    CHECK(judge_answer(r, full.substr(0, full.size() - 3)) == "missing_tag");
+    CHECK(judge_answer(r, full.substr(0, full.size() - 3)).verdict == "missing_tag");
     auto older = r;
     older.freshness -= 1;
-    CHECK(judge_answer(r, answer(older, true)) == "stale");
+    auto stale = judge_answer(r, answer(older, true));
+    CHECK(stale.verdict == "stale");
+    // The previous hour's answer went out of date when this hour began.
+    CHECK(stale.outdated_by == r.arrival - std::chrono::hours(r.freshness));
+    older.freshness -= 1;
+    CHECK(judge_answer(r, answer(older, true)).outdated_by == r.arrival - std::chrono::hours(r.freshness - 1));
 }

@@ -241,3 +241,73 @@ TEST_CASE("a journal with a window keeps the newest attempts and says which is t
     CHECK(all.size() == 5);
     CHECK(all.oldest() == 1);
 }
+
+TEST_CASE("a 429 with Retry-After throttles that client until the wait is over", "[provider][throttle]") {
+    Rig rig;
+    int calls = 0;
+    // The fault model rejects the first request only; everything after it is the throttle's doing.
+    rig.provider.set_planner([&](const PlanQuery&) {
+        faults::Plan plan;
+        if (calls++ == 0) {
+            plan.reject = faults::Rejection{.status = 429, .retry_after = 20s};
+            plan.applied.emplace_back("busy");
+        }
+        return plan;
+    });
+    auto send = [&](const std::string& key, const std::string& peer) {
+        IncomingRequest in{"POST", "/v1/chat/completions", kHello, key.empty() ? "" : "Bearer " + key, "", std::nullopt, "", 1};
+        in.peer = peer;
+        auto reply = rig.provider.handle(in);
+        rig.provider.finish(reply.attempt);
+        return reply;
+    };
+    CHECK(status_of(send("k1", "127.0.0.1")) == 429);
+    SECTION("an early retry from the same key is rejected again with the time that remains") {
+        rig.clock.advance(5s);
+        auto again = send("k1", "127.0.0.2");  // another address, the same key
+        CHECK(status_of(again) == 429);
+        CHECK(header(again, "retry-after") == "15");
+        CHECK(again.attempt.fault == "throttled");
+        CHECK(again.attempt.retry_after == 15s);
+        CHECK(calls == 1);  // the fault model was not even asked
+        SECTION("another key is not held to it") { CHECK(status_of(send("k2", "127.0.0.1")) == 200); }
+    }
+    SECTION("a retry within a tenth of the wait of its end passes") {
+        rig.clock.advance(18500ms);
+        CHECK(status_of(send("k1", "127.0.0.1")) == 200);
+    }
+    SECTION("a retry after the wait passes") {
+        rig.clock.advance(20s);
+        CHECK(status_of(send("k1", "127.0.0.1")) == 200);
+    }
+}
+
+TEST_CASE("without a key the client is its address, and enforce_retry_after = false turns the throttle off", "[provider][throttle]") {
+    Rig rig;
+    bool enforce = true;
+    rig.provider.set_planner([&](const PlanQuery& q) {
+        faults::Plan plan;
+        if (q.now == Duration::zero()) {
+            plan.reject = faults::Rejection{.status = 429, .retry_after = 20s, .enforce_retry_after = enforce};
+            plan.applied.emplace_back("busy");
+        }
+        return plan;
+    });
+    auto send = [&](const std::string& peer) {
+        IncomingRequest in{"POST", "/v1/chat/completions", kHello, "", "", std::nullopt, "", 1};
+        in.peer = peer;
+        return status_of(rig.provider.handle(in));
+    };
+    SECTION("enforced") {
+        CHECK(send("10.1.1.1") == 429);
+        rig.clock.advance(1s);
+        CHECK(send("10.1.1.1") == 429);
+        CHECK(send("10.1.1.2") == 200);
+    }
+    SECTION("not enforced") {
+        enforce = false;
+        CHECK(send("10.1.1.1") == 429);
+        rig.clock.advance(1s);
+        CHECK(send("10.1.1.1") == 200);
+    }
+}
