@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The validity suite: pairs of client stacks that differ in exactly one behaviour, each run
+through a scenario where that behaviour matters. The score must rank the better stack first by
+at least the pair's margin, on every seed tried (README "Scoring", tests/validity/README.md).
+
+usage: validity.py BROWNOUT [--scenario NAME]... [--seeds S1,S2,...] [--json FILE]
+  BROWNOUT      the brownout binary
+  --scenario    run only the pairs of tests/validity/NAME.toml (default: every pair)
+  --seeds       seeds to try (default: each scenario's own)
+  --json        write every pair's scores and margins to FILE
+Exit code 0 when every pair holds on every seed, 1 when one does not, 2 on an error.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def run_scenario(brownout, scenario, clients, seed):
+    """Runs one scenario with the named clients; returns {client: (score, report stack)}."""
+    with tempfile.TemporaryDirectory(prefix="brownout-validity-") as out:
+        cmd = [brownout, "run", os.path.join(HERE, scenario), "--report-dir", out]
+        if seed is not None:
+            cmd += ["--seed", str(seed)]
+        for c in clients:
+            cmd += ["--client", c]
+        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if done.returncode not in (0, 1):
+            sys.stdout.write(done.stdout)
+            raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}")
+        with open(os.path.join(out, "report.json")) as f:
+            report = json.load(f)
+    return report["scenario"]["seed"], {s["client"]: s for s in report["stacks"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("brownout")
+    ap.add_argument("--scenario", action="append", default=[])
+    ap.add_argument("--seeds", default="")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    with open(os.path.join(HERE, "pairs.toml"), "rb") as f:
+        pairs = tomllib.load(f)["pair"]
+    if args.scenario:
+        wanted = {s.removesuffix(".toml") + ".toml" for s in args.scenario}
+        pairs = [p for p in pairs if p["scenario"] in wanted]
+        if not pairs:
+            print(f"no pair uses {', '.join(sorted(wanted))}", file=sys.stderr)
+            return 2
+    seeds = [int(s) for s in args.seeds.split(",") if s] or [None]
+
+    by_scenario = {}
+    for p in pairs:
+        by_scenario.setdefault(p["scenario"], []).append(p)
+    results, passed, failed = [], 0, 0
+    for scenario, group in by_scenario.items():
+        clients = sorted({c for p in group for c in (p["better"], p["worse"])})
+        for seed in seeds:
+            try:
+                used_seed, stacks = run_scenario(args.brownout, scenario, clients, seed)
+            except RuntimeError as e:
+                print(f"ERROR {scenario}: {e}")
+                return 2
+            for p in group:
+                better, worse = stacks[p["better"]]["score"], stacks[p["worse"]]["score"]
+                margin = better - worse
+                ok = margin >= p["min_margin"]
+                is_open = p.get("status") == "open"
+                if not is_open:
+                    passed += ok
+                    failed += not ok
+                label = "OPEN" if is_open else "PASS" if ok else "FAIL"
+                print(f"{label} {p['name']} (seed {used_seed}): "
+                      f"{p['better']} {better:.1f} vs {p['worse']} {worse:.1f}, margin {margin:+.1f} (needs >= {p['min_margin']})")
+                if not ok or is_open:
+                    for side in ("better", "worse"):
+                        comps = ", ".join(f"{c['name']} {c['value']:.2f}" if c["value"] is not None else f"{c['name']} -"
+                                          for c in stacks[p[side]]["components"])
+                        print(f"     {p[side]}: {comps}")
+                results.append({"pair": p["name"], "scenario": scenario, "seed": used_seed, "better": p["better"],
+                                "worse": p["worse"], "better_score": better, "worse_score": worse, "margin": margin,
+                                "min_margin": p["min_margin"], "passed": ok, "open": is_open})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
