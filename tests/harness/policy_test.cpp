@@ -204,3 +204,74 @@ TEST_CASE("failover answers repeated prompts from its cache and can serve stale 
     while (s.action == Action::wait || s.action == Action::attempt) s = later->next(1h + 1min, &failure);
     CHECK(s.action == Action::serve_cached);
 }
+
+TEST_CASE("each switch of the validity pairs changes exactly its one behaviour", "[policy][validity]") {
+    auto throttled = error(429);
+    throttled.retry_after = 20s;
+    SECTION("sdk-default with honor_retry_after = false backs off instead of waiting 20 s") {
+        PolicyParams params;
+        params.honor_retry_after = false;
+        for (bool honours : {true, false}) {
+            auto p = honours ? policy("sdk-default") : policy("sdk-default", {{"a"}}, params);  // outlives its runs
+            auto run = p->begin(request(), 0s);
+            run->next(0s, nullptr);
+            auto wait = run->next(0s, &throttled);
+            REQUIRE(wait.action == Action::wait);
+            if (honours) CHECK(wait.delay == 20s);
+            else CHECK(wait.delay <= 500ms);
+        }
+    }
+    SECTION("failover with honor_retry_after = false goes round again on its own backoff") {
+        PolicyParams params;
+        params.honor_retry_after = false;
+        auto p = policy("failover", {{"a"}}, params);
+        auto run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        auto wait = run->next(0s, &throttled);
+        REQUIRE(wait.action == Action::wait);
+        CHECK(wait.delay <= 250ms);
+    }
+    SECTION("failover with jitter = none waits the whole backoff step") {
+        PolicyParams params;
+        params.jitter = false;
+        auto p = policy("failover", {{"a"}}, params);
+        auto run = p->begin(request(), 0s);
+        run->next(0s, nullptr);
+        auto failure = error(503);
+        auto first = run->next(0s, &failure);
+        REQUIRE(first.action == Action::wait);
+        CHECK(first.delay == 250ms);
+        CHECK(run->next(250ms, &failure).action == Action::attempt);  // the wait is over
+        auto second = run->next(250ms, &failure);
+        REQUIRE(second.action == Action::wait);
+        CHECK(second.delay == 500ms);
+    }
+    SECTION("failover without capability routing fails a request its provider cannot do") {
+        PolicyParams params;
+        params.capability_routing = false;
+        auto p = policy("failover", {{"primary", false}, {"secondary", true}}, params);
+        auto run = p->begin(request(RequestKind::vision), 0s);
+        CHECK(run->next(0s, nullptr).provider == 0);  // no routing by declared capability either
+        auto unsupported = error(400);
+        unsupported.unsupported = true;
+        CHECK(run->next(0s, &unsupported).action == Action::give_up);
+    }
+    SECTION("failover with retry_budget = unlimited keeps going round until the deadline") {
+        PolicyParams limited, unlimited;
+        unlimited.retry_budget = -1;
+        auto rounds = [&](const PolicyParams& params) {
+            auto p = policy("failover", {{"a"}}, params);
+            int n = 0;
+            auto failure = error(503);
+            // Many requests failing at once drain a budget; an unlimited one never runs dry.
+            for (int user = 0; user < 30; ++user) {
+                auto run = p->begin(request(RequestKind::chat, 100 + user), 0s);
+                run->next(0s, nullptr);
+                n += run->next(0s, &failure).action == Action::wait;
+            }
+            return n;
+        };
+        CHECK(rounds(limited) == 10);  // the budget's initial ten tokens
+        CHECK(rounds(unlimited) == 30);
+    }
+}

@@ -172,3 +172,34 @@ TEST_CASE("a client route can name one model of a provider", "[harness][scenario
     CHECK_THAT(error_of(head + "[[clients]]\nname = \"c\"\nkind = \"stdio\"\ncommand = \"x\"\nproviders = [\"anthropic:claude-opus-4-6\"]\n"),
                Catch::Contains("a model route is for built-in stacks"));
 }
+
+TEST_CASE("the validity switches, max_staleness and enforce_retry_after are read and checked", "[harness][scenario]") {
+    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n";
+    auto s = load_scenario_text(head + R"(
+  [[providers.phases]]
+  start = "1m"
+  fault = "busy"
+  status = 503
+  retry_after = "5s"
+  enforce_retry_after = true
+[workload]
+max_staleness = "30m"
+[[clients]]
+name = "c"
+providers = ["a"]
+retry_budget = "unlimited"
+jitter = "none"
+honor_retry_after = false
+capability_routing = false
+)", "s.toml");
+    CHECK(s.workload.max_staleness == 30min);
+    const auto& p = s.clients[0].params;
+    CHECK(p.retry_budget < 0);
+    CHECK_FALSE(p.jitter);
+    CHECK_FALSE(p.honor_retry_after);
+    CHECK_FALSE(p.capability_routing);
+    const std::string client = "[[clients]]\nname = \"c\"\nproviders = [\"a\"]\n";
+    CHECK_THAT(error_of(head + client + "retry_budget = \"lots\"\n"),
+               Catch::Contains("clients[0].retry_budget: expected a number from 0 to 10, or \"unlimited\""));
+    CHECK_THAT(error_of(head + client + "jitter = \"half\"\n"), Catch::Contains("clients[0].jitter: \"half\" is not one of full, none"));
+}
