@@ -71,6 +71,18 @@ WorkloadSpec read_workload(TableReader& t) {
     }
     if (auto r = t.number_in("repeat", 0, 1)) w.repeat = *r;
     if (auto d = t.duration("max_staleness")) w.max_staleness = *d;
+    for (auto& b : t.tables("bursts")) {
+        WorkloadSpec::Burst burst;
+        auto at = b.duration("at");
+        if (!at) b.fail("at", "is required (when the burst arrives, e.g. \"25m\")");
+        burst.at = *at;
+        auto n = b.integer("requests", 1, 1'000'000);
+        if (!n) b.fail("requests", "is required (how many users arrive together)");
+        burst.requests = static_cast<int>(*n);
+        if (auto over = b.duration("over")) burst.over = *over;
+        b.finish();
+        w.bursts.push_back(burst);
+    }
     if (auto n = t.integer("prompt_words", 1, 100'000)) w.prompt_words = static_cast<int>(*n);
     if (auto n = t.integer("max_tokens", 1, 100'000)) w.max_tokens = static_cast<int>(*n);
     t.finish();
@@ -85,12 +97,20 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
     std::vector<UserRequest> out;
     std::vector<std::uint64_t> asked;
     double rate_per_second = spec.rate_per_hour / 3600.0;
-    double t = 0;
     double end = to_seconds(duration);
+    // Arrival times first: the Poisson stream, then the bursts merged in (without bursts the
+    // sequence, and so every request, is what it always was).
+    std::vector<double> times;
+    for (double t = arrivals.exponential(rate_per_second); t < end; t += arrivals.exponential(rate_per_second)) times.push_back(t);
+    for (const auto& b : spec.bursts) {
+        for (int i = 0; i < b.requests; ++i) {
+            double t = to_seconds(b.at) + to_seconds(b.over) * i / b.requests;
+            if (t < end) times.push_back(t);
+        }
+    }
+    if (!spec.bursts.empty()) std::stable_sort(times.begin(), times.end());
     std::uint64_t id = 0;
-    while (true) {
-        t += arrivals.exponential(rate_per_second);
-        if (t >= end) break;
+    for (double t : times) {
         UserRequest r;
         r.id = ++id;
         r.arrival = from_seconds(t);

@@ -29,6 +29,14 @@ struct WorkloadSpec {
     // answered "as of hour N", so an answer from hour N-1 served at N:20 is 20 minutes out of
     // date. Within it, a cached answer is degraded (better than an error); beyond, wrong.
     Duration max_staleness = std::chrono::hours(1);
+    // Users who arrive together on top of the Poisson stream: everyone who was waiting comes back
+    // when the status page turns green, a batch job starts, a push notification goes out.
+    struct Burst {
+        Duration at{};
+        int requests = 0;
+        Duration over = std::chrono::seconds(1);  // spread evenly across this span
+    };
+    std::vector<Burst> bursts;
     int prompt_words = 40;
     int max_tokens = 256;
 };

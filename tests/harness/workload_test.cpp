@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 
@@ -76,4 +77,23 @@ TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earl
     CHECK(stale.outdated_by == r.arrival - std::chrono::hours(r.freshness));
     older.freshness -= 1;
     CHECK(judge_answer(r, answer(older, true)).outdated_by == r.arrival - std::chrono::hours(r.freshness - 1));
+}
+
+TEST_CASE("a burst adds users who arrive together, and leaves the Poisson stream as it was", "[workload]") {
+    WorkloadSpec plain;
+    plain.rate_per_hour = 600;
+    auto without = generate_workload(plain, 1h, 9);
+    WorkloadSpec bursty = plain;
+    bursty.bursts.push_back({30min, 100, 2s});
+    auto with = generate_workload(bursty, 1h, 9);
+    REQUIRE(with.size() == without.size() + 100);
+    int in_burst = 0;
+    for (const auto& r : with) in_burst += r.arrival >= 30min && r.arrival < 30min + 2s;
+    CHECK(in_burst >= 100);
+    CHECK(std::is_sorted(with.begin(), with.end(), [](const auto& a, const auto& b) { return a.arrival < b.arrival; }));
+    // Everything before the burst is the same request for request.
+    for (std::size_t i = 0; i < without.size() && without[i].arrival < 30min; ++i) {
+        CHECK(with[i].arrival == without[i].arrival);
+        CHECK(with[i].question == without[i].question);
+    }
 }
