@@ -23,12 +23,15 @@ const std::vector<ReportRow>& report_rows() {
         {"availability, incident", "incident", "availability"},
         {"availability, recovery", "recovery", "availability"},
         {"availability, after", "after", "availability"},
+        {"degraded answers (cache)", "all", "degraded_answers"},
+        {"graceful degradation", "all", "graceful_degradation"},
         {"wrong answers", "all", "wrong_answers"},
         {"hung", "all", "hung"},
         {"latency p50, incident", "incident", "latency_p50"},
         {"latency p99, incident", "incident", "latency_p99"},
         {"retry amplification, incident", "incident", "retry_amplification"},
         {"Retry-After violations", "all", "retry_after_violations"},
+        {"Retry-After compliance", "all", "retry_after_compliance"},
         {"time to mitigate", "all", "time_to_mitigate"},
         {"time to recover", "all", "time_to_recover"},
         {"herd factor", "all", "herd_factor"},
@@ -41,6 +44,7 @@ const std::vector<ReportRow>& report_rows() {
 std::string format_metric(const std::string& metric, double v) {
     if (std::isnan(v)) return "–";
     if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
+    if (metric == "graceful_degradation" || metric == "retry_after_compliance") return fmt::format("{:.1f}%", 100 * v);
     if (metric.starts_with("latency") || metric.starts_with("time_to")) return fmt::format("{:.1f}s", v);
     if (metric == "retry_amplification" || metric == "herd_factor") return fmt::format("{:.2f}x", v);
     if (metric == "cost") return fmt::format("${:.4f}", v);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits>
 
 #include "faults/engine.h"
@@ -299,14 +300,16 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         {"steady availability", 5, ramp(steady_avail, 0.9, 0.999)},
     };
     double sum = 0, weights = 0;
+    std::vector<std::string> left_out;
     for (const auto& c : out.components) {
         if (std::isnan(c.value)) {
-            out.notes.push_back(fmt::format("{}: not measurable in this run, left out of the score", c.name));
+            left_out.push_back(c.name);
             continue;
         }
         sum += c.weight * c.value;
         weights += c.weight;
     }
+    if (!left_out.empty()) out.notes.push_back(fmt::format("not measurable in this run, left out of the score: {}", fmt::join(left_out, ", ")));
     out.score = weights > 0 ? 100.0 * sum / weights : 0.0;
     if (all.at("metastable") == 1.0) {
         out.score = std::min(out.score, 20.0);

@@ -226,13 +226,16 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     {
         std::lock_guard lock(mutex_);
         const std::string client = in.client_identity();
-        if (auto again = throttles_.check(client, attempt.at)) {
+        // A forced fault is the test's explicit choice for that request: it goes past a throttle.
+        if (auto again = forced ? std::nullopt : throttles_.check(client, attempt.at)) {
             // Back before the wait this client was given: rejected again, with what remains.
             plan.reject = std::move(again);
             plan.applied.emplace_back("throttled");
         } else {
             plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
                             : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
+            // A forced fault is for that request alone: it throttles only when it says so.
+            if (forced && plan.reject && !plan.reject->enforce_retry_after) plan.reject->enforce_retry_after = false;
         }
         if (plan.reject) throttles_.impose(client, attempt.at, *plan.reject);
         if (plan.connection == ConnectionAction::none && !plan.reject) {

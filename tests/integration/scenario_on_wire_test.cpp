@@ -163,7 +163,13 @@ TEST_CASE("x-brownout-fault forces one fault on one request", "[integration][hea
     auto forced = http(f.port(), "POST", "/chat/completions", kHello, {{"x-brownout-fault", "busy;status=429;retry_after=2s"}});
     CHECK(forced.status == 429);
     CHECK(forced.header("retry-after") == "2");
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 200);
+    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 200);  // that request alone
+    // ...unless it asks to hold the client to its wait, as a timeline's 429 does.
+    CHECK(http(f.port(), "POST", "/chat/completions", kHello, {{"x-brownout-fault", "busy;status=429;retry_after=2s;enforce_retry_after=true"}}).status == 429);
+    auto held = http(f.port(), "POST", "/chat/completions", kHello);
+    CHECK(held.status == 429);
+    REQUIRE_FALSE(held.header("retry-after").empty());
+    CHECK(std::stod(held.header("retry-after")) <= 2.0);  // what remains of the wait
     auto reset = http(f.port(), "POST", "/chat/completions", kHello, {{"x-brownout-fault", "outage;mode=reset"}});
     CHECK(reset.status == 0);
     auto bad = http(f.port(), "POST", "/chat/completions", kHello, {{"x-brownout-fault", "nonsense"}});
