@@ -1,5 +1,7 @@
 #include "core/error.h"
 
+#include <string_view>
+
 #include <fmt/format.h>
 
 namespace brownout {
@@ -20,5 +22,28 @@ Error::Error(SourceLocation where, std::string key_path, std::string message)
       key_path_(std::move(key_path)), message_(std::move(message)) {}
 
 Error::Error(std::string message) : std::runtime_error(message), message_(std::move(message)) {}
+
+namespace {
+std::string joined(const std::vector<Error>& errors) {
+    std::string out;
+    for (const auto& e : errors) out += (out.empty() ? "" : "\n") + std::string(e.what());
+    return out;
+}
+}  // namespace
+
+ErrorList::ErrorList(std::vector<Error> errors) : Error(joined(errors)), errors_(std::move(errors)) {}
+
+void ErrorCollector::add(const Error& e) {
+    for (const auto& known : errors_) {
+        if (std::string_view(known.what()) == e.what()) return;
+    }
+    errors_.push_back(e);
+}
+
+void ErrorCollector::throw_if_any() const {
+    if (errors_.empty()) return;
+    if (errors_.size() == 1) throw errors_.front();
+    throw ErrorList(errors_);
+}
 
 }  // namespace brownout

@@ -48,6 +48,16 @@ SourceLocation TableReader::where(std::string_view key) const {
 bool TableReader::has(std::string_view key) const { return table_.contains(key); }
 
 void TableReader::fail(std::string_view key, const std::string& message) const {
+    // A key that is missing because it was misspelt: say so, rather than what its absence causes.
+    if (!table_.contains(key)) {
+        for (const auto& [other, value] : table_) {
+            std::string k(other.str());
+            if (std::find(used_.begin(), used_.end(), k) != used_.end()) continue;
+            if (closest_match(k, {std::string(key)}).empty()) continue;
+            throw Error(location_of(other.source().begin.line > 0 ? other.source() : value.source(), *file_), key_path(k),
+                        fmt::format("unknown key (did you mean \"{}\"?)", key));
+        }
+    }
     throw Error(where(key), key_path(key), message);
 }
 
@@ -178,13 +188,17 @@ std::vector<TableReader> TableReader::tables(std::string_view key) {
 
 void TableReader::finish() const {
     std::vector<std::string> known = used_;
+    ErrorCollector errors;
     for (const auto& [key, value] : table_) {
         std::string k(key.str());
         if (std::find(used_.begin(), used_.end(), k) != used_.end()) continue;
         std::string hint = closest_match(k, known);
-        throw Error(location_of(key.source().begin.line > 0 ? key.source() : value.source(), *file_), key_path(k),
-                    hint.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean \"{}\"?)", hint));
+        errors.attempt([&] {
+            throw Error(location_of(key.source().begin.line > 0 ? key.source() : value.source(), *file_), key_path(k),
+                        hint.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean \"{}\"?)", hint));
+        });
     }
+    errors.throw_if_any();
 }
 
 toml::table parse_toml_text(std::string_view text, const std::string& name) {

@@ -125,7 +125,9 @@ std::unique_ptr<Fault> PhaseSpec::make_fault() const {
 
 std::vector<PhaseSpec> read_phases(TableReader& provider, const std::string& key) {
     std::vector<PhaseSpec> out;
-    for (auto& t : provider.tables(key)) out.push_back(read_phase(t));
+    ErrorCollector errors;  // every phase is checked, not only those before the first bad one
+    for (auto& t : provider.tables(key)) errors.attempt([&] { out.push_back(read_phase(t)); });
+    errors.throw_if_any();
     return out;
 }
 

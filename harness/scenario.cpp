@@ -16,6 +16,11 @@ const std::vector<std::string> kDialects = {"openai", "anthropic"};
 const std::vector<std::string> kVendors = {"openai", "deepseek", "anthropic"};
 const std::vector<std::string> kFeatures = {"stream", "vision", "tools"};
 
+void read_provider_tables(TableReader& t, mock::ProviderConfig& p, std::map<std::string, std::pair<double, double>>& prices,
+                          ErrorCollector& errors);
+void check_phases(const std::vector<faults::PhaseSpec>& phases, Duration horizon);
+Expectation read_expectation(TableReader& e, const std::vector<std::string>& names);
+
 mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon, const std::set<std::string>& seen,
                                    std::map<std::string, std::pair<double, double>>& prices) {
     mock::ProviderConfig p;
@@ -43,61 +48,94 @@ mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration 
         }
         p.features = *features;
     }
-    if (auto latency = t.table("latency")) {
-        if (auto ttft = latency->duration("ttft")) p.latency.ttft = *ttft;
-        if (auto tps = latency->number_in("tokens_per_second", 0, 1e9)) p.latency.tokens_per_second = *tps;
-        if (auto jitter = latency->number_in("jitter", 0, 1)) p.latency.jitter = *jitter;
-        latency->finish();
-    }
-    if (auto limits = t.table("rate_limits")) {
-        if (auto rpm = limits->integer("requests_per_minute", 0)) p.rate_limits.requests_per_minute = static_cast<long>(*rpm);
-        if (auto tpm = limits->integer("tokens_per_minute", 0)) p.rate_limits.tokens_per_minute = static_cast<long>(*tpm);
-        limits->finish();
-    }
-    if (auto answer = t.table("answer")) {
-        if (auto lo = answer->integer("min_tokens", 1, 100000)) p.answer.min_tokens = static_cast<int>(*lo);
-        if (auto hi = answer->integer("max_tokens", 1, 100000)) p.answer.max_tokens = static_cast<int>(*hi);
-        if (p.answer.max_tokens < p.answer.min_tokens) answer->fail("max_tokens", "is smaller than min_tokens");
-        answer->finish();
-    }
-    if (auto price = t.table("price")) {
-        double in = price->number_in("input_per_mtok", 0, 1e6).value_or(1.0);
-        double out = price->number_in("output_per_mtok", 0, 1e6).value_or(4.0);
-        prices[p.id] = {in, out};
-        price->finish();
-    } else {
-        prices[p.id] = {1.0, 4.0};
-    }
-    if (auto key = t.string("api_key")) p.api_key = *key;
-    if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30)) p.max_body_bytes = static_cast<std::size_t>(*body);
-    if (auto cap = t.integer("max_tokens_cap", 1)) p.max_tokens_cap = *cap;
-    if (auto cap = t.table("capacity")) {
-        p.capacity.concurrency = static_cast<int>(cap->integer("concurrency", 1, 1'000'000).value_or(64));
-        p.capacity.queue = static_cast<int>(cap->integer("queue", 0, 10'000'000).value_or(0));
-        p.capacity.abandoned_work_continues = cap->choice("abandoned_work", {"cancel", "continue"}).value_or("continue") == "continue";
-        p.capacity.busy_status = static_cast<int>(cap->integer("status", 400, 599).value_or(0));
-        cap->finish();
-    }
-    if (auto page = t.table("status_page")) {
-        if (auto components = page->strings("components")) {
-            if (components->empty()) page->fail("components", "must name at least one component");
-            p.status_page.components = *components;
-        }
-        if (auto lag = page->duration("lag")) p.status_page.lag = *lag;
-        page->finish();
-    }
-    p.phases = faults::read_phases(t);
-    for (std::size_t i = 0; i < p.phases.size(); ++i) {
-        const auto& phase = p.phases[i];
-        if (phase.start >= horizon) {
-            throw Error(phase.where, phase.key_path + ".start",
-                        fmt::format("the phase starts at {}, after the scenario ends ({})", format_duration(phase.start), format_duration(horizon)));
-        }
-    }
+    ErrorCollector errors;  // every sub-table and phase is checked, whatever the others say
+    read_provider_tables(t, p, prices, errors);
+    errors.attempt([&] { p.phases = faults::read_phases(t); });
+    errors.attempt([&] { check_phases(p.phases, horizon); });
+    errors.attempt([&] { t.finish(); });
+    errors.throw_if_any();
     p.horizon = horizon;
     p.seed = hash64(p.id, seed);
-    t.finish();
     return p;
+}
+
+void read_provider_tables(TableReader& t, mock::ProviderConfig& p, std::map<std::string, std::pair<double, double>>& prices,
+                          ErrorCollector& errors) {
+    errors.attempt([&] {
+        if (auto latency = t.table("latency")) {
+            if (auto ttft = latency->duration("ttft")) p.latency.ttft = *ttft;
+            if (auto tps = latency->number_in("tokens_per_second", 0, 1e9)) p.latency.tokens_per_second = *tps;
+            if (auto jitter = latency->number_in("jitter", 0, 1)) p.latency.jitter = *jitter;
+            latency->finish();
+        }
+    });
+    errors.attempt([&] {
+        if (auto limits = t.table("rate_limits")) {
+            if (auto rpm = limits->integer("requests_per_minute", 0)) p.rate_limits.requests_per_minute = static_cast<long>(*rpm);
+            if (auto tpm = limits->integer("tokens_per_minute", 0)) p.rate_limits.tokens_per_minute = static_cast<long>(*tpm);
+            limits->finish();
+        }
+    });
+    errors.attempt([&] {
+        if (auto answer = t.table("answer")) {
+            if (auto lo = answer->integer("min_tokens", 1, 100000)) p.answer.min_tokens = static_cast<int>(*lo);
+            if (auto hi = answer->integer("max_tokens", 1, 100000)) p.answer.max_tokens = static_cast<int>(*hi);
+            if (p.answer.max_tokens < p.answer.min_tokens) answer->fail("max_tokens", "is smaller than min_tokens");
+            answer->finish();
+        }
+    });
+    errors.attempt([&] {
+        if (auto price = t.table("price")) {
+            double in = price->number_in("input_per_mtok", 0, 1e6).value_or(1.0);
+            double out = price->number_in("output_per_mtok", 0, 1e6).value_or(4.0);
+            prices[p.id] = {in, out};
+            price->finish();
+        } else {
+            prices[p.id] = {1.0, 4.0};
+        }
+    });
+    errors.attempt([&] {
+        if (auto key = t.string("api_key")) p.api_key = *key;
+    });
+    errors.attempt([&] {
+        if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30)) p.max_body_bytes = static_cast<std::size_t>(*body);
+    });
+    errors.attempt([&] {
+        if (auto cap = t.integer("max_tokens_cap", 1)) p.max_tokens_cap = *cap;
+    });
+    errors.attempt([&] {
+        if (auto cap = t.table("capacity")) {
+            p.capacity.concurrency = static_cast<int>(cap->integer("concurrency", 1, 1'000'000).value_or(64));
+            p.capacity.queue = static_cast<int>(cap->integer("queue", 0, 10'000'000).value_or(0));
+            p.capacity.abandoned_work_continues = cap->choice("abandoned_work", {"cancel", "continue"}).value_or("continue") == "continue";
+            p.capacity.busy_status = static_cast<int>(cap->integer("status", 400, 599).value_or(0));
+            cap->finish();
+        }
+    });
+    errors.attempt([&] {
+        if (auto page = t.table("status_page")) {
+            if (auto components = page->strings("components")) {
+                if (components->empty()) page->fail("components", "must name at least one component");
+                p.status_page.components = *components;
+            }
+            if (auto lag = page->duration("lag")) p.status_page.lag = *lag;
+            page->finish();
+        }
+    });
+}
+
+void check_phases(const std::vector<faults::PhaseSpec>& phases, Duration horizon) {
+    ErrorCollector errors;
+    for (std::size_t i = 0; i < phases.size(); ++i) {
+        const auto& phase = phases[i];
+        errors.attempt([&] {
+            if (phase.start >= horizon) {
+                throw Error(phase.where, phase.key_path + ".start",
+                            fmt::format("the phase starts at {}, after the scenario ends ({})", format_duration(phase.start), format_duration(horizon)));
+            }
+        });
+    }
+    errors.throw_if_any();
 }
 
 // [server]: the mock's own limits, in wall time. Whole numbers or duration strings, checked by
@@ -115,59 +153,34 @@ void read_server_limits(TableReader& t, mock::ServerLimits& limits) {
     t.finish();
 }
 
-Scenario read_scenario(const toml::table& root, const std::string& file) {
-    auto name = std::make_shared<const std::string>(file);
-    TableReader top(root, "", name);
-    Scenario s;
-    s.file = file;
-    auto meta = top.table("scenario");
-    if (!meta) top.fail("the [scenario] table is required");
-    s.name = meta->required_string("name");
-    s.title = meta->string("title", "");
-    if (auto d = meta->duration("duration")) {
-        if (*d <= Duration::zero()) meta->fail("duration", "must be longer than zero");
-        s.duration = *d;
-    }
-    if (auto scale = meta->number_in("time_scale", 1e-3, 1e6)) s.time_scale = *scale;
-    if (auto seed = meta->integer("seed", 0)) s.seed = static_cast<std::uint64_t>(*seed);
-    meta->finish();
-
-    std::set<std::string> ids;
-    for (auto& p : top.tables("providers")) {
-        s.providers.push_back(read_provider(p, s.seed, s.duration, ids, s.prices));
-        ids.insert(s.providers.back().id);
-    }
-    if (s.providers.empty()) top.fail("a scenario needs at least one [[providers]] table");
-    std::vector<std::string> provider_ids(ids.begin(), ids.end());
-    if (auto w = top.table("workload")) s.workload = read_workload(*w);
-    if (auto server = top.table("server")) read_server_limits(*server, s.server);
-    std::set<std::string> client_names;
-    for (auto& c : top.tables("clients")) {
-        ClientSpec spec;
-        spec.name = c.required_string("name");
-        if (client_names.count(spec.name)) c.fail("name", fmt::format("client name \"{}\" is used twice", spec.name));
-        client_names.insert(spec.name);
-        spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
+ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::string>& ids, const std::vector<std::string>& provider_ids) {
+    ClientSpec spec;
+    spec.name = c.required_string("name");
+    spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
+    ErrorCollector errors;
+    errors.attempt([&] {
         if (spec.kind == "builtin") {
             spec.params = read_policy_params(c);
-        } else {
-            spec.params.policy = spec.kind;
-            spec.command = c.string("command", "");
-            if (spec.kind == "stdio" && spec.command.empty()) c.fail("command", "a stdio client needs the command that starts it");
-            if (spec.kind == "gateway") {
-                spec.url = c.required_string("url");
-                if (!spec.url.starts_with("http://")) c.fail("url", "expected http://HOST:PORT/PATH (\"{port}\" is replaced by a free port)");
-                if (auto h = c.table("headers")) {
-                    for (const auto& [k, v] : h->raw()) {
-                        auto value = h->string(std::string(k.str()));
-                        spec.headers[std::string(k.str())] = *value;
-                    }
-                    h->finish();
-                }
-                spec.model = c.string("model", "");
-            }
-            if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
+            return;
         }
+        spec.params.policy = spec.kind;
+        spec.command = c.string("command", "");
+        if (spec.kind == "stdio" && spec.command.empty()) c.fail("command", "a stdio client needs the command that starts it");
+        if (spec.kind == "gateway") {
+            spec.url = c.required_string("url");
+            if (!spec.url.starts_with("http://")) c.fail("url", "expected http://HOST:PORT/PATH (\"{port}\" is replaced by a free port)");
+            if (auto h = c.table("headers")) {
+                for (const auto& [k, v] : h->raw()) {
+                    auto value = h->string(std::string(k.str()));
+                    spec.headers[std::string(k.str())] = *value;
+                }
+                h->finish();
+            }
+            spec.model = c.string("model", "");
+        }
+        if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
+    });
+    errors.attempt([&] {
         spec.providers = c.strings("providers").value_or(std::vector<std::string>{});
         if (spec.providers.empty()) c.fail("providers", "a client needs at least one provider");
         std::set<std::string> routes;
@@ -180,21 +193,86 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
                 std::string hint = closest_match(id, provider_ids);
                 c.fail("providers", fmt::format("unknown provider \"{}\"{}", id, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
             }
-            if (!model.empty()) {
+            auto p = std::find_if(s.providers.begin(), s.providers.end(), [&](const mock::ProviderConfig& c) { return c.id == id; });
+            if (!model.empty() && p != s.providers.end()) {  // a provider that failed to read has its own error
                 if (spec.kind != "builtin") c.fail("providers", fmt::format("\"{}\": a model route is for built-in stacks; external stacks choose their own models", entry));
-                const auto& p = s.providers[provider_index(s, id)];
-                if (!p.serves_model(model)) {
-                    std::string hint = closest_match(model, p.models);
+                if (!p->serves_model(model)) {
+                    std::string hint = closest_match(model, p->models);
                     c.fail("providers", fmt::format("provider \"{}\" has no model \"{}\"{}", id, model,
                                                     hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
                 }
             }
             if (!routes.insert(entry).second) c.fail("providers", fmt::format("\"{}\" is listed twice", entry));
         }
-        c.finish();
-        s.clients.push_back(std::move(spec));
-    }
-    if (s.clients.empty()) {
+    });
+    errors.attempt([&] { c.finish(); });
+    errors.throw_if_any();
+    return spec;
+}
+
+Scenario read_scenario(const toml::table& root, const std::string& file) {
+    auto name = std::make_shared<const std::string>(file);
+    TableReader top(root, "", name);
+    Scenario s;
+    s.file = file;
+    // Every table is read whatever the others say, so that one run of `validate` reports every
+    // error in the file; a table that fails is left out of the cross-checks that would only
+    // repeat its error.
+    ErrorCollector errors;
+    errors.attempt([&] {
+        auto meta = top.table("scenario");
+        if (!meta) top.fail("the [scenario] table is required");
+        errors.attempt([&] { s.name = meta->required_string("name"); });
+        s.title = meta->string("title", "");
+        errors.attempt([&] {
+            if (auto d = meta->duration("duration")) {
+                if (*d <= Duration::zero()) meta->fail("duration", "must be longer than zero");
+                s.duration = *d;
+            }
+        });
+        errors.attempt([&] {
+            if (auto scale = meta->number_in("time_scale", 1e-3, 1e6)) s.time_scale = *scale;
+        });
+        errors.attempt([&] {
+            if (auto seed = meta->integer("seed", 0)) s.seed = static_cast<std::uint64_t>(*seed);
+        });
+        meta->finish();
+    });
+
+    std::set<std::string> ids;       // read without error
+    std::set<std::string> declared;  // every provider's id, for cross-checks
+    errors.attempt([&] {
+        auto tables = top.tables("providers");
+        if (tables.empty()) top.fail("a scenario needs at least one [[providers]] table");
+        for (auto& p : tables) {
+            if (auto id = p.raw()["id"].value<std::string>()) declared.insert(*id);
+            errors.attempt([&] {
+                s.providers.push_back(read_provider(p, s.seed, s.duration, ids, s.prices));
+                ids.insert(s.providers.back().id);
+            });
+        }
+    });
+    std::vector<std::string> provider_ids(declared.begin(), declared.end());
+    errors.attempt([&] {
+        if (auto w = top.table("workload")) s.workload = read_workload(*w);
+    });
+    errors.attempt([&] {
+        if (auto server = top.table("server")) read_server_limits(*server, s.server);
+    });
+    std::set<std::string> client_names;
+    bool clients_declared = false;
+    errors.attempt([&] {
+        for (auto& c : top.tables("clients")) {
+            clients_declared = true;
+            errors.attempt([&] {
+                if (auto n = c.raw()["name"].value<std::string>(); n && !client_names.insert(*n).second) {
+                    c.fail("name", fmt::format("client name \"{}\" is used twice", *n));
+                }
+                s.clients.push_back(read_client(c, s, declared, provider_ids));
+            });
+        }
+    });
+    if (s.clients.empty() && !clients_declared && !s.providers.empty()) {
         for (const char* policy : {"naive", "sdk-default", "retry-storm", "failover"}) {
             ClientSpec spec;
             spec.name = policy;
@@ -207,9 +285,19 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
             s.clients.push_back(std::move(spec));
         }
     }
-    std::vector<std::string> names;
-    for (const auto& c : s.clients) names.push_back(c.name);
-    for (auto& e : top.tables("expect")) {
+    std::vector<std::string> names(client_names.begin(), client_names.end());
+    if (!clients_declared) {
+        for (const auto& c : s.clients) names.push_back(c.name);
+    }
+    errors.attempt([&] {
+        for (auto& e : top.tables("expect")) errors.attempt([&] { s.expect.push_back(read_expectation(e, names)); });
+    });
+    errors.attempt([&] { top.finish(); });
+    errors.throw_if_any();
+    return s;
+}
+
+Expectation read_expectation(TableReader& e, const std::vector<std::string>& names) {
         Expectation x;
         x.where = e.where();
         x.client = e.string("client", "*");
@@ -225,10 +313,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         x.max = e.number("max");
         if (!x.min && !x.max) e.fail("an expectation needs min or max");
         e.finish();
-        s.expect.push_back(std::move(x));
-    }
-    top.finish();
-    return s;
+        return x;
 }
 
 }  // namespace

@@ -203,3 +203,51 @@ capability_routing = false
                Catch::Contains("clients[0].retry_budget: expected a number from 0 to 10, or \"unlimited\""));
     CHECK_THAT(error_of(head + client + "jitter = \"half\"\n"), Catch::Contains("clients[0].jitter: \"half\" is not one of full, none"));
 }
+
+TEST_CASE("validation reports every error in a file, each where it is", "[harness][scenario][errors]") {
+    const std::string text = R"([scenario]
+name = "x"
+duration = "soon"
+[[providers]]
+id = "a"
+latency = { ttft = "quick" }
+  [[providers.phases]]
+  start = "1m"
+  fault = "busy"
+  rate = 2
+  [[providers.phases]]
+  start = "2m"
+  fault = "bussy"
+[workload]
+rate = "x"
+[[clients]]
+name = "c"
+providers = ["a", "nope"]
+[[expect]]
+metric = "availabilty"
+min = 1
+)";
+    try {
+        load_scenario_text(text, "s.toml");
+        FAIL("no error");
+    } catch (const ErrorList& list) {
+        std::vector<std::string> lines;
+        for (const auto& e : list.errors()) lines.push_back(e.what());
+        REQUIRE(lines.size() == 7);
+        CHECK_THAT(lines[0], Catch::StartsWith("s.toml:3:12: scenario.duration:"));
+        CHECK_THAT(lines[1], Catch::StartsWith("s.toml:6:20: providers[0].latency.ttft:"));
+        CHECK_THAT(lines[2], Catch::StartsWith("s.toml:10:10: providers[0].phases[0].rate:"));
+        CHECK_THAT(lines[3], Catch::StartsWith("s.toml:13:11: providers[0].phases[1].fault: unknown fault kind \"bussy\""));
+        CHECK_THAT(lines[4], Catch::StartsWith("s.toml:15:8: workload.rate:"));
+        CHECK_THAT(lines[5], Catch::StartsWith("s.toml:18:13: clients[0].providers: unknown provider \"nope\""));
+        CHECK_THAT(lines[6], Catch::StartsWith("s.toml:20:10: expect[0].metric:"));
+        CHECK(std::string(list.what()).find('\n') != std::string::npos);  // one error a line
+    }
+}
+
+TEST_CASE("a misspelt key is reported as unknown, not as the missing key it causes", "[harness][scenario][errors]") {
+    CHECK(error_of("[scenario]\nname = \"x\"\n[[providers]]\nidd = \"a\"\n") == "s.toml:4:1: providers[0].idd: unknown key (did you mean \"id\"?)");
+    CHECK(error_of("[scenario]\nnmae = \"x\"\n[[providers]]\nid = \"a\"\n") == "s.toml:2:1: scenario.nmae: unknown key (did you mean \"name\"?)");
+    // A key that is missing outright is still "required".
+    CHECK_THAT(error_of("[scenario]\ntitle = \"t\"\n[[providers]]\nid = \"a\"\n"), Catch::Contains("scenario.name: is required"));
+}
