@@ -12,6 +12,11 @@
 //               [--tokens-per-second 50] [--tokens 200]
 // Exit code: 0 when every target holds (no errors, p99 < 5 ms, RSS flat), 1 otherwise.
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,9 +25,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
-#include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -31,7 +33,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "mockprovider/answer.h"
@@ -84,7 +85,8 @@ private:
 };
 
 struct Totals {
-    std::uint64_t streams_ok = 0, stream_errors = 0, requests_ok = 0, request_errors = 0, tokens = 0;
+    std::uint64_t streams_ok = 0, stream_errors = 0, requests_ok = 0, request_errors = 0,
+                  tokens = 0;
     std::vector<std::string> first_errors;
     std::map<int, std::uint64_t> errors_by_status;  // the HTTP status the client saw (0: none)
     Histogram gap_error;
@@ -123,41 +125,52 @@ std::map<int, std::uint64_t> faulted_attempts(const Options& o) {
 }
 
 const auto& dialect() {
-    static auto d = brownout::mock::make_dialect(brownout::mock::DialectKind::openai, brownout::mock::Vendor::openai);
+    static auto d = brownout::mock::make_dialect(brownout::mock::DialectKind::openai,
+                                                 brownout::mock::Vendor::openai);
     return *d;
 }
 
 std::string chat_body(bool stream, std::uint64_t n) {
-    return fmt::format(R"({{"model":"gpt-4o-mini","stream":{},"messages":[{{"role":"user","content":"load request {}"}}]}})",
-                       stream ? "true" : "false", n);
+    return fmt::format(
+        R"({{"model":"gpt-4o-mini","stream":{},"messages":[{{"role":"user","content":"load request {}"}}]}})",
+        stream ? "true" : "false", n);
 }
 
 std::string http_request(const Options& o, const std::string& body, bool keep_alive) {
-    return fmt::format("POST /v1/chat/completions HTTP/1.1\r\nhost: {}:{}\r\ncontent-type: application/json\r\n"
-                       "content-length: {}\r\nconnection: {}\r\n\r\n{}",
-                       o.host, o.port, body.size(), keep_alive ? "keep-alive" : "close", body);
+    return fmt::format(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: {}:{}\r\ncontent-type: application/json\r\n"
+        "content-length: {}\r\nconnection: {}\r\n\r\n{}",
+        o.host, o.port, body.size(), keep_alive ? "keep-alive" : "close", body);
 }
 
 std::string verify(std::string_view text, const std::string& request_body) {
     auto parsed = dialect().parse_chat(request_body);
-    auto verdict = brownout::mock::verify_answer(text, std::get<brownout::mock::ChatRequest>(parsed));
+    auto verdict =
+        brownout::mock::verify_answer(text, std::get<brownout::mock::ChatRequest>(parsed));
     return verdict == brownout::mock::Verdict::ok ? "" : std::string(to_string(verdict));
 }
 
 // One connection that streams answers back to back until the deadline.
 class Streamer : public std::enable_shared_from_this<Streamer> {
 public:
-    Streamer(asio::io_context& ioc, const Options& o, const tcp::resolver::results_type& where, Totals& totals,
-             Clock::time_point deadline, std::uint64_t id)
-        : socket_(ioc), options_(o), where_(where), totals_(totals), deadline_(deadline), id_(id),
+    Streamer(asio::io_context& ioc, const Options& o, const tcp::resolver::results_type& where,
+             Totals& totals, Clock::time_point deadline, std::uint64_t id)
+        : socket_(ioc),
+          options_(o),
+          where_(where),
+          totals_(totals),
+          deadline_(deadline),
+          id_(id),
           gap_micros_(1e6 / o.tokens_per_second) {}
 
     void start() {
-        asio::async_connect(socket_, where_, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) return self->fail("connect: " + ec.message());
-            self->socket_.set_option(tcp::no_delay(true));
-            self->send();
-        });
+        asio::async_connect(
+            socket_, where_,
+            [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                if (ec) return self->fail("connect: " + ec.message());
+                self->socket_.set_option(tcp::no_delay(true));
+                self->send();
+            });
     }
 
 private:
@@ -172,22 +185,25 @@ private:
         parser_.emplace();
         parser_->body_limit(boost::none);
         parser_->on_chunk_body(on_chunk_);  // Beast keeps a reference: the callback is a member
-        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return self->fail("write: " + ec.message());
-            self->read();
-        });
+        asio::async_write(socket_, asio::buffer(out_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->fail("write: " + ec.message());
+                              self->read();
+                          });
     }
 
     void read() {
-        http::async_read_some(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return self->fail("read: " + ec.message());
-            if (self->parser_->is_header_done() && self->parser_->get().result_int() != 200) {
-                int status = static_cast<int>(self->parser_->get().result_int());
-                return self->fail(fmt::format("status {}", status), status);
-            }
-            if (!self->parser_->is_done()) return self->read();
-            self->finish();
-        });
+        http::async_read_some(
+            socket_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) return self->fail("read: " + ec.message());
+                if (self->parser_->is_header_done() && self->parser_->get().result_int() != 200) {
+                    int status = static_cast<int>(self->parser_->get().result_int());
+                    return self->fail(fmt::format("status {}", status), status);
+                }
+                if (!self->parser_->is_done()) return self->read();
+                self->finish();
+            });
     }
 
     // SSE events are split at blank lines; a token event's arrival is the time of the read
@@ -196,7 +212,8 @@ private:
         auto now = Clock::now();
         pending_.append(piece);
         std::size_t start = 0;
-        for (auto end = pending_.find("\n\n"); end != std::string::npos; end = pending_.find("\n\n", start)) {
+        for (auto end = pending_.find("\n\n"); end != std::string::npos;
+             end = pending_.find("\n\n", start)) {
             std::string_view event(pending_.data() + start, end - start);
             start = end + 2;
             if (!event.starts_with("data: ")) continue;
@@ -210,8 +227,10 @@ private:
             if (ec) continue;
             const auto* choices = json.as_object().if_contains("choices");
             if (choices == nullptr || choices->as_array().empty()) continue;
-            const auto* content = choices->as_array()[0].as_object().at("delta").as_object().if_contains("content");
-            if (content == nullptr || !content->is_string() || content->as_string().empty()) continue;
+            const auto* content =
+                choices->as_array()[0].as_object().at("delta").as_object().if_contains("content");
+            if (content == nullptr || !content->is_string() || content->as_string().empty())
+                continue;
             text_ += std::string_view(content->as_string());
             ++totals_.tokens;
             if (last_token_ != Clock::time_point{}) {
@@ -236,8 +255,9 @@ private:
         socket_.close(ignored);
         // A failed connection is replaced, so the load stays at STREAMS.
         if (Clock::now() < deadline_) {
-            auto next = std::make_shared<Streamer>(static_cast<asio::io_context&>(socket_.get_executor().context()), options_,
-                                                   where_, totals_, deadline_, id_ + 1'000'000);
+            auto next = std::make_shared<Streamer>(
+                static_cast<asio::io_context&>(socket_.get_executor().context()), options_, where_,
+                totals_, deadline_, id_ + 1'000'000);
             next->start();
         }
     }
@@ -265,21 +285,27 @@ private:
 // One non-streaming request on its own connection.
 class Requester : public std::enable_shared_from_this<Requester> {
 public:
-    Requester(asio::io_context& ioc, const Options& o, const tcp::resolver::results_type& where, Totals& totals, std::uint64_t n)
+    Requester(asio::io_context& ioc, const Options& o, const tcp::resolver::results_type& where,
+              Totals& totals, std::uint64_t n)
         : socket_(ioc), options_(o), where_(where), totals_(totals), body_(chat_body(false, n)) {}
 
     void start() {
-        asio::async_connect(socket_, where_, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) return self->fail("connect: " + ec.message());
-            self->out_ = http_request(self->options_, self->body_, false);
-            asio::async_write(self->socket_, asio::buffer(self->out_), [self](beast::error_code ec2, std::size_t) {
-                if (ec2) return self->fail("write: " + ec2.message());
-                http::async_read(self->socket_, self->buffer_, self->response_, [self](beast::error_code ec3, std::size_t) {
-                    if (ec3) return self->fail("read: " + ec3.message());
-                    self->check();
-                });
+        asio::async_connect(
+            socket_, where_,
+            [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                if (ec) return self->fail("connect: " + ec.message());
+                self->out_ = http_request(self->options_, self->body_, false);
+                asio::async_write(self->socket_, asio::buffer(self->out_),
+                                  [self](beast::error_code ec2, std::size_t) {
+                                      if (ec2) return self->fail("write: " + ec2.message());
+                                      http::async_read(
+                                          self->socket_, self->buffer_, self->response_,
+                                          [self](beast::error_code ec3, std::size_t) {
+                                              if (ec3) return self->fail("read: " + ec3.message());
+                                              self->check();
+                                          });
+                                  });
             });
-        });
     }
 
 private:
@@ -293,7 +319,9 @@ private:
         if (auto bad = verify(text, body_); !bad.empty()) return fail("answer " + bad, 200);
         ++totals_.requests_ok;
     }
-    void fail(std::string what, int status = 0) { totals_.error(totals_.request_errors, status, "request: " + what); }
+    void fail(std::string what, int status = 0) {
+        totals_.error(totals_.request_errors, status, "request: " + what);
+    }
 
     tcp::socket socket_;
     const Options& options_;
@@ -366,7 +394,8 @@ int main(int argc, char** argv) try {
     asio::io_context ioc(1);
     auto where = tcp::resolver(ioc).resolve(o.host, o.port);
     auto begin = Clock::now();
-    auto deadline = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+    auto deadline = begin + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(o.seconds));
     Totals totals;
 
     // Streams start spread over the first second, so that they do not run in lockstep.
@@ -374,7 +403,9 @@ int main(int argc, char** argv) try {
     int started = 0;
     std::function<void()> start_streams = [&] {
         for (int i = 0; i < std::max(1, o.streams / 100) && started < o.streams; ++i) {
-            std::make_shared<Streamer>(ioc, o, where, totals, deadline, static_cast<std::uint64_t>(started++))->start();
+            std::make_shared<Streamer>(ioc, o, where, totals, deadline,
+                                       static_cast<std::uint64_t>(started++))
+                ->start();
         }
         if (started < o.streams) {
             ramp.expires_after(std::chrono::milliseconds(10));
@@ -390,7 +421,8 @@ int main(int argc, char** argv) try {
     auto interval = std::chrono::duration<double>(1.0 / std::max(o.rps, 1e-3));
     std::function<void()> next_request = [&] {
         if (o.rps <= 0) return;
-        auto due = begin + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(sent));
+        auto due = begin + std::chrono::duration_cast<Clock::duration>(interval *
+                                                                       static_cast<double>(sent));
         if (due >= deadline) return;
         pacer.expires_at(due);
         pacer.async_wait([&](beast::error_code) {
@@ -414,24 +446,31 @@ int main(int argc, char** argv) try {
 
     double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
     const auto& g = totals.gap_error;
-    fmt::print("streams completed {}, stream errors {}; requests completed {}, request errors {}; {:.0f} tokens/s\n",
-               totals.streams_ok, totals.stream_errors, totals.requests_ok, totals.request_errors,
-               static_cast<double>(totals.tokens) / elapsed);
+    fmt::print(
+        "streams completed {}, stream errors {}; requests completed {}, request errors {}; {:.0f} "
+        "tokens/s\n",
+        totals.streams_ok, totals.stream_errors, totals.requests_ok, totals.request_errors,
+        static_cast<double>(totals.tokens) / elapsed);
     for (const auto& e : totals.first_errors) fmt::print("  error: {}\n", e);
-    fmt::print("inter-token timing error (ms): p50 {:.2f}  p99 {:.2f}  p99.9 {:.2f}  max {:.2f}  over {} gaps\n",
-               g.quantile(0.5) / 1000, g.quantile(0.99) / 1000, g.quantile(0.999) / 1000, g.max() / 1000, g.count());
+    fmt::print(
+        "inter-token timing error (ms): p50 {:.2f}  p99 {:.2f}  p99.9 {:.2f}  max {:.2f}  over {} "
+        "gaps\n",
+        g.quantile(0.5) / 1000, g.quantile(0.99) / 1000, g.quantile(0.999) / 1000, g.max() / 1000,
+        g.count());
     std::string rss;
     for (const auto& s : samples) rss += fmt::format("{:.0f} ", s.rss_mib);
     fmt::print("server RSS (MiB) every 5 s: {}\n", rss);
     double cpu = samples.back().cpu_seconds - samples.front().cpu_seconds;
-    fmt::print("server CPU: {:.1f} s over {:.0f} s ({:.0f}% of one core)\n", cpu, elapsed, 100 * cpu / elapsed);
+    fmt::print("server CPU: {:.1f} s over {:.0f} s ({:.0f}% of one core)\n", cpu, elapsed,
+               100 * cpu / elapsed);
 
     // Flat memory: the last two minutes (after warm-up and after the journal's window of
     // attempts has filled) add less than 3% to RSS.
     std::size_t from = samples.size() > 25 ? samples.size() - 25 : 0;
     double warm_rss = samples[from].rss_mib;
     double peak_after = warm_rss;
-    for (std::size_t i = from; i < samples.size(); ++i) peak_after = std::max(peak_after, samples[i].rss_mib);
+    for (std::size_t i = from; i < samples.size(); ++i)
+        peak_after = std::max(peak_after, samples[i].rss_mib);
     bool flat = peak_after <= warm_rss * 1.03;
     // "No error beyond the scripted faults": an error the client saw with status S is scripted
     // when the server journaled that many faulted attempts with status S (0: no HTTP answer).
@@ -446,10 +485,12 @@ int main(int argc, char** argv) try {
     }
     fmt::print("errors by status:{}\n", by_status.empty() ? " none" : by_status);
     bool ok = unscripted == 0 && g.quantile(0.99) < 5000 && flat && g.count() > 0;
-    fmt::print("targets: errors beyond the scripted faults {} ({} scripted), p99 < 5 ms {}, RSS flat over the last two minutes "
-               "({:.0f} → {:.0f} MiB) {} → {}\n",
-               unscripted, scripted, g.quantile(0.99) < 5000 ? "yes" : "NO", warm_rss, peak_after, flat ? "yes" : "NO",
-               ok ? "MET" : "NOT MET");
+    fmt::print(
+        "targets: errors beyond the scripted faults {} ({} scripted), p99 < 5 ms {}, RSS flat over "
+        "the last two minutes "
+        "({:.0f} → {:.0f} MiB) {} → {}\n",
+        unscripted, scripted, g.quantile(0.99) < 5000 ? "yes" : "NO", warm_rss, peak_after,
+        flat ? "yes" : "NO", ok ? "MET" : "NOT MET");
     return ok ? 0 : 1;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "stream_load: %s\n", e.what());

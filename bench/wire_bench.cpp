@@ -2,11 +2,11 @@
 //   ./build/release/bench/bench_wire
 
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include "core/clock.h"
 #include "core/toml_reader.h"
 #include "faults/engine.h"
-#include <fmt/format.h>
 #include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
 #include "mockprovider/provider.h"
@@ -16,10 +16,13 @@ using namespace brownout::mock;
 
 namespace {
 
-const std::string kBody = R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},)"
-                          R"({"role":"user","content":"Summarise the incident report in two sentences."}]})";
+const std::string kBody =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},)"
+    R"({"role":"user","content":"Summarise the incident report in two sentences."}]})";
 
-ChatRequest parsed(const Dialect& d, const std::string& body) { return std::get<ChatRequest>(d.parse_chat(body)); }
+ChatRequest parsed(const Dialect& d, const std::string& body) {
+    return std::get<ChatRequest>(d.parse_chat(body));
+}
 
 void BM_ParseOpenAiRequest(benchmark::State& state) {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
@@ -31,7 +34,8 @@ BENCHMARK(BM_ParseOpenAiRequest);
 void BM_GenerateAnswer(benchmark::State& state) {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
     auto req = parsed(*d, kBody);
-    for (auto _ : state) benchmark::DoNotOptimize(generate_answer(1, req, {32, 32}, true, "chatcmpl-1", 1));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(generate_answer(1, req, {32, 32}, true, "chatcmpl-1", 1));
 }
 BENCHMARK(BM_GenerateAnswer);
 
@@ -61,7 +65,8 @@ void BM_EncodeSseChunks(benchmark::State& state) {
         benchmark::DoNotOptimize(f);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(frames));
-    state.SetLabel(kind == DialectKind::openai ? "openai, items = chunks" : "anthropic, items = events");
+    state.SetLabel(kind == DialectKind::openai ? "openai, items = chunks"
+                                               : "anthropic, items = events");
 }
 BENCHMARK(BM_EncodeSseChunks)->Arg(0)->Arg(1);
 
@@ -92,7 +97,8 @@ void BM_EngineDecideTenPhases(benchmark::State& state) {
     std::string toml;
     const char* kinds[] = {"latency", "stall", "disconnect", "malformed", "stream_error"};
     for (int i = 0; i < 10; ++i) {
-        toml += fmt::format("[[phases]]\nstart = \"{}m\"\nfault = \"{}\"\nrate = 0.05\n", i, kinds[i % 5]);
+        toml += fmt::format("[[phases]]\nstart = \"{}m\"\nfault = \"{}\"\nrate = 0.05\n", i,
+                            kinds[i % 5]);
     }
     // The last phase rejects a share: the engine walks all ten for most requests.
     toml += "[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nrate = 0.1\n";

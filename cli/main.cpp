@@ -1,15 +1,16 @@
 // brownout: the command line. Parsing and exit codes only; the work is in the libraries.
 
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <ctime>
 #include <csignal>
 #include <cstring>
-#include <sys/resource.h>
-#include <unistd.h>
+#include <ctime>
 #include <filesystem>
-#include <fmt/format.h>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -75,8 +76,10 @@ std::int64_t parse_epoch(const std::string& text) {
     if (err == std::errc() && ptr == text.data() + text.size()) return seconds;
     std::tm tm{};
     const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (end != nullptr && std::string_view(end) == "Z") return static_cast<std::int64_t>(::timegm(&tm));
-    throw brownout::Error(fmt::format("--epoch: \"{}\" is neither unix seconds nor a UTC time like 2025-11-29T20:00:00Z", text));
+    if (end != nullptr && std::string_view(end) == "Z")
+        return static_cast<std::int64_t>(::timegm(&tm));
+    throw brownout::Error(fmt::format(
+        "--epoch: \"{}\" is neither unix seconds nor a UTC time like 2025-11-29T20:00:00Z", text));
 }
 
 // --max-streams N and the other server limits: true when `flag` is one (its value is taken).
@@ -93,7 +96,8 @@ bool limit_flag(Args& args, const std::string& flag, brownout::harness::LimitFla
 std::filesystem::path scenarios_dir() {
     // The library sits beside the source tree; BROWNOUT_SCENARIOS overrides.
     if (const char* env = std::getenv("BROWNOUT_SCENARIOS")) return env;
-    for (auto dir : {std::filesystem::path("scenarios"), std::filesystem::path(BROWNOUT_SOURCE_DIR) / "scenarios"}) {
+    for (auto dir : {std::filesystem::path("scenarios"),
+                     std::filesystem::path(BROWNOUT_SOURCE_DIR) / "scenarios"}) {
         if (std::filesystem::is_directory(dir)) return dir;
     }
     return "scenarios";
@@ -107,14 +111,16 @@ int cmd_serve(Args& args) {
         if (a == "--listen") {
             std::string v = args.value(a);
             auto colon = v.rfind(':');
-            if (colon == std::string::npos) throw brownout::Error(fmt::format("--listen: \"{}\" is not HOST:PORT", v));
+            if (colon == std::string::npos)
+                throw brownout::Error(fmt::format("--listen: \"{}\" is not HOST:PORT", v));
             options.host = v.substr(0, colon);
             int port = -1;
             try {
                 port = std::stoi(v.substr(colon + 1));
             } catch (const std::exception&) {
             }
-            if (port < 0 || port > 65535) throw brownout::Error(fmt::format("--listen: bad port in \"{}\"", v));
+            if (port < 0 || port > 65535)
+                throw brownout::Error(fmt::format("--listen: bad port in \"{}\"", v));
             options.port = static_cast<unsigned short>(port);
         } else if (a == "--time-scale") {
             options.time_scale = parse_number(a, args.value(a));
@@ -139,29 +145,43 @@ int cmd_serve(Args& args) {
         }
     }
     if (const char* token = std::getenv("BROWNOUT_CONTROL_TOKEN")) options.control_token = token;
-    auto scenario = file ? brownout::harness::load_scenario(*file) : brownout::harness::default_serve_scenario();
+    auto scenario = file ? brownout::harness::load_scenario(*file)
+                         : brownout::harness::default_serve_scenario();
     return brownout::harness::serve(scenario, options, std::cerr);
 }
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop = true; }
+extern "C" void on_stop_signal(int) {
+    g_stop = true;
+}
 
 int cmd_run(Args& args) {
     brownout::harness::RunCommand run;
     std::optional<std::string> file;
     while (!args.done()) {
         std::string a = args.next();
-        if (a == "--client") run.clients.push_back(args.value(a));
-        else if (a == "--seed") run.seed = static_cast<std::uint64_t>(parse_number(a, args.value(a)));
-        else if (a == "--time-scale") run.time_scale = parse_number(a, args.value(a));
-        else if (a == "--report-dir") run.report_dir = args.value(a);
-        else if (a == "--json") run.json_file = args.value(a);
-        else if (a == "--junit") run.junit_file = args.value(a);
-        else if (a == "--html") run.html_file = args.value(a);
-        else if (limit_flag(args, a, run.limits)) continue;
-        else if (a.starts_with("--")) throw brownout::Error(fmt::format("run: unknown option {}", a));
-        else if (!file) file = a;
-        else throw brownout::Error("run takes at most one scenario");
+        if (a == "--client")
+            run.clients.push_back(args.value(a));
+        else if (a == "--seed")
+            run.seed = static_cast<std::uint64_t>(parse_number(a, args.value(a)));
+        else if (a == "--time-scale")
+            run.time_scale = parse_number(a, args.value(a));
+        else if (a == "--report-dir")
+            run.report_dir = args.value(a);
+        else if (a == "--json")
+            run.json_file = args.value(a);
+        else if (a == "--junit")
+            run.junit_file = args.value(a);
+        else if (a == "--html")
+            run.html_file = args.value(a);
+        else if (limit_flag(args, a, run.limits))
+            continue;
+        else if (a.starts_with("--"))
+            throw brownout::Error(fmt::format("run: unknown option {}", a));
+        else if (!file)
+            file = a;
+        else
+            throw brownout::Error("run takes at most one scenario");
     }
     run.scenario_file = file ? *file : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
     run.progress = ::isatty(STDERR_FILENO) != 0;
@@ -178,8 +198,8 @@ int cmd_validate(Args& args) {
         std::string file = args.next();
         try {
             auto s = brownout::harness::load_scenario(file);
-            std::cout << fmt::format("{}: ok ({}, {} provider{})\n", file, s.name, s.providers.size(),
-                                     s.providers.size() == 1 ? "" : "s");
+            std::cout << fmt::format("{}: ok ({}, {} provider{})\n", file, s.name,
+                                     s.providers.size(), s.providers.size() == 1 ? "" : "s");
         } catch (const brownout::Error& e) {
             std::cerr << e.what() << "\n";
             rc = kUsage;
@@ -192,14 +212,18 @@ int cmd_scenarios(Args& args) {
     std::filesystem::path dir = scenarios_dir();
     while (!args.done()) {
         std::string a = args.next();
-        if (a == "--dir") dir = args.value(a);
-        else throw brownout::Error(fmt::format("scenarios: unknown argument {}", a));
+        if (a == "--dir")
+            dir = args.value(a);
+        else
+            throw brownout::Error(fmt::format("scenarios: unknown argument {}", a));
     }
     auto entries = brownout::harness::scenario_library(dir);
     if (entries.empty()) std::cout << fmt::format("no scenarios in {}\n", dir.string());
     for (const auto& e : entries) {
-        if (e.error.empty()) std::cout << fmt::format("{:<34} {}\n", e.name, e.title);
-        else std::cout << fmt::format("{:<34} (invalid: {})\n", e.name, e.error);
+        if (e.error.empty())
+            std::cout << fmt::format("{:<34} {}\n", e.name, e.title);
+        else
+            std::cout << fmt::format("{:<34} (invalid: {})\n", e.name, e.error);
     }
     return kOk;
 }

@@ -10,7 +10,8 @@ std::chrono::nanoseconds Clock::to_wall(Duration scenario) const {
 }
 
 ScaledClock::ScaledClock(double time_scale, Duration start_at)
-    : scale_(time_scale > 0 ? time_scale : 1.0), anchor_wall_(Steady::now()),
+    : scale_(time_scale > 0 ? time_scale : 1.0),
+      anchor_wall_(Steady::now()),
       anchor_scenario_(start_at) {}
 
 Duration ScaledClock::now() const {

@@ -1,8 +1,9 @@
 #include "core/duration.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdint>
-#include <fmt/format.h>
 
 namespace brownout {
 namespace {
@@ -17,7 +18,9 @@ std::optional<double> unit_nanoseconds(std::string_view unit) {
     return std::nullopt;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -50,8 +53,8 @@ std::string format_go_duration(Duration d) {
     std::string sign = ns < 0 ? "-" : "";
     ns = std::llabs(ns);
     if (ns < 1'000) return fmt::format("{}{}ns", sign, ns);
-    if (ns < 1'000'000) return fmt::format("{}{}µs", sign, ns / 1e3);
-    if (ns < 1'000'000'000) return fmt::format("{}{}ms", sign, ns / 1e6);
+    if (ns < 1'000'000) return fmt::format("{}{}µs", sign, static_cast<double>(ns) / 1e3);
+    if (ns < 1'000'000'000) return fmt::format("{}{}ms", sign, static_cast<double>(ns) / 1e6);
     std::int64_t hours = ns / 3'600'000'000'000;
     ns -= hours * 3'600'000'000'000;
     std::int64_t minutes = ns / 60'000'000'000;
@@ -77,9 +80,9 @@ std::string format_duration(Duration d) {
         return fmt::format("{}m{}", ns / 60'000'000'000,
                            format_duration(Duration(ns % 60'000'000'000)));
     }
-    if (ns >= 1'000'000'000) return fmt::format("{}s", ns / 1e9);
-    if (ns >= 1'000'000) return fmt::format("{}ms", ns / 1e6);
-    if (ns >= 1'000) return fmt::format("{}us", ns / 1e3);
+    if (ns >= 1'000'000'000) return fmt::format("{}s", static_cast<double>(ns) / 1e9);
+    if (ns >= 1'000'000) return fmt::format("{}ms", static_cast<double>(ns) / 1e6);
+    if (ns >= 1'000) return fmt::format("{}us", static_cast<double>(ns) / 1e3);
     return fmt::format("{}ns", ns);
 }
 

@@ -22,7 +22,9 @@ std::string format_go_duration(Duration d);
 // A short human form for reports and logs ("1h30m", "250ms", "2.5s").
 std::string format_duration(Duration d);
 
-inline double to_seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+inline double to_seconds(Duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 inline Duration from_seconds(double s) {
     return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
 }

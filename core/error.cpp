@@ -1,8 +1,8 @@
 #include "core/error.h"
 
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <string_view>
 
 namespace brownout {
 
@@ -18,8 +18,10 @@ std::string format_error(const SourceLocation& where, const std::string& key_pat
 }
 
 Error::Error(SourceLocation where, std::string key_path, std::string message)
-    : std::runtime_error(format_error(where, key_path, message)), where_(std::move(where)),
-      key_path_(std::move(key_path)), message_(std::move(message)) {}
+    : std::runtime_error(format_error(where, key_path, message)),
+      where_(std::move(where)),
+      key_path_(std::move(key_path)),
+      message_(std::move(message)) {}
 
 Error::Error(std::string message) : std::runtime_error(message), message_(std::move(message)) {}
 
@@ -31,7 +33,8 @@ std::string joined(const std::vector<Error>& errors) {
 }
 }  // namespace
 
-ErrorList::ErrorList(std::vector<Error> errors) : Error(joined(errors)), errors_(std::move(errors)) {}
+ErrorList::ErrorList(std::vector<Error> errors)
+    : Error(joined(errors)), errors_(std::move(errors)) {}
 
 void ErrorCollector::add(const Error& e) {
     for (const auto& known : errors_) {

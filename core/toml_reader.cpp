@@ -1,7 +1,8 @@
 #include "core/toml_reader.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -11,24 +12,33 @@ namespace brownout {
 namespace {
 
 SourceLocation location_of(const toml::source_region& region, const std::string& file) {
-    return {file, static_cast<std::uint32_t>(region.begin.line), static_cast<std::uint32_t>(region.begin.column)};
+    return {file, static_cast<std::uint32_t>(region.begin.line),
+            static_cast<std::uint32_t>(region.begin.column)};
 }
 
 std::string_view type_name(const toml::node& n) {
     switch (n.type()) {
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a number";
-        case toml::node_type::boolean: return "a boolean";
-        default: return "a date or time";
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        default:
+            return "a date or time";
     }
 }
 
 }  // namespace
 
-TableReader::TableReader(const toml::table& table, std::string path, std::shared_ptr<const std::string> file)
+TableReader::TableReader(const toml::table& table, std::string path,
+                         std::shared_ptr<const std::string> file)
     : table_(table), path_(std::move(path)), file_(std::move(file)) {}
 
 std::string TableReader::key_path(std::string_view key) const {
@@ -36,7 +46,9 @@ std::string TableReader::key_path(std::string_view key) const {
     return fmt::format("{}.{}", path_, key);
 }
 
-SourceLocation TableReader::where() const { return location_of(table_.source(), *file_); }
+SourceLocation TableReader::where() const {
+    return location_of(table_.source(), *file_);
+}
 
 SourceLocation TableReader::where(std::string_view key) const {
     if (const toml::node* n = table_.get(key)) {
@@ -45,7 +57,9 @@ SourceLocation TableReader::where(std::string_view key) const {
     return where();
 }
 
-bool TableReader::has(std::string_view key) const { return table_.contains(key); }
+bool TableReader::has(std::string_view key) const {
+    return table_.contains(key);
+}
 
 void TableReader::fail(std::string_view key, const std::string& message) const {
     // A key that is missing because it was misspelt: say so, rather than what its absence causes.
@@ -54,14 +68,17 @@ void TableReader::fail(std::string_view key, const std::string& message) const {
             std::string k(other.str());
             if (std::find(used_.begin(), used_.end(), k) != used_.end()) continue;
             if (closest_match(k, {std::string(key)}).empty()) continue;
-            throw Error(location_of(other.source().begin.line > 0 ? other.source() : value.source(), *file_), key_path(k),
-                        fmt::format("unknown key (did you mean \"{}\"?)", key));
+            throw Error(location_of(other.source().begin.line > 0 ? other.source() : value.source(),
+                                    *file_),
+                        key_path(k), fmt::format("unknown key (did you mean \"{}\"?)", key));
         }
     }
     throw Error(where(key), key_path(key), message);
 }
 
-void TableReader::fail(const std::string& message) const { throw Error(where(), path_, message); }
+void TableReader::fail(const std::string& message) const {
+    throw Error(where(), path_, message);
+}
 
 const toml::node* TableReader::node(std::string_view key) {
     used_.emplace_back(key);
@@ -87,14 +104,16 @@ std::string TableReader::required_string(std::string_view key) {
     return *s;
 }
 
-std::optional<std::string> TableReader::choice(std::string_view key, const std::vector<std::string>& allowed) {
+std::optional<std::string> TableReader::choice(std::string_view key,
+                                               const std::vector<std::string>& allowed) {
     auto s = string(key);
     if (!s) return s;
     if (std::find(allowed.begin(), allowed.end(), *s) == allowed.end()) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
         std::string hint = closest_match(*s, allowed);
-        fail(key, fmt::format("\"{}\" is not one of {}{}", *s, list, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+        fail(key, fmt::format("\"{}\" is not one of {}{}", *s, list,
+                              hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
     }
     return s;
 }
@@ -115,7 +134,8 @@ std::optional<double> TableReader::number_in(std::string_view key, double low, d
     return v;
 }
 
-std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int64_t low, std::int64_t high) {
+std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int64_t low,
+                                                 std::int64_t high) {
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     auto i = n->as_integer();
@@ -138,10 +158,13 @@ std::optional<Duration> TableReader::duration(std::string_view key) {
     if (n == nullptr) return std::nullopt;
     if (auto i = n->as_integer(); i && i->get() == 0) return Duration::zero();
     if (!n->is_string()) {
-        fail(key, fmt::format("expected a duration string such as \"250ms\" or \"1h30m\", found {}", type_name(*n)));
+        fail(key, fmt::format("expected a duration string such as \"250ms\" or \"1h30m\", found {}",
+                              type_name(*n)));
     }
     auto d = parse_duration(n->as_string()->get());
-    if (!d) fail(key, fmt::format("\"{}\" is not a duration (e.g. \"250ms\", \"1.5s\", \"1h30m\")", n->as_string()->get()));
+    if (!d)
+        fail(key, fmt::format("\"{}\" is not a duration (e.g. \"250ms\", \"1.5s\", \"1h30m\")",
+                              n->as_string()->get()));
     return d;
 }
 
@@ -149,7 +172,8 @@ std::optional<std::vector<std::string>> TableReader::strings(std::string_view ke
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     const toml::array* a = n->as_array();
-    if (a == nullptr) fail(key, fmt::format("expected an array of strings, found {}", type_name(*n)));
+    if (a == nullptr)
+        fail(key, fmt::format("expected an array of strings, found {}", type_name(*n)));
     std::vector<std::string> out;
     for (std::size_t i = 0; i < a->size(); ++i) {
         const toml::node& item = *a->get(i);
@@ -174,12 +198,15 @@ std::vector<TableReader> TableReader::tables(std::string_view key) {
     std::vector<TableReader> out;
     if (n == nullptr) return out;
     const toml::array* a = n->as_array();
-    if (a == nullptr) fail(key, fmt::format("expected an array of tables ([[{}]]), found {}", key, type_name(*n)));
+    if (a == nullptr)
+        fail(key,
+             fmt::format("expected an array of tables ([[{}]]), found {}", key, type_name(*n)));
     for (std::size_t i = 0; i < a->size(); ++i) {
         const toml::node& item = *a->get(i);
         std::string path = fmt::format("{}[{}]", key_path(key), i);
         if (!item.is_table()) {
-            throw Error(location_of(item.source(), *file_), path, fmt::format("expected a table, found {}", type_name(item)));
+            throw Error(location_of(item.source(), *file_), path,
+                        fmt::format("expected a table, found {}", type_name(item)));
         }
         out.emplace_back(*item.as_table(), path, file_);
     }
@@ -193,9 +220,13 @@ void TableReader::finish() const {
         std::string k(key.str());
         if (std::find(used_.begin(), used_.end(), k) != used_.end()) continue;
         std::string hint = closest_match(k, known);
+        // Outside the lambda: clang 14 cannot capture a structured binding.
+        SourceLocation at =
+            location_of(key.source().begin.line > 0 ? key.source() : value.source(), *file_);
         errors.attempt([&] {
-            throw Error(location_of(key.source().begin.line > 0 ? key.source() : value.source(), *file_), key_path(k),
-                        hint.empty() ? std::string("unknown key") : fmt::format("unknown key (did you mean \"{}\"?)", hint));
+            throw Error(at, key_path(k),
+                        hint.empty() ? std::string("unknown key")
+                                     : fmt::format("unknown key (did you mean \"{}\"?)", hint));
         });
     }
     errors.throw_if_any();

@@ -1,13 +1,15 @@
 #pragma once
 // Reading TOML tables with errors that say where and what:
-//   scenarios/x.toml:12:5: providers[0].latency.ttft: "fast" is not a duration (e.g. "250ms", "1h30m")
+//   scenarios/x.toml:12:5: providers[0].latency.ttft: "fast" is not a duration (e.g. "250ms",
+//   "1h30m")
 // Every table is read through a TableReader; finish() rejects keys nobody asked for, with a
 // "did you mean" when one is close.
+
+#include <toml++/toml.h>
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "core/duration.h"
@@ -17,7 +19,8 @@ namespace brownout {
 
 class TableReader {
 public:
-    TableReader(const toml::table& table, std::string path, std::shared_ptr<const std::string> file);
+    TableReader(const toml::table& table, std::string path,
+                std::shared_ptr<const std::string> file);
 
     const std::string& path() const { return path_; }
     std::string key_path(std::string_view key) const;
@@ -29,11 +32,13 @@ public:
     std::string string(std::string_view key, std::string fallback);
     std::string required_string(std::string_view key);
     // One of `allowed`; the error lists them.
-    std::optional<std::string> choice(std::string_view key, const std::vector<std::string>& allowed);
+    std::optional<std::string> choice(std::string_view key,
+                                      const std::vector<std::string>& allowed);
 
     std::optional<double> number(std::string_view key);  // integers are accepted
     std::optional<double> number_in(std::string_view key, double low, double high);
-    std::optional<std::int64_t> integer(std::string_view key, std::int64_t low = INT64_MIN, std::int64_t high = INT64_MAX);
+    std::optional<std::int64_t> integer(std::string_view key, std::int64_t low = INT64_MIN,
+                                        std::int64_t high = INT64_MAX);
     std::optional<bool> boolean(std::string_view key);
     std::optional<Duration> duration(std::string_view key);
     std::optional<std::vector<std::string>> strings(std::string_view key);

@@ -5,7 +5,8 @@
 //   status = 503                       # 503 | 429 | 529 (any 4xx/5xx is accepted)
 //   message = "Server busy, please try again later."
 //   rate = { from = 0.3, to = 1.0 }
-//   retry_after = "1s"                 # or an HTTP-date; retry_after_ms = 1500; should_retry = true
+//   retry_after = "1s"                 # or an HTTP-date; retry_after_ms = 1500; should_retry =
+//   true
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"

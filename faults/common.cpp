@@ -27,12 +27,18 @@ struct Entry {
     FaultParser parse;
 };
 constexpr Entry kRegistry[] = {
-    {"outage", parse_outage},         {"busy", parse_busy},
-    {"rate_limit", parse_rate_limit}, {"latency", parse_latency},
-    {"stall", parse_stall},           {"disconnect", parse_disconnect},
-    {"malformed", parse_malformed},   {"stream_error", parse_stream_error},
-    {"feature_loss", parse_feature_loss}, {"recovery", parse_recovery},
-    {"flapping", parse_flapping},     {"hold", parse_hold},
+    {"outage", parse_outage},
+    {"busy", parse_busy},
+    {"rate_limit", parse_rate_limit},
+    {"latency", parse_latency},
+    {"stall", parse_stall},
+    {"disconnect", parse_disconnect},
+    {"malformed", parse_malformed},
+    {"stream_error", parse_stream_error},
+    {"feature_loss", parse_feature_loss},
+    {"recovery", parse_recovery},
+    {"flapping", parse_flapping},
+    {"hold", parse_hold},
 };
 }  // namespace
 
@@ -51,10 +57,14 @@ FaultParser find_fault_parser(std::string_view kind) {
 
 std::string_view to_string(ComponentStatus s) {
     switch (s) {
-        case ComponentStatus::operational: return "operational";
-        case ComponentStatus::degraded_performance: return "degraded_performance";
-        case ComponentStatus::partial_outage: return "partial_outage";
-        case ComponentStatus::major_outage: return "major_outage";
+        case ComponentStatus::operational:
+            return "operational";
+        case ComponentStatus::degraded_performance:
+            return "degraded_performance";
+        case ComponentStatus::partial_outage:
+            return "partial_outage";
+        case ComponentStatus::major_outage:
+            return "major_outage";
     }
     return "operational";
 }
@@ -81,7 +91,9 @@ Rejection read_rejection(TableReader& t, int default_status) {
         } else if (s->get().size() > 20 && s->get().ends_with("GMT")) {
             r.retry_after_date = s->get();
         } else {
-            t.fail("retry_after", fmt::format("\"{}\" is neither a duration (\"2s\") nor an HTTP-date (\"Wed, 21 Oct 2026 07:28:00 GMT\")", s->get()));
+            t.fail("retry_after", fmt::format("\"{}\" is neither a duration (\"2s\") nor an "
+                                              "HTTP-date (\"Wed, 21 Oct 2026 07:28:00 GMT\")",
+                                              s->get()));
         }
     }
     if (auto ms = t.number("retry_after_ms")) {

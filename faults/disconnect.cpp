@@ -26,7 +26,9 @@ public:
         if (after_bytes) plan.disconnect_after_bytes = *after_bytes;
         return true;
     }
-    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        return status_for_share(rate.at(progress));
+    }
 };
 
 }  // namespace
@@ -35,7 +37,8 @@ std::unique_ptr<Fault> parse_disconnect(TableReader& t) {
     auto f = std::make_unique<Disconnect>();
     if (auto n = t.integer("after_tokens", 0, 1'000'000)) f->after_tokens = static_cast<int>(*n);
     if (auto n = t.integer("after_bytes", 0, 1'000'000'000)) f->after_bytes = static_cast<int>(*n);
-    if (f->after_tokens && f->after_bytes) t.fail("after_bytes", "give after_tokens or after_bytes, not both");
+    if (f->after_tokens && f->after_bytes)
+        t.fail("after_bytes", "give after_tokens or after_bytes, not both");
     if (!f->after_tokens && !f->after_bytes) f->after_tokens = 0;
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;

@@ -4,12 +4,14 @@
 
 namespace brownout::faults {
 
-Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider, Duration horizon)
+Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider,
+               Duration horizon)
     : seed_(seed), provider_(std::move(provider)), horizon_(horizon) {
     for (std::size_t i = 0; i < phases.size(); ++i) {
         auto fault = phases[i].make_fault();
         auto stage = fault->stage();
-        phases_.push_back(Phase{std::move(phases[i]), std::move(fault), false, hash64(provider_, seed) + i, stage});
+        phases_.push_back(Phase{std::move(phases[i]), std::move(fault), false,
+                                hash64(provider_, seed) + i, stage});
     }
 }
 
@@ -22,7 +24,8 @@ double Engine::progress(const PhaseSpec& p, Duration now) const {
 bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) const {
     if (!p.spec.active(now)) return false;
     if (p.spec.models.empty()) return true;
-    return std::find(p.spec.models.begin(), p.spec.models.end(), request.model) != p.spec.models.end();
+    return std::find(p.spec.models.begin(), p.spec.models.end(), request.model) !=
+           p.spec.models.end();
 }
 
 bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
@@ -45,7 +48,9 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
         if (once.fault->apply(ctx, plan)) plan.applied.emplace_back(once.fault->kind());
         return plan;
     }
-    auto rejected = [&] { return plan.reject.has_value() || plan.connection != ConnectionAction::none; };
+    auto rejected = [&] {
+        return plan.reject.has_value() || plan.connection != ConnectionAction::none;
+    };
     for (auto& p : phases_) {
         if (p.stage != Fault::Stage::reject || !applies(p, now, request)) continue;
         run(p, now, request, plan);
@@ -74,7 +79,8 @@ double Engine::capacity_factor(Duration now) const {
     double factor = 1.0;
     for (const auto& p : phases_) {
         if (!p.spec.active(now) || !p.spec.models.empty()) continue;
-        factor = std::min(factor, p.fault->capacity_factor(progress(p.spec, now), now - p.spec.start));
+        factor =
+            std::min(factor, p.fault->capacity_factor(progress(p.spec, now), now - p.spec.start));
     }
     return std::clamp(factor, 0.0, 1.0);
 }
@@ -103,7 +109,8 @@ std::vector<ActivePhase> Engine::active(Duration now) const {
     std::vector<ActivePhase> out;
     for (const auto& p : phases_) {
         if (!p.spec.active(now)) continue;
-        out.push_back({p.spec.name, p.spec.fault, p.spec.start, p.spec.end, p.injected, progress(p.spec, now)});
+        out.push_back({p.spec.name, p.spec.fault, p.spec.start, p.spec.end, p.injected,
+                       progress(p.spec, now)});
     }
     return out;
 }

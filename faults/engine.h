@@ -24,7 +24,8 @@ struct ActivePhase {
 
 class Engine {
 public:
-    Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider, Duration horizon);
+    Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider,
+           Duration horizon);
 
     // The Plan for one request. `forced` is an x-brownout-fault phase for this request alone.
     Plan decide(Duration now, const RequestFacts& request, const PhaseSpec* forced = nullptr);

@@ -34,10 +34,13 @@ public:
     std::string_view kind() const override { return "feature_loss"; }
     Stage stage() const override { return Stage::reject; }
     bool touches(const RequestFacts& r) const {
-        return std::find(models.begin(), models.end(), r.model) != models.end() || (lost("vision") && r.image_count > 0) ||
-               (lost("tools") && r.wants_tools) || (lost("stream") && r.stream);
+        return std::find(models.begin(), models.end(), r.model) != models.end() ||
+               (lost("vision") && r.image_count > 0) || (lost("tools") && r.wants_tools) ||
+               (lost("stream") && r.stream);
     }
-    double reject_share(const Context& ctx) const override { return touches(ctx.request) && !ignore ? rate.at(ctx.progress) : 0.0; }
+    double reject_share(const Context& ctx) const override {
+        return touches(ctx.request) && !ignore ? rate.at(ctx.progress) : 0.0;
+    }
     bool apply(Context& ctx, Plan& plan) override {
         const RequestFacts& r = ctx.request;
         bool model_gone = std::find(models.begin(), models.end(), r.model) != models.end();
@@ -64,7 +67,9 @@ public:
         if (stream) plan.ignore_stream = true;
         return true;
     }
-    ComponentStatus status_effect(double, Duration) const override { return ComponentStatus::major_outage; }
+    ComponentStatus status_effect(double, Duration) const override {
+        return ComponentStatus::major_outage;
+    }
     std::vector<std::string> lost_features() const override { return features; }
 };
 
@@ -75,11 +80,13 @@ std::unique_ptr<Fault> parse_feature_loss(TableReader& t) {
     f->features = t.strings("features").value_or(std::vector<std::string>{});
     for (const auto& feature : f->features) {
         if (feature != "vision" && feature != "tools" && feature != "stream") {
-            t.fail("features", "unknown feature \"" + feature + "\" (known: vision, tools, stream)");
+            t.fail("features",
+                   "unknown feature \"" + feature + "\" (known: vision, tools, stream)");
         }
     }
     f->models = t.strings("models").value_or(std::vector<std::string>{});
-    if (f->features.empty() && f->models.empty()) t.fail("a feature_loss phase needs features or models");
+    if (f->features.empty() && f->models.empty())
+        t.fail("a feature_loss phase needs features or models");
     f->ignore = t.choice("behavior", {"reject", "ignore"}).value_or("reject") == "ignore";
     f->substitute = t.string("substitute", "");
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));

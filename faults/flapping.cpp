@@ -31,16 +31,21 @@ public:
     Stage stage() const override { return Stage::reject; }
     bool apply(Context& ctx, Plan& plan) override {
         if (!is_down(ctx.elapsed) || !ctx.rng.chance(rate.at(ctx.progress))) return false;
-        if (reset) plan.connection = ConnectionAction::reset;
-        else plan.reject = rejection;
+        if (reset)
+            plan.connection = ConnectionAction::reset;
+        else
+            plan.reject = rejection;
         return true;
     }
-    double reject_share(const Context& ctx) const override { return is_down(ctx.elapsed) ? rate.at(ctx.progress) : 0.0; }
+    double reject_share(const Context& ctx) const override {
+        return is_down(ctx.elapsed) ? rate.at(ctx.progress) : 0.0;
+    }
     double capacity_factor(double progress, Duration elapsed) const override {
         return is_down(elapsed) ? 1.0 - rate.at(progress) : 1.0;
     }
     ComponentStatus status_effect(double progress, Duration elapsed) const override {
-        return is_down(elapsed) ? status_for_share(rate.at(progress)) : ComponentStatus::degraded_performance;
+        return is_down(elapsed) ? status_for_share(rate.at(progress))
+                                : ComponentStatus::degraded_performance;
     }
 };
 

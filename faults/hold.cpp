@@ -32,7 +32,9 @@ public:
         plan.hold = hold;
         return true;
     }
-    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        return status_for_share(rate.at(progress));
+    }
 };
 
 }  // namespace
@@ -48,9 +50,13 @@ std::unique_ptr<Fault> parse_hold(TableReader& t) {
         f->hold.interval = *d;
     }
     auto then = t.choice("then", {"answer", "empty", "interrupted", "close"}).value_or("answer");
-    f->hold.then = then == "empty" ? HoldEnd::empty : then == "interrupted" ? HoldEnd::interrupted : then == "close" ? HoldEnd::close : HoldEnd::answer;
+    f->hold.then = then == "empty"         ? HoldEnd::empty
+                   : then == "interrupted" ? HoldEnd::interrupted
+                   : then == "close"       ? HoldEnd::close
+                                           : HoldEnd::answer;
     f->hold.after_tokens = static_cast<int>(t.integer("after_tokens", 0, 1'000'000).value_or(0));
-    if (t.has("after_tokens") && f->hold.then != HoldEnd::interrupted) t.fail("after_tokens", "only applies with then = \"interrupted\"");
+    if (t.has("after_tokens") && f->hold.then != HoldEnd::interrupted)
+        t.fail("after_tokens", "only applies with then = \"interrupted\"");
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;
 }

@@ -30,9 +30,12 @@ public:
 
     double draw(RandomStream& rng) const {
         switch (distribution) {
-            case Distribution::fixed: return 1.0;
-            case Distribution::uniform: return std::max(0.0, rng.uniform(1.0 - spread, 1.0 + spread));
-            case Distribution::lognormal: return std::exp(spread * rng.normal());
+            case Distribution::fixed:
+                return 1.0;
+            case Distribution::uniform:
+                return std::max(0.0, rng.uniform(1.0 - spread, 1.0 + spread));
+            case Distribution::lognormal:
+                return std::exp(spread * rng.normal());
         }
         return 1.0;
     }
@@ -43,7 +46,9 @@ public:
         plan.token_rate_factor *= token_rate_factor / std::max(k, 1e-6);
         return true;
     }
-    ComponentStatus status_effect(double, Duration) const override { return ComponentStatus::degraded_performance; }
+    ComponentStatus status_effect(double, Duration) const override {
+        return ComponentStatus::degraded_performance;
+    }
 };
 
 }  // namespace
@@ -53,8 +58,11 @@ std::unique_ptr<Fault> parse_latency(TableReader& t) {
     f->ttft_factor = t.number_in("ttft_factor", 0, 1e6).value_or(1.0);
     f->token_rate_factor = t.number_in("token_rate_factor", 1e-6, 1e6).value_or(1.0);
     auto d = t.choice("distribution", {"fixed", "uniform", "lognormal"}).value_or("fixed");
-    f->distribution = d == "uniform" ? Latency::Distribution::uniform : d == "lognormal" ? Latency::Distribution::lognormal : Latency::Distribution::fixed;
-    f->spread = t.number_in("spread", 0, 5).value_or(f->distribution == Latency::Distribution::fixed ? 0.0 : 0.5);
+    f->distribution = d == "uniform"     ? Latency::Distribution::uniform
+                      : d == "lognormal" ? Latency::Distribution::lognormal
+                                         : Latency::Distribution::fixed;
+    f->spread = t.number_in("spread", 0, 5)
+                    .value_or(f->distribution == Latency::Distribution::fixed ? 0.0 : 0.5);
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;
 }

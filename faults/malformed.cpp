@@ -30,7 +30,8 @@ public:
             r.html = true;
             plan.reject = r;
         } else if (variant == "invalid_json") {
-            plan.malformed = ctx.request.stream ? Malformed::truncated_sse : Malformed::invalid_json;
+            plan.malformed =
+                ctx.request.stream ? Malformed::truncated_sse : Malformed::invalid_json;
         } else if (variant == "truncated_sse") {
             plan.malformed = Malformed::truncated_sse;
         } else {
@@ -38,14 +39,17 @@ public:
         }
         return true;
     }
-    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        return status_for_share(rate.at(progress));
+    }
 };
 
 }  // namespace
 
 std::unique_ptr<Fault> parse_malformed(TableReader& t) {
     auto f = std::make_unique<MalformedFault>();
-    f->variant = t.choice("variant", {"invalid_json", "truncated_sse", "missing_done", "html_502"}).value_or("invalid_json");
+    f->variant = t.choice("variant", {"invalid_json", "truncated_sse", "missing_done", "html_502"})
+                     .value_or("invalid_json");
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;
 }

@@ -26,19 +26,31 @@ public:
     bool apply(Context& ctx, Plan& plan) override {
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
         switch (mode) {
-            case Mode::http: plan.reject = rejection; break;
+            case Mode::http:
+                plan.reject = rejection;
+                break;
             // A refusing port is carried out by the server (it stops accepting); a request
             // that still arrives on an open keep-alive connection is reset.
             case Mode::refuse:
-            case Mode::reset: plan.connection = ConnectionAction::reset; break;
-            case Mode::hang: plan.connection = ConnectionAction::hang; break;
+            case Mode::reset:
+                plan.connection = ConnectionAction::reset;
+                break;
+            case Mode::hang:
+                plan.connection = ConnectionAction::hang;
+                break;
         }
         return true;
     }
     double reject_share(const Context& ctx) const override { return rate.at(ctx.progress); }
-    double capacity_factor(double progress, Duration) const override { return 1.0 - rate.at(progress); }
-    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
-    bool refuses_connections(double progress) const { return mode == Mode::refuse && rate.at(progress) >= 1.0; }
+    double capacity_factor(double progress, Duration) const override {
+        return 1.0 - rate.at(progress);
+    }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        return status_for_share(rate.at(progress));
+    }
+    bool refuses_connections(double progress) const {
+        return mode == Mode::refuse && rate.at(progress) >= 1.0;
+    }
 };
 
 }  // namespace
@@ -51,13 +63,17 @@ bool refuses_connections(const Fault& fault, double progress) {
 std::unique_ptr<Fault> parse_outage(TableReader& t) {
     auto f = std::make_unique<Outage>();
     auto mode = t.choice("mode", {"http", "refuse", "reset", "hang"}).value_or("http");
-    f->mode = mode == "refuse" ? Outage::Mode::refuse : mode == "reset" ? Outage::Mode::reset
-            : mode == "hang" ? Outage::Mode::hang : Outage::Mode::http;
+    f->mode = mode == "refuse"  ? Outage::Mode::refuse
+              : mode == "reset" ? Outage::Mode::reset
+              : mode == "hang"  ? Outage::Mode::hang
+                                : Outage::Mode::http;
     f->rejection = read_rejection(t, 503);
     f->rejection.html = t.boolean("html").value_or(false);
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     if (f->mode == Outage::Mode::refuse && (f->rate.from < 1.0 || f->rate.to < 1.0)) {
-        t.fail("rate", "mode \"refuse\" closes the port for everyone: its rate must be 1.0 (use mode \"reset\" for a share)");
+        t.fail("rate",
+               "mode \"refuse\" closes the port for everyone: its rate must be 1.0 (use mode "
+               "\"reset\" for a share)");
     }
     return f;
 }

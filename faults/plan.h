@@ -39,9 +39,9 @@ struct Rejection {
     // Whether the provider holds the client to the announced wait (faults/throttle.h): unset
     // means yes for a 429 that is not a rate-limit bucket's, no for every other status.
     std::optional<bool> enforce_retry_after;
-    bool html = false;                       // an HTML page such as a proxy's 502
-    std::string unsupported_feature;         // "vision": the dialect's own "not supported" error
-    bool unknown_model = false;              // the dialect's own "model not found" error
+    bool html = false;                // an HTML page such as a proxy's 502
+    std::string unsupported_feature;  // "vision": the dialect's own "not supported" error
+    bool unknown_model = false;       // the dialect's own "model not found" error
     // A rate-limit rejection: the dialect words it ("Rate limit reached for … (RPM): Limit …").
     std::optional<bool> rate_limit_on_tokens;
     long rate_limit_value = 0;
@@ -59,28 +59,29 @@ struct LimitSnapshot {
     long requests_limit = -1;  // -1: no request bucket
     long requests_remaining = 0;
     Duration requests_reset{};
-    long tokens_limit = -1;    // -1: no token bucket
+    long tokens_limit = -1;  // -1: no token bucket
     long tokens_remaining = 0;
     Duration tokens_reset{};
 };
 
 enum class Malformed {
     none,
-    invalid_json,     // a 200 whose JSON body is cut off
-    truncated_sse,    // the stream ends mid-event, without its terminator
-    missing_done,     // a clean end of stream without data: [DONE] / message_stop
+    invalid_json,   // a 200 whose JSON body is cut off
+    truncated_sse,  // the stream ends mid-event, without its terminator
+    missing_done,   // a clean end of stream without data: [DONE] / message_stop
 };
 
 // DeepSeek's answer under load (fault "hold"): 200 and keep-alives, then `then`.
 enum class HoldEnd {
     answer,       // the real answer follows
     empty,        // nothing follows: the body or stream ends blank
-    interrupted,  // the answer stops after `after_tokens`, finish_reason insufficient_system_resource
+    interrupted,  // the answer stops after `after_tokens`, finish_reason
+                  // insufficient_system_resource
     close,        // the connection is closed mid-body
 };
 struct Hold {
-    Duration wait{};                                // scenario time of keep-alives before `then`
-    Duration interval = std::chrono::seconds(5);   // between keep-alives
+    Duration wait{};                              // scenario time of keep-alives before `then`
+    Duration interval = std::chrono::seconds(5);  // between keep-alives
     HoldEnd then = HoldEnd::answer;
     int after_tokens = 0;
 };
@@ -100,9 +101,9 @@ struct Plan {
     std::optional<int> stream_error_after_tokens;
     std::optional<Rejection> stream_error;  // the in-band error event's content
     Malformed malformed = Malformed::none;
-    bool ignore_images = false;  // answer as if no image had been sent
-    bool ignore_tools = false;   // answer in text even when a tool call was demanded
-    bool ignore_stream = false;  // answer with one JSON body even when a stream was asked for
+    bool ignore_images = false;    // answer as if no image had been sent
+    bool ignore_tools = false;     // answer in text even when a tool call was demanded
+    bool ignore_stream = false;    // answer with one JSON body even when a stream was asked for
     std::string substitute_model;  // answer from this model instead of the one asked for
     std::optional<LimitSnapshot> limits;  // overrides the provider's own rate-limit headers
     std::optional<Hold> hold;             // 200 at once, keep-alives, then the hold's end

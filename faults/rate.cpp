@@ -11,9 +11,13 @@ double Rate::ramp(double progress) const {
     double p = std::clamp(progress, 0.0, 1.0);
     double shape = p;
     switch (curve) {
-        case Curve::linear: shape = p; break;
+        case Curve::linear:
+            shape = p;
+            break;
         // Slow at first, steep at the end: how caches expiring or a backlog draining look.
-        case Curve::exponential: shape = (std::exp(4.0 * p) - 1.0) / (std::exp(4.0) - 1.0); break;
+        case Curve::exponential:
+            shape = (std::exp(4.0 * p) - 1.0) / (std::exp(4.0) - 1.0);
+            break;
         case Curve::step: {
             int n = std::max(2, steps);
             shape = std::min(1.0, std::floor(p * n) / (n - 1));
@@ -35,7 +39,9 @@ Rate read_rate(TableReader& t, const std::string& key, Rate fallback) {
         rate.from = r->number_in("from", 0, 1).value_or(0.0);
         rate.to = r->number_in("to", 0, 1).value_or(1.0);
         auto curve = r->choice("curve", {"linear", "exponential", "step"}).value_or("linear");
-        rate.curve = curve == "exponential" ? Rate::Curve::exponential : curve == "step" ? Rate::Curve::step : Rate::Curve::linear;
+        rate.curve = curve == "exponential" ? Rate::Curve::exponential
+                     : curve == "step"      ? Rate::Curve::step
+                                            : Rate::Curve::linear;
         rate.steps = static_cast<int>(r->integer("steps", 2, 100).value_or(4));
         r->finish();
         return rate;

@@ -5,8 +5,10 @@
 namespace brownout::faults {
 
 RateBuckets::RateBuckets(long requests_per_minute, long tokens_per_minute) {
-    if (requests_per_minute > 0) requests_.emplace(static_cast<double>(requests_per_minute), std::chrono::minutes(1));
-    if (tokens_per_minute > 0) tokens_.emplace(static_cast<double>(tokens_per_minute), std::chrono::minutes(1));
+    if (requests_per_minute > 0)
+        requests_.emplace(static_cast<double>(requests_per_minute), std::chrono::minutes(1));
+    if (tokens_per_minute > 0)
+        tokens_.emplace(static_cast<double>(tokens_per_minute), std::chrono::minutes(1));
 }
 
 std::optional<Rejection> RateBuckets::admit(double tokens, Duration now) {

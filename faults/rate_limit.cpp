@@ -29,16 +29,22 @@ public:
 
     bool apply(Context& ctx, Plan& plan) override {
         if (!buckets) buckets.emplace(requests_per_minute, tokens_per_minute);
-        auto rejection = buckets->admit(ctx.request.prompt_tokens + ctx.request.max_tokens, ctx.now);
+        auto rejection =
+            buckets->admit(ctx.request.prompt_tokens + ctx.request.max_tokens, ctx.now);
         plan.limits = buckets->snapshot(ctx.now);
         if (!rejection) return false;
-        if (send_retry_after) rejection->retry_after = std::max<Duration>(*rejection->retry_after, std::chrono::milliseconds(1));
-        else rejection->retry_after.reset();
+        if (send_retry_after)
+            rejection->retry_after =
+                std::max<Duration>(*rejection->retry_after, std::chrono::milliseconds(1));
+        else
+            rejection->retry_after.reset();
         rejection->should_retry = true;
         plan.reject = rejection;
         return true;
     }
-    ComponentStatus status_effect(double, Duration) const override { return ComponentStatus::degraded_performance; }
+    ComponentStatus status_effect(double, Duration) const override {
+        return ComponentStatus::degraded_performance;
+    }
 };
 
 }  // namespace

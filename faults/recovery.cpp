@@ -27,10 +27,14 @@ public:
         return true;
     }
     double reject_share(const Context& ctx) const override { return failures.at(ctx.progress); }
-    double capacity_factor(double progress, Duration) const override { return capacity.at(progress); }
+    double capacity_factor(double progress, Duration) const override {
+        return capacity.at(progress);
+    }
     ComponentStatus status_effect(double progress, Duration) const override {
         double share = failures.at(progress);
-        return share > 0.0 ? std::max(ComponentStatus::degraded_performance, status_for_share(share)) : ComponentStatus::degraded_performance;
+        return share > 0.0
+                   ? std::max(ComponentStatus::degraded_performance, status_for_share(share))
+                   : ComponentStatus::degraded_performance;
     }
 };
 

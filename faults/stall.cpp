@@ -30,7 +30,9 @@ public:
         plan.keepalive_interval = interval;
         return true;
     }
-    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        return status_for_share(rate.at(progress));
+    }
 };
 
 }  // namespace

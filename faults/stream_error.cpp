@@ -4,9 +4,8 @@
 //
 //   fault = "stream_error"
 //   after_tokens = 8
-//   status = 529              # picks the error type: 500 server_error/api_error, 529 overloaded_error
-//   message = "Overloaded"
-//   rate = 0.5
+//   status = 529              # picks the error type: 500 server_error/api_error, 529
+//   overloaded_error message = "Overloaded" rate = 0.5
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
@@ -32,7 +31,9 @@ public:
         plan.stream_error = error;
         return true;
     }
-    ComponentStatus status_effect(double progress, Duration) const override { return status_for_share(rate.at(progress)); }
+    ComponentStatus status_effect(double progress, Duration) const override {
+        return status_for_share(rate.at(progress));
+    }
 };
 
 }  // namespace

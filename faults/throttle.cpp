@@ -20,8 +20,10 @@ std::optional<Rejection> Throttles::check(const std::string& client, Duration no
     Rejection again = h.rejection;
     Duration remaining = h.until - now;
     // The same header the first rejection used, now counting down.
-    if (again.retry_after_ms) again.retry_after_ms = remaining;
-    else again.retry_after = remaining;
+    if (again.retry_after_ms)
+        again.retry_after_ms = remaining;
+    else
+        again.retry_after = remaining;
     return again;
 }
 

@@ -1,8 +1,9 @@
 #include "faults/timeline.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <boost/json.hpp>
 
 #include "core/text.h"
 #include "core/toml_reader.h"
@@ -10,7 +11,8 @@
 namespace brownout::faults {
 namespace {
 
-const std::vector<std::string> kStatuses = {"operational", "degraded_performance", "partial_outage", "major_outage"};
+const std::vector<std::string> kStatuses = {"operational", "degraded_performance", "partial_outage",
+                                            "major_outage"};
 
 ComponentStatus status_from_name(const std::string& s) {
     if (s == "degraded_performance") return ComponentStatus::degraded_performance;
@@ -33,13 +35,20 @@ toml::table toml_from_json(const boost::json::object& o, const std::string& wher
 // callers treat differently.
 template <class Put>
 bool put_value(const boost::json::value& v, const std::string& where, Put put) {
-    if (v.is_string()) put(std::string(v.get_string()));
-    else if (v.is_int64()) put(v.get_int64());
-    else if (v.is_uint64()) put(static_cast<std::int64_t>(v.get_uint64()));
-    else if (v.is_double()) put(v.get_double());
-    else if (v.is_bool()) put(v.get_bool());
-    else if (v.is_object()) put(toml_from_json(v.get_object(), where));
-    else return false;
+    if (v.is_string())
+        put(std::string(v.get_string()));
+    else if (v.is_int64())
+        put(v.get_int64());
+    else if (v.is_uint64())
+        put(static_cast<std::int64_t>(v.get_uint64()));
+    else if (v.is_double())
+        put(v.get_double());
+    else if (v.is_bool())
+        put(v.get_bool());
+    else if (v.is_object())
+        put(toml_from_json(v.get_object(), where));
+    else
+        return false;
     return true;
 }
 
@@ -47,7 +56,8 @@ toml::array toml_array_from_json(const boost::json::array& a, const std::string&
     toml::array out;
     for (const auto& v : a) {
         if (!put_value(v, where, [&](auto&& x) { out.push_back(std::forward<decltype(x)>(x)); })) {
-            throw Error(SourceLocation{where, 0, 0}, "", "null and nested arrays are not allowed in a phase");
+            throw Error(SourceLocation{where, 0, 0}, "",
+                        "null and nested arrays are not allowed in a phase");
         }
     }
     return out;
@@ -59,8 +69,10 @@ toml::table toml_from_json(const boost::json::object& o, const std::string& wher
         std::string key(k);
         auto insert = [&](auto&& x) { t.insert(key, std::forward<decltype(x)>(x)); };
         if (put_value(v, where, insert)) continue;
-        if (v.is_array()) insert(toml_array_from_json(v.get_array(), where));
-        else throw Error(SourceLocation{where, 0, 0}, key, "null is not a value a phase can have");
+        if (v.is_array())
+            insert(toml_array_from_json(v.get_array(), where));
+        else
+            throw Error(SourceLocation{where, 0, 0}, key, "null is not a value a phase can have");
     }
     return t;
 }
@@ -81,7 +93,8 @@ PhaseSpec read_phase(TableReader& t) {
     if (duration) end = p.start + *duration;
     if (end && *end <= p.start) {
         t.fail(t.has("end") ? "end" : "duration",
-               fmt::format("the phase ends ({}) before it starts ({})", format_duration(*end), format_duration(p.start)));
+               fmt::format("the phase ends ({}) before it starts ({})", format_duration(*end),
+                           format_duration(p.start)));
     }
     p.end = end;
     auto kinds = fault_kinds();
@@ -90,7 +103,8 @@ PhaseSpec read_phase(TableReader& t) {
     if (!find_fault_parser(*kind)) {
         std::string hint = closest_match(*kind, kinds);
         t.fail("fault", fmt::format("unknown fault kind \"{}\"{} (known: {})", *kind,
-                                    hint.empty() ? "" : fmt::format(", did you mean \"{}\"?", hint), fmt::join(kinds, ", ")));
+                                    hint.empty() ? "" : fmt::format(", did you mean \"{}\"?", hint),
+                                    fmt::join(kinds, ", ")));
     }
     p.fault = *kind;
     if (p.name.empty()) p.name = p.fault;
@@ -118,7 +132,8 @@ PhaseSpec read_phase(TableReader& t) {
 
 std::unique_ptr<Fault> PhaseSpec::make_fault() const {
     TableReader t(*table, key_path, std::make_shared<const std::string>(where.file));
-    for (const char* common : {"name", "start", "end", "duration", "fault", "status_page"}) t.node(common);
+    for (const char* common : {"name", "start", "end", "duration", "fault", "status_page"})
+        t.node(common);
     if (fault != "feature_loss") t.node("models");
     return parse_fault(t, fault);
 }
@@ -138,7 +153,8 @@ PhaseSpec phase_from_header(std::string_view header) {
     bool first = true;
     while (at <= header.size()) {
         std::size_t semi = header.find(';', at);
-        std::string_view part = header.substr(at, semi == std::string_view::npos ? std::string_view::npos : semi - at);
+        std::string_view part =
+            header.substr(at, semi == std::string_view::npos ? std::string_view::npos : semi - at);
         while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
         while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
         if (first) {
@@ -146,12 +162,15 @@ PhaseSpec phase_from_header(std::string_view header) {
             first = false;
         } else if (!part.empty()) {
             auto eq = part.find('=');
-            if (eq == std::string_view::npos) throw Error(SourceLocation{"x-brownout-fault", 0, 0}, std::string(part), "expected key=value");
+            if (eq == std::string_view::npos)
+                throw Error(SourceLocation{"x-brownout-fault", 0, 0}, std::string(part),
+                            "expected key=value");
             std::string key(part.substr(0, eq));
             std::string value(part.substr(eq + 1));
-            bool literal = !value.empty() && (value.front() == '"' || value.front() == '[' || value.front() == '{' ||
-                                              value == "true" || value == "false" ||
-                                              value.find_first_not_of("0123456789.-") == std::string::npos);
+            bool literal =
+                !value.empty() && (value.front() == '"' || value.front() == '[' ||
+                                   value.front() == '{' || value == "true" || value == "false" ||
+                                   value.find_first_not_of("0123456789.-") == std::string::npos);
             toml_text += fmt::format("{} = {}\n", key, literal ? value : json_string(value));
         }
         if (semi == std::string_view::npos) break;
@@ -166,20 +185,26 @@ PhaseSpec phase_from_header(std::string_view header) {
 PhaseSpec phase_from_json(std::string_view json, Duration now) {
     boost::system::error_code ec;
     auto v = boost::json::parse(json, ec);
-    if (ec || !v.is_object()) throw Error(SourceLocation{"request body", 0, 0}, "", "expected a JSON object with the phase's TOML field names");
+    if (ec || !v.is_object())
+        throw Error(SourceLocation{"request body", 0, 0}, "",
+                    "expected a JSON object with the phase's TOML field names");
     auto& o = v.as_object();
     // start/end in the body are relative to now; absent start means now.
     toml::table table = toml_from_json(o, "request body");
     Duration start = now;
     if (auto s = table["start"].value<std::string>()) {
         auto d = parse_duration(*s);
-        if (!d) throw Error(SourceLocation{"request body", 0, 0}, "start", fmt::format("\"{}\" is not a duration", *s));
+        if (!d)
+            throw Error(SourceLocation{"request body", 0, 0}, "start",
+                        fmt::format("\"{}\" is not a duration", *s));
         start = now + *d;
     }
     table.insert_or_assign("start", fmt::format("{}ns", start.count()));
     if (auto e = table["end"].value<std::string>()) {
         auto d = parse_duration(*e);
-        if (!d) throw Error(SourceLocation{"request body", 0, 0}, "end", fmt::format("\"{}\" is not a duration", *e));
+        if (!d)
+            throw Error(SourceLocation{"request body", 0, 0}, "end",
+                        fmt::format("\"{}\" is not a duration", *e));
         table.insert_or_assign("end", fmt::format("{}ns", (now + *d).count()));
     }
     TableReader t(table, "", std::make_shared<const std::string>("request body"));

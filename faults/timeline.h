@@ -2,10 +2,11 @@
 // A provider's incident timeline: its phases, read from [[providers.phases]] (or posted as JSON
 // to the control API, or named in an x-brownout-fault header) and validated when loaded.
 
+#include <toml++/toml.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "core/duration.h"
@@ -20,18 +21,18 @@ namespace brownout::faults {
 
 // How a phase shows on the status page; the default derives it from the fault.
 struct StatusOverride {
-    bool visible = true;                       // false: the page stays green while the API fails
-    std::optional<ComponentStatus> status;     // force a component status
-    std::vector<std::string> components;       // components affected (default: from the fault)
-    std::string title;                         // incident title (default: the phase name)
-    std::optional<Duration> resolved_after;    // "monitoring" to "resolved" (default: max(lag, 10m))
+    bool visible = true;                     // false: the page stays green while the API fails
+    std::optional<ComponentStatus> status;   // force a component status
+    std::vector<std::string> components;     // components affected (default: from the fault)
+    std::string title;                       // incident title (default: the phase name)
+    std::optional<Duration> resolved_after;  // "monitoring" to "resolved" (default: max(lag, 10m))
 };
 
 struct PhaseSpec {
     std::string name;
     Duration start{};
-    std::optional<Duration> end;   // none: until the scenario ends
-    std::string fault;             // the kind
+    std::optional<Duration> end;      // none: until the scenario ends
+    std::string fault;                // the kind
     std::vector<std::string> models;  // empty: every model
     StatusOverride status_page;
     SourceLocation where;

@@ -1,7 +1,8 @@
 #include "harness/command.h"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <ostream>
 
 #include "core/error.h"
@@ -25,12 +26,18 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     options.clients = c.clients;
     options.stop = c.stop;
     if (c.progress) {
-        options.progress = [&err, &scenario](Duration now, const std::vector<std::pair<std::size_t, std::size_t>>& stacks) {
-            std::string line = fmt::format("\r{} / {}", format_duration(std::chrono::round<std::chrono::seconds>(now)),
-                                           format_duration(scenario.duration));
+        options.progress = [&err, &scenario](
+                               Duration now,
+                               const std::vector<std::pair<std::size_t, std::size_t>>& stacks) {
+            std::string line = fmt::format(
+                "\r{} / {}", format_duration(std::chrono::round<std::chrono::seconds>(now)),
+                format_duration(scenario.duration));
             for (std::size_t i = 0; i < stacks.size() && i < scenario.clients.size(); ++i) {
-                double avail = stacks[i].first ? 100.0 * stacks[i].second / stacks[i].first : 100.0;
-                line += fmt::format(" · {} {} req {:.1f}%", scenario.clients[i].name, stacks[i].first, avail);
+                double avail = stacks[i].first ? 100.0 * static_cast<double>(stacks[i].second) /
+                                                     static_cast<double>(stacks[i].first)
+                                               : 100.0;
+                line += fmt::format(" · {} {} req {:.1f}%", scenario.clients[i].name,
+                                    stacks[i].first, avail);
             }
             err << line << "   " << std::flush;
         };
@@ -45,15 +52,22 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     if (c.progress) err << "\n";
 
     Report report{result, phase_windows(result.scenario), {}, {}};
-    for (const auto& stack : result.stacks) report.scores.push_back(score_stack(result.scenario, stack, report.windows));
+    for (const auto& stack : result.stacks)
+        report.scores.push_back(score_stack(result.scenario, stack, report.windows));
     report.expectations = check_expectations(result.scenario, report.scores);
     out << terminal_table(report) << std::flush;
 
     try {
         std::filesystem::create_directories(c.report_dir);
-        std::string json = c.json_file.empty() ? (std::filesystem::path(c.report_dir) / "report.json").string() : c.json_file;
-        std::string junit = c.junit_file.empty() ? (std::filesystem::path(c.report_dir) / "junit.xml").string() : c.junit_file;
-        std::string html = c.html_file.empty() ? (std::filesystem::path(c.report_dir) / "report.html").string() : c.html_file;
+        std::string json = c.json_file.empty()
+                               ? (std::filesystem::path(c.report_dir) / "report.json").string()
+                               : c.json_file;
+        std::string junit = c.junit_file.empty()
+                                ? (std::filesystem::path(c.report_dir) / "junit.xml").string()
+                                : c.junit_file;
+        std::string html = c.html_file.empty()
+                               ? (std::filesystem::path(c.report_dir) / "report.html").string()
+                               : c.html_file;
         write_file_atomically(json, report_json(report));
         write_file_atomically(junit, junit_xml(report));
         write_file_atomically(html, html_report(report));
@@ -62,7 +76,8 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
         err << "brownout run: cannot write the reports: " << e.what() << "\n";
         return 2;
     }
-    if (result.partial) out << "the run was interrupted: the reports cover what was measured and say partial\n";
+    if (result.partial)
+        out << "the run was interrupted: the reports cover what was measured and say partial\n";
     for (const auto& e : report.expectations) {
         if (!e.passed) return 1;
     }

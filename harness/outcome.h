@@ -9,7 +9,7 @@
 namespace brownout::harness {
 
 enum class Served {
-    answer,            // a verified, current answer within the deadline (live, or a cache hit still current)
+    answer,  // a verified, current answer within the deadline (live, or a cache hit still current)
     degraded_answer,   // an out-of-date answer (from a cache) within the workload's max_staleness
     graceful_failure,  // a clean error within fail_fast when no provider could have answered
     wrong_answer,      // an answer that failed verification, or older than max_staleness
@@ -24,7 +24,9 @@ Served classify(const UserRecord& u, const WorkloadSpec& w, bool answerable);
 
 // The user received an answer they can use (current or acceptably stale): what availability
 // counts. Needs no knowledge of the providers, so the progress line can use it as it goes.
-inline bool received_answer(Served s) { return s == Served::answer || s == Served::degraded_answer; }
+inline bool received_answer(Served s) {
+    return s == Served::answer || s == Served::degraded_answer;
+}
 bool received_answer(const UserRecord& u, const WorkloadSpec& w);
 
 }  // namespace brownout::harness

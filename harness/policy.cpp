@@ -1,8 +1,9 @@
 #include "harness/policy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "core/toml_reader.h"
 
@@ -11,9 +12,15 @@ namespace {
 
 using Kind = AttemptResult::Kind;
 
-Step attempt(std::size_t provider, Duration timeout) { return Step{Step::Action::attempt, provider, {}, timeout, {}}; }
-Step wait(Duration d) { return Step{Step::Action::wait, 0, d, {}, {}}; }
-Step give_up() { return Step{}; }
+Step attempt(std::size_t provider, Duration timeout) {
+    return Step{Step::Action::attempt, provider, {}, timeout, {}};
+}
+Step wait(Duration d) {
+    return Step{Step::Action::wait, 0, d, {}, {}};
+}
+Step give_up() {
+    return Step{};
+}
 
 // ── naive: one provider, one attempt, the SDK's ten-minute timeout ─────────────────────────
 class Naive final : public Policy {
@@ -48,7 +55,8 @@ class SdkDefault final : public Policy {
         int retries_done = 0;
         RandomStream rng;
         bool waiting = false;
-        Run(SdkDefault* owner, std::uint64_t seed) : p(owner), retries_left(owner->max_retries_), rng(seed) {}
+        Run(SdkDefault* owner, std::uint64_t seed)
+            : p(owner), retries_left(owner->max_retries_), rng(seed) {}
 
         static bool retryable(const AttemptResult& r) {
             if (r.kind == Kind::broken_stream || r.kind == Kind::answer) return false;
@@ -65,11 +73,13 @@ class SdkDefault final : public Policy {
             if (retries_left <= 0 || !retryable(*last)) return give_up();
             --retries_left;
             Duration delay;
-            if (p->honor_retry_after_ && last->retry_after && *last->retry_after > Duration::zero() &&
+            if (p->honor_retry_after_ && last->retry_after &&
+                *last->retry_after > Duration::zero() &&
                 *last->retry_after <= std::chrono::seconds(60)) {
                 delay = *last->retry_after;
             } else {
-                double seconds = std::min(0.5 * std::pow(2.0, retries_done), 8.0) * (1.0 - 0.25 * rng.uniform());
+                double seconds =
+                    std::min(0.5 * std::pow(2.0, retries_done), 8.0) * (1.0 - 0.25 * rng.uniform());
                 delay = from_seconds(seconds);
             }
             ++retries_done;
@@ -85,7 +95,10 @@ class SdkDefault final : public Policy {
 
 public:
     SdkDefault(int max_retries, Duration timeout, std::uint64_t seed, bool honor_retry_after)
-        : max_retries_(max_retries), timeout_(timeout), seed_(seed), honor_retry_after_(honor_retry_after) {}
+        : max_retries_(max_retries),
+          timeout_(timeout),
+          seed_(seed),
+          honor_retry_after_(honor_retry_after) {}
     std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration) override {
         return std::make_unique<Run>(this, hash_combine(seed_, r.id + (++n_ << 32)));
     }
@@ -118,6 +131,8 @@ public:
 // A deadline; an ordered fallback chain with capability-aware routing; a circuit breaker per
 // provider with half-open probes (so traffic fails back after recovery); exponential backoff
 // with full jitter; a retry budget shared by all requests; a response cache.
+class FailoverRun;
+
 class Failover final : public Policy {
 public:
     // A breaker per provider over its last 50 outcomes: open when at least half of them failed
@@ -130,8 +145,12 @@ public:
         bool probing = false;
     };
 
-    Failover(PolicyParams params, std::vector<ProviderTraits> providers, std::uint64_t seed, Duration deadline)
-        : params_(std::move(params)), providers_(std::move(providers)), breakers_(providers_.size()), rng_(seed),
+    Failover(PolicyParams params, std::vector<ProviderTraits> providers, std::uint64_t seed,
+             Duration deadline)
+        : params_(std::move(params)),
+          providers_(std::move(providers)),
+          breakers_(providers_.size()),
+          rng_(seed),
           deadline_(deadline) {}
 
     std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration now) override;
@@ -165,7 +184,8 @@ public:
         b.outcomes.push_back(failed);
         if (b.outcomes.size() > 50) b.outcomes.pop_front();
         auto failures = std::count(b.outcomes.begin(), b.outcomes.end(), true);
-        if (static_cast<int>(b.outcomes.size()) >= params_.breaker_failures && failures * 2 >= static_cast<long>(b.outcomes.size())) {
+        if (static_cast<int>(b.outcomes.size()) >= params_.breaker_failures &&
+            failures * 2 >= static_cast<long>(b.outcomes.size())) {
             b.open = true;
             b.open_until = now + params_.breaker_cooldown;
             b.outcomes.clear();
@@ -186,15 +206,22 @@ public:
         retry_tokens_ -= 1.0;
         return true;
     }
-    void earn_retry() { retry_tokens_ = std::min(10.0 + 100.0 * params_.retry_budget, retry_tokens_ + params_.retry_budget); }
+    void earn_retry() {
+        retry_tokens_ =
+            std::min(10.0 + 100.0 * params_.retry_budget, retry_tokens_ + params_.retry_budget);
+    }
 
     struct CacheEntry {
         std::string text;
         std::int64_t freshness;
         Duration stored;
     };
-    std::string cache_key(const UserRequest& r) const { return fmt::format("{}/{}/{}", r.question, to_string(r.kind), r.freshness); }
+    std::string cache_key(const UserRequest& r) const {
+        return fmt::format("{}/{}/{}", r.question, to_string(r.kind), r.freshness);
+    }
 
+private:
+    friend class FailoverRun;  // one request's run reads and updates the shared state below
     PolicyParams params_;
     std::vector<ProviderTraits> providers_;
     std::vector<Breaker> breakers_;
@@ -203,12 +230,14 @@ public:
     Duration deadline_;
     double retry_tokens_ = 10.0;
     std::map<std::string, CacheEntry> cache_;
-    std::map<std::uint64_t, CacheEntry> latest_;  // by question: the newest answer (for serve_stale)
+    std::map<std::uint64_t, CacheEntry>
+        latest_;  // by question: the newest answer (for serve_stale)
 };
 
 class FailoverRun final : public PolicyRun {
 public:
-    FailoverRun(Failover& p, const UserRequest& r, Duration now) : p_(p), request_(r), deadline_(now + p.deadline_) {}
+    FailoverRun(Failover& p, const UserRequest& r, Duration now)
+        : p_(p), request_(r), deadline_(now + p.deadline_) {}
 
     Step next(Duration now, const AttemptResult* last) override {
         if (last == nullptr) {
@@ -228,8 +257,10 @@ public:
             // Without capability routing, "not supported" is a client error like any other 400:
             // the request fails, as it does with an SDK alone.
             if (last->unsupported && !p_.params_.capability_routing) return give_or_stale(now);
-            if (last->unsupported) p_.lost_capability(*current_, request_.kind, now);
-            else p_.failure(*current_, now);
+            if (last->unsupported)
+                p_.lost_capability(*current_, request_.kind, now);
+            else
+                p_.failure(*current_, now);
             tried_.push_back(*current_);
         }
         // A broken stream has already been half-shown to the user in a real app; here the
@@ -243,9 +274,11 @@ public:
         }
         // Every capable provider was tried: back off and go round again while time remains.
         if (!p_.take_retry()) return give_or_stale(now);
-        double cap = std::min(to_seconds(p_.params_.backoff_cap), to_seconds(p_.params_.backoff_base) * std::pow(2.0, rounds_++));
+        double cap = std::min(to_seconds(p_.params_.backoff_cap),
+                              to_seconds(p_.params_.backoff_base) * std::pow(2.0, rounds_++));
         Duration delay = from_seconds(p_.params_.jitter ? p_.rng_.uniform(0, cap) : cap);
-        if (last->retry_after && p_.params_.honor_retry_after) delay = std::max(delay, *last->retry_after);
+        if (last->retry_after && p_.params_.honor_retry_after)
+            delay = std::max(delay, *last->retry_after);
         if (now + delay >= deadline_) return give_or_stale(now);
         tried_.clear();
         waiting_ = true;
@@ -280,13 +313,15 @@ private:
     }
     Duration attempt_timeout(Duration now) const {
         Duration left = deadline_ - now;
-        Duration t = p_.params_.attempt_timeout > Duration::zero() ? p_.params_.attempt_timeout : std::chrono::seconds(20);
+        Duration t = p_.params_.attempt_timeout > Duration::zero() ? p_.params_.attempt_timeout
+                                                                   : std::chrono::seconds(20);
         return std::max<Duration>(std::min(t, left), std::chrono::milliseconds(1));
     }
     Step give_or_stale(Duration) {
         if (p_.params_.serve_stale) {
             auto it = p_.latest_.find(request_.question);
-            if (it != p_.latest_.end()) return Step{Step::Action::serve_cached, 0, {}, {}, it->second.text};
+            if (it != p_.latest_.end())
+                return Step{Step::Action::serve_cached, 0, {}, {}, it->second.text};
         }
         return give_up();
     }
@@ -300,19 +335,23 @@ private:
     int rounds_ = 0;
 };
 
-std::unique_ptr<PolicyRun> Failover::begin(const UserRequest& r, Duration now) { return std::make_unique<FailoverRun>(*this, r, now); }
+std::unique_ptr<PolicyRun> Failover::begin(const UserRequest& r, Duration now) {
+    return std::make_unique<FailoverRun>(*this, r, now);
+}
 
 }  // namespace
 
 PolicyParams read_policy_params(TableReader& t) {
     PolicyParams p;
-    p.policy = t.choice("policy", {"naive", "sdk-default", "retry-storm", "failover"}).value_or("failover");
+    p.policy = t.choice("policy", {"naive", "sdk-default", "retry-storm", "failover"})
+                   .value_or("failover");
     if (auto n = t.integer("max_retries", 0, 100)) p.max_retries = static_cast<int>(*n);
     if (auto d = t.duration("attempt_timeout")) p.attempt_timeout = *d;
     if (auto d = t.duration("backoff_base")) p.backoff_base = *d;
     if (auto d = t.duration("backoff_cap")) p.backoff_cap = *d;
     if (t.has("retry_budget") && t.node("retry_budget")->is_string()) {
-        if (t.string("retry_budget") != "unlimited") t.fail("retry_budget", "expected a number from 0 to 10, or \"unlimited\"");
+        if (t.string("retry_budget") != "unlimited")
+            t.fail("retry_budget", "expected a number from 0 to 10, or \"unlimited\"");
         p.retry_budget = -1;
     } else if (auto b = t.number_in("retry_budget", 0, 10)) {
         p.retry_budget = *b;
@@ -329,13 +368,18 @@ PolicyParams read_policy_params(TableReader& t) {
     return p;
 }
 
-std::unique_ptr<Policy> make_policy(const PolicyParams& params, std::vector<ProviderTraits> providers, std::uint64_t seed,
+std::unique_ptr<Policy> make_policy(const PolicyParams& params,
+                                    std::vector<ProviderTraits> providers, std::uint64_t seed,
                                     Duration deadline) {
-    Duration sdk_timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout : std::chrono::minutes(10);
+    Duration sdk_timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout
+                                                                     : std::chrono::minutes(10);
     if (params.policy == "naive") return std::make_unique<Naive>(sdk_timeout);
-    if (params.policy == "sdk-default") return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries, sdk_timeout, seed, params.honor_retry_after);
+    if (params.policy == "sdk-default")
+        return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries,
+                                            sdk_timeout, seed, params.honor_retry_after);
     if (params.policy == "retry-storm") {
-        Duration t = params.attempt_timeout > Duration::zero() ? params.attempt_timeout : std::chrono::seconds(10);
+        Duration t = params.attempt_timeout > Duration::zero() ? params.attempt_timeout
+                                                               : std::chrono::seconds(10);
         return std::make_unique<RetryStorm>(params.max_retries < 0 ? 10 : params.max_retries, t);
     }
     return std::make_unique<Failover>(params, std::move(providers), seed, deadline);

@@ -33,9 +33,10 @@ struct AttemptResult {
     int status = 0;
     std::optional<Duration> retry_after;  // scenario time
     std::optional<bool> should_retry;
-    bool unsupported = false;  // a 400/404 that says the provider cannot do this (feature, model)
-    std::string text;          // the answer, for Kind::answer
-    std::string finish_reason; // OpenAI-format answers: "stop", "length", "insufficient_system_resource", …
+    bool unsupported = false;   // a 400/404 that says the provider cannot do this (feature, model)
+    std::string text;           // the answer, for Kind::answer
+    std::string finish_reason;  // OpenAI-format answers: "stop", "length",
+                                // "insufficient_system_resource", …
 };
 
 struct Step {
@@ -54,7 +55,8 @@ public:
     // `last` is null for the first step, then the result of the previous attempt (never an answer).
     virtual Step next(Duration now, const AttemptResult* last) = 0;
     // Called once an attempt answered.
-    virtual void answered(Duration /*now*/, std::size_t /*provider*/, const std::string& /*text*/) {}
+    virtual void answered(Duration /*now*/, std::size_t /*provider*/, const std::string& /*text*/) {
+    }
 };
 
 struct ProviderTraits {
@@ -76,11 +78,13 @@ struct PolicyParams {
     Duration attempt_timeout{};       // 0: the policy's default
     Duration backoff_base = std::chrono::milliseconds(250);
     Duration backoff_cap = std::chrono::seconds(4);
-    double retry_budget = 0.2;        // failover: retries allowed per request, on average; < 0: unlimited ("unlimited")
-    int breaker_failures = 20;        // failover: outcomes a breaker must see before it may open (at >= 50% failures)
+    double retry_budget =
+        0.2;  // failover: retries allowed per request, on average; < 0: unlimited ("unlimited")
+    int breaker_failures =
+        20;  // failover: outcomes a breaker must see before it may open (at >= 50% failures)
     Duration breaker_cooldown = std::chrono::seconds(30);
-    bool cache = true;                // failover: answer repeated prompts from a response cache
-    bool serve_stale = false;         // failover: serve an older answer when every provider fails
+    bool cache = true;         // failover: answer repeated prompts from a response cache
+    bool serve_stale = false;  // failover: serve an older answer when every provider fails
     // An answer whose finish_reason says the provider ran out of resources (DeepSeek's
     // "insufficient_system_resource") is a failed attempt, not an answer. Default: failover only
     // (the official SDKs pass such an answer on as if it were complete).
@@ -88,13 +92,15 @@ struct PolicyParams {
     bool checks_finish_reason() const { return check_finish_reason.value_or(policy == "failover"); }
     Duration cache_ttl = std::chrono::hours(1);
     // One behaviour each, so that the validity suite can compare stacks that differ in exactly one.
-    bool honor_retry_after = true;    // sdk-default, failover: wait what Retry-After / retry-after-ms say
-    bool jitter = true;               // failover: full jitter on backoff ("full"), or none ("none")
-    bool capability_routing = true;   // failover: route around a provider that says "not supported"
+    bool honor_retry_after =
+        true;            // sdk-default, failover: wait what Retry-After / retry-after-ms say
+    bool jitter = true;  // failover: full jitter on backoff ("full"), or none ("none")
+    bool capability_routing = true;  // failover: route around a provider that says "not supported"
 };
 
 PolicyParams read_policy_params(TableReader& t);
-std::unique_ptr<Policy> make_policy(const PolicyParams& params, std::vector<ProviderTraits> providers, std::uint64_t seed,
+std::unique_ptr<Policy> make_policy(const PolicyParams& params,
+                                    std::vector<ProviderTraits> providers, std::uint64_t seed,
                                     Duration deadline);
 
 }  // namespace brownout::harness

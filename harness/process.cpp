@@ -1,14 +1,15 @@
 #include "harness/process.h"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -19,15 +20,20 @@ namespace brownout::harness {
 
 std::string provider_env_name(const std::string& id, std::string_view what) {
     std::string out = "BROWNOUT_";
-    for (char c : id) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
+    for (char c : id)
+        out += std::isalnum(static_cast<unsigned char>(c))
+                   ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                   : '_';
     return fmt::format("{}_{}", out, what);
 }
 
-ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& command, const std::map<std::string, std::string>& env,
+ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& command,
+                           const std::map<std::string, std::string>& env,
                            const std::string& stderr_file, bool with_pipes) {
     int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
     if (with_pipes && (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0)) {
-        throw Error(fmt::format("cannot create pipes for \"{}\": {}", command, std::strerror(errno)));
+        throw Error(
+            fmt::format("cannot create pipes for \"{}\": {}", command, std::strerror(errno)));
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -36,9 +42,11 @@ ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& comm
         posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     } else {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_addopen(&actions, 1, stderr_file.c_str(),
+                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
     }
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     // Its own process group, so that stop() reaches whatever the command starts (npx → node).
@@ -51,8 +59,9 @@ ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& comm
         auto name = entry.substr(0, entry.find('='));
         if (!env.count(name)) env_strings.push_back(entry);
     }
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    for (const auto& [k, v] : env) env_strings.push_back(fmt::format("{}={}", k, v));
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
     std::string shell = "/bin/sh", dash_c = "-c", cmd = command;
@@ -77,7 +86,9 @@ ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& comm
     }
 }
 
-ChildProcess::~ChildProcess() { stop(std::chrono::milliseconds(500)); }
+ChildProcess::~ChildProcess() {
+    stop(std::chrono::milliseconds(500));
+}
 
 bool ChildProcess::running() {
     if (reaped_ || pid_ <= 0) return false;
@@ -99,7 +110,8 @@ void ChildProcess::stop(std::chrono::milliseconds grace) {
     // First the polite way (stdin closed), then SIGTERM to the group, then SIGKILL.
     auto wait_for_exit = [&](std::chrono::milliseconds d) {
         auto until = std::chrono::steady_clock::now() + d;
-        while (std::chrono::steady_clock::now() < until && running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        while (std::chrono::steady_clock::now() < until && running())
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
     };
     wait_for_exit(grace / 2);
     if (!reaped_) {

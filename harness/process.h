@@ -1,12 +1,13 @@
 #pragma once
 // Child processes for external client stacks: started with pipes, always reaped.
 
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <map>
 #include <memory>
 #include <string>
-#include <sys/types.h>
 
 namespace brownout::harness {
 
@@ -14,8 +15,9 @@ class ChildProcess {
 public:
     // Runs `/bin/sh -c command` with `env` added to the environment; stdin and stdout are
     // pipes bound to `ioc`; stderr goes to `stderr_file` (appended).
-    ChildProcess(boost::asio::io_context& ioc, const std::string& command, const std::map<std::string, std::string>& env,
-                 const std::string& stderr_file, bool with_pipes = true);
+    ChildProcess(boost::asio::io_context& ioc, const std::string& command,
+                 const std::map<std::string, std::string>& env, const std::string& stderr_file,
+                 bool with_pipes = true);
     ~ChildProcess();
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;

@@ -1,7 +1,8 @@
 #include "harness/report.h"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "core/text.h"
 
@@ -44,17 +45,23 @@ const std::vector<ReportRow>& report_rows() {
 std::string format_metric(const std::string& metric, double v) {
     if (std::isnan(v)) return "–";
     if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
-    if (metric == "graceful_degradation" || metric == "retry_after_compliance") return fmt::format("{:.1f}%", 100 * v);
-    if (metric.starts_with("latency") || metric.starts_with("time_to")) return fmt::format("{:.1f}s", v);
-    if (metric == "retry_amplification" || metric == "herd_factor") return fmt::format("{:.2f}x", v);
+    if (metric == "graceful_degradation" || metric == "retry_after_compliance")
+        return fmt::format("{:.1f}%", 100 * v);
+    if (metric.starts_with("latency") || metric.starts_with("time_to"))
+        return fmt::format("{:.1f}s", v);
+    if (metric == "retry_amplification" || metric == "herd_factor")
+        return fmt::format("{:.2f}x", v);
     if (metric == "cost") return fmt::format("${:.4f}", v);
     if (metric == "metastable") return v == 1.0 ? "YES" : "no";
     return fmt::format("{:.0f}", v);
 }
 
-bool expectation_failed(const Report& r, const std::string& client, const std::string& metric, const std::string& phase) {
+bool expectation_failed(const Report& r, const std::string& client, const std::string& metric,
+                        const std::string& phase) {
     for (const auto& e : r.expectations) {
-        if (!e.passed && e.client == client && e.expectation.metric == metric && e.expectation.phase == phase) return true;
+        if (!e.passed && e.client == client && e.expectation.metric == metric &&
+            e.expectation.phase == phase)
+            return true;
     }
     return false;
 }
@@ -63,11 +70,20 @@ std::string markup_escape(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -75,11 +91,14 @@ std::string markup_escape(const std::string& s) {
 
 std::string terminal_table(const Report& r) {
     const auto& s = r.run.scenario;
-    std::string out = fmt::format("brownout run: {} — {}\nseed {} · time scale {} · {} requests per stack{}\n\n", s.name, s.title,
-                                  s.seed, s.time_scale,
-                                  r.scores.empty() ? 0.0 : r.scores.front().phases.at("all").at("requests"),
-                                  r.run.partial ? " · PARTIAL (interrupted)" : "");
-    for (const auto& w : r.windows) out += fmt::format("  {:<9} {} → {}\n", w.name, format_duration(w.from), format_duration(w.to));
+    std::string out =
+        fmt::format("brownout run: {} — {}\nseed {} · time scale {} · {} requests per stack{}\n\n",
+                    s.name, s.title, s.seed, s.time_scale,
+                    r.scores.empty() ? 0.0 : r.scores.front().phases.at("all").at("requests"),
+                    r.run.partial ? " · PARTIAL (interrupted)" : "");
+    for (const auto& w : r.windows)
+        out += fmt::format("  {:<9} {} → {}\n", w.name, format_duration(w.from),
+                           format_duration(w.to));
     out += "\n";
     out += fmt::format("{:<32}", "");
     for (const auto& sc : r.scores) out += fmt::format("{:>14}", sc.client);
@@ -103,7 +122,8 @@ std::string terminal_table(const Report& r) {
     if (!r.expectations.empty()) {
         std::size_t failed = 0;
         for (const auto& e : r.expectations) failed += !e.passed;
-        out += fmt::format("\nexpectations: {} passed, {} failed\n", r.expectations.size() - failed, failed);
+        out += fmt::format("\nexpectations: {} passed, {} failed\n", r.expectations.size() - failed,
+                           failed);
         for (const auto& e : r.expectations) {
             if (!e.passed) out += fmt::format("  ✗ {}\n", e.message);
         }
@@ -113,22 +133,28 @@ std::string terminal_table(const Report& r) {
 
 std::string report_json(const Report& r) {
     const auto& s = r.run.scenario;
-    std::string out = fmt::format("{{\"schema_version\":{},\"tool\":\"brownout\",\"scenario\":{{\"name\":{},\"title\":{},\"file\":{},"
-                                  "\"duration_s\":{},\"time_scale\":{},\"seed\":{}}},\"partial\":{},\"wall_seconds\":{},",
-                                  kReportSchemaVersion, json_string(s.name), json_string(s.title), json_string(s.file),
-                                  to_seconds(s.duration), s.time_scale, s.seed, r.run.partial ? "true" : "false", number(r.run.wall_seconds));
+    std::string out = fmt::format(
+        "{{\"schema_version\":{},\"tool\":\"brownout\",\"scenario\":{{\"name\":{},\"title\":{},"
+        "\"file\":{},"
+        "\"duration_s\":{},\"time_scale\":{},\"seed\":{}}},\"partial\":{},\"wall_seconds\":{},",
+        kReportSchemaVersion, json_string(s.name), json_string(s.title), json_string(s.file),
+        to_seconds(s.duration), s.time_scale, s.seed, r.run.partial ? "true" : "false",
+        number(r.run.wall_seconds));
     out += "\"phases\":[";
     for (std::size_t i = 0; i < r.windows.size(); ++i) {
-        out += fmt::format("{}{{\"name\":{},\"from_s\":{},\"to_s\":{}}}", i ? "," : "", json_string(r.windows[i].name),
-                           to_seconds(r.windows[i].from), to_seconds(r.windows[i].to));
+        out += fmt::format("{}{{\"name\":{},\"from_s\":{},\"to_s\":{}}}", i ? "," : "",
+                           json_string(r.windows[i].name), to_seconds(r.windows[i].from),
+                           to_seconds(r.windows[i].to));
     }
     out += "],\"stacks\":[";
     for (std::size_t i = 0; i < r.scores.size(); ++i) {
         const auto& sc = r.scores[i];
         const auto& client = r.run.stacks[i].client;
-        out += fmt::format("{}{{\"client\":{},\"kind\":{},\"policy\":{},\"providers\":[", i ? "," : "", json_string(sc.client),
-                           json_string(client.kind), json_string(client.params.policy));
-        for (std::size_t k = 0; k < client.providers.size(); ++k) out += (k ? "," : "") + json_string(client.providers[k]);
+        out += fmt::format("{}{{\"client\":{},\"kind\":{},\"policy\":{},\"providers\":[",
+                           i ? "," : "", json_string(sc.client), json_string(client.kind),
+                           json_string(client.params.policy));
+        for (std::size_t k = 0; k < client.providers.size(); ++k)
+            out += (k ? "," : "") + json_string(client.providers[k]);
         out += fmt::format("],\"score\":{},\"metrics\":{{", number(sc.score));
         bool first_phase = true;
         for (const auto& [phase, metrics] : sc.phases) {
@@ -144,19 +170,25 @@ std::string report_json(const Report& r) {
         out += "},\"components\":[";
         for (std::size_t k = 0; k < sc.components.size(); ++k) {
             const auto& c = sc.components[k];
-            out += fmt::format("{}{{\"name\":{},\"weight\":{},\"value\":{}}}", k ? "," : "", json_string(c.name), number(c.weight), number(c.value));
+            out += fmt::format("{}{{\"name\":{},\"weight\":{},\"value\":{}}}", k ? "," : "",
+                               json_string(c.name), number(c.weight), number(c.value));
         }
         out += "],\"notes\":[";
-        for (std::size_t k = 0; k < sc.notes.size(); ++k) out += (k ? "," : "") + json_string(sc.notes[k]);
+        for (std::size_t k = 0; k < sc.notes.size(); ++k)
+            out += (k ? "," : "") + json_string(sc.notes[k]);
         out += "]}";
     }
     out += "],\"expectations\":[";
     for (std::size_t i = 0; i < r.expectations.size(); ++i) {
         const auto& e = r.expectations[i];
-        out += fmt::format("{}{{\"client\":{},\"metric\":{},\"phase\":{},\"min\":{},\"max\":{},\"measured\":{},\"passed\":{},\"message\":{}}}",
-                           i ? "," : "", json_string(e.client), json_string(e.expectation.metric), json_string(e.expectation.phase),
-                           e.expectation.min ? number(*e.expectation.min) : "null", e.expectation.max ? number(*e.expectation.max) : "null",
-                           number(e.measured), e.passed ? "true" : "false", json_string(e.message));
+        out += fmt::format(
+            "{}{{\"client\":{},\"metric\":{},\"phase\":{},\"min\":{},\"max\":{},\"measured\":{},"
+            "\"passed\":{},\"message\":{}}}",
+            i ? "," : "", json_string(e.client), json_string(e.expectation.metric),
+            json_string(e.expectation.phase),
+            e.expectation.min ? number(*e.expectation.min) : "null",
+            e.expectation.max ? number(*e.expectation.max) : "null", number(e.measured),
+            e.passed ? "true" : "false", json_string(e.message));
     }
     out += "]}\n";
     return out;
@@ -166,15 +198,22 @@ std::string junit_xml(const Report& r) {
     std::size_t failures = 0;
     for (const auto& e : r.expectations) failures += !e.passed;
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    out += fmt::format("<testsuites name=\"brownout\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", r.expectations.size(), failures,
-                       r.run.wall_seconds);
-    out += fmt::format("  <testsuite name=\"brownout.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.3f}\">\n",
-                       markup_escape(r.run.scenario.name), r.expectations.size(), failures, r.run.wall_seconds);
-    out += fmt::format("    <properties><property name=\"seed\" value=\"{}\"/><property name=\"partial\" value=\"{}\"/></properties>\n",
-                       r.run.scenario.seed, r.run.partial ? "true" : "false");
+    out +=
+        fmt::format("<testsuites name=\"brownout\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
+                    r.expectations.size(), failures, r.run.wall_seconds);
+    out += fmt::format(
+        "  <testsuite name=\"brownout.{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" "
+        "time=\"{:.3f}\">\n",
+        markup_escape(r.run.scenario.name), r.expectations.size(), failures, r.run.wall_seconds);
+    out += fmt::format(
+        "    <properties><property name=\"seed\" value=\"{}\"/><property name=\"partial\" "
+        "value=\"{}\"/></properties>\n",
+        r.run.scenario.seed, r.run.partial ? "true" : "false");
     for (const auto& e : r.expectations) {
-        std::string name = fmt::format("{} {} ({})", e.client, e.expectation.metric, e.expectation.phase);
-        out += fmt::format("    <testcase classname=\"brownout.{}.{}\" name=\"{}\">", markup_escape(r.run.scenario.name), markup_escape(e.client),
+        std::string name =
+            fmt::format("{} {} ({})", e.client, e.expectation.metric, e.expectation.phase);
+        out += fmt::format("    <testcase classname=\"brownout.{}.{}\" name=\"{}\">",
+                           markup_escape(r.run.scenario.name), markup_escape(e.client),
                            markup_escape(name));
         if (!e.passed) out += fmt::format("<failure message=\"{}\"/>", markup_escape(e.message));
         out += "</testcase>\n";

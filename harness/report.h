@@ -26,7 +26,8 @@ struct ReportRow {
 };
 const std::vector<ReportRow>& report_rows();
 std::string format_metric(const std::string& metric, double value);
-bool expectation_failed(const Report& r, const std::string& client, const std::string& metric, const std::string& phase);
+bool expectation_failed(const Report& r, const std::string& client, const std::string& metric,
+                        const std::string& phase);
 std::string markup_escape(const std::string& s);  // for XML and HTML
 
 std::string terminal_table(const Report& r);

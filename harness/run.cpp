@@ -1,17 +1,18 @@
 #include "harness/run.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <deque>
 #include <filesystem>
-#include <unistd.h>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 
@@ -33,11 +34,14 @@ Judgement judge_answer(const UserRequest& request, const std::string& text) {
     auto expected = expected_request(request);
     if (request.kind == RequestKind::tools) {
         // A tool call's arguments carry the request digest instead of a tag.
-        return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos ? "ok" : "wrong_request"};
+        return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos
+                    ? "ok"
+                    : "wrong_request"};
     }
     auto verdict = mock::verify_answer(text, expected);
     if (verdict == mock::Verdict::wrong_request) {
-        for (std::int64_t hour = request.freshness - 1; hour >= 0 && hour >= request.freshness - 48; --hour) {
+        for (std::int64_t hour = request.freshness - 1; hour >= 0 && hour >= request.freshness - 48;
+             --hour) {
             UserRequest older = request;
             older.freshness = hour;
             if (mock::verify_answer(text, expected_request(older)) == mock::Verdict::ok) {
@@ -54,8 +58,14 @@ namespace {
 // One client stack's run: its fleet, its transport, its policy, its users.
 class StackDriver {
 public:
-    StackDriver(const Scenario& s, const ClientSpec& client, std::shared_ptr<ScaledClock> clock, const std::vector<UserRequest>& workload)
-        : scenario_(s), client_(client), clock_(std::move(clock)), workload_(workload), arrivals_(ioc_), watchdog_(ioc_) {
+    StackDriver(const Scenario& s, const ClientSpec& client, std::shared_ptr<ScaledClock> clock,
+                const std::vector<UserRequest>& workload)
+        : scenario_(s),
+          client_(client),
+          clock_(std::move(clock)),
+          workload_(workload),
+          arrivals_(ioc_),
+          watchdog_(ioc_) {
         mock::ServerLimits limits = s.server;
         // The run is over when the fleet stops: answers still open are not waited for long.
         limits.shutdown_grace = std::min(limits.shutdown_grace, std::chrono::milliseconds(200));
@@ -69,28 +79,37 @@ public:
             auto route = parse_route(entry);
             std::size_t i = provider_index(s, route.provider);
             const auto& p = s.providers[i];
-            addresses.push_back({p.id, "127.0.0.1", endpoints[i].port, p.dialect, route_model(s, route)});
+            addresses.push_back(
+                {p.id, "127.0.0.1", endpoints[i].port, p.dialect, route_model(s, route)});
             if (!p.api_key.empty()) {
-                // The key goes where the provider's SDK puts it, and nowhere else (no report, no log).
-                if (p.dialect == mock::DialectKind::anthropic) addresses.back().headers.emplace_back("x-api-key", p.api_key);
-                else addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
+                // The key goes where the provider's SDK puts it, and nowhere else (no report, no
+                // log).
+                if (p.dialect == mock::DialectKind::anthropic)
+                    addresses.back().headers.emplace_back("x-api-key", p.api_key);
+                else
+                    addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
             }
-            traits.push_back({entry, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
+            traits.push_back(
+                {entry, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
         }
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
             const auto& p = s.providers[i];
             std::string url = fmt::format("http://127.0.0.1:{}", endpoints[i].port);
             env_[provider_env_name(p.id)] = url;
             if (!p.api_key.empty()) env_[provider_env_name(p.id, "KEY")] = p.api_key;
-            providers_json_ += fmt::format("{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}", i ? "," : "", json_string(p.id),
-                                           json_string(url), p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
-                                           json_string(p.models.front()));
+            providers_json_ +=
+                fmt::format("{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}",
+                            i ? "," : "", json_string(p.id), json_string(url),
+                            p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
+                            json_string(p.models.front()));
         }
         providers_json_ = "[" + providers_json_ + "]";
         env_["BROWNOUT_PROVIDERS"] = providers_json_;
         env_["BROWNOUT_TIME_SCALE"] = fmt::format("{}", clock_->time_scale());
         env_["BROWNOUT_CLIENT"] = client.name;
-        log_file_ = (std::filesystem::temp_directory_path() / fmt::format("brownout-{}-{}.log", client.name, ::getpid())).string();
+        log_file_ = (std::filesystem::temp_directory_path() /
+                     fmt::format("brownout-{}-{}.log", client.name, ::getpid()))
+                        .string();
         if (client.kind == "gateway") {
             addresses = {gateway_address()};
             PolicyParams once;
@@ -98,7 +117,8 @@ public:
             once.attempt_timeout = 2 * s.workload.deadline;  // the gateway retries; the user waits
             policy_ = make_policy(once, {}, 0, s.workload.deadline);
         } else {
-            policy_ = make_policy(client.params, traits, hash64(client.name, s.seed), s.workload.deadline);
+            policy_ = make_policy(client.params, traits, hash64(client.name, s.seed),
+                                  s.workload.deadline);
         }
         transport_ = std::make_unique<Transport>(ioc_, addresses, *clock_);
         users_.resize(workload_.size());
@@ -136,8 +156,12 @@ public:
         r.users = users_;
         r.attempts = fleet_->journal().since(0);
         r.notes = notes_;
-        if (garbage_lines_ > 0) r.notes.push_back(fmt::format("stdio client wrote {} lines that are not results", garbage_lines_));
-        if (unknown_ids_ > 0) r.notes.push_back(fmt::format("stdio client answered {} unknown or finished ids", unknown_ids_));
+        if (garbage_lines_ > 0)
+            r.notes.push_back(
+                fmt::format("stdio client wrote {} lines that are not results", garbage_lines_));
+        if (unknown_ids_ > 0)
+            r.notes.push_back(
+                fmt::format("stdio client answered {} unknown or finished ids", unknown_ids_));
         return r;
     }
 
@@ -158,7 +182,8 @@ private:
     Duration now() const { return clock_->now(); }
     SteadyClock::time_point wall_at(Duration scenario_time) const {
         auto ahead = scenario_time - now();
-        return SteadyClock::now() + (ahead > Duration::zero() ? clock_->to_wall(ahead) : std::chrono::nanoseconds::zero());
+        return SteadyClock::now() + (ahead > Duration::zero() ? clock_->to_wall(ahead)
+                                                              : std::chrono::nanoseconds::zero());
     }
 
     void schedule(std::size_t i) {
@@ -192,7 +217,9 @@ private:
             if (stop || (arrivals_done_ && flights_.empty())) {
                 ending_ = true;
                 arrivals_.cancel();
-                if (child_) child_->stop(std::chrono::milliseconds(1000));  // ends the pending read of its output
+                if (child_)
+                    child_->stop(
+                        std::chrono::milliseconds(1000));  // ends the pending read of its output
                 for (auto& [index, flight] : flights_) {
                     flight->timer.cancel();
                     transport_->abandon(flight->handle);
@@ -208,7 +235,8 @@ private:
         auto flight = std::make_shared<Flight>(ioc_, i);
         flights_[i] = flight;
         if (client_.kind == "stdio") return send_stdio(flight);
-        if (client_.kind == "gateway" && !gateway_ready_) return finish(*flight, UserRecord::Outcome::failed, "");
+        if (client_.kind == "gateway" && !gateway_ready_)
+            return finish(*flight, UserRecord::Outcome::failed, "");
         flight->run = policy_->begin(workload_[i], now());
         step(flight, flight->run->next(now(), nullptr));
     }
@@ -228,7 +256,9 @@ private:
         a.host = hostport.substr(0, hostport.rfind(':'));
         a.port = static_cast<unsigned short>(std::stoi(hostport.substr(hostport.rfind(':') + 1)));
         a.dialect = mock::DialectKind::openai;
-        a.model = client_.model.empty() ? route_model(scenario_, parse_route(client_.providers.front())) : client_.model;
+        a.model = client_.model.empty()
+                      ? route_model(scenario_, parse_route(client_.providers.front()))
+                      : client_.model;
         a.path = path + "chat/completions";
         for (const auto& [k, v] : client_.headers) a.headers.emplace_back(k, expand(v));
         return a;
@@ -246,7 +276,8 @@ private:
             }
         }
         // Ready when it accepts connections, within ready_timeout (wall time).
-        auto until = SteadyClock::now() + std::chrono::duration_cast<std::chrono::nanoseconds>(client_.ready_timeout);
+        auto until = SteadyClock::now() +
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(client_.ready_timeout);
         while (SteadyClock::now() < until && !(stop_ && stop_->load())) {
             boost::system::error_code ec;
             asio::ip::tcp::socket probe(ioc_);
@@ -259,9 +290,13 @@ private:
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         if (!gateway_ready_) {
-            notes_.push_back(fmt::format("gateway never became ready at {} (its log: {}): its requests are failures", gateway_url_, log_file_));
+            notes_.push_back(fmt::format(
+                "gateway never became ready at {} (its log: {}): its requests are failures",
+                gateway_url_, log_file_));
         }
-        if (!client_.command.empty()) notes_.push_back("gateway: its own timers (retries, timeouts) run in wall time, not scenario time");
+        if (!client_.command.empty())
+            notes_.push_back(
+                "gateway: its own timers (retries, timeouts) run in wall time, not scenario time");
     }
 
     // ── stdio ─────────────────────────────────────────────────────────────
@@ -273,7 +308,8 @@ private:
             return;
         }
         ++starts_;
-        notes_.push_back("stdio client: its own timers (retries, timeouts) run in wall time, not scenario time");
+        notes_.push_back(
+            "stdio client: its own timers (retries, timeouts) run in wall time, not scenario time");
         read_stdio();
     }
 
@@ -282,10 +318,14 @@ private:
         ++users_[f->index].attempts;
         if (!child_) return finish(*f, UserRecord::Outcome::failed, "");
         // The request in both wire formats: a client on either official SDK sends its own.
-        std::string line = fmt::format("{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{},\"anthropic_request\":{}}}\n",
-                                       r.id, to_string(r.kind),
-                                       std::chrono::duration<double, std::milli>(clock_->to_wall(scenario_.workload.deadline)).count(),
-                                       render_request(r, mock::DialectKind::openai, ""), render_request(r, mock::DialectKind::anthropic, ""));
+        std::string line = fmt::format(
+            "{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{},\"anthropic_"
+            "request\":{}}}\n",
+            r.id, to_string(r.kind),
+            std::chrono::duration<double, std::milli>(clock_->to_wall(scenario_.workload.deadline))
+                .count(),
+            render_request(r, mock::DialectKind::openai, ""),
+            render_request(r, mock::DialectKind::anthropic, ""));
         by_id_[r.id] = f;
         writes_.push_back(std::move(line));
         if (writes_.size() == 1) write_stdio();
@@ -293,24 +333,30 @@ private:
 
     void write_stdio() {
         if (writes_.empty() || !child_) return;
-        asio::async_write(child_->in(), asio::buffer(writes_.front()), [this](boost::system::error_code ec, std::size_t) {
-            writes_.pop_front();
-            if (ec) {
-                writes_.clear();
-                return;  // the reader sees the exit and fails what is in flight
-            }
-            write_stdio();
-        });
+        asio::async_write(child_->in(), asio::buffer(writes_.front()),
+                          [this](boost::system::error_code ec, std::size_t) {
+                              writes_.pop_front();
+                              if (ec) {
+                                  writes_.clear();
+                                  return;  // the reader sees the exit and fails what is in flight
+                              }
+                              write_stdio();
+                          });
     }
 
     void read_stdio() {
-        asio::async_read_until(child_->out(), read_buffer_, '\n', [this](boost::system::error_code ec, std::size_t n) {
-            if (ec) return stdio_exited(ec == asio::error::not_found ? "wrote a line over 4 MiB" : "exited");
-            std::string line(asio::buffers_begin(read_buffer_.data()), asio::buffers_begin(read_buffer_.data()) + static_cast<std::ptrdiff_t>(n));
-            read_buffer_.consume(n);
-            on_stdio_line(line);
-            read_stdio();
-        });
+        asio::async_read_until(
+            child_->out(), read_buffer_, '\n', [this](boost::system::error_code ec, std::size_t n) {
+                if (ec)
+                    return stdio_exited(ec == asio::error::not_found ? "wrote a line over 4 MiB"
+                                                                     : "exited");
+                std::string line(
+                    asio::buffers_begin(read_buffer_.data()),
+                    asio::buffers_begin(read_buffer_.data()) + static_cast<std::ptrdiff_t>(n));
+                read_buffer_.consume(n);
+                on_stdio_line(line);
+                read_stdio();
+            });
     }
 
     void on_stdio_line(const std::string& line) {
@@ -327,16 +373,19 @@ private:
         auto f = it->second;
         by_id_.erase(it);
         if (!result->answered) return finish(*f, UserRecord::Outcome::failed, "");
-        for (std::size_t i = client_.providers.size(); i-- > 0;) {  // the first route of that provider
-            if (parse_route(client_.providers[i]).provider == result->provider) users_[f->index].provider = static_cast<int>(i);
+        for (std::size_t i = client_.providers.size();
+             i-- > 0;) {  // the first route of that provider
+            if (parse_route(client_.providers[i]).provider == result->provider)
+                users_[f->index].provider = static_cast<int>(i);
         }
         finish(*f, UserRecord::Outcome::answered, result->text);
     }
 
     void stdio_exited(const std::string& why) {
         if (ending_) return;
-        notes_.push_back(fmt::format("stdio client {} after {} lines; {} requests in flight recorded as failures (log: {})", why,
-                                     done_.load(), by_id_.size(), log_file_));
+        notes_.push_back(fmt::format(
+            "stdio client {} after {} lines; {} requests in flight recorded as failures (log: {})",
+            why, done_.load(), by_id_.size(), log_file_));
         for (auto& [id, f] : by_id_) finish(*f, UserRecord::Outcome::failed, "");
         by_id_.clear();
         writes_.clear();
@@ -348,11 +397,13 @@ private:
     }
 
     std::string expand(std::string value) const {
-        for (const auto& [k, v] : env_) value = replace_all(value, "${" + k + "}", v);
+        for (const auto& [k, v] : env_) value = replace_all(value, fmt::format("${{{}}}", k), v);
         return value;
     }
     static std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-        for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+        for (std::size_t at = s.find(from); at != std::string::npos;
+             at = s.find(from, at + to.size()))
+            s.replace(at, from.size(), to);
         return s;
     }
     static unsigned short free_port() {
@@ -361,7 +412,7 @@ private:
         return a.local_endpoint().port();
     }
 
-    void step(const std::shared_ptr<Flight>& f, Step s) {
+    void step(const std::shared_ptr<Flight>& f, const Step& s) {
         if (f->done) return;
         switch (s.action) {
             case Step::Action::give_up:
@@ -381,20 +432,24 @@ private:
                 const auto& address = transport_->providers()[s.provider];
                 ++users_[f->index].attempts;
                 std::size_t provider = s.provider;
-                f->handle = transport_->send(provider, render_request(request, address.dialect, address.model), s.timeout, [this, f, provider](AttemptResult r) {
-                                                 if (f->done) return;
-                                                 if (r.kind == AttemptResult::Kind::answer && r.finish_reason == "insufficient_system_resource" &&
-                                                     client_.params.checks_finish_reason()) {
-                                                     r.kind = AttemptResult::Kind::broken_stream;  // generation was interrupted
-                                                 }
-                                                 if (r.kind == AttemptResult::Kind::answer) {
-                                                     f->run->answered(now(), provider, r.text);
-                                                     users_[f->index].provider = static_cast<int>(provider);
-                                                     return finish(*f, UserRecord::Outcome::answered, r.text);
-                                                 }
-                                                 f->last = r;
-                                                 step(f, f->run->next(now(), &*f->last));
-                                             });
+                f->handle = transport_->send(
+                    provider, render_request(request, address.dialect, address.model), s.timeout,
+                    [this, f, provider](AttemptResult r) {
+                        if (f->done) return;
+                        if (r.kind == AttemptResult::Kind::answer &&
+                            r.finish_reason == "insufficient_system_resource" &&
+                            client_.params.checks_finish_reason()) {
+                            r.kind =
+                                AttemptResult::Kind::broken_stream;  // generation was interrupted
+                        }
+                        if (r.kind == AttemptResult::Kind::answer) {
+                            f->run->answered(now(), provider, r.text);
+                            users_[f->index].provider = static_cast<int>(provider);
+                            return finish(*f, UserRecord::Outcome::answered, r.text);
+                        }
+                        f->last = r;
+                        step(f, f->run->next(now(), &*f->last));
+                    });
                 return;
             }
         }
@@ -444,7 +499,7 @@ private:
     std::unique_ptr<ChildProcess> child_;
     std::map<std::uint64_t, std::shared_ptr<Flight>> by_id_;
     std::deque<std::string> writes_;
-    asio::streambuf read_buffer_{4 * 1024 * 1024};
+    asio::streambuf read_buffer_{std::size_t{4} * 1024 * 1024};
     std::size_t garbage_lines_ = 0;
     std::size_t unknown_ids_ = 0;
     int starts_ = 0;
@@ -466,8 +521,10 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     if (!options.clients.empty()) {
         std::vector<ClientSpec> chosen;
         for (const auto& name : options.clients) {
-            auto it = std::find_if(scenario.clients.begin(), scenario.clients.end(), [&](const ClientSpec& c) { return c.name == name; });
-            if (it == scenario.clients.end()) throw Error(fmt::format("--client {}: the scenario has no such client", name));
+            auto it = std::find_if(scenario.clients.begin(), scenario.clients.end(),
+                                   [&](const ClientSpec& c) { return c.name == name; });
+            if (it == scenario.clients.end())
+                throw Error(fmt::format("--client {}: the scenario has no such client", name));
             chosen.push_back(*it);
         }
         scenario.clients = std::move(chosen);
@@ -477,11 +534,13 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     // One clock for every stack: they all live the same incident at the same moment.
     auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
     std::vector<std::unique_ptr<StackDriver>> drivers;
-    for (const auto& client : scenario.clients) drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload));
+    for (const auto& client : scenario.clients)
+        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload));
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();
     std::vector<std::thread> threads;
+    threads.reserve(drivers.size());
     for (auto& d : drivers) threads.emplace_back([&d, &options] { d->run(options.stop); });
     auto last_report = SteadyClock::now();
     while (true) {

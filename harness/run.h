@@ -19,25 +19,29 @@ struct UserRecord {
     Duration arrival{};
     RequestKind kind = RequestKind::chat;
     enum class Outcome { answered, failed, hung, unfinished } outcome = Outcome::unfinished;
-    Duration finished{};      // scenario time the stack gave its answer or error
-    std::string verdict;      // answered: ok | missing_tag | wrong_request | image_ignored | corrupted | stale
-    Duration outdated_by{};   // stale: how long the answer had been out of date when the request arrived
+    Duration finished{};  // scenario time the stack gave its answer or error
+    std::string
+        verdict;  // answered: ok | missing_tag | wrong_request | image_ignored | corrupted | stale
+    Duration
+        outdated_by{};  // stale: how long the answer had been out of date when the request arrived
     int attempts = 0;
-    int provider = -1;        // index into the stack's providers that answered; -2: the stack's cache
+    int provider = -1;  // index into the stack's providers that answered; -2: the stack's cache
 };
 
 struct StackRun {
     ClientSpec client;
     std::vector<UserRecord> users;
     std::vector<mock::Attempt> attempts;  // from the fleet's journal
-    std::vector<std::string> notes;       // what happened to an external client (exits, garbage, readiness)
+    std::vector<std::string>
+        notes;  // what happened to an external client (exits, garbage, readiness)
 };
 
 struct RunOptions {
     std::optional<double> time_scale;
     std::optional<std::uint64_t> seed;
     std::vector<std::string> clients;  // empty: all
-    std::atomic<bool>* stop = nullptr;  // set from a signal handler: end early, keep what was measured
+    std::atomic<bool>* stop =
+        nullptr;  // set from a signal handler: end early, keep what was measured
     // Called about once a second from the main thread with the scenario time and per-stack
     // progress (requests done, good answers).
     std::function<void(Duration, const std::vector<std::pair<std::size_t, std::size_t>>&)> progress;

@@ -1,7 +1,8 @@
 #include "harness/scenario.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <set>
 
 #include "core/random.h"
@@ -16,34 +17,43 @@ const std::vector<std::string> kDialects = {"openai", "anthropic"};
 const std::vector<std::string> kVendors = {"openai", "deepseek", "anthropic"};
 const std::vector<std::string> kFeatures = {"stream", "vision", "tools"};
 
-void read_provider_tables(TableReader& t, mock::ProviderConfig& p, std::map<std::string, std::pair<double, double>>& prices,
+void read_provider_tables(TableReader& t, mock::ProviderConfig& p,
+                          std::map<std::string, std::pair<double, double>>& prices,
                           ErrorCollector& errors);
 void check_phases(const std::vector<faults::PhaseSpec>& phases, Duration horizon);
 Expectation read_expectation(TableReader& e, const std::vector<std::string>& names);
 
-mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon, const std::set<std::string>& seen,
+mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon,
+                                   const std::set<std::string>& seen,
                                    std::map<std::string, std::pair<double, double>>& prices) {
     mock::ProviderConfig p;
     p.id = t.required_string("id");
     if (seen.count(p.id)) t.fail("id", fmt::format("provider id \"{}\" is used twice", p.id));
     auto dialect = t.choice("dialect", kDialects).value_or("openai");
     p.dialect = dialect == "anthropic" ? mock::DialectKind::anthropic : mock::DialectKind::openai;
-    std::string default_vendor = dialect == "anthropic" ? "anthropic" : p.id.find("deepseek") != std::string::npos ? "deepseek" : "openai";
+    std::string default_vendor = dialect == "anthropic"                       ? "anthropic"
+                                 : p.id.find("deepseek") != std::string::npos ? "deepseek"
+                                                                              : "openai";
     auto vendor = t.choice("vendor", kVendors).value_or(default_vendor);
     if ((vendor == "anthropic") != (dialect == "anthropic")) {
-        t.fail("vendor", fmt::format("vendor \"{}\" does not speak the {} dialect", vendor, dialect));
+        t.fail("vendor",
+               fmt::format("vendor \"{}\" does not speak the {} dialect", vendor, dialect));
     }
-    p.vendor = vendor == "deepseek" ? mock::Vendor::deepseek : vendor == "anthropic" ? mock::Vendor::anthropic : mock::Vendor::openai;
+    p.vendor = vendor == "deepseek"    ? mock::Vendor::deepseek
+               : vendor == "anthropic" ? mock::Vendor::anthropic
+                                       : mock::Vendor::openai;
     if (auto models = t.strings("models")) {
         if (models->empty()) t.fail("models", "must name at least one model");
         p.models = *models;
     } else {
-        p.models = dialect == "anthropic" ? std::vector<std::string>{"claude-sonnet-4-5"} : std::vector<std::string>{"gpt-4o-mini"};
+        p.models = dialect == "anthropic" ? std::vector<std::string>{"claude-sonnet-4-5"}
+                                          : std::vector<std::string>{"gpt-4o-mini"};
     }
     if (auto features = t.strings("features")) {
         for (const auto& f : *features) {
             if (std::find(kFeatures.begin(), kFeatures.end(), f) == kFeatures.end()) {
-                t.fail("features", fmt::format("unknown feature \"{}\" (known: stream, vision, tools)", f));
+                t.fail("features",
+                       fmt::format("unknown feature \"{}\" (known: stream, vision, tools)", f));
             }
         }
         p.features = *features;
@@ -59,28 +69,35 @@ mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration 
     return p;
 }
 
-void read_provider_tables(TableReader& t, mock::ProviderConfig& p, std::map<std::string, std::pair<double, double>>& prices,
+void read_provider_tables(TableReader& t, mock::ProviderConfig& p,
+                          std::map<std::string, std::pair<double, double>>& prices,
                           ErrorCollector& errors) {
     errors.attempt([&] {
         if (auto latency = t.table("latency")) {
             if (auto ttft = latency->duration("ttft")) p.latency.ttft = *ttft;
-            if (auto tps = latency->number_in("tokens_per_second", 0, 1e9)) p.latency.tokens_per_second = *tps;
+            if (auto tps = latency->number_in("tokens_per_second", 0, 1e9))
+                p.latency.tokens_per_second = *tps;
             if (auto jitter = latency->number_in("jitter", 0, 1)) p.latency.jitter = *jitter;
             latency->finish();
         }
     });
     errors.attempt([&] {
         if (auto limits = t.table("rate_limits")) {
-            if (auto rpm = limits->integer("requests_per_minute", 0)) p.rate_limits.requests_per_minute = static_cast<long>(*rpm);
-            if (auto tpm = limits->integer("tokens_per_minute", 0)) p.rate_limits.tokens_per_minute = static_cast<long>(*tpm);
+            if (auto rpm = limits->integer("requests_per_minute", 0))
+                p.rate_limits.requests_per_minute = static_cast<long>(*rpm);
+            if (auto tpm = limits->integer("tokens_per_minute", 0))
+                p.rate_limits.tokens_per_minute = static_cast<long>(*tpm);
             limits->finish();
         }
     });
     errors.attempt([&] {
         if (auto answer = t.table("answer")) {
-            if (auto lo = answer->integer("min_tokens", 1, 100000)) p.answer.min_tokens = static_cast<int>(*lo);
-            if (auto hi = answer->integer("max_tokens", 1, 100000)) p.answer.max_tokens = static_cast<int>(*hi);
-            if (p.answer.max_tokens < p.answer.min_tokens) answer->fail("max_tokens", "is smaller than min_tokens");
+            if (auto lo = answer->integer("min_tokens", 1, 100000))
+                p.answer.min_tokens = static_cast<int>(*lo);
+            if (auto hi = answer->integer("max_tokens", 1, 100000))
+                p.answer.max_tokens = static_cast<int>(*hi);
+            if (p.answer.max_tokens < p.answer.min_tokens)
+                answer->fail("max_tokens", "is smaller than min_tokens");
             answer->finish();
         }
     });
@@ -98,16 +115,20 @@ void read_provider_tables(TableReader& t, mock::ProviderConfig& p, std::map<std:
         if (auto key = t.string("api_key")) p.api_key = *key;
     });
     errors.attempt([&] {
-        if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30)) p.max_body_bytes = static_cast<std::size_t>(*body);
+        if (auto body = t.integer("max_body_bytes", 1024, std::int64_t{1} << 30))
+            p.max_body_bytes = static_cast<std::size_t>(*body);
     });
     errors.attempt([&] {
         if (auto cap = t.integer("max_tokens_cap", 1)) p.max_tokens_cap = *cap;
     });
     errors.attempt([&] {
         if (auto cap = t.table("capacity")) {
-            p.capacity.concurrency = static_cast<int>(cap->integer("concurrency", 1, 1'000'000).value_or(64));
+            p.capacity.concurrency =
+                static_cast<int>(cap->integer("concurrency", 1, 1'000'000).value_or(64));
             p.capacity.queue = static_cast<int>(cap->integer("queue", 0, 10'000'000).value_or(0));
-            p.capacity.abandoned_work_continues = cap->choice("abandoned_work", {"cancel", "continue"}).value_or("continue") == "continue";
+            p.capacity.abandoned_work_continues =
+                cap->choice("abandoned_work", {"cancel", "continue"}).value_or("continue") ==
+                "continue";
             p.capacity.busy_status = static_cast<int>(cap->integer("status", 400, 599).value_or(0));
             cap->finish();
         }
@@ -115,7 +136,8 @@ void read_provider_tables(TableReader& t, mock::ProviderConfig& p, std::map<std:
     errors.attempt([&] {
         if (auto page = t.table("status_page")) {
             if (auto components = page->strings("components")) {
-                if (components->empty()) page->fail("components", "must name at least one component");
+                if (components->empty())
+                    page->fail("components", "must name at least one component");
                 p.status_page.components = *components;
             }
             if (auto lag = page->duration("lag")) p.status_page.lag = *lag;
@@ -131,7 +153,8 @@ void check_phases(const std::vector<faults::PhaseSpec>& phases, Duration horizon
         errors.attempt([&] {
             if (phase.start >= horizon) {
                 throw Error(phase.where, phase.key_path + ".start",
-                            fmt::format("the phase starts at {}, after the scenario ends ({})", format_duration(phase.start), format_duration(horizon)));
+                            fmt::format("the phase starts at {}, after the scenario ends ({})",
+                                        format_duration(phase.start), format_duration(horizon)));
             }
         });
     }
@@ -145,15 +168,20 @@ void read_server_limits(TableReader& t, mock::ServerLimits& limits) {
         const toml::node* n = t.node(name);
         if (n == nullptr) continue;
         std::string value;
-        if (auto i = n->value_exact<std::int64_t>()) value = std::to_string(*i);
-        else if (auto text = n->value_exact<std::string>()) value = *text;
-        else t.fail(name, "expected a whole number or a duration string");
-        if (auto problem = mock::set_server_limit(limits, name, value); !problem.empty()) t.fail(name, problem);
+        if (auto i = n->value_exact<std::int64_t>())
+            value = std::to_string(*i);
+        else if (auto text = n->value_exact<std::string>())
+            value = *text;
+        else
+            t.fail(name, "expected a whole number or a duration string");
+        if (auto problem = mock::set_server_limit(limits, name, value); !problem.empty())
+            t.fail(name, problem);
     }
     t.finish();
 }
 
-ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::string>& ids, const std::vector<std::string>& provider_ids) {
+ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::string>& ids,
+                       const std::vector<std::string>& provider_ids) {
     ClientSpec spec;
     spec.name = c.required_string("name");
     spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
@@ -165,10 +193,13 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
         }
         spec.params.policy = spec.kind;
         spec.command = c.string("command", "");
-        if (spec.kind == "stdio" && spec.command.empty()) c.fail("command", "a stdio client needs the command that starts it");
+        if (spec.kind == "stdio" && spec.command.empty())
+            c.fail("command", "a stdio client needs the command that starts it");
         if (spec.kind == "gateway") {
             spec.url = c.required_string("url");
-            if (!spec.url.starts_with("http://")) c.fail("url", "expected http://HOST:PORT/PATH (\"{port}\" is replaced by a free port)");
+            if (!spec.url.starts_with("http://"))
+                c.fail("url",
+                       "expected http://HOST:PORT/PATH (\"{port}\" is replaced by a free port)");
             if (auto h = c.table("headers")) {
                 for (const auto& [k, v] : h->raw()) {
                     auto value = h->string(std::string(k.str()));
@@ -191,18 +222,29 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
             const std::string& model = route.model;
             if (!ids.count(id)) {
                 std::string hint = closest_match(id, provider_ids);
-                c.fail("providers", fmt::format("unknown provider \"{}\"{}", id, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+                c.fail(
+                    "providers",
+                    fmt::format("unknown provider \"{}\"{}", id,
+                                hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
             }
-            auto p = std::find_if(s.providers.begin(), s.providers.end(), [&](const mock::ProviderConfig& c) { return c.id == id; });
-            if (!model.empty() && p != s.providers.end()) {  // a provider that failed to read has its own error
-                if (spec.kind != "builtin") c.fail("providers", fmt::format("\"{}\": a model route is for built-in stacks; external stacks choose their own models", entry));
+            auto p = std::find_if(s.providers.begin(), s.providers.end(),
+                                  [&](const mock::ProviderConfig& c) { return c.id == id; });
+            if (!model.empty() &&
+                p != s.providers.end()) {  // a provider that failed to read has its own error
+                if (spec.kind != "builtin")
+                    c.fail("providers", fmt::format("\"{}\": a model route is for built-in stacks; "
+                                                    "external stacks choose their own models",
+                                                    entry));
                 if (!p->serves_model(model)) {
                     std::string hint = closest_match(model, p->models);
-                    c.fail("providers", fmt::format("provider \"{}\" has no model \"{}\"{}", id, model,
-                                                    hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+                    c.fail("providers",
+                           fmt::format(
+                               "provider \"{}\" has no model \"{}\"{}", id, model,
+                               hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
                 }
             }
-            if (!routes.insert(entry).second) c.fail("providers", fmt::format("\"{}\" is listed twice", entry));
+            if (!routes.insert(entry).second)
+                c.fail("providers", fmt::format("\"{}\" is listed twice", entry));
         }
     });
     errors.attempt([&] { c.finish(); });
@@ -265,7 +307,8 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         for (auto& c : top.tables("clients")) {
             clients_declared = true;
             errors.attempt([&] {
-                if (auto n = c.raw()["name"].value<std::string>(); n && !client_names.insert(*n).second) {
+                if (auto n = c.raw()["name"].value<std::string>();
+                    n && !client_names.insert(*n).second) {
                     c.fail("name", fmt::format("client name \"{}\" is used twice", *n));
                 }
                 s.clients.push_back(read_client(c, s, declared, provider_ids));
@@ -290,7 +333,8 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         for (const auto& c : s.clients) names.push_back(c.name);
     }
     errors.attempt([&] {
-        for (auto& e : top.tables("expect")) errors.attempt([&] { s.expect.push_back(read_expectation(e, names)); });
+        for (auto& e : top.tables("expect"))
+            errors.attempt([&] { s.expect.push_back(read_expectation(e, names)); });
     });
     errors.attempt([&] { top.finish(); });
     errors.throw_if_any();
@@ -298,22 +342,24 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
 }
 
 Expectation read_expectation(TableReader& e, const std::vector<std::string>& names) {
-        Expectation x;
-        x.where = e.where();
-        x.client = e.string("client", "*");
-        if (x.client != "*" && std::find(names.begin(), names.end(), x.client) == names.end()) {
-            std::string hint = closest_match(x.client, names);
-            e.fail("client", fmt::format("unknown client \"{}\"{}", x.client, hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
-        }
-        auto metric = e.choice("metric", metric_names());
-        if (!metric) e.fail("metric", "is required");
-        x.metric = *metric;
-        x.phase = e.choice("phase", {"steady", "incident", "recovery", "after", "all"}).value_or("all");
-        x.min = e.number("min");
-        x.max = e.number("max");
-        if (!x.min && !x.max) e.fail("an expectation needs min or max");
-        e.finish();
-        return x;
+    Expectation x;
+    x.where = e.where();
+    x.client = e.string("client", "*");
+    if (x.client != "*" && std::find(names.begin(), names.end(), x.client) == names.end()) {
+        std::string hint = closest_match(x.client, names);
+        e.fail("client",
+               fmt::format("unknown client \"{}\"{}", x.client,
+                           hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+    }
+    auto metric = e.choice("metric", metric_names());
+    if (!metric) e.fail("metric", "is required");
+    x.metric = *metric;
+    x.phase = e.choice("phase", {"steady", "incident", "recovery", "after", "all"}).value_or("all");
+    x.min = e.number("min");
+    x.max = e.number("max");
+    if (!x.min && !x.max) e.fail("an expectation needs min or max");
+    e.finish();
+    return x;
 }
 
 }  // namespace
@@ -332,18 +378,37 @@ std::size_t provider_index(const Scenario& s, std::string_view id) {
 }
 
 const std::string& route_model(const Scenario& s, const Route& route) {
-    return route.model.empty() ? s.providers[provider_index(s, route.provider)].models.front() : route.model;
+    return route.model.empty() ? s.providers[provider_index(s, route.provider)].models.front()
+                               : route.model;
 }
 
 const std::vector<std::string>& metric_names() {
-    static const std::vector<std::string> names = {
-        "availability", "degraded_answers", "graceful_degradation", "wrong_answers", "hung", "latency_p50", "latency_p95", "latency_p99", "wait_p50", "wait_p99",
-        "retry_amplification", "retry_after_violations", "retry_after_compliance", "time_to_mitigate", "time_to_recover",
-        "herd_factor", "metastable", "cost", "score", "requests"};
+    static const std::vector<std::string> names = {"availability",
+                                                   "degraded_answers",
+                                                   "graceful_degradation",
+                                                   "wrong_answers",
+                                                   "hung",
+                                                   "latency_p50",
+                                                   "latency_p95",
+                                                   "latency_p99",
+                                                   "wait_p50",
+                                                   "wait_p99",
+                                                   "retry_amplification",
+                                                   "retry_after_violations",
+                                                   "retry_after_compliance",
+                                                   "time_to_mitigate",
+                                                   "time_to_recover",
+                                                   "herd_factor",
+                                                   "metastable",
+                                                   "cost",
+                                                   "score",
+                                                   "requests"};
     return names;
 }
 
-Scenario load_scenario(const std::string& file) { return read_scenario(parse_toml_file(file), file); }
+Scenario load_scenario(const std::string& file) {
+    return read_scenario(parse_toml_file(file), file);
+}
 
 Scenario load_scenario_text(std::string_view toml_text, const std::string& name) {
     return read_scenario(parse_toml_text(toml_text, name), name);

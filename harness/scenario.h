@@ -25,20 +25,22 @@ Route parse_route(std::string_view entry);
 
 struct ClientSpec {
     std::string name;
-    std::string kind = "builtin";          // builtin | gateway | stdio
-    PolicyParams params;                   // builtin
-    std::vector<std::string> providers;    // routes in order of preference (stdio and gateway: the providers offered)
-    std::string command;                   // stdio: required; gateway: optional (started, then waited for)
-    std::string url;                       // gateway: its OpenAI-compatible base URL ("http://127.0.0.1:{port}/v1")
-    std::map<std::string, std::string> headers;  // gateway: sent with every request (${BROWNOUT_<ID>_URL} expanded)
-    std::string model;                     // gateway: the model to ask for (default: the first provider's first)
+    std::string kind = "builtin";  // builtin | gateway | stdio
+    PolicyParams params;           // builtin
+    std::vector<std::string>
+        providers;  // routes in order of preference (stdio and gateway: the providers offered)
+    std::string command;  // stdio: required; gateway: optional (started, then waited for)
+    std::string url;      // gateway: its OpenAI-compatible base URL ("http://127.0.0.1:{port}/v1")
+    std::map<std::string, std::string>
+        headers;        // gateway: sent with every request (${BROWNOUT_<ID>_URL} expanded)
+    std::string model;  // gateway: the model to ask for (default: the first provider's first)
     Duration ready_timeout = std::chrono::seconds(60);
 };
 
 struct Expectation {
     std::string client = "*";
     std::string metric;
-    std::string phase = "all";             // steady | incident | recovery | after | all
+    std::string phase = "all";  // steady | incident | recovery | after | all
     std::optional<double> min;
     std::optional<double> max;
     SourceLocation where;
@@ -56,10 +58,11 @@ struct Scenario {
     std::uint64_t seed = 1;
     std::vector<mock::ProviderConfig> providers;
     WorkloadSpec workload;
-    std::vector<ClientSpec> clients;   // default: the four built-in policies over every provider
+    std::vector<ClientSpec> clients;  // default: the four built-in policies over every provider
     std::vector<Expectation> expect;
-    std::map<std::string, std::pair<double, double>> prices;  // provider → $ per million input, output tokens
-    mock::ServerLimits server;         // [server]: the mock's own limits (wall time)
+    std::map<std::string, std::pair<double, double>>
+        prices;                 // provider → $ per million input, output tokens
+    mock::ServerLimits server;  // [server]: the mock's own limits (wall time)
 };
 
 // The index of provider `id` in s.providers; throws brownout::Error when there is none (the

@@ -2,11 +2,12 @@
 
 #include "harness/score.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <limits>
 
 #include "faults/engine.h"
@@ -35,11 +36,17 @@ double ramp(double value, double bad, double good) {
     return std::clamp((value - bad) / (good - bad), 0.0, 1.0);
 }
 
-bool in(Duration t, const PhaseWindow& w) { return t >= w.from && t < w.to; }
+bool in(Duration t, const PhaseWindow& w) {
+    return t >= w.from && t < w.to;
+}
 
 faults::RequestFacts facts_for(const UserRecord& u, const std::string& model) {
-    return faults::RequestFacts{model, u.kind == RequestKind::stream, u.kind == RequestKind::vision ? 1 : 0,
-                                u.kind == RequestKind::tools, 100, 256};
+    return faults::RequestFacts{model,
+                                u.kind == RequestKind::stream,
+                                u.kind == RequestKind::vision ? 1 : 0,
+                                u.kind == RequestKind::tools,
+                                100,
+                                256};
 }
 
 }  // namespace
@@ -58,13 +65,15 @@ std::vector<PhaseWindow> phase_windows(const Scenario& s) {
     if (!first) return {{"steady", Duration::zero(), end}};
     Duration incident_end = std::min(end, std::max(last_end.value_or(end), *first));
     Duration recovery_end = std::min(end, incident_end + std::max<Duration>(15min, end / 10));
-    std::vector<PhaseWindow> w{{"steady", Duration::zero(), *first}, {"incident", *first, incident_end}};
+    std::vector<PhaseWindow> w{{"steady", Duration::zero(), *first},
+                               {"incident", *first, incident_end}};
     if (recovery_end > incident_end) w.push_back({"recovery", incident_end, recovery_end});
     if (end > recovery_end) w.push_back({"after", recovery_end, end});
     return w;
 }
 
-StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector<PhaseWindow>& windows) {
+StackScore score_stack(const Scenario& s, const StackRun& run,
+                       const std::vector<PhaseWindow>& windows) {
     StackScore out;
     out.client = run.client.name;
     out.notes = run.notes;
@@ -75,14 +84,16 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     // the ones this stack uses: a stack that chose one provider does not get credit for it being
     // down. Fresh engines follow the same timeline the fleets followed.
     std::vector<std::unique_ptr<faults::Engine>> engines;
-    for (const auto& p : s.providers) engines.push_back(std::make_unique<faults::Engine>(p.phases, p.seed, p.id, s.duration));
+    for (const auto& p : s.providers)
+        engines.push_back(std::make_unique<faults::Engine>(p.phases, p.seed, p.id, s.duration));
     auto achievable = [&](const UserRecord& u) {
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
             const auto& p = s.providers[i];
             if (u.kind == RequestKind::vision && !p.has_feature("vision")) continue;
             if (u.kind == RequestKind::tools && !p.has_feature("tools")) continue;
             for (const auto& model : p.models) {  // any model of it: a stack may route by model
-                if (engines[i]->reject_probability(u.arrival, facts_for(u, model)) < 0.99) return true;
+                if (engines[i]->reject_probability(u.arrival, facts_for(u, model)) < 0.99)
+                    return true;
             }
         }
         return false;
@@ -95,10 +106,14 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         answerable.push_back(achievable(u));
         out.served.push_back(classify(u, s.workload, answerable.back()));
     }
-    auto index = [&](const UserRecord& u) { return static_cast<std::size_t>(&u - run.users.data()); };
+    auto index = [&](const UserRecord& u) {
+        return static_cast<std::size_t>(&u - run.users.data());
+    };
     auto served = [&](const UserRecord& u) { return out.served[index(u)]; };
     // The best outcome possible at that moment: an answer, or a clean error when none was possible.
-    auto mitigated = [&](const UserRecord& u) { return received_answer(served(u)) || served(u) == Served::graceful_failure; };
+    auto mitigated = [&](const UserRecord& u) {
+        return received_answer(served(u)) || served(u) == Served::graceful_failure;
+    };
 
     // Fail-back is judged on requests the primary could have served then (a feature it lost
     // for good is not a reason to call the stack unrecovered).
@@ -106,14 +121,17 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     const std::size_t primary_engine = provider_index(s, primary_route.provider);
     const std::string& primary_model = route_model(s, primary_route);
     auto primary_possible = [&](const UserRecord& u) {
-        return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) < 0.5;
+        return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) <
+               0.5;
     };
     // The primary's share of the answers to requests arriving in [a, b) that it could have served;
     // answers from the stack's own cache say nothing about where it sends traffic. NaN: none.
     auto primary_share = [&](Duration a, Duration b) {
         double answered = 0, by_primary = 0;
         for (const auto& u : run.users) {
-            if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered || u.provider < 0 || !primary_possible(u)) continue;
+            if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered ||
+                u.provider < 0 || !primary_possible(u))
+                continue;
             ++answered;
             by_primary += u.provider == 0;
         }
@@ -135,13 +153,15 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     double steady_primary_rate = kNaN, steady_primary_share = kNaN;
     for (const auto& w : windows) {
         if (w.name != "steady" || w.to <= w.from) continue;
-        steady_primary_rate = primary_attempts(w.from, w.to) / (to_seconds(w.to - w.from) / to_seconds(bucket));
+        steady_primary_rate =
+            primary_attempts(w.from, w.to) / (to_seconds(w.to - w.from) / to_seconds(bucket));
         steady_primary_share = primary_share(w.from, w.to);
     }
 
     // Time from `from` to the end of the last bucket before `limit` in which `ok` fails (0 when
     // none does): how long until the stack stopped having bad minutes.
-    auto time_until = [&](Duration from, Duration limit, const std::function<bool(Duration, Duration)>& ok) {
+    auto time_until = [&](Duration from, Duration limit,
+                          const std::function<bool(Duration, Duration)>& ok) {
         double last_bad_end = 0;
         for (Duration t = from; t < limit; t += bucket) {
             Duration b = std::min(t + bucket, limit);
@@ -158,7 +178,6 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         }
         return n == 0 ? 1.0 : g / n;
     };
-
 
     for (const auto& w : all_windows) {
         Metrics m;
@@ -201,13 +220,16 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
                 if (it != previous.end() && it->second->retry_after > Duration::zero()) {
                     const auto& told = *it->second;
                     ++waited_for;
-                    if (a.at < told.at + told.duration + told.retry_after - faults::retry_after_tolerance(told.retry_after, s.time_scale)) {
+                    if (a.at < told.at + told.duration + told.retry_after -
+                                   faults::retry_after_tolerance(told.retry_after, s.time_scale)) {
                         ++violations;
                     }
                 }
                 if (a.status == 200) {
-                    auto price = s.prices.count(a.provider) ? s.prices.at(a.provider) : std::make_pair(1.0, 4.0);
-                    cost += (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
+                    auto price = s.prices.count(a.provider) ? s.prices.at(a.provider)
+                                                            : std::make_pair(1.0, 4.0);
+                    cost +=
+                        (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
                 }
             }
             previous[{a.provider, a.digest}] = &a;
@@ -243,7 +265,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     }
     double steady_avail = out.phases.count("steady") ? out.phases["steady"]["availability"] : kNaN;
     if (incident != nullptr) {
-        double ttm = time_until(incident->from, incident->to, [&](Duration a, Duration b) { return mitigated_in(a, b) >= 0.95; });
+        double ttm = time_until(incident->from, incident->to,
+                                [&](Duration a, Duration b) { return mitigated_in(a, b) >= 0.95; });
         if (out.phases.count("incident")) out.phases["incident"]["time_to_mitigate"] = ttm;
         out.phases["all"]["time_to_mitigate"] = ttm;
         Duration limit = recovery ? recovery->to : s.duration;
@@ -258,7 +281,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         out.phases["all"]["time_to_recover"] = ttr;
         if (recovery != nullptr && steady_primary_rate > 0) {
             double peak = 0;
-            for (Duration t = recovery->from; t < recovery->to; t += bucket) peak = std::max(peak, primary_attempts(t, t + bucket));
+            for (Duration t = recovery->from; t < recovery->to; t += bucket)
+                peak = std::max(peak, primary_attempts(t, t + bucket));
             out.phases["recovery"]["herd_factor"] = peak / steady_primary_rate;
             out.phases["all"]["herd_factor"] = peak / steady_primary_rate;
         }
@@ -281,20 +305,31 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     double incident_len = incident ? to_seconds(incident->to - incident->from) : kNaN;
     double steady_p99 = out.phases.count("steady") ? out.phases["steady"]["wait_p99"] : kNaN;
     double steady_p50 = out.phases.count("steady") ? out.phases["steady"]["wait_p50"] : kNaN;
-    // What users got in the incident: a live answer counts whole, an out-of-date one from a cache half.
-    double incident_value = inc.at("requests") > 0 ? inc.at("availability") - 0.5 * inc.at("degraded_answers") / inc.at("requests") : kNaN;
+    // What users got in the incident: a live answer counts whole, an out-of-date one from a cache
+    // half.
+    double incident_value =
+        inc.at("requests") > 0
+            ? inc.at("availability") - 0.5 * inc.at("degraded_answers") / inc.at("requests")
+            : kNaN;
     // Users feel latency as a ratio to what they are used to: 1.25× the steady median is as good
     // as it gets, 10× is as bad (README "Scoring" gives the rationale for every anchor and weight).
     double typical_slowdown = steady_p50 > 0 ? inc.at("wait_p50") / steady_p50 : kNaN;
     out.components = {
         {"incident availability", 30, ramp(incident_value, 0.0, 0.99)},
         {"graceful degradation", 5, ramp(all.at("graceful_degradation"), 0.0, 1.0)},
-        {"wrong answers", 15, ramp(all.at("requests") > 0 ? all.at("wrong_answers") / all.at("requests") : kNaN, 0.05, 0.0)},
+        {"wrong answers", 15,
+         ramp(all.at("requests") > 0 ? all.at("wrong_answers") / all.at("requests") : kNaN, 0.05,
+              0.0)},
         {"time to mitigate", 10, ramp(all.at("time_to_mitigate"), incident_len, 120)},
-        {"time to recover", 10, recovery ? ramp(all.at("time_to_recover"), to_seconds(recovery->to - recovery->from), 120) : kNaN},
+        {"time to recover", 10,
+         recovery ? ramp(all.at("time_to_recover"), to_seconds(recovery->to - recovery->from), 120)
+                  : kNaN},
         {"retry amplification", 10, ramp(inc.at("retry_amplification"), 5.0, 1.1)},
-        {"incident latency, typical", 10, ramp(std::log(typical_slowdown), std::log(10.0), std::log(1.25))},
-        {"incident latency, tail", 5, ramp(inc.at("wait_p99"), to_seconds(deadline), std::isnan(steady_p99) ? 0.0 : 1.5 * steady_p99)},
+        {"incident latency, typical", 10,
+         ramp(std::log(typical_slowdown), std::log(10.0), std::log(1.25))},
+        {"incident latency, tail", 5,
+         ramp(inc.at("wait_p99"), to_seconds(deadline),
+              std::isnan(steady_p99) ? 0.0 : 1.5 * steady_p99)},
         {"Retry-After compliance", 10, ramp(all.at("retry_after_compliance"), 0.5, 1.0)},
         {"herd factor", 5, ramp(all.at("herd_factor"), 3, 1.2)},
         {"steady availability", 5, ramp(steady_avail, 0.9, 0.999)},
@@ -309,7 +344,9 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
         sum += c.weight * c.value;
         weights += c.weight;
     }
-    if (!left_out.empty()) out.notes.push_back(fmt::format("not measurable in this run, left out of the score: {}", fmt::join(left_out, ", ")));
+    if (!left_out.empty())
+        out.notes.push_back(fmt::format("not measurable in this run, left out of the score: {}",
+                                        fmt::join(left_out, ", ")));
     out.score = weights > 0 ? 100.0 * sum / weights : 0.0;
     if (all.at("metastable") == 1.0) {
         out.score = std::min(out.score, 20.0);
@@ -323,7 +360,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run, const std::vector
     return out;
 }
 
-std::vector<ExpectationResult> check_expectations(const Scenario& s, const std::vector<StackScore>& scores) {
+std::vector<ExpectationResult> check_expectations(const Scenario& s,
+                                                  const std::vector<StackScore>& scores) {
     std::vector<ExpectationResult> out;
     for (const auto& e : s.expect) {
         for (const auto& score : scores) {
@@ -335,13 +373,15 @@ std::vector<ExpectationResult> check_expectations(const Scenario& s, const std::
                 if (metric != phase->second.end()) r.measured = metric->second;
             }
             std::string bound = e.min && e.max ? fmt::format("in [{}, {}]", *e.min, *e.max)
-                              : e.min        ? fmt::format(">= {}", *e.min)
-                                             : fmt::format("<= {}", *e.max);
+                                : e.min        ? fmt::format(">= {}", *e.min)
+                                               : fmt::format("<= {}", *e.max);
             if (std::isnan(r.measured)) {
-                r.message = fmt::format("{} {} ({}): not measurable in this run, expected {}", score.client, e.metric, e.phase, bound);
+                r.message = fmt::format("{} {} ({}): not measurable in this run, expected {}",
+                                        score.client, e.metric, e.phase, bound);
             } else {
                 r.passed = (!e.min || r.measured >= *e.min) && (!e.max || r.measured <= *e.max);
-                r.message = fmt::format("{} {} ({}) = {:.4g}, expected {}", score.client, e.metric, e.phase, r.measured, bound);
+                r.message = fmt::format("{} {} ({}) = {:.4g}, expected {}", score.client, e.metric,
+                                        e.phase, r.measured, bound);
             }
             out.push_back(std::move(r));
         }

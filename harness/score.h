@@ -40,7 +40,8 @@ struct StackScore {
     std::vector<std::string> notes;  // caps applied, metrics that could not be measured
 };
 
-StackScore score_stack(const Scenario& scenario, const StackRun& run, const std::vector<PhaseWindow>& windows);
+StackScore score_stack(const Scenario& scenario, const StackRun& run,
+                       const std::vector<PhaseWindow>& windows);
 
 struct ExpectationResult {
     Expectation expectation;
@@ -50,6 +51,7 @@ struct ExpectationResult {
     std::string message;
 };
 
-std::vector<ExpectationResult> check_expectations(const Scenario& scenario, const std::vector<StackScore>& scores);
+std::vector<ExpectationResult> check_expectations(const Scenario& scenario,
+                                                  const std::vector<StackScore>& scores);
 
 }  // namespace brownout::harness

@@ -1,16 +1,17 @@
 #include "harness/serve.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <fstream>
 #include <ostream>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "mockprovider/server.h"
@@ -48,12 +49,16 @@ int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& l
     double scale = options.time_scale.value_or(scenario.time_scale);
     Duration start_at = options.start_at;
     if (options.epoch_unix) {
-        auto epoch = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*options.epoch_unix));
+        auto epoch =
+            std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*options.epoch_unix));
         auto elapsed = std::chrono::system_clock::now() - epoch;
-        start_at = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::nano>(elapsed) * scale);
+        start_at = std::chrono::duration_cast<Duration>(
+            std::chrono::duration<double, std::nano>(elapsed) * scale);
         if (start_at < Duration::zero()) {
-            throw Error(fmt::format("--epoch: {} is {} in the future; the timeline cannot start before its epoch",
-                                    *options.epoch_unix, format_duration(std::chrono::round<std::chrono::seconds>(-elapsed))));
+            throw Error(fmt::format(
+                "--epoch: {} is {} in the future; the timeline cannot start before its epoch",
+                *options.epoch_unix,
+                format_duration(std::chrono::round<std::chrono::seconds>(-elapsed))));
         }
     }
     auto clock = std::make_shared<ScaledClock>(scale, start_at);
@@ -76,8 +81,9 @@ int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& l
 
     fleet.start(options.host, ports, options.threads);
     auto endpoints = fleet.endpoints();
-    log << fmt::format("brownout serve: scenario {} (time scale {}, seed {}), scenario time {}{}\n", scenario.name, scale,
-                       scenario.seed, format_duration(std::chrono::round<std::chrono::seconds>(start_at)),
+    log << fmt::format("brownout serve: scenario {} (time scale {}, seed {}), scenario time {}{}\n",
+                       scenario.name, scale, scenario.seed,
+                       format_duration(std::chrono::round<std::chrono::seconds>(start_at)),
                        options.epoch_unix ? fmt::format(" (epoch {})", *options.epoch_unix) : "");
     for (const auto& e : endpoints) {
         const auto& p = fleet.provider(e.provider).config();
@@ -86,7 +92,8 @@ int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& l
                            fmt::join(p.models, ","));
     }
     log.flush();
-    if (!options.ready_file.empty()) write_file_atomically(options.ready_file, mock::ready_json(endpoints) + "\n");
+    if (!options.ready_file.empty())
+        write_file_atomically(options.ready_file, mock::ready_json(endpoints) + "\n");
 
     signals_ioc.run();
     log << fmt::format("brownout serve: signal {}, shutting down\n", received);

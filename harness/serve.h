@@ -1,8 +1,8 @@
 #pragma once
 // `brownout serve`: a scenario's provider fleet on loopback until SIGINT or SIGTERM.
 
-#include <iosfwd>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,7 +19,8 @@ void apply_limit_flags(mock::ServerLimits& limits, const LimitFlags& flags);
 
 struct ServeOptions {
     std::string host = "127.0.0.1";
-    unsigned short port = 8080;  // first provider; the others take the following ports (0: any free port)
+    unsigned short port =
+        8080;  // first provider; the others take the following ports (0: any free port)
     std::optional<double> time_scale;
     Duration start_at{};
     // Unix time at which scenario time 0 was (or is) on the wall: every replica started with the
@@ -28,7 +29,8 @@ struct ServeOptions {
     std::string ready_file;
     int threads = 1;
     LimitFlags limits;
-    std::string control_token;  // from BROWNOUT_CONTROL_TOKEN: required by the control API, which then also serves non-loopback peers
+    std::string control_token;  // from BROWNOUT_CONTROL_TOKEN: required by the control API, which
+                                // then also serves non-loopback peers
 };
 
 // Blocks until SIGINT/SIGTERM, then shuts the fleet down cleanly. Returns the exit code.

@@ -15,12 +15,14 @@ std::optional<StdioResult> parse_stdio_line(std::string_view line) {
     if (id == o.end() || !(id->value().is_int64() || id->value().is_uint64())) return std::nullopt;
     if (id->value().is_int64() && id->value().get_int64() < 0) return std::nullopt;
     StdioResult r;
-    r.id = id->value().is_uint64() ? id->value().get_uint64() : static_cast<std::uint64_t>(id->value().get_int64());
+    r.id = id->value().is_uint64() ? id->value().get_uint64()
+                                   : static_cast<std::uint64_t>(id->value().get_int64());
     if (auto text = o.find("text"); text != o.end() && text->value().is_string()) {
         r.answered = true;
         r.text = std::string(text->value().get_string());
     }
-    if (auto p = o.find("provider"); p != o.end() && p->value().is_string()) r.provider = std::string(p->value().get_string());
+    if (auto p = o.find("provider"); p != o.end() && p->value().is_string())
+        r.provider = std::string(p->value().get_string());
     return r;
 }
 

@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
+using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 
 namespace {
 
@@ -41,7 +41,8 @@ void read_finish_reason(const json::object& choice, AttemptResult& result) {
 
 }  // namespace
 
-void read_answer(mock::DialectKind dialect, bool stream, const std::string& body, bool body_complete, AttemptResult& result) {
+void read_answer(mock::DialectKind dialect, bool stream, const std::string& body,
+                 bool body_complete, AttemptResult& result) {
     result.kind = AttemptResult::Kind::answer;
     if (!stream) {
         boost::system::error_code ec;
@@ -54,14 +55,18 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
         try {
             if (dialect == mock::DialectKind::anthropic) {
                 const auto& block = o.at("content").as_array().at(0).as_object();
-                result.text = block.at("type").as_string() == "tool_use" ? json::serialize(block.at("input")) : json_text(block.at("text"));
+                result.text = block.at("type").as_string() == "tool_use"
+                                  ? json::serialize(block.at("input"))
+                                  : json_text(block.at("text"));
             } else {
                 const auto& choice = o.at("choices").as_array().at(0).as_object();
                 read_finish_reason(choice, result);
                 const auto& msg = choice.at("message").as_object();
                 auto calls = msg.find("tool_calls");
-                if (calls != msg.end() && calls->value().is_array() && !calls->value().as_array().empty()) {
-                    result.text = json_text(calls->value().as_array()[0].at("function").at("arguments"));
+                if (calls != msg.end() && calls->value().is_array() &&
+                    !calls->value().as_array().empty()) {
+                    result.text =
+                        json_text(calls->value().as_array()[0].at("function").at("arguments"));
                 } else {
                     result.text = json_text(msg.at("content"));
                 }
@@ -84,9 +89,13 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
         std::size_t line_start = 0;
         while (line_start <= event.size()) {
             std::size_t nl = event.find('\n', line_start);
-            std::string_view line = event.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start);
-            if (line.starts_with("event: ")) name = line.substr(7);
-            else if (line.starts_with("data: ")) data += line.substr(6);
+            std::string_view line =
+                event.substr(line_start, nl == std::string_view::npos ? std::string_view::npos
+                                                                      : nl - line_start);
+            if (line.starts_with("event: "))
+                name = line.substr(7);
+            else if (line.starts_with("data: "))
+                data += line.substr(6);
             if (nl == std::string_view::npos) break;
             line_start = nl + 1;
         }
@@ -111,8 +120,10 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
                 if (name == "message_stop") finished = true;
                 if (name == "content_block_delta") {
                     const auto& delta = o.at("delta").as_object();
-                    if (auto t = delta.find("text"); t != delta.end()) result.text += json_text(t->value());
-                    if (auto t = delta.find("partial_json"); t != delta.end()) result.text += json_text(t->value());
+                    if (auto t = delta.find("text"); t != delta.end())
+                        result.text += json_text(t->value());
+                    if (auto t = delta.find("partial_json"); t != delta.end())
+                        result.text += json_text(t->value());
                 }
             } else {
                 const auto& choices = o.at("choices").as_array();
@@ -120,10 +131,13 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
                 const auto& choice = choices[0].as_object();
                 read_finish_reason(choice, result);
                 const auto& delta = choice.at("delta").as_object();
-                if (auto c = delta.find("content"); c != delta.end() && c->value().is_string()) result.text += json_text(c->value());
-                if (auto calls = delta.find("tool_calls"); calls != delta.end() && calls->value().is_array()) {
+                if (auto c = delta.find("content"); c != delta.end() && c->value().is_string())
+                    result.text += json_text(c->value());
+                if (auto calls = delta.find("tool_calls");
+                    calls != delta.end() && calls->value().is_array()) {
                     const auto& fn = calls->value().as_array()[0].at("function").as_object();
-                    if (auto a = fn.find("arguments"); a != fn.end()) result.text += json_text(a->value());
+                    if (auto a = fn.find("arguments"); a != fn.end())
+                        result.text += json_text(a->value());
                 }
             }
         } catch (const std::exception&) {
@@ -168,7 +182,8 @@ struct Transport::Impl {
             if (finished) return;
             finished = true;
             timer.cancel();
-            if (reusable && socket->is_open()) owner->idle[provider].push_back(socket);
+            if (reusable && socket->is_open())
+                owner->idle[provider].push_back(socket);
             else {
                 beast::error_code ignored;
                 socket->close(ignored);
@@ -181,16 +196,20 @@ struct Transport::Impl {
     std::map<std::uint64_t, std::shared_ptr<Call>> calls;
     std::uint64_t next_handle = 0;
 
-    Impl(asio::io_context& i, const Clock& c, std::vector<ProviderAddress> p) : ioc(i), clock(c), providers(std::move(p)), idle(providers.size()) {}
+    Impl(asio::io_context& i, const Clock& c, std::vector<ProviderAddress> p)
+        : ioc(i), clock(c), providers(std::move(p)), idle(providers.size()) {}
 
     void start(const std::shared_ptr<Call>& call, const std::string& body, Duration timeout) {
         const auto& p = providers[call->provider];
-        std::string path = !p.path.empty() ? p.path : p.dialect == mock::DialectKind::anthropic ? "/v1/messages" : "/v1/chat/completions";
+        std::string path = !p.path.empty()                             ? p.path
+                           : p.dialect == mock::DialectKind::anthropic ? "/v1/messages"
+                                                                       : "/v1/chat/completions";
         call->request = http::request<http::string_body>(http::verb::post, path, 11);
         call->request.set(http::field::host, p.host);
         call->request.set(http::field::content_type, "application/json");
         call->request.set(http::field::user_agent, "brownout-harness");
-        if (p.dialect == mock::DialectKind::anthropic) call->request.set("anthropic-version", "2023-06-01");
+        if (p.dialect == mock::DialectKind::anthropic)
+            call->request.set("anthropic-version", "2023-06-01");
         for (const auto& [k, v] : p.headers) call->request.set(k, v);
         call->request.keep_alive(true);
         call->request.body() = body;
@@ -220,7 +239,9 @@ struct Transport::Impl {
         tcp::endpoint endpoint(asio::ip::make_address(p.host), p.port);
         call->socket->async_connect(endpoint, [this, call](beast::error_code ec) {
             if (call->finished) return;
-            if (ec) return call->fail(call->timed_out ? AttemptResult::Kind::timeout : AttemptResult::Kind::connect_error);
+            if (ec)
+                return call->fail(call->timed_out ? AttemptResult::Kind::timeout
+                                                  : AttemptResult::Kind::connect_error);
             beast::error_code ignored;
             call->socket->set_option(tcp::no_delay(true), ignored);
             write(call);
@@ -228,38 +249,45 @@ struct Transport::Impl {
     }
 
     void write(const std::shared_ptr<Call>& call) {
-        http::async_write(*call->socket, call->request, [this, call](beast::error_code ec, std::size_t) {
-            if (call->finished) return;
-            if (ec) {
-                // A pooled connection the server closed meanwhile: try a fresh one once.
-                if (call->reused && !call->timed_out) return connect(call);
-                return call->fail(call->timed_out ? AttemptResult::Kind::timeout : AttemptResult::Kind::connect_error);
-            }
-            read_header(call);
-        });
+        http::async_write(
+            *call->socket, call->request, [this, call](beast::error_code ec, std::size_t) {
+                if (call->finished) return;
+                if (ec) {
+                    // A pooled connection the server closed meanwhile: try a fresh one once.
+                    if (call->reused && !call->timed_out) return connect(call);
+                    return call->fail(call->timed_out ? AttemptResult::Kind::timeout
+                                                      : AttemptResult::Kind::connect_error);
+                }
+                read_header(call);
+            });
     }
 
     void read_header(const std::shared_ptr<Call>& call) {
         call->parser.emplace();
-        call->parser->body_limit(64 * 1024 * 1024);
-        http::async_read_header(*call->socket, call->buffer, *call->parser, [this, call](beast::error_code ec, std::size_t) {
-            if (call->finished) return;
-            if (ec) {
-                if (call->reused && !call->timed_out && (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
-                    return connect(call);  // the idle connection was closed by the server
+        call->parser->body_limit(std::uint64_t{64} * 1024 * 1024);
+        http::async_read_header(
+            *call->socket, call->buffer, *call->parser,
+            [this, call](beast::error_code ec, std::size_t) {
+                if (call->finished) return;
+                if (ec) {
+                    if (call->reused && !call->timed_out &&
+                        (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
+                        return connect(call);  // the idle connection was closed by the server
+                    }
+                    return call->fail(call->timed_out ? AttemptResult::Kind::timeout
+                                                      : AttemptResult::Kind::connect_error);
                 }
-                return call->fail(call->timed_out ? AttemptResult::Kind::timeout : AttemptResult::Kind::connect_error);
-            }
-            call->header_seen = true;
-            read_body(call);
-        });
+                call->header_seen = true;
+                read_body(call);
+            });
     }
 
     void read_body(const std::shared_ptr<Call>& call) {
-        http::async_read(*call->socket, call->buffer, *call->parser, [this, call](beast::error_code ec, std::size_t) {
-            if (call->finished) return;
-            complete(call, !ec);
-        });
+        http::async_read(*call->socket, call->buffer, *call->parser,
+                         [this, call](beast::error_code ec, std::size_t) {
+                             if (call->finished) return;
+                             complete(call, !ec);
+                         });
     }
 
     void complete(const std::shared_ptr<Call>& call, bool body_complete) {
@@ -267,36 +295,46 @@ struct Transport::Impl {
         AttemptResult r;
         r.status = static_cast<int>(res.result_int());
         if (auto ms = res["retry-after-ms"]; !ms.empty()) {
-            if (auto v = parse_number(ms)) r.retry_after = from_seconds(*v / 1000.0 * clock.time_scale());
+            if (auto v = parse_number(ms))
+                r.retry_after = from_seconds(*v / 1000.0 * clock.time_scale());
         }
         if (!r.retry_after) {
             if (auto ra = res["retry-after"]; !ra.empty()) {
-                if (auto v = parse_number(ra)) r.retry_after = from_seconds(*v * clock.time_scale());
+                if (auto v = parse_number(ra))
+                    r.retry_after = from_seconds(*v * clock.time_scale());
             }
         }
-        if (auto sr = res["x-should-retry"]; sr == "true" || sr == "false") r.should_retry = sr == "true";
+        if (auto sr = res["x-should-retry"]; sr == "true" || sr == "false")
+            r.should_retry = sr == "true";
         bool keep = body_complete && res.keep_alive();
         if (r.status != 200) {
             r.kind = AttemptResult::Kind::http_error;
             const std::string& body = res.body();
-            r.unsupported = (r.status == 400 && (body.find("not supported") != std::string::npos || body.find("only supported") != std::string::npos ||
-                                                 body.find("unknown variant") != std::string::npos)) ||
-                            (r.status == 404 && (body.find("model") != std::string::npos)) ||
-                            (r.status == 400 && body.find("Model Not Exist") != std::string::npos);
+            r.unsupported =
+                (r.status == 400 && (body.find("not supported") != std::string::npos ||
+                                     body.find("only supported") != std::string::npos ||
+                                     body.find("unknown variant") != std::string::npos)) ||
+                (r.status == 404 && (body.find("model") != std::string::npos)) ||
+                (r.status == 400 && body.find("Model Not Exist") != std::string::npos);
             return call->finish(std::move(r), keep);
         }
-        bool is_stream = std::string_view(res[http::field::content_type]).starts_with("text/event-stream");
+        bool is_stream =
+            std::string_view(res[http::field::content_type]).starts_with("text/event-stream");
         read_answer(providers[call->provider].dialect, is_stream, res.body(), body_complete, r);
         call->finish(std::move(r), keep);
     }
 };
 
-Transport::Transport(asio::io_context& ioc, std::vector<ProviderAddress> providers, const Clock& clock)
+Transport::Transport(asio::io_context& ioc, std::vector<ProviderAddress> providers,
+                     const Clock& clock)
     : impl_(std::make_unique<Impl>(ioc, clock, providers)), providers_(std::move(providers)) {}
 
-Transport::~Transport() { close_all(); }
+Transport::~Transport() {
+    close_all();
+}
 
-std::uint64_t Transport::send(std::size_t provider, const std::string& body, Duration timeout, Done done) {
+std::uint64_t Transport::send(std::size_t provider, const std::string& body, Duration timeout,
+                              Done done) {
     auto call = std::make_shared<Impl::Call>(impl_.get(), provider, impl_->ioc);
     call->done = std::move(done);
     call->handle = ++impl_->next_handle;

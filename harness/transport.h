@@ -27,7 +27,8 @@ struct ProviderAddress {
 
 class Transport {
 public:
-    Transport(boost::asio::io_context& ioc, std::vector<ProviderAddress> providers, const Clock& clock);
+    Transport(boost::asio::io_context& ioc, std::vector<ProviderAddress> providers,
+              const Clock& clock);
     ~Transport();
 
     using Done = std::function<void(AttemptResult)>;
@@ -47,6 +48,7 @@ private:
 
 // Reads an answer body (non-streamed JSON, or the SSE text of a stream) in `dialect` into
 // `result`: the answer text, or what broke. Exposed for tests.
-void read_answer(mock::DialectKind dialect, bool stream, const std::string& body, bool body_complete, AttemptResult& result);
+void read_answer(mock::DialectKind dialect, bool stream, const std::string& body,
+                 bool body_complete, AttemptResult& result);
 
 }  // namespace brownout::harness

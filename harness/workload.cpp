@@ -1,8 +1,9 @@
 #include "harness/workload.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -12,11 +13,12 @@ namespace brownout::harness {
 namespace {
 
 constexpr std::string_view kTopics[] = {
-    "the refund policy", "a failed payment", "the incident report", "our SLA", "the on-call rota",
-    "a shipping delay", "the release notes", "a login problem", "the invoice total", "the API quota"};
+    "the refund policy", "a failed payment", "the incident report", "our SLA",
+    "the on-call rota",  "a shipping delay", "the release notes",   "a login problem",
+    "the invoice total", "the API quota"};
 constexpr std::string_view kFiller[] = {
-    "please", "summarise", "briefly", "explain", "customer", "account", "details", "support",
-    "ticket", "context", "status", "update", "history", "priority", "response", "team"};
+    "please", "summarise", "briefly", "explain", "customer", "account",  "details",  "support",
+    "ticket", "context",   "status",  "update",  "history",  "priority", "response", "team"};
 
 RequestKind kind_from(const std::string& s) {
     if (s == "stream") return RequestKind::stream;
@@ -29,10 +31,14 @@ RequestKind kind_from(const std::string& s) {
 
 std::string_view to_string(RequestKind k) {
     switch (k) {
-        case RequestKind::chat: return "chat";
-        case RequestKind::stream: return "stream";
-        case RequestKind::vision: return "vision";
-        case RequestKind::tools: return "tools";
+        case RequestKind::chat:
+            return "chat";
+        case RequestKind::stream:
+            return "stream";
+        case RequestKind::vision:
+            return "vision";
+        case RequestKind::tools:
+            return "tools";
     }
     return "chat";
 }
@@ -44,12 +50,20 @@ WorkloadSpec read_workload(TableReader& t) {
         std::string_view text = *rate;
         auto slash = text.find('/');
         std::string number(text.substr(0, slash));
-        std::string_view unit = slash == std::string_view::npos ? std::string_view() : text.substr(slash + 1);
+        std::string_view unit =
+            slash == std::string_view::npos ? std::string_view() : text.substr(slash + 1);
         char* end = nullptr;
         double n = std::strtod(number.c_str(), &end);
         bool numeric = !number.empty() && end == number.c_str() + number.size();
-        double per_hour = !numeric ? -1 : unit == "h" ? n : unit == "m" ? n * 60 : unit == "s" ? n * 3600 : -1;
-        if (per_hour <= 0) t.fail("rate", fmt::format("\"{}\" is not a rate such as \"1000/h\", \"20/m\" or \"5/s\"", *rate));
+        double per_hour = !numeric      ? -1
+                          : unit == "h" ? n
+                          : unit == "m" ? n * 60
+                          : unit == "s" ? n * 3600
+                                        : -1;
+        if (per_hour <= 0)
+            t.fail(
+                "rate",
+                fmt::format("\"{}\" is not a rate such as \"1000/h\", \"20/m\" or \"5/s\"", *rate));
         w.rate_per_hour = per_hour;
     }
     if (auto d = t.duration("deadline")) w.deadline = *d;
@@ -89,7 +103,8 @@ WorkloadSpec read_workload(TableReader& t) {
     return w;
 }
 
-std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration, std::uint64_t seed) {
+std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration,
+                                           std::uint64_t seed) {
     auto arrivals = RandomStream::derive(seed, "workload/arrivals");
     auto choices = RandomStream::derive(seed, "workload/choices");
     double total_weight = 0;
@@ -101,7 +116,9 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
     // Arrival times first: the Poisson stream, then the bursts merged in (without bursts the
     // sequence, and so every request, is what it always was).
     std::vector<double> times;
-    for (double t = arrivals.exponential(rate_per_second); t < end; t += arrivals.exponential(rate_per_second)) times.push_back(t);
+    for (double t = arrivals.exponential(rate_per_second); t < end;
+         t += arrivals.exponential(rate_per_second))
+        times.push_back(t);
     for (const auto& b : spec.bursts) {
         for (int i = 0; i < b.requests; ++i) {
             double t = to_seconds(b.at) + to_seconds(b.over) * i / b.requests;
@@ -123,48 +140,60 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
             pick -= w;
         }
         bool repeat = !asked.empty() && choices.chance(spec.repeat);
-        r.question = repeat ? asked[choices.next() % asked.size()] : hash64(fmt::format("q{}", r.id), seed);
+        r.question =
+            repeat ? asked[choices.next() % asked.size()] : hash64(fmt::format("q{}", r.id), seed);
         if (!repeat) asked.push_back(r.question);
         r.freshness = static_cast<std::int64_t>(t / 3600.0);
         RandomStream words(r.question);
-        std::string prompt = fmt::format("Question {} about {}:", to_hex(r.question, 6), kTopics[r.question % std::size(kTopics)]);
-        for (int i = 0; i < spec.prompt_words; ++i) prompt += fmt::format(" {}", kFiller[words.next() % std::size(kFiller)]);
+        std::string prompt = fmt::format("Question {} about {}:", to_hex(r.question, 6),
+                                         kTopics[r.question % std::size(kTopics)]);
+        for (int i = 0; i < spec.prompt_words; ++i)
+            prompt += fmt::format(" {}", kFiller[words.next() % std::size(kFiller)]);
         r.prompt = std::move(prompt);
-        if (r.kind == RequestKind::vision) r.image_url = fmt::format("https://images.brownout.test/{}.png", to_hex(r.question, 8));
+        if (r.kind == RequestKind::vision)
+            r.image_url = fmt::format("https://images.brownout.test/{}.png", to_hex(r.question, 8));
         r.max_tokens = spec.max_tokens;
         out.push_back(std::move(r));
     }
     return out;
 }
 
-std::string render_request(const UserRequest& r, mock::DialectKind dialect, const std::string& model) {
-    std::string system = fmt::format("You are a support assistant. Answer with what is known as of hour {}.", r.freshness);
+std::string render_request(const UserRequest& r, mock::DialectKind dialect,
+                           const std::string& model) {
+    std::string system = fmt::format(
+        "You are a support assistant. Answer with what is known as of hour {}.", r.freshness);
     std::string user_content;
     if (r.kind == RequestKind::vision) {
         if (dialect == mock::DialectKind::anthropic) {
-            user_content = fmt::format(R"([{{"type":"text","text":{}}},{{"type":"image","source":{{"type":"url","url":{}}}}}])",
-                                       json_string(r.prompt), json_string(r.image_url));
+            user_content = fmt::format(
+                R"([{{"type":"text","text":{}}},{{"type":"image","source":{{"type":"url","url":{}}}}}])",
+                json_string(r.prompt), json_string(r.image_url));
         } else {
-            user_content = fmt::format(R"([{{"type":"text","text":{}}},{{"type":"image_url","image_url":{{"url":{}}}}}])",
-                                       json_string(r.prompt), json_string(r.image_url));
+            user_content = fmt::format(
+                R"([{{"type":"text","text":{}}},{{"type":"image_url","image_url":{{"url":{}}}}}])",
+                json_string(r.prompt), json_string(r.image_url));
         }
     } else {
         user_content = json_string(r.prompt);
     }
     std::string out;
     if (dialect == mock::DialectKind::anthropic) {
-        out = fmt::format(R"({{"model":{},"max_tokens":{},"system":{},"messages":[{{"role":"user","content":{}}}])",
-                          json_string(model), r.max_tokens, json_string(system), user_content);
+        out = fmt::format(
+            R"({{"model":{},"max_tokens":{},"system":{},"messages":[{{"role":"user","content":{}}}])",
+            json_string(model), r.max_tokens, json_string(system), user_content);
         if (r.stream()) out += R"(,"stream":true)";
         if (r.kind == RequestKind::tools) {
-            out += R"(,"tool_choice":{"type":"any"},"tools":[{"name":"lookup_order","input_schema":{"type":"object","properties":{"order_id":{"type":"string"}}}}])";
+            out +=
+                R"(,"tool_choice":{"type":"any"},"tools":[{"name":"lookup_order","input_schema":{"type":"object","properties":{"order_id":{"type":"string"}}}}])";
         }
     } else {
-        out = fmt::format(R"({{"model":{},"max_tokens":{},"messages":[{{"role":"system","content":{}}},{{"role":"user","content":{}}}])",
-                          json_string(model), r.max_tokens, json_string(system), user_content);
+        out = fmt::format(
+            R"({{"model":{},"max_tokens":{},"messages":[{{"role":"system","content":{}}},{{"role":"user","content":{}}}])",
+            json_string(model), r.max_tokens, json_string(system), user_content);
         if (r.stream()) out += R"(,"stream":true,"stream_options":{"include_usage":true})";
         if (r.kind == RequestKind::tools) {
-            out += R"(,"tool_choice":"required","tools":[{"type":"function","function":{"name":"lookup_order","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}}}}])";
+            out +=
+                R"(,"tool_choice":"required","tools":[{"type":"function","function":{"name":"lookup_order","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}}}}])";
         }
     }
     out += "}";

@@ -20,11 +20,13 @@ enum class RequestKind { chat, stream, vision, tools };
 std::string_view to_string(RequestKind k);
 
 struct WorkloadSpec {
-    double rate_per_hour = 1000;           // arrivals per scenario hour (Poisson)
-    Duration deadline = std::chrono::seconds(60);     // a user gives up after this
-    Duration fail_fast = std::chrono::seconds(10);    // a clean error this fast is good when no path exists
-    std::vector<std::pair<RequestKind, double>> mix = {{RequestKind::chat, 70}, {RequestKind::stream, 20}, {RequestKind::vision, 10}};
-    double repeat = 0.2;                   // share of prompts asked before (cacheable)
+    double rate_per_hour = 1000;                   // arrivals per scenario hour (Poisson)
+    Duration deadline = std::chrono::seconds(60);  // a user gives up after this
+    Duration fail_fast =
+        std::chrono::seconds(10);  // a clean error this fast is good when no path exists
+    std::vector<std::pair<RequestKind, double>> mix = {
+        {RequestKind::chat, 70}, {RequestKind::stream, 20}, {RequestKind::vision, 10}};
+    double repeat = 0.2;  // share of prompts asked before (cacheable)
     // How long an answer may have been out of date and still help its user: questions are
     // answered "as of hour N", so an answer from hour N-1 served at N:20 is 20 minutes out of
     // date. Within it, a cached answer is degraded (better than an error); beyond, wrong.
@@ -47,19 +49,22 @@ struct UserRequest {
     std::uint64_t id = 0;
     Duration arrival{};
     RequestKind kind = RequestKind::chat;
-    std::uint64_t question = 0;   // the question asked; repeats share it
-    std::int64_t freshness = 0;   // the scenario hour the question is asked in (answers go stale after it)
+    std::uint64_t question = 0;  // the question asked; repeats share it
+    std::int64_t freshness =
+        0;  // the scenario hour the question is asked in (answers go stale after it)
     std::string prompt;
-    std::string image_url;        // vision requests only
+    std::string image_url;  // vision requests only
     int max_tokens = 256;
 
     bool stream() const { return kind == RequestKind::stream; }
 };
 
-std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration, std::uint64_t seed);
+std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration,
+                                           std::uint64_t seed);
 
 // The request body in a provider's dialect, asking `model`.
-std::string render_request(const UserRequest& r, mock::DialectKind dialect, const std::string& model);
+std::string render_request(const UserRequest& r, mock::DialectKind dialect,
+                           const std::string& model);
 // The dialect-neutral digest of the request, for verifying whatever answer comes back.
 mock::ChatRequest expected_request(const UserRequest& r);
 

@@ -1,7 +1,8 @@
 #include "mockprovider/answer.h"
 
-#include <array>
 #include <fmt/format.h>
+
+#include <array>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -10,14 +11,14 @@ namespace brownout::mock {
 namespace {
 
 constexpr std::array<std::string_view, 64> kWords = {
-    "amber",  "beacon", "cinder", "delta",  "ember",  "fable",  "granite", "harbor",
-    "island", "jasper", "kernel", "lantern", "meadow", "nectar", "orbit",  "prairie",
-    "quartz", "river",  "signal", "timber", "umbra",  "valley", "willow", "xenon",
-    "yonder", "zephyr", "anchor", "bramble", "canyon", "drift",  "echo",   "fjord",
-    "glacier", "horizon", "ivory", "juniper", "kindle", "ledger", "mosaic", "nimbus",
-    "onyx",   "pebble", "quiver", "ripple", "summit", "thistle", "uplift", "vortex",
-    "wander", "yarrow", "zenith", "aurora", "basalt", "cobalt", "dune",   "eddy",
-    "falcon", "grove",  "hollow", "inlet",  "jetty",  "knoll",  "lumen",  "marble"};
+    "amber",   "beacon",  "cinder", "delta",   "ember",  "fable",   "granite", "harbor",
+    "island",  "jasper",  "kernel", "lantern", "meadow", "nectar",  "orbit",   "prairie",
+    "quartz",  "river",   "signal", "timber",  "umbra",  "valley",  "willow",  "xenon",
+    "yonder",  "zephyr",  "anchor", "bramble", "canyon", "drift",   "echo",    "fjord",
+    "glacier", "horizon", "ivory",  "juniper", "kindle", "ledger",  "mosaic",  "nimbus",
+    "onyx",    "pebble",  "quiver", "ripple",  "summit", "thistle", "uplift",  "vortex",
+    "wander",  "yarrow",  "zenith", "aurora",  "basalt", "cobalt",  "dune",    "eddy",
+    "falcon",  "grove",   "hollow", "inlet",   "jetty",  "knoll",   "lumen",   "marble"};
 
 constexpr std::string_view kTagPrefix = "[bo:";
 
@@ -26,10 +27,14 @@ std::string tool_arguments(const ToolSpec& tool, std::uint64_t text_digest) {
     bool first = true;
     for (const auto& [name, type] : tool.properties) {
         std::string value;
-        if (type == "string") value = json_string(fmt::format("bo-{}", to_hex(text_digest, 8)));
-        else if (type == "integer" || type == "number") value = "1";
-        else if (type == "boolean") value = "true";
-        else continue;
+        if (type == "string")
+            value = json_string(fmt::format("bo-{}", to_hex(text_digest, 8)));
+        else if (type == "integer" || type == "number")
+            value = "1";
+        else if (type == "boolean")
+            value = "true";
+        else
+            continue;
         if (!first) out += ",";
         first = false;
         append_json_string(out, name);
@@ -66,10 +71,11 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
     c.created = created;
     c.prompt_tokens = request.prompt_tokens;
     std::uint64_t images = saw_images ? request.image_digest : 0;
-    RandomStream rng(hash_combine(hash_combine(hash64(request.model, seed), request.text_digest), images));
+    RandomStream rng(
+        hash_combine(hash_combine(hash64(request.model, seed), request.text_digest), images));
 
-    bool wants_tool = !request.tools.empty() &&
-                      (request.tool_choice == ToolChoice::required || request.tool_choice == ToolChoice::named);
+    bool wants_tool = !request.tools.empty() && (request.tool_choice == ToolChoice::required ||
+                                                 request.tool_choice == ToolChoice::named);
     if (wants_tool) {
         const ToolSpec* tool = &request.tools.front();
         for (const auto& t : request.tools) {
@@ -83,7 +89,8 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
     }
 
     int span = std::max(0, shape.max_tokens - shape.min_tokens);
-    int target = shape.min_tokens + static_cast<int>(rng.next() % static_cast<std::uint64_t>(span + 1));
+    int target =
+        shape.min_tokens + static_cast<int>(rng.next() % static_cast<std::uint64_t>(span + 1));
     int words = std::max(0, target - 1);  // the tag is the last token
     if (request.max_tokens && *request.max_tokens - 1 < words) {
         words = static_cast<int>(std::max<std::int64_t>(0, *request.max_tokens - 1));
@@ -112,11 +119,16 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
 
 std::string_view to_string(Verdict v) {
     switch (v) {
-        case Verdict::ok: return "ok";
-        case Verdict::missing_tag: return "missing_tag";
-        case Verdict::wrong_request: return "wrong_request";
-        case Verdict::image_ignored: return "image_ignored";
-        case Verdict::corrupted: return "corrupted";
+        case Verdict::ok:
+            return "ok";
+        case Verdict::missing_tag:
+            return "missing_tag";
+        case Verdict::wrong_request:
+            return "wrong_request";
+        case Verdict::image_ignored:
+            return "image_ignored";
+        case Verdict::corrupted:
+            return "corrupted";
     }
     return "unknown";
 }

@@ -30,10 +30,10 @@ std::string verification_tag(const ChatRequest& request, bool saw_images, std::s
 
 enum class Verdict {
     ok,
-    missing_tag,      // truncated, empty, or not an answer from a brownout provider
-    wrong_request,    // the answer belongs to another request
-    image_ignored,    // the request had images but the answer did not see them
-    corrupted,        // the text before the tag was changed
+    missing_tag,    // truncated, empty, or not an answer from a brownout provider
+    wrong_request,  // the answer belongs to another request
+    image_ignored,  // the request had images but the answer did not see them
+    corrupted,      // the text before the tag was changed
 };
 std::string_view to_string(Verdict v);
 

@@ -14,10 +14,14 @@ namespace json = boost::json;
 
 std::string_view stop_reason(FinishReason f) {
     switch (f) {
-        case FinishReason::stop: return "end_turn";
-        case FinishReason::length: return "max_tokens";
-        case FinishReason::tool_calls: return "tool_use";
-        case FinishReason::insufficient_system_resource: return "max_tokens";  // no such reason in Anthropic's API
+        case FinishReason::stop:
+            return "end_turn";
+        case FinishReason::length:
+            return "max_tokens";
+        case FinishReason::tool_calls:
+            return "tool_use";
+        case FinishReason::insufficient_system_resource:
+            return "max_tokens";  // no such reason in Anthropic's API
     }
     return "end_turn";
 }
@@ -33,17 +37,28 @@ std::string event(std::string_view name, std::string_view data) {
 
 std::string_view error_type_for(int status) {
     switch (status) {
-        case 400: return "invalid_request_error";
-        case 401: return "authentication_error";
-        case 402: return "billing_error";
-        case 403: return "permission_error";
-        case 404: return "not_found_error";
-        case 409: return "conflict_error";
-        case 413: return "request_too_large";
-        case 429: return "rate_limit_error";
-        case 504: return "timeout_error";
-        case 529: return "overloaded_error";
-        default: return status >= 500 ? "api_error" : "invalid_request_error";
+        case 400:
+            return "invalid_request_error";
+        case 401:
+            return "authentication_error";
+        case 402:
+            return "billing_error";
+        case 403:
+            return "permission_error";
+        case 404:
+            return "not_found_error";
+        case 409:
+            return "conflict_error";
+        case 413:
+            return "request_too_large";
+        case 429:
+            return "rate_limit_error";
+        case 504:
+            return "timeout_error";
+        case 529:
+            return "overloaded_error";
+        default:
+            return status >= 500 ? "api_error" : "invalid_request_error";
     }
 }
 
@@ -73,21 +88,25 @@ public:
         const auto* max_tokens = find(o, "max_tokens");
         if (max_tokens == nullptr) return required("max_tokens");
         if (!max_tokens->is_int64() && !max_tokens->is_uint64()) {
-            return ApiError{400, "invalid_request_error", "", "", "max_tokens: Input should be a valid integer"};
+            return ApiError{400, "invalid_request_error", "", "",
+                            "max_tokens: Input should be a valid integer"};
         }
         std::int64_t mt = max_tokens->is_int64() ? max_tokens->get_int64() : INT64_MAX;
         if (mt < 1) {
-            return ApiError{400, "invalid_request_error", "", "", "max_tokens: Input should be greater than or equal to 1"};
+            return ApiError{400, "invalid_request_error", "", "",
+                            "max_tokens: Input should be greater than or equal to 1"};
         }
         r.max_tokens = mt;
 
         const auto* messages = find(o, "messages");
         if (messages == nullptr) return required("messages");
         if (!messages->is_array()) {
-            return ApiError{400, "invalid_request_error", "", "", "messages: Input should be a valid list"};
+            return ApiError{400, "invalid_request_error", "", "",
+                            "messages: Input should be a valid list"};
         }
         if (messages->get_array().empty()) {
-            return ApiError{400, "invalid_request_error", "", "", "messages: at least one message is required"};
+            return ApiError{400, "invalid_request_error", "", "",
+                            "messages: at least one message is required"};
         }
 
         DigestBuilder digest;
@@ -97,21 +116,24 @@ public:
                 digest.add_text(system->get_string());
             } else if (system->is_array()) {
                 for (const auto& block : system->get_array()) {
-                    if (block.is_object()) digest.add_text(string_or_empty(find(block.get_object(), "text")));
+                    if (block.is_object())
+                        digest.add_text(string_or_empty(find(block.get_object(), "text")));
                 }
             }
         }
         std::size_t index = 0;
         for (const auto& m : messages->get_array()) {
             if (!m.is_object()) {
-                return ApiError{400, "invalid_request_error", "", "",
-                                fmt::format("messages.{}: Input should be a valid dictionary", index)};
+                return ApiError{
+                    400, "invalid_request_error", "", "",
+                    fmt::format("messages.{}: Input should be a valid dictionary", index)};
             }
             const auto& mo = m.get_object();
             auto role = string_or_empty(find(mo, "role"));
             if (role != "user" && role != "assistant") {
-                return ApiError{400, "invalid_request_error", "", "",
-                                fmt::format("messages.{}.role: Input should be 'user' or 'assistant'", index)};
+                return ApiError{
+                    400, "invalid_request_error", "", "",
+                    fmt::format("messages.{}.role: Input should be 'user' or 'assistant'", index)};
             }
             digest.begin_message(role);
             const auto* content = find(mo, "content");
@@ -127,15 +149,19 @@ public:
                     } else if (type == "image") {
                         const auto* source = find(bo, "source");
                         if (source == nullptr || !source->is_object()) {
-                            return ApiError{400, "invalid_request_error", "", "",
-                                            fmt::format("messages.{}.content.image.source: Field required", index)};
+                            return ApiError{
+                                400, "invalid_request_error", "", "",
+                                fmt::format("messages.{}.content.image.source: Field required",
+                                            index)};
                         }
                         const auto& so = source->get_object();
                         auto data = string_or_empty(find(so, "data"));
                         if (data.empty()) data = string_or_empty(find(so, "url"));
                         if (data.empty()) {
-                            return ApiError{400, "invalid_request_error", "", "",
-                                            fmt::format("messages.{}.content.image.source: Field required", index)};
+                            return ApiError{
+                                400, "invalid_request_error", "", "",
+                                fmt::format("messages.{}.content.image.source: Field required",
+                                            index)};
                         }
                         // Digest the data URL form so that an OpenAI image_url with a data URL
                         // and an Anthropic base64 source of the same bytes digest alike.
@@ -166,8 +192,10 @@ public:
         }
         if (const auto* tc = find(o, "tool_choice"); tc != nullptr && tc->is_object()) {
             auto type = string_or_empty(find(tc->get_object(), "type"));
-            if (type == "any") r.tool_choice = ToolChoice::required;
-            else if (type == "none") r.tool_choice = ToolChoice::none;
+            if (type == "any")
+                r.tool_choice = ToolChoice::required;
+            else if (type == "none")
+                r.tool_choice = ToolChoice::none;
             else if (type == "tool") {
                 r.tool_choice = ToolChoice::named;
                 r.tool_choice_name = std::string(string_or_empty(find(tc->get_object(), "name")));
@@ -199,7 +227,8 @@ public:
         out += stop_reason(c.finish);
         out += fmt::format(
             "\",\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},\"output_tokens\":{},"
-            "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"service_tier\":\"standard\"}}}}",
+            "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"service_tier\":"
+            "\"standard\"}}}}",
             c.prompt_tokens, c.completion_tokens);
         return out;
     }
@@ -213,44 +242,62 @@ public:
         append_json_string(start, c.model);
         start += fmt::format(
             ",\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},"
-            "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":1}}}}}}",
+            "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":1}}}"
+            "}}}",
             c.prompt_tokens);
         frames.push_back({StreamFrame::Kind::prelude, event("message_start", start), 0});
         if (c.tool_call) {
-            std::string block = "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":";
+            std::string block =
+                "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_"
+                "use\",\"id\":";
             append_json_string(block, tool_use_id(*c.tool_call));
             block += ",\"name\":";
             append_json_string(block, c.tool_call->name);
             block += ",\"input\":{}}}";
             frames.push_back({StreamFrame::Kind::prelude, event("content_block_start", block), 0});
-            frames.push_back({StreamFrame::Kind::prelude, event("ping", "{\"type\": \"ping\"}"), 0});
+            frames.push_back(
+                {StreamFrame::Kind::prelude, event("ping", "{\"type\": \"ping\"}"), 0});
             const std::string& args = c.tool_call->arguments_json;
             std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
             for (std::size_t at = 0; at < args.size(); at += piece) {
-                std::string delta = "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":";
+                std::string delta =
+                    "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_"
+                    "json_delta\",\"partial_json\":";
                 append_json_string(delta, args.substr(at, piece));
                 delta += "}}";
-                frames.push_back({StreamFrame::Kind::token, event("content_block_delta", delta), 1});
+                frames.push_back(
+                    {StreamFrame::Kind::token, event("content_block_delta", delta), 1});
             }
         } else {
             frames.push_back({StreamFrame::Kind::prelude,
-                              event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"), 0});
-            frames.push_back({StreamFrame::Kind::prelude, event("ping", "{\"type\": \"ping\"}"), 0});
+                              event("content_block_start",
+                                    "{\"type\":\"content_block_start\",\"index\":0,\"content_"
+                                    "block\":{\"type\":\"text\",\"text\":\"\"}}"),
+                              0});
+            frames.push_back(
+                {StreamFrame::Kind::prelude, event("ping", "{\"type\": \"ping\"}"), 0});
             for (const auto& token : c.tokens) {
-                std::string delta = "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":";
+                std::string delta =
+                    "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_"
+                    "delta\",\"text\":";
                 append_json_string(delta, token);
                 delta += "}}";
-                frames.push_back({StreamFrame::Kind::token, event("content_block_delta", delta), 1});
+                frames.push_back(
+                    {StreamFrame::Kind::token, event("content_block_delta", delta), 1});
             }
         }
-        frames.push_back({StreamFrame::Kind::epilogue,
-                          event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), 0});
-        frames.push_back({StreamFrame::Kind::epilogue,
-                          event("message_delta",
-                                fmt::format("{{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"{}\",\"stop_sequence\":null}},\"usage\":{{\"output_tokens\":{}}}}}",
-                                            stop_reason(c.finish), c.completion_tokens)),
-                          0});
-        frames.push_back({StreamFrame::Kind::epilogue, event("message_stop", "{\"type\":\"message_stop\"}"), 0});
+        frames.push_back(
+            {StreamFrame::Kind::epilogue,
+             event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), 0});
+        frames.push_back(
+            {StreamFrame::Kind::epilogue,
+             event("message_delta",
+                   fmt::format("{{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"{}\","
+                               "\"stop_sequence\":null}},\"usage\":{{\"output_tokens\":{}}}}}",
+                               stop_reason(c.finish), c.completion_tokens)),
+             0});
+        frames.push_back(
+            {StreamFrame::Kind::epilogue, event("message_stop", "{\"type\":\"message_stop\"}"), 0});
         return frames;
     }
 
@@ -297,15 +344,31 @@ public:
         std::string_view type = error_type_for(status);
         std::string message;
         switch (status) {
-            case 401: message = "invalid x-api-key"; break;
-            case 402: message = "Your credit balance is too low to access the Anthropic API."; break;
-            case 403: message = "Your API key does not have permission to use the specified resource."; break;
-            case 429: message = "Number of requests has exceeded your rate limit. Please try again later."; break;
-            case 500: message = "Internal server error"; break;
-            case 504: message = "Request timed out"; break;
+            case 401:
+                message = "invalid x-api-key";
+                break;
+            case 402:
+                message = "Your credit balance is too low to access the Anthropic API.";
+                break;
+            case 403:
+                message = "Your API key does not have permission to use the specified resource.";
+                break;
+            case 429:
+                message =
+                    "Number of requests has exceeded your rate limit. Please try again later.";
+                break;
+            case 500:
+                message = "Internal server error";
+                break;
+            case 504:
+                message = "Request timed out";
+                break;
             case 503:
-            case 529: message = "Overloaded"; break;
-            default: message = status >= 500 ? "Internal server error" : "Invalid request";
+            case 529:
+                message = "Overloaded";
+                break;
+            default:
+                message = status >= 500 ? "Internal server error" : "Invalid request";
         }
         if (status == 503) type = "overloaded_error";
         return {status, std::string(type), "", "", message};
@@ -313,7 +376,9 @@ public:
 
     ApiError invalid_json(std::string_view detail) const override {
         return {400, "invalid_request_error", "", "",
-                fmt::format("There was an issue with your request body: the body is not valid JSON ({})", detail)};
+                fmt::format(
+                    "There was an issue with your request body: the body is not valid JSON ({})",
+                    detail)};
     }
     ApiError not_found(std::string_view, std::string_view) const override {
         return {404, "not_found_error", "", "", "Not found"};
@@ -331,15 +396,18 @@ public:
     ApiError feature_unsupported(std::string_view feature, std::string_view model) const override {
         if (feature == "vision") {
             return {400, "invalid_request_error", "", "",
-                    fmt::format("messages.0.content: Image input is not supported by the model {}.", model)};
+                    fmt::format("messages.0.content: Image input is not supported by the model {}.",
+                                model)};
         }
         return {400, "invalid_request_error", "", "",
                 fmt::format("{}: not supported by the model {}.", feature, model)};
     }
     ApiError rate_limited(std::string_view, bool tokens, long, long, double) const override {
         return {429, "rate_limit_error", "", "",
-                tokens ? "This request would exceed your organization's rate limit of input tokens per minute. Please try again later."
-                       : "Number of requests has exceeded your per-minute rate limit. Please try again later."};
+                tokens ? "This request would exceed your organization's rate limit of input tokens "
+                         "per minute. Please try again later."
+                       : "Number of requests has exceeded your per-minute rate limit. Please try "
+                         "again later."};
     }
 
 private:
@@ -374,7 +442,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_anthropic_dialect() { return std::make_unique<AnthropicDialect>(); }
+std::unique_ptr<Dialect> make_anthropic_dialect() {
+    return std::make_unique<AnthropicDialect>();
+}
 
 std::unique_ptr<Dialect> make_openai_dialect(Vendor vendor);
 

@@ -17,15 +17,20 @@ struct ToolSpec {
     std::vector<std::pair<std::string, std::string>> properties;
 };
 
-enum class ToolChoice { none, auto_, required, named };
+enum class ToolChoice {
+    none,
+    auto_,  // NOLINT(readability-identifier-naming): "auto" is a keyword
+    required,
+    named
+};
 
 struct ChatRequest {
     std::string model;
     bool stream = false;
-    bool include_usage = false;           // OpenAI stream_options.include_usage
+    bool include_usage = false;  // OpenAI stream_options.include_usage
     std::optional<std::int64_t> max_tokens;
-    std::uint64_t text_digest = 0;        // roles and text of every message, system included
-    std::uint64_t image_digest = 0;       // every image's URL or data, in order; 0 when none
+    std::uint64_t text_digest = 0;   // roles and text of every message, system included
+    std::uint64_t image_digest = 0;  // every image's URL or data, in order; 0 when none
     int image_count = 0;
     int prompt_tokens = 0;
     std::vector<ToolSpec> tools;
@@ -45,8 +50,8 @@ enum class FinishReason { stop, length, tool_calls, insufficient_system_resource
 struct Completion {
     std::string id;
     std::string model;
-    std::int64_t created = 0;          // unix seconds
-    std::vector<std::string> tokens;   // the answer text split into the pieces that are streamed
+    std::int64_t created = 0;         // unix seconds
+    std::vector<std::string> tokens;  // the answer text split into the pieces that are streamed
     std::optional<ToolCall> tool_call;
     FinishReason finish = FinishReason::stop;
     int prompt_tokens = 0;
@@ -58,9 +63,9 @@ struct Completion {
 // An API error answer; the dialect renders it in the provider's own shape.
 struct ApiError {
     int status = 400;
-    std::string type;     // "invalid_request_error", "overloaded_error", ...
-    std::string code;     // OpenAI only; empty → null
-    std::string param;    // OpenAI only; empty → null
+    std::string type;   // "invalid_request_error", "overloaded_error", ...
+    std::string code;   // OpenAI only; empty → null
+    std::string param;  // OpenAI only; empty → null
     std::string message;
 };
 

@@ -18,7 +18,8 @@ struct ControlAccess {
     std::string token;  // empty: loopback peers only, no token needed
 };
 
-ControlResult handle_control(Provider& provider, const IncomingRequest& request, const ControlAccess& access);
+ControlResult handle_control(Provider& provider, const IncomingRequest& request,
+                             const ControlAccess& access);
 
 // Compares without an early exit, so response time does not reveal how much of a token matched.
 bool constant_time_equal(std::string_view a, std::string_view b);

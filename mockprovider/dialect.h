@@ -64,7 +64,8 @@ public:
     virtual ApiError method_not_allowed(std::string_view method, std::string_view target) const = 0;
     virtual ApiError unknown_model(std::string_view model) const = 0;
     virtual ApiError body_too_large(std::size_t limit) const = 0;
-    virtual ApiError feature_unsupported(std::string_view feature, std::string_view model) const = 0;
+    virtual ApiError feature_unsupported(std::string_view feature,
+                                         std::string_view model) const = 0;
     virtual ApiError rate_limited(std::string_view model, bool tokens, long limit, long used,
                                   double retry_seconds) const = 0;
 };

@@ -84,6 +84,8 @@ void append_kv(std::string& out, std::string_view key, std::string_view json_val
     out += json_value;
 }
 
-std::string nullable_string(std::string_view s) { return s.empty() ? "null" : json_string(s); }
+std::string nullable_string(std::string_view s) {
+    return s.empty() ? "null" : json_string(s);
+}
 
 }  // namespace brownout::mock::detail

@@ -1,7 +1,8 @@
 #include "mockprovider/journal.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/text.h"
 
@@ -46,18 +47,21 @@ std::uint64_t AttemptJournal::oldest() const {
 }
 
 std::string attempt_to_json(const Attempt& a) {
-    std::string out = fmt::format("{{\"seq\":{},\"provider\":{},\"connection\":{},\"at_ms\":{:.3f},\"duration_ms\":{:.3f},",
-                                  a.seq, json_string(a.provider), a.connection,
-                                  to_seconds(a.at) * 1e3, to_seconds(a.duration) * 1e3);
+    std::string out = fmt::format(
+        "{{\"seq\":{},\"provider\":{},\"connection\":{},\"at_ms\":{:.3f},\"duration_ms\":{:.3f},",
+        a.seq, json_string(a.provider), a.connection, to_seconds(a.at) * 1e3,
+        to_seconds(a.duration) * 1e3);
     out += fmt::format("\"method\":{},\"path\":{},\"status\":{},\"model\":{},\"stream\":{},",
                        json_string(a.method), json_string(a.path), a.status, json_string(a.model),
                        a.stream ? "true" : "false");
     out += fmt::format("\"prompt_tokens\":{},\"completion_tokens\":{},\"retry_count\":{},",
                        a.prompt_tokens, a.completion_tokens,
                        a.retry_count < 0 ? std::string("null") : std::to_string(a.retry_count));
-    out += fmt::format("\"fault\":{},\"outcome\":{},\"request_id\":{},\"digest\":\"{}\",\"retry_after_ms\":{:.3f}}}",
-                       json_string(a.fault), json_string(a.outcome), json_string(a.request_id), to_hex(a.digest),
-                       to_seconds(a.retry_after) * 1e3);
+    out += fmt::format(
+        "\"fault\":{},\"outcome\":{},\"request_id\":{},\"digest\":\"{}\",\"retry_after_ms\":{:.3f}}"
+        "}",
+        json_string(a.fault), json_string(a.outcome), json_string(a.request_id), to_hex(a.digest),
+        to_seconds(a.retry_after) * 1e3);
     return out;
 }
 

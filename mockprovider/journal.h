@@ -20,7 +20,7 @@ struct Attempt {
     Duration duration{};  // scenario time until the answer ended
     std::string method;
     std::string path;
-    int status = 0;       // 0 when no HTTP status was sent (reset, hang, refused)
+    int status = 0;  // 0 when no HTTP status was sent (reset, hang, refused)
     std::string model;
     bool stream = false;
     int prompt_tokens = 0;
@@ -37,7 +37,8 @@ class AttemptJournal {
 public:
     // Keeps the newest `capacity` records (0: all of them). The harness keeps all: it scores
     // from them; a long-running `serve` keeps a window, so its memory stays flat.
-    explicit AttemptJournal(std::size_t capacity = 0) : capacity_(capacity == 0 ? SIZE_MAX : capacity) {}
+    explicit AttemptJournal(std::size_t capacity = 0)
+        : capacity_(capacity == 0 ? SIZE_MAX : capacity) {}
 
     std::uint64_t next_seq();
     void record(Attempt attempt);

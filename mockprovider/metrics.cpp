@@ -18,7 +18,9 @@ constexpr Declared kDeclared[] = {
     {metric::in_flight, "gauge", "Requests read and not yet fully answered."},
     {metric::connections, "counter", "TCP connections accepted."},
     {metric::bad_requests, "counter", "Requests rejected before reaching a dialect (HTTP errors)."},
-    {metric::refused_connections, "counter", "Connections not served because a limit was reached: max_connections (closed on arrival) or accept_failed (the process is out of file descriptors; accepting pauses 50 ms)."},
+    {metric::refused_connections, "counter",
+     "Connections not served because a limit was reached: max_connections (closed on arrival) or "
+     "accept_failed (the process is out of file descriptors; accepting pauses 50 ms)."},
 };
 
 std::string escape_label(const std::string& v) {

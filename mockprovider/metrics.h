@@ -18,7 +18,9 @@ public:
 
     // A stable handle to one series: hot paths look it up once and add without locking.
     Series& series(const std::string& name, const Labels& labels);
-    void add(const std::string& name, const Labels& labels, double value = 1.0) { series(name, labels).fetch_add(value); }
+    void add(const std::string& name, const Labels& labels, double value = 1.0) {
+        series(name, labels).fetch_add(value);
+    }
     double value(const std::string& name, const Labels& labels) const;
 
     // Prometheus text exposition (version 0.0.4).
@@ -36,7 +38,9 @@ private:
     std::map<std::string, Family> families_;
 };
 
-// The metric names and their help texts; the only place they are spelled.
+// The metric names and their help texts; the only place they are spelled. Lower case, so that
+// they read like the Prometheus names they stand for (metric::attempts).
+// NOLINTBEGIN(readability-identifier-naming)
 namespace metric {
 inline constexpr const char* attempts = "brownout_attempts_total";
 inline constexpr const char* tokens = "brownout_tokens_total";
@@ -46,5 +50,6 @@ inline constexpr const char* connections = "brownout_connections_total";
 inline constexpr const char* bad_requests = "brownout_bad_requests_total";
 inline constexpr const char* refused_connections = "brownout_refused_connections_total";
 }  // namespace metric
+// NOLINTEND(readability-identifier-naming)
 
 }  // namespace brownout::mock

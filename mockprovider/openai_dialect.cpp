@@ -15,10 +15,14 @@ namespace json = boost::json;
 
 std::string_view finish_reason(FinishReason f) {
     switch (f) {
-        case FinishReason::stop: return "stop";
-        case FinishReason::length: return "length";
-        case FinishReason::tool_calls: return "tool_calls";
-        case FinishReason::insufficient_system_resource: return "insufficient_system_resource";
+        case FinishReason::stop:
+            return "stop";
+        case FinishReason::length:
+            return "length";
+        case FinishReason::tool_calls:
+            return "tool_calls";
+        case FinishReason::insufficient_system_resource:
+            return "insufficient_system_resource";
     }
     return "stop";
 }
@@ -62,12 +66,14 @@ public:
                             "Missing required parameter: 'messages'."};
         }
         if (!messages->is_array()) {
-            return ApiError{400, "invalid_request_error", "invalid_type", "messages",
-                            "Invalid type for 'messages': expected an array, but got another type instead."};
+            return ApiError{
+                400, "invalid_request_error", "invalid_type", "messages",
+                "Invalid type for 'messages': expected an array, but got another type instead."};
         }
         if (messages->get_array().empty()) {
             return ApiError{400, "invalid_request_error", "empty_array", "messages",
-                            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead."};
+                            "Invalid 'messages': empty array. Expected an array with minimum "
+                            "length 1, but got an empty array instead."};
         }
         DigestBuilder digest;
         std::size_t index = 0;
@@ -75,14 +81,17 @@ public:
             if (!m.is_object()) {
                 return ApiError{400, "invalid_request_error", "invalid_type",
                                 fmt::format("messages[{}]", index),
-                                fmt::format("Invalid type for 'messages[{}]': expected an object, but got another type instead.", index)};
+                                fmt::format("Invalid type for 'messages[{}]': expected an object, "
+                                            "but got another type instead.",
+                                            index)};
             }
             const auto& mo = m.get_object();
             auto role = string_or_empty(find(mo, "role"));
             if (role.empty()) {
-                return ApiError{400, "invalid_request_error", "missing_required_parameter",
-                                fmt::format("messages[{}].role", index),
-                                fmt::format("Missing required parameter: 'messages[{}].role'.", index)};
+                return ApiError{
+                    400, "invalid_request_error", "missing_required_parameter",
+                    fmt::format("messages[{}].role", index),
+                    fmt::format("Missing required parameter: 'messages[{}].role'.", index)};
             }
             digest.begin_message(role);
             const auto* content = find(mo, "content");
@@ -99,11 +108,16 @@ public:
                     } else if (type == "image_url") {
                         const auto* image = find(po, "image_url");
                         std::string_view url;
-                        if (image != nullptr && image->is_object()) url = string_or_empty(find(image->get_object(), "url"));
+                        if (image != nullptr && image->is_object())
+                            url = string_or_empty(find(image->get_object(), "url"));
                         if (url.empty()) {
-                            return ApiError{400, "invalid_request_error", "missing_required_parameter",
-                                            fmt::format("messages[{}].content[{}].image_url.url", index, part_index),
-                                            fmt::format("Missing required parameter: 'messages[{}].content[{}].image_url.url'.", index, part_index)};
+                            return ApiError{400, "invalid_request_error",
+                                            "missing_required_parameter",
+                                            fmt::format("messages[{}].content[{}].image_url.url",
+                                                        index, part_index),
+                                            fmt::format("Missing required parameter: "
+                                                        "'messages[{}].content[{}].image_url.url'.",
+                                                        index, part_index)};
                         }
                         digest.add_image(url);
                     }
@@ -119,10 +133,12 @@ public:
         }
         if (const auto* so = find(o, "stream_options"); so != nullptr && so->is_object()) {
             if (!r.stream) {
-                return ApiError{400, "invalid_request_error", "", "stream_options",
-                                "The 'stream_options' parameter is only allowed when 'stream' is enabled."};
+                return ApiError{
+                    400, "invalid_request_error", "", "stream_options",
+                    "The 'stream_options' parameter is only allowed when 'stream' is enabled."};
             }
-            if (const auto* iu = find(so->get_object(), "include_usage"); iu != nullptr && iu->is_bool()) {
+            if (const auto* iu = find(so->get_object(), "include_usage");
+                iu != nullptr && iu->is_bool()) {
                 r.include_usage = iu->get_bool();
             }
         }
@@ -130,13 +146,21 @@ public:
             const auto* v = find(o, key);
             if (v == nullptr || v->is_null()) continue;
             if (!v->is_int64() && !v->is_uint64()) {
-                return ApiError{400, "invalid_request_error", "invalid_type", std::string(key),
-                                fmt::format("Invalid type for '{}': expected an integer, but got another type instead.", key)};
+                return ApiError{
+                    400, "invalid_request_error", "invalid_type", std::string(key),
+                    fmt::format(
+                        "Invalid type for '{}': expected an integer, but got another type instead.",
+                        key)};
             }
-            std::int64_t value = v->is_int64() ? v->get_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT64_MAX));
+            std::int64_t value = v->is_int64() ? v->get_int64()
+                                               : static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                                     v->get_uint64(), INT64_MAX));
             if (value < 1) {
-                return ApiError{400, "invalid_request_error", "integer_below_min_value", std::string(key),
-                                fmt::format("Invalid '{}': integer below minimum value. Expected a value >= 1, but got {} instead.", key, value)};
+                return ApiError{400, "invalid_request_error", "integer_below_min_value",
+                                std::string(key),
+                                fmt::format("Invalid '{}': integer below minimum value. Expected a "
+                                            "value >= 1, but got {} instead.",
+                                            key, value)};
             }
             r.max_tokens = value;
             break;
@@ -154,13 +178,16 @@ public:
         }
         if (const auto* tc = find(o, "tool_choice"); tc != nullptr) {
             auto s = string_or_empty(tc);
-            if (s == "none") r.tool_choice = ToolChoice::none;
-            else if (s == "required") r.tool_choice = ToolChoice::required;
+            if (s == "none")
+                r.tool_choice = ToolChoice::none;
+            else if (s == "required")
+                r.tool_choice = ToolChoice::required;
             else if (tc->is_object()) {
                 const auto* fn = find(tc->get_object(), "function");
                 if (fn != nullptr && fn->is_object()) {
                     r.tool_choice = ToolChoice::named;
-                    r.tool_choice_name = std::string(string_or_empty(find(fn->get_object(), "name")));
+                    r.tool_choice_name =
+                        std::string(string_or_empty(find(fn->get_object(), "name")));
                 }
             }
         }
@@ -192,7 +219,8 @@ public:
         return out;
     }
 
-    std::vector<StreamFrame> stream_frames(const Completion& c, const ChatRequest& request) const override {
+    std::vector<StreamFrame> stream_frames(const Completion& c,
+                                           const ChatRequest& request) const override {
         std::vector<StreamFrame> frames;
         frames.reserve(c.tokens.size() + 5);
         std::string head = chunk_head(c);
@@ -210,7 +238,8 @@ public:
             return out;
         };
         if (c.tool_call) {
-            std::string first = "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":";
+            std::string first =
+                "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":";
             append_json_string(first, c.tool_call->id);
             first += ",\"type\":\"function\",\"function\":{\"name\":";
             append_json_string(first, c.tool_call->name);
@@ -281,24 +310,55 @@ public:
     ApiError status_error(int status, std::string_view) const override {
         const bool ds = vendor_ == Vendor::deepseek;
         switch (status) {
-            case 400: return {400, "invalid_request_error", ds ? "invalid_request_error" : "", "", ds ? "Invalid Format" : "Bad request."};
+            case 400:
+                return {400, "invalid_request_error", ds ? "invalid_request_error" : "", "",
+                        ds ? "Invalid Format" : "Bad request."};
             case 401:
-                if (ds) return {401, "authentication_error", "invalid_request_error", "", "Authentication Fails, Your api key: ****4f2a is invalid"};
-                return {401, "invalid_request_error", "invalid_api_key", "", "Incorrect API key provided: sk-brown***4f2a. You can find your API key at https://platform.openai.com/account/api-keys."};
-            case 402: return {402, ds ? "unknown_error" : "invalid_request_error", "invalid_request_error", "", "Insufficient Balance"};
-            case 403: return {403, "invalid_request_error", "unsupported_country_region_territory", "", "Country, region, or territory not supported"};
-            case 408: return {408, "server_error", "", "", "Request timed out."};
-            case 422: return {422, "invalid_request_error", ds ? "invalid_request_error" : "", "", "Invalid Parameters"};
+                if (ds)
+                    return {401, "authentication_error", "invalid_request_error", "",
+                            "Authentication Fails, Your api key: ****4f2a is invalid"};
+                return {401, "invalid_request_error", "invalid_api_key", "",
+                        "Incorrect API key provided: sk-brown***4f2a. You can find your API key at "
+                        "https://platform.openai.com/account/api-keys."};
+            case 402:
+                return {402, ds ? "unknown_error" : "invalid_request_error",
+                        "invalid_request_error", "", "Insufficient Balance"};
+            case 403:
+                return {403, "invalid_request_error", "unsupported_country_region_territory", "",
+                        "Country, region, or territory not supported"};
+            case 408:
+                return {408, "server_error", "", "", "Request timed out."};
+            case 422:
+                return {422, "invalid_request_error", ds ? "invalid_request_error" : "", "",
+                        "Invalid Parameters"};
             case 429:
-                if (ds) return {429, "rate_limit_error", "rate_limit_exceeded", "", "Rate Limit Reached"};
-                return {429, "requests", "rate_limit_exceeded", "", "Rate limit reached for requests. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more."};
-            case 500: return {500, "server_error", "", "", ds ? "Server Error" : "The server had an error while processing your request. Sorry about that!"};
+                if (ds)
+                    return {429, "rate_limit_error", "rate_limit_exceeded", "",
+                            "Rate Limit Reached"};
+                return {429, "requests", "rate_limit_exceeded", "",
+                        "Rate limit reached for requests. Please try again in 1s. Visit "
+                        "https://platform.openai.com/account/rate-limits to learn more."};
+            case 500:
+                return {500, "server_error", "", "",
+                        ds ? "Server Error"
+                           : "The server had an error while processing your request. Sorry about "
+                             "that!"};
             case 503:
-                if (ds) return {503, "server_error", "", "", "The server is overloaded due to high traffic. Please retry your request after a brief wait."};
-                return {503, "server_error", "", "", "That model is currently overloaded with other requests. You can retry your request, or contact us through our help center at help.openai.com if the error persists."};
-            case 504: return {504, "server_error", "", "", "Gateway timeout."};
+                if (ds)
+                    return {503, "server_error", "", "",
+                            "The server is overloaded due to high traffic. Please retry your "
+                            "request after a brief wait."};
+                return {503, "server_error", "", "",
+                        "That model is currently overloaded with other requests. You can retry "
+                        "your request, or contact us through our help center at help.openai.com if "
+                        "the error persists."};
+            case 504:
+                return {504, "server_error", "", "", "Gateway timeout."};
             default:
-                if (status >= 500) return {status, "server_error", "", "", "The server had an error while processing your request. Sorry about that!"};
+                if (status >= 500)
+                    return {
+                        status, "server_error", "", "",
+                        "The server had an error while processing your request. Sorry about that!"};
                 return {status, "invalid_request_error", "", "", "Bad request."};
         }
     }
@@ -309,23 +369,29 @@ public:
                     "Failed to parse the request body as JSON"};
         }
         return {400, "invalid_request_error", "", "",
-                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"};
+                "We could not parse the JSON body of your request. (HINT: This likely means you "
+                "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
+                "but what was sent was not valid JSON. If you have trouble figuring out how to fix "
+                "this, please contact us through our help center at help.openai.com.)"};
     }
 
     ApiError not_found(std::string_view method, std::string_view target) const override {
-        return {404, "invalid_request_error", "", "", fmt::format("Invalid URL ({} {})", method, target)};
+        return {404, "invalid_request_error", "", "",
+                fmt::format("Invalid URL ({} {})", method, target)};
     }
 
     ApiError method_not_allowed(std::string_view method, std::string_view target) const override {
-        return {405, "invalid_request_error", "", "", fmt::format("Invalid method for URL ({} {})", method, target)};
+        return {405, "invalid_request_error", "", "",
+                fmt::format("Invalid method for URL ({} {})", method, target)};
     }
 
     ApiError unknown_model(std::string_view model) const override {
         if (vendor_ == Vendor::deepseek) {
             return {400, "invalid_request_error", "invalid_request_error", "", "Model Not Exist"};
         }
-        return {404, "invalid_request_error", "model_not_found", "",
-                fmt::format("The model `{}` does not exist or you do not have access to it.", model)};
+        return {
+            404, "invalid_request_error", "model_not_found", "",
+            fmt::format("The model `{}` does not exist or you do not have access to it.", model)};
     }
 
     ApiError body_too_large(std::size_t limit) const override {
@@ -337,10 +403,13 @@ public:
         if (feature == "vision") {
             if (vendor_ == Vendor::deepseek) {
                 return {400, "invalid_request_error", "invalid_request_error", "",
-                        "Failed to deserialize the JSON body into the target type: messages[0]: unknown variant `image_url`, expected `text`"};
+                        "Failed to deserialize the JSON body into the target type: messages[0]: "
+                        "unknown variant `image_url`, expected `text`"};
             }
             return {400, "invalid_request_error", "", "messages",
-                    fmt::format("Invalid content type. image_url is only supported by certain models. The model `{}` does not support image inputs.", model)};
+                    fmt::format("Invalid content type. image_url is only supported by certain "
+                                "models. The model `{}` does not support image inputs.",
+                                model)};
         }
         if (feature == "tools") {
             return {400, "invalid_request_error", "", "tools",
@@ -348,7 +417,9 @@ public:
         }
         if (feature == "stream") {
             return {400, "invalid_request_error", "unsupported_value", "stream",
-                    fmt::format("Unsupported value: 'stream' does not support true with the model `{}`.", model)};
+                    fmt::format(
+                        "Unsupported value: 'stream' does not support true with the model `{}`.",
+                        model)};
         }
         return {400, "invalid_request_error", "", "", fmt::format("{} is not supported.", feature)};
     }
@@ -357,8 +428,11 @@ public:
                           double retry_seconds) const override {
         if (vendor_ == Vendor::deepseek) return status_error(429, model);
         return {429, tokens ? "tokens" : "requests", "rate_limit_exceeded", "",
-                fmt::format("Rate limit reached for {} in organization org-brownout on {} per min ({}): Limit {}, Used {}, Requested 1. Please try again in {:.3g}s. Visit https://platform.openai.com/account/rate-limits to learn more.",
-                            model, tokens ? "tokens" : "requests", tokens ? "TPM" : "RPM", limit, used, retry_seconds)};
+                fmt::format("Rate limit reached for {} in organization org-brownout on {} per min "
+                            "({}): Limit {}, Used {}, Requested 1. Please try again in {:.3g}s. "
+                            "Visit https://platform.openai.com/account/rate-limits to learn more.",
+                            model, tokens ? "tokens" : "requests", tokens ? "TPM" : "RPM", limit,
+                            used, retry_seconds)};
     }
 
 private:
@@ -392,7 +466,8 @@ private:
             "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}",
             c.prompt_tokens, c.completion_tokens, c.prompt_tokens + c.completion_tokens);
         if (vendor_ == Vendor::deepseek) {
-            out += fmt::format(",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":{}", c.prompt_tokens);
+            out += fmt::format(",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":{}",
+                               c.prompt_tokens);
         }
         out += "}";
     }
@@ -413,6 +488,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_openai_dialect(Vendor vendor) { return std::make_unique<OpenAiDialect>(vendor); }
+std::unique_ptr<Dialect> make_openai_dialect(Vendor vendor) {
+    return std::make_unique<OpenAiDialect>(vendor);
+}
 
 }  // namespace brownout::mock

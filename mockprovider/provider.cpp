@@ -1,8 +1,9 @@
 #include "mockprovider/provider.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <ctime>
-#include <fmt/format.h>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -13,12 +14,18 @@ namespace {
 using faults::ConnectionAction;
 
 std::string cloudflare_page(int status) {
-    std::string_view title = status == 502 ? "502 Bad Gateway" : status == 504 ? "504 Gateway Time-out" : "520 Web server is returning an unknown error";
-    return fmt::format("<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n", title);
+    std::string_view title = status == 502   ? "502 Bad Gateway"
+                             : status == 504 ? "504 Gateway Time-out"
+                                             : "520 Web server is returning an unknown error";
+    return fmt::format(
+        "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></"
+        "center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n",
+        title);
 }
 
 std::string rfc3339_after(Duration wall_from_now) {
-    std::time_t t = std::time(nullptr) + static_cast<std::time_t>(std::max(0.0, to_seconds(wall_from_now)) + 0.999);
+    std::time_t t = std::time(nullptr) +
+                    static_cast<std::time_t>(std::max(0.0, to_seconds(wall_from_now)) + 0.999);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[32];
@@ -43,26 +50,46 @@ bool ProviderConfig::serves_model(std::string_view m) const {
 
 std::string_view reason_phrase(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 402: return "Payment Required";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 408: return "Request Timeout";
-        case 409: return "Conflict";
-        case 413: return "Payload Too Large";
-        case 422: return "Unprocessable Entity";
-        case 429: return "Too Many Requests";
-        case 431: return "Request Header Fields Too Large";
-        case 500: return "Internal Server Error";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        case 520: return "Unknown Error";
-        case 529: return "Site Overloaded";
-        default: return "Unknown";
+        case 200:
+            return "OK";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 402:
+            return "Payment Required";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 408:
+            return "Request Timeout";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 422:
+            return "Unprocessable Entity";
+        case 429:
+            return "Too Many Requests";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        case 520:
+            return "Unknown Error";
+        case 529:
+            return "Site Overloaded";
+        default:
+            return "Unknown";
     }
 }
 
@@ -81,10 +108,15 @@ std::string http_date_now() {
     return cached;
 }
 
-Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal, Metrics& metrics)
-    : config_(std::move(config)), dialect_(make_dialect(config_.dialect, config_.vendor)), clock_(clock),
-      journal_(journal), metrics_(metrics),
-      epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(to_seconds(clock.now()))),
+Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal,
+                   Metrics& metrics)
+    : config_(std::move(config)),
+      dialect_(make_dialect(config_.dialect, config_.vendor)),
+      clock_(clock),
+      journal_(journal),
+      metrics_(metrics),
+      epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) -
+                  static_cast<std::int64_t>(to_seconds(clock.now()))),
       engine_(config_.phases, config_.seed, config_.id, config_.horizon),
       limits_(config_.rate_limits.requests_per_minute, config_.rate_limits.tokens_per_minute),
       throttles_(clock.time_scale()) {
@@ -92,8 +124,10 @@ Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& jo
     counters_.in_flight = &metrics_.series(metric::in_flight, labels);
     counters_.active_streams = &metrics_.series(metric::active_streams, labels);
     counters_.connections = &metrics_.series(metric::connections, labels);
-    counters_.prompt_tokens = &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "prompt"}});
-    counters_.completion_tokens = &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "completion"}});
+    counters_.prompt_tokens =
+        &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "prompt"}});
+    counters_.completion_tokens =
+        &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "completion"}});
 }
 
 void Provider::set_planner(Planner planner) {
@@ -133,11 +167,15 @@ Reply Provider::handle(const IncomingRequest& in) {
     std::string_view unversioned = path.starts_with("/v1/") ? path.substr(3) : path;
     std::string_view chat = dialect_->chat_path().substr(3);
     if (unversioned == chat) {
-        if (in.method != "POST") return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt), false);
+        if (in.method != "POST")
+            return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt),
+                               false);
         return handle_chat(in, std::move(attempt));
     }
     if (unversioned == "/models" || unversioned.starts_with("/models/")) {
-        if (in.method != "GET") return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt), false);
+        if (in.method != "GET")
+            return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt),
+                               false);
         return handle_models(in, std::move(attempt));
     }
     return error_reply(dialect_->not_found(in.method, path), std::move(attempt), false);
@@ -161,19 +199,25 @@ Reply Provider::handle_models(const IncomingRequest& in, Attempt attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
     std::string_view path = strip_query(in.target);
     std::vector<ModelInfo> models;
-    std::string owner = config_.vendor == Vendor::deepseek ? "deepseek" : config_.vendor == Vendor::anthropic ? "anthropic" : "system";
+    std::string owner = config_.vendor == Vendor::deepseek    ? "deepseek"
+                        : config_.vendor == Vendor::anthropic ? "anthropic"
+                                                              : "system";
     for (std::size_t i = 0; i < config_.models.size(); ++i) {
-        models.push_back({config_.models[i], 1715367049 + static_cast<std::int64_t>(i) * 86400, owner});
+        models.push_back(
+            {config_.models[i], 1715367049 + static_cast<std::int64_t>(i) * 86400, owner});
     }
     Reply reply;
     auto slash = path.rfind('/');
     std::string_view id = path.substr(slash + 1);
     if (id != "models") {
-        auto it = std::find_if(models.begin(), models.end(), [&](const ModelInfo& m) { return m.id == id; });
+        auto it = std::find_if(models.begin(), models.end(),
+                               [&](const ModelInfo& m) { return m.id == id; });
         if (it == models.end()) {
             ApiError e = dialect_->unknown_model(id);
             e.status = 404;
-            return rejection({.status = 404, .error_type = e.type, .code = e.code, .message = e.message}, nullptr, std::move(attempt));
+            return rejection(
+                {.status = 404, .error_type = e.type, .code = e.code, .message = e.message},
+                nullptr, std::move(attempt));
         }
         reply.body = dialect_->model_body(*it);
     } else {
@@ -188,7 +232,8 @@ Reply Provider::handle_models(const IncomingRequest& in, Attempt attempt) {
 Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
     ParseResult parsed = dialect_->parse_chat(in.body);
-    if (auto* error = std::get_if<ApiError>(&parsed)) return error_reply(*error, std::move(attempt), false);
+    if (auto* error = std::get_if<ApiError>(&parsed))
+        return error_reply(*error, std::move(attempt), false);
     const ChatRequest& request = std::get<ChatRequest>(parsed);
     attempt.model = request.model;
     attempt.stream = request.stream;
@@ -196,14 +241,21 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     attempt.digest = hash_combine(request.text_digest, request.image_digest);
 
     auto reject_with = [&](const ApiError& e) {
-        return rejection({.status = e.status, .error_type = e.type, .code = e.code, .message = e.message, .param = e.param},
+        return rejection({.status = e.status,
+                          .error_type = e.type,
+                          .code = e.code,
+                          .message = e.message,
+                          .param = e.param},
                          &request, std::move(attempt));
     };
-    if (!config_.serves_model(request.model)) return reject_with(dialect_->unknown_model(request.model));
+    if (!config_.serves_model(request.model))
+        return reject_with(dialect_->unknown_model(request.model));
     if (request.max_tokens && *request.max_tokens > config_.max_tokens_cap) {
-        return reject_with({400, "invalid_request_error", "", "max_tokens",
-                            fmt::format("max_tokens is too large: {}. This model supports at most {} completion tokens.",
-                                        *request.max_tokens, config_.max_tokens_cap)});
+        return reject_with(
+            {400, "invalid_request_error", "", "max_tokens",
+             fmt::format(
+                 "max_tokens is too large: {}. This model supports at most {} completion tokens.",
+                 *request.max_tokens, config_.max_tokens_cap)});
     }
     if (request.stream && !config_.has_feature("stream")) {
         return reject_with(dialect_->feature_unsupported("stream", request.model));
@@ -214,12 +266,17 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
         try {
             forced = faults::phase_from_header(in.forced_fault);
         } catch (const Error& e) {
-            return reject_with({400, "invalid_request_error", "", "", fmt::format("x-brownout-fault: {}", e.what())});
+            return reject_with({400, "invalid_request_error", "", "",
+                                fmt::format("x-brownout-fault: {}", e.what())});
         }
     }
-    faults::RequestFacts facts{request.model, request.stream, request.image_count,
-                               !request.tools.empty() && request.tool_choice != ToolChoice::none, request.prompt_tokens,
-                               static_cast<int>(request.max_tokens.value_or(config_.answer.max_tokens))};
+    faults::RequestFacts facts{
+        request.model,
+        request.stream,
+        request.image_count,
+        !request.tools.empty() && request.tool_choice != ToolChoice::none,
+        request.prompt_tokens,
+        static_cast<int>(request.max_tokens.value_or(config_.answer.max_tokens))};
     faults::Plan plan;
     std::uint64_t random = hash_combine(config_.seed, attempt.seq);
     faults::LimitSnapshot limits;
@@ -235,12 +292,14 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
             plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
                             : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
             // A forced fault is for that request alone: it throttles only when it says so.
-            if (forced && plan.reject && !plan.reject->enforce_retry_after) plan.reject->enforce_retry_after = false;
+            if (forced && plan.reject && !plan.reject->enforce_retry_after)
+                plan.reject->enforce_retry_after = false;
         }
         if (plan.reject) throttles_.impose(client, attempt.at, *plan.reject);
         if (plan.connection == ConnectionAction::none && !plan.reject) {
             // The provider's own limits apply to requests the fault model lets through.
-            if (auto rejection = limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
+            if (auto rejection =
+                    limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
                 plan.reject = rejection;
                 plan.applied.emplace_back("provider_rate_limit");
             }
@@ -257,15 +316,18 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     }
     auto with_limit_headers = [&](Reply reply) {
         std::string extra;
-        for (const auto& [k, v] : rate_limit_headers(limits)) extra += fmt::format("{}: {}\r\n", k, v);
+        for (const auto& [k, v] : rate_limit_headers(limits))
+            extra += fmt::format("{}: {}\r\n", k, v);
         reply.head.insert(reply.head.size() - 2, extra);
         return reply;
     };
-    if (plan.reject) return with_limit_headers(rejection(*plan.reject, &request, std::move(attempt)));
+    if (plan.reject)
+        return with_limit_headers(rejection(*plan.reject, &request, std::move(attempt)));
     if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
         return reject_with(dialect_->feature_unsupported("vision", request.model));
     }
-    if (!request.tools.empty() && request.tool_choice != ToolChoice::none && !config_.has_feature("tools") && !plan.ignore_tools) {
+    if (!request.tools.empty() && request.tool_choice != ToolChoice::none &&
+        !config_.has_feature("tools") && !plan.ignore_tools) {
         return reject_with(dialect_->feature_unsupported("tools", request.model));
     }
     if (plan.ignore_tools || plan.ignore_stream || !plan.substitute_model.empty()) {
@@ -279,20 +341,26 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     return with_limit_headers(answer(request, plan, std::move(attempt), random));
 }
 
-std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(const faults::LimitSnapshot& limits) const {
+std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(
+    const faults::LimitSnapshot& limits) const {
     std::vector<std::pair<std::string, std::string>> h;
     auto add = [&](std::string_view what, long limit, long remaining, Duration reset) {
         if (limit < 0) return;
         if (config_.dialect == DialectKind::anthropic) {
-            h.emplace_back(fmt::format("anthropic-ratelimit-{}-limit", what), std::to_string(limit));
-            h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", what), std::to_string(remaining));
-            h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", what), rfc3339_after(clock_.to_wall(reset)));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-limit", what),
+                           std::to_string(limit));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", what),
+                           std::to_string(remaining));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", what),
+                           rfc3339_after(clock_.to_wall(reset)));
         } else {
             h.emplace_back(fmt::format("x-ratelimit-limit-{}", what), std::to_string(limit));
-            h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what), std::to_string(remaining));
+            h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what),
+                           std::to_string(remaining));
             // Header values are wall time, rounded to the millisecond, in Go's notation.
             h.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
-                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(clock_.to_wall(reset))));
+                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(
+                               clock_.to_wall(reset))));
         }
     };
     add("requests", limits.requests_limit, limits.requests_remaining, limits.requests_reset);
@@ -307,13 +375,16 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
     // Retry hints are scenario time in the Plan and wall time on the wire.
     if (r.retry_after) {
         double seconds = to_seconds(clock_.to_wall(*r.retry_after));
-        extra.emplace_back("retry-after", seconds >= 1 && std::abs(seconds - std::round(seconds)) < 1e-9
-                                              ? fmt::format("{}", static_cast<long>(std::round(seconds)))
-                                              : fmt::format("{:.3f}", seconds));
+        extra.emplace_back("retry-after",
+                           seconds >= 1 && std::abs(seconds - std::round(seconds)) < 1e-9
+                               ? fmt::format("{}", static_cast<long>(std::round(seconds)))
+                               : fmt::format("{:.3f}", seconds));
     } else if (!r.retry_after_date.empty()) {
         extra.emplace_back("retry-after", r.retry_after_date);
     }
-    if (r.retry_after_ms) extra.emplace_back("retry-after-ms", fmt::format("{}", to_seconds(clock_.to_wall(*r.retry_after_ms)) * 1e3));
+    if (r.retry_after_ms)
+        extra.emplace_back("retry-after-ms",
+                           fmt::format("{}", to_seconds(clock_.to_wall(*r.retry_after_ms)) * 1e3));
     if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
     int status = r.status;
     if (auto wait = r.announced_wait()) attempt.retry_after = *wait;
@@ -328,7 +399,8 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
             e = dialect_->feature_unsupported(r.unsupported_feature, model);
         } else if (r.rate_limit_on_tokens) {
             double wait = r.retry_after ? to_seconds(clock_.to_wall(*r.retry_after)) : 1.0;
-            e = dialect_->rate_limited(model, *r.rate_limit_on_tokens, r.rate_limit_value, r.rate_limit_used, wait);
+            e = dialect_->rate_limited(model, *r.rate_limit_on_tokens, r.rate_limit_value,
+                                       r.rate_limit_used, wait);
         } else {
             e = dialect_->status_error(status, model);
         }
@@ -345,14 +417,19 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
     return reply;
 }
 
-Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt, std::uint64_t random) {
+Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt,
+                       std::uint64_t random) {
     Reply reply;
     RandomStream rng(random);
     const LatencyModel& lat = config_.latency;
-    auto jittered = [&](double seconds) { return seconds * (1.0 + lat.jitter * rng.uniform(-1.0, 1.0)); };
+    auto jittered = [&](double seconds) {
+        return seconds * (1.0 + lat.jitter * rng.uniform(-1.0, 1.0));
+    };
     Duration ttft = from_seconds(std::max(0.0, jittered(to_seconds(lat.ttft) * plan.ttft_factor)));
     double tps = lat.tokens_per_second * plan.token_rate_factor;
-    auto gap = [&]() { return tps > 0 ? from_seconds(std::max(0.0, jittered(1.0 / tps))) : Duration::zero(); };
+    auto gap = [&]() {
+        return tps > 0 ? from_seconds(std::max(0.0, jittered(1.0 / tps))) : Duration::zero();
+    };
 
     std::int64_t created = epoch_unix_ + static_cast<std::int64_t>(to_seconds(attempt.at));
     Completion c = generate_answer(config_.seed, request, config_.answer, !plan.ignore_images,
@@ -361,8 +438,10 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     if (plan.hold && plan.hold->then == faults::HoldEnd::interrupted) {
         // Generation stops early: the text so far, no verification tag, no tool call.
         c.tool_call.reset();
-        c.tokens.resize(std::min(c.tokens.size(), static_cast<std::size_t>(std::max(0, plan.hold->after_tokens))));
-        if (!c.tokens.empty() && c.tokens.size() == static_cast<std::size_t>(c.completion_tokens)) c.tokens.pop_back();
+        c.tokens.resize(std::min(c.tokens.size(),
+                                 static_cast<std::size_t>(std::max(0, plan.hold->after_tokens))));
+        if (!c.tokens.empty() && c.tokens.size() == static_cast<std::size_t>(c.completion_tokens))
+            c.tokens.pop_back();
         c.completion_tokens = static_cast<int>(c.tokens.size());
         c.finish = FinishReason::insufficient_system_resource;
     }
@@ -372,14 +451,18 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         for (int i = 0; i < c.completion_tokens; ++i) generation += gap();
         reply.delay = ttft + generation;
         reply.body = dialect_->completion_body(c);
-        if (plan.malformed == faults::Malformed::invalid_json) reply.body.resize(reply.body.size() / 2);
+        if (plan.malformed == faults::Malformed::invalid_json)
+            reply.body.resize(reply.body.size() / 2);
         std::vector<std::pair<std::string, std::string>> extra;
         if (config_.dialect == DialectKind::openai) {
             extra.emplace_back("openai-processing-ms",
-                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.to_wall(reply.delay)).count()));
+                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  clock_.to_wall(reply.delay))
+                                                  .count()));
         }
         reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
-        if (plan.disconnect_after_bytes) reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
+        if (plan.disconnect_after_bytes)
+            reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
         reply.needs_slot = true;
         reply.attempt = std::move(attempt);
@@ -389,19 +472,22 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
 
     reply.streaming = true;
     reply.delay = ttft;
-    reply.head = head(200, "text/event-stream; charset=utf-8", std::nullopt, attempt.request_id, {});
+    reply.head =
+        head(200, "text/event-stream; charset=utf-8", std::nullopt, attempt.request_id, {});
     std::vector<StreamFrame> frames = dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.
     std::optional<int> cut_at_tokens;
-    for (auto n : {plan.stall_after_tokens, plan.disconnect_after_tokens, plan.stream_error_after_tokens}) {
+    for (auto n :
+         {plan.stall_after_tokens, plan.disconnect_after_tokens, plan.stream_error_after_tokens}) {
         if (n && (!cut_at_tokens || *n < *cut_at_tokens)) cut_at_tokens = *n;
     }
     if (plan.malformed == faults::Malformed::truncated_sse) cut_at_tokens = c.completion_tokens / 2;
     int tokens_sent = 0;
     bool cut = false;
     for (auto& frame : frames) {
-        if (cut_at_tokens && frame.kind != StreamFrame::Kind::prelude && tokens_sent >= *cut_at_tokens) {
+        if (cut_at_tokens && frame.kind != StreamFrame::Kind::prelude &&
+            tokens_sent >= *cut_at_tokens) {
             cut = true;
             break;
         }
@@ -413,7 +499,8 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop
     }
     if (cut) {
-        if (plan.stream_error_after_tokens && tokens_sent >= *plan.stream_error_after_tokens && plan.stream_error) {
+        if (plan.stream_error_after_tokens && tokens_sent >= *plan.stream_error_after_tokens &&
+            plan.stream_error) {
             ApiError e = dialect_->status_error(plan.stream_error->status, request.model);
             if (!plan.stream_error->error_type.empty()) e.type = plan.stream_error->error_type;
             if (!plan.stream_error->message.empty()) e.message = plan.stream_error->message;
@@ -421,12 +508,15 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
             reply.frames.push_back({gap(), dialect_->stream_error_frame(e), 0});
             reply.stream_end = Reply::StreamEnd::clean;
         } else if (plan.stall_after_tokens && tokens_sent >= *plan.stall_after_tokens) {
-            reply.stream_end = plan.stall_keepalive ? Reply::StreamEnd::stall_keepalive : Reply::StreamEnd::stall_silent;
+            reply.stream_end = plan.stall_keepalive ? Reply::StreamEnd::stall_keepalive
+                                                    : Reply::StreamEnd::stall_silent;
             reply.keepalive_bytes = dialect_->keepalive_frame();
             reply.keepalive_interval = plan.keepalive_interval;
         } else if (plan.malformed == faults::Malformed::truncated_sse) {
             // Half of the next event, then the connection ends without the chunked terminator.
-            std::string partial = "data: {\"id\":\"" + c.id + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"";
+            std::string partial =
+                "data: {\"id\":\"" + c.id +
+                "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"";
             reply.frames.push_back({gap(), std::move(partial), 0});
             reply.stream_end = Reply::StreamEnd::cut;
         } else {
@@ -476,8 +566,8 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
     reply.delay = Duration::zero();
 }
 
-std::string Provider::head(int status, std::string_view content_type, std::optional<std::size_t> length,
-                           const std::string& request_id,
+std::string Provider::head(int status, std::string_view content_type,
+                           std::optional<std::size_t> length, const std::string& request_id,
                            const std::vector<std::pair<std::string, std::string>>& extra) const {
     std::string h;
     h.reserve(320);
@@ -535,9 +625,13 @@ Provider::Admission Provider::admit(std::function<void()> resume) {
     return Admission::rejected;
 }
 
-void Provider::release() { fill_slots(true); }
+void Provider::release() {
+    fill_slots(true);
+}
 
-void Provider::pump() { fill_slots(false); }
+void Provider::pump() {
+    fill_slots(false);
+}
 
 void Provider::fill_slots(bool releasing) {
     std::vector<std::function<void()>> to_resume;
@@ -563,10 +657,12 @@ Provider::Load Provider::load() {
 
 Reply Provider::overloaded(Reply original, std::string_view cause) {
     faults::Rejection r;
-    r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
-             : config_.dialect == DialectKind::anthropic ? 529 : 503;
+    r.status = config_.capacity.busy_status != 0           ? config_.capacity.busy_status
+               : config_.dialect == DialectKind::anthropic ? 529
+                                                           : 503;
     Attempt attempt = std::move(original.attempt);
-    attempt.fault = attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);
+    attempt.fault =
+        attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);
     return rejection(r, nullptr, std::move(attempt));
 }
 
@@ -576,13 +672,17 @@ void Provider::finish(Attempt attempt) {
         std::lock_guard lock(attempts_mutex_);
         auto& slot = attempt_series_[{attempt.status, attempt.fault}];
         if (slot == nullptr) {
-            slot = &metrics_.series(metric::attempts, {{"provider", attempt.provider}, {"status", std::to_string(attempt.status)}, {"fault", attempt.fault}});
+            slot = &metrics_.series(metric::attempts, {{"provider", attempt.provider},
+                                                       {"status", std::to_string(attempt.status)},
+                                                       {"fault", attempt.fault}});
         }
         attempts = slot;
     }
     attempts->fetch_add(1);
-    if (attempt.prompt_tokens > 0 && attempt.status == 200) counters_.prompt_tokens->fetch_add(attempt.prompt_tokens);
-    if (attempt.completion_tokens > 0) counters_.completion_tokens->fetch_add(attempt.completion_tokens);
+    if (attempt.prompt_tokens > 0 && attempt.status == 200)
+        counters_.prompt_tokens->fetch_add(attempt.prompt_tokens);
+    if (attempt.completion_tokens > 0)
+        counters_.completion_tokens->fetch_add(attempt.completion_tokens);
     journal_.record(std::move(attempt));
 }
 

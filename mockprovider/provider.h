@@ -3,8 +3,8 @@
 // the fault model chose for it) to a Reply — the bytes to send and when. No sockets here; the
 // server carries Replies out.
 
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,7 +56,7 @@ struct ProviderConfig {
     AnswerShape answer;
     std::uint64_t seed = 1;
     std::string api_key;  // when set, requests must carry it (401 otherwise)
-    std::size_t max_body_bytes = 4 * 1024 * 1024;
+    std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
     std::int64_t max_tokens_cap = 32768;  // a larger max_tokens is answered with 400
     Capacity capacity;
     std::vector<faults::PhaseSpec> phases;  // the incident timeline
@@ -72,8 +72,8 @@ struct IncomingRequest {
     std::string method;
     std::string target;
     std::string body;
-    std::string authorization;  // "Authorization" header
-    std::string api_key;        // "x-api-key" header
+    std::string authorization;       // "Authorization" header
+    std::string api_key;             // "x-api-key" header
     std::optional<int> retry_count;  // X-Stainless-Retry-Count
     std::string forced_fault;        // x-brownout-fault
     std::uint64_t connection = 0;
@@ -100,7 +100,12 @@ struct Reply {
 
     bool streaming = false;  // head carries Transfer-Encoding: chunked; body is in `frames`
     std::vector<PacedFrame> frames;
-    enum class StreamEnd { clean, cut, stall_silent, stall_keepalive } stream_end = StreamEnd::clean;
+    enum class StreamEnd {
+        clean,
+        cut,
+        stall_silent,
+        stall_keepalive
+    } stream_end = StreamEnd::clean;
     std::string keepalive_bytes;
     Duration keepalive_interval{};
     std::optional<std::size_t> cut_after_bytes;  // body bytes sent before the connection is cut
@@ -186,13 +191,16 @@ private:
     Reply error_reply(const ApiError& error, Attempt attempt, bool close);
     Reply handle_chat(const IncomingRequest& in, Attempt attempt);
     Reply handle_models(const IncomingRequest& in, Attempt attempt);
-    Reply answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt, std::uint64_t random);
+    Reply answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt,
+                 std::uint64_t random);
     Reply rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
-                     const std::string& request_id, const std::vector<std::pair<std::string, std::string>>& extra) const;
-    std::vector<std::pair<std::string, std::string>> rate_limit_headers(const faults::LimitSnapshot& limits) const;
+                     const std::string& request_id,
+                     const std::vector<std::pair<std::string, std::string>>& extra) const;
+    std::vector<std::pair<std::string, std::string>> rate_limit_headers(
+        const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);
 

@@ -1,13 +1,14 @@
 #include "mockprovider/server.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
-#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <mutex>
@@ -25,7 +26,7 @@ namespace brownout::mock {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -66,28 +67,36 @@ std::string set_server_limit(ServerLimits& limits, std::string_view name, std::s
         if (const auto* count = std::get_if<CountField>(&f.field)) {
             std::size_t n = 0;
             auto [ptr, err] = std::from_chars(value.data(), value.data() + value.size(), n);
-            if (err != std::errc() || ptr != value.data() + value.size() || n < f.low || n > f.high) {
-                return fmt::format("\"{}\" is not a whole number from {} to {}", value, f.low, f.high);
+            if (err != std::errc() || ptr != value.data() + value.size() || n < f.low ||
+                n > f.high) {
+                return fmt::format("\"{}\" is not a whole number from {} to {}", value, f.low,
+                                   f.high);
             }
             limits.*(*count) = n;
             return "";
         }
         auto d = parse_duration(value);
-        if (!d || *d <= Duration::zero()) return fmt::format("\"{}\" is not a positive duration (e.g. \"10s\", \"2m\")", value);
-        limits.*std::get<WallField>(f.field) = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+        if (!d || *d <= Duration::zero())
+            return fmt::format("\"{}\" is not a positive duration (e.g. \"10s\", \"2m\")", value);
+        limits.*std::get<WallField>(f.field) =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*d);
         return "";
     }
     auto near = closest_match(name, server_limit_names());
-    return fmt::format("unknown server limit \"{}\"{}", name, near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near));
+    return fmt::format("unknown server limit \"{}\"{}", name,
+                       near.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", near));
 }
 
-std::string Endpoint::url() const { return fmt::format("http://{}:{}", host, port); }
+std::string Endpoint::url() const {
+    return fmt::format("http://{}:{}", host, port);
+}
 
 std::string ready_json(const std::vector<Endpoint>& endpoints) {
     std::string out = "{\"providers\":[";
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
         if (i > 0) out += ",";
-        out += fmt::format("{{\"id\":{},\"url\":{}}}", json_string(endpoints[i].provider), json_string(endpoints[i].url()));
+        out += fmt::format("{{\"id\":{},\"url\":{}}}", json_string(endpoints[i].provider),
+                           json_string(endpoints[i].url()));
     }
     return out + "]}";
 }
@@ -97,14 +106,14 @@ class Session;
 // Paces every stream of a provider from one timer. A timer per stream wakes the thread once per
 // token (50,000 wake-ups a second for 1,000 streams at 50 tokens/s, most of the CPU in context
 // switches); the pacer wakes at the earliest due frame and sends everything due within the next
-// `window` too, so it wakes at most 1/window times a second whatever the number of streams.
+// `kWindow` too, so it wakes at most 1/kWindow times a second whatever the number of streams.
 class Pacer : public std::enable_shared_from_this<Pacer> {
 public:
-    static constexpr auto window = std::chrono::microseconds(1000);
+    static constexpr auto kWindow = std::chrono::microseconds(1000);
 
     explicit Pacer(asio::io_context& ioc) : strand_(asio::make_strand(ioc)), timer_(strand_) {}
 
-    // Calls session->paced() (on the session's executor) at `due`, or up to `window` before.
+    // Calls session->paced() (on the session's executor) at `due`, or up to `kWindow` before.
     void schedule(SteadyClock::time_point due, std::shared_ptr<Session> session) {
         bool earlier = false;
         {
@@ -167,24 +176,35 @@ private:
 
 class ProviderServer : public std::enable_shared_from_this<ProviderServer> {
 public:
-    ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits, bool threaded)
-        : ioc_(ioc), acceptor_(asio::make_strand(ioc)), provider_(provider), limits_(limits), grace_timer_(ioc),
-          pacer_(std::make_shared<Pacer>(ioc)), threaded_(threaded),
-          refused_connections_(&provider.metrics().series(metric::refused_connections,
-                                                          {{"provider", provider.config().id}, {"limit", "max_connections"}})),
-          accept_failures_(&provider.metrics().series(metric::refused_connections,
-                                                      {{"provider", provider.config().id}, {"limit", "accept_failed"}})) {}
+    ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits,
+                   bool threaded)
+        : ioc_(ioc),
+          acceptor_(asio::make_strand(ioc)),
+          provider_(provider),
+          limits_(limits),
+          grace_timer_(ioc),
+          pacer_(std::make_shared<Pacer>(ioc)),
+          threaded_(threaded),
+          refused_connections_(&provider.metrics().series(
+              metric::refused_connections,
+              {{"provider", provider.config().id}, {"limit", "max_connections"}})),
+          accept_failures_(&provider.metrics().series(
+              metric::refused_connections,
+              {{"provider", provider.config().id}, {"limit", "accept_failed"}})) {}
 
     void listen(const std::string& host, unsigned short port) {
         boost::system::error_code ec;
         tcp::endpoint endpoint(asio::ip::make_address(host, ec), port);
-        if (ec) throw Error(fmt::format("provider {}: bad listen address '{}': {}", provider_.config().id, host, ec.message()));
+        if (ec)
+            throw Error(fmt::format("provider {}: bad listen address '{}': {}",
+                                    provider_.config().id, host, ec.message()));
         acceptor_.open(endpoint.protocol(), ec);
         if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
-            throw Error(fmt::format("provider {}: cannot listen on {}:{}: {}", provider_.config().id, host, port, ec.message()));
+            throw Error(fmt::format("provider {}: cannot listen on {}:{}: {}",
+                                    provider_.config().id, host, port, ec.message()));
         }
         endpoint_ = {provider_.config().id, host, acceptor_.local_endpoint().port()};
     }
@@ -206,8 +226,11 @@ public:
     }
 
     void shutdown();
+    // Drops every reference to a session the server keeps outside the io_context.
+    void release_sessions();
 
 private:
+    void drain(std::vector<std::weak_ptr<Session>> watched, SteadyClock::time_point deadline);
     // Timeouts are checked by one periodic sweep rather than a timer per read: cheaper on the
     // hot path, and precise enough for limits measured in seconds.
     void sweep();
@@ -218,8 +241,10 @@ private:
 
     void do_accept() {
         // A session needs a strand only when several threads run the io_context.
-        auto executor = threaded_ ? asio::any_io_executor(asio::make_strand(ioc_)) : asio::any_io_executor(ioc_.get_executor());
-        acceptor_.async_accept(executor, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        auto executor = threaded_ ? asio::any_io_executor(asio::make_strand(ioc_))
+                                  : asio::any_io_executor(ioc_.get_executor());
+        acceptor_.async_accept(executor, [self = shared_from_this()](boost::system::error_code ec,
+                                                                     tcp::socket socket) {
             if (ec) {
                 if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
                 // Out of file descriptors (EMFILE/ENFILE) or memory: accepting again at once would
@@ -263,8 +288,11 @@ private:
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, std::shared_ptr<ProviderServer> server, std::uint64_t id)
-        : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(std::move(server)),
-          provider_(server_->provider()), connection_(id) {}
+        : socket_(std::move(socket)),
+          timer_(socket_.get_executor()),
+          server_(std::move(server)),
+          provider_(server_->provider()),
+          connection_(id) {}
     ~Session() { server_->open_connections_.fetch_sub(1); }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -286,7 +314,8 @@ public:
     void close_if_idle(SteadyClock::time_point now) {
         asio::post(socket_.get_executor(), [self = shared_from_this(), now] {
             if (!self->idle_) return;
-            auto limit = self->first_request_ ? self->server_->limits().header_timeout : self->server_->limits().idle_timeout;
+            auto limit = self->first_request_ ? self->server_->limits().header_timeout
+                                              : self->server_->limits().idle_timeout;
             if (now - self->waiting_since_ > limit) self->close();
         });
     }
@@ -314,29 +343,34 @@ private:
         parser_->body_limit(provider_.config().max_body_bytes);
         parser_->header_limit(static_cast<std::uint32_t>(server_->limits().max_header_bytes));
         waiting_since_ = SteadyClock::now();
-        http::async_read(socket_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        http::async_read(
+            socket_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
         idle_ = false;
         first_request_ = false;
-        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-            ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+            ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+            ec == asio::error::connection_reset) {
             return close();
         }
         if (ec == http::error::body_limit) {
             IncomingRequest in = incoming();
-            return carry_out(provider_.error_reply(provider_.dialect().body_too_large(provider_.config().max_body_bytes), in, true));
+            return carry_out(provider_.error_reply(
+                provider_.dialect().body_too_large(provider_.config().max_body_bytes), in, true));
         }
-        if (ec == http::error::header_limit) return send_plain(431, "Request Header Fields Too Large\n");
+        if (ec == http::error::header_limit)
+            return send_plain(431, "Request Header Fields Too Large\n");
         if (ec) return send_plain(400, "Bad Request\n");
 
         IncomingRequest in = incoming();
         auto& req = parser_->get();
         std::string_view target(req.target().data(), req.target().size());
         if (target == "/metrics" && req.method() == http::verb::get) {
-            return send_plain(200, provider_.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+            return send_plain(200, provider_.metrics().render(),
+                              "text/plain; version=0.0.4; charset=utf-8");
         }
         if (target.starts_with("/_brownout/")) {
             auto result = handle_control(provider_, in, server_->limits().control);
@@ -345,8 +379,10 @@ private:
         if (target.starts_with("/api/v2/")) {
             auto path = strip_query(target);
             auto now = provider_.clock().now();
-            PageInfo page{to_hex(hash64(provider_.config().id), 12), provider_.config().id,
-                          fmt::format("http://{}:{}", server_->endpoint().host, server_->endpoint().port), provider_.epoch_unix()};
+            PageInfo page{
+                to_hex(hash64(provider_.config().id), 12), provider_.config().id,
+                fmt::format("http://{}:{}", server_->endpoint().host, server_->endpoint().port),
+                provider_.epoch_unix()};
             if (auto body = render_status_page(path, provider_.status(now), page)) {
                 return send_plain(200, std::move(*body), "application/json");
             }
@@ -381,16 +417,21 @@ private:
     // ── answering ─────────────────────────────────────────────────────────
     // A reply that is not a provider attempt (metrics, control, status page, protocol errors).
     // Protocol errors (plain text) close the connection; the rest keep it.
-    void send_plain(int status, std::string body, std::string_view content_type = "text/plain; charset=utf-8") {
+    void send_plain(int status, std::string body,
+                    std::string_view content_type = "text/plain; charset=utf-8") {
         bool close_after = status >= 400 && content_type.starts_with("text/plain");
         reply_ = Reply{};
-        reply_.head = fmt::format("HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: {}\r\n\r\n",
-                                  status, reason_phrase(status), http_date_now(), content_type, body.size(),
-                                  close_after ? "close" : "keep-alive");
+        reply_.head = fmt::format(
+            "HTTP/1.1 {} {}\r\ndate: {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: "
+            "{}\r\n\r\n",
+            status, reason_phrase(status), http_date_now(), content_type, body.size(),
+            close_after ? "close" : "keep-alive");
         reply_.body = std::move(body);
         reply_.close = close_after;
         journaled_ = false;
-        if (status >= 400) provider_.metrics().add(metric::bad_requests, {{"provider", provider_.config().id}, {"status", std::to_string(status)}});
+        if (status >= 400)
+            provider_.metrics().add(metric::bad_requests, {{"provider", provider_.config().id},
+                                                           {"status", std::to_string(status)}});
         write_head();
     }
 
@@ -407,7 +448,9 @@ private:
         }
         if (reply_.needs_slot) {
             auto self = shared_from_this();
-            switch (provider_.admit([self] { asio::post(self->socket_.get_executor(), [self] { self->start_answer(); }); })) {
+            switch (provider_.admit([self] {
+                asio::post(self->socket_.get_executor(), [self] { self->start_answer(); });
+            })) {
                 case Provider::Admission::now:
                     holds_slot_ = true;
                     break;
@@ -471,27 +514,28 @@ private:
             }
             out_ += reply_.body;
         }
-        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), cut](beast::error_code ec, std::size_t) {
-            if (ec) {
-                self->finish_attempt("client_closed");
-                return self->close();
-            }
-            if (cut) {
-                self->finish_attempt("cut");
-                return self->reset();
-            }
-            if (self->reply_.streaming) {
-                if (self->reply_.attempt.stream) {
-                    self->provider_.counters().active_streams->fetch_add(1);
-                    self->counted_stream_ = true;
-                }
-                self->streaming_ = true;
-                self->next_due_ = SteadyClock::now();
-                return self->stream_next();
-            }
-            self->finish_attempt("complete");
-            self->after_answer();
-        });
+        asio::async_write(socket_, asio::buffer(out_),
+                          [self = shared_from_this(), cut](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                  self->finish_attempt("client_closed");
+                                  return self->close();
+                              }
+                              if (cut) {
+                                  self->finish_attempt("cut");
+                                  return self->reset();
+                              }
+                              if (self->reply_.streaming) {
+                                  if (self->reply_.attempt.stream) {
+                                      self->provider_.counters().active_streams->fetch_add(1);
+                                      self->counted_stream_ = true;
+                                  }
+                                  self->streaming_ = true;
+                                  self->next_due_ = SteadyClock::now();
+                                  return self->stream_next();
+                              }
+                              self->finish_attempt("complete");
+                              self->after_answer();
+                          });
     }
 
     void after_answer() {
@@ -523,7 +567,8 @@ private:
     void write_chunk(std::string data, Next next) {
         bool cut_now = false;
         if (reply_.cut_after_bytes) {
-            std::size_t room = *reply_.cut_after_bytes > body_bytes_ ? *reply_.cut_after_bytes - body_bytes_ : 0;
+            std::size_t room =
+                *reply_.cut_after_bytes > body_bytes_ ? *reply_.cut_after_bytes - body_bytes_ : 0;
             if (data.size() >= room) {
                 data.resize(room);
                 cut_now = true;
@@ -532,28 +577,31 @@ private:
         body_bytes_ += data.size();
         out_.clear();
         if (!data.empty()) out_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
-        asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
-            if (ec) {
-                self->finish_attempt("client_closed");
-                return self->close();
-            }
-            if (cut_now) {
-                self->finish_attempt("cut");
-                return self->reset();
-            }
-            next();
-        });
+        asio::async_write(
+            socket_, asio::buffer(out_),
+            [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    self->finish_attempt("client_closed");
+                    return self->close();
+                }
+                if (cut_now) {
+                    self->finish_attempt("cut");
+                    return self->reset();
+                }
+                next();
+            });
     }
 
     void end_stream() {
         switch (reply_.stream_end) {
             case Reply::StreamEnd::clean: {
                 out_ = "0\r\n\r\n";
-                asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                    self->finish_attempt(ec ? "client_closed" : "complete");
-                    if (ec) return self->close();
-                    self->after_answer();
-                });
+                asio::async_write(socket_, asio::buffer(out_),
+                                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                      self->finish_attempt(ec ? "client_closed" : "complete");
+                                      if (ec) return self->close();
+                                      self->after_answer();
+                                  });
                 return;
             }
             case Reply::StreamEnd::cut:
@@ -578,11 +626,12 @@ private:
     // For hangs and stalls: nothing more is sent; the attempt ends when the client gives up.
     void watch_for_close(std::string outcome) {
         stall_outcome_ = std::move(outcome);
-        socket_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (!ec) return self->watch_for_close(self->stall_outcome_);
-            self->finish_attempt(self->stall_outcome_);
-            self->close();
-        });
+        socket_.async_read_some(asio::buffer(scratch_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (!ec) return self->watch_for_close(self->stall_outcome_);
+                                    self->finish_attempt(self->stall_outcome_);
+                                    self->close();
+                                });
     }
 
     void finish_attempt(std::string_view outcome) {
@@ -590,12 +639,16 @@ private:
         busy_ = false;
         if (holds_slot_) {
             holds_slot_ = false;
-            auto remaining = provider_.clock().to_wall(reply_.expected_duration()) - (SteadyClock::now() - started_);
+            auto remaining = provider_.clock().to_wall(reply_.expected_duration()) -
+                             (SteadyClock::now() - started_);
             bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
-            if (abandoned && provider_.config().capacity.abandoned_work_continues && remaining > std::chrono::nanoseconds::zero()) {
+            if (abandoned && provider_.config().capacity.abandoned_work_continues &&
+                remaining > std::chrono::nanoseconds::zero()) {
                 // The backend keeps generating for a client that is gone: the slot stays busy.
-                auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), remaining);
-                timer->async_wait([timer, provider = &provider_](beast::error_code) { provider->release(); });
+                auto timer =
+                    std::make_shared<asio::steady_timer>(socket_.get_executor(), remaining);
+                timer->async_wait(
+                    [timer, provider = &provider_](beast::error_code) { provider->release(); });
             } else {
                 provider_.release();
             }
@@ -615,7 +668,8 @@ private:
         if (reply_.streaming) a.completion_tokens = tokens_sent_;
         a.outcome = std::string(outcome);
         a.duration = Duration(static_cast<Duration::rep>(
-            static_cast<double>((SteadyClock::now() - started_).count()) * provider_.clock().time_scale()));
+            static_cast<double>((SteadyClock::now() - started_).count()) *
+            provider_.clock().time_scale()));
         provider_.finish(std::move(a));
         frame_ = 0;
         tokens_sent_ = 0;
@@ -668,7 +722,7 @@ private:
 };
 
 void Pacer::fire() {
-    auto horizon = SteadyClock::now() + window;
+    auto horizon = SteadyClock::now() + kWindow;
     {
         std::lock_guard lock(mutex_);
         while (!queue_.empty() && queue_.front().due <= horizon) {
@@ -690,7 +744,8 @@ void ProviderServer::sweep() {
         std::vector<std::shared_ptr<Session>> live;
         {
             std::lock_guard lock(self->mutex_);
-            std::erase_if(self->sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+            std::erase_if(self->sessions_,
+                          [](const std::weak_ptr<Session>& w) { return w.expired(); });
             for (auto& w : self->sessions_) {
                 if (auto s = w.lock()) live.push_back(std::move(s));
             }
@@ -750,7 +805,8 @@ void ProviderServer::on_accept(tcp::socket socket) {
     open_connections_.fetch_add(1);
     socket.set_option(tcp::no_delay(true), ignored);
     provider_.counters().connections->fetch_add(1);
-    auto session = std::make_shared<Session>(std::move(socket), shared_from_this(), ++next_connection_);
+    auto session =
+        std::make_shared<Session>(std::move(socket), shared_from_this(), ++next_connection_);
     add(session);
     session->start();
 }
@@ -774,45 +830,62 @@ void ProviderServer::shutdown() {
     }
     if (live.empty()) return pacer_->stop();
     for (auto& s : live) s->shutdown();
-    // Wait for the grace period, or less: poll every 20 ms whether the sessions have ended.
+    // Wait for the grace period, or less: look every 20 ms whether the sessions have ended.
     std::vector<std::weak_ptr<Session>> watched(live.begin(), live.end());
     live.clear();
-    auto deadline = std::chrono::steady_clock::now() + limits_.shutdown_grace;
-    auto poll = std::make_shared<std::function<void(beast::error_code)>>();
-    *poll = [self = shared_from_this(), watched, deadline, poll](beast::error_code ec) mutable {
-        bool any_alive = std::any_of(watched.begin(), watched.end(), [](const auto& w) { return !w.expired(); });
-        if (ec || !any_alive) {
-            self->pacer_->stop();
-            *poll = nullptr;  // breaks the self-reference
-            return;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
+    drain(std::move(watched), std::chrono::steady_clock::now() + limits_.shutdown_grace);
+}
+
+void ProviderServer::drain(std::vector<std::weak_ptr<Session>> watched,
+                           SteadyClock::time_point deadline) {
+    // The pending wait holds the server, nothing holds the wait: when the io_context goes, so
+    // does this chain (a self-referencing callback would outlive its fleet).
+    grace_timer_.expires_after(std::chrono::milliseconds(20));
+    grace_timer_.async_wait([self = shared_from_this(), watched = std::move(watched),
+                             deadline](beast::error_code ec) mutable {
+        bool any_alive =
+            std::any_of(watched.begin(), watched.end(), [](const auto& w) { return !w.expired(); });
+        if (ec || !any_alive) return self->pacer_->stop();
+        if (SteadyClock::now() >= deadline) {
             for (auto& w : watched) {
                 if (auto s = w.lock()) s->force_close();
             }
-            self->pacer_->stop();
-            *poll = nullptr;
-            return;
+            return self->pacer_->stop();
         }
-        self->grace_timer_.expires_after(std::chrono::milliseconds(20));
-        self->grace_timer_.async_wait(*poll);
-    };
-    grace_timer_.expires_after(std::chrono::milliseconds(20));
-    grace_timer_.async_wait(*poll);
+        self->drain(std::move(watched), deadline);
+    });
 }
 
-Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock, ServerLimits limits)
-    : clock_(std::move(clock)), limits_(limits), journal_(limits.journal_entries) {
+void ProviderServer::release_sessions() {
+    // Called once no thread runs the io_context: the pacer's queue is the one owner of a session
+    // outside it, and a session owns its server, so clearing it breaks the last cycle.
+    pacer_->stop();
+    std::lock_guard lock(mutex_);
+    sessions_.clear();
+}
+
+Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock,
+             ServerLimits limits)
+    : clock_(std::move(clock)), limits_(std::move(limits)), journal_(limits_.journal_entries) {
     auto* movable = dynamic_cast<ScaledClock*>(clock_.get());
     for (auto& config : providers) {
-        providers_.push_back(std::make_unique<Provider>(std::move(config), *clock_, journal_, metrics_));
+        providers_.push_back(
+            std::make_unique<Provider>(std::move(config), *clock_, journal_, metrics_));
         providers_.back()->set_controllable_clock(movable);
     }
 }
 
 Fleet::~Fleet() {
-    if (!stopped_) shutdown();
-    join();
+    try {
+        if (!stopped_) shutdown();
+        join();
+        // Nothing outlives its fleet: whatever a session still holds is released here, before
+        // the providers it points to are destroyed.
+        for (auto& s : servers_) s->release_sessions();
+    } catch (...) {
+        // A destructor must not throw (a mutex or an allocation failing here leaves nothing to
+        // save).
+    }
 }
 
 void Fleet::start(const std::string& host, const std::vector<unsigned short>& ports, int threads) {

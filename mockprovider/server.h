@@ -18,14 +18,19 @@ namespace brownout::mock {
 // The server's own limits, in wall time (not scenario time): they protect the mock and the
 // machine it runs on, whatever a scenario or a client does. Per provider listener.
 struct ServerLimits {
-    std::size_t max_header_bytes = 16 * 1024;          // 431 beyond
-    std::chrono::milliseconds header_timeout{10'000};  // a connection's first request must arrive within this
-    std::chrono::milliseconds idle_timeout{120'000};   // keep-alive connections idle longer are closed
-    std::chrono::milliseconds shutdown_grace{2'000};   // open streams get this long to finish
-    std::size_t max_connections = 10'000;  // open connections; beyond, a new one is closed at once (0: no limit)
-    std::size_t max_streams = 5'000;       // concurrent SSE answers; beyond, the provider's 503/529 (0: no limit)
-    std::size_t journal_entries = 20'000;  // attempts the journal keeps, the newest (0: all; the harness keeps all)
-    ControlAccess control;                 // control API token (empty: loopback only)
+    std::size_t max_header_bytes = std::size_t{16} * 1024;  // 431 beyond
+    std::chrono::milliseconds header_timeout{
+        10'000};  // a connection's first request must arrive within this
+    std::chrono::milliseconds idle_timeout{
+        120'000};  // keep-alive connections idle longer are closed
+    std::chrono::milliseconds shutdown_grace{2'000};  // open streams get this long to finish
+    std::size_t max_connections =
+        10'000;  // open connections; beyond, a new one is closed at once (0: no limit)
+    std::size_t max_streams =
+        5'000;  // concurrent SSE answers; beyond, the provider's 503/529 (0: no limit)
+    std::size_t journal_entries =
+        20'000;  // attempts the journal keeps, the newest (0: all; the harness keeps all)
+    ControlAccess control;  // control API token (empty: loopback only)
 };
 
 // Reads a limit by its name (the [server] table's keys and the `--max-connections`-style flags):
@@ -48,7 +53,8 @@ class ProviderServer;
 // an attempt journal and metrics.
 class Fleet {
 public:
-    Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock, ServerLimits limits = {});
+    Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock,
+          ServerLimits limits = {});
     ~Fleet();
     Fleet(const Fleet&) = delete;
     Fleet& operator=(const Fleet&) = delete;

@@ -18,7 +18,9 @@ struct PageInfo {
 
 // Renders `path` (status.json, summary.json, components.json, incidents/unresolved.json,
 // incidents.json under /api/v2/); nullopt for an unknown path.
-std::optional<std::string> render_status_page(std::string_view path, const faults::StatusSnapshot& snap, const PageInfo& page);
+std::optional<std::string> render_status_page(std::string_view path,
+                                              const faults::StatusSnapshot& snap,
+                                              const PageInfo& page);
 
 // ISO 8601 with milliseconds ("2026-11-29T17:02:03.000Z") for a scenario time.
 std::string iso_time(std::int64_t epoch_unix, Duration at);

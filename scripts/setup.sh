@@ -6,7 +6,7 @@ PRESET=${BROWNOUT_PRESET:-release}
 
 # Debian packages the build, the tests and the benchmarks need.
 DEBIAN_PACKAGES=(
-  build-essential cmake pkg-config git curl ca-certificates clang libclang-rt-14-dev
+  build-essential cmake pkg-config git curl ca-certificates clang libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libboost-json1.81-dev libtomlplusplus-dev libfmt-dev catch2 libbenchmark-dev
   nodejs python3
 )

@@ -1,7 +1,7 @@
+#include "core/clock.h"
+
 #include <catch2/catch.hpp>
 #include <thread>
-
-#include "core/clock.h"
 
 using namespace brownout;
 using namespace std::chrono_literals;
@@ -11,7 +11,8 @@ TEST_CASE("a scaled clock runs time_scale times faster than the wall", "[core][c
     auto before = clock.now();
     std::this_thread::sleep_for(50ms);
     auto elapsed = clock.now() - before;
-    // 50 ms of wall time is 18 s of scenario time at 360×; sleeping may overshoot, never undershoot.
+    // 50 ms of wall time is 18 s of scenario time at 360×; sleeping may overshoot, never
+    // undershoot.
     CHECK(elapsed >= 18s);
     CHECK(elapsed < 18s * 10);
     CHECK(clock.to_wall(1h) == 10s);

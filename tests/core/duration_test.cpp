@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/duration.h"
+
+#include <catch2/catch.hpp>
 
 using namespace brownout;
 using namespace std::chrono_literals;
@@ -22,7 +22,8 @@ TEST_CASE("malformed durations are refused, not guessed", "[core][duration]") {
     }
 }
 
-TEST_CASE("durations format like Go's time.Duration for x-ratelimit-reset headers", "[core][duration]") {
+TEST_CASE("durations format like Go's time.Duration for x-ratelimit-reset headers",
+          "[core][duration]") {
     CHECK(format_go_duration(6min) == "6m0s");
     CHECK(format_go_duration(12ms) == "12ms");
     CHECK(format_go_duration(1h + 2min + 3s) == "1h2m3s");

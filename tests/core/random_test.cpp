@@ -1,8 +1,9 @@
+#include "core/random.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
 
-#include "core/random.h"
 #include "core/token_bucket.h"
 
 using namespace brownout;
@@ -28,7 +29,8 @@ TEST_CASE("streams with different names or seeds are independent", "[core][rando
     CHECK(same_ac == 0);
 }
 
-TEST_CASE("uniform draws cover the unit interval evenly and chance() follows its probability", "[core][random]") {
+TEST_CASE("uniform draws cover the unit interval evenly and chance() follows its probability",
+          "[core][random]") {
     RandomStream r(42);
     double sum = 0;
     int hits = 0;
@@ -53,7 +55,8 @@ TEST_CASE("exponential draws have mean 1/rate", "[core][random]") {
     CHECK(sum / 100000 == Approx(0.25).margin(0.01));
 }
 
-TEST_CASE("a token bucket empties, refills linearly and reports the time to full", "[core][bucket]") {
+TEST_CASE("a token bucket empties, refills linearly and reports the time to full",
+          "[core][bucket]") {
     TokenBucket bucket(60, 1min);  // one token a second
     Duration t = 0s;
     for (int i = 0; i < 60; ++i) REQUIRE(bucket.try_take(1, t));

@@ -1,7 +1,7 @@
+#include "core/toml_reader.h"
+
 #include <catch2/catch.hpp>
 #include <functional>
-
-#include "core/toml_reader.h"
 
 using namespace brownout;
 using namespace std::chrono_literals;
@@ -12,7 +12,8 @@ struct Doc {
     toml::table root;
     TableReader reader;
     explicit Doc(std::string_view text)
-        : root(parse_toml_text(text, "x.toml")), reader(root, "", std::make_shared<const std::string>("x.toml")) {}
+        : root(parse_toml_text(text, "x.toml")),
+          reader(root, "", std::make_shared<const std::string>("x.toml")) {}
 };
 
 std::string error_of(const std::function<void()>& f) {
@@ -27,7 +28,8 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("TOML syntax errors carry file, line and column", "[core][toml]") {
-    auto msg = error_of([] { parse_toml_text("[scenario]\nname = \"x\"\nduration = \n", "bad.toml"); });
+    auto msg =
+        error_of([] { parse_toml_text("[scenario]\nname = \"x\"\nduration = \n", "bad.toml"); });
     CHECK_THAT(msg, Catch::StartsWith("bad.toml:3:"));
 }
 
@@ -50,10 +52,16 @@ TEST_CASE("a bad duration names the key path and the line", "[core][toml]") {
 
 TEST_CASE("values of the wrong type or out of range are refused", "[core][toml]") {
     Doc d("rate = 1.5\nname = 3\nkind = \"bsy\"\nlist = [\"a\", 2]\n");
-    CHECK_THAT(error_of([&] { d.reader.number_in("rate", 0, 1); }), Catch::Contains("rate: 1.5 is outside [0, 1]"));
-    CHECK_THAT(error_of([&] { d.reader.string("name"); }), Catch::Contains("name: expected a string, found an integer"));
-    CHECK_THAT(error_of([&] { d.reader.choice("kind", {"busy", "outage"}); }), Catch::Contains("(did you mean \"busy\"?)"));
-    CHECK_THAT(error_of([&] { d.reader.strings("list"); }), Catch::Contains("x.toml:4:14: list[1]: expected a string"));
+    CHECK_THAT(error_of([&] { d.reader.number_in("rate", 0, 1); }),
+               Catch::Contains("rate: 1.5 is outside [0, 1]"));
+    CHECK_THAT(error_of([&] { d.reader.string("name"); }),
+               Catch::Contains("name: expected a string, found an integer"));
+    CHECK_THAT(error_of([&] {
+                   d.reader.choice("kind", {"busy", "outage"});
+               }),
+               Catch::Contains("(did you mean \"busy\"?)"));
+    CHECK_THAT(error_of([&] { d.reader.strings("list"); }),
+               Catch::Contains("x.toml:4:14: list[1]: expected a string"));
 }
 
 TEST_CASE("arrays of tables are read with indexed key paths", "[core][toml]") {
@@ -63,5 +71,6 @@ TEST_CASE("arrays of tables are read with indexed key paths", "[core][toml]") {
     CHECK(providers[0].required_string("id") == "a");
     CHECK_NOTHROW(providers[0].finish());
     providers[1].string("id");
-    CHECK(error_of([&] { providers[1].finish(); }) == "x.toml:5:1: providers[1].bogus: unknown key");
+    CHECK(error_of([&] { providers[1].finish(); }) ==
+          "x.toml:5:1: providers[1].bogus: unknown key");
 }

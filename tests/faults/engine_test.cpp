@@ -1,10 +1,11 @@
 // The fault model, decision by decision, on scenario time passed in — no sockets, no clock.
 
+#include "faults/engine.h"
+
 #include <catch2/catch.hpp>
 #include <functional>
 
 #include "core/toml_reader.h"
-#include "faults/engine.h"
 #include "faults/status_page.h"
 
 using namespace brownout;
@@ -14,7 +15,8 @@ using namespace std::chrono_literals;
 namespace {
 
 std::vector<PhaseSpec> phases(const std::string& toml) {
-    static std::vector<toml::table> keep;  // PhaseSpecs copy their tables; the reader needs one alive meanwhile
+    static std::vector<toml::table>
+        keep;  // PhaseSpecs copy their tables; the reader needs one alive meanwhile
     keep.push_back(parse_toml_text(toml, "t.toml"));
     TableReader root(keep.back(), "", std::make_shared<const std::string>("t.toml"));
     return read_phases(root, "phases");
@@ -24,8 +26,12 @@ Engine engine(const std::string& toml, Duration horizon = 1h, std::uint64_t seed
     return Engine(phases(toml), seed, "p", horizon);
 }
 
-RequestFacts chat() { return RequestFacts{"m", false, 0, false, 10, 50}; }
-RequestFacts stream() { return RequestFacts{"m", true, 0, false, 10, 50}; }
+RequestFacts chat() {
+    return RequestFacts{"m", false, 0, false, 10, 50};
+}
+RequestFacts stream() {
+    return RequestFacts{"m", true, 0, false, 10, 50};
+}
 
 // Share of `n` requests at `now` that the engine rejects.
 double reject_share(Engine& e, Duration now, int n = 4000) {
@@ -132,7 +138,8 @@ fault = "outage")");
     CHECK(down.label() == "outage");  // no modifiers on a rejected request
 }
 
-TEST_CASE("outage modes become resets, hangs or HTTP errors, and take capacity away", "[faults][outage]") {
+TEST_CASE("outage modes become resets, hangs or HTTP errors, and take capacity away",
+          "[faults][outage]") {
     auto e = engine(R"([[phases]]
 start = "0s"
 end = "10m"
@@ -162,7 +169,9 @@ status = 500)");
     CHECK(e.capacity_factor(41min) == 1.0);
 }
 
-TEST_CASE("busy can carry Retry-After in seconds or as an HTTP-date, retry-after-ms and x-should-retry", "[faults][busy]") {
+TEST_CASE(
+    "busy can carry Retry-After in seconds or as an HTTP-date, retry-after-ms and x-should-retry",
+    "[faults][busy]") {
     auto e = engine(R"([[phases]]
 start = "0s"
 end = "1m"
@@ -186,7 +195,8 @@ retry_after = "Wed, 21 Oct 2026 07:28:00 GMT")");
     CHECK(b->retry_after_date == "Wed, 21 Oct 2026 07:28:00 GMT");
 }
 
-TEST_CASE("a rate_limit phase empties its buckets and says when they refill", "[faults][rate_limit]") {
+TEST_CASE("a rate_limit phase empties its buckets and says when they refill",
+          "[faults][rate_limit]") {
     auto e = engine(R"([[phases]]
 start = "0s"
 fault = "rate_limit"
@@ -212,7 +222,9 @@ TEST_CASE("latency factors are fixed, uniform or lognormal", "[faults][latency]"
         CHECK(e.decide(0s, chat()).ttft_factor == 5.0);
     }
     SECTION("uniform stays within the spread") {
-        auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"latency\"\nttft_factor = 2\ndistribution = \"uniform\"\nspread = 0.5\n");
+        auto e = engine(
+            "[[phases]]\nstart = \"0s\"\nfault = \"latency\"\nttft_factor = 2\ndistribution = "
+            "\"uniform\"\nspread = 0.5\n");
         for (int i = 0; i < 200; ++i) {
             double f = e.decide(0s, chat()).ttft_factor;
             REQUIRE(f >= 1.0);
@@ -220,10 +232,12 @@ TEST_CASE("latency factors are fixed, uniform or lognormal", "[faults][latency]"
         }
     }
     SECTION("lognormal has a long tail") {
-        auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"latency\"\nttft_factor = 1\ndistribution = \"lognormal\"\nspread = 1.0\n");
+        auto e = engine(
+            "[[phases]]\nstart = \"0s\"\nfault = \"latency\"\nttft_factor = 1\ndistribution = "
+            "\"lognormal\"\nspread = 1.0\n");
         int above_3 = 0;
         for (int i = 0; i < 2000; ++i) above_3 += e.decide(0s, chat()).ttft_factor > 3.0;
-        CHECK(above_3 > 50);   // P(e^Z > 3) ≈ 14%
+        CHECK(above_3 > 50);  // P(e^Z > 3) ≈ 14%
         CHECK(above_3 < 600);
     }
 }
@@ -281,12 +295,14 @@ after_tokens = 7)");
           "t.toml:4:8: phases[0].then: \"blank\" is not one of answer, empty, interrupted, close");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nafter_tokens = 3\n") ==
           "t.toml:4:16: phases[0].after_tokens: only applies with then = \"interrupted\"");
-    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\ninterval = \"0s\"\n"), Catch::Contains("must be longer than zero"));
+    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\ninterval = \"0s\"\n"),
+               Catch::Contains("must be longer than zero"));
 }
 
 TEST_CASE("malformed variants", "[faults][malformed]") {
     auto make = [](const std::string& variant) {
-        return engine("[[phases]]\nstart = \"0s\"\nfault = \"malformed\"\nvariant = \"" + variant + "\"\n");
+        return engine("[[phases]]\nstart = \"0s\"\nfault = \"malformed\"\nvariant = \"" + variant +
+                      "\"\n");
     };
     auto html = make("html_502");
     CHECK(html.decide(0s, chat()).reject->html);
@@ -300,13 +316,16 @@ TEST_CASE("malformed variants", "[faults][malformed]") {
 TEST_CASE("feature_loss rejects or ignores what is gone", "[faults][feature_loss]") {
     RequestFacts vision{"deepseek-chat", false, 1, false, 100, 50};
     SECTION("reject vision in the provider's words") {
-        auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nfeatures = [\"vision\"]\n");
+        auto e = engine(
+            "[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nfeatures = [\"vision\"]\n");
         auto plan = e.decide(0s, vision);
         CHECK(plan.reject->unsupported_feature == "vision");
         CHECK(e.decide(0s, chat()).is_normal());
     }
     SECTION("ignore the image and answer anyway") {
-        auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nfeatures = [\"vision\"]\nbehavior = \"ignore\"\n");
+        auto e = engine(
+            "[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nfeatures = "
+            "[\"vision\"]\nbehavior = \"ignore\"\n");
         auto plan = e.decide(0s, vision);
         CHECK_FALSE(plan.reject);
         CHECK(plan.ignore_images);
@@ -332,15 +351,17 @@ capacity = { from = 0.2, to = 1.0 })");
 }
 
 TEST_CASE("flapping alternates up and down periods", "[faults][flapping]") {
-    auto e = engine("[[phases]]\nstart = \"10m\"\nfault = \"flapping\"\nup = \"5m\"\ndown = \"2m\"\n");
-    CHECK(reject_share(e, 12min, 100) == 0.0);   // up
-    CHECK(reject_share(e, 16min, 100) == 1.0);   // down (5m..7m into the phase)
-    CHECK(reject_share(e, 18min, 100) == 0.0);   // up again
-    CHECK(reject_share(e, 23min, 100) == 1.0);   // down in the second cycle
+    auto e =
+        engine("[[phases]]\nstart = \"10m\"\nfault = \"flapping\"\nup = \"5m\"\ndown = \"2m\"\n");
+    CHECK(reject_share(e, 12min, 100) == 0.0);  // up
+    CHECK(reject_share(e, 16min, 100) == 1.0);  // down (5m..7m into the phase)
+    CHECK(reject_share(e, 18min, 100) == 0.0);  // up again
+    CHECK(reject_share(e, 23min, 100) == 1.0);  // down in the second cycle
 }
 
 TEST_CASE("a phase can be restricted to some models", "[faults][engine]") {
-    auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"outage\"\nmodels = [\"gpt-4.1-nano\"]\n");
+    auto e =
+        engine("[[phases]]\nstart = \"0s\"\nfault = \"outage\"\nmodels = [\"gpt-4.1-nano\"]\n");
     CHECK(e.decide(0s, RequestFacts{"gpt-4.1-nano"}).reject);
     CHECK(e.decide(0s, RequestFacts{"gpt-4o"}).is_normal());
 }
@@ -373,27 +394,38 @@ TEST_CASE("phase errors name file, line, column and key", "[faults][validation]"
     CHECK(error_of("[[phases]]\nstart = \"10m\"\nend = \"5m\"\nfault = \"busy\"\n") ==
           "t.toml:3:7: phases[0].end: the phase ends (5m) before it starts (10m)");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"bussy\"\n") ==
-          "t.toml:3:9: phases[0].fault: unknown fault kind \"bussy\", did you mean \"busy\"? (known: outage, busy, rate_limit, latency, stall, disconnect, malformed, stream_error, feature_loss, recovery, flapping, hold)");
+          "t.toml:3:9: phases[0].fault: unknown fault kind \"bussy\", did you mean \"busy\"? "
+          "(known: outage, busy, rate_limit, latency, stall, disconnect, malformed, stream_error, "
+          "feature_loss, recovery, flapping, hold)");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nrate = 1.5\n") ==
           "t.toml:4:8: phases[0].rate: 1.5 is outside [0, 1]");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nstatuss = 503\n") ==
           "t.toml:4:1: phases[0].statuss: unknown key (did you mean \"status\"?)");
-    CHECK_THAT(error_of("[[phases]]\nstart = \"soon\"\nfault = \"busy\"\n"), Catch::Contains("phases[0].start: \"soon\" is not a duration"));
-    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nrate = { from = 0.2, to = 2 }\n"), Catch::Contains("phases[0].rate.to: 2 is outside [0, 1]"));
-    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"outage\"\nmode = \"refuse\"\nrate = 0.5\n"), Catch::Contains("its rate must be 1.0"));
+    CHECK_THAT(error_of("[[phases]]\nstart = \"soon\"\nfault = \"busy\"\n"),
+               Catch::Contains("phases[0].start: \"soon\" is not a duration"));
+    CHECK_THAT(
+        error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nrate = { from = 0.2, to = 2 }\n"),
+        Catch::Contains("phases[0].rate.to: 2 is outside [0, 1]"));
+    CHECK_THAT(
+        error_of("[[phases]]\nstart = \"0s\"\nfault = \"outage\"\nmode = \"refuse\"\nrate = 0.5\n"),
+        Catch::Contains("its rate must be 1.0"));
 }
 
-TEST_CASE("a phase can say how long its incident stays in monitoring before it is resolved", "[faults][status]") {
+TEST_CASE("a phase can say how long its incident stays in monitoring before it is resolved",
+          "[faults][status]") {
     auto e = engine(R"([[phases]]
 start = "10m"
 end = "40m"
 fault = "busy"
-status_page = { resolved_after = "16m" })", 2h);
+status_page = { resolved_after = "16m" })",
+                    2h);
     StatusPageConfig config{{"API"}, 7min};
-    CHECK(status_at(e, config, 50min).incidents.at(0).status == "monitoring");  // ended at 40m, seen at 47m
+    CHECK(status_at(e, config, 50min).incidents.at(0).status ==
+          "monitoring");  // ended at 40m, seen at 47m
     CHECK(status_at(e, config, 62min).incidents.at(0).status == "monitoring");
-    CHECK(status_at(e, config, 63min).incidents.at(0).status == "resolved");   // 47m + 16m
-    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nstatus_page = { resolved_after = \"later\" }\n"),
+    CHECK(status_at(e, config, 63min).incidents.at(0).status == "resolved");  // 47m + 16m
+    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"busy\"\nstatus_page = { "
+                        "resolved_after = \"later\" }\n"),
                Catch::Contains("phases[0].status_page.resolved_after"));
 }
 
@@ -413,7 +445,8 @@ name = "silent 529s"
 start = "50m"
 end = "55m"
 fault = "busy"
-status_page = { visible = false })", 2h);
+status_page = { visible = false })",
+                    2h);
     StatusPageConfig config{{"API", "Web Chat", "Image Recognition"}, 8min};
     auto at = [&](Duration t) { return status_at(e, config, t); };
 

@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     try {
-        brownout::harness::load_scenario_text(std::string(reinterpret_cast<const char*>(data), size), "fuzz.toml");
+        brownout::harness::load_scenario_text(
+            std::string(reinterpret_cast<const char*>(data), size), "fuzz.toml");
     } catch (const brownout::Error&) {
     }
     return 0;

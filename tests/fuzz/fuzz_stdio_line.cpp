@@ -5,6 +5,7 @@
 #include "harness/stdio_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    (void)brownout::harness::parse_stdio_line(std::string_view(reinterpret_cast<const char*>(data), size));
+    (void)brownout::harness::parse_stdio_line(
+        std::string_view(reinterpret_cast<const char*>(data), size));
     return 0;
 }

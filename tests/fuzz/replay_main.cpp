@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
         std::filesystem::path p(argv[i]);
         if (std::filesystem::is_directory(p)) {
             for (const auto& e : std::filesystem::recursive_directory_iterator(p)) {
-                if (e.is_regular_file() && e.path().filename() != "README.md") files.push_back(e.path());
+                if (e.is_regular_file() && e.path().filename() != "README.md")
+                    files.push_back(e.path());
             }
         } else if (std::filesystem::exists(p)) {
             files.push_back(p);

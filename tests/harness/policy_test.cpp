@@ -1,8 +1,8 @@
 // Built-in policies against scripted results on a manual clock: no sockets.
 
-#include <catch2/catch.hpp>
-
 #include "harness/policy.h"
+
+#include <catch2/catch.hpp>
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -33,7 +33,9 @@ AttemptResult of(Kind k) {
     return r;
 }
 
-std::unique_ptr<Policy> policy(const std::string& name, std::vector<ProviderTraits> providers = {{"a"}}, PolicyParams p = {}) {
+std::unique_ptr<Policy> policy(const std::string& name,
+                               std::vector<ProviderTraits> providers = {{"a"}},
+                               PolicyParams p = {}) {
     p.policy = name;
     return make_policy(p, std::move(providers), 7, 60s);
 }
@@ -50,7 +52,8 @@ TEST_CASE("naive tries once and gives up", "[policy]") {
     CHECK(run->next(1s, &failure).action == Action::give_up);
 }
 
-TEST_CASE("sdk-default retries twice with the SDK's backoff and honours Retry-After", "[policy][sdk]") {
+TEST_CASE("sdk-default retries twice with the SDK's backoff and honours Retry-After",
+          "[policy][sdk]") {
     auto p = policy("sdk-default");
     SECTION("503 twice: waits of 0.375-0.5 s then 0.75-1 s, then gives up") {
         auto run = p->begin(request(), 0s);
@@ -111,11 +114,13 @@ TEST_CASE("retry-storm retries at once, ten times", "[policy]") {
     auto run = p->begin(request(), 0s);
     auto failure = error(503);
     int attempts = 0;
-    for (auto s = run->next(0s, nullptr); s.action == Action::attempt; s = run->next(0s, &failure)) ++attempts;
+    for (auto s = run->next(0s, nullptr); s.action == Action::attempt; s = run->next(0s, &failure))
+        ++attempts;
     CHECK(attempts == 11);
 }
 
-TEST_CASE("failover falls back in order and routes vision to a provider that has it", "[policy][failover]") {
+TEST_CASE("failover falls back in order and routes vision to a provider that has it",
+          "[policy][failover]") {
     auto p = policy("failover", {{"primary", false}, {"secondary", true}});
     auto chat = p->begin(request(), 0s);
     CHECK(chat->next(0s, nullptr).provider == 0);
@@ -138,7 +143,8 @@ TEST_CASE("failover learns that a provider lost a feature", "[policy][failover]"
     CHECK(later->next(5s, nullptr).provider == 1);  // straight to the one that can
 }
 
-TEST_CASE("failover's breaker opens on failures, probes half-open, and fails back", "[policy][failover]") {
+TEST_CASE("failover's breaker opens on failures, probes half-open, and fails back",
+          "[policy][failover]") {
     PolicyParams params;
     params.breaker_cooldown = 30s;
     auto p = policy("failover", {{"primary"}, {"secondary"}}, params);
@@ -162,7 +168,8 @@ TEST_CASE("failover's breaker opens on failures, probes half-open, and fails bac
     CHECK(after->next(t, nullptr).provider == 0);
 }
 
-TEST_CASE("a half-open probe that meets a lost feature does not leave the breaker stuck", "[policy][failover]") {
+TEST_CASE("a half-open probe that meets a lost feature does not leave the breaker stuck",
+          "[policy][failover]") {
     auto p = policy("failover", {{"primary"}, {"secondary"}});
     auto failure = error(503);
     Duration t = 0s;
@@ -178,10 +185,12 @@ TEST_CASE("a half-open probe that meets a lost feature does not leave the breake
     probe->next(t, &unsupported);
     t += 31s;
     auto next_probe = p->begin(request(RequestKind::chat, 401), t);
-    CHECK(next_probe->next(t, nullptr).provider == 0);  // probing goes on: the primary can fail back
+    CHECK(next_probe->next(t, nullptr).provider ==
+          0);  // probing goes on: the primary can fail back
 }
 
-TEST_CASE("failover answers repeated prompts from its cache and can serve stale answers", "[policy][failover]") {
+TEST_CASE("failover answers repeated prompts from its cache and can serve stale answers",
+          "[policy][failover]") {
     PolicyParams params;
     params.serve_stale = true;
     auto p = policy("failover", {{"only"}}, params);
@@ -192,7 +201,8 @@ TEST_CASE("failover answers repeated prompts from its cache and can serve stale 
     auto hit = again->next(2s, nullptr);
     CHECK(hit.action == Action::serve_cached);
     CHECK(hit.cached == "cached answer");
-    // An hour later the same question is a new one; when the provider fails, the stale answer is served.
+    // An hour later the same question is a new one; when the provider fails, the stale answer is
+    // served.
     auto later_request = request(RequestKind::chat, 9);
     later_request.freshness = 1;
     auto later = p->begin(later_request, 1h);
@@ -201,24 +211,29 @@ TEST_CASE("failover answers repeated prompts from its cache and can serve stale 
     Step s = later->next(1h, &failure);
     while (s.action == Action::wait) s = later->next(1h, &failure);
     if (s.action == Action::attempt) s = later->next(1h, &failure);
-    while (s.action == Action::wait || s.action == Action::attempt) s = later->next(1h + 1min, &failure);
+    while (s.action == Action::wait || s.action == Action::attempt)
+        s = later->next(1h + 1min, &failure);
     CHECK(s.action == Action::serve_cached);
 }
 
-TEST_CASE("each switch of the validity pairs changes exactly its one behaviour", "[policy][validity]") {
+TEST_CASE("each switch of the validity pairs changes exactly its one behaviour",
+          "[policy][validity]") {
     auto throttled = error(429);
     throttled.retry_after = 20s;
     SECTION("sdk-default with honor_retry_after = false backs off instead of waiting 20 s") {
         PolicyParams params;
         params.honor_retry_after = false;
         for (bool honours : {true, false}) {
-            auto p = honours ? policy("sdk-default") : policy("sdk-default", {{"a"}}, params);  // outlives its runs
+            auto p = honours ? policy("sdk-default")
+                             : policy("sdk-default", {{"a"}}, params);  // outlives its runs
             auto run = p->begin(request(), 0s);
             run->next(0s, nullptr);
             auto wait = run->next(0s, &throttled);
             REQUIRE(wait.action == Action::wait);
-            if (honours) CHECK(wait.delay == 20s);
-            else CHECK(wait.delay <= 500ms);
+            if (honours)
+                CHECK(wait.delay == 20s);
+            else
+                CHECK(wait.delay <= 500ms);
         }
     }
     SECTION("failover with honor_retry_after = false goes round again on its own backoff") {

@@ -1,8 +1,9 @@
+#include "harness/scenario.h"
+
 #include <catch2/catch.hpp>
 #include <functional>
 
 #include "core/error.h"
-#include "harness/scenario.h"
 #include "harness/serve.h"
 
 using namespace brownout;
@@ -20,7 +21,8 @@ std::string error_of(const std::string& toml) {
 }
 }  // namespace
 
-TEST_CASE("a scenario's providers are read with their latency, limits and features", "[harness][scenario]") {
+TEST_CASE("a scenario's providers are read with their latency, limits and features",
+          "[harness][scenario]") {
     auto s = load_scenario_text(R"(
 [scenario]
 name = "two"
@@ -40,7 +42,8 @@ rate_limits = { requests_per_minute = 600 }
 [[providers]]
 id = "claude"
 dialect = "anthropic"
-)", "two.toml");
+)",
+                                "two.toml");
     CHECK(s.name == "two");
     CHECK(s.duration == 6h);
     CHECK(s.time_scale == 360);
@@ -57,9 +60,11 @@ dialect = "anthropic"
 TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario]") {
     const std::string head = "[scenario]\nname = \"x\"\n";
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\nlatency = { ttft = \"soon\" }\n") ==
-          "s.toml:5:20: providers[0].latency.ttft: \"soon\" is not a duration (e.g. \"250ms\", \"1.5s\", \"1h30m\")");
+          "s.toml:5:20: providers[0].latency.ttft: \"soon\" is not a duration (e.g. \"250ms\", "
+          "\"1.5s\", \"1h30m\")");
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\ndialect = \"opena\"\n") ==
-          "s.toml:5:11: providers[0].dialect: \"opena\" is not one of openai, anthropic (did you mean \"openai\"?)");
+          "s.toml:5:11: providers[0].dialect: \"opena\" is not one of openai, anthropic (did you "
+          "mean \"openai\"?)");
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\nmodel = [\"m\"]\n") ==
           "s.toml:5:1: providers[0].model: unknown key (did you mean \"models\"?)");
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\n[[providers]]\nid = \"a\"\n") ==
@@ -69,11 +74,19 @@ TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario
 }
 
 TEST_CASE("external client stacks need what starts or reaches them", "[harness][scenario]") {
-    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"c\"\nproviders = [\"a\"]\n";
-    CHECK_THAT(error_of(head + "kind = \"gateway\"\n"), Catch::Contains("clients[0].url: is required"));
-    CHECK_THAT(error_of(head + "kind = \"stdio\"\n"), Catch::Contains("clients[0].command: a stdio client needs the command"));
-    auto s = load_scenario_text(head + "kind = \"gateway\"\nurl = \"http://127.0.0.1:{port}/v1\"\ncommand = \"gw --port {port}\"\n"
-                                "headers = { x-config = \"${BROWNOUT_A_URL}\" }\n", "s.toml");
+    const std::string head =
+        "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"c\"\nproviders "
+        "= [\"a\"]\n";
+    CHECK_THAT(error_of(head + "kind = \"gateway\"\n"),
+               Catch::Contains("clients[0].url: is required"));
+    CHECK_THAT(error_of(head + "kind = \"stdio\"\n"),
+               Catch::Contains("clients[0].command: a stdio client needs the command"));
+    auto s =
+        load_scenario_text(head +
+                               "kind = \"gateway\"\nurl = \"http://127.0.0.1:{port}/v1\"\ncommand "
+                               "= \"gw --port {port}\"\n"
+                               "headers = { x-config = \"${BROWNOUT_A_URL}\" }\n",
+                           "s.toml");
     CHECK(s.clients[0].headers.at("x-config") == "${BROWNOUT_A_URL}");
 }
 
@@ -94,7 +107,8 @@ client = "ours"
 metric = "availability"
 phase = "incident"
 min = 0.99
-)", "s.toml");
+)",
+                                "s.toml");
     CHECK(s.workload.rate_per_hour == 1200);
     CHECK(s.workload.deadline == 30s);
     REQUIRE(s.workload.mix.size() == 2);
@@ -103,45 +117,60 @@ min = 0.99
     REQUIRE(s.expect.size() == 1);
     CHECK(s.expect[0].min == 0.99);
     CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"deepsek\"]\n") ==
-          "s.toml:7:13: clients[0].providers: unknown provider \"deepsek\" (did you mean \"deepseek\"?)");
-    CHECK_THAT(error_of(head + "[[expect]]\nmetric = \"availabilty\"\nmin = 1\n"), Catch::Contains("(did you mean \"availability\"?)"));
-    CHECK_THAT(error_of(head + "[[expect]]\nclient = \"nobody\"\nmetric = \"hung\"\nmax = 0\n"), Catch::Contains("unknown client \"nobody\""));
-    CHECK_THAT(error_of(head + "[workload]\nrate = \"lots\"\n"), Catch::Contains("workload.rate: \"lots\" is not a rate"));
+          "s.toml:7:13: clients[0].providers: unknown provider \"deepsek\" (did you mean "
+          "\"deepseek\"?)");
+    CHECK_THAT(error_of(head + "[[expect]]\nmetric = \"availabilty\"\nmin = 1\n"),
+               Catch::Contains("(did you mean \"availability\"?)"));
+    CHECK_THAT(error_of(head + "[[expect]]\nclient = \"nobody\"\nmetric = \"hung\"\nmax = 0\n"),
+               Catch::Contains("unknown client \"nobody\""));
+    CHECK_THAT(error_of(head + "[workload]\nrate = \"lots\"\n"),
+               Catch::Contains("workload.rate: \"lots\" is not a rate"));
 }
 
 TEST_CASE("without [[clients]] the four built-in stacks are run", "[harness][scenario]") {
-    auto s = load_scenario_text("[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[providers]]\nid = \"b\"\n", "s.toml");
+    auto s = load_scenario_text(
+        "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[providers]]\nid = \"b\"\n",
+        "s.toml");
     REQUIRE(s.clients.size() == 4);
     CHECK(s.clients[3].name == "failover");
     CHECK(s.clients[3].providers == std::vector<std::string>{"a", "b"});
     CHECK(s.clients[0].providers == std::vector<std::string>{"a"});
 }
 
-TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider", "[harness][scenario]") {
+TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider",
+          "[harness][scenario]") {
     auto s = default_serve_scenario();
     REQUIRE(s.providers.size() == 1);
     CHECK(s.providers[0].dialect == mock::DialectKind::openai);
     CHECK(s.providers[0].has_feature("stream"));
 }
 
-TEST_CASE("the [server] table sets the mock's own limits, checked like any key", "[harness][scenario][limits]") {
+TEST_CASE("the [server] table sets the mock's own limits, checked like any key",
+          "[harness][scenario][limits]") {
     const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n";
     auto defaults = load_scenario_text(head, "s.toml");
     CHECK(defaults.server.max_streams == 5000);
     CHECK(defaults.server.idle_timeout == 120s);
-    auto s = load_scenario_text(head + "[server]\nmax_connections = 200\nmax_streams = 0\nheader_timeout = \"3s\"\n"
-                                       "idle_timeout = \"1m30s\"\nmax_header_bytes = 8192\nshutdown_grace = \"500ms\"\n", "s.toml");
+    auto s = load_scenario_text(
+        head +
+            "[server]\nmax_connections = 200\nmax_streams = 0\nheader_timeout = \"3s\"\n"
+            "idle_timeout = \"1m30s\"\nmax_header_bytes = 8192\nshutdown_grace = \"500ms\"\n",
+        "s.toml");
     CHECK(s.server.max_connections == 200);
     CHECK(s.server.max_streams == 0);
     CHECK(s.server.header_timeout == 3s);
     CHECK(s.server.idle_timeout == 90s);
     CHECK(s.server.max_header_bytes == 8192);
     CHECK(s.server.shutdown_grace == 500ms);
-    CHECK(error_of(head + "[server]\nmax_streams = -1\n") == "s.toml:6:15: server.max_streams: \"-1\" is not a whole number from 0 to 1000000");
+    CHECK(error_of(head + "[server]\nmax_streams = -1\n") ==
+          "s.toml:6:15: server.max_streams: \"-1\" is not a whole number from 0 to 1000000");
     CHECK(error_of(head + "[server]\nidle_timeout = \"soon\"\n") ==
-          "s.toml:6:16: server.idle_timeout: \"soon\" is not a positive duration (e.g. \"10s\", \"2m\")");
-    CHECK(error_of(head + "[server]\nmax_header_bytes = 1.5\n") == "s.toml:6:20: server.max_header_bytes: expected a whole number or a duration string");
-    CHECK(error_of(head + "[server]\nmax_stream = 5\n") == "s.toml:6:1: server.max_stream: unknown key (did you mean \"max_streams\"?)");
+          "s.toml:6:16: server.idle_timeout: \"soon\" is not a positive duration (e.g. \"10s\", "
+          "\"2m\")");
+    CHECK(error_of(head + "[server]\nmax_header_bytes = 1.5\n") ==
+          "s.toml:6:20: server.max_header_bytes: expected a whole number or a duration string");
+    CHECK(error_of(head + "[server]\nmax_stream = 5\n") ==
+          "s.toml:6:1: server.max_stream: unknown key (did you mean \"max_streams\"?)");
 }
 
 TEST_CASE("limit flags override the scenario and name the flag when wrong", "[harness][limits]") {
@@ -153,27 +182,38 @@ TEST_CASE("limit flags override the scenario and name the flag when wrong", "[ha
         apply_limit_flags(limits, {{"max_connections", "lots"}});
         FAIL("no error");
     } catch (const Error& e) {
-        CHECK(std::string(e.what()) == "--max-connections: \"lots\" is not a whole number from 0 to 1000000");
+        CHECK(std::string(e.what()) ==
+              "--max-connections: \"lots\" is not a whole number from 0 to 1000000");
     }
 }
 
 TEST_CASE("a client route can name one model of a provider", "[harness][scenario][routes]") {
-    const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"anthropic\"\ndialect = \"anthropic\"\n"
-                             "models = [\"claude-opus-4-6\", \"claude-sonnet-4-5\"]\n";
-    auto s = load_scenario_text(head + "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-6\", \"anthropic:claude-sonnet-4-5\"]\n", "s.toml");
+    const std::string head =
+        "[scenario]\nname = \"x\"\n[[providers]]\nid = \"anthropic\"\ndialect = \"anthropic\"\n"
+        "models = [\"claude-opus-4-6\", \"claude-sonnet-4-5\"]\n";
+    auto s =
+        load_scenario_text(head +
+                               "[[clients]]\nname = \"c\"\nproviders = "
+                               "[\"anthropic:claude-opus-4-6\", \"anthropic:claude-sonnet-4-5\"]\n",
+                           "s.toml");
     REQUIRE(s.clients.at(0).providers.size() == 2);
     CHECK(parse_route(s.clients[0].providers[1]).provider == "anthropic");
     CHECK(parse_route(s.clients[0].providers[1]).model == "claude-sonnet-4-5");
     CHECK(parse_route("anthropic").model.empty());
-    CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-7\"]\n") ==
-          "s.toml:9:13: clients[0].providers: provider \"anthropic\" has no model \"claude-opus-4-7\" (did you mean \"claude-opus-4-6\"?)");
-    CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"anthropic\", \"anthropic\"]\n") ==
+    CHECK(error_of(head +
+                   "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-7\"]\n") ==
+          "s.toml:9:13: clients[0].providers: provider \"anthropic\" has no model "
+          "\"claude-opus-4-7\" (did you mean \"claude-opus-4-6\"?)");
+    CHECK(error_of(head +
+                   "[[clients]]\nname = \"c\"\nproviders = [\"anthropic\", \"anthropic\"]\n") ==
           "s.toml:9:13: clients[0].providers: \"anthropic\" is listed twice");
-    CHECK_THAT(error_of(head + "[[clients]]\nname = \"c\"\nkind = \"stdio\"\ncommand = \"x\"\nproviders = [\"anthropic:claude-opus-4-6\"]\n"),
+    CHECK_THAT(error_of(head + "[[clients]]\nname = \"c\"\nkind = \"stdio\"\ncommand = "
+                               "\"x\"\nproviders = [\"anthropic:claude-opus-4-6\"]\n"),
                Catch::Contains("a model route is for built-in stacks"));
 }
 
-TEST_CASE("the validity switches, max_staleness and enforce_retry_after are read and checked", "[harness][scenario]") {
+TEST_CASE("the validity switches, max_staleness and enforce_retry_after are read and checked",
+          "[harness][scenario]") {
     const std::string head = "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n";
     auto s = load_scenario_text(head + R"(
   [[providers.phases]]
@@ -191,7 +231,8 @@ retry_budget = "unlimited"
 jitter = "none"
 honor_retry_after = false
 capability_routing = false
-)", "s.toml");
+)",
+                                "s.toml");
     CHECK(s.workload.max_staleness == 30min);
     const auto& p = s.clients[0].params;
     CHECK(p.retry_budget < 0);
@@ -200,11 +241,14 @@ capability_routing = false
     CHECK_FALSE(p.capability_routing);
     const std::string client = "[[clients]]\nname = \"c\"\nproviders = [\"a\"]\n";
     CHECK_THAT(error_of(head + client + "retry_budget = \"lots\"\n"),
-               Catch::Contains("clients[0].retry_budget: expected a number from 0 to 10, or \"unlimited\""));
-    CHECK_THAT(error_of(head + client + "jitter = \"half\"\n"), Catch::Contains("clients[0].jitter: \"half\" is not one of full, none"));
+               Catch::Contains(
+                   "clients[0].retry_budget: expected a number from 0 to 10, or \"unlimited\""));
+    CHECK_THAT(error_of(head + client + "jitter = \"half\"\n"),
+               Catch::Contains("clients[0].jitter: \"half\" is not one of full, none"));
 }
 
-TEST_CASE("validation reports every error in a file, each where it is", "[harness][scenario][errors]") {
+TEST_CASE("validation reports every error in a file, each where it is",
+          "[harness][scenario][errors]") {
     const std::string text = R"([scenario]
 name = "x"
 duration = "soon"
@@ -237,17 +281,24 @@ min = 1
         CHECK_THAT(lines[0], Catch::StartsWith("s.toml:3:12: scenario.duration:"));
         CHECK_THAT(lines[1], Catch::StartsWith("s.toml:6:20: providers[0].latency.ttft:"));
         CHECK_THAT(lines[2], Catch::StartsWith("s.toml:10:10: providers[0].phases[0].rate:"));
-        CHECK_THAT(lines[3], Catch::StartsWith("s.toml:13:11: providers[0].phases[1].fault: unknown fault kind \"bussy\""));
+        CHECK_THAT(lines[3],
+                   Catch::StartsWith(
+                       "s.toml:13:11: providers[0].phases[1].fault: unknown fault kind \"bussy\""));
         CHECK_THAT(lines[4], Catch::StartsWith("s.toml:15:8: workload.rate:"));
-        CHECK_THAT(lines[5], Catch::StartsWith("s.toml:18:13: clients[0].providers: unknown provider \"nope\""));
+        CHECK_THAT(lines[5], Catch::StartsWith(
+                                 "s.toml:18:13: clients[0].providers: unknown provider \"nope\""));
         CHECK_THAT(lines[6], Catch::StartsWith("s.toml:20:10: expect[0].metric:"));
         CHECK(std::string(list.what()).find('\n') != std::string::npos);  // one error a line
     }
 }
 
-TEST_CASE("a misspelt key is reported as unknown, not as the missing key it causes", "[harness][scenario][errors]") {
-    CHECK(error_of("[scenario]\nname = \"x\"\n[[providers]]\nidd = \"a\"\n") == "s.toml:4:1: providers[0].idd: unknown key (did you mean \"id\"?)");
-    CHECK(error_of("[scenario]\nnmae = \"x\"\n[[providers]]\nid = \"a\"\n") == "s.toml:2:1: scenario.nmae: unknown key (did you mean \"name\"?)");
+TEST_CASE("a misspelt key is reported as unknown, not as the missing key it causes",
+          "[harness][scenario][errors]") {
+    CHECK(error_of("[scenario]\nname = \"x\"\n[[providers]]\nidd = \"a\"\n") ==
+          "s.toml:4:1: providers[0].idd: unknown key (did you mean \"id\"?)");
+    CHECK(error_of("[scenario]\nnmae = \"x\"\n[[providers]]\nid = \"a\"\n") ==
+          "s.toml:2:1: scenario.nmae: unknown key (did you mean \"name\"?)");
     // A key that is missing outright is still "required".
-    CHECK_THAT(error_of("[scenario]\ntitle = \"t\"\n[[providers]]\nid = \"a\"\n"), Catch::Contains("scenario.name: is required"));
+    CHECK_THAT(error_of("[scenario]\ntitle = \"t\"\n[[providers]]\nid = \"a\"\n"),
+               Catch::Contains("scenario.name: is required"));
 }

@@ -1,11 +1,11 @@
 // The scorer on hand-built journals with known answers.
 
-#include <catch2/catch.hpp>
-#include <cmath>
+#include "harness/score.h"
 
 #include <fmt/format.h>
 
-#include "harness/score.h"
+#include <catch2/catch.hpp>
+#include <cmath>
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -41,10 +41,12 @@ min = 0.9
 [[expect]]
 metric = "wrong_answers"
 max = 0
-)", "s.toml");
+)",
+                              "s.toml");
 }
 
-UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration took, std::string verdict = "ok", int provider = 0) {
+UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration took,
+                std::string verdict = "ok", int provider = 0) {
     UserRecord u;
     u.id = id;
     u.arrival = arrival;
@@ -55,7 +57,8 @@ UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration to
     return u;
 }
 
-mock::Attempt attempt(const std::string& provider, Duration at, int status, std::uint64_t digest = 0, Duration retry_after = 0s) {
+mock::Attempt attempt(const std::string& provider, Duration at, int status,
+                      std::uint64_t digest = 0, Duration retry_after = 0s) {
     mock::Attempt a;
     a.provider = provider;
     a.at = at;
@@ -94,14 +97,17 @@ TEST_CASE("availability, wrong answers, hung and latency per phase", "[score]") 
     run.users.push_back(user(5, 13min, Outcome::answered, 1s, "missing_tag"));
     run.users.push_back(user(6, 14min, Outcome::failed, 1s));
     run.users.push_back(user(7, 15min, Outcome::hung, 61s));
-    for (const auto& u : run.users) run.attempts.push_back(attempt(u.arrival < 10min ? "primary" : "secondary", u.arrival, 200));
+    for (const auto& u : run.users)
+        run.attempts.push_back(
+            attempt(u.arrival < 10min ? "primary" : "secondary", u.arrival, 200));
     auto score = score_stack(s, run, phase_windows(s));
     const auto& steady = score.phases.at("steady");
     const auto& incident = score.phases.at("incident");
     CHECK(steady.at("availability") == 1.0);
     CHECK(steady.at("latency_p50") == Approx(3.0));
     CHECK(incident.at("requests") == 5);
-    CHECK(incident.at("availability") == Approx(0.2));  // a path existed (the secondary): the failure is not excused
+    CHECK(incident.at("availability") ==
+          Approx(0.2));  // a path existed (the secondary): the failure is not excused
     CHECK(incident.at("wrong_answers") == 1);
     CHECK(incident.at("hung") == 1);
     CHECK(score.phases.at("all").at("hung") == 1);
@@ -109,7 +115,9 @@ TEST_CASE("availability, wrong answers, hung and latency per phase", "[score]") 
     CHECK(score.phases.at("all").at("cost") == Approx(7 * (1000 * 1.0 + 500 * 4.0) / 1e6));
 }
 
-TEST_CASE("a clean fast error when no provider could answer is graceful degradation, not availability", "[score]") {
+TEST_CASE(
+    "a clean fast error when no provider could answer is graceful degradation, not availability",
+    "[score]") {
     auto s = load_scenario_text(R"(
 [scenario]
 name = "alone"
@@ -122,7 +130,8 @@ id = "only"
   start = "10m"
   end = "20m"
   fault = "outage"
-)", "alone.toml");
+)",
+                                "alone.toml");
     StackRun run;
     run.client = s.clients[0];
     run.users.push_back(user(1, 12min, Outcome::failed, 1s));   // fast: graceful
@@ -136,7 +145,8 @@ id = "only"
     CHECK(score.phases.at("all").at("time_to_mitigate") == Approx(240));
 }
 
-TEST_CASE("an out-of-date cached answer is degraded within max_staleness and wrong beyond it", "[score][cache]") {
+TEST_CASE("an out-of-date cached answer is degraded within max_staleness and wrong beyond it",
+          "[score][cache]") {
     auto text = [](const std::string& staleness) {
         return fmt::format(R"(
 [scenario]
@@ -150,19 +160,21 @@ id = "only"
   start = "1h"
   end = "2h"
   fault = "outage"
-)", staleness);
+)",
+                           staleness);
     };
     auto cached = [](std::uint64_t id, Duration arrival, Duration outdated_by) {
         auto u = user(id, arrival, Outcome::answered, 10ms, "stale", -2);
         u.outdated_by = outdated_by;
         return u;
     };
-    for (auto [staleness, expected] : {std::pair{"1h", Served::degraded_answer}, std::pair{"10m", Served::wrong_answer}}) {
+    for (auto [staleness, expected] :
+         {std::pair{"1h", Served::degraded_answer}, std::pair{"10m", Served::wrong_answer}}) {
         auto s = load_scenario_text(text(staleness), "alone.toml");
         StackRun run;
         run.client = s.clients[0];
-        run.users.push_back(cached(1, 70min, 30min));                    // the 0:xx answer at 1:10
-        run.users.push_back(user(2, 75min, Outcome::failed, 100ms));      // a clean fast error
+        run.users.push_back(cached(1, 70min, 30min));                 // the 0:xx answer at 1:10
+        run.users.push_back(user(2, 75min, Outcome::failed, 100ms));  // a clean fast error
         run.users.push_back(user(3, 30min, Outcome::answered, 1s, "ok"));  // steady
         auto score = score_stack(s, run, phase_windows(s));
         CAPTURE(staleness);
@@ -172,23 +184,28 @@ id = "only"
         CHECK(score.phases.at("incident").at("degraded_answers") == (acceptable ? 1 : 0));
         CHECK(score.phases.at("all").at("wrong_answers") == (acceptable ? 0 : 1));
         // Both requests had no healthy path: a usable cached answer handled its request well.
-        CHECK(score.phases.at("incident").at("graceful_degradation") == Approx(acceptable ? 1.0 : 0.5));
+        CHECK(score.phases.at("incident").at("graceful_degradation") ==
+              Approx(acceptable ? 1.0 : 0.5));
     }
 }
 
-TEST_CASE("latency in the score counts a request without an answer as the whole deadline", "[score][latency]") {
-    auto s = scenario();  // deadline 30 s; the secondary stays healthy, so every request was answerable
+TEST_CASE("latency in the score counts a request without an answer as the whole deadline",
+          "[score][latency]") {
+    auto s =
+        scenario();  // deadline 30 s; the secondary stays healthy, so every request was answerable
     StackRun fast_but_failing, slow_but_answering;
     fast_but_failing.client = slow_but_answering.client = s.clients[0];
     for (int i = 0; i < 10; ++i) {
         Duration at = 11min + i * 10s;
-        fast_but_failing.users.push_back(i < 2 ? user(i, at, Outcome::answered, 1s) : user(i, at, Outcome::failed, 1s));
+        fast_but_failing.users.push_back(i < 2 ? user(i, at, Outcome::answered, 1s)
+                                               : user(i, at, Outcome::failed, 1s));
         slow_but_answering.users.push_back(user(i, at, Outcome::answered, 8s));
     }
     auto w = phase_windows(s);
     auto a = score_stack(s, fast_but_failing, w), b = score_stack(s, slow_but_answering, w);
     CHECK(a.phases.at("incident").at("latency_p50") == Approx(1.0));  // of answers, as documented
-    CHECK(a.phases.at("incident").at("wait_p50") == Approx(30.0));    // what users waited for an answer
+    CHECK(a.phases.at("incident").at("wait_p50") ==
+          Approx(30.0));  // what users waited for an answer
     CHECK(b.phases.at("incident").at("wait_p50") == Approx(8.0));
     CHECK(b.score > a.score);
 }
@@ -215,14 +232,16 @@ TEST_CASE("retry amplification and Retry-After violations come from the journal"
     CHECK(score.phases.at("incident").at("retry_after_compliance") == Approx(2.0 / 3.0));
 }
 
-TEST_CASE("a run whose goodput stays below half of steady long after the trigger is metastable", "[score]") {
+TEST_CASE("a run whose goodput stays below half of steady long after the trigger is metastable",
+          "[score]") {
     auto s = scenario();
     StackRun healthy, stuck;
     healthy.client = stuck.client = s.clients[0];
     for (int m = 0; m < 60; ++m) {
         healthy.users.push_back(user(m, m * 1min, Outcome::answered, 1s));
         bool down = m >= 10;
-        stuck.users.push_back(user(m, m * 1min, down ? Outcome::failed : Outcome::answered, down ? 20s : 1s));
+        stuck.users.push_back(
+            user(m, m * 1min, down ? Outcome::failed : Outcome::answered, down ? 20s : 1s));
     }
     auto w = phase_windows(s);
     CHECK(score_stack(s, healthy, w).phases.at("all").at("metastable") == 0.0);

@@ -1,9 +1,10 @@
+#include "harness/workload.h"
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 
 #include "harness/run.h"
-#include "harness/workload.h"
 #include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
 
@@ -46,18 +47,22 @@ TEST_CASE("the request mix and the share of repeated questions follow the spec",
     CHECK(repeats / n == Approx(0.25).margin(0.02));
 }
 
-TEST_CASE("a request rendered in either dialect digests to what the harness expects", "[workload]") {
+TEST_CASE("a request rendered in either dialect digests to what the harness expects",
+          "[workload]") {
     WorkloadSpec spec;
     spec.mix = {{RequestKind::vision, 1}};
     auto r = generate_workload(spec, 1h, 1).front();
     auto expected = expected_request(r);
     auto anthropic = mock::make_dialect(mock::DialectKind::anthropic, mock::Vendor::anthropic);
-    auto parsed = std::get<mock::ChatRequest>(anthropic->parse_chat(render_request(r, mock::DialectKind::anthropic, "claude")));
+    auto parsed = std::get<mock::ChatRequest>(
+        anthropic->parse_chat(render_request(r, mock::DialectKind::anthropic, "claude")));
     CHECK(parsed.text_digest == expected.text_digest);
     CHECK(parsed.image_digest == expected.image_digest);
 }
 
-TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earlier hour with its age", "[workload][verify]") {
+TEST_CASE(
+    "judging answers: ok, truncated, ignored image, and stale from an earlier hour with its age",
+    "[workload][verify]") {
     WorkloadSpec spec;
     spec.mix = {{RequestKind::vision, 1}};
     auto r = generate_workload(spec, 3h, 1).back();
@@ -76,10 +81,12 @@ TEST_CASE("judging answers: ok, truncated, ignored image, and stale from an earl
     // The previous hour's answer went out of date when this hour began.
     CHECK(stale.outdated_by == r.arrival - std::chrono::hours(r.freshness));
     older.freshness -= 1;
-    CHECK(judge_answer(r, answer(older, true)).outdated_by == r.arrival - std::chrono::hours(r.freshness - 1));
+    CHECK(judge_answer(r, answer(older, true)).outdated_by ==
+          r.arrival - std::chrono::hours(r.freshness - 1));
 }
 
-TEST_CASE("a burst adds users who arrive together, and leaves the Poisson stream as it was", "[workload]") {
+TEST_CASE("a burst adds users who arrive together, and leaves the Poisson stream as it was",
+          "[workload]") {
     WorkloadSpec plain;
     plain.rate_per_hour = 600;
     auto without = generate_workload(plain, 1h, 9);
@@ -90,7 +97,8 @@ TEST_CASE("a burst adds users who arrive together, and leaves the Poisson stream
     int in_burst = 0;
     for (const auto& r : with) in_burst += r.arrival >= 30min && r.arrival < 30min + 2s;
     CHECK(in_burst >= 100);
-    CHECK(std::is_sorted(with.begin(), with.end(), [](const auto& a, const auto& b) { return a.arrival < b.arrival; }));
+    CHECK(std::is_sorted(with.begin(), with.end(),
+                         [](const auto& a, const auto& b) { return a.arrival < b.arrival; }));
     // Everything before the burst is the same request for request.
     for (std::size_t i = 0; i < without.size() && without[i].arrival < 30min; ++i) {
         CHECK(with[i].arrival == without[i].arrival);

@@ -32,12 +32,16 @@ struct LiveFleet {
     }
 };
 
-inline mock::ProviderConfig fast_provider(std::string id = "openai", mock::DialectKind dialect = mock::DialectKind::openai) {
+inline mock::ProviderConfig fast_provider(std::string id = "openai",
+                                          mock::DialectKind dialect = mock::DialectKind::openai) {
     mock::ProviderConfig p;
     p.id = std::move(id);
     p.dialect = dialect;
-    p.vendor = dialect == mock::DialectKind::anthropic ? mock::Vendor::anthropic : mock::Vendor::openai;
-    p.models = dialect == mock::DialectKind::anthropic ? std::vector<std::string>{"claude-sonnet-4-5"} : std::vector<std::string>{"gpt-4o-mini"};
+    p.vendor =
+        dialect == mock::DialectKind::anthropic ? mock::Vendor::anthropic : mock::Vendor::openai;
+    p.models = dialect == mock::DialectKind::anthropic
+                   ? std::vector<std::string>{"claude-sonnet-4-5"}
+                   : std::vector<std::string>{"gpt-4o-mini"};
     p.latency = {std::chrono::milliseconds(20), 500, 0.0};
     p.answer = {8, 8};
     return p;

@@ -76,7 +76,8 @@ bool run_user(unsigned short port, const Policy& policy, RetryBudget& budget, st
     for (int attempt = 0; attempt < policy.max_attempts; ++attempt) {
         try {
             HttpConnection c(port, 1000ms);
-            auto r = c.request("POST", "/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
+            auto r = c.request("POST", "/v1/chat/completions",
+                               R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
             if (r.status == 200 && r.error.empty()) return true;
         } catch (const std::exception&) {
         }
@@ -123,7 +124,10 @@ double goodput(const std::vector<User>& users, double from, double to) {
 
 }  // namespace
 
-TEST_CASE("immediate retries keep a provider down after the trigger while jittered backoff lets it recover", "[integration][metastable]") {
+TEST_CASE(
+    "immediate retries keep a provider down after the trigger while jittered backoff lets it "
+    "recover",
+    "[integration][metastable]") {
     std::vector<mock::Attempt> storm_journal, backoff_journal;
     std::vector<User> storm, backoff;
     // The two stacks run side by side, each against its own fleet.
@@ -133,9 +137,12 @@ TEST_CASE("immediate retries keep a provider down after the trigger while jitter
     b.join();
 
     double storm_steady = goodput(storm, 0.5, 4.0), storm_after = goodput(storm, 11.0, 15.0);
-    double backoff_steady = goodput(backoff, 0.5, 4.0), backoff_after = goodput(backoff, 11.0, 15.0);
-    INFO("retry-storm goodput: steady " << storm_steady << ", 4-8 s after the trigger " << storm_after);
-    INFO("backoff goodput:     steady " << backoff_steady << ", 4-8 s after the trigger " << backoff_after);
+    double backoff_steady = goodput(backoff, 0.5, 4.0),
+           backoff_after = goodput(backoff, 11.0, 15.0);
+    INFO("retry-storm goodput: steady " << storm_steady << ", 4-8 s after the trigger "
+                                        << storm_after);
+    INFO("backoff goodput:     steady " << backoff_steady << ", 4-8 s after the trigger "
+                                        << backoff_after);
     CHECK(storm_steady > 0.9);
     CHECK(backoff_steady > 0.9);
     // Metastable: goodput below half of steady long after the trigger ended.

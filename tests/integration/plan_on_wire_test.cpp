@@ -12,8 +12,10 @@ using namespace brownout::test;
 using namespace std::chrono_literals;
 
 namespace {
-const std::string kHello = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
-const std::string kStream = R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}]})";
+const std::string kHello =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
+const std::string kStream =
+    R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}]})";
 
 struct PlannedFleet : LiveFleet {
     faults::Plan plan;
@@ -40,7 +42,8 @@ TEST_CASE("a reset plan closes the connection before any byte of answer", "[inte
     CHECK(j[0].fault == "outage");
 }
 
-TEST_CASE("a hang plan never answers and the attempt ends when the client gives up", "[integration][plan]") {
+TEST_CASE("a hang plan never answers and the attempt ends when the client gives up",
+          "[integration][plan]") {
     PlannedFleet f;
     f.plan.connection = faults::ConnectionAction::hang;
     f.plan.applied = {"outage"};
@@ -54,7 +57,8 @@ TEST_CASE("a hang plan never answers and the attempt ends when the client gives 
     CHECK(j[0].outcome == "hung");
 }
 
-TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves", "[integration][plan]") {
+TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves",
+          "[integration][plan]") {
     PlannedFleet f;
     f.plan.stall_after_tokens = 3;
     f.plan.applied = {"stall"};
@@ -71,7 +75,8 @@ TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves"
     CHECK(j[0].outcome == "stalled");
 }
 
-TEST_CASE("a keep-alive stall sends comments that keep the connection busy", "[integration][plan]") {
+TEST_CASE("a keep-alive stall sends comments that keep the connection busy",
+          "[integration][plan]") {
     PlannedFleet f;
     f.plan.stall_after_tokens = 2;
     f.plan.stall_keepalive = true;
@@ -82,7 +87,8 @@ TEST_CASE("a keep-alive stall sends comments that keep the connection busy", "[i
     CHECK(r.body.find(": keep-alive\n\n") != std::string::npos);
 }
 
-TEST_CASE("a disconnect cuts the stream after N tokens without the chunked terminator", "[integration][plan]") {
+TEST_CASE("a disconnect cuts the stream after N tokens without the chunked terminator",
+          "[integration][plan]") {
     PlannedFleet f;
     f.plan.disconnect_after_tokens = 4;
     f.plan.applied = {"disconnect"};
@@ -95,7 +101,8 @@ TEST_CASE("a disconnect cuts the stream after N tokens without the chunked termi
     CHECK(j[0].outcome == "cut");
 }
 
-TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends cleanly", "[integration][plan]") {
+TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends cleanly",
+          "[integration][plan]") {
     PlannedFleet f;
     f.plan.stream_error_after_tokens = 2;
     f.plan.stream_error = faults::Rejection{.status = 500};
@@ -107,9 +114,11 @@ TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends c
     CHECK(r.body.find("[DONE]") == std::string::npos);
 }
 
-TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connection", "[integration][plan]") {
+TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connection",
+          "[integration][plan]") {
     PlannedFleet f;
-    f.plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.", .retry_after = 1s};
+    f.plan.reject = faults::Rejection{
+        .status = 503, .message = "Server busy, please try again later.", .retry_after = 1s};
     f.plan.applied = {"busy"};
     HttpConnection c(f.port());
     auto r = c.request("POST", "/v1/chat/completions", kHello);
@@ -130,7 +139,8 @@ std::string content_of(const std::string& json_body) {
 }
 }  // namespace
 
-TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real answer", "[integration][plan][hold]") {
+TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real answer",
+          "[integration][plan][hold]") {
     PlannedFleet f;
     f.plan.hold = faults::Hold{.wait = 600ms, .interval = 100ms, .then = faults::HoldEnd::answer};
     f.plan.applied = {"hold"};
@@ -146,18 +156,24 @@ TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real a
     CHECK(f.journal().at(0).fault == "hold");
 }
 
-TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek client sees under load", "[integration][plan][hold]") {
+TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek client sees under load",
+          "[integration][plan][hold]") {
     PlannedFleet f;
     f.plan.applied = {"hold"};
     SECTION("empty: only blank lines, which no JSON parser accepts") {
-        f.plan.hold = faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::empty};
+        f.plan.hold =
+            faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::empty};
         auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
         CHECK(r.status == 200);
         CHECK(r.error.empty());
         CHECK(r.body.find_first_not_of('\n') == std::string::npos);
     }
-    SECTION("interrupted: a clean stream with finish_reason insufficient_system_resource and no tag") {
-        f.plan.hold = faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::interrupted, .after_tokens = 3};
+    SECTION(
+        "interrupted: a clean stream with finish_reason insufficient_system_resource and no tag") {
+        f.plan.hold = faults::Hold{.wait = 200ms,
+                                   .interval = 100ms,
+                                   .then = faults::HoldEnd::interrupted,
+                                   .after_tokens = 3};
         auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
         CHECK(r.status == 200);
         CHECK(r.error.empty());
@@ -168,10 +184,12 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
         auto plain = http(f.port(), "POST", "/v1/chat/completions", kHello);
         auto text = content_of(plain.body);
         CHECK(mock::verify_answer(text, parsed(kHello)) == mock::Verdict::missing_tag);
-        CHECK_THAT(plain.body, Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
+        CHECK_THAT(plain.body,
+                   Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
     }
     SECTION("close: keep-alives, then the connection ends mid-body") {
-        f.plan.hold = faults::Hold{.wait = 300ms, .interval = 100ms, .then = faults::HoldEnd::close};
+        f.plan.hold =
+            faults::Hold{.wait = 300ms, .interval = 100ms, .then = faults::HoldEnd::close};
         auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
         CHECK(r.status == 200);
         CHECK_FALSE(r.error.empty());

@@ -1,5 +1,8 @@
 // brownout run end to end: real fleets, real sockets, the built-in stacks, scores and reports.
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -11,8 +14,6 @@
 
 #include "harness/command.h"
 #include "harness/report.h"
-#include <fmt/format.h>
-#include <unistd.h>
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -72,11 +73,13 @@ providers = ["primary"]
 std::map<std::string, json::object> stacks_by_client(const fs::path& dir) {
     auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
     std::map<std::string, json::object> by;
-    for (const auto& s : report.at("stacks").as_array()) by[std::string(s.at("client").as_string())] = s.as_object();
+    for (const auto& s : report.at("stacks").as_array())
+        by[std::string(s.at("client").as_string())] = s.as_object();
     return by;
 }
 
-int run_file(const fs::path& dir, const std::string& toml, std::string& out, std::atomic<bool>* stop = nullptr) {
+int run_file(const fs::path& dir, const std::string& toml, std::string& out,
+             std::atomic<bool>* stop = nullptr) {
     auto file = dir / "scenario.toml";
     std::ofstream(file) << toml;
     RunCommand c;
@@ -91,7 +94,8 @@ int run_file(const fs::path& dir, const std::string& toml, std::string& out, std
 
 }  // namespace
 
-TEST_CASE("run scores each stack, writes report.json and JUnit, and exits by the expectations", "[run]") {
+TEST_CASE("run scores each stack, writes report.json and JUnit, and exits by the expectations",
+          "[run]") {
     auto dir = temp_dir("run");
     std::string out;
     int rc = run_file(dir, short_scenario(R"(
@@ -105,7 +109,8 @@ client = "naive"
 metric = "availability"
 phase = "incident"
 min = 0.95
-)"), out);
+)"),
+                      out);
     INFO(out);
     CHECK(rc == 1);  // naive cannot hold 95% through a busy primary
     CHECK_THAT(out, Catch::Contains("✗ naive availability (incident) = 0"));
@@ -118,14 +123,18 @@ min = 0.95
     CHECK(stacks[0].at("metrics").at("incident").at("availability").to_number<double>() >= 0.95);
     CHECK(stacks[0].at("score").to_number<double>() > stacks[1].at("score").to_number<double>());
     auto junit = slurp(dir / "report" / "junit.xml");
-    CHECK_THAT(junit, Catch::Contains("<testsuite name=\"brownout.short\" tests=\"2\" failures=\"1\""));
+    CHECK_THAT(junit,
+               Catch::Contains("<testsuite name=\"brownout.short\" tests=\"2\" failures=\"1\""));
     CHECK_THAT(junit, Catch::Contains("<failure message=\"naive availability (incident) = 0"));
     auto html = slurp(dir / "report" / "report.html");
     CHECK_THAT(html, Catch::StartsWith("<!doctype html>"));
     CHECK_THAT(html, Catch::Contains("<svg"));
     CHECK_THAT(html, Catch::Contains("attempts at primary"));
 
-    rc = run_file(dir, short_scenario("[[expect]]\nclient = \"failover\"\nmetric = \"wrong_answers\"\nmax = 0\n"), out);
+    rc = run_file(
+        dir,
+        short_scenario("[[expect]]\nclient = \"failover\"\nmetric = \"wrong_answers\"\nmax = 0\n"),
+        out);
     CHECK(rc == 0);
 }
 
@@ -155,73 +164,104 @@ TEST_CASE("a run stopped early still writes its reports, marked partial", "[run]
     });
     std::string out;
     auto toml = short_scenario("");
-    toml.replace(toml.find("time_scale = 300"), 16, "time_scale = 60 ");  // ten seconds: the stop lands mid-run
+    toml.replace(toml.find("time_scale = 300"), 16,
+                 "time_scale = 60 ");  // ten seconds: the stop lands mid-run
     run_file(dir, toml, out, &stop);
     stopper.join();
     auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
     CHECK(report.at("partial").as_bool());
-    CHECK(report.at("stacks").as_array()[0].at("metrics").at("all").at("requests").to_number<double>() > 0);
+    CHECK(report.at("stacks")
+              .as_array()[0]
+              .at("metrics")
+              .at("all")
+              .at("requests")
+              .to_number<double>() > 0);
 }
 
-TEST_CASE("on the DeepSeek incident failover beats sdk-default, which beats naive, and retry-storm amplifies", "[run][sanity]") {
+TEST_CASE(
+    "on the DeepSeek incident failover beats sdk-default, which beats naive, and retry-storm "
+    "amplifies",
+    "[run][sanity]") {
     RunOptions options;  // at the scenario's own time scale (6 h in 60 s), as users run it
-    auto result = run_scenario(load_scenario(BROWNOUT_SOURCE_DIR "/scenarios/deepseek-2025-05-08.toml"), options);
+    auto result = run_scenario(
+        load_scenario(BROWNOUT_SOURCE_DIR "/scenarios/deepseek-2025-05-08.toml"), options);
     auto windows = phase_windows(result.scenario);
     std::map<std::string, StackScore> by;
-    for (const auto& stack : result.stacks) by[stack.client.name] = score_stack(result.scenario, stack, windows);
-    INFO("naive " << by["naive"].score << ", sdk-default " << by["sdk-default"].score << ", retry-storm "
-                  << by["retry-storm"].score << ", failover " << by["failover"].score);
+    for (const auto& stack : result.stacks)
+        by[stack.client.name] = score_stack(result.scenario, stack, windows);
+    INFO("naive " << by["naive"].score << ", sdk-default " << by["sdk-default"].score
+                  << ", retry-storm " << by["retry-storm"].score << ", failover "
+                  << by["failover"].score);
     CHECK(by["failover"].score > by["sdk-default"].score + 20);
     CHECK(by["sdk-default"].score > by["naive"].score);
     CHECK(by["retry-storm"].phases.at("incident").at("retry_amplification") > 3.0);
     CHECK(by["failover"].phases.at("all").at("wrong_answers") == 0);
 }
 
-TEST_CASE("on the metastability probe retry-storm is flagged metastable and failover is not", "[run][sanity]") {
+TEST_CASE("on the metastability probe retry-storm is flagged metastable and failover is not",
+          "[run][sanity]") {
     RunOptions options;
     options.time_scale = 120;
-    auto result = run_scenario(load_scenario(BROWNOUT_SOURCE_DIR "/scenarios/metastability-probe.toml"), options);
+    auto result = run_scenario(
+        load_scenario(BROWNOUT_SOURCE_DIR "/scenarios/metastability-probe.toml"), options);
     auto windows = phase_windows(result.scenario);
     std::map<std::string, StackScore> by;
-    for (const auto& stack : result.stacks) by[stack.client.name] = score_stack(result.scenario, stack, windows);
+    for (const auto& stack : result.stacks)
+        by[stack.client.name] = score_stack(result.scenario, stack, windows);
     CHECK(by["retry-storm"].phases.at("all").at("metastable") == 1.0);
     CHECK(by["failover"].phases.at("all").at("metastable") == 0.0);
 }
 
-TEST_CASE("provider API keys reach the built-in stacks, and no report or output shows them", "[run][keys]") {
+TEST_CASE("provider API keys reach the built-in stacks, and no report or output shows them",
+          "[run][keys]") {
     auto dir = temp_dir("keys");
     const std::string key = "sk-brownout-secret-7f3a9c";
     auto toml = short_scenario("");
     for (const char* id : {"id = \"primary\"\n", "id = \"secondary\"\n"}) {
-        toml.replace(toml.find(id), std::strlen(id), std::string(id) + "api_key = \"" + key + "\"\n");
+        toml.replace(toml.find(id), std::strlen(id),
+                     std::string(id) + "api_key = \"" + key + "\"\n");
     }
     std::string out;
     run_file(dir, toml, out);
     INFO(out);
     auto report = json::parse(slurp(dir / "report" / "report.json")).as_object();
     // Sent: without the key every attempt would be a 401 and nothing would be available.
-    CHECK(report.at("stacks").as_array()[0].at("metrics").at("all").at("availability").to_number<double>() > 0.9);
-    for (const auto& text : {out, slurp(dir / "report" / "report.json"), slurp(dir / "report" / "junit.xml"), slurp(dir / "report" / "report.html")}) {
+    CHECK(report.at("stacks")
+              .as_array()[0]
+              .at("metrics")
+              .at("all")
+              .at("availability")
+              .to_number<double>() > 0.9);
+    for (const auto& text :
+         {out, slurp(dir / "report" / "report.json"), slurp(dir / "report" / "junit.xml"),
+          slurp(dir / "report" / "report.html")}) {
         CHECK(text.find("secret-7f3a") == std::string::npos);
     }
 }
 
-TEST_CASE("answers cut short with insufficient_system_resource are wrong for the SDK and failed over by failover", "[run][hold]") {
+TEST_CASE(
+    "answers cut short with insufficient_system_resource are wrong for the SDK and failed over by "
+    "failover",
+    "[run][hold]") {
     auto dir = temp_dir("hold");
     auto toml = short_scenario("");
     // The primary's generations are interrupted (no hold wait) instead of refused with 503.
-    toml.replace(toml.find("fault = \"busy\""), 14, "fault = \"hold\"\n  then = \"interrupted\"\n  after_tokens = 3");
+    toml.replace(toml.find("fault = \"busy\""), 14,
+                 "fault = \"hold\"\n  then = \"interrupted\"\n  after_tokens = 3");
     toml += "[[clients]]\nname = \"sdk\"\npolicy = \"sdk-default\"\nproviders = [\"primary\"]\n";
     std::string out;
     run_file(dir, toml, out);
     INFO(out);
     auto by = stacks_by_client(dir);
-    CHECK(by.at("sdk").at("metrics").at("incident").at("wrong_answers").to_number<double>() > 0);  // passed on as answers
+    CHECK(by.at("sdk").at("metrics").at("incident").at("wrong_answers").to_number<double>() >
+          0);  // passed on as answers
     CHECK(by.at("failover").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
-    CHECK(by.at("failover").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
+    CHECK(by.at("failover").at("metrics").at("incident").at("availability").to_number<double>() >
+          0.95);
 }
 
-TEST_CASE("a per-model outage: failover by model keeps answering, a single-model stack does not", "[run][routes]") {
+TEST_CASE("a per-model outage: failover by model keeps answering, a single-model stack does not",
+          "[run][routes]") {
     auto dir = temp_dir("routes");
     std::string out;
     run_file(dir, R"(
@@ -251,11 +291,15 @@ providers = ["anthropic:claude-opus-4-6", "anthropic:claude-sonnet-4-5"]
 name = "opus-only"
 policy = "sdk-default"
 providers = ["anthropic:claude-opus-4-6"]
-)", out);
+)",
+             out);
     INFO(out);
     auto by = stacks_by_client(dir);
-    CHECK(by.at("by-model").at("metrics").at("incident").at("availability").to_number<double>() > 0.95);
-    CHECK(by.at("opus-only").at("metrics").at("incident").at("availability").to_number<double>() < 0.2);
+    CHECK(by.at("by-model").at("metrics").at("incident").at("availability").to_number<double>() >
+          0.95);
+    CHECK(by.at("opus-only").at("metrics").at("incident").at("availability").to_number<double>() <
+          0.2);
     CHECK(by.at("by-model").at("metrics").at("all").at("wrong_answers").to_number<double>() == 0);
-    CHECK(by.at("by-model").at("score").to_number<double>() > by.at("opus-only").at("score").to_number<double>());
+    CHECK(by.at("by-model").at("score").to_number<double>() >
+          by.at("opus-only").at("score").to_number<double>());
 }

@@ -12,8 +12,10 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-const std::string kHello = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
-const std::string kStream = R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello"}]})";
+const std::string kHello =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
+const std::string kStream =
+    R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello"}]})";
 }  // namespace
 
 TEST_CASE("a chat completion over a real socket verifies against its request", "[integration]") {
@@ -22,7 +24,8 @@ TEST_CASE("a chat completion over a real socket verifies against its request", "
     REQUIRE(r.error.empty());
     CHECK(r.status == 200);
     CHECK(r.header("content-type") == "application/json");
-    auto text = json::parse(r.body).at("choices").as_array()[0].at("message").at("content").as_string();
+    auto text =
+        json::parse(r.body).at("choices").as_array()[0].at("message").at("content").as_string();
     auto request = std::get<mock::ChatRequest>(f.provider().dialect().parse_chat(kHello));
     CHECK(mock::verify_answer(std::string(text), request) == mock::Verdict::ok);
 }
@@ -45,7 +48,8 @@ TEST_CASE("SSE chunks arrive paced by the token rate and end with DONE", "[integ
     CHECK_THAT(r.body, Catch::EndsWith("data: [DONE]\n\n"));
 }
 
-TEST_CASE("time_scale compresses latency: 10x scale makes a 1 s TTFT take 100 ms", "[integration][clock]") {
+TEST_CASE("time_scale compresses latency: 10x scale makes a 1 s TTFT take 100 ms",
+          "[integration][clock]") {
     auto p = fast_provider();
     p.latency = {1s, 0, 0.0};
     LiveFleet f({p}, 10.0);
@@ -55,7 +59,8 @@ TEST_CASE("time_scale compresses latency: 10x scale makes a 1 s TTFT take 100 ms
     CHECK(waited < 800ms);
 }
 
-TEST_CASE("one keep-alive connection serves many requests, errors included", "[integration][http]") {
+TEST_CASE("one keep-alive connection serves many requests, errors included",
+          "[integration][http]") {
     LiveFleet f({fast_provider()});
     HttpConnection c(f.port());
     CHECK(c.request("POST", "/v1/chat/completions", kHello).status == 200);
@@ -82,7 +87,9 @@ TEST_CASE("garbage on the wire gets a 400 and the server keeps serving", "[integ
     auto answer = bad.raw("THIS IS NOT HTTP\r\n\r\n");
     CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 400"));
     HttpConnection huge(f.port());
-    CHECK_THAT(huge.raw("GET /v1/models HTTP/1.1\r\nx-big: " + std::string(20000, 'a') + "\r\n\r\n"), Catch::StartsWith("HTTP/1.1 431"));
+    CHECK_THAT(
+        huge.raw("GET /v1/models HTTP/1.1\r\nx-big: " + std::string(20000, 'a') + "\r\n\r\n"),
+        Catch::StartsWith("HTTP/1.1 431"));
     CHECK(http(f.port(), "POST", "/v1/chat/completions", kHello).status == 200);
 }
 
@@ -91,25 +98,32 @@ TEST_CASE("models are listed and looked up and an unknown id is 404", "[integrat
     auto list = json::parse(http(f.port(), "GET", "/v1/models").body).as_object();
     CHECK(list.at("object").as_string() == "list");
     CHECK(list.at("data").as_array()[0].at("id").as_string() == "gpt-4o-mini");
-    CHECK(json::parse(http(f.port(), "GET", "/v1/models/gpt-4o-mini").body).at("object").as_string() == "model");
+    CHECK(json::parse(http(f.port(), "GET", "/v1/models/gpt-4o-mini").body)
+              .at("object")
+              .as_string() == "model");
     CHECK(http(f.port(), "GET", "/v1/models/gpt-9").status == 404);
 }
 
-TEST_CASE("an Anthropic provider answers /v1/messages with request-id and its event stream", "[integration][anthropic]") {
+TEST_CASE("an Anthropic provider answers /v1/messages with request-id and its event stream",
+          "[integration][anthropic]") {
     LiveFleet f({fast_provider("anthropic", mock::DialectKind::anthropic)});
-    auto r = http(f.port(), "POST", "/v1/messages",
-                  R"({"model":"claude-sonnet-4-5","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"hi"}]})",
-                  {{"anthropic-version", "2023-06-01"}});
+    auto r = http(
+        f.port(), "POST", "/v1/messages",
+        R"({"model":"claude-sonnet-4-5","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"hi"}]})",
+        {{"anthropic-version", "2023-06-01"}});
     CHECK(r.status == 200);
     CHECK(r.header("request-id").rfind("req_", 0) == 0);
     CHECK_THAT(r.body, Catch::StartsWith("event: message_start\n"));
-    CHECK_THAT(r.body, Catch::EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
-    auto missing = http(f.port(), "POST", "/v1/messages", R"({"model":"claude-sonnet-4-5","messages":[]})");
+    CHECK_THAT(r.body,
+               Catch::EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+    auto missing =
+        http(f.port(), "POST", "/v1/messages", R"({"model":"claude-sonnet-4-5","messages":[]})");
     CHECK(missing.status == 400);
     CHECK(json::parse(missing.body).at("type").as_string() == "error");
 }
 
-TEST_CASE("the journal records every attempt with the SDK's retry count and /metrics counts them", "[integration][journal]") {
+TEST_CASE("the journal records every attempt with the SDK's retry count and /metrics counts them",
+          "[integration][journal]") {
     LiveFleet f({fast_provider()});
     http(f.port(), "POST", "/v1/chat/completions", kHello, {{"X-Stainless-Retry-Count", "1"}});
     http(f.port(), "POST", "/v1/chat/completions", kStream);
@@ -128,8 +142,12 @@ TEST_CASE("the journal records every attempt with the SDK's retry count and /met
     CHECK(later.at("attempts").as_array().size() == 1);
     auto metrics = http(f.port(), "GET", "/metrics");
     CHECK(metrics.header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
-    CHECK_THAT(metrics.body, Catch::Contains("brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 2"));
-    CHECK_THAT(metrics.body, Catch::Contains("brownout_tokens_total{provider=\"openai\",kind=\"completion\"} 16"));
+    CHECK_THAT(metrics.body,
+               Catch::Contains(
+                   "brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 2"));
+    CHECK_THAT(
+        metrics.body,
+        Catch::Contains("brownout_tokens_total{provider=\"openai\",kind=\"completion\"} 16"));
 }
 
 TEST_CASE("shutdown lets an open stream finish", "[integration][shutdown]") {

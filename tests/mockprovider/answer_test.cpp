@@ -1,6 +1,7 @@
+#include "mockprovider/answer.h"
+
 #include <catch2/catch.hpp>
 
-#include "mockprovider/answer.h"
 #include "mockprovider/dialect.h"
 
 using namespace brownout::mock;
@@ -21,7 +22,8 @@ const std::string kImageRequest =
 
 TEST_CASE("the same seed, model and request always give the same answer", "[answer]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*d, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})");
+    auto req =
+        parse(*d, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})");
     auto a = generate_answer(7, req, {}, true, "id1", 0);
     auto b = generate_answer(7, req, {}, true, "id2", 0);
     CHECK(a.text() == b.text());
@@ -34,7 +36,8 @@ TEST_CASE("the same seed, model and request always give the same answer", "[answ
 TEST_CASE("answer length stays within the shape and usage counts the streamed tokens", "[answer]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
     for (int i = 0; i < 50; ++i) {
-        auto req = parse(*d, R"({"model":"m","messages":[{"role":"user","content":"q)" + std::to_string(i) + R"("}]})");
+        auto req = parse(*d, R"({"model":"m","messages":[{"role":"user","content":"q)" +
+                                 std::to_string(i) + R"("}]})");
         auto c = generate_answer(1, req, {10, 20}, true, "id", 0);
         REQUIRE(c.tokens.size() >= 10);
         REQUIRE(c.tokens.size() <= 20);
@@ -50,7 +53,8 @@ TEST_CASE("a complete answer verifies against its own request", "[answer][verify
     CHECK(verify_answer(c.text(), req) == Verdict::ok);
 }
 
-TEST_CASE("verification catches truncation, another request's answer, ignored images and edits", "[answer][verify]") {
+TEST_CASE("verification catches truncation, another request's answer, ignored images and edits",
+          "[answer][verify]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
     auto req = parse(*d, kImageRequest);
     auto c = generate_answer(3, req, {}, true, "id", 0);
@@ -61,7 +65,9 @@ TEST_CASE("verification catches truncation, another request's answer, ignored im
         CHECK(verify_answer("", req) == Verdict::missing_tag);
     }
     SECTION("the answer to a different prompt") {
-        auto other = parse(*d, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"something else"}]})");
+        auto other = parse(
+            *d,
+            R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"something else"}]})");
         auto wrong = generate_answer(3, other, {}, true, "id", 0);
         CHECK(verify_answer(wrong.text(), req) == Verdict::wrong_request);
     }
@@ -76,35 +82,44 @@ TEST_CASE("verification catches truncation, another request's answer, ignored im
     }
 }
 
-TEST_CASE("max_tokens shortens the answer, keeps it checkable and reports finish length", "[answer]") {
+TEST_CASE("max_tokens shortens the answer, keeps it checkable and reports finish length",
+          "[answer]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*d, R"({"model":"m","max_tokens":3,"messages":[{"role":"user","content":"long please"}]})");
+    auto req = parse(
+        *d, R"({"model":"m","max_tokens":3,"messages":[{"role":"user","content":"long please"}]})");
     auto c = generate_answer(1, req, {20, 30}, true, "id", 0);
     CHECK(c.tokens.size() == 3);
     CHECK(c.finish == FinishReason::length);
     CHECK(verify_answer(c.text(), req) == Verdict::ok);
 }
 
-TEST_CASE("the same conversation digests alike in both dialects, so failover answers verify", "[answer][verify]") {
+TEST_CASE("the same conversation digests alike in both dialects, so failover answers verify",
+          "[answer][verify]") {
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
     auto anthropic = make_dialect(DialectKind::anthropic, Vendor::anthropic);
-    auto a = parse(*openai,
-                   R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be terse."},{"role":"user","content":[{"type":"text","text":"Describe"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]})");
-    auto b = parse(*anthropic,
-                   R"({"model":"claude-sonnet-4-5","max_tokens":100,"system":"Be terse.","messages":[{"role":"user","content":[{"type":"text","text":"Describe"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]}]})");
+    auto a = parse(
+        *openai,
+        R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be terse."},{"role":"user","content":[{"type":"text","text":"Describe"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]})");
+    auto b = parse(
+        *anthropic,
+        R"({"model":"claude-sonnet-4-5","max_tokens":100,"system":"Be terse.","messages":[{"role":"user","content":[{"type":"text","text":"Describe"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]}]})");
     CHECK(a.text_digest == b.text_digest);
     CHECK(a.image_digest == b.image_digest);
     auto answer_from_claude = generate_answer(9, b, {}, true, "id", 0);
     CHECK(verify_answer(answer_from_claude.text(), a) == Verdict::ok);
 }
 
-TEST_CASE("a required tool choice produces a tool call with schema-shaped arguments", "[answer][tools]") {
+TEST_CASE("a required tool choice produces a tool call with schema-shaped arguments",
+          "[answer][tools]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*d, R"({"model":"m","messages":[{"role":"user","content":"weather?"}],"tool_choice":"required",
+    auto req = parse(
+        *d,
+        R"({"model":"m","messages":[{"role":"user","content":"weather?"}],"tool_choice":"required",
         "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}}}}}]})");
     auto c = generate_answer(1, req, {}, true, "id", 0);
     REQUIRE(c.tool_call.has_value());
     CHECK(c.tool_call->name == "get_weather");
-    CHECK_THAT(c.tool_call->arguments_json, Catch::Contains("\"city\":\"bo-") && Catch::Contains("\"days\":1"));
+    CHECK_THAT(c.tool_call->arguments_json,
+               Catch::Contains("\"city\":\"bo-") && Catch::Contains("\"days\":1"));
     CHECK(c.finish == FinishReason::tool_calls);
 }

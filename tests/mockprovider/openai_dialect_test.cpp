@@ -42,7 +42,8 @@ TEST_CASE("OpenAI requests are read into the neutral form", "[openai]") {
     CHECK(r.max_tokens == 100);
     CHECK(r.image_count == 1);
     CHECK(r.prompt_tokens > 85);
-    CHECK(ok(*d, R"({"model":"m","max_tokens":7,"messages":[{"role":"user","content":"x"}]})").max_tokens == 7);
+    CHECK(ok(*d, R"({"model":"m","max_tokens":7,"messages":[{"role":"user","content":"x"}]})")
+              .max_tokens == 7);
 }
 
 TEST_CASE("bad OpenAI requests get OpenAI's own errors", "[openai][errors]") {
@@ -50,7 +51,8 @@ TEST_CASE("bad OpenAI requests get OpenAI's own errors", "[openai][errors]") {
     SECTION("malformed JSON") {
         auto e = error_for(*d, "{\"model\":");
         CHECK(e.status == 400);
-        CHECK_THAT(e.message, Catch::StartsWith("We could not parse the JSON body of your request."));
+        CHECK_THAT(e.message,
+                   Catch::StartsWith("We could not parse the JSON body of your request."));
     }
     SECTION("missing model") {
         CHECK(error_for(*d, R"({"messages":[]})").message == "you must provide a model parameter");
@@ -61,12 +63,17 @@ TEST_CASE("bad OpenAI requests get OpenAI's own errors", "[openai][errors]") {
         CHECK(e.code == "missing_required_parameter");
     }
     SECTION("max_tokens below one") {
-        auto e = error_for(*d, R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]})");
+        auto e = error_for(
+            *d, R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]})");
         CHECK(e.code == "integer_below_min_value");
         CHECK(e.param == "max_tokens");
     }
     SECTION("stream_options without stream") {
-        CHECK(error_for(*d, R"({"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]})").param == "stream_options");
+        CHECK(
+            error_for(
+                *d,
+                R"({"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]})")
+                .param == "stream_options");
     }
     SECTION("JSON nested deeper than the limit") {
         std::string deep(200, '[');
@@ -78,7 +85,8 @@ TEST_CASE("an OpenAI error body has message, type, param and code", "[openai][er
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
     auto body = json::parse(d->error_body(d->unknown_model("gpt-9"), "req_1")).as_object();
     auto& e = body.at("error").as_object();
-    CHECK(e.at("message").as_string() == "The model `gpt-9` does not exist or you do not have access to it.");
+    CHECK(e.at("message").as_string() ==
+          "The model `gpt-9` does not exist or you do not have access to it.");
     CHECK(e.at("type").as_string() == "invalid_request_error");
     CHECK(e.at("param").is_null());
     CHECK(e.at("code").as_string() == "model_not_found");
@@ -87,7 +95,8 @@ TEST_CASE("an OpenAI error body has message, type, param and code", "[openai][er
 TEST_CASE("DeepSeek speaks the OpenAI shape with its own wording", "[openai][deepseek]") {
     auto d = make_dialect(DialectKind::openai, Vendor::deepseek);
     CHECK(d->status_error(402, "deepseek-chat").message == "Insufficient Balance");
-    CHECK_THAT(d->feature_unsupported("vision", "deepseek-chat").message, Catch::Contains("unknown variant `image_url`"));
+    CHECK_THAT(d->feature_unsupported("vision", "deepseek-chat").message,
+               Catch::Contains("unknown variant `image_url`"));
     auto models = json::parse(d->models_body({{"deepseek-chat", 1, "deepseek"}})).as_object();
     CHECK_FALSE(models.at("data").as_array()[0].as_object().contains("created"));
 }
@@ -108,21 +117,36 @@ TEST_CASE("a non-streamed OpenAI completion has every required field", "[openai]
     CHECK(usage.at("total_tokens").as_int64() == c.completion_tokens + c.prompt_tokens);
 }
 
-TEST_CASE("an OpenAI stream: role chunk, one chunk a token, finish chunk, usage chunk, then DONE", "[openai][sse]") {
+TEST_CASE("an OpenAI stream: role chunk, one chunk a token, finish chunk, usage chunk, then DONE",
+          "[openai][sse]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = ok(*d, R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})");
+    auto req = ok(
+        *d,
+        R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})");
     auto c = generate_answer(1, req, {5, 5}, true, "chatcmpl-1", 1);
     auto frames = d->stream_frames(c, req);
     REQUIRE(frames.size() == 1 + 5 + 3);
     auto first = data_of(frames[0].bytes);
-    CHECK(first.at("choices").as_array()[0].as_object().at("delta").as_object().at("role").as_string() == "assistant");
+    CHECK(first.at("choices")
+              .as_array()[0]
+              .as_object()
+              .at("delta")
+              .as_object()
+              .at("role")
+              .as_string() == "assistant");
     CHECK(first.at("usage").is_null());
     std::string streamed;
     int tokens = 0;
     for (std::size_t i = 1; i <= 5; ++i) {
         auto chunk = data_of(frames[i].bytes);
         CHECK(chunk.at("id").as_string() == "chatcmpl-1");
-        streamed += chunk.at("choices").as_array()[0].as_object().at("delta").as_object().at("content").as_string();
+        streamed += chunk.at("choices")
+                        .as_array()[0]
+                        .as_object()
+                        .at("delta")
+                        .as_object()
+                        .at("content")
+                        .as_string();
         tokens += frames[i].tokens;
     }
     CHECK(streamed == c.text());

@@ -1,7 +1,7 @@
+#include "mockprovider/provider.h"
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-
-#include "mockprovider/provider.h"
 
 using namespace brownout;
 using namespace brownout::mock;
@@ -14,15 +14,19 @@ struct Rig {
     AttemptJournal journal;
     Metrics metrics;
     Provider provider;
-    explicit Rig(ProviderConfig config = {}) : provider(std::move(config), clock, journal, metrics) {}
+    explicit Rig(ProviderConfig config = {})
+        : provider(std::move(config), clock, journal, metrics) {}
 
     Reply chat(const std::string& body, std::string forced = "") {
-        IncomingRequest in{"POST", "/v1/chat/completions", body, "", "", std::nullopt, std::move(forced), 1};
+        IncomingRequest in{"POST",       "/v1/chat/completions", body, "", "",
+                           std::nullopt, std::move(forced),      1};
         return provider.handle(in);
     }
 };
 
-int status_of(const Reply& r) { return std::stoi(r.head.substr(9, 3)); }
+int status_of(const Reply& r) {
+    return std::stoi(r.head.substr(9, 3));
+}
 
 std::string header(const Reply& r, const std::string& name) {
     auto at = r.head.find("\r\n" + name + ": ");
@@ -31,7 +35,8 @@ std::string header(const Reply& r, const std::string& name) {
     return r.head.substr(start, r.head.find("\r\n", start) - start);
 }
 
-const std::string kHello = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
+const std::string kHello =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
 
 }  // namespace
 
@@ -53,15 +58,18 @@ TEST_CASE("a streamed answer is paced one token per 1/tokens_per_second", "[prov
     config.latency = {300ms, 20, 0.0};
     config.answer = {6, 6};
     Rig rig(config);
-    auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+    auto reply = rig.chat(
+        R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]})");
     REQUIRE(reply.streaming);
     CHECK(reply.delay == 300ms);
     CHECK(header(reply, "content-type") == "text/event-stream; charset=utf-8");
     CHECK(header(reply, "transfer-encoding") == "chunked");
     int tokens = 0;
     for (const auto& f : reply.frames) {
-        if (f.tokens > 0) CHECK(f.gap == 50ms);
-        else CHECK(f.gap == 0ms);
+        if (f.tokens > 0)
+            CHECK(f.gap == 50ms);
+        else
+            CHECK(f.gap == 0ms);
         tokens += f.tokens;
     }
     CHECK(tokens == 6);
@@ -84,7 +92,8 @@ TEST_CASE("requests the provider cannot serve get its own errors", "[provider][e
         CHECK_THAT(reply.body, Catch::Contains("model_not_found"));
     }
     SECTION("an image to a provider without vision is 400") {
-        auto reply = rig.chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]})");
+        auto reply = rig.chat(
+            R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]})");
         CHECK(status_of(reply) == 400);
         CHECK_THAT(reply.body, Catch::Contains("image_url is only supported by certain models"));
     }
@@ -99,7 +108,8 @@ TEST_CASE("requests the provider cannot serve get its own errors", "[provider][e
         CHECK_THAT(r404.body, Catch::Contains("Invalid URL (POST /v1/nowhere)"));
     }
     SECTION("a max_tokens beyond the cap is 400") {
-        auto reply = rig.chat(R"({"model":"gpt-4o-mini","max_tokens":99999999,"messages":[{"role":"user","content":"x"}]})");
+        auto reply = rig.chat(
+            R"({"model":"gpt-4o-mini","max_tokens":99999999,"messages":[{"role":"user","content":"x"}]})");
         CHECK(status_of(reply) == 400);
     }
 }
@@ -109,11 +119,13 @@ TEST_CASE("an API key, when configured, is required and checked", "[provider][au
     config.api_key = "sk-test";
     Rig rig(config);
     CHECK(status_of(rig.chat(kHello)) == 401);
-    IncomingRequest in{"POST", "/v1/chat/completions", kHello, "Bearer sk-test", "", std::nullopt, "", 1};
+    IncomingRequest in{"POST", "/v1/chat/completions", kHello, "Bearer sk-test",
+                       "",     std::nullopt,           "",     1};
     CHECK(status_of(rig.provider.handle(in)) == 200);
 }
 
-TEST_CASE("x-ratelimit headers agree with the request bucket, and an empty bucket answers 429", "[provider][ratelimit]") {
+TEST_CASE("x-ratelimit headers agree with the request bucket, and an empty bucket answers 429",
+          "[provider][ratelimit]") {
     ProviderConfig config;
     config.rate_limits = {3, 0};
     Rig rig(config);
@@ -139,8 +151,11 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
     rig.provider.set_planner([&](const PlanQuery&) { return plan; });
 
     SECTION("a rejection with retry headers") {
-        plan.reject = faults::Rejection{.status = 503, .message = "Server busy, please try again later.",
-                                        .retry_after = 2s, .retry_after_ms = 1500ms, .should_retry = true};
+        plan.reject = faults::Rejection{.status = 503,
+                                        .message = "Server busy, please try again later.",
+                                        .retry_after = 2s,
+                                        .retry_after_ms = 1500ms,
+                                        .should_retry = true};
         plan.applied = {"busy"};
         auto reply = rig.chat(kHello);
         CHECK(status_of(reply) == 503);
@@ -169,7 +184,8 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
         plan.stall_after_tokens = 3;
         plan.stall_keepalive = true;
         plan.applied = {"stall"};
-        auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
+        auto reply = rig.chat(
+            R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
         int tokens = 0;
         for (const auto& f : reply.frames) tokens += f.tokens;
         CHECK(tokens == 3);
@@ -180,23 +196,31 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
         plan.stream_error_after_tokens = 2;
         plan.stream_error = faults::Rejection{.status = 500};
         plan.applied = {"stream_error"};
-        auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
+        auto reply = rig.chat(
+            R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
         CHECK_THAT(reply.frames.back().bytes, Catch::StartsWith("data: {\"error\":"));
         CHECK(reply.stream_end == Reply::StreamEnd::clean);
     }
     SECTION("a stream without its [DONE]") {
         plan.malformed = faults::Malformed::missing_done;
         plan.applied = {"malformed"};
-        auto reply = rig.chat(R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
+        auto reply = rig.chat(
+            R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
         CHECK(reply.frames.back().bytes != "data: [DONE]\n\n");
     }
     SECTION("an answer that ignores the image") {
         plan.ignore_images = true;
         plan.applied = {"feature_loss"};
-        std::string body = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"what?"},{"type":"image_url","image_url":{"url":"https://x/cat.png"}}]}]})";
+        std::string body =
+            R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"what?"},{"type":"image_url","image_url":{"url":"https://x/cat.png"}}]}]})";
         auto reply = rig.chat(body);
         CHECK(status_of(reply) == 200);
-        auto text = boost::json::parse(reply.body).at("choices").as_array()[0].at("message").at("content").as_string();
+        auto text = boost::json::parse(reply.body)
+                        .at("choices")
+                        .as_array()[0]
+                        .at("message")
+                        .at("content")
+                        .as_string();
         auto request = std::get<ChatRequest>(rig.provider.dialect().parse_chat(body));
         CHECK(verify_answer(std::string(text), request) == Verdict::image_ignored);
     }
@@ -217,11 +241,15 @@ TEST_CASE("finished attempts land in the journal and the metrics", "[provider][j
     CHECK(records[0].status == 200);
     CHECK(records[0].model == "gpt-4o-mini");
     CHECK(records[0].completion_tokens > 0);
-    CHECK(rig.metrics.value(metric::attempts, {{"provider", "openai"}, {"status", "200"}, {"fault", ""}}) == 1);
-    CHECK_THAT(rig.metrics.render(), Catch::Contains("brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 1"));
+    CHECK(rig.metrics.value(metric::attempts,
+                            {{"provider", "openai"}, {"status", "200"}, {"fault", ""}}) == 1);
+    CHECK_THAT(rig.metrics.render(),
+               Catch::Contains(
+                   "brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 1"));
 }
 
-TEST_CASE("a journal with a window keeps the newest attempts and says which is the oldest", "[journal]") {
+TEST_CASE("a journal with a window keeps the newest attempts and says which is the oldest",
+          "[journal]") {
     AttemptJournal window(3);
     for (int i = 0; i < 5; ++i) {
         Attempt a;
@@ -242,7 +270,8 @@ TEST_CASE("a journal with a window keeps the newest attempts and says which is t
     CHECK(all.oldest() == 1);
 }
 
-TEST_CASE("a 429 with Retry-After throttles that client until the wait is over", "[provider][throttle]") {
+TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
+          "[provider][throttle]") {
     Rig rig;
     int calls = 0;
     // The fault model rejects the first request only; everything after it is the throttle's doing.
@@ -255,7 +284,9 @@ TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
         return plan;
     });
     auto send = [&](const std::string& key, const std::string& peer) {
-        IncomingRequest in{"POST", "/v1/chat/completions", kHello, key.empty() ? "" : "Bearer " + key, "", std::nullopt, "", 1};
+        IncomingRequest in{
+            "POST", "/v1/chat/completions", kHello, key.empty() ? "" : "Bearer " + key,
+            "",     std::nullopt,           "",     1};
         in.peer = peer;
         auto reply = rig.provider.handle(in);
         rig.provider.finish(reply.attempt);
@@ -270,7 +301,9 @@ TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
         CHECK(again.attempt.fault == "throttled");
         CHECK(again.attempt.retry_after == 15s);
         CHECK(calls == 1);  // the fault model was not even asked
-        SECTION("another key is not held to it") { CHECK(status_of(send("k2", "127.0.0.1")) == 200); }
+        SECTION("another key is not held to it") {
+            CHECK(status_of(send("k2", "127.0.0.1")) == 200);
+        }
     }
     SECTION("a retry within a tenth of the wait of its end passes") {
         rig.clock.advance(18500ms);
@@ -282,13 +315,17 @@ TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
     }
 }
 
-TEST_CASE("without a key the client is its address, and enforce_retry_after = false turns the throttle off", "[provider][throttle]") {
+TEST_CASE(
+    "without a key the client is its address, and enforce_retry_after = false turns the throttle "
+    "off",
+    "[provider][throttle]") {
     Rig rig;
     bool enforce = true;
     rig.provider.set_planner([&](const PlanQuery& q) {
         faults::Plan plan;
         if (q.now == Duration::zero()) {
-            plan.reject = faults::Rejection{.status = 429, .retry_after = 20s, .enforce_retry_after = enforce};
+            plan.reject = faults::Rejection{
+                .status = 429, .retry_after = 20s, .enforce_retry_after = enforce};
             plan.applied.emplace_back("busy");
         }
         return plan;

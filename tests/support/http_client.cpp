@@ -1,11 +1,11 @@
 #include "tests/support/http_client.h"
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 
 namespace brownout::test {
 
@@ -24,13 +24,16 @@ HttpConnection::HttpConnection(unsigned short port, std::chrono::milliseconds ti
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
 }
 
-bool HttpConnection::open() const { return socket_.is_open(); }
+bool HttpConnection::open() const {
+    return socket_.is_open();
+}
 
 namespace {
 
 // Runs the io_context until `done` or the deadline; on the deadline the socket is closed so
 // that the pending operation ends with an error.
-void run_until(asio::io_context& ioc, tcp::socket& socket, const bool& done, std::chrono::steady_clock::time_point deadline) {
+void run_until(asio::io_context& ioc, tcp::socket& socket, const bool& done,
+               std::chrono::steady_clock::time_point deadline) {
     ioc.restart();
     while (!done) {
         auto now = std::chrono::steady_clock::now();
@@ -47,8 +50,8 @@ void run_until(asio::io_context& ioc, tcp::socket& socket, const bool& done, std
 
 }  // namespace
 
-HttpResult HttpConnection::request(const std::string& method, const std::string& target, const std::string& body,
-                                   const std::vector<Header>& headers) {
+HttpResult HttpConnection::request(const std::string& method, const std::string& target,
+                                   const std::string& body, const std::vector<Header>& headers) {
     HttpResult result;
     bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
     req.set(bhttp::field::host, "127.0.0.1");
@@ -109,8 +112,10 @@ HttpResult HttpConnection::request(const std::string& method, const std::string&
             break;
         }
     }
-    if (!parser.chunked()) result.body = parser.get().body();
-    else for (const auto& c : result.chunks) result.body += c;
+    if (!parser.chunked())
+        result.body = parser.get().body();
+    else
+        for (const auto& c : result.chunks) result.body += c;
     return result;
 }
 
@@ -138,8 +143,8 @@ std::string HttpConnection::raw(const std::string& bytes, std::chrono::milliseco
     return out;
 }
 
-HttpResult http(unsigned short port, const std::string& method, const std::string& target, const std::string& body,
-                const std::vector<Header>& headers) {
+HttpResult http(unsigned short port, const std::string& method, const std::string& target,
+                const std::string& body, const std::vector<Header>& headers) {
     HttpConnection c(port);
     return c.request(method, target, body, headers);
 }

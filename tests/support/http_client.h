@@ -1,13 +1,12 @@
 #pragma once
 // A small blocking HTTP/1.1 client for tests over real loopback sockets.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 namespace brownout::test {
 
@@ -32,11 +31,13 @@ struct Header {
 // One connection, kept open across requests (keep-alive).
 class HttpConnection {
 public:
-    explicit HttpConnection(unsigned short port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-    HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
-                       const std::vector<Header>& headers = {});
+    explicit HttpConnection(unsigned short port,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    HttpResult request(const std::string& method, const std::string& target,
+                       const std::string& body = "", const std::vector<Header>& headers = {});
     // Sends raw bytes and reads whatever comes back until the peer closes or `wait` passes.
-    std::string raw(const std::string& bytes, std::chrono::milliseconds wait = std::chrono::milliseconds(2000));
+    std::string raw(const std::string& bytes,
+                    std::chrono::milliseconds wait = std::chrono::milliseconds(2000));
     bool open() const;
 
 private:
