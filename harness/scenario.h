@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/duration.h"
-#include "harness/policy.h"
+#include "harness/policies/policy.h"
 #include "harness/workload.h"
 #include "mockprovider/provider.h"
 #include "mockprovider/server.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "harness/policy.h"
+#include "harness/policies/policy.h"
 #include "mockprovider/dialect.h"
 
 namespace brownout::harness {

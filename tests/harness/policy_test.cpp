@@ -1,6 +1,6 @@
 // Built-in policies against scripted results on a manual clock: no sockets.
 
-#include "harness/policy.h"
+#include "harness/policies/policy.h"
 
 #include <catch2/catch.hpp>
 
@@ -289,4 +289,18 @@ TEST_CASE("each switch of the validity pairs changes exactly its one behaviour",
         CHECK(rounds(limited) == 10);  // the budget's initial ten tokens
         CHECK(rounds(unlimited) == 30);
     }
+}
+
+TEST_CASE("every built-in policy is made by name, and an unknown name lists the choices",
+          "[policy][registry]") {
+    for (const auto& name : policy_names()) {
+        PolicyParams p;
+        p.policy = name;
+        CHECK(make_policy(p, {{"a"}}, 1, 60s) != nullptr);
+    }
+    PolicyParams unknown;
+    unknown.policy = "failsafe";
+    CHECK_THROWS_WITH(make_policy(unknown, {{"a"}}, 1, 60s),
+                      "unknown policy \"failsafe\" (built-in policies: naive, sdk-default, "
+                      "retry-storm, failover)");
 }

@@ -1,7 +1,7 @@
 #pragma once
-// Built-in client stacks as pure policies: they take `now` (scenario time) and what the last
-// attempt returned, and say what to do next. No sockets and no clock here — the runner carries
-// the steps out, and tests drive policies with scripted results.
+// Built-in client stacks as pure policies, one file each in harness/policies/: they take `now`
+// (scenario time) and what the last attempt returned, and say what to do next. No sockets and no
+// clock here — the runner carries the steps out, and tests drive policies with scripted results.
 
 #include <cstdint>
 #include <deque>
@@ -99,8 +99,35 @@ struct PolicyParams {
 };
 
 PolicyParams read_policy_params(TableReader& t);
+// The built-in policies' names, in the order the README lists them.
+const std::vector<std::string>& policy_names();
+// Throws brownout::Error naming the choices when params.policy is not one of them.
+// The steps a policy returns.
+inline Step attempt(std::size_t provider, Duration timeout) {
+    return Step{Step::Action::attempt, provider, {}, timeout, {}};
+}
+inline Step wait(Duration d) {
+    return Step{Step::Action::wait, 0, d, {}, {}};
+}
+inline Step give_up() {
+    return Step{};
+}
+
+// One factory per policy file (harness/policies/<name>.cpp); the registry maps names to them.
+using PolicyFactory = std::unique_ptr<Policy> (*)(const PolicyParams& params,
+                                                  const std::vector<ProviderTraits>& providers,
+                                                  std::uint64_t seed, Duration deadline);
+std::unique_ptr<Policy> make_naive(const PolicyParams&, const std::vector<ProviderTraits>&,
+                                   std::uint64_t, Duration);
+std::unique_ptr<Policy> make_sdk_default(const PolicyParams&, const std::vector<ProviderTraits>&,
+                                         std::uint64_t, Duration);
+std::unique_ptr<Policy> make_retry_storm(const PolicyParams&, const std::vector<ProviderTraits>&,
+                                         std::uint64_t, Duration);
+std::unique_ptr<Policy> make_failover(const PolicyParams&, const std::vector<ProviderTraits>&,
+                                      std::uint64_t, Duration);
+
 std::unique_ptr<Policy> make_policy(const PolicyParams& params,
-                                    std::vector<ProviderTraits> providers, std::uint64_t seed,
-                                    Duration deadline);
+                                    const std::vector<ProviderTraits>& providers,
+                                    std::uint64_t seed, Duration deadline);
 
 }  // namespace brownout::harness

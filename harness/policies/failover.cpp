@@ -1,131 +1,14 @@
-#include "harness/policy.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/toml_reader.h"
+#include "harness/policies/policy.h"
 
 namespace brownout::harness {
 namespace {
 
 using Kind = AttemptResult::Kind;
-
-Step attempt(std::size_t provider, Duration timeout) {
-    return Step{Step::Action::attempt, provider, {}, timeout, {}};
-}
-Step wait(Duration d) {
-    return Step{Step::Action::wait, 0, d, {}, {}};
-}
-Step give_up() {
-    return Step{};
-}
-
-// ── naive: one provider, one attempt, the SDK's ten-minute timeout ─────────────────────────
-class Naive final : public Policy {
-    struct Run final : PolicyRun {
-        Duration timeout;
-        bool tried = false;
-        Step next(Duration, const AttemptResult*) override {
-            if (tried) return give_up();
-            tried = true;
-            return attempt(0, timeout);
-        }
-    };
-    Duration timeout_;
-
-public:
-    explicit Naive(Duration timeout) : timeout_(timeout) {}
-    std::unique_ptr<PolicyRun> begin(const UserRequest&, Duration) override {
-        auto r = std::make_unique<Run>();
-        r->timeout = timeout_;
-        return r;
-    }
-};
-
-// ── sdk-default: what the official OpenAI SDKs do (reference/wire-formats.md §2.1) ─────────
-// Two retries; x-should-retry first, then 408/409/429/5xx and connection errors; Retry-After
-// honoured when 0 < wait ≤ 60 s, else 0.5 s × 2^n capped at 8 s with (0.75, 1] jitter; never
-// a retry once a stream has started.
-class SdkDefault final : public Policy {
-    struct Run final : PolicyRun {
-        SdkDefault* p;
-        int retries_left;
-        int retries_done = 0;
-        RandomStream rng;
-        bool waiting = false;
-        Run(SdkDefault* owner, std::uint64_t seed)
-            : p(owner), retries_left(owner->max_retries_), rng(seed) {}
-
-        static bool retryable(const AttemptResult& r) {
-            if (r.kind == Kind::broken_stream || r.kind == Kind::answer) return false;
-            if (r.should_retry) return *r.should_retry;
-            if (r.kind != Kind::http_error) return true;  // connection errors and timeouts
-            return r.status == 408 || r.status == 409 || r.status == 429 || r.status >= 500;
-        }
-        Step next(Duration, const AttemptResult* last) override {
-            if (last == nullptr) return attempt(0, p->timeout_);
-            if (waiting) {
-                waiting = false;
-                return attempt(0, p->timeout_);
-            }
-            if (retries_left <= 0 || !retryable(*last)) return give_up();
-            --retries_left;
-            Duration delay;
-            if (p->honor_retry_after_ && last->retry_after &&
-                *last->retry_after > Duration::zero() &&
-                *last->retry_after <= std::chrono::seconds(60)) {
-                delay = *last->retry_after;
-            } else {
-                double seconds =
-                    std::min(0.5 * std::pow(2.0, retries_done), 8.0) * (1.0 - 0.25 * rng.uniform());
-                delay = from_seconds(seconds);
-            }
-            ++retries_done;
-            waiting = true;
-            return wait(delay);
-        }
-    };
-    int max_retries_;
-    Duration timeout_;
-    std::uint64_t seed_;
-    bool honor_retry_after_;
-    std::uint64_t n_ = 0;
-
-public:
-    SdkDefault(int max_retries, Duration timeout, std::uint64_t seed, bool honor_retry_after)
-        : max_retries_(max_retries),
-          timeout_(timeout),
-          seed_(seed),
-          honor_retry_after_(honor_retry_after) {}
-    std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration) override {
-        return std::make_unique<Run>(this, hash_combine(seed_, r.id + (++n_ << 32)));
-    }
-};
-
-// ── retry-storm: the anti-pattern — retry at once, many times, on anything ──────────────────
-class RetryStorm final : public Policy {
-    struct Run final : PolicyRun {
-        int attempts_left;
-        Duration timeout;
-        Step next(Duration, const AttemptResult*) override {
-            if (attempts_left-- <= 0) return give_up();
-            return attempt(0, timeout);
-        }
-    };
-    int max_retries_;
-    Duration timeout_;
-
-public:
-    RetryStorm(int max_retries, Duration timeout) : max_retries_(max_retries), timeout_(timeout) {}
-    std::unique_ptr<PolicyRun> begin(const UserRequest&, Duration) override {
-        auto r = std::make_unique<Run>();
-        r->attempts_left = max_retries_ + 1;
-        r->timeout = timeout_;
-        return r;
-    }
-};
 
 // ── failover: what the incident taught ───────────────────────────────────────────────────
 // A deadline; an ordered fallback chain with capability-aware routing; a circuit breaker per
@@ -341,48 +224,10 @@ std::unique_ptr<PolicyRun> Failover::begin(const UserRequest& r, Duration now) {
 
 }  // namespace
 
-PolicyParams read_policy_params(TableReader& t) {
-    PolicyParams p;
-    p.policy = t.choice("policy", {"naive", "sdk-default", "retry-storm", "failover"})
-                   .value_or("failover");
-    if (auto n = t.integer("max_retries", 0, 100)) p.max_retries = static_cast<int>(*n);
-    if (auto d = t.duration("attempt_timeout")) p.attempt_timeout = *d;
-    if (auto d = t.duration("backoff_base")) p.backoff_base = *d;
-    if (auto d = t.duration("backoff_cap")) p.backoff_cap = *d;
-    if (t.has("retry_budget") && t.node("retry_budget")->is_string()) {
-        if (t.string("retry_budget") != "unlimited")
-            t.fail("retry_budget", "expected a number from 0 to 10, or \"unlimited\"");
-        p.retry_budget = -1;
-    } else if (auto b = t.number_in("retry_budget", 0, 10)) {
-        p.retry_budget = *b;
-    }
-    if (auto n = t.integer("breaker_failures", 1, 1000)) p.breaker_failures = static_cast<int>(*n);
-    if (auto d = t.duration("breaker_cooldown")) p.breaker_cooldown = *d;
-    if (auto c = t.boolean("cache")) p.cache = *c;
-    if (auto s = t.boolean("serve_stale")) p.serve_stale = *s;
-    if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
-    p.check_finish_reason = t.boolean("check_finish_reason");
-    if (auto h = t.boolean("honor_retry_after")) p.honor_retry_after = *h;
-    if (auto j = t.choice("jitter", {"full", "none"})) p.jitter = *j == "full";
-    if (auto c = t.boolean("capability_routing")) p.capability_routing = *c;
-    return p;
-}
-
-std::unique_ptr<Policy> make_policy(const PolicyParams& params,
-                                    std::vector<ProviderTraits> providers, std::uint64_t seed,
-                                    Duration deadline) {
-    Duration sdk_timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout
-                                                                     : std::chrono::minutes(10);
-    if (params.policy == "naive") return std::make_unique<Naive>(sdk_timeout);
-    if (params.policy == "sdk-default")
-        return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries,
-                                            sdk_timeout, seed, params.honor_retry_after);
-    if (params.policy == "retry-storm") {
-        Duration t = params.attempt_timeout > Duration::zero() ? params.attempt_timeout
-                                                               : std::chrono::seconds(10);
-        return std::make_unique<RetryStorm>(params.max_retries < 0 ? 10 : params.max_retries, t);
-    }
-    return std::make_unique<Failover>(params, std::move(providers), seed, deadline);
+std::unique_ptr<Policy> make_failover(const PolicyParams& params,
+                                      const std::vector<ProviderTraits>& providers,
+                                      std::uint64_t seed, Duration deadline) {
+    return std::make_unique<Failover>(params, providers, seed, deadline);
 }
 
 }  // namespace brownout::harness
