@@ -116,7 +116,7 @@ public:
             once.policy = "naive";
             once.attempt_timeout = 2 * s.workload.deadline;  // the gateway retries; the user waits
             policy_ = make_policy(once, {}, 0, s.workload.deadline);
-        } else {
+        } else if (client.kind == "builtin") {  // a stdio child is its own policy
             policy_ = make_policy(client.params, traits, hash64(client.name, s.seed),
                                   s.workload.deadline);
         }
