@@ -34,7 +34,7 @@ public:
     // Holds `client` to the wait `r` announces, when it is a throttling rejection. A later,
     // shorter wait never shortens an earlier one.
     void impose(const std::string& client, Duration now, const Rejection& r);
-    std::size_t size() const { return until_.size(); }
+    bool empty() const { return until_.empty(); }
 
 private:
     struct Hold {

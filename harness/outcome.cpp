@@ -2,24 +2,6 @@
 
 namespace brownout::harness {
 
-std::string_view to_string(Served s) {
-    switch (s) {
-        case Served::answer:
-            return "answer";
-        case Served::degraded_answer:
-            return "degraded_answer";
-        case Served::graceful_failure:
-            return "graceful_failure";
-        case Served::wrong_answer:
-            return "wrong_answer";
-        case Served::failure:
-            return "failure";
-        case Served::hung:
-            return "hung";
-    }
-    return "failure";
-}
-
 Served classify(const UserRecord& u, const WorkloadSpec& w, bool answerable) {
     Duration took = u.finished - u.arrival;
     switch (u.outcome) {

@@ -2,7 +2,6 @@
 // What a user got from one request — the one definition behind the availability metric, the
 // score, the HTML timeline and the progress line (DESIGN §2: one definition of each contract).
 
-#include <string_view>
 
 #include "harness/run.h"
 
@@ -16,7 +15,6 @@ enum class Served {
     failure,           // an error, or an answer past the deadline
     hung,              // nothing by twice the deadline
 };
-std::string_view to_string(Served s);
 
 // `answerable`: could any provider of the scenario have answered this request when it arrived?
 // Only asked of requests that ended in an error.

@@ -282,9 +282,12 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     faults::LimitSnapshot limits;
     {
         std::lock_guard lock(mutex_);
-        const std::string client = in.client_identity();
         // A forced fault is the test's explicit choice for that request: it goes past a throttle.
-        if (auto again = forced ? std::nullopt : throttles_.check(client, attempt.at)) {
+        // The client's identity is only built once some client has been held to a wait.
+        std::optional<faults::Rejection> again;
+        if (!forced && !throttles_.empty())
+            again = throttles_.check(in.client_identity(), attempt.at);
+        if (again) {
             // Back before the wait this client was given: rejected again, with what remains.
             plan.reject = std::move(again);
             plan.applied.emplace_back("throttled");
@@ -295,7 +298,8 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
             if (forced && plan.reject && !plan.reject->enforce_retry_after)
                 plan.reject->enforce_retry_after = false;
         }
-        if (plan.reject) throttles_.impose(client, attempt.at, *plan.reject);
+        if (plan.reject && plan.reject->throttles())
+            throttles_.impose(in.client_identity(), attempt.at, *plan.reject);
         if (plan.connection == ConnectionAction::none && !plan.reject) {
             // The provider's own limits apply to requests the fault model lets through.
             if (auto rejection =
