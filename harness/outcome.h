@@ -2,7 +2,6 @@
 // What a user got from one request — the one definition behind the availability metric, the
 // score, the HTML timeline and the progress line (DESIGN §2: one definition of each contract).
 
-
 #include "harness/run.h"
 
 namespace brownout::harness {
