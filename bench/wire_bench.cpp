@@ -4,7 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include "core/clock.h"
+#include "core/scheduler.h"
 #include "core/toml_reader.h"
 #include "faults/engine.h"
 #include "mockprovider/answer.h"
@@ -72,7 +72,7 @@ BENCHMARK(BM_EncodeSseChunks)->Arg(0)->Arg(1);
 
 // The whole request → Reply path of a provider (parse, plan, answer, head), no sockets.
 void BM_ProviderHandle(benchmark::State& state) {
-    ManualClock clock;
+    VirtualScheduler clock;
     AttemptJournal journal(1024);
     Metrics metrics;
     ProviderConfig config;

@@ -6,6 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
 
 #include "core/duration.h"
@@ -25,25 +28,43 @@ public:
 };
 
 // Follows std::chrono::steady_clock, scaled. Jump, pause and resume serve the control API.
+// Two axes (core/scheduler.h): running time, which stops while paused and ignores jumps, and
+// scenario time = running time + what jumps added.
 class ScaledClock final : public Clock {
 public:
     explicit ScaledClock(double time_scale = 1.0, Duration start_at = Duration::zero());
 
     Duration now() const override;
     double time_scale() const override { return scale_; }
+    Duration running() const;
+    Duration offset() const;
+    // The wall instant at which running time reaches `running_time` (max() while paused).
+    std::chrono::steady_clock::time_point wall_at(Duration running_time) const;
 
     void jump_to(Duration at);
     void pause();
     void resume();
     bool paused() const;
 
+    // Schedulers on this clock re-arm their timers when it jumps, pauses or resumes. `changed`
+    // runs on the thread that moved the clock, without the clock's lock held.
+    std::uint64_t subscribe(std::function<void()> changed);
+    void unsubscribe(std::uint64_t id);
+
 private:
     using Steady = std::chrono::steady_clock;
+    Duration running_locked() const;
+    void notify();
+
     mutable std::mutex mutex_;
     double scale_;
     Steady::time_point anchor_wall_;
-    Duration anchor_scenario_;
+    Duration anchor_running_{};
+    Duration offset_;
     bool paused_ = false;
+    std::mutex listeners_mutex_;
+    std::uint64_t next_listener_ = 1;
+    std::map<std::uint64_t, std::function<void()>> listeners_;
 };
 
 // For tests: time moves only when told to.

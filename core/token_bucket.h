@@ -46,10 +46,11 @@ private:
         return period > 0 ? capacity_ / period : 1e300;
     }
     void refill(Duration now) {
-        if (now > last_) {
+        // A jump back in time (the control API) refills nothing and restarts the count from
+        // there; waiting for time to catch up with the old `last_` would freeze the bucket.
+        if (now > last_)
             level_ = std::min(capacity_, level_ + to_seconds(now - last_) * rate_per_second());
-            last_ = now;
-        }
+        last_ = now;
     }
 
     double capacity_;

@@ -92,6 +92,18 @@ bool Engine::refusing(Duration now) const {
     return false;
 }
 
+std::optional<Duration> Engine::next_boundary(Duration now) const {
+    std::optional<Duration> next;
+    auto consider = [&](Duration t) {
+        if (t > now && (!next || t < *next)) next = t;
+    };
+    for (const auto& p : phases_) {
+        consider(p.spec.start);
+        if (p.spec.end) consider(*p.spec.end);
+    }
+    return next;
+}
+
 void Engine::inject(PhaseSpec phase) {
     auto fault = phase.make_fault();
     auto stage = fault->stage();

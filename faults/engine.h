@@ -36,6 +36,9 @@ public:
     double capacity_factor(Duration now) const;
     // Whether an outage with mode "refuse" is active: the port must not accept connections.
     bool refusing(Duration now) const;
+    // The first phase start or end after `now` (none: nothing changes any more). What is active
+    // changes only there; ramps within a phase change continuously.
+    std::optional<Duration> next_boundary(Duration now) const;
 
     // Runtime control: a phase posted to the control API, and clearing all of those.
     void inject(PhaseSpec phase);

@@ -11,12 +11,14 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
 #include "core/error.h"
+#include "core/real_scheduler.h"
 #include "core/text.h"
 #include "harness/outcome.h"
 #include "harness/process.h"
@@ -64,8 +66,7 @@ public:
           client_(client),
           clock_(std::move(clock)),
           workload_(workload),
-          arrivals_(ioc_),
-          watchdog_(ioc_) {
+          scheduler_(ioc_, clock_) {
         mock::ServerLimits limits = s.server;
         // The run is over when the fleet stops: answers still open are not waited for long.
         limits.shutdown_grace = std::min(limits.shutdown_grace, std::chrono::milliseconds(200));
@@ -120,7 +121,7 @@ public:
             policy_ = make_policy(client.params, traits, hash64(client.name, s.seed),
                                   s.workload.deadline);
         }
-        transport_ = std::make_unique<Transport>(ioc_, addresses, *clock_);
+        transport_ = std::make_unique<Transport>(ioc_, addresses, scheduler_);
         users_.resize(workload_.size());
         for (std::size_t i = 0; i < workload_.size(); ++i) {
             users_[i].id = workload_[i].id;
@@ -140,7 +141,6 @@ public:
     void run(std::atomic<bool>* stop) {
         stop_ = stop;
         schedule(0);
-        watch();
         ioc_.run();
         transport_->close_all();
         if (child_) child_->stop();
@@ -166,74 +166,67 @@ public:
     }
 
     std::pair<std::size_t, std::size_t> progress() const { return {done_.load(), good_.load()}; }
+    // From another thread (the stop flag was set): ends the run, keeping what was measured.
+    void request_stop() {
+        asio::post(ioc_, [this] {
+            if (ending_) return;
+            interrupted_ = true;
+            end_run();
+        });
+    }
     bool interrupted() const { return interrupted_; }
 
 private:
     struct Flight {
         std::size_t index;
         std::unique_ptr<PolicyRun> run;
-        asio::steady_timer timer;
+        Scheduler::TimerId timer = 0;  // the policy's wait
+        Scheduler::TimerId hung = 0;   // twice the deadline after arrival
         std::optional<AttemptResult> last;
         std::uint64_t handle = 0;
         bool done = false;
-        Flight(asio::io_context& ioc, std::size_t i) : index(i), timer(ioc) {}
+        explicit Flight(std::size_t i) : index(i) {}
     };
 
-    Duration now() const { return clock_->now(); }
-    SteadyClock::time_point wall_at(Duration scenario_time) const {
-        auto ahead = scenario_time - now();
-        return SteadyClock::now() + (ahead > Duration::zero() ? clock_->to_wall(ahead)
-                                                              : std::chrono::nanoseconds::zero());
-    }
+    Duration now() const { return scheduler_.now(); }
 
+    // Arrivals one at a time, each a timer at its scenario time. The driver's io_context runs on
+    // one thread, so the scheduler's tasks and the sockets' handlers never run at once.
     void schedule(std::size_t i) {
         if (i >= workload_.size()) {
             arrivals_done_ = true;
-            return;
+            return end_if_done();
         }
-        arrivals_.expires_at(wall_at(workload_[i].arrival));
-        arrivals_.async_wait([this, i](boost::system::error_code ec) {
-            if (ec) return;
+        arrival_ = scheduler_.at(workload_[i].arrival, [this, i] {
+            if (ending_) return;
             start(i);
             schedule(i + 1);
         });
     }
 
-    // Ends the run when every user is done, the stop flag is set, or nothing can change any more.
-    void watch() {
-        watchdog_.expires_after(std::chrono::milliseconds(50));
-        watchdog_.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
-            bool stop = stop_ != nullptr && stop_->load();
-            if (stop) interrupted_ = true;
-            // A user still waiting at twice the deadline is hung: the stack never answered.
-            Duration t = now();
-            for (auto& [index, flight] : flights_) {
-                if (!flight->done && t - users_[index].arrival > 2 * scenario_.workload.deadline) {
-                    finish(*flight, UserRecord::Outcome::hung, "");
-                }
-            }
-            std::erase_if(flights_, [](const auto& kv) { return kv.second->done; });
-            if (stop || (arrivals_done_ && flights_.empty())) {
-                ending_ = true;
-                arrivals_.cancel();
-                if (child_)
-                    child_->stop(
-                        std::chrono::milliseconds(1000));  // ends the pending read of its output
-                for (auto& [index, flight] : flights_) {
-                    flight->timer.cancel();
-                    transport_->abandon(flight->handle);
-                }
-                flights_.clear();
-                return;  // the io_context runs out of work and returns
-            }
-            watch();
-        });
+    void end_if_done() {
+        if (!ending_ && arrivals_done_ && flights_.empty()) end_run();
+    }
+
+    // Ends the run: every user done, or the stop flag set. What is still in flight stays
+    // unfinished; once the scheduler drops its timers the io_context runs out of work.
+    void end_run() {
+        ending_ = true;
+        scheduler_.cancel(arrival_);
+        if (child_) child_->stop(std::chrono::milliseconds(1000));  // ends the pending read
+        for (auto& [index, flight] : flights_) transport_->abandon(flight->handle);
+        flights_.clear();
+        scheduler_.stop();
     }
 
     void start(std::size_t i) {
-        auto flight = std::make_shared<Flight>(ioc_, i);
+        auto flight = std::make_shared<Flight>(i);
         flights_[i] = flight;
+        // A user still waiting at twice the deadline is hung: the stack never answered.
+        flight->hung =
+            scheduler_.at(workload_[i].arrival + 2 * scenario_.workload.deadline, [this, flight] {
+                if (!flight->done) finish(*flight, UserRecord::Outcome::hung, "");
+            });
         if (client_.kind == "stdio") return send_stdio(flight);
         if (client_.kind == "gateway" && !gateway_ready_)
             return finish(*flight, UserRecord::Outcome::failed, "");
@@ -421,9 +414,8 @@ private:
                 users_[f->index].provider = -2;
                 return finish(*f, UserRecord::Outcome::answered, s.cached);
             case Step::Action::wait:
-                f->timer.expires_after(clock_->to_wall(s.delay));
-                f->timer.async_wait([this, f](boost::system::error_code ec) {
-                    if (ec || f->done) return;
+                f->timer = scheduler_.after(s.delay, [this, f] {
+                    if (f->done) return;
                     step(f, f->run->next(now(), f->last ? &*f->last : nullptr));
                 });
                 return;
@@ -458,7 +450,8 @@ private:
     void finish(Flight& f, UserRecord::Outcome outcome, const std::string& text) {
         if (f.done) return;
         f.done = true;
-        f.timer.cancel();
+        scheduler_.cancel(f.timer);
+        scheduler_.cancel(f.hung);
         auto& u = users_[f.index];
         u.outcome = outcome;
         u.finished = now();
@@ -473,6 +466,8 @@ private:
             by_id_.erase(workload_[f.index].id);
         }
         ++done_;
+        flights_.erase(f.index);  // `f` stays alive: its caller holds it
+        end_if_done();
     }
 
     const Scenario& scenario_;
@@ -480,8 +475,8 @@ private:
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
     asio::io_context ioc_;
-    asio::steady_timer arrivals_;
-    asio::steady_timer watchdog_;
+    RealScheduler scheduler_;
+    Scheduler::TimerId arrival_ = 0;
     std::unique_ptr<mock::Fleet> fleet_;
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<Policy> policy_;
@@ -539,25 +534,37 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();
+    // Each driver ends its own run; this thread only relays the stop flag (set by a signal
+    // handler, which cannot wake anyone) and prints progress, waking every 100 ms to do so.
+    std::mutex mutex;
+    std::condition_variable ended;
+    std::size_t running = drivers.size();
     std::vector<std::thread> threads;
     threads.reserve(drivers.size());
-    for (auto& d : drivers) threads.emplace_back([&d, &options] { d->run(options.stop); });
+    for (auto& d : drivers) {
+        threads.emplace_back([&d, &options, &mutex, &ended, &running] {
+            d->run(options.stop);
+            std::lock_guard lock(mutex);
+            --running;
+            ended.notify_all();
+        });
+    }
     auto last_report = SteadyClock::now();
-    while (true) {
-        bool all_done = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        std::vector<std::pair<std::size_t, std::size_t>> progress;
-        std::size_t finished_users = 0;
-        for (auto& d : drivers) {
-            progress.push_back(d->progress());
-            finished_users += d->progress().first;
+    bool stop_sent = false;
+    for (std::unique_lock lock(mutex);
+         !ended.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; });) {
+        lock.unlock();
+        if (!stop_sent && options.stop != nullptr && options.stop->load()) {
+            for (auto& d : drivers) d->request_stop();
+            stop_sent = true;
         }
-        all_done = finished_users == workload.size() * drivers.size();
         if (options.progress && SteadyClock::now() - last_report >= std::chrono::seconds(1)) {
             last_report = SteadyClock::now();
+            std::vector<std::pair<std::size_t, std::size_t>> progress(drivers.size());
+            for (std::size_t i = 0; i < drivers.size(); ++i) progress[i] = drivers[i]->progress();
             options.progress(clock->now(), progress);
         }
-        if (all_done || (options.stop != nullptr && options.stop->load())) break;
+        lock.lock();
     }
     for (auto& t : threads) t.join();
     result.wall_seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();

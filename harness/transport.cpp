@@ -1,8 +1,8 @@
 #include "harness/transport.h"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -152,7 +152,7 @@ void read_answer(mock::DialectKind dialect, bool stream, const std::string& body
 
 struct Transport::Impl {
     asio::io_context& ioc;
-    const Clock& clock;
+    Scheduler& scheduler;
     std::vector<ProviderAddress> providers;
     std::vector<std::vector<std::shared_ptr<tcp::socket>>> idle;  // per provider
 
@@ -164,14 +164,14 @@ struct Transport::Impl {
         http::request<http::string_body> request;
         beast::flat_buffer buffer;
         std::optional<http::response_parser<http::string_body>> parser;
-        asio::steady_timer timer;
+        Scheduler::TimerId timer = 0;  // the attempt's timeout
         Done done;
         bool finished = false;
         bool header_seen = false;
         bool timed_out = false;
         std::uint64_t handle;
 
-        Call(Impl* o, std::size_t p, asio::io_context& ioc) : owner(o), provider(p), timer(ioc) {}
+        Call(Impl* o, std::size_t p) : owner(o), provider(p) {}
 
         void fail(AttemptResult::Kind kind) {
             AttemptResult r;
@@ -181,7 +181,7 @@ struct Transport::Impl {
         void finish(AttemptResult r, bool reusable) {
             if (finished) return;
             finished = true;
-            timer.cancel();
+            owner->scheduler.cancel(timer);
             if (reusable && socket->is_open())
                 owner->idle[provider].push_back(socket);
             else {
@@ -196,8 +196,8 @@ struct Transport::Impl {
     std::map<std::uint64_t, std::shared_ptr<Call>> calls;
     std::uint64_t next_handle = 0;
 
-    Impl(asio::io_context& i, const Clock& c, std::vector<ProviderAddress> p)
-        : ioc(i), clock(c), providers(std::move(p)), idle(providers.size()) {}
+    Impl(asio::io_context& i, Scheduler& s, std::vector<ProviderAddress> p)
+        : ioc(i), scheduler(s), providers(std::move(p)), idle(providers.size()) {}
 
     void start(const std::shared_ptr<Call>& call, const std::string& body, Duration timeout) {
         const auto& p = providers[call->provider];
@@ -214,12 +214,13 @@ struct Transport::Impl {
         call->request.keep_alive(true);
         call->request.body() = body;
         call->request.prepare_payload();
-        call->timer.expires_after(clock.to_wall(timeout));
-        call->timer.async_wait([call](beast::error_code ec) {
-            if (ec || call->finished) return;
-            call->timed_out = true;
-            beast::error_code ignored;
-            call->socket->close(ignored);
+        call->timer = scheduler.after(timeout, [&io = ioc, call] {
+            asio::dispatch(io, [call] {
+                if (call->finished) return;
+                call->timed_out = true;
+                beast::error_code ignored;
+                call->socket->close(ignored);
+            });
         });
         auto& pool = idle[call->provider];
         if (!pool.empty()) {
@@ -296,12 +297,12 @@ struct Transport::Impl {
         r.status = static_cast<int>(res.result_int());
         if (auto ms = res["retry-after-ms"]; !ms.empty()) {
             if (auto v = parse_number(ms))
-                r.retry_after = from_seconds(*v / 1000.0 * clock.time_scale());
+                r.retry_after = from_seconds(*v / 1000.0 * scheduler.time_scale());
         }
         if (!r.retry_after) {
             if (auto ra = res["retry-after"]; !ra.empty()) {
                 if (auto v = parse_number(ra))
-                    r.retry_after = from_seconds(*v * clock.time_scale());
+                    r.retry_after = from_seconds(*v * scheduler.time_scale());
             }
         }
         if (auto sr = res["x-should-retry"]; sr == "true" || sr == "false")
@@ -326,8 +327,8 @@ struct Transport::Impl {
 };
 
 Transport::Transport(asio::io_context& ioc, std::vector<ProviderAddress> providers,
-                     const Clock& clock)
-    : impl_(std::make_unique<Impl>(ioc, clock, providers)), providers_(std::move(providers)) {}
+                     Scheduler& scheduler)
+    : impl_(std::make_unique<Impl>(ioc, scheduler, providers)), providers_(std::move(providers)) {}
 
 Transport::~Transport() {
     close_all();
@@ -335,7 +336,7 @@ Transport::~Transport() {
 
 std::uint64_t Transport::send(std::size_t provider, const std::string& body, Duration timeout,
                               Done done) {
-    auto call = std::make_shared<Impl::Call>(impl_.get(), provider, impl_->ioc);
+    auto call = std::make_shared<Impl::Call>(impl_.get(), provider);
     call->done = std::move(done);
     call->handle = ++impl_->next_handle;
     impl_->calls[call->handle] = call;

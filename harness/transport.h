@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP side of a built-in client stack: Beast client connections kept alive in a pool per
-// provider, one attempt at a time per connection, with a wall-clock timeout for the whole
-// attempt. It reads the answer in the provider's dialect (JSON or SSE) into an AttemptResult.
+// provider, one attempt at a time per connection, with a timeout for the whole attempt in
+// scenario time. It reads the answer in the provider's dialect (JSON or SSE) into an AttemptResult.
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
+#include "core/scheduler.h"
 #include "harness/policies/policy.h"
 #include "mockprovider/dialect.h"
 
@@ -27,8 +27,9 @@ struct ProviderAddress {
 
 class Transport {
 public:
+    // The attempt timeouts run on `scheduler` (scenario time); the sockets on `ioc`.
     Transport(boost::asio::io_context& ioc, std::vector<ProviderAddress> providers,
-              const Clock& clock);
+              Scheduler& scheduler);
     ~Transport();
 
     using Done = std::function<void(AttemptResult)>;

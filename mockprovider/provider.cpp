@@ -108,18 +108,19 @@ std::string http_date_now() {
     return cached;
 }
 
-Provider::Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal,
+Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& journal,
                    Metrics& metrics)
     : config_(std::move(config)),
       dialect_(make_dialect(config_.dialect, config_.vendor)),
-      clock_(clock),
+      scheduler_(scheduler),
       journal_(journal),
       metrics_(metrics),
       epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) -
-                  static_cast<std::int64_t>(to_seconds(clock.now()))),
+                  static_cast<std::int64_t>(to_seconds(scheduler.now()))),
       engine_(config_.phases, config_.seed, config_.id, config_.horizon),
+      capacity_(config_.capacity.queue),
       limits_(config_.rate_limits.requests_per_minute, config_.rate_limits.tokens_per_minute),
-      throttles_(clock.time_scale()) {
+      throttles_(scheduler.time_scale()) {
     Metrics::Labels labels{{"provider", config_.id}};
     counters_.in_flight = &metrics_.series(metric::in_flight, labels);
     counters_.active_streams = &metrics_.series(metric::active_streams, labels);
@@ -140,7 +141,7 @@ Attempt Provider::start_attempt(const IncomingRequest& in) {
     a.seq = journal_.next_seq();
     a.provider = config_.id;
     a.connection = in.connection;
-    a.at = clock_.now();
+    a.at = scheduler_.now();
     a.method = in.method;
     a.path = std::string(strip_query(in.target));
     a.retry_count = in.retry_count.value_or(-1);
@@ -356,7 +357,7 @@ std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(
             h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", what),
                            std::to_string(remaining));
             h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", what),
-                           rfc3339_after(clock_.to_wall(reset)));
+                           rfc3339_after(scheduler_.to_wall(reset)));
         } else {
             h.emplace_back(fmt::format("x-ratelimit-limit-{}", what), std::to_string(limit));
             h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what),
@@ -364,7 +365,7 @@ std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(
             // Header values are wall time, rounded to the millisecond, in Go's notation.
             h.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
                            format_go_duration(std::chrono::round<std::chrono::milliseconds>(
-                               clock_.to_wall(reset))));
+                               scheduler_.to_wall(reset))));
         }
     };
     add("requests", limits.requests_limit, limits.requests_remaining, limits.requests_reset);
@@ -378,7 +379,7 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
     std::vector<std::pair<std::string, std::string>> extra;
     // Retry hints are scenario time in the Plan and wall time on the wire.
     if (r.retry_after) {
-        double seconds = to_seconds(clock_.to_wall(*r.retry_after));
+        double seconds = to_seconds(scheduler_.to_wall(*r.retry_after));
         extra.emplace_back("retry-after",
                            seconds >= 1 && std::abs(seconds - std::round(seconds)) < 1e-9
                                ? fmt::format("{}", static_cast<long>(std::round(seconds)))
@@ -387,8 +388,9 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
         extra.emplace_back("retry-after", r.retry_after_date);
     }
     if (r.retry_after_ms)
-        extra.emplace_back("retry-after-ms",
-                           fmt::format("{}", to_seconds(clock_.to_wall(*r.retry_after_ms)) * 1e3));
+        extra.emplace_back(
+            "retry-after-ms",
+            fmt::format("{}", to_seconds(scheduler_.to_wall(*r.retry_after_ms)) * 1e3));
     if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
     int status = r.status;
     if (auto wait = r.announced_wait()) attempt.retry_after = *wait;
@@ -402,7 +404,7 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
         } else if (!r.unsupported_feature.empty()) {
             e = dialect_->feature_unsupported(r.unsupported_feature, model);
         } else if (r.rate_limit_on_tokens) {
-            double wait = r.retry_after ? to_seconds(clock_.to_wall(*r.retry_after)) : 1.0;
+            double wait = r.retry_after ? to_seconds(scheduler_.to_wall(*r.retry_after)) : 1.0;
             e = dialect_->rate_limited(model, *r.rate_limit_on_tokens, r.rate_limit_value,
                                        r.rate_limit_used, wait);
         } else {
@@ -461,7 +463,7 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         if (config_.dialect == DialectKind::openai) {
             extra.emplace_back("openai-processing-ms",
                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  clock_.to_wall(reply.delay))
+                                                  scheduler_.to_wall(reply.delay))
                                                   .count()));
         }
         reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
@@ -615,48 +617,56 @@ int Provider::current_limit(Duration now) {
 }
 
 Provider::Admission Provider::admit(std::function<void()> resume) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (config_.capacity.concurrency <= 0) return Admission::now;
-    int limit = current_limit(clock_.now());
-    if (in_service_ < limit && waiting_.empty()) {
-        ++in_service_;
-        return Admission::now;
+    auto ticket = next_ticket_++;
+    auto admission = capacity_.admit(ticket, current_limit(scheduler_.now()));
+    if (admission == Admission::queued) {
+        resumes_.emplace(ticket, std::move(resume));
+        admitted({}, lock);  // arms a review if a lowered limit holds it back
     }
-    if (static_cast<int>(waiting_.size()) < config_.capacity.queue) {
-        waiting_.push_back(std::move(resume));
-        return Admission::queued;
-    }
-    return Admission::rejected;
+    return admission;
 }
 
-void Provider::release() {
-    fill_slots(true);
-}
-
-void Provider::pump() {
-    fill_slots(false);
-}
-
-void Provider::fill_slots(bool releasing) {
-    std::vector<std::function<void()>> to_resume;
-    {
-        std::lock_guard lock(mutex_);
-        if (config_.capacity.concurrency <= 0) return;
-        if (releasing && in_service_ > 0) --in_service_;
-        // A recovering provider may have room for fewer than before: fill only up to the limit.
-        int limit = current_limit(clock_.now());
-        while (!waiting_.empty() && in_service_ < limit) {
-            ++in_service_;
-            to_resume.push_back(std::move(waiting_.front()));
-            waiting_.pop_front();
-        }
+void Provider::release(Duration after) {
+    if (config_.capacity.concurrency <= 0) return;
+    if (after > Duration::zero()) {
+        // The backend keeps generating for a client that is gone: the slot stays busy.
+        scheduler_.after(after, [this] { release(); });
+        return;
     }
-    for (auto& resume : to_resume) resume();
+    std::unique_lock lock(mutex_);
+    admitted(capacity_.release(current_limit(scheduler_.now())), lock);
+}
+
+void Provider::review() {
+    std::unique_lock lock(mutex_);
+    review_pending_ = false;
+    admitted(capacity_.review(current_limit(scheduler_.now())), lock);
+}
+
+void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& tickets,
+                        std::unique_lock<std::mutex>& lock) {
+    Duration now = scheduler_.now();
+    if (!review_pending_ && capacity_.held_back(current_limit(now), config_.capacity.concurrency)) {
+        Duration wait = faults::kCapacityReview;
+        if (auto boundary = engine_.next_boundary(now)) wait = std::min(wait, *boundary - now);
+        review_pending_ = true;
+        scheduler_.after(wait, [this] { review(); });
+    }
+    std::vector<std::function<void()>> resumes;
+    for (auto t : tickets) {
+        auto it = resumes_.find(t);
+        resumes.push_back(std::move(it->second));
+        resumes_.erase(it);
+    }
+    lock.unlock();
+    for (auto& resume : resumes) resume();
 }
 
 Provider::Load Provider::load() {
     std::lock_guard lock(mutex_);
-    return {in_service_, static_cast<int>(waiting_.size()), current_limit(clock_.now())};
+    return {capacity_.in_service(), capacity_.waiting(), current_limit(scheduler_.now())};
 }
 
 Reply Provider::overloaded(Reply original, std::string_view cause) {

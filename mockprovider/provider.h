@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
+#include "core/scheduler.h"
+#include "faults/capacity.h"
 #include "faults/engine.h"
 #include "faults/plan.h"
 #include "faults/rate_buckets.h"
@@ -141,11 +142,15 @@ struct ProviderCounters {
 
 class Provider {
 public:
-    Provider(ProviderConfig config, const Clock& clock, AttemptJournal& journal, Metrics& metrics);
+    // Every "now" and every timer of the provider (capacity reviews, abandoned work) goes
+    // through `scheduler`.
+    Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& journal,
+             Metrics& metrics);
 
     const ProviderConfig& config() const { return config_; }
     const Dialect& dialect() const { return *dialect_; }
-    const Clock& clock() const { return clock_; }
+    const Clock& clock() const { return scheduler_; }
+    Scheduler& scheduler() { return scheduler_; }
     AttemptJournal& journal() { return journal_; }
     Metrics& metrics() { return metrics_; }
     const ProviderCounters& counters() const { return counters_; }
@@ -161,13 +166,12 @@ public:
     ScaledClock* controllable_clock() const { return controllable_clock_; }
     void set_controllable_clock(ScaledClock* clock) { controllable_clock_ = clock; }
 
-    // Capacity: ask for a slot for an answer. `resume` is called (from the releasing thread)
-    // when a queued request gets its slot.
-    enum class Admission { now, queued, rejected };
+    // Capacity (faults/capacity.h): ask for a slot for an answer. `resume` is called (from the
+    // releasing thread or the scheduler's) when a queued request gets its slot.
+    using Admission = faults::CapacityModel::Admission;
     Admission admit(std::function<void()> resume);
-    void release();
-    // Gives queued requests the slots a rising capacity (a recovery ramp) has opened.
-    void pump();
+    // The slot is free again: now, or once abandoned work would have finished (`after`).
+    void release(Duration after = Duration::zero());
     // The "busy" answer (503, or 529 for Anthropic) for a request that found no slot and no
     // room in the queue; `cause` is the journal's fault label ("capacity", "max_streams").
     Reply overloaded(Reply original, std::string_view cause = "capacity");
@@ -206,7 +210,7 @@ private:
 
     ProviderConfig config_;
     std::unique_ptr<Dialect> dialect_;
-    const Clock& clock_;
+    Scheduler& scheduler_;
     AttemptJournal& journal_;
     Metrics& metrics_;
     std::int64_t epoch_unix_;  // unix time at scenario time zero
@@ -214,10 +218,16 @@ private:
     ProviderCounters counters_;
     ScaledClock* controllable_clock_ = nullptr;
     faults::Engine engine_;
-    int in_service_ = 0;
-    std::deque<std::function<void()>> waiting_;
+    faults::CapacityModel capacity_;
+    std::map<faults::CapacityModel::Ticket, std::function<void()>> resumes_;
+    faults::CapacityModel::Ticket next_ticket_ = 0;
+    bool review_pending_ = false;
     int current_limit(Duration now);
-    void fill_slots(bool releasing);
+    // Hands the slots to the tickets the model admitted (outside the lock) and, while a lowered
+    // limit holds requests back, looks again at the next phase boundary or kCapacityReview.
+    void admitted(const std::vector<faults::CapacityModel::Ticket>& tickets,
+                  std::unique_lock<std::mutex>& lock);
+    void review();
     std::mutex attempts_mutex_;
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;
 

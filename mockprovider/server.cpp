@@ -17,6 +17,7 @@
 #include "core/duration.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "core/real_scheduler.h"
 #include "core/text.h"
 #include "mockprovider/control.h"
 #include "mockprovider/status_json.h"
@@ -103,77 +104,6 @@ std::string ready_json(const std::vector<Endpoint>& endpoints) {
 
 class Session;
 
-// Paces every stream of a provider from one timer. A timer per stream wakes the thread once per
-// token (50,000 wake-ups a second for 1,000 streams at 50 tokens/s, most of the CPU in context
-// switches); the pacer wakes at the earliest due frame and sends everything due within the next
-// `kWindow` too, so it wakes at most 1/kWindow times a second whatever the number of streams.
-class Pacer : public std::enable_shared_from_this<Pacer> {
-public:
-    static constexpr auto kWindow = std::chrono::microseconds(1000);
-
-    explicit Pacer(asio::io_context& ioc) : strand_(asio::make_strand(ioc)), timer_(strand_) {}
-
-    // Calls session->paced() (on the session's executor) at `due`, or up to `kWindow` before.
-    void schedule(SteadyClock::time_point due, std::shared_ptr<Session> session) {
-        bool earlier = false;
-        {
-            std::lock_guard lock(mutex_);
-            if (stopped_) return;
-            queue_.push_back({due, std::move(session)});
-            std::push_heap(queue_.begin(), queue_.end(), Later{});
-            earlier = due < armed_;
-            if (earlier) armed_ = due;
-        }
-        if (earlier) asio::post(strand_, [self = shared_from_this()] { self->arm(); });
-    }
-
-    // Drops every waiting stream (after shutdown has closed them) and stops the timer.
-    void stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopped_ = true;
-            queue_.clear();
-        }
-        asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
-    }
-
-private:
-    struct Entry {
-        SteadyClock::time_point due;
-        std::shared_ptr<Session> session;
-    };
-    struct Later {
-        bool operator()(const Entry& a, const Entry& b) const { return a.due > b.due; }
-    };
-
-    void arm() {
-        SteadyClock::time_point next;
-        {
-            std::lock_guard lock(mutex_);
-            if (queue_.empty() || stopped_) {
-                armed_ = SteadyClock::time_point::max();
-                return;
-            }
-            next = queue_.front().due;
-            armed_ = next;
-        }
-        timer_.expires_at(next);
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (!ec) self->fire();
-        });
-    }
-
-    void fire();
-
-    asio::strand<asio::io_context::executor_type> strand_;
-    asio::steady_timer timer_;
-    std::mutex mutex_;
-    std::vector<Entry> queue_;  // a min-heap on due
-    std::vector<Entry> ready_;  // reused by fire()
-    SteadyClock::time_point armed_ = SteadyClock::time_point::max();
-    bool stopped_ = false;
-};
-
 class ProviderServer : public std::enable_shared_from_this<ProviderServer> {
 public:
     ProviderServer(asio::io_context& ioc, Provider& provider, const ServerLimits& limits,
@@ -183,7 +113,6 @@ public:
           provider_(provider),
           limits_(limits),
           grace_timer_(ioc),
-          pacer_(std::make_shared<Pacer>(ioc)),
           threaded_(threaded),
           refused_connections_(&provider.metrics().series(
               metric::refused_connections,
@@ -212,12 +141,28 @@ public:
     void start() {
         do_accept();
         sweep();
-        tick();
+        // A jump of the clock (control API) can move the timeline into or out of an outage.
+        if (auto* clock = provider_.controllable_clock()) {
+            subscription_ = clock->subscribe([weak = weak_from_this()] {
+                if (auto self = weak.lock()) self->timeline_changed();
+            });
+        }
+        timeline_changed();
+    }
+    ~ProviderServer() {
+        if (auto* clock = provider_.controllable_clock(); clock && subscription_)
+            clock->unsubscribe(subscription_);
+    }
+    ProviderServer(const ProviderServer&) = delete;
+    ProviderServer& operator=(const ProviderServer&) = delete;
+    // Looks at the timeline again now: a phase was injected or cleared, or the clock jumped.
+    void timeline_changed() {
+        asio::post(acceptor_.get_executor(),
+                   [self = shared_from_this()] { self->watch_timeline(); });
     }
     const Endpoint& endpoint() const { return endpoint_; }
     Provider& provider() { return provider_; }
     const ServerLimits& limits() const { return limits_; }
-    Pacer& pacer() { return *pacer_; }
     bool shutting_down() const { return shutting_down_.load(); }
 
     void add(const std::shared_ptr<Session>& s) {
@@ -225,18 +170,20 @@ public:
         sessions_.push_back(s);
     }
 
-    void shutdown();
+    // `drained` runs once every session has ended or the grace period is over.
+    void shutdown(std::function<void()> drained);
     // Drops every reference to a session the server keeps outside the io_context.
     void release_sessions();
 
 private:
-    void drain(std::vector<std::weak_ptr<Session>> watched, SteadyClock::time_point deadline);
+    void drain(std::vector<std::weak_ptr<Session>> watched, SteadyClock::time_point deadline,
+               std::function<void()> drained);
     // Timeouts are checked by one periodic sweep rather than a timer per read: cheaper on the
     // hot path, and precise enough for limits measured in seconds.
     void sweep();
-    // Follows the timeline between requests: opens queued slots as capacity returns, and
-    // closes or reopens the port for outages with mode "refuse".
-    void tick();
+    // Follows the timeline between requests: closes or reopens the port for outages with mode
+    // "refuse", at each phase boundary (a scheduled event, on the acceptor's strand).
+    void watch_timeline();
     void update_refusal();
 
     void do_accept() {
@@ -271,9 +218,9 @@ private:
     std::vector<std::weak_ptr<Session>> sessions_;
     std::atomic<bool> shutting_down_{false};
     asio::steady_timer grace_timer_;
-    std::shared_ptr<Pacer> pacer_;
     asio::steady_timer sweep_timer_{ioc_};
-    asio::steady_timer tick_timer_{ioc_};
+    Scheduler::TimerId timeline_timer_ = 0;  // on the acceptor's strand
+    std::uint64_t subscription_ = 0;
     asio::steady_timer accept_pause_{acceptor_.get_executor()};  // on the acceptor's strand
     bool refusing_ = false;
     std::atomic<std::uint64_t> next_connection_{0};
@@ -289,7 +236,6 @@ class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, std::shared_ptr<ProviderServer> server, std::uint64_t id)
         : socket_(std::move(socket)),
-          timer_(socket_.get_executor()),
           server_(std::move(server)),
           provider_(server_->provider()),
           connection_(id) {}
@@ -317,13 +263,6 @@ public:
             auto limit = self->first_request_ ? self->server_->limits().header_timeout
                                               : self->server_->limits().idle_timeout;
             if (now - self->waiting_since_ > limit) self->close();
-        });
-    }
-
-    // The pacer's call: the next frames are due (unless the stream ended meanwhile).
-    void paced() {
-        asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-            if (self->streaming_ && self->socket_.is_open()) self->stream_next();
         });
     }
 
@@ -374,6 +313,7 @@ private:
         }
         if (target.starts_with("/_brownout/")) {
             auto result = handle_control(provider_, in, server_->limits().control);
+            if (in.method == "POST" || in.method == "DELETE") server_->timeline_changed();
             return send_plain(result.status, std::move(result.body), "application/json");
         }
         if (target.starts_with("/api/v2/")) {
@@ -439,7 +379,7 @@ private:
         reply_ = std::move(reply);
         journaled_ = true;
         busy_ = true;
-        started_ = SteadyClock::now();
+        started_ = provider_.scheduler().running();
         provider_.counters().in_flight->fetch_add(1);
         // The stream cap and gauge count SSE answers (a held JSON answer is chunked, not SSE).
         if (reply_.streaming && reply_.attempt.stream && !reserve_stream()) {
@@ -495,13 +435,23 @@ private:
             case faults::ConnectionAction::none:
                 break;
         }
-        auto wall = provider_.clock().to_wall(reply_.delay);
-        if (wall <= std::chrono::nanoseconds::zero()) return write_head();
-        timer_.expires_after(wall);
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (ec) return;
-            self->write_head();
+        if (reply_.delay <= Duration::zero()) return write_head();
+        later(reply_.delay, [](Session& self) {
+            if (self.busy_ && self.socket_.is_open()) self.write_head();
         });
+    }
+
+    // Runs `step` on this session's executor once `span` of running scenario time has passed
+    // (core/scheduler.h): pauses hold it, jumps do not move it.
+    template <class Step>
+    void later(Duration span, Step step) {
+        timer_ = provider_.scheduler().after(span, [self = shared_from_this(), step] {
+            asio::dispatch(self->socket_.get_executor(), [self, step] { step(*self); });
+        });
+    }
+    void cancel_timer() {
+        if (timer_ != 0) provider_.scheduler().cancel(timer_);
+        timer_ = 0;
     }
 
     void write_head() {
@@ -530,7 +480,7 @@ private:
                                       self->counted_stream_ = true;
                                   }
                                   self->streaming_ = true;
-                                  self->next_due_ = SteadyClock::now();
+                                  self->next_due_ = self->provider_.scheduler().running();
                                   return self->stream_next();
                               }
                               self->finish_attempt("complete");
@@ -543,16 +493,21 @@ private:
         do_read();
     }
 
-    // Sends every frame that is due, then waits for the next one.
+    // Sends every frame that is due, then waits for the next one. Frames due within the
+    // scheduler's window are sent together (RealScheduler::kWindow, in wall time).
     void stream_next() {
-        auto now = SteadyClock::now();
+        if (!streaming_ || !socket_.is_open()) return;
+        auto& scheduler = provider_.scheduler();
+        auto now = scheduler.running();
+        auto window =
+            std::chrono::duration_cast<Duration>(RealScheduler::kWindow * scheduler.time_scale());
         std::string batch;
         while (frame_ < reply_.frames.size()) {
             auto& frame = reply_.frames[frame_];
-            auto due = next_due_ + provider_.clock().to_wall(frame.gap);
-            if (due > now + std::chrono::microseconds(200)) {
+            auto due = next_due_ + frame.gap;
+            if (due > now + window) {
                 if (!batch.empty()) break;
-                return server_->pacer().schedule(due, shared_from_this());
+                return later(due - now, [](Session& self) { self.stream_next(); });
             }
             next_due_ = due;
             batch += frame.bytes;
@@ -616,10 +571,10 @@ private:
     }
 
     void keepalive() {
-        timer_.expires_after(provider_.clock().to_wall(reply_.keepalive_interval));
-        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-            if (ec || !self->busy_) return;
-            self->write_chunk(self->reply_.keepalive_bytes, [self] { self->keepalive(); });
+        later(reply_.keepalive_interval, [](Session& self) {
+            if (!self.busy_ || !self.socket_.is_open()) return;
+            self.write_chunk(self.reply_.keepalive_bytes,
+                             [s = self.shared_from_this()] { s->keepalive(); });
         });
     }
 
@@ -637,21 +592,13 @@ private:
     void finish_attempt(std::string_view outcome) {
         if (!busy_) return;
         busy_ = false;
+        Duration took = provider_.scheduler().running() - started_;
         if (holds_slot_) {
             holds_slot_ = false;
-            auto remaining = provider_.clock().to_wall(reply_.expected_duration()) -
-                             (SteadyClock::now() - started_);
             bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
-            if (abandoned && provider_.config().capacity.abandoned_work_continues &&
-                remaining > std::chrono::nanoseconds::zero()) {
-                // The backend keeps generating for a client that is gone: the slot stays busy.
-                auto timer =
-                    std::make_shared<asio::steady_timer>(socket_.get_executor(), remaining);
-                timer->async_wait(
-                    [timer, provider = &provider_](beast::error_code) { provider->release(); });
-            } else {
-                provider_.release();
-            }
+            provider_.release(abandoned && provider_.config().capacity.abandoned_work_continues
+                                  ? reply_.expected_duration() - took
+                                  : Duration::zero());
         }
         provider_.counters().in_flight->fetch_sub(1);
         if (holds_stream_) {
@@ -667,9 +614,7 @@ private:
         Attempt a = std::move(reply_.attempt);
         if (reply_.streaming) a.completion_tokens = tokens_sent_;
         a.outcome = std::string(outcome);
-        a.duration = Duration(static_cast<Duration::rep>(
-            static_cast<double>((SteadyClock::now() - started_).count()) *
-            provider_.clock().time_scale()));
+        a.duration = took;
         provider_.finish(std::move(a));
         frame_ = 0;
         tokens_sent_ = 0;
@@ -684,7 +629,7 @@ private:
 
     void close() {
         beast::error_code ignored;
-        timer_.cancel();
+        cancel_timer();
         if (busy_) finish_attempt("client_closed");
         if (socket_.is_open()) {
             socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -693,7 +638,7 @@ private:
     }
 
     tcp::socket socket_;
-    asio::steady_timer timer_;
+    Scheduler::TimerId timer_ = 0;  // the pending delay, token or keep-alive
     std::shared_ptr<ProviderServer> server_;
     Provider& provider_;
     std::uint64_t connection_;
@@ -703,8 +648,8 @@ private:
     std::string out_;
     std::array<char, 512> scratch_{};
     std::string stall_outcome_;
-    SteadyClock::time_point started_{};
-    SteadyClock::time_point next_due_{};
+    Duration started_{};   // running scenario time (core/scheduler.h)
+    Duration next_due_{};  // running scenario time the last frame was due
     std::size_t frame_ = 0;
     int tokens_sent_ = 0;
     std::size_t body_bytes_ = 0;
@@ -720,22 +665,6 @@ private:
     bool counted_stream_ = false;  // in the active-streams gauge
     SteadyClock::time_point waiting_since_{};
 };
-
-void Pacer::fire() {
-    auto horizon = SteadyClock::now() + kWindow;
-    {
-        std::lock_guard lock(mutex_);
-        while (!queue_.empty() && queue_.front().due <= horizon) {
-            std::pop_heap(queue_.begin(), queue_.end(), Later{});
-            ready_.push_back(std::move(queue_.back()));
-            queue_.pop_back();
-        }
-        armed_ = SteadyClock::time_point::max();
-    }
-    for (auto& entry : ready_) entry.session->paced();
-    ready_.clear();
-    arm();
-}
 
 void ProviderServer::sweep() {
     sweep_timer_.expires_after(std::chrono::milliseconds(250));
@@ -756,13 +685,20 @@ void ProviderServer::sweep() {
     });
 }
 
-void ProviderServer::tick() {
-    tick_timer_.expires_after(std::chrono::milliseconds(20));
-    tick_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (ec || self->shutting_down_) return;
-        self->provider_.pump();
-        asio::post(self->acceptor_.get_executor(), [self] { self->update_refusal(); });
-        self->tick();
+void ProviderServer::watch_timeline() {
+    if (shutting_down_) return;
+    update_refusal();
+    auto& scheduler = provider_.scheduler();
+    if (timeline_timer_ != 0) scheduler.cancel(timeline_timer_);
+    timeline_timer_ = 0;
+    std::optional<Duration> next;
+    {
+        std::lock_guard lock(provider_.engine_mutex());
+        next = provider_.engine().next_boundary(scheduler.now());
+    }
+    if (!next) return;
+    timeline_timer_ = scheduler.at(*next, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->timeline_changed();
     });
 }
 
@@ -784,8 +720,13 @@ void ProviderServer::update_refusal() {
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
+            // The port is taken meanwhile: try again shortly.
             acceptor_.close(ec);
-            return;  // the port is taken meanwhile; try again next tick
+            provider_.scheduler().after(from_seconds(0.1 * provider_.clock().time_scale()),
+                                        [weak = weak_from_this()] {
+                                            if (auto self = weak.lock()) self->timeline_changed();
+                                        });
+            return;
         }
         refusing_ = false;
         do_accept();
@@ -811,14 +752,14 @@ void ProviderServer::on_accept(tcp::socket socket) {
     session->start();
 }
 
-void ProviderServer::shutdown() {
+void ProviderServer::shutdown(std::function<void()> drained) {
     shutting_down_ = true;
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
         beast::error_code ignored;
         self->acceptor_.close(ignored);
         self->sweep_timer_.cancel();
-        self->tick_timer_.cancel();
         self->accept_pause_.cancel();
+        if (self->timeline_timer_ != 0) self->provider_.scheduler().cancel(self->timeline_timer_);
     });
     std::vector<std::shared_ptr<Session>> live;
     {
@@ -828,50 +769,52 @@ void ProviderServer::shutdown() {
         }
         sessions_.clear();
     }
-    if (live.empty()) return pacer_->stop();
+    if (live.empty()) return drained();
     for (auto& s : live) s->shutdown();
     // Wait for the grace period, or less: look every 20 ms whether the sessions have ended.
     std::vector<std::weak_ptr<Session>> watched(live.begin(), live.end());
     live.clear();
-    drain(std::move(watched), std::chrono::steady_clock::now() + limits_.shutdown_grace);
+    drain(std::move(watched), std::chrono::steady_clock::now() + limits_.shutdown_grace,
+          std::move(drained));
 }
 
 void ProviderServer::drain(std::vector<std::weak_ptr<Session>> watched,
-                           SteadyClock::time_point deadline) {
+                           SteadyClock::time_point deadline, std::function<void()> drained) {
     // The pending wait holds the server, nothing holds the wait: when the io_context goes, so
     // does this chain (a self-referencing callback would outlive its fleet).
     grace_timer_.expires_after(std::chrono::milliseconds(20));
-    grace_timer_.async_wait([self = shared_from_this(), watched = std::move(watched),
-                             deadline](beast::error_code ec) mutable {
+    grace_timer_.async_wait([self = shared_from_this(), watched = std::move(watched), deadline,
+                             drained = std::move(drained)](beast::error_code ec) mutable {
         bool any_alive =
             std::any_of(watched.begin(), watched.end(), [](const auto& w) { return !w.expired(); });
-        if (ec || !any_alive) return self->pacer_->stop();
+        if (ec || !any_alive) return drained();
         if (SteadyClock::now() >= deadline) {
             for (auto& w : watched) {
                 if (auto s = w.lock()) s->force_close();
             }
-            return self->pacer_->stop();
+            return drained();
         }
-        self->drain(std::move(watched), deadline);
+        self->drain(std::move(watched), deadline, std::move(drained));
     });
 }
 
 void ProviderServer::release_sessions() {
-    // Called once no thread runs the io_context: the pacer's queue is the one owner of a session
-    // outside it, and a session owns its server, so clearing it breaks the last cycle.
-    pacer_->stop();
+    // Called once no thread runs the io_context and the scheduler has dropped its timers (the
+    // other owners of a session outside the io_context).
     std::lock_guard lock(mutex_);
     sessions_.clear();
 }
 
-Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock,
+Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<ScaledClock> clock,
              ServerLimits limits)
-    : clock_(std::move(clock)), limits_(std::move(limits)), journal_(limits_.journal_entries) {
-    auto* movable = dynamic_cast<ScaledClock*>(clock_.get());
+    : clock_(std::move(clock)),
+      scheduler_(std::make_unique<RealScheduler>(ioc_, clock_)),
+      limits_(std::move(limits)),
+      journal_(limits_.journal_entries) {
     for (auto& config : providers) {
         providers_.push_back(
-            std::make_unique<Provider>(std::move(config), *clock_, journal_, metrics_));
-        providers_.back()->set_controllable_clock(movable);
+            std::make_unique<Provider>(std::move(config), *scheduler_, journal_, metrics_));
+        providers_.back()->set_controllable_clock(clock_.get());
     }
 }
 
@@ -879,8 +822,10 @@ Fleet::~Fleet() {
     try {
         if (!stopped_) shutdown();
         join();
-        // Nothing outlives its fleet: whatever a session still holds is released here, before
-        // the providers it points to are destroyed.
+        // Nothing outlives its fleet: the timers still pending (each may own a session) and
+        // whatever a session still holds are released here, before the providers they point to
+        // are destroyed.
+        scheduler_->stop();
         for (auto& s : servers_) s->release_sessions();
     } catch (...) {
         // A destructor must not throw (a mutex or an allocation failing here leaves nothing to
@@ -922,7 +867,15 @@ std::vector<Provider*> Fleet::providers() {
 void Fleet::shutdown() {
     if (stopped_) return;
     stopped_ = true;
-    for (auto& s : servers_) s->shutdown();
+    // Once every server has drained, the scheduler drops what is left (far-off phase
+    // boundaries, abandoned work) so that the io_context runs out of work and join() returns.
+    auto draining = std::make_shared<std::atomic<std::size_t>>(servers_.size());
+    auto* scheduler = scheduler_.get();
+    auto drained = [draining, scheduler] {
+        if (draining->fetch_sub(1) == 1) scheduler->stop();
+    };
+    if (servers_.empty()) scheduler->stop();
+    for (auto& s : servers_) s->shutdown(drained);
 }
 
 void Fleet::join() {

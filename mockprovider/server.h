@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/real_scheduler.h"
 #include "mockprovider/control.h"
 #include "mockprovider/provider.h"
 
@@ -53,7 +54,9 @@ class ProviderServer;
 // an attempt journal and metrics.
 class Fleet {
 public:
-    Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<Clock> clock,
+    // Every timer of the fleet runs on its own scheduler over `clock`, which other fleets (every
+    // stack of a run) may share.
+    Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<ScaledClock> clock,
           ServerLimits limits = {});
     ~Fleet();
     Fleet(const Fleet&) = delete;
@@ -69,6 +72,7 @@ public:
     AttemptJournal& journal() { return journal_; }
     Metrics& metrics() { return metrics_; }
     const Clock& clock() const { return *clock_; }
+    Scheduler& scheduler() { return *scheduler_; }
 
     // Stops accepting, lets open answers finish within the grace period, then closes the rest.
     void shutdown();
@@ -77,7 +81,8 @@ public:
 
 private:
     boost::asio::io_context ioc_;
-    std::shared_ptr<Clock> clock_;
+    std::shared_ptr<ScaledClock> clock_;
+    std::unique_ptr<RealScheduler> scheduler_;
     ServerLimits limits_;
     AttemptJournal journal_;
     Metrics metrics_;

@@ -139,6 +139,18 @@ TEST_CASE("the status page trails the timeline by its lag, in Statuspage v2 form
                    .at("incidents")
                    .as_array();
     CHECK(all.size() == 2);
+
+    // Back in time (the control API's jump): the page is what it was then, not what it saw last.
+    f.jump(1h + 10min);
+    auto again = json::parse(http(f.port(), "GET", "/api/v2/components.json").body)
+                     .at("components")
+                     .as_array();
+    CHECK(again[0].at("status").as_string() == "partial_outage");
+    CHECK(again[1].at("status").as_string() == "operational");
+    CHECK(json::parse(http(f.port(), "GET", "/api/v2/incidents.json").body)
+              .at("incidents")
+              .as_array()
+              .size() == 1);
 }
 
 TEST_CASE("the control API injects and clears faults and moves the clock",
@@ -232,7 +244,7 @@ latency = { ttft = "0", tokens_per_second = 0 }
                R"({"model":"m","messages":[{"role":"user","content":"x"}]})")
               .status == 200);
     f.jump(10min);
-    std::this_thread::sleep_for(150ms);  // the server follows the timeline every 20 ms
+    std::this_thread::sleep_for(150ms);  // the jump reaches the acceptor's strand
     CHECK_THROWS(HttpConnection(port));  // connection refused
     f.jump(20min);
     std::this_thread::sleep_for(150ms);
@@ -390,4 +402,36 @@ answer = { min_tokens = 10, max_tokens = 10 }
     CHECK(unstreamed.status == 200);
     CHECK(unstreamed.header("content-type") ==
           "application/json");  // the stream came back as one body
+}
+
+TEST_CASE("an attempt's duration is the scenario time it ran, whatever the clock did meanwhile",
+          "[integration][clock]") {
+    ScenarioFleet f(R"(
+[scenario]
+name = "durations"
+duration = "6h"
+time_scale = 100
+[[providers]]
+id = "p"
+models = ["m"]
+latency = { ttft = "20s", tokens_per_second = 0, jitter = 0 }
+)");
+    auto port = f.port();
+    auto answer = std::async(std::launch::async, [port] {
+        return http(port, "POST", "/v1/chat/completions",
+                    R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
+    });
+    std::this_thread::sleep_for(50ms);  // 5 s into the 20 s answer
+    f.jump(3h);                         // moves the timeline, not the answer under way
+    f.clock->pause();
+    std::this_thread::sleep_for(300ms);  // 30 s of scenario time, had the clock not been paused
+    f.clock->resume();
+    CHECK(answer.get().status == 200);
+    std::this_thread::sleep_for(50ms);
+    auto attempts = f.fleet->journal().since(0);
+    REQUIRE(attempts.size() == 1);
+    // 20 s plus whatever the machine was late by (wall lateness × 100); the pause's 30 s and the
+    // jump's 3 h are not in it.
+    CHECK(attempts[0].duration >= 20s);
+    CHECK(attempts[0].duration < 35s);
 }

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "harness/scenario.h"
+
 using namespace brownout;
 using namespace brownout::mock;
 using namespace std::chrono_literals;
@@ -10,7 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Rig {
-    ManualClock clock;
+    VirtualScheduler clock;
     AttemptJournal journal;
     Metrics metrics;
     Provider provider;
@@ -228,7 +230,7 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
 
 TEST_CASE("finished attempts land in the journal and the metrics", "[provider][journal]") {
     Rig rig;
-    rig.clock.set(90s);
+    rig.clock.jump_to(90s);
     IncomingRequest in{"POST", "/v1/chat/completions", kHello, "", "", 2, "", 7};
     auto reply = rig.provider.handle(in);
     reply.attempt.outcome = "complete";
@@ -347,4 +349,75 @@ TEST_CASE(
         rig.clock.advance(1s);
         CHECK(send("10.1.1.1") == 200);
     }
+}
+
+namespace {
+
+ProviderConfig recovering_provider() {
+    auto s = harness::load_scenario_text(R"(
+[scenario]
+name = "ramp"
+duration = "1h"
+[[providers]]
+id = "p"
+models = ["gpt-4o-mini"]
+capacity = { concurrency = 4, queue = 8 }
+  [[providers.phases]]
+  start = "0s"
+  end = "10m"
+  fault = "recovery"
+  failures = { from = 0.0, to = 0.0 }
+  capacity = { from = 0.25, to = 1.0 }
+)",
+                                         "ramp.toml");
+    return s.providers.front();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a queue held back by a recovery ramp gets its slots as the ramp rises, from scheduled "
+    "reviews alone",
+    "[provider][capacity]") {
+    Rig rig(recovering_provider());
+    int resumed = 0;
+    CHECK(rig.provider.admit([&] { ++resumed; }) == Provider::Admission::now);  // 4 × 0.25 = 1
+    for (int i = 0; i < 3; ++i)
+        CHECK(rig.provider.admit([&] { ++resumed; }) == Provider::Admission::queued);
+    CHECK(rig.provider.load().limit == 1);
+    // Nobody releases a slot: only the timeline can open more. 2 slots at 10m × 1/3 = 3m20s.
+    rig.clock.advance(3min + 19s);
+    CHECK(resumed == 0);
+    rig.clock.advance(1s);
+    CHECK(resumed == 1);
+    rig.clock.advance(10min);
+    CHECK(resumed == 3);
+    CHECK(rig.provider.load().in_service == 4);
+    CHECK(rig.clock.pending() == 0);  // nothing more to look at: no review runs idle
+}
+
+TEST_CASE("abandoned work keeps its slot until it would have finished", "[provider][capacity]") {
+    ProviderConfig config;
+    config.capacity = {1, 1, true, 0};
+    Rig rig(config);
+    int resumed = 0;
+    CHECK(rig.provider.admit([] {}) == Provider::Admission::now);
+    CHECK(rig.provider.admit([&] { ++resumed; }) == Provider::Admission::queued);
+    rig.provider.release(30s);  // the client left; the backend generates 30 s more
+    rig.clock.advance(29s);
+    CHECK(resumed == 0);
+    rig.clock.advance(1s);
+    CHECK(resumed == 1);
+}
+
+TEST_CASE("a jump past the end of a recovery ramp lets the queue in at the next review",
+          "[provider][capacity]") {
+    Rig rig(recovering_provider());
+    int resumed = 0;
+    for (int i = 0; i < 4; ++i) rig.provider.admit([&] { ++resumed; });
+    CHECK(resumed == 0);
+    rig.clock.jump_to(20min);
+    rig.clock.advance(1s);
+    CHECK(resumed == 3);
+    CHECK(rig.provider.load().limit == 4);
 }

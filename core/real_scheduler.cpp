@@ -1,0 +1,87 @@
+#include "core/real_scheduler.h"
+
+#include <boost/asio/post.hpp>
+
+namespace brownout {
+
+namespace asio = boost::asio;
+
+RealScheduler::RealScheduler(asio::io_context& ioc, std::shared_ptr<ScaledClock> clock)
+    : clock_(std::move(clock)),
+      strand_(asio::make_strand(ioc)),
+      timer_(strand_),
+      alive_(std::make_shared<RealScheduler*>(this)) {
+    // A jump moves `at` timers on the running axis; pause and resume move the wall instant of
+    // every timer.
+    subscription_ = clock_->subscribe([weak = std::weak_ptr<RealScheduler*>(alive_), this] {
+        if (weak.expired()) return;
+        rebase();
+        asio::post(strand_, [weak, this] {
+            if (auto self = weak.lock()) {
+                std::lock_guard lock(armed_mutex_);
+                armed_.reset();  // re-arm whatever was armed: its wall instant moved
+            }
+            if (!weak.expired()) arm();
+        });
+    });
+}
+
+RealScheduler::~RealScheduler() {
+    clock_->unsubscribe(subscription_);
+    alive_.reset();
+}
+
+void RealScheduler::stop() {
+    {
+        std::lock_guard lock(armed_mutex_);
+        stopped_ = true;
+    }
+    while (!take_due(Duration::max()).empty()) {
+    }
+    asio::post(strand_, [weak = std::weak_ptr<RealScheduler*>(alive_), this] {
+        if (!weak.expired()) timer_.cancel();
+    });
+}
+
+void RealScheduler::earliest_changed() {
+    auto due = next_due();
+    if (!due) return;
+    {
+        std::lock_guard lock(armed_mutex_);
+        if (stopped_ || (armed_ && *armed_ <= *due)) return;
+        armed_ = *due;  // claimed here so that a burst of earlier timers posts one arm()
+    }
+    asio::post(strand_, [weak = std::weak_ptr<RealScheduler*>(alive_), this] {
+        if (!weak.expired()) arm();
+    });
+}
+
+void RealScheduler::arm() {
+    auto due = next_due();
+    {
+        std::lock_guard lock(armed_mutex_);
+        if (stopped_) return;
+        armed_ = due;
+    }
+    if (!due) return;
+    auto wall = clock_->wall_at(*due);
+    if (wall == std::chrono::steady_clock::time_point::max()) {
+        std::lock_guard lock(armed_mutex_);
+        armed_.reset();  // paused: resume() re-arms
+        return;
+    }
+    timer_.expires_at(wall);
+    timer_.async_wait(
+        [weak = std::weak_ptr<RealScheduler*>(alive_), this](boost::system::error_code ec) {
+            if (ec || weak.expired()) return;
+            fire();
+        });
+}
+
+void RealScheduler::fire() {
+    auto horizon = running() + std::chrono::duration_cast<Duration>(kWindow * time_scale());
+    for (auto& task : take_due(horizon)) task();
+    arm();
+}
+
+}  // namespace brownout

@@ -1,0 +1,108 @@
+#pragma once
+// One injected scheduler: every "now" and every timer in scenario time goes through it, so the
+// same provider, capacity, runner and policy code runs on real sockets in scaled wall time
+// (RealScheduler, core/real_scheduler.h) or on a virtual clock as fast as the CPU allows
+// (VirtualScheduler, below).
+//
+//   running time ──(+ offset, moved by a jump)──▶ scenario time (now)
+//
+// Two axes. Scenario time is where the timeline is: phases, rate buckets and the status page
+// read it, and a jump (the control API) moves it. Running time is how much scenario time has
+// actually passed: it stops while paused and ignores jumps, so durations measured on it (an
+// attempt's, a stream's pacing) stay true. A timer set `at` a scenario time fires when the
+// timeline reaches it — a jump past it fires it at once, a jump back makes it wait again; a
+// timer set `after` a span waits that much running time, whatever jumps happen meanwhile.
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace brownout {
+
+class Scheduler : public Clock {
+public:
+    using Task = std::function<void()>;
+    using TimerId = std::uint64_t;
+
+    // How much scenario time has passed while running (no jumps, no pauses).
+    virtual Duration running() const = 0;
+
+    // Runs `task` when scenario time reaches `when` (at once if it already has).
+    TimerId at(Duration when, Task task);
+    // Runs `task` once `span` of running time has passed.
+    TimerId after(Duration span, Task task);
+    // False when the timer has already run or was cancelled.
+    bool cancel(TimerId id);
+    std::size_t pending() const;
+
+protected:
+    // Scenario time minus running time: what jumps have added.
+    virtual Duration offset() const = 0;
+    // The earliest timer may now be earlier than the one armed (called without the lock held).
+    virtual void earliest_changed() {}
+
+    // Removes up to `most` timers due at or before `running_now` and returns them, earliest
+    // first (ties in the order they were set).
+    std::vector<Task> take_due(Duration running_now, std::size_t most = SIZE_MAX);
+    std::optional<Duration> next_due() const;  // running time of the earliest timer
+    // After a jump: timers set `at` a scenario time move on the running axis.
+    void rebase();
+
+private:
+    struct Timer {
+        Duration running_due{};
+        std::optional<Duration> scenario_due;  // set for `at` timers
+        Task task;
+    };
+    struct Entry {
+        Duration running_due;
+        TimerId id;
+        bool operator>(const Entry& o) const {
+            return running_due != o.running_due ? running_due > o.running_due : id > o.id;
+        }
+    };
+    TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task task);
+    void drop_stale() const;  // pops heap entries whose timer was cancelled or moved
+
+    mutable std::mutex mutex_;
+    TimerId next_id_ = 1;
+    std::unordered_map<TimerId, Timer> timers_;
+    mutable std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
+};
+
+// Time moves only when told: tests drive it step by step, and the simulator runs it to the end
+// as fast as the CPU allows. Single-threaded: tasks run inside advance() / run().
+class VirtualScheduler final : public Scheduler {
+public:
+    explicit VirtualScheduler(double time_scale = 1.0, Duration start = Duration::zero())
+        : scale_(time_scale > 0 ? time_scale : 1.0), offset_(start) {}
+
+    Duration now() const override { return running_ + offset_; }
+    Duration running() const override { return running_; }
+    double time_scale() const override { return scale_; }
+
+    // Runs every timer due within the next `span` of running time, in order, and moves there.
+    void advance(Duration span);
+    // Runs timers until none is left, or until `limit` of running time, or until stop().
+    void run(std::optional<Duration> limit = std::nullopt);
+    void stop() { stopped_ = true; }
+    // Moves the timeline (running time does not move): the control API's jump.
+    void jump_to(Duration at);
+
+protected:
+    Duration offset() const override { return offset_; }
+
+private:
+    double scale_;
+    Duration running_{};
+    Duration offset_;
+    bool stopped_ = false;
+};
+
+}  // namespace brownout

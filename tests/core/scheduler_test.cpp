@@ -1,0 +1,139 @@
+// The one scheduler every timer goes through: a virtual one driven step by step, and the real one
+// on a scaled, pausable, jumpable clock.
+
+#include "core/scheduler.h"
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+#include "core/real_scheduler.h"
+#include "core/token_bucket.h"
+
+using namespace brownout;
+using namespace std::chrono_literals;
+
+TEST_CASE("a virtual scheduler runs timers in time order, ties in the order they were set",
+          "[core][scheduler]") {
+    VirtualScheduler s;
+    std::vector<std::string> ran;
+    s.after(2s, [&] { ran.push_back("b@2s"); });
+    s.at(1s, [&] { ran.push_back("a@1s"); });
+    s.after(2s, [&] { ran.push_back("c@2s"); });
+    s.at(5s, [&] { ran.push_back("d@5s"); });
+    s.advance(2s);
+    CHECK(ran == std::vector<std::string>{"a@1s", "b@2s", "c@2s"});
+    CHECK(s.now() == 2s);
+    s.run();
+    CHECK(ran.back() == "d@5s");
+    CHECK(s.now() == 5s);
+    CHECK(s.pending() == 0);
+}
+
+TEST_CASE("a timer set by a task runs in the same run, and a cancelled one never runs",
+          "[core][scheduler]") {
+    VirtualScheduler s;
+    int chained = 0;
+    std::function<void()> again = [&] {
+        if (++chained < 3) s.after(10ms, again);
+    };
+    s.after(10ms, again);
+    bool cancelled_ran = false;
+    auto id = s.after(15ms, [&] { cancelled_ran = true; });
+    CHECK(s.cancel(id));
+    CHECK_FALSE(s.cancel(id));
+    s.run();
+    CHECK(chained == 3);
+    CHECK(s.now() == 30ms);
+    CHECK_FALSE(cancelled_ran);
+}
+
+TEST_CASE(
+    "a jump fires the `at` timers it passes and makes them wait when it goes back; "
+    "`after` timers keep their running time",
+    "[core][scheduler]") {
+    VirtualScheduler s;
+    std::vector<std::string> ran;
+    s.at(1h, [&] { ran.push_back("phase boundary at 1h"); });
+    s.after(10s, [&] { ran.push_back("token after 10s"); });
+
+    SECTION("forward") {
+        s.jump_to(2h);
+        s.advance(0s);
+        CHECK(ran == std::vector<std::string>{"phase boundary at 1h"});
+        s.advance(10s);
+        CHECK(ran.back() == "token after 10s");
+        CHECK(s.now() == 2h + 10s);
+        CHECK(s.running() == 10s);
+    }
+    SECTION("back") {
+        s.advance(5s);
+        s.jump_to(-1h);  // an hour before the start: the boundary is two hours away
+        s.advance(5s);
+        CHECK(ran == std::vector<std::string>{"token after 10s"});
+        s.advance(2h - 5s - 1ms);  // from -59m55s to a millisecond before 1h
+        CHECK(ran.size() == 1);
+        s.advance(1ms);
+        CHECK(ran.back() == "phase boundary at 1h");
+    }
+}
+
+TEST_CASE("a token bucket keeps refilling after the clock jumps back", "[core][scheduler]") {
+    TokenBucket bucket(60, 1min);  // one token a second
+    CHECK(bucket.try_take(60, 2h));
+    CHECK_FALSE(bucket.try_take(1, 2h));
+    // Back to 1h: an hour behind its last look. It must not wait for 2h to come round again.
+    CHECK_FALSE(bucket.try_take(1, 1h));
+    CHECK(bucket.try_take(5, 1h + 5s));
+    CHECK(bucket.time_until(1, 1h + 5s) == 1s);
+}
+
+namespace {
+
+// A real scheduler on its own io_context thread.
+struct RealRig {
+    std::shared_ptr<ScaledClock> clock;
+    boost::asio::io_context ioc;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
+        ioc.get_executor()};
+    RealScheduler scheduler;
+    std::thread thread;
+    explicit RealRig(double scale)
+        : clock(std::make_shared<ScaledClock>(scale)), scheduler(ioc, clock) {
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~RealRig() {
+        scheduler.stop();
+        work.reset();
+        ioc.stop();
+        thread.join();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a real scheduler fires on scaled wall time", "[core][scheduler]") {
+    std::promise<Duration> fired;  // before the rig: a late task must find it alive
+    RealRig rig(100.0);
+    auto start = std::chrono::steady_clock::now();
+    rig.scheduler.after(5s, [&] { fired.set_value(rig.scheduler.running()); });  // 50 ms of wall
+    auto future = fired.get_future();
+    REQUIRE(future.wait_for(5s) == std::future_status::ready);
+    CHECK(future.get() >= 5s - 20ms);  // within the batching window (200 µs of wall)
+    CHECK(std::chrono::steady_clock::now() - start >= 49ms);
+}
+
+TEST_CASE(
+    "a real scheduler holds its timers while the clock is paused, and a jump past an "
+    "`at` timer fires it at once",
+    "[core][scheduler]") {
+    std::promise<void> token, boundary;
+    RealRig rig(1.0);
+    rig.clock->pause();
+    rig.scheduler.after(10ms, [&] { token.set_value(); });
+    rig.scheduler.at(1h, [&] { boundary.set_value(); });
+    CHECK(token.get_future().wait_for(100ms) == std::future_status::timeout);
+    rig.clock->resume();
+    rig.clock->jump_to(2h);
+    CHECK(boundary.get_future().wait_for(5s) == std::future_status::ready);
+}
