@@ -2,7 +2,7 @@
 // against a running mock (each replaced by a new one on the same connection when it ends) plus
 // RPS non-streaming requests a second on fresh connections, for SECONDS. It measures every gap
 // between consecutive answer tokens of a stream against the gap the scenario scripts
-// (1 / tokens_per_second), verifies every answer with mock::verify_answer (complete, for its own
+// (1 / tokens_per_second), verifies every answer with wire::verify_answer (complete, for its own
 // request), and samples the server's RSS and CPU time from /proc.
 //
 // One thread, raw sockets and Beast's parser: the generator must cost less than the server it
@@ -35,8 +35,8 @@
 #include <string>
 #include <vector>
 
-#include "mockprovider/answer.h"
-#include "mockprovider/dialect.h"
+#include "wire/answer.h"
+#include "wire/dialect.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -125,8 +125,8 @@ std::map<int, std::uint64_t> faulted_attempts(const Options& o) {
 }
 
 const auto& dialect() {
-    static auto d = brownout::mock::make_dialect(brownout::mock::DialectKind::openai,
-                                                 brownout::mock::Vendor::openai);
+    static auto d = brownout::wire::make_dialect(brownout::wire::DialectKind::openai,
+                                                 brownout::wire::Vendor::openai);
     return *d;
 }
 
@@ -146,8 +146,8 @@ std::string http_request(const Options& o, const std::string& body, bool keep_al
 std::string verify(std::string_view text, const std::string& request_body) {
     auto parsed = dialect().parse_chat(request_body);
     auto verdict =
-        brownout::mock::verify_answer(text, std::get<brownout::mock::ChatRequest>(parsed));
-    return verdict == brownout::mock::Verdict::ok ? "" : std::string(to_string(verdict));
+        brownout::wire::verify_answer(text, std::get<brownout::wire::ChatRequest>(parsed));
+    return verdict == brownout::wire::Verdict::ok ? "" : std::string(to_string(verdict));
 }
 
 // One connection that streams answers back to back until the deadline.

@@ -7,12 +7,13 @@
 #include "core/scheduler.h"
 #include "core/toml_reader.h"
 #include "faults/engine.h"
-#include "mockprovider/answer.h"
-#include "mockprovider/dialect.h"
 #include "mockprovider/provider.h"
+#include "wire/answer.h"
+#include "wire/dialect.h"
 
 using namespace brownout;
 using namespace brownout::mock;
+using namespace brownout::wire;
 
 namespace {
 

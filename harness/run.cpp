@@ -24,8 +24,8 @@
 #include "harness/process.h"
 #include "harness/stdio_protocol.h"
 #include "harness/transport.h"
-#include "mockprovider/answer.h"
 #include "mockprovider/server.h"
+#include "wire/answer.h"
 
 namespace brownout::harness {
 
@@ -40,19 +40,19 @@ Judgement judge_answer(const UserRequest& request, const std::string& text) {
                     ? "ok"
                     : "wrong_request"};
     }
-    auto verdict = mock::verify_answer(text, expected);
-    if (verdict == mock::Verdict::wrong_request) {
+    auto verdict = wire::verify_answer(text, expected);
+    if (verdict == wire::Verdict::wrong_request) {
         for (std::int64_t hour = request.freshness - 1; hour >= 0 && hour >= request.freshness - 48;
              --hour) {
             UserRequest older = request;
             older.freshness = hour;
-            if (mock::verify_answer(text, expected_request(older)) == mock::Verdict::ok) {
+            if (wire::verify_answer(text, expected_request(older)) == wire::Verdict::ok) {
                 // The answer for hour H was current until the end of hour H.
                 return {"stale", request.arrival - std::chrono::hours(hour + 1)};
             }
         }
     }
-    return {std::string(mock::to_string(verdict))};
+    return {std::string(wire::to_string(verdict))};
 }
 
 namespace {
@@ -82,14 +82,8 @@ public:
             const auto& p = s.providers[i];
             addresses.push_back(
                 {p.id, "127.0.0.1", endpoints[i].port, p.dialect, route_model(s, route)});
-            if (!p.api_key.empty()) {
-                // The key goes where the provider's SDK puts it, and nowhere else (no report, no
-                // log).
-                if (p.dialect == mock::DialectKind::anthropic)
-                    addresses.back().headers.emplace_back("x-api-key", p.api_key);
-                else
-                    addresses.back().headers.emplace_back("authorization", "Bearer " + p.api_key);
-            }
+            // The dialect puts the key where its SDKs do, and nowhere else (no report, no log).
+            addresses.back().api_key = p.api_key;
             traits.push_back(
                 {entry, p.has_feature("vision"), p.has_feature("tools"), p.has_feature("stream")});
         }
@@ -101,8 +95,7 @@ public:
             providers_json_ +=
                 fmt::format("{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}",
                             i ? "," : "", json_string(p.id), json_string(url),
-                            p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
-                            json_string(p.models.front()));
+                            wire::to_string(p.dialect), json_string(p.models.front()));
         }
         providers_json_ = "[" + providers_json_ + "]";
         env_["BROWNOUT_PROVIDERS"] = providers_json_;
@@ -248,7 +241,7 @@ private:
         a.id = client_.name;
         a.host = hostport.substr(0, hostport.rfind(':'));
         a.port = static_cast<unsigned short>(std::stoi(hostport.substr(hostport.rfind(':') + 1)));
-        a.dialect = mock::DialectKind::openai;
+        a.dialect = wire::DialectKind::openai;
         a.model = client_.model.empty()
                       ? route_model(scenario_, parse_route(client_.providers.front()))
                       : client_.model;
@@ -317,8 +310,8 @@ private:
             r.id, to_string(r.kind),
             std::chrono::duration<double, std::milli>(clock_->to_wall(scenario_.workload.deadline))
                 .count(),
-            render_request(r, mock::DialectKind::openai, ""),
-            render_request(r, mock::DialectKind::anthropic, ""));
+            render_request(r, wire::DialectKind::openai, ""),
+            render_request(r, wire::DialectKind::anthropic, ""));
         by_id_[r.id] = f;
         writes_.push_back(std::move(line));
         if (writes_.size() == 1) write_stdio();
@@ -425,8 +418,10 @@ private:
                 ++users_[f->index].attempts;
                 std::size_t provider = s.provider;
                 f->handle = transport_->send(
-                    provider, render_request(request, address.dialect, address.model), s.timeout,
-                    [this, f, provider](AttemptResult r) {
+                    provider,
+                    client_dialect(address.dialect)
+                        .render_chat(outgoing_chat(request, address.model), address.api_key),
+                    s.timeout, [this, f, provider](AttemptResult r) {
                         if (f->done) return;
                         if (r.kind == AttemptResult::Kind::answer &&
                             r.finish_reason == "insufficient_system_resource" &&

@@ -13,8 +13,6 @@
 namespace brownout::harness {
 namespace {
 
-const std::vector<std::string> kDialects = {"openai", "anthropic"};
-const std::vector<std::string> kVendors = {"openai", "deepseek", "anthropic"};
 const std::vector<std::string> kFeatures = {"stream", "vision", "tools"};
 
 void read_provider_tables(TableReader& t, mock::ProviderConfig& p,
@@ -29,25 +27,31 @@ mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration 
     mock::ProviderConfig p;
     p.id = t.required_string("id");
     if (seen.count(p.id)) t.fail("id", fmt::format("provider id \"{}\" is used twice", p.id));
-    auto dialect = t.choice("dialect", kDialects).value_or("openai");
-    p.dialect = dialect == "anthropic" ? mock::DialectKind::anthropic : mock::DialectKind::openai;
-    std::string default_vendor = dialect == "anthropic"                       ? "anthropic"
-                                 : p.id.find("deepseek") != std::string::npos ? "deepseek"
-                                                                              : "openai";
-    auto vendor = t.choice("vendor", kVendors).value_or(default_vendor);
-    if ((vendor == "anthropic") != (dialect == "anthropic")) {
-        t.fail("vendor",
-               fmt::format("vendor \"{}\" does not speak the {} dialect", vendor, dialect));
+    // The dialects and vendors are the registry's (wire/registry.cpp).
+    const auto& dialect =
+        *wire::find_dialect(t.choice("dialect", wire::dialect_names()).value_or("openai"));
+    p.dialect = dialect.kind;
+    auto speaks = [&](wire::Vendor v) {
+        return std::find(dialect.vendors.begin(), dialect.vendors.end(), v) !=
+               dialect.vendors.end();
+    };
+    wire::Vendor default_vendor =
+        p.id.find("deepseek") != std::string::npos && speaks(wire::Vendor::deepseek)
+            ? wire::Vendor::deepseek
+            : dialect.vendors.front();
+    p.vendor = default_vendor;
+    if (auto vendor = t.choice("vendor", wire::vendor_names())) {
+        p.vendor = wire::find_vendor(*vendor)->vendor;
+        if (!speaks(p.vendor)) {
+            t.fail("vendor", fmt::format("vendor \"{}\" does not speak the {} dialect", *vendor,
+                                         dialect.name));
+        }
     }
-    p.vendor = vendor == "deepseek"    ? mock::Vendor::deepseek
-               : vendor == "anthropic" ? mock::Vendor::anthropic
-                                       : mock::Vendor::openai;
     if (auto models = t.strings("models")) {
         if (models->empty()) t.fail("models", "must name at least one model");
         p.models = *models;
     } else {
-        p.models = dialect == "anthropic" ? std::vector<std::string>{"claude-sonnet-4-5"}
-                                          : std::vector<std::string>{"gpt-4o-mini"};
+        p.models = {std::string(dialect.default_model)};
     }
     if (auto features = t.strings("features")) {
         for (const auto& f : *features) {

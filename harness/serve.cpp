@@ -88,8 +88,7 @@ int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& l
     for (const auto& e : endpoints) {
         const auto& p = fleet.provider(e.provider).config();
         log << fmt::format("  {:<12} {:<28} {} {}\n", e.provider, e.url(),
-                           p.dialect == mock::DialectKind::anthropic ? "anthropic" : "openai",
-                           fmt::join(p.models, ","));
+                           wire::to_string(p.dialect), fmt::join(p.models, ","));
     }
     log.flush();
     if (!options.ready_file.empty())

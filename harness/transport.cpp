@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json.hpp>
 #include <map>
 
 namespace brownout::harness {
@@ -13,7 +12,6 @@ namespace brownout::harness {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace json = boost::json;
 using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 
 namespace {
@@ -28,127 +26,7 @@ std::optional<double> parse_number(std::string_view s) {
     return std::nullopt;
 }
 
-std::string json_text(const json::value& v) {
-    return v.is_string() ? std::string(v.get_string()) : json::serialize(v);
-}
-
-// An OpenAI choice's finish_reason, when it has one (stream chunks carry it only at the end).
-void read_finish_reason(const json::object& choice, AttemptResult& result) {
-    if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string()) {
-        result.finish_reason = std::string(f->value().get_string());
-    }
-}
-
 }  // namespace
-
-void read_answer(mock::DialectKind dialect, bool stream, const std::string& body,
-                 bool body_complete, AttemptResult& result) {
-    result.kind = AttemptResult::Kind::answer;
-    if (!stream) {
-        boost::system::error_code ec;
-        auto v = json::parse(body, ec);
-        if (ec || !v.is_object() || !body_complete) {
-            result.kind = AttemptResult::Kind::broken_stream;  // an unreadable 200
-            return;
-        }
-        const auto& o = v.as_object();
-        try {
-            if (dialect == mock::DialectKind::anthropic) {
-                const auto& block = o.at("content").as_array().at(0).as_object();
-                result.text = block.at("type").as_string() == "tool_use"
-                                  ? json::serialize(block.at("input"))
-                                  : json_text(block.at("text"));
-            } else {
-                const auto& choice = o.at("choices").as_array().at(0).as_object();
-                read_finish_reason(choice, result);
-                const auto& msg = choice.at("message").as_object();
-                auto calls = msg.find("tool_calls");
-                if (calls != msg.end() && calls->value().is_array() &&
-                    !calls->value().as_array().empty()) {
-                    result.text =
-                        json_text(calls->value().as_array()[0].at("function").at("arguments"));
-                } else {
-                    result.text = json_text(msg.at("content"));
-                }
-            }
-        } catch (const std::exception&) {
-            result.kind = AttemptResult::Kind::broken_stream;
-        }
-        return;
-    }
-    // SSE: events separated by blank lines; OpenAI ends with [DONE], Anthropic with message_stop.
-    bool finished = false;
-    std::size_t at = 0;
-    while (at < body.size()) {
-        std::size_t end = body.find("\n\n", at);
-        if (end == std::string::npos) break;  // a partial event: the stream was cut
-        std::string_view event(body.data() + at, end - at);
-        at = end + 2;
-        std::string_view name;
-        std::string data;
-        std::size_t line_start = 0;
-        while (line_start <= event.size()) {
-            std::size_t nl = event.find('\n', line_start);
-            std::string_view line =
-                event.substr(line_start, nl == std::string_view::npos ? std::string_view::npos
-                                                                      : nl - line_start);
-            if (line.starts_with("event: "))
-                name = line.substr(7);
-            else if (line.starts_with("data: "))
-                data += line.substr(6);
-            if (nl == std::string_view::npos) break;
-            line_start = nl + 1;
-        }
-        if (data.empty()) continue;  // comments (": keep-alive")
-        if (data == "[DONE]") {
-            finished = true;
-            continue;
-        }
-        boost::system::error_code ec;
-        auto v = json::parse(data, ec);
-        if (ec || !v.is_object()) {
-            result.kind = AttemptResult::Kind::broken_stream;
-            return;
-        }
-        const auto& o = v.as_object();
-        if (name == "error" || (o.contains("error") && dialect == mock::DialectKind::openai)) {
-            result.kind = AttemptResult::Kind::broken_stream;
-            return;
-        }
-        try {
-            if (dialect == mock::DialectKind::anthropic) {
-                if (name == "message_stop") finished = true;
-                if (name == "content_block_delta") {
-                    const auto& delta = o.at("delta").as_object();
-                    if (auto t = delta.find("text"); t != delta.end())
-                        result.text += json_text(t->value());
-                    if (auto t = delta.find("partial_json"); t != delta.end())
-                        result.text += json_text(t->value());
-                }
-            } else {
-                const auto& choices = o.at("choices").as_array();
-                if (choices.empty()) continue;
-                const auto& choice = choices[0].as_object();
-                read_finish_reason(choice, result);
-                const auto& delta = choice.at("delta").as_object();
-                if (auto c = delta.find("content"); c != delta.end() && c->value().is_string())
-                    result.text += json_text(c->value());
-                if (auto calls = delta.find("tool_calls");
-                    calls != delta.end() && calls->value().is_array()) {
-                    const auto& fn = calls->value().as_array()[0].at("function").as_object();
-                    if (auto a = fn.find("arguments"); a != fn.end())
-                        result.text += json_text(a->value());
-                }
-            }
-        } catch (const std::exception&) {
-            result.kind = AttemptResult::Kind::broken_stream;
-            return;
-        }
-    }
-    // A stream that ends cleanly without its terminator is accepted, as the SDKs do; one that
-    // was cut mid-way is broken.
-    if (!finished && !body_complete) result.kind = AttemptResult::Kind::broken_stream;
-}
 
 struct Transport::Impl {
     asio::io_context& ioc;
@@ -199,20 +77,16 @@ struct Transport::Impl {
     Impl(asio::io_context& i, Scheduler& s, std::vector<ProviderAddress> p)
         : ioc(i), scheduler(s), providers(std::move(p)), idle(providers.size()) {}
 
-    void start(const std::shared_ptr<Call>& call, const std::string& body, Duration timeout) {
+    void start(const std::shared_ptr<Call>& call, wire::ClientRequest request, Duration timeout) {
         const auto& p = providers[call->provider];
-        std::string path = !p.path.empty()                             ? p.path
-                           : p.dialect == mock::DialectKind::anthropic ? "/v1/messages"
-                                                                       : "/v1/chat/completions";
-        call->request = http::request<http::string_body>(http::verb::post, path, 11);
+        call->request = http::request<http::string_body>(
+            http::string_to_verb(request.method), p.path.empty() ? request.path : p.path, 11);
         call->request.set(http::field::host, p.host);
-        call->request.set(http::field::content_type, "application/json");
         call->request.set(http::field::user_agent, "brownout-harness");
-        if (p.dialect == mock::DialectKind::anthropic)
-            call->request.set("anthropic-version", "2023-06-01");
+        for (const auto& [k, v] : request.headers) call->request.set(k, v);
         for (const auto& [k, v] : p.headers) call->request.set(k, v);
         call->request.keep_alive(true);
-        call->request.body() = body;
+        call->request.body() = std::move(request.body);
         call->request.prepare_payload();
         call->timer = scheduler.after(timeout, [&io = ioc, call] {
             asio::dispatch(io, [call] {
@@ -308,20 +182,19 @@ struct Transport::Impl {
         if (auto sr = res["x-should-retry"]; sr == "true" || sr == "false")
             r.should_retry = sr == "true";
         bool keep = body_complete && res.keep_alive();
+        const auto& dialect = client_dialect(providers[call->provider].dialect);
         if (r.status != 200) {
             r.kind = AttemptResult::Kind::http_error;
-            const std::string& body = res.body();
             r.unsupported =
-                (r.status == 400 && (body.find("not supported") != std::string::npos ||
-                                     body.find("only supported") != std::string::npos ||
-                                     body.find("unknown variant") != std::string::npos)) ||
-                (r.status == 404 && (body.find("model") != std::string::npos)) ||
-                (r.status == 400 && body.find("Model Not Exist") != std::string::npos);
+                dialect.read_error(r.status, res.body()).klass == wire::ErrorClass::unsupported;
             return call->finish(std::move(r), keep);
         }
         bool is_stream =
             std::string_view(res[http::field::content_type]).starts_with("text/event-stream");
-        read_answer(providers[call->provider].dialect, is_stream, res.body(), body_complete, r);
+        auto read = dialect.read_answer(is_stream, res.body(), body_complete);
+        r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
+        r.text = std::move(read.text);
+        r.finish_reason = std::move(read.finish_reason);
         call->finish(std::move(r), keep);
     }
 };
@@ -334,13 +207,13 @@ Transport::~Transport() {
     close_all();
 }
 
-std::uint64_t Transport::send(std::size_t provider, const std::string& body, Duration timeout,
+std::uint64_t Transport::send(std::size_t provider, wire::ClientRequest request, Duration timeout,
                               Done done) {
     auto call = std::make_shared<Impl::Call>(impl_.get(), provider);
     call->done = std::move(done);
     call->handle = ++impl_->next_handle;
     impl_->calls[call->handle] = call;
-    impl_->start(call, body, timeout);
+    impl_->start(call, std::move(request), timeout);
     return call->handle;
 }
 

@@ -11,7 +11,8 @@
 
 #include "core/scheduler.h"
 #include "harness/policies/policy.h"
-#include "mockprovider/dialect.h"
+#include "harness/workload.h"
+#include "wire/dialect.h"
 
 namespace brownout::harness {
 
@@ -19,10 +20,11 @@ struct ProviderAddress {
     std::string id;
     std::string host;
     unsigned short port = 0;
-    mock::DialectKind dialect = mock::DialectKind::openai;
+    wire::DialectKind dialect = wire::DialectKind::openai;
     std::string model;
-    std::string path;  // empty: the dialect's chat path
-    std::vector<std::pair<std::string, std::string>> headers;
+    std::string path;                                          // empty: the dialect's chat path
+    std::vector<std::pair<std::string, std::string>> headers;  // beside the dialect's own
+    std::string api_key;  // the dialect puts it where its SDKs do
 };
 
 class Transport {
@@ -33,9 +35,12 @@ public:
     ~Transport();
 
     using Done = std::function<void(AttemptResult)>;
-    // Sends one attempt; `done` runs on the io_context's thread. Returns a handle to abandon it.
-    // Whether the answer is a stream is read from its content type.
-    std::uint64_t send(std::size_t provider, const std::string& body, Duration timeout, Done done);
+    // Sends one attempt (a request rendered by the provider's dialect; the address's path and
+    // headers, when set, take precedence); `done` runs on the io_context's thread. Returns a
+    // handle to abandon it. Whether the answer is a stream is read from its content type; the
+    // answer and errors are read by the dialect's client half.
+    std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
+                       Done done);
     void abandon(std::uint64_t handle);
     void close_all();
 
@@ -46,10 +51,5 @@ private:
     std::unique_ptr<Impl> impl_;
     std::vector<ProviderAddress> providers_;
 };
-
-// Reads an answer body (non-streamed JSON, or the SSE text of a stream) in `dialect` into
-// `result`: the answer text, or what broke. Exposed for tests.
-void read_answer(mock::DialectKind dialect, bool stream, const std::string& body,
-                 bool body_complete, AttemptResult& result);
 
 }  // namespace brownout::harness

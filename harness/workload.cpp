@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <memory>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -158,53 +160,39 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
     return out;
 }
 
-std::string render_request(const UserRequest& r, mock::DialectKind dialect,
-                           const std::string& model) {
-    std::string system = fmt::format(
+wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model) {
+    wire::OutgoingChat chat;
+    chat.model = model;
+    chat.system = fmt::format(
         "You are a support assistant. Answer with what is known as of hour {}.", r.freshness);
-    std::string user_content;
-    if (r.kind == RequestKind::vision) {
-        if (dialect == mock::DialectKind::anthropic) {
-            user_content = fmt::format(
-                R"([{{"type":"text","text":{}}},{{"type":"image","source":{{"type":"url","url":{}}}}}])",
-                json_string(r.prompt), json_string(r.image_url));
-        } else {
-            user_content = fmt::format(
-                R"([{{"type":"text","text":{}}},{{"type":"image_url","image_url":{{"url":{}}}}}])",
-                json_string(r.prompt), json_string(r.image_url));
-        }
-    } else {
-        user_content = json_string(r.prompt);
-    }
-    std::string out;
-    if (dialect == mock::DialectKind::anthropic) {
-        out = fmt::format(
-            R"({{"model":{},"max_tokens":{},"system":{},"messages":[{{"role":"user","content":{}}}])",
-            json_string(model), r.max_tokens, json_string(system), user_content);
-        if (r.stream()) out += R"(,"stream":true)";
-        if (r.kind == RequestKind::tools) {
-            out +=
-                R"(,"tool_choice":{"type":"any"},"tools":[{"name":"lookup_order","input_schema":{"type":"object","properties":{"order_id":{"type":"string"}}}}])";
-        }
-    } else {
-        out = fmt::format(
-            R"({{"model":{},"max_tokens":{},"messages":[{{"role":"system","content":{}}},{{"role":"user","content":{}}}])",
-            json_string(model), r.max_tokens, json_string(system), user_content);
-        if (r.stream()) out += R"(,"stream":true,"stream_options":{"include_usage":true})";
-        if (r.kind == RequestKind::tools) {
-            out +=
-                R"(,"tool_choice":"required","tools":[{"type":"function","function":{"name":"lookup_order","parameters":{"type":"object","properties":{"order_id":{"type":"string"}}}}}])";
-        }
-    }
-    out += "}";
-    return out;
+    chat.prompt = r.prompt;
+    if (r.kind == RequestKind::vision) chat.image_url = r.image_url;
+    chat.max_tokens = r.max_tokens;
+    chat.stream = r.stream();
+    if (r.kind == RequestKind::tools)
+        chat.tool = wire::ToolSpec{"lookup_order", {{"order_id", "string"}}};
+    return chat;
 }
 
-mock::ChatRequest expected_request(const UserRequest& r) {
-    // Dialects are stateless: one serves every answer the harness checks, from every thread.
-    static const auto dialect = mock::make_dialect(mock::DialectKind::openai, mock::Vendor::openai);
-    auto parsed = dialect->parse_chat(render_request(r, mock::DialectKind::openai, "any"));
-    return std::get<mock::ChatRequest>(parsed);
+const wire::Dialect& client_dialect(wire::DialectKind kind) {
+    // Dialects are stateless: one per kind serves every thread.
+    static const auto dialects = [] {
+        std::map<wire::DialectKind, std::unique_ptr<wire::Dialect>> out;
+        for (const auto& d : wire::dialects()) out[d.kind] = d.make(d.vendors.front());
+        return out;
+    }();
+    return *dialects.at(kind);
+}
+
+std::string render_request(const UserRequest& r, wire::DialectKind dialect,
+                           const std::string& model) {
+    return client_dialect(dialect).render_chat(outgoing_chat(r, model), "").body;
+}
+
+wire::ChatRequest expected_request(const UserRequest& r) {
+    const auto& dialect = client_dialect(wire::DialectKind::openai);
+    auto parsed = dialect.parse_chat(render_request(r, wire::DialectKind::openai, "any"));
+    return std::get<wire::ChatRequest>(parsed);
 }
 
 }  // namespace brownout::harness

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/duration.h"
-#include "mockprovider/chat.h"
-#include "mockprovider/dialect.h"
+#include "wire/chat.h"
+#include "wire/dialect.h"
 
 namespace brownout {
 class TableReader;
@@ -63,9 +63,13 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
                                            std::uint64_t seed);
 
 // The request body in a provider's dialect, asking `model`.
-std::string render_request(const UserRequest& r, mock::DialectKind dialect,
+// The request as a client sends it, before it has a dialect.
+wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model);
+// The client half of each registered dialect (stateless, shared by every thread).
+const wire::Dialect& client_dialect(wire::DialectKind kind);
+std::string render_request(const UserRequest& r, wire::DialectKind dialect,
                            const std::string& model);
 // The dialect-neutral digest of the request, for verifying whatever answer comes back.
-mock::ChatRequest expected_request(const UserRequest& r);
+wire::ChatRequest expected_request(const UserRequest& r);
 
 }  // namespace brownout::harness

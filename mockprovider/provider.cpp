@@ -23,16 +23,6 @@ std::string cloudflare_page(int status) {
         title);
 }
 
-std::string rfc3339_after(Duration wall_from_now) {
-    std::time_t t = std::time(nullptr) +
-                    static_cast<std::time_t>(std::max(0.0, to_seconds(wall_from_now)) + 0.999);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 }  // namespace
 
 std::string_view strip_query(std::string_view target) {
@@ -111,7 +101,7 @@ std::string http_date_now() {
 Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& journal,
                    Metrics& metrics)
     : config_(std::move(config)),
-      dialect_(make_dialect(config_.dialect, config_.vendor)),
+      dialect_(wire::make_dialect(config_.dialect, config_.vendor)),
       scheduler_(scheduler),
       journal_(journal),
       metrics_(metrics),
@@ -164,29 +154,27 @@ bool Provider::authorized(const IncomingRequest& in) const {
 Reply Provider::handle(const IncomingRequest& in) {
     Attempt attempt = start_attempt(in);
     std::string_view path = strip_query(in.target);
-    // DeepSeek documents its API both with and without the /v1 prefix.
-    std::string_view unversioned = path.starts_with("/v1/") ? path.substr(3) : path;
-    std::string_view chat = dialect_->chat_path().substr(3);
-    if (unversioned == chat) {
-        if (in.method != "POST")
+    auto route = dialect_->route(in.method, path);
+    switch (route.target) {
+        case wire::Route::Target::chat:
+            return handle_chat(in, std::move(attempt));
+        case wire::Route::Target::models:
+        case wire::Route::Target::model:
+            return handle_models(in, route, std::move(attempt));
+        case wire::Route::Target::method_not_allowed:
             return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt),
                                false);
-        return handle_chat(in, std::move(attempt));
-    }
-    if (unversioned == "/models" || unversioned.starts_with("/models/")) {
-        if (in.method != "GET")
-            return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt),
-                               false);
-        return handle_models(in, std::move(attempt));
+        case wire::Route::Target::not_found:
+            break;
     }
     return error_reply(dialect_->not_found(in.method, path), std::move(attempt), false);
 }
 
-Reply Provider::error_reply(const ApiError& error, const IncomingRequest& in, bool close) {
+Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& in, bool close) {
     return error_reply(error, start_attempt(in), close);
 }
 
-Reply Provider::error_reply(const ApiError& error, Attempt attempt, bool close) {
+Reply Provider::error_reply(const wire::ApiError& error, Attempt attempt, bool close) {
     Reply reply;
     reply.body = dialect_->error_body(error, attempt.request_id);
     reply.head = head(error.status, "application/json", reply.body.size(), attempt.request_id, {});
@@ -196,25 +184,22 @@ Reply Provider::error_reply(const ApiError& error, Attempt attempt, bool close) 
     return reply;
 }
 
-Reply Provider::handle_models(const IncomingRequest& in, Attempt attempt) {
+Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& route,
+                              Attempt attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
-    std::string_view path = strip_query(in.target);
-    std::vector<ModelInfo> models;
-    std::string owner = config_.vendor == Vendor::deepseek    ? "deepseek"
-                        : config_.vendor == Vendor::anthropic ? "anthropic"
-                                                              : "system";
+    std::vector<wire::ModelInfo> models;
+    std::string owner(dialect_->models_owner());
     for (std::size_t i = 0; i < config_.models.size(); ++i) {
         models.push_back(
             {config_.models[i], 1715367049 + static_cast<std::int64_t>(i) * 86400, owner});
     }
     Reply reply;
-    auto slash = path.rfind('/');
-    std::string_view id = path.substr(slash + 1);
-    if (id != "models") {
+    if (route.target == wire::Route::Target::model) {
+        const std::string& id = route.model;
         auto it = std::find_if(models.begin(), models.end(),
-                               [&](const ModelInfo& m) { return m.id == id; });
+                               [&](const wire::ModelInfo& m) { return m.id == id; });
         if (it == models.end()) {
-            ApiError e = dialect_->unknown_model(id);
+            wire::ApiError e = dialect_->unknown_model(id);
             e.status = 404;
             return rejection(
                 {.status = 404, .error_type = e.type, .code = e.code, .message = e.message},
@@ -232,16 +217,16 @@ Reply Provider::handle_models(const IncomingRequest& in, Attempt attempt) {
 
 Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
-    ParseResult parsed = dialect_->parse_chat(in.body);
-    if (auto* error = std::get_if<ApiError>(&parsed))
+    wire::ParseResult parsed = dialect_->parse_chat(in.body);
+    if (auto* error = std::get_if<wire::ApiError>(&parsed))
         return error_reply(*error, std::move(attempt), false);
-    const ChatRequest& request = std::get<ChatRequest>(parsed);
+    const wire::ChatRequest& request = std::get<wire::ChatRequest>(parsed);
     attempt.model = request.model;
     attempt.stream = request.stream;
     attempt.prompt_tokens = request.prompt_tokens;
     attempt.digest = hash_combine(request.text_digest, request.image_digest);
 
-    auto reject_with = [&](const ApiError& e) {
+    auto reject_with = [&](const wire::ApiError& e) {
         return rejection({.status = e.status,
                           .error_type = e.type,
                           .code = e.code,
@@ -275,7 +260,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
         request.model,
         request.stream,
         request.image_count,
-        !request.tools.empty() && request.tool_choice != ToolChoice::none,
+        !request.tools.empty() && request.tool_choice != wire::ToolChoice::none,
         request.prompt_tokens,
         static_cast<int>(request.max_tokens.value_or(config_.answer.max_tokens))};
     faults::Plan plan;
@@ -331,13 +316,13 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
         return reject_with(dialect_->feature_unsupported("vision", request.model));
     }
-    if (!request.tools.empty() && request.tool_choice != ToolChoice::none &&
+    if (!request.tools.empty() && request.tool_choice != wire::ToolChoice::none &&
         !config_.has_feature("tools") && !plan.ignore_tools) {
         return reject_with(dialect_->feature_unsupported("tools", request.model));
     }
     if (plan.ignore_tools || plan.ignore_stream || !plan.substitute_model.empty()) {
-        ChatRequest changed = request;
-        if (plan.ignore_tools) changed.tool_choice = ToolChoice::none;
+        wire::ChatRequest changed = request;
+        if (plan.ignore_tools) changed.tool_choice = wire::ToolChoice::none;
         if (plan.ignore_stream) changed.stream = false;
         if (!plan.substitute_model.empty()) changed.model = plan.substitute_model;
         attempt.stream = changed.stream;
@@ -346,34 +331,22 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     return with_limit_headers(answer(request, plan, std::move(attempt), random));
 }
 
-std::vector<std::pair<std::string, std::string>> Provider::rate_limit_headers(
-    const faults::LimitSnapshot& limits) const {
-    std::vector<std::pair<std::string, std::string>> h;
+wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) const {
+    std::vector<wire::RateLimitWindow> windows;
     auto add = [&](std::string_view what, long limit, long remaining, Duration reset) {
         if (limit < 0) return;
-        if (config_.dialect == DialectKind::anthropic) {
-            h.emplace_back(fmt::format("anthropic-ratelimit-{}-limit", what),
-                           std::to_string(limit));
-            h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", what),
-                           std::to_string(remaining));
-            h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", what),
-                           rfc3339_after(scheduler_.to_wall(reset)));
-        } else {
-            h.emplace_back(fmt::format("x-ratelimit-limit-{}", what), std::to_string(limit));
-            h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what),
-                           std::to_string(remaining));
-            // Header values are wall time, rounded to the millisecond, in Go's notation.
-            h.emplace_back(fmt::format("x-ratelimit-reset-{}", what),
-                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(
-                               scheduler_.to_wall(reset))));
-        }
+        auto wall = scheduler_.to_wall(reset);
+        auto reset_unix = static_cast<std::int64_t>(std::time(nullptr)) +
+                          static_cast<std::int64_t>(std::max(0.0, to_seconds(wall)) + 0.999);
+        windows.push_back({what, limit, remaining, wall, reset_unix});
     };
     add("requests", limits.requests_limit, limits.requests_remaining, limits.requests_reset);
     add("tokens", limits.tokens_limit, limits.tokens_remaining, limits.tokens_reset);
-    return h;
+    return dialect_->rate_limit_headers(windows);
 }
 
-Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt) {
+Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request,
+                          Attempt attempt) {
     Reply reply;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
@@ -398,7 +371,7 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
         reply.body = cloudflare_page(status);
         reply.head = head(status, "text/html", reply.body.size(), attempt.request_id, extra);
     } else {
-        ApiError e;
+        wire::ApiError e;
         if (r.unknown_model) {
             e = dialect_->unknown_model(model);
         } else if (!r.unsupported_feature.empty()) {
@@ -423,7 +396,7 @@ Reply Provider::rejection(const faults::Rejection& r, const ChatRequest* request
     return reply;
 }
 
-Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt,
+Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& plan, Attempt attempt,
                        std::uint64_t random) {
     Reply reply;
     RandomStream rng(random);
@@ -438,8 +411,9 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     };
 
     std::int64_t created = epoch_unix_ + static_cast<std::int64_t>(to_seconds(attempt.at));
-    Completion c = generate_answer(config_.seed, request, config_.answer, !plan.ignore_images,
-                                   dialect_->new_completion_id(random), created);
+    wire::Completion c =
+        wire::generate_answer(config_.seed, request, config_.answer, !plan.ignore_images,
+                              dialect_->new_completion_id(random), created);
     attempt.status = 200;
     if (plan.hold && plan.hold->then == faults::HoldEnd::interrupted) {
         // Generation stops early: the text so far, no verification tag, no tool call.
@@ -449,7 +423,7 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         if (!c.tokens.empty() && c.tokens.size() == static_cast<std::size_t>(c.completion_tokens))
             c.tokens.pop_back();
         c.completion_tokens = static_cast<int>(c.tokens.size());
-        c.finish = FinishReason::insufficient_system_resource;
+        c.finish = wire::FinishReason::insufficient_system_resource;
     }
 
     if (!request.stream) {
@@ -459,13 +433,8 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
         reply.body = dialect_->completion_body(c);
         if (plan.malformed == faults::Malformed::invalid_json)
             reply.body.resize(reply.body.size() / 2);
-        std::vector<std::pair<std::string, std::string>> extra;
-        if (config_.dialect == DialectKind::openai) {
-            extra.emplace_back("openai-processing-ms",
-                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  scheduler_.to_wall(reply.delay))
-                                                  .count()));
-        }
+        auto extra = dialect_->processing_headers(
+            std::chrono::duration_cast<std::chrono::milliseconds>(scheduler_.to_wall(reply.delay)));
         reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
         if (plan.disconnect_after_bytes)
             reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
@@ -480,7 +449,7 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     reply.delay = ttft;
     reply.head =
         head(200, "text/event-stream; charset=utf-8", std::nullopt, attempt.request_id, {});
-    std::vector<StreamFrame> frames = dialect_->stream_frames(c, request);
+    std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.
     std::optional<int> cut_at_tokens;
@@ -491,13 +460,15 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     if (plan.malformed == faults::Malformed::truncated_sse) cut_at_tokens = c.completion_tokens / 2;
     int tokens_sent = 0;
     bool cut = false;
+    std::string next_event;  // the first event not sent, when the stream is cut
     for (auto& frame : frames) {
-        if (cut_at_tokens && frame.kind != StreamFrame::Kind::prelude &&
+        if (cut_at_tokens && frame.kind != wire::StreamFrame::Kind::prelude &&
             tokens_sent >= *cut_at_tokens) {
             cut = true;
+            next_event = std::move(frame.bytes);
             break;
         }
-        Duration g = frame.kind == StreamFrame::Kind::token ? gap() : Duration::zero();
+        Duration g = frame.kind == wire::StreamFrame::Kind::token ? gap() : Duration::zero();
         tokens_sent += frame.tokens;
         reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
     }
@@ -507,7 +478,7 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
     if (cut) {
         if (plan.stream_error_after_tokens && tokens_sent >= *plan.stream_error_after_tokens &&
             plan.stream_error) {
-            ApiError e = dialect_->status_error(plan.stream_error->status, request.model);
+            wire::ApiError e = dialect_->status_error(plan.stream_error->status, request.model);
             if (!plan.stream_error->error_type.empty()) e.type = plan.stream_error->error_type;
             if (!plan.stream_error->message.empty()) e.message = plan.stream_error->message;
             if (!plan.stream_error->code.empty()) e.code = plan.stream_error->code;
@@ -519,10 +490,9 @@ Reply Provider::answer(const ChatRequest& request, const faults::Plan& plan, Att
             reply.keepalive_bytes = dialect_->keepalive_frame();
             reply.keepalive_interval = plan.keepalive_interval;
         } else if (plan.malformed == faults::Malformed::truncated_sse) {
-            // Half of the next event, then the connection ends without the chunked terminator.
-            std::string partial =
-                "data: {\"id\":\"" + c.id +
-                "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"";
+            // Half of the next event, in the dialect's own form, then the connection ends
+            // without the chunked terminator.
+            std::string partial = next_event.substr(0, next_event.size() / 2);
             reply.frames.push_back({gap(), std::move(partial), 0});
             reply.stream_end = Reply::StreamEnd::cut;
         } else {
@@ -598,7 +568,7 @@ std::string Provider::head(int status, std::string_view content_type,
     }
     line("connection", "keep-alive");
     line(dialect_->request_id_header(), request_id);
-    if (config_.dialect == DialectKind::openai) line("openai-version", "2020-10-01");
+    for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
     for (const auto& [k, v] : extra) line(k, v);
     line("x-brownout-provider", config_.id);
     h.append("\r\n");
@@ -671,9 +641,8 @@ Provider::Load Provider::load() {
 
 Reply Provider::overloaded(Reply original, std::string_view cause) {
     faults::Rejection r;
-    r.status = config_.capacity.busy_status != 0           ? config_.capacity.busy_status
-               : config_.dialect == DialectKind::anthropic ? 529
-                                                           : 503;
+    r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
+                                                 : dialect_->overloaded_status();
     Attempt attempt = std::move(original.attempt);
     attempt.fault =
         attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);

@@ -19,10 +19,10 @@
 #include "faults/rate_buckets.h"
 #include "faults/status_page.h"
 #include "faults/throttle.h"
-#include "mockprovider/answer.h"
-#include "mockprovider/dialect.h"
 #include "mockprovider/journal.h"
 #include "mockprovider/metrics.h"
+#include "wire/answer.h"
+#include "wire/dialect.h"
 
 namespace brownout::mock {
 
@@ -48,13 +48,13 @@ struct Capacity {
 
 struct ProviderConfig {
     std::string id = "openai";
-    DialectKind dialect = DialectKind::openai;
-    Vendor vendor = Vendor::openai;
+    wire::DialectKind dialect = wire::DialectKind::openai;
+    wire::Vendor vendor = wire::Vendor::openai;
     std::vector<std::string> models = {"gpt-4o-mini"};
     std::vector<std::string> features = {"stream", "vision", "tools"};
     LatencyModel latency;
     RateLimits rate_limits;
-    AnswerShape answer;
+    wire::AnswerShape answer;
     std::uint64_t seed = 1;
     std::string api_key;  // when set, requests must carry it (401 otherwise)
     std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
@@ -126,7 +126,7 @@ struct Reply {
 // Chooses the Plan for a request; the fault engine provides it (an empty Plan by default).
 struct PlanQuery {
     Duration now{};
-    const ChatRequest* request = nullptr;  // null for non-chat endpoints
+    const wire::ChatRequest* request = nullptr;  // null for non-chat endpoints
     std::string_view forced_fault;
 };
 using Planner = std::function<faults::Plan(const PlanQuery&)>;
@@ -148,7 +148,7 @@ public:
              Metrics& metrics);
 
     const ProviderConfig& config() const { return config_; }
-    const Dialect& dialect() const { return *dialect_; }
+    const wire::Dialect& dialect() const { return *dialect_; }
     const Clock& clock() const { return scheduler_; }
     Scheduler& scheduler() { return scheduler_; }
     AttemptJournal& journal() { return journal_; }
@@ -186,30 +186,29 @@ public:
     Reply handle(const IncomingRequest& request);
 
     // An error reply in this provider's shape, for failures found before routing (413, 400).
-    Reply error_reply(const ApiError& error, const IncomingRequest& request, bool close);
+    Reply error_reply(const wire::ApiError& error, const IncomingRequest& request, bool close);
 
     // Records a finished attempt in the journal and the metrics.
     void finish(Attempt attempt);
 
 private:
-    Reply error_reply(const ApiError& error, Attempt attempt, bool close);
+    Reply error_reply(const wire::ApiError& error, Attempt attempt, bool close);
     Reply handle_chat(const IncomingRequest& in, Attempt attempt);
-    Reply handle_models(const IncomingRequest& in, Attempt attempt);
-    Reply answer(const ChatRequest& request, const faults::Plan& plan, Attempt attempt,
+    Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
+    Reply answer(const wire::ChatRequest& request, const faults::Plan& plan, Attempt attempt,
                  std::uint64_t random);
-    Reply rejection(const faults::Rejection& r, const ChatRequest* request, Attempt attempt);
+    Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt attempt);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
                      const std::string& request_id,
                      const std::vector<std::pair<std::string, std::string>>& extra) const;
-    std::vector<std::pair<std::string, std::string>> rate_limit_headers(
-        const faults::LimitSnapshot& limits) const;
+    wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);
 
     ProviderConfig config_;
-    std::unique_ptr<Dialect> dialect_;
+    std::unique_ptr<wire::Dialect> dialect_;
     Scheduler& scheduler_;
     AttemptJournal& journal_;
     Metrics& metrics_;

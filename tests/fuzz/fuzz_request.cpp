@@ -3,11 +3,11 @@
 #include <string_view>
 #include <variant>
 
-#include "mockprovider/answer.h"
-#include "mockprovider/dialect.h"
+#include "wire/answer.h"
+#include "wire/dialect.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    using namespace brownout::mock;
+    using namespace brownout::wire;
     static auto openai = make_dialect(DialectKind::openai, Vendor::openai);
     static auto anthropic = make_dialect(DialectKind::anthropic, Vendor::anthropic);
     std::string_view body(reinterpret_cast<const char*>(data), size);

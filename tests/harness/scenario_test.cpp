@@ -49,11 +49,11 @@ dialect = "anthropic"
     CHECK(s.time_scale == 360);
     CHECK(s.seed == 20250508);
     REQUIRE(s.providers.size() == 2);
-    CHECK(s.providers[0].vendor == mock::Vendor::deepseek);
+    CHECK(s.providers[0].vendor == wire::Vendor::deepseek);
     CHECK(s.providers[0].latency.ttft == 400ms);
     CHECK(s.providers[0].rate_limits.requests_per_minute == 600);
     CHECK_FALSE(s.providers[0].has_feature("vision"));
-    CHECK(s.providers[1].dialect == mock::DialectKind::anthropic);
+    CHECK(s.providers[1].dialect == wire::DialectKind::anthropic);
     CHECK(s.providers[0].seed != s.providers[1].seed);
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("the default serve scenario is one healthy OpenAI-compatible provider"
           "[harness][scenario]") {
     auto s = default_serve_scenario();
     REQUIRE(s.providers.size() == 1);
-    CHECK(s.providers[0].dialect == mock::DialectKind::openai);
+    CHECK(s.providers[0].dialect == wire::DialectKind::openai);
     CHECK(s.providers[0].has_feature("stream"));
 }
 

@@ -5,8 +5,8 @@
 #include <map>
 
 #include "harness/run.h"
-#include "mockprovider/answer.h"
-#include "mockprovider/dialect.h"
+#include "wire/answer.h"
+#include "wire/dialect.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -53,9 +53,9 @@ TEST_CASE("a request rendered in either dialect digests to what the harness expe
     spec.mix = {{RequestKind::vision, 1}};
     auto r = generate_workload(spec, 1h, 1).front();
     auto expected = expected_request(r);
-    auto anthropic = mock::make_dialect(mock::DialectKind::anthropic, mock::Vendor::anthropic);
-    auto parsed = std::get<mock::ChatRequest>(
-        anthropic->parse_chat(render_request(r, mock::DialectKind::anthropic, "claude")));
+    auto anthropic = wire::make_dialect(wire::DialectKind::anthropic, wire::Vendor::anthropic);
+    auto parsed = std::get<wire::ChatRequest>(
+        anthropic->parse_chat(render_request(r, wire::DialectKind::anthropic, "claude")));
     CHECK(parsed.text_digest == expected.text_digest);
     CHECK(parsed.image_digest == expected.image_digest);
 }
@@ -68,7 +68,7 @@ TEST_CASE(
     auto r = generate_workload(spec, 3h, 1).back();
     REQUIRE(r.freshness >= 1);
     auto answer = [](const UserRequest& u, bool saw_images) {
-        return mock::generate_answer(1, expected_request(u), {}, saw_images, "id", 0).text();
+        return wire::generate_answer(1, expected_request(u), {}, saw_images, "id", 0).text();
     };
     CHECK(judge_answer(r, answer(r, true)).verdict == "ok");
     CHECK(judge_answer(r, answer(r, false)).verdict == "image_ignored");

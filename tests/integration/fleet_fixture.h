@@ -33,13 +33,13 @@ struct LiveFleet {
 };
 
 inline mock::ProviderConfig fast_provider(std::string id = "openai",
-                                          mock::DialectKind dialect = mock::DialectKind::openai) {
+                                          wire::DialectKind dialect = wire::DialectKind::openai) {
     mock::ProviderConfig p;
     p.id = std::move(id);
     p.dialect = dialect;
     p.vendor =
-        dialect == mock::DialectKind::anthropic ? mock::Vendor::anthropic : mock::Vendor::openai;
-    p.models = dialect == mock::DialectKind::anthropic
+        dialect == wire::DialectKind::anthropic ? wire::Vendor::anthropic : wire::Vendor::openai;
+    p.models = dialect == wire::DialectKind::anthropic
                    ? std::vector<std::string>{"claude-sonnet-4-5"}
                    : std::vector<std::string>{"gpt-4o-mini"};
     p.latency = {std::chrono::milliseconds(20), 500, 0.0};

@@ -129,9 +129,9 @@ TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connectio
 }
 
 namespace {
-mock::ChatRequest parsed(const std::string& body) {
-    auto d = mock::make_dialect(mock::DialectKind::openai, mock::Vendor::openai);
-    return std::get<mock::ChatRequest>(d->parse_chat(body));
+wire::ChatRequest parsed(const std::string& body) {
+    auto d = wire::make_dialect(wire::DialectKind::openai, wire::Vendor::openai);
+    return std::get<wire::ChatRequest>(d->parse_chat(body));
 }
 std::string content_of(const std::string& json_body) {
     auto v = boost::json::parse(json_body);  // leading blank lines are JSON whitespace
@@ -152,7 +152,7 @@ TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real a
     CHECK(r.chunks.front() == "\n");
     CHECK(r.chunk_times.back() - r.head_at >= 550ms);
     CHECK(r.body.starts_with("\n\n\n\n\n\n"));
-    CHECK(mock::verify_answer(content_of(r.body), parsed(kHello)) == mock::Verdict::ok);
+    CHECK(wire::verify_answer(content_of(r.body), parsed(kHello)) == wire::Verdict::ok);
     CHECK(f.journal().at(0).fault == "hold");
 }
 
@@ -183,7 +183,7 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
         CHECK(r.body.find("[bo:") == std::string::npos);
         auto plain = http(f.port(), "POST", "/v1/chat/completions", kHello);
         auto text = content_of(plain.body);
-        CHECK(mock::verify_answer(text, parsed(kHello)) == mock::Verdict::missing_tag);
+        CHECK(wire::verify_answer(text, parsed(kHello)) == wire::Verdict::missing_tag);
         CHECK_THAT(plain.body,
                    Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
     }

@@ -2,9 +2,9 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "mockprovider/answer.h"
 #include "tests/integration/fleet_fixture.h"
 #include "tests/support/http_client.h"
+#include "wire/answer.h"
 
 using namespace brownout;
 using namespace brownout::test;
@@ -26,8 +26,8 @@ TEST_CASE("a chat completion over a real socket verifies against its request", "
     CHECK(r.header("content-type") == "application/json");
     auto text =
         json::parse(r.body).at("choices").as_array()[0].at("message").at("content").as_string();
-    auto request = std::get<mock::ChatRequest>(f.provider().dialect().parse_chat(kHello));
-    CHECK(mock::verify_answer(std::string(text), request) == mock::Verdict::ok);
+    auto request = std::get<wire::ChatRequest>(f.provider().dialect().parse_chat(kHello));
+    CHECK(wire::verify_answer(std::string(text), request) == wire::Verdict::ok);
 }
 
 TEST_CASE("SSE chunks arrive paced by the token rate and end with DONE", "[integration][sse]") {
@@ -106,7 +106,7 @@ TEST_CASE("models are listed and looked up and an unknown id is 404", "[integrat
 
 TEST_CASE("an Anthropic provider answers /v1/messages with request-id and its event stream",
           "[integration][anthropic]") {
-    LiveFleet f({fast_provider("anthropic", mock::DialectKind::anthropic)});
+    LiveFleet f({fast_provider("anthropic", wire::DialectKind::anthropic)});
     auto r = http(
         f.port(), "POST", "/v1/messages",
         R"({"model":"claude-sonnet-4-5","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"hi"}]})",

@@ -7,6 +7,7 @@
 
 using namespace brownout;
 using namespace brownout::mock;
+using namespace brownout::wire;
 using namespace std::chrono_literals;
 
 namespace {
@@ -420,4 +421,42 @@ TEST_CASE("a jump past the end of a recovery ramp lets the queue in at the next 
     rig.clock.advance(1s);
     CHECK(resumed == 3);
     CHECK(rig.provider.load().limit == 4);
+}
+
+TEST_CASE("a truncated stream ends with half of the next event in the provider's own dialect",
+          "[provider][sse]") {
+    for (auto kind : {wire::DialectKind::openai, wire::DialectKind::anthropic}) {
+        ProviderConfig config;
+        config.dialect = kind;
+        config.vendor =
+            kind == wire::DialectKind::anthropic ? wire::Vendor::anthropic : wire::Vendor::openai;
+        config.models = {"m"};
+        config.answer = {10, 10};
+        Rig rig(config);
+        rig.provider.set_planner([](const PlanQuery&) {
+            faults::Plan plan;
+            plan.malformed = faults::Malformed::truncated_sse;
+            return plan;
+        });
+        auto body =
+            kind == wire::DialectKind::anthropic
+                ? std::string(
+                      R"({"model":"m","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]})")
+                : std::string(
+                      R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+        IncomingRequest in{
+            "POST", std::string(rig.provider.dialect().chat_path()), body, "", "", std::nullopt, "",
+            1};
+        auto reply = rig.provider.handle(in);
+        REQUIRE(reply.streaming);
+        CHECK(reply.stream_end == Reply::StreamEnd::cut);
+        const auto& last = reply.frames.back().bytes;
+        if (kind == wire::DialectKind::anthropic) {
+            CHECK(last.rfind("event: content_block_delta", 0) == 0);  // not an OpenAI chunk
+        } else {
+            CHECK(last.rfind("data: {", 0) == 0);
+            CHECK(last.find("chat.completion.chunk") != std::string::npos);
+        }
+        CHECK(last.find("\n\n") == std::string::npos);  // half an event
+    }
 }

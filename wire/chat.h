@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace brownout::mock {
+namespace brownout::wire {
 
 enum class DialectKind { openai, anthropic };
 
@@ -69,4 +69,4 @@ struct ApiError {
     std::string message;
 };
 
-}  // namespace brownout::mock
+}  // namespace brownout::wire

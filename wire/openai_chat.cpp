@@ -3,11 +3,12 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "core/text.h"
-#include "mockprovider/dialect.h"
-#include "mockprovider/dialect_common.h"
+#include "wire/common.h"
+#include "wire/dialect.h"
 
-namespace brownout::mock {
+namespace brownout::wire {
 namespace {
 
 using namespace detail;
@@ -25,6 +26,12 @@ std::string_view finish_reason(FinishReason f) {
             return "insufficient_system_resource";
     }
     return "stop";
+}
+
+// A choice's finish_reason, when it has one (stream chunks carry it only at the end).
+void read_finish_reason(const json::object& choice, ReadAnswer& out) {
+    if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string())
+        out.finish_reason = std::string(f->value().get_string());
 }
 
 class OpenAiDialect final : public Dialect {
@@ -435,6 +442,104 @@ public:
                             used, retry_seconds)};
     }
 
+    Headers common_headers() const override { return {{"openai-version", "2020-10-01"}}; }
+    Headers processing_headers(std::chrono::milliseconds processing) const override {
+        return {{"openai-processing-ms", std::to_string(processing.count())}};
+    }
+    Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const override {
+        Headers h;
+        for (const auto& w : windows) {
+            h.emplace_back(fmt::format("x-ratelimit-limit-{}", w.what), std::to_string(w.limit));
+            h.emplace_back(fmt::format("x-ratelimit-remaining-{}", w.what),
+                           std::to_string(w.remaining));
+            // Wall time, rounded to the millisecond, in Go's notation ("6m0s", "1.5s").
+            h.emplace_back(fmt::format("x-ratelimit-reset-{}", w.what),
+                           format_go_duration(std::chrono::round<std::chrono::milliseconds>(
+                               std::chrono::duration_cast<Duration>(w.reset))));
+        }
+        return h;
+    }
+    std::string_view models_owner() const override {
+        return vendor_ == Vendor::deepseek ? "deepseek" : "system";
+    }
+
+    // ── client half: as the official openai SDKs send and read chat completions ──
+    ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {
+        ClientRequest r;
+        r.path = std::string(chat_path());
+        r.headers.emplace_back("content-type", "application/json");
+        if (!api_key.empty())
+            r.headers.emplace_back("authorization", fmt::format("Bearer {}", api_key));
+        std::string user = json_string(chat.prompt);
+        if (!chat.image_url.empty()) {
+            user = fmt::format(
+                R"([{{"type":"text","text":{}}},{{"type":"image_url","image_url":{{"url":{}}}}}])",
+                json_string(chat.prompt), json_string(chat.image_url));
+        }
+        r.body = fmt::format(
+            R"({{"model":{},"max_tokens":{},"messages":[{{"role":"system","content":{}}},{{"role":"user","content":{}}}])",
+            json_string(chat.model), chat.max_tokens, json_string(chat.system), user);
+        if (chat.stream) r.body += R"(,"stream":true,"stream_options":{"include_usage":true})";
+        if (chat.tool) {
+            r.body += fmt::format(
+                R"(,"tool_choice":"required","tools":[{{"type":"function","function":{{"name":{},"parameters":{}}}}}])",
+                json_string(chat.tool->name), schema_json(*chat.tool));
+        }
+        r.body += "}";
+        return r;
+    }
+
+    ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
+        if (!stream) {
+            return read_json_answer(
+                body, body_complete, [](const json::object& o, ReadAnswer& out) {
+                    const auto& choice = o.at("choices").as_array().at(0).as_object();
+                    read_finish_reason(choice, out);
+                    const auto& msg = choice.at("message").as_object();
+                    auto calls = msg.find("tool_calls");
+                    if (calls != msg.end() && calls->value().is_array() &&
+                        !calls->value().as_array().empty()) {
+                        out.text =
+                            json_text(calls->value().as_array()[0].at("function").at("arguments"));
+                    } else {
+                        out.text = json_text(msg.at("content"));
+                    }
+                });
+        }
+        // Chunks, then data: [DONE]; an error object in-band breaks the stream.
+        return read_sse_answer(
+            body, body_complete, "[DONE]",
+            [](std::string_view name, const json::object& o, ReadAnswer& out) {
+                if (name == "error" || o.contains("error")) return SseStep::broken;
+                const auto& choices = o.at("choices").as_array();
+                if (choices.empty()) return SseStep::more;  // the usage chunk
+                const auto& choice = choices[0].as_object();
+                read_finish_reason(choice, out);
+                const auto& delta = choice.at("delta").as_object();
+                if (auto c = delta.find("content"); c != delta.end() && c->value().is_string())
+                    out.text += json_text(c->value());
+                if (auto calls = delta.find("tool_calls");
+                    calls != delta.end() && calls->value().is_array()) {
+                    const auto& fn = calls->value().as_array()[0].at("function").as_object();
+                    if (auto a = fn.find("arguments"); a != fn.end())
+                        out.text += json_text(a->value());
+                }
+                return SseStep::more;
+            });
+    }
+
+    ReadError read_error(int status, std::string_view body) const override {
+        ReadError e{status, "", "", class_by_status(status)};
+        read_error_fields(body, e.type, e.code);
+        // What this provider cannot do for this request, in its own codes: OpenAI answers an
+        // unknown model with 404 model_not_found and an unsupported feature with 400
+        // invalid_request_error; DeepSeek says both with 400 invalid_request_error.
+        if ((status == 400 && e.type == "invalid_request_error") ||
+            (status == 404 && e.code == "model_not_found"))
+            e.klass = ErrorClass::unsupported;
+        return e;
+    }
+
 private:
     static void append_error_object(std::string& out, const ApiError& e) {
         out += "{\"message\":";
@@ -488,8 +593,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_openai_dialect(Vendor vendor) {
+std::unique_ptr<Dialect> make_openai_chat(Vendor vendor) {
     return std::make_unique<OpenAiDialect>(vendor);
 }
 
-}  // namespace brownout::mock
+}  // namespace brownout::wire

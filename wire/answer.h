@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "mockprovider/chat.h"
+#include "wire/chat.h"
 
-namespace brownout::mock {
+namespace brownout::wire {
 
 struct AnswerShape {
     int min_tokens = 12;
@@ -44,4 +44,4 @@ Verdict verify_answer(std::string_view answer_text, const ChatRequest& request);
 // cost per message and per image.
 int estimate_prompt_tokens(std::size_t text_bytes, int messages, int images);
 
-}  // namespace brownout::mock
+}  // namespace brownout::wire

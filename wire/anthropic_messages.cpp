@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
-#include "core/text.h"
-#include "mockprovider/dialect.h"
-#include "mockprovider/dialect_common.h"
+#include <ctime>
 
-namespace brownout::mock {
+#include "core/text.h"
+#include "wire/common.h"
+#include "wire/dialect.h"
+
+namespace brownout::wire {
 namespace {
 
 using namespace detail;
@@ -60,6 +62,16 @@ std::string_view error_type_for(int status) {
         default:
             return status >= 500 ? "api_error" : "invalid_request_error";
     }
+}
+
+// "2026-11-30T10:00:00Z"
+std::string rfc3339(std::int64_t unix_seconds) {
+    auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 class AnthropicDialect final : public Dialect {
@@ -410,6 +422,90 @@ public:
                          "again later."};
     }
 
+    Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const override {
+        Headers h;
+        for (const auto& w : windows) {
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-limit", w.what),
+                           std::to_string(w.limit));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-remaining", w.what),
+                           std::to_string(w.remaining));
+            h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", w.what),
+                           rfc3339(w.reset_unix));
+        }
+        return h;
+    }
+    int overloaded_status() const override { return 529; }
+    std::string_view models_owner() const override { return "anthropic"; }
+
+    // ── client half: as the official Anthropic SDKs send and read messages ──
+    ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {
+        ClientRequest r;
+        r.path = std::string(chat_path());
+        r.headers.emplace_back("content-type", "application/json");
+        r.headers.emplace_back("anthropic-version", "2023-06-01");
+        if (!api_key.empty()) r.headers.emplace_back("x-api-key", std::string(api_key));
+        std::string user = json_string(chat.prompt);
+        if (!chat.image_url.empty()) {
+            user = fmt::format(
+                R"([{{"type":"text","text":{}}},{{"type":"image","source":{{"type":"url","url":{}}}}}])",
+                json_string(chat.prompt), json_string(chat.image_url));
+        }
+        r.body = fmt::format(
+            R"({{"model":{},"max_tokens":{},"system":{},"messages":[{{"role":"user","content":{}}}])",
+            json_string(chat.model), chat.max_tokens, json_string(chat.system), user);
+        if (chat.stream) r.body += R"(,"stream":true)";
+        if (chat.tool) {
+            r.body += fmt::format(
+                R"(,"tool_choice":{{"type":"any"}},"tools":[{{"name":{},"input_schema":{}}}])",
+                json_string(chat.tool->name), schema_json(*chat.tool));
+        }
+        r.body += "}";
+        return r;
+    }
+
+    ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
+        if (!stream) {
+            return read_json_answer(
+                body, body_complete, [](const json::object& o, ReadAnswer& out) {
+                    const auto& block = o.at("content").as_array().at(0).as_object();
+                    out.text = block.at("type").as_string() == "tool_use"
+                                   ? json::serialize(block.at("input"))
+                                   : json_text(block.at("text"));
+                    out.finish_reason = std::string(string_or_empty(find(o, "stop_reason")));
+                });
+        }
+        // Named events, ending with message_stop; an `error` event breaks the stream.
+        return read_sse_answer(body, body_complete, "",
+                               [](std::string_view name, const json::object& o, ReadAnswer& out) {
+                                   if (name == "error") return SseStep::broken;
+                                   if (name == "message_stop") return SseStep::finished;
+                                   if (name == "content_block_delta") {
+                                       const auto& delta = o.at("delta").as_object();
+                                       if (auto t = delta.find("text"); t != delta.end())
+                                           out.text += json_text(t->value());
+                                       if (auto t = delta.find("partial_json"); t != delta.end())
+                                           out.text += json_text(t->value());
+                                   }
+                                   if (name == "message_delta") {
+                                       const auto& delta = o.at("delta").as_object();
+                                       out.finish_reason =
+                                           std::string(string_or_empty(find(delta, "stop_reason")));
+                                   }
+                                   return SseStep::more;
+                               });
+    }
+
+    ReadError read_error(int status, std::string_view body) const override {
+        ReadError e{status, "", "", class_by_status(status)};
+        read_error_fields(body, e.type, e.code);
+        // An unknown model is 404 not_found_error, an unsupported input 400
+        // invalid_request_error.
+        if ((status == 400 && e.type == "invalid_request_error") ||
+            (status == 404 && e.type == "not_found_error"))
+            e.klass = ErrorClass::unsupported;
+        return e;
+    }
+
 private:
     ApiError required(std::string_view field) const {
         return {400, "invalid_request_error", "", "", fmt::format("{}: Field required", field)};
@@ -442,15 +538,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_anthropic_dialect() {
+std::unique_ptr<Dialect> make_anthropic_messages(Vendor /*vendor*/) {
     return std::make_unique<AnthropicDialect>();
 }
 
-std::unique_ptr<Dialect> make_openai_dialect(Vendor vendor);
-
-std::unique_ptr<Dialect> make_dialect(DialectKind kind, Vendor vendor) {
-    if (kind == DialectKind::anthropic) return make_anthropic_dialect();
-    return make_openai_dialect(vendor == Vendor::anthropic ? Vendor::openai : vendor);
-}
-
-}  // namespace brownout::mock
+}  // namespace brownout::wire

@@ -1,4 +1,4 @@
-#include "mockprovider/answer.h"
+#include "wire/answer.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "core/random.h"
 #include "core/text.h"
 
-namespace brownout::mock {
+namespace brownout::wire {
 namespace {
 
 constexpr std::array<std::string_view, 64> kWords = {
@@ -152,4 +152,4 @@ Verdict verify_answer(std::string_view answer_text, const ChatRequest& request) 
     return Verdict::corrupted;
 }
 
-}  // namespace brownout::mock
+}  // namespace brownout::wire

@@ -1,10 +1,10 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "mockprovider/answer.h"
-#include "mockprovider/dialect.h"
+#include "wire/answer.h"
+#include "wire/dialect.h"
 
-using namespace brownout::mock;
+using namespace brownout::wire;
 namespace json = boost::json;
 
 namespace {

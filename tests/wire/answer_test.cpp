@@ -1,10 +1,10 @@
-#include "mockprovider/answer.h"
+#include "wire/answer.h"
 
 #include <catch2/catch.hpp>
 
-#include "mockprovider/dialect.h"
+#include "wire/dialect.h"
 
-using namespace brownout::mock;
+using namespace brownout::wire;
 
 namespace {
 

@@ -1,10 +1,10 @@
-#include "mockprovider/dialect_common.h"
+#include "wire/common.h"
 
 #include "core/random.h"
 #include "core/text.h"
-#include "mockprovider/answer.h"
+#include "wire/answer.h"
 
-namespace brownout::mock::detail {
+namespace brownout::wire::detail {
 
 void DigestBuilder::begin_message(std::string_view role) {
     // "developer" is OpenAI's newer name for the system role; Anthropic's top-level system
@@ -88,4 +88,57 @@ std::string nullable_string(std::string_view s) {
     return s.empty() ? "null" : json_string(s);
 }
 
-}  // namespace brownout::mock::detail
+std::string schema_json(const ToolSpec& tool) {
+    std::string out = R"({"type":"object","properties":{)";
+    for (std::size_t i = 0; i < tool.properties.size(); ++i) {
+        if (i > 0) out += ",";
+        append_json_string(out, tool.properties[i].first);
+        out += R"(:{"type":)";
+        append_json_string(out, tool.properties[i].second);
+        out += "}";
+    }
+    return out + "}}";
+}
+
+std::string json_text(const boost::json::value& v) {
+    return v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v);
+}
+
+void read_error_fields(std::string_view body, std::string& type, std::string& code) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return;
+    const auto* error = find(v.as_object(), "error");
+    if (error == nullptr || !error->is_object()) return;
+    type = std::string(string_or_empty(find(error->as_object(), "type")));
+    code = std::string(string_or_empty(find(error->as_object(), "code")));
+}
+
+ErrorClass class_by_status(int status) {
+    if (status == 401 || status == 403) return ErrorClass::auth;
+    if (status == 429) return ErrorClass::rate_limited;
+    if (status == 503 || status == 529 || status == 502 || status == 504)
+        return ErrorClass::overloaded;
+    if (status >= 500) return ErrorClass::server_error;
+    return ErrorClass::other;
+}
+
+}  // namespace brownout::wire::detail
+
+namespace brownout::wire {
+
+Route Dialect::route(std::string_view method, std::string_view path) const {
+    // DeepSeek documents its API both with and without the /v1 prefix.
+    std::string_view unversioned = path.starts_with("/v1/") ? path.substr(3) : path;
+    std::string_view chat = chat_path().substr(3);
+    if (unversioned == chat)
+        return {method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed, ""};
+    if (unversioned == "/models" || unversioned.starts_with("/models/")) {
+        if (method != "GET") return {Route::Target::method_not_allowed, ""};
+        if (unversioned == "/models") return {Route::Target::models, ""};
+        return {Route::Target::model, std::string(unversioned.substr(8))};
+    }
+    return {Route::Target::not_found, ""};
+}
+
+}  // namespace brownout::wire

@@ -1,0 +1,167 @@
+// The client half of every registered dialect: requests rendered as that API's SDKs send them,
+// answers and errors read back — errors classified by status, type and code, never by wording.
+
+#include <catch2/catch.hpp>
+
+#include "wire/answer.h"
+#include "wire/dialect.h"
+
+using namespace brownout;
+using namespace brownout::wire;
+
+namespace {
+
+std::string stream_of(const Dialect& d, const ChatRequest& req, const Completion& c) {
+    std::string body;
+    for (const auto& f : d.stream_frames(c, req)) body += f.bytes;
+    return body;
+}
+
+OutgoingChat question(bool stream) {
+    OutgoingChat chat;
+    chat.model = "m";
+    chat.system = "You are a support assistant.";
+    chat.prompt = "Where is order 1234?";
+    chat.stream = stream;
+    return chat;
+}
+
+}  // namespace
+
+TEST_CASE("every dialect reads back the request it renders, with the same neutral digest",
+          "[wire][client]") {
+    std::optional<std::uint64_t> digest;
+    for (const auto& info : dialects()) {
+        auto d = info.make(info.vendors.front());
+        for (bool with_image : {false, true}) {
+            auto chat = question(true);
+            if (with_image) chat.image_url = "https://example.com/a.png";
+            chat.tool = ToolSpec{"lookup_order", {{"order_id", "string"}}};
+            auto sent = d->render_chat(chat, "sk-test");
+            CHECK(sent.path == d->chat_path());
+            auto parsed = d->parse_chat(sent.body);
+            REQUIRE(std::holds_alternative<ChatRequest>(parsed));
+            const auto& req = std::get<ChatRequest>(parsed);
+            CHECK(req.stream);
+            CHECK(req.image_count == (with_image ? 1 : 0));
+            REQUIRE(req.tools.size() == 1);
+            CHECK(req.tools[0].properties.front().first == "order_id");
+            if (!with_image) {
+                // The same conversation gives the same digest whichever dialect carried it.
+                if (digest) CHECK(req.text_digest == *digest);
+                digest = req.text_digest;
+            }
+        }
+    }
+}
+
+TEST_CASE("the key goes where each API's SDKs put it", "[wire][client]") {
+    auto header = [](const ClientRequest& r, std::string_view name) {
+        for (const auto& [k, v] : r.headers) {
+            if (k == name) return v;
+        }
+        return std::string();
+    };
+    auto openai =
+        make_dialect(DialectKind::openai, Vendor::openai)->render_chat(question(false), "k1");
+    CHECK(header(openai, "authorization") == "Bearer k1");
+    CHECK(header(openai, "x-api-key").empty());
+    auto anthropic =
+        make_dialect(DialectKind::anthropic, Vendor::anthropic)->render_chat(question(false), "k2");
+    CHECK(header(anthropic, "x-api-key") == "k2");
+    CHECK(header(anthropic, "anthropic-version") == "2023-06-01");
+    CHECK(header(anthropic, "authorization").empty());
+}
+
+TEST_CASE("streams of every dialect are read back into the answer text", "[wire][client]") {
+    for (const auto& info : dialects()) {
+        auto d = info.make(info.vendors.front());
+        auto req = std::get<ChatRequest>(d->parse_chat(d->render_chat(question(true), "").body));
+        auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
+        auto read = d->read_answer(true, stream_of(*d, req, c), true);
+        CHECK_FALSE(read.broken);
+        CHECK(read.text == c.text());
+        CHECK(verify_answer(read.text, req) == Verdict::ok);
+        // Cut mid-way (the connection ended before the body did): broken.
+        std::string full = stream_of(*d, req, c);
+        CHECK(d->read_answer(true, full.substr(0, full.size() / 2), false).broken);
+    }
+}
+
+TEST_CASE("an error sent in-band breaks a stream", "[wire][client]") {
+    auto openai = make_dialect(DialectKind::openai, Vendor::openai);
+    CHECK(openai->read_answer(true, "data: {\"error\":{\"message\":\"boom\"}}\n\n", true).broken);
+    auto anthropic = make_dialect(DialectKind::anthropic, Vendor::anthropic);
+    CHECK(anthropic
+              ->read_answer(true,
+                            "event: error\ndata: "
+                            "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+                            "\"message\":\"Overloaded\"}}\n\n",
+                            true)
+              .broken);
+    // Each dialect's own in-band error frame, as the server half renders it.
+    for (const auto& info : dialects()) {
+        auto d = info.make(info.vendors.front());
+        CHECK(d->read_answer(true, d->stream_error_frame(d->status_error(503, "m")), true).broken);
+    }
+}
+
+TEST_CASE("a stream that ends cleanly without [DONE] is accepted, as the SDKs do",
+          "[wire][client]") {
+    auto openai = make_dialect(DialectKind::openai, Vendor::openai);
+    auto req =
+        std::get<ChatRequest>(openai->parse_chat(openai->render_chat(question(true), "").body));
+    auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
+    std::string full = stream_of(*openai, req, c);
+    full.resize(full.size() - std::string("data: [DONE]\n\n").size());
+    auto read = openai->read_answer(true, full, true);
+    CHECK_FALSE(read.broken);
+    CHECK(verify_answer(read.text, req) == Verdict::ok);
+}
+
+TEST_CASE("non-streamed answers and tool calls are read; a cut JSON body is broken",
+          "[wire][client]") {
+    auto openai = make_dialect(DialectKind::openai, Vendor::openai);
+    CHECK(
+        openai->read_answer(false, R"({"choices":[{"message":{"content":"hello"}}]})", true).text ==
+        "hello");
+    CHECK(
+        openai
+            ->read_answer(
+                false,
+                R"({"choices":[{"message":{"content":null,"tool_calls":[{"function":{"arguments":"{\"a\":1}"}}]}}]})",
+                true)
+            .text == "{\"a\":1}");
+    CHECK(openai->read_answer(false, R"({"choices":[{"mess)", true).broken);
+    auto anthropic = make_dialect(DialectKind::anthropic, Vendor::anthropic);
+    CHECK(
+        anthropic->read_answer(false, R"({"content":[{"type":"text","text":"hi"}]})", true).text ==
+        "hi");
+}
+
+TEST_CASE("errors are classified by status, type and code — a reworded message changes nothing",
+          "[wire][client]") {
+    struct Case {
+        DialectKind kind;
+        Vendor vendor;
+    };
+    for (auto [kind, vendor] :
+         {Case{DialectKind::openai, Vendor::openai}, Case{DialectKind::openai, Vendor::deepseek},
+          Case{DialectKind::anthropic, Vendor::anthropic}}) {
+        auto d = make_dialect(kind, vendor);
+        INFO(to_string(kind) << " / " << to_string(vendor));
+        auto classify = [&](ApiError e) {
+            auto as_sent = d->read_error(e.status, d->error_body(e, "req_1")).klass;
+            e.message = "something else entirely";
+            CHECK(d->read_error(e.status, d->error_body(e, "req_1")).klass == as_sent);
+            return as_sent;
+        };
+        CHECK(classify(d->unknown_model("nope")) == ErrorClass::unsupported);
+        for (auto feature : {"vision", "tools", "stream"})
+            CHECK(classify(d->feature_unsupported(feature, "m")) == ErrorClass::unsupported);
+        CHECK(classify(d->status_error(401, "m")) == ErrorClass::auth);
+        CHECK(classify(d->status_error(429, "m")) == ErrorClass::rate_limited);
+        CHECK(classify(d->status_error(503, "m")) == ErrorClass::overloaded);
+        CHECK(classify(d->status_error(500, "m")) == ErrorClass::server_error);
+    }
+}

@@ -1,0 +1,137 @@
+#pragma once
+// Pieces the dialects share: reading message content into the neutral digest, the small
+// JSON-rendering helpers, and on the client side SSE splitting and reading an error's fields.
+
+#include <boost/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "wire/chat.h"
+#include "wire/dialect.h"
+
+namespace brownout::wire::detail {
+
+// Accumulates roles, text and images in order; two dialects that see the same conversation
+// produce the same digests, so an answer can be verified whichever provider gave it.
+class DigestBuilder {
+public:
+    void begin_message(std::string_view role);
+    void add_text(std::string_view text);
+    void add_image(std::string_view source);
+    void finish(ChatRequest& out) const;
+
+private:
+    std::string text_;
+    std::string images_;
+    int messages_ = 0;
+    int images_count_ = 0;
+    std::size_t text_bytes_ = 0;
+};
+
+// Parses a JSON request body with the limits every dialect applies (depth 64).
+// Returns nullptr and fills `error` when the body is not valid JSON.
+bool parse_json_object(std::string_view body, boost::json::object& out, std::string& error);
+
+const boost::json::value* find(const boost::json::object& o, std::string_view key);
+std::string_view string_or_empty(const boost::json::value* v);
+
+// Reads {"type":"object","properties":{...}} into the tool's property list.
+void read_schema_properties(const boost::json::value* schema, ToolSpec& tool);
+// The other way: {"type":"object","properties":{"order_id":{"type":"string"}}}.
+std::string schema_json(const ToolSpec& tool);
+
+void append_kv(std::string& out, std::string_view key, std::string_view json_value, bool& first);
+std::string nullable_string(std::string_view s);
+
+// A JSON value as text: a string's contents, anything else serialized.
+std::string json_text(const boost::json::value& v);
+
+// Calls `event(name, data)` for each complete SSE event of `body` (comments skipped, data lines
+// joined, a partial last event left out); stops early when it returns false.
+template <class Event>
+void for_each_sse_event(std::string_view body, Event event) {
+    std::size_t at = 0;
+    while (at < body.size()) {
+        std::size_t end = body.find("\n\n", at);
+        if (end == std::string_view::npos) return;  // a partial event: the stream was cut
+        std::string_view block = body.substr(at, end - at);
+        at = end + 2;
+        std::string_view name;
+        std::string data;
+        for (std::size_t line_start = 0; line_start <= block.size();) {
+            std::size_t nl = block.find('\n', line_start);
+            std::string_view line =
+                block.substr(line_start, nl == std::string_view::npos ? std::string_view::npos
+                                                                      : nl - line_start);
+            if (line.starts_with("event: "))
+                name = line.substr(7);
+            else if (line.starts_with("data: "))
+                data += line.substr(6);
+            if (nl == std::string_view::npos) break;
+            line_start = nl + 1;
+        }
+        if (data.empty()) continue;  // comments (": keep-alive")
+        if (!event(name, data)) return;
+    }
+}
+
+// A non-streamed answer: `read(object, out)` fills `out` from the body's JSON object (throwing
+// when a field is missing); an unreadable or cut body is broken.
+template <class Read>
+ReadAnswer read_json_answer(std::string_view body, bool body_complete, Read read) {
+    ReadAnswer out;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object() || !body_complete) {
+        out.broken = true;
+        return out;
+    }
+    try {
+        read(v.as_object(), out);
+    } catch (const std::exception&) {
+        out.broken = true;
+    }
+    return out;
+}
+
+enum class SseStep { more, finished, broken };
+// A streamed answer: `event(name, object, out)` reads one event's JSON (throwing when a field is
+// missing) and says whether the stream is finished or broke in-band; a data line equal to
+// `done_marker` (OpenAI's "[DONE]") finishes it too. A stream that ends cleanly without its
+// terminator is accepted, as the SDKs do; one cut mid-way is broken.
+template <class Event>
+ReadAnswer read_sse_answer(std::string_view body, bool body_complete, std::string_view done_marker,
+                           Event event) {
+    ReadAnswer out;
+    bool finished = false;
+    for_each_sse_event(body, [&](std::string_view name, const std::string& data) {
+        if (!done_marker.empty() && data == done_marker) {
+            finished = true;
+            return true;
+        }
+        boost::system::error_code ec;
+        auto v = boost::json::parse(data, ec);
+        SseStep step = SseStep::broken;
+        if (!ec && v.is_object()) {
+            try {
+                step = event(name, v.as_object(), out);
+            } catch (const std::exception&) {
+                step = SseStep::broken;
+            }
+        }
+        if (step == SseStep::finished) finished = true;
+        if (step == SseStep::broken) out.broken = true;
+        return step != SseStep::broken;
+    });
+    if (!finished && !body_complete) out.broken = true;
+    return out;
+}
+
+// {"error":{"type":…,"code":…}} (OpenAI) or {"type":"error","error":{"type":…}} (Anthropic):
+// the error object's type and code, empty when absent.
+void read_error_fields(std::string_view body, std::string& type, std::string& code);
+// The classes every dialect shares by status: 401/403 auth, 429 rate limited, 503/529
+// overloaded, other 5xx server errors. 400 and 404 are the dialect's to read.
+ErrorClass class_by_status(int status);
+
+}  // namespace brownout::wire::detail

@@ -1,0 +1,189 @@
+#pragma once
+// A dialect owns one API's wire form, both halves (DESIGN §2):
+//   server half: routing, parsing a request into a ChatRequest, rendering a Completion or an
+//                ApiError into the exact bytes, frames and headers a real provider sends;
+//   client half: rendering a request as that API's clients send it, and reading an answer or an
+//                error back into a structured result — classified by status, type and code,
+//                never by the wording of a message (vendor wording is data).
+// Dialects are pure: no sockets, no clock. One file per dialect (wire/openai_chat.cpp,
+// wire/anthropic_messages.cpp), one row in the registry (wire/registry.cpp).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "wire/chat.h"
+
+namespace brownout::wire {
+
+// Whose wording to use where OpenAI-compatible providers differ (DeepSeek's error texts).
+enum class Vendor { openai, deepseek, anthropic };
+
+struct StreamFrame {
+    enum class Kind { prelude, token, epilogue };
+    Kind kind;
+    std::string bytes;  // one complete SSE event, blank line included
+    int tokens = 0;     // answer tokens this frame carries
+};
+
+using ParseResult = std::variant<ChatRequest, ApiError>;
+
+struct ModelInfo {
+    std::string id;
+    std::int64_t created = 0;
+    std::string owned_by;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Where a request goes, once the dialect has read its method and path.
+struct Route {
+    enum class Target { chat, models, model, not_found, method_not_allowed } target;
+    std::string model;  // Target::model: the id asked for
+};
+
+// One rate-limit window as the provider reports it; `reset` is wall time (headers speak wall).
+struct RateLimitWindow {
+    std::string_view what;  // "requests" | "tokens"
+    long limit = 0;
+    long remaining = 0;
+    std::chrono::nanoseconds reset{};  // until the window is full again
+    std::int64_t reset_unix = 0;       // the same instant as unix seconds, rounded up
+};
+
+// ── client half ──────────────────────────────────────────────────────────
+// The request a client sends, before it has a dialect.
+struct OutgoingChat {
+    std::string model;
+    std::string system;
+    std::string prompt;
+    std::string image_url;  // empty: text only
+    std::int64_t max_tokens = 256;
+    bool stream = false;
+    std::optional<ToolSpec> tool;  // a tool the model must call
+};
+
+struct ClientRequest {
+    std::string method = "POST";
+    std::string path;
+    Headers headers;
+    std::string body;
+};
+
+// What a 200 carried: the answer's text (a tool call's arguments for tool requests), or broken.
+struct ReadAnswer {
+    bool broken = false;  // unreadable, cut mid-way, or an error sent in-band
+    std::string text;
+    std::string finish_reason;  // as the API names it ("stop", "insufficient_system_resource")
+};
+
+// What an error status means to a client, from status, type and code alone.
+enum class ErrorClass {
+    unsupported,   // this provider refuses this request (model, feature): another may take it
+    auth,          // 401/403: the key
+    rate_limited,  // 429
+    overloaded,    // 503/529 and the like: try later
+    server_error,  // other 5xx
+    other,
+};
+struct ReadError {
+    int status = 0;
+    std::string type;
+    std::string code;
+    ErrorClass klass = ErrorClass::other;
+};
+
+class Dialect {
+public:
+    virtual ~Dialect() = default;
+    virtual DialectKind kind() const = 0;
+    virtual Vendor vendor() const = 0;
+
+    // The request path this dialect answers chat requests on.
+    virtual std::string_view chat_path() const = 0;
+    // Chat at chat_path() (with or without /v1, as DeepSeek documents both), models at /models.
+    virtual Route route(std::string_view method, std::string_view path) const;
+    virtual ParseResult parse_chat(std::string_view body) const = 0;
+
+    virtual std::string completion_body(const Completion& c) const = 0;
+    virtual std::vector<StreamFrame> stream_frames(const Completion& c,
+                                                   const ChatRequest& request) const = 0;
+    virtual std::string error_body(const ApiError& e, std::string_view request_id) const = 0;
+    // An error sent in-band after a 200 stream has begun.
+    virtual std::string stream_error_frame(const ApiError& e) const = 0;
+    // A comment line that keeps a stalled stream's connection alive.
+    std::string keepalive_frame() const { return ": keep-alive\n\n"; }
+
+    virtual std::string models_body(const std::vector<ModelInfo>& models) const = 0;
+    virtual std::string model_body(const ModelInfo& model) const = 0;
+
+    // The header that carries the request id ("x-request-id" or "request-id").
+    virtual std::string_view request_id_header() const = 0;
+    // Headers every answer of this API carries (OpenAI's openai-version).
+    virtual Headers common_headers() const { return {}; }
+    // Headers of a non-streamed answer that took `processing` (OpenAI's openai-processing-ms).
+    virtual Headers processing_headers(std::chrono::milliseconds /*processing*/) const {
+        return {};
+    }
+    virtual Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const = 0;
+    // The status of "no capacity": 503, or Anthropic's 529.
+    virtual int overloaded_status() const { return 503; }
+    // Who owns the models in /models (owned_by).
+    virtual std::string_view models_owner() const = 0;
+    virtual std::string new_request_id(std::uint64_t random) const = 0;
+    virtual std::string new_completion_id(std::uint64_t random) const = 0;
+
+    // The provider's own error for each situation, with its wording and status.
+    virtual ApiError status_error(int status, std::string_view model) const = 0;
+    virtual ApiError invalid_json(std::string_view detail) const = 0;
+    virtual ApiError not_found(std::string_view method, std::string_view target) const = 0;
+    virtual ApiError method_not_allowed(std::string_view method, std::string_view target) const = 0;
+    virtual ApiError unknown_model(std::string_view model) const = 0;
+    virtual ApiError body_too_large(std::size_t limit) const = 0;
+    virtual ApiError feature_unsupported(std::string_view feature,
+                                         std::string_view model) const = 0;
+    virtual ApiError rate_limited(std::string_view model, bool tokens, long limit, long used,
+                                  double retry_seconds) const = 0;
+
+    // ── client half ──
+    // `api_key` goes where this API's SDKs put it (empty: no key).
+    virtual ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const = 0;
+    // A 200's body (JSON, or the text of an SSE stream); `body_complete` is false when the
+    // connection ended before the body did.
+    virtual ReadAnswer read_answer(bool stream, std::string_view body,
+                                   bool body_complete) const = 0;
+    virtual ReadError read_error(int status, std::string_view body) const = 0;
+};
+
+// ── the registry ──────────────────────────────────────────────────────────
+struct DialectInfo {
+    std::string_view name;  // a scenario's `dialect = "…"`
+    DialectKind kind;
+    std::vector<Vendor> vendors;  // whose wording it can speak; the first is the default
+    std::string_view default_model;
+    std::unique_ptr<Dialect> (*make)(Vendor vendor);
+};
+struct VendorInfo {
+    std::string_view name;  // a scenario's `vendor = "…"`
+    Vendor vendor;
+};
+const std::vector<DialectInfo>& dialects();
+const std::vector<VendorInfo>& vendors();
+const DialectInfo* find_dialect(std::string_view name);  // null: unknown
+const DialectInfo& dialect_info(DialectKind kind);
+const VendorInfo* find_vendor(std::string_view name);
+std::string_view to_string(DialectKind kind);
+std::string_view to_string(Vendor vendor);
+std::vector<std::string> dialect_names();
+std::vector<std::string> vendor_names();
+
+std::unique_ptr<Dialect> make_dialect(DialectKind kind, Vendor vendor);
+// The dialects' one factory each (in their own files).
+std::unique_ptr<Dialect> make_openai_chat(Vendor vendor);
+std::unique_ptr<Dialect> make_anthropic_messages(Vendor vendor);
+
+}  // namespace brownout::wire
