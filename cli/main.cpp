@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -21,6 +22,7 @@
 #include "harness/command.h"
 #include "harness/scenario.h"
 #include "harness/serve.h"
+#include "harness/sim.h"
 
 namespace {
 
@@ -32,6 +34,7 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
                [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
+  brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--json FILE]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
@@ -191,6 +194,34 @@ int cmd_run(Args& args) {
     return brownout::harness::run_command(run, std::cout, std::cerr);
 }
 
+int cmd_sim(Args& args) {
+    brownout::harness::SimCommand sim;
+    std::optional<std::string> file;
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--seeds") {
+            double n = parse_number(a, args.value(a));
+            if (n < 1 || n > 100000 || n != std::floor(n))
+                throw brownout::Error("sim: --seeds takes a whole number from 1 to 100000");
+            sim.seeds = static_cast<int>(n);
+        } else if (a == "--seed") {
+            sim.seed = static_cast<std::uint64_t>(parse_number(a, args.value(a)));
+        } else if (a == "--client") {
+            sim.clients.push_back(args.value(a));
+        } else if (a == "--json") {
+            sim.json_file = args.value(a);
+        } else if (a.starts_with("--")) {
+            throw brownout::Error(fmt::format("sim: unknown option {}", a));
+        } else if (!file) {
+            file = a;
+        } else {
+            throw brownout::Error("sim takes at most one scenario");
+        }
+    }
+    sim.scenario_file = file ? *file : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
+    return brownout::harness::sim_command(sim, std::cout, std::cerr);
+}
+
 int cmd_validate(Args& args) {
     if (args.done()) throw brownout::Error("validate needs at least one file");
     int rc = kOk;
@@ -258,6 +289,7 @@ int main(int argc, char** argv) {
         if (command == "validate") return cmd_validate(args);
         if (command == "scenarios") return cmd_scenarios(args);
         if (command == "run") return cmd_run(args);
+        if (command == "sim") return cmd_sim(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {

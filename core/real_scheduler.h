@@ -31,7 +31,7 @@ public:
 
     // Drops every pending timer and stops (the owner's shutdown; pending tasks may own
     // sessions, and nothing may outlive its fleet).
-    void stop();
+    void stop() override;
 
 protected:
     Duration offset() const override { return clock_->offset(); }

@@ -40,6 +40,8 @@ public:
     // False when the timer has already run or was cancelled.
     bool cancel(TimerId id);
     std::size_t pending() const;
+    // Ends the run: a real scheduler drops its pending timers, a virtual one returns from run().
+    virtual void stop() = 0;
 
 protected:
     // Scenario time minus running time: what jumps have added.
@@ -91,7 +93,7 @@ public:
     void advance(Duration span);
     // Runs timers until none is left, or until `limit` of running time, or until stop().
     void run(std::optional<Duration> limit = std::nullopt);
-    void stop() { stopped_ = true; }
+    void stop() override { stopped_ = true; }
     // Moves the timeline (running time does not move): the control API's jump.
     void jump_to(Duration at);
 

@@ -165,10 +165,10 @@ h2{margin-top:28px}.partial{background:#fde2e2;padding:6px 10px}</style></head><
         html += fmt::format("<tr><td>{}</td>", row.label);
         for (const auto& sc : r.scores) {
             auto p = sc.phases.find(row.phase);
-            double v = p == sc.phases.end() ? std::nan("") : p->second.at(row.metric);
-            bool failed = expectation_failed(r, sc.client, row.metric, row.phase);
+            double v = p == sc.phases.end() ? std::nan("") : p->second.at(std::string(row.metric));
+            bool failed = expectation_failed(r, sc.client, std::string(row.metric), row.phase);
             html += fmt::format("<td{}>{}{}</td>", failed ? " class=\"fail\"" : "",
-                                format_metric(row.metric, v), failed ? " ✗" : "");
+                                format_metric(std::string(row.metric), v), failed ? " ✗" : "");
         }
         html += "</tr>";
     }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/text.h"
+#include "harness/metric.h"
 
 namespace brownout::harness {
 namespace {
@@ -19,41 +20,31 @@ std::string number(double v) {
 
 const std::vector<ReportRow>& report_rows() {
     static const std::vector<ReportRow> rows = {
-        {"score (0-100)", "all", "score"},
-        {"availability, steady", "steady", "availability"},
-        {"availability, incident", "incident", "availability"},
-        {"availability, recovery", "recovery", "availability"},
-        {"availability, after", "after", "availability"},
-        {"degraded answers (cache)", "all", "degraded_answers"},
-        {"graceful degradation", "all", "graceful_degradation"},
-        {"wrong answers", "all", "wrong_answers"},
-        {"hung", "all", "hung"},
-        {"latency p50, incident", "incident", "latency_p50"},
-        {"latency p99, incident", "incident", "latency_p99"},
-        {"retry amplification, incident", "incident", "retry_amplification"},
-        {"Retry-After violations", "all", "retry_after_violations"},
-        {"Retry-After compliance", "all", "retry_after_compliance"},
-        {"time to mitigate", "all", "time_to_mitigate"},
-        {"time to recover", "all", "time_to_recover"},
-        {"herd factor", "all", "herd_factor"},
-        {"metastable", "all", "metastable"},
-        {"cost", "all", "cost"},
+        {"score (0-100)", "all", metric::score},
+        {"availability, steady", "steady", metric::availability},
+        {"availability, incident", "incident", metric::availability},
+        {"availability, recovery", "recovery", metric::availability},
+        {"availability, after", "after", metric::availability},
+        {"degraded answers (cache)", "all", metric::degraded_answers},
+        {"graceful degradation", "all", metric::graceful_degradation},
+        {"wrong answers", "all", metric::wrong_answers},
+        {"hung", "all", metric::hung},
+        {"latency p50, incident", "incident", metric::latency_p50},
+        {"latency p99, incident", "incident", metric::latency_p99},
+        {"retry amplification, incident", "incident", metric::retry_amplification},
+        {"Retry-After violations", "all", metric::retry_after_violations},
+        {"Retry-After compliance", "all", metric::retry_after_compliance},
+        {"time to mitigate", "all", metric::time_to_mitigate},
+        {"time to recover", "all", metric::time_to_recover},
+        {"herd factor", "all", metric::herd_factor},
+        {"metastable", "all", metric::metastable},
+        {"cost", "all", metric::cost},
     };
     return rows;
 }
 
 std::string format_metric(const std::string& metric, double v) {
-    if (std::isnan(v)) return "–";
-    if (metric == "availability") return fmt::format("{:.2f}%", 100 * v);
-    if (metric == "graceful_degradation" || metric == "retry_after_compliance")
-        return fmt::format("{:.1f}%", 100 * v);
-    if (metric.starts_with("latency") || metric.starts_with("time_to"))
-        return fmt::format("{:.1f}s", v);
-    if (metric == "retry_amplification" || metric == "herd_factor")
-        return fmt::format("{:.2f}x", v);
-    if (metric == "cost") return fmt::format("${:.4f}", v);
-    if (metric == "metastable") return v == 1.0 ? "YES" : "no";
-    return fmt::format("{:.0f}", v);
+    return metric::format(metric, v);
 }
 
 bool expectation_failed(const Report& r, const std::string& client, const std::string& metric,
@@ -91,11 +82,12 @@ std::string markup_escape(const std::string& s) {
 
 std::string terminal_table(const Report& r) {
     const auto& s = r.run.scenario;
-    std::string out =
-        fmt::format("brownout run: {} — {}\nseed {} · time scale {} · {} requests per stack{}\n\n",
-                    s.name, s.title, s.seed, s.time_scale,
-                    r.scores.empty() ? 0.0 : r.scores.front().phases.at("all").at("requests"),
-                    r.run.partial ? " · PARTIAL (interrupted)" : "");
+    std::string out = fmt::format(
+        "brownout run: {} — {}\nseed {} · time scale {} · {} requests per stack{}\n\n", s.name,
+        s.title, s.seed, s.time_scale,
+        r.scores.empty() ? 0.0
+                         : r.scores.front().phases.at("all").at(std::string(metric::requests)),
+        r.run.partial ? " · PARTIAL (interrupted)" : "");
     for (const auto& w : r.windows)
         out += fmt::format("  {:<9} {} → {}\n", w.name, format_duration(w.from),
                            format_duration(w.to));
@@ -110,9 +102,10 @@ std::string terminal_table(const Report& r) {
         out += fmt::format("{:<32}", row.label);
         for (const auto& sc : r.scores) {
             auto p = sc.phases.find(row.phase);
-            double v = p == sc.phases.end() ? std::nan("") : p->second.at(row.metric);
-            bool failed = expectation_failed(r, sc.client, row.metric, row.phase);
-            out += fmt::format("{:>14}", format_metric(row.metric, v) + (failed ? " ✗" : ""));
+            double v = p == sc.phases.end() ? std::nan("") : p->second.at(std::string(row.metric));
+            bool failed = expectation_failed(r, sc.client, std::string(row.metric), row.phase);
+            out += fmt::format("{:>14}",
+                               format_metric(std::string(row.metric), v) + (failed ? " ✗" : ""));
         }
         out += "\n";
     }

@@ -3,6 +3,7 @@
 // (one test case per expectation). Files are written atomically.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/score.h"
@@ -22,7 +23,7 @@ inline constexpr int kReportSchemaVersion = 1;
 struct ReportRow {
     const char* label;
     const char* phase;
-    const char* metric;
+    std::string_view metric;  // harness/metric.h
 };
 const std::vector<ReportRow>& report_rows();
 std::string format_metric(const std::string& metric, double value);

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/real_scheduler.h"
 #include "core/text.h"
+#include "harness/inprocess_transport.h"
 #include "harness/outcome.h"
 #include "harness/process.h"
 #include "harness/stdio_protocol.h"
@@ -57,31 +58,48 @@ Judgement judge_answer(const UserRequest& request, const std::string& text) {
 
 namespace {
 
-// One client stack's run: its fleet, its transport, its policy, its users.
+// One client stack's run: its providers, its transport, its policy, its users. On real sockets
+// (a fleet on loopback, the shared scaled clock) or, for the simulator, in virtual time (the
+// same providers in process, a VirtualScheduler of its own, no sockets).
 class StackDriver {
 public:
     StackDriver(const Scenario& s, const ClientSpec& client, std::shared_ptr<ScaledClock> clock,
-                const std::vector<UserRequest>& workload)
+                const std::vector<UserRequest>& workload, bool virtual_time)
         : scenario_(s),
           client_(client),
           clock_(std::move(clock)),
           workload_(workload),
-          scheduler_(ioc_, clock_) {
-        mock::ServerLimits limits = s.server;
-        // The run is over when the fleet stops: answers still open are not waited for long.
-        limits.shutdown_grace = std::min(limits.shutdown_grace, std::chrono::milliseconds(200));
-        limits.journal_entries = 0;  // the score is computed from every attempt
-        fleet_ = std::make_unique<mock::Fleet>(s.providers, clock_, limits);
-        fleet_->start("127.0.0.1", {}, 1);
-        auto endpoints = fleet_->endpoints();
+          virtual_(virtual_time ? std::make_unique<VirtualScheduler>(s.time_scale) : nullptr),
+          real_(virtual_time ? nullptr : std::make_unique<RealScheduler>(ioc_, clock_)),
+          scheduler_(virtual_ ? static_cast<Scheduler&>(*virtual_) : *real_) {
+        std::vector<unsigned short> ports(s.providers.size(), 0);
+        if (virtual_ && client.kind != "builtin") {
+            throw Error(fmt::format(
+                "client {}: the simulator runs built-in stacks only ({} keeps its own wall-clock "
+                "timers)",
+                client.name, client.kind));
+        }
+        if (virtual_) {
+            for (const auto& p : s.providers)
+                in_process_.push_back(
+                    std::make_unique<mock::Provider>(p, scheduler_, journal_, metrics_));
+        } else {
+            mock::ServerLimits limits = s.server;
+            // The run is over when the fleet stops: answers still open are not waited for long.
+            limits.shutdown_grace = std::min(limits.shutdown_grace, std::chrono::milliseconds(200));
+            limits.journal_entries = 0;  // the score is computed from every attempt
+            fleet_ = std::make_unique<mock::Fleet>(s.providers, clock_, limits);
+            fleet_->start("127.0.0.1", {}, 1);
+            auto endpoints = fleet_->endpoints();
+            for (std::size_t i = 0; i < endpoints.size(); ++i) ports[i] = endpoints[i].port;
+        }
         std::vector<ProviderAddress> addresses;
         std::vector<ProviderTraits> traits;
         for (const auto& entry : client.providers) {
             auto route = parse_route(entry);
             std::size_t i = provider_index(s, route.provider);
             const auto& p = s.providers[i];
-            addresses.push_back(
-                {p.id, "127.0.0.1", endpoints[i].port, p.dialect, route_model(s, route)});
+            addresses.push_back({p.id, "127.0.0.1", ports[i], p.dialect, route_model(s, route)});
             // The dialect puts the key where its SDKs do, and nowhere else (no report, no log).
             addresses.back().api_key = p.api_key;
             traits.push_back(
@@ -89,7 +107,7 @@ public:
         }
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
             const auto& p = s.providers[i];
-            std::string url = fmt::format("http://127.0.0.1:{}", endpoints[i].port);
+            std::string url = fmt::format("http://127.0.0.1:{}", ports[i]);
             env_[provider_env_name(p.id)] = url;
             if (!p.api_key.empty()) env_[provider_env_name(p.id, "KEY")] = p.api_key;
             providers_json_ +=
@@ -114,7 +132,17 @@ public:
             policy_ = make_policy(client.params, traits, hash64(client.name, s.seed),
                                   s.workload.deadline);
         }
-        transport_ = std::make_unique<Transport>(ioc_, addresses, scheduler_);
+        if (virtual_) {
+            std::vector<mock::Provider*> targets;
+            for (const auto& a : addresses) {
+                for (auto& p : in_process_) {
+                    if (p->config().id == a.id) targets.push_back(p.get());
+                }
+            }
+            transport_ = std::make_unique<InProcessTransport>(scheduler_, targets, addresses);
+        } else {
+            transport_ = std::make_unique<HttpTransport>(ioc_, addresses, scheduler_);
+        }
         users_.resize(workload_.size());
         for (std::size_t i = 0; i < workload_.size(); ++i) {
             users_[i].id = workload_[i].id;
@@ -134,6 +162,11 @@ public:
     void run(std::atomic<bool>* stop) {
         stop_ = stop;
         schedule(0);
+        if (virtual_) {
+            virtual_->run();
+            transport_->close_all();
+            return;
+        }
         ioc_.run();
         transport_->close_all();
         if (child_) child_->stop();
@@ -147,7 +180,7 @@ public:
         StackRun r;
         r.client = client_;
         r.users = users_;
-        r.attempts = fleet_->journal().since(0);
+        r.attempts = fleet_ ? fleet_->journal().since(0) : journal_.since(0);
         r.notes = notes_;
         if (garbage_lines_ > 0)
             r.notes.push_back(
@@ -161,6 +194,12 @@ public:
     std::pair<std::size_t, std::size_t> progress() const { return {done_.load(), good_.load()}; }
     // From another thread (the stop flag was set): ends the run, keeping what was measured.
     void request_stop() {
+        if (virtual_) {
+            // The simulator runs on this driver's thread without an io_context: the flag is
+            // read between events.
+            stop_requested_ = true;
+            return;
+        }
         asio::post(ioc_, [this] {
             if (ending_) return;
             interrupted_ = true;
@@ -192,6 +231,10 @@ private:
         }
         arrival_ = scheduler_.at(workload_[i].arrival, [this, i] {
             if (ending_) return;
+            if (stop_requested_) {
+                interrupted_ = true;
+                return end_run();
+            }
             start(i);
             schedule(i + 1);
         });
@@ -423,12 +466,8 @@ private:
                         .render_chat(outgoing_chat(request, address.model), address.api_key),
                     s.timeout, [this, f, provider](AttemptResult r) {
                         if (f->done) return;
-                        if (r.kind == AttemptResult::Kind::answer &&
-                            r.finish_reason == "insufficient_system_resource" &&
-                            client_.params.checks_finish_reason()) {
-                            r.kind =
-                                AttemptResult::Kind::broken_stream;  // generation was interrupted
-                        }
+                        if (r.kind == AttemptResult::Kind::answer && !policy_->accepts(r))
+                            r.kind = AttemptResult::Kind::broken_stream;
                         if (r.kind == AttemptResult::Kind::answer) {
                             f->run->answered(now(), provider, r.text);
                             users_[f->index].provider = static_cast<int>(provider);
@@ -470,7 +509,14 @@ private:
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
     asio::io_context ioc_;
-    RealScheduler scheduler_;
+    std::unique_ptr<VirtualScheduler> virtual_;
+    std::unique_ptr<RealScheduler> real_;
+    Scheduler& scheduler_;
+    // Virtual time: the providers in this process, and their journal.
+    mock::AttemptJournal journal_;
+    mock::Metrics metrics_;
+    std::vector<std::unique_ptr<mock::Provider>> in_process_;
+    std::atomic<bool> stop_requested_{false};
     Scheduler::TimerId arrival_ = 0;
     std::unique_ptr<mock::Fleet> fleet_;
     std::unique_ptr<Transport> transport_;
@@ -525,7 +571,8 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
     std::vector<std::unique_ptr<StackDriver>> drivers;
     for (const auto& client : scenario.clients)
-        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload));
+        drivers.push_back(
+            std::make_unique<StackDriver>(scenario, client, clock, workload, options.virtual_time));
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();

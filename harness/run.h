@@ -40,6 +40,9 @@ struct RunOptions {
     std::optional<double> time_scale;
     std::optional<std::uint64_t> seed;
     std::vector<std::string> clients;  // empty: all
+    // The simulator: built-in stacks in virtual time, in process, no sockets (external stacks
+    // are left out with a note).
+    bool virtual_time = false;
     std::atomic<bool>* stop =
         nullptr;  // set from a signal handler: end early, keep what was measured
     // Called about once a second from the main thread with the scenario time and per-stack

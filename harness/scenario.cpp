@@ -9,6 +9,7 @@
 #include "core/text.h"
 #include "core/toml_reader.h"
 #include "faults/timeline.h"
+#include "harness/metric.h"
 
 namespace brownout::harness {
 namespace {
@@ -387,27 +388,7 @@ const std::string& route_model(const Scenario& s, const Route& route) {
 }
 
 const std::vector<std::string>& metric_names() {
-    static const std::vector<std::string> names = {"availability",
-                                                   "degraded_answers",
-                                                   "graceful_degradation",
-                                                   "wrong_answers",
-                                                   "hung",
-                                                   "latency_p50",
-                                                   "latency_p95",
-                                                   "latency_p99",
-                                                   "wait_p50",
-                                                   "wait_p99",
-                                                   "retry_amplification",
-                                                   "retry_after_violations",
-                                                   "retry_after_compliance",
-                                                   "time_to_mitigate",
-                                                   "time_to_recover",
-                                                   "herd_factor",
-                                                   "metastable",
-                                                   "cost",
-                                                   "score",
-                                                   "requests"};
-    return names;
+    return metric::names();
 }
 
 Scenario load_scenario(const std::string& file) {

@@ -12,6 +12,7 @@
 
 #include "faults/engine.h"
 #include "faults/throttle.h"
+#include "harness/metric.h"
 #include "harness/outcome.h"
 
 namespace brownout::harness {
@@ -234,26 +235,27 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             }
             previous[{a.provider, a.digest}] = &a;
         }
-        m["requests"] = n;
-        m["availability"] = n > 0 ? answered / n : kNaN;
-        m["degraded_answers"] = degraded;
-        m["graceful_degradation"] = no_path > 0 ? graceful / no_path : kNaN;
-        m["wrong_answers"] = wrong;
-        m["hung"] = hung;
-        m["latency_p50"] = percentile(latencies, 0.50);
-        m["latency_p95"] = percentile(latencies, 0.95);
-        m["latency_p99"] = percentile(latencies, 0.99);
-        m["retry_amplification"] = n > 0 ? attempts / n : kNaN;
-        m["retry_after_violations"] = violations;
+        m[std::string(metric::requests)] = n;
+        m[std::string(metric::availability)] = n > 0 ? answered / n : kNaN;
+        m[std::string(metric::degraded_answers)] = degraded;
+        m[std::string(metric::graceful_degradation)] = no_path > 0 ? graceful / no_path : kNaN;
+        m[std::string(metric::wrong_answers)] = wrong;
+        m[std::string(metric::hung)] = hung;
+        m[std::string(metric::latency_p50)] = percentile(latencies, 0.50);
+        m[std::string(metric::latency_p95)] = percentile(latencies, 0.95);
+        m[std::string(metric::latency_p99)] = percentile(latencies, 0.99);
+        m[std::string(metric::retry_amplification)] = n > 0 ? attempts / n : kNaN;
+        m[std::string(metric::retry_after_violations)] = violations;
         // Of the retries that came after an announced wait, the share that waited.
-        m["retry_after_compliance"] = waited_for > 0 ? 1.0 - violations / waited_for : kNaN;
-        m["wait_p50"] = percentile(waits, 0.50);
-        m["wait_p99"] = percentile(waits, 0.99);
-        m["cost"] = cost;
-        m["time_to_mitigate"] = kNaN;
-        m["time_to_recover"] = kNaN;
-        m["herd_factor"] = kNaN;
-        m["metastable"] = kNaN;
+        m[std::string(metric::retry_after_compliance)] =
+            waited_for > 0 ? 1.0 - violations / waited_for : kNaN;
+        m[std::string(metric::wait_p50)] = percentile(waits, 0.50);
+        m[std::string(metric::wait_p99)] = percentile(waits, 0.99);
+        m[std::string(metric::cost)] = cost;
+        m[std::string(metric::time_to_mitigate)] = kNaN;
+        m[std::string(metric::time_to_recover)] = kNaN;
+        m[std::string(metric::herd_factor)] = kNaN;
+        m[std::string(metric::metastable)] = kNaN;
         out.phases[w.name] = m;
     }
 
@@ -263,12 +265,14 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         if (w.name == "incident") incident = &w;
         if (w.name == "recovery") recovery = &w;
     }
-    double steady_avail = out.phases.count("steady") ? out.phases["steady"]["availability"] : kNaN;
+    double steady_avail =
+        out.phases.count("steady") ? out.phases["steady"][std::string(metric::availability)] : kNaN;
     if (incident != nullptr) {
         double ttm = time_until(incident->from, incident->to,
                                 [&](Duration a, Duration b) { return mitigated_in(a, b) >= 0.95; });
-        if (out.phases.count("incident")) out.phases["incident"]["time_to_mitigate"] = ttm;
-        out.phases["all"]["time_to_mitigate"] = ttm;
+        if (out.phases.count("incident"))
+            out.phases["incident"][std::string(metric::time_to_mitigate)] = ttm;
+        out.phases["all"][std::string(metric::time_to_mitigate)] = ttm;
         Duration limit = recovery ? recovery->to : s.duration;
         auto recovered = [&](Duration a, Duration b) {
             if (mitigated_in(a, b) < 0.95) return false;
@@ -277,14 +281,15 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             return std::isnan(share) || share >= 0.9 * steady_primary_share;  // failed back
         };
         double ttr = time_until(incident->to, limit, recovered);
-        if (out.phases.count("recovery")) out.phases["recovery"]["time_to_recover"] = ttr;
-        out.phases["all"]["time_to_recover"] = ttr;
+        if (out.phases.count("recovery"))
+            out.phases["recovery"][std::string(metric::time_to_recover)] = ttr;
+        out.phases["all"][std::string(metric::time_to_recover)] = ttr;
         if (recovery != nullptr && steady_primary_rate > 0) {
             double peak = 0;
             for (Duration t = recovery->from; t < recovery->to; t += bucket)
                 peak = std::max(peak, primary_attempts(t, t + bucket));
-            out.phases["recovery"]["herd_factor"] = peak / steady_primary_rate;
-            out.phases["all"]["herd_factor"] = peak / steady_primary_rate;
+            out.phases["recovery"][std::string(metric::herd_factor)] = peak / steady_primary_rate;
+            out.phases["all"][std::string(metric::herd_factor)] = peak / steady_primary_rate;
         }
         // Metastable: goodput below half of steady long after the trigger ended.
         Duration trigger = incident->to - incident->from;
@@ -292,10 +297,11 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         if (!std::isnan(steady_avail) && long_after < s.duration) {
             double late = mitigated_in(long_after, s.duration);
             double flag = late < 0.5 * steady_avail ? 1.0 : 0.0;
-            if (out.phases.count("after")) out.phases["after"]["metastable"] = flag;
-            out.phases["all"]["metastable"] = flag;
+            if (out.phases.count("after"))
+                out.phases["after"][std::string(metric::metastable)] = flag;
+            out.phases["all"][std::string(metric::metastable)] = flag;
         } else {
-            out.phases["all"]["metastable"] = 0.0;
+            out.phases["all"][std::string(metric::metastable)] = 0.0;
         }
     }
 
@@ -303,35 +309,47 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     const auto& inc = out.phases.count("incident") ? out.phases["incident"] : out.phases["all"];
     const auto& all = out.phases["all"];
     double incident_len = incident ? to_seconds(incident->to - incident->from) : kNaN;
-    double steady_p99 = out.phases.count("steady") ? out.phases["steady"]["wait_p99"] : kNaN;
-    double steady_p50 = out.phases.count("steady") ? out.phases["steady"]["wait_p50"] : kNaN;
+    double steady_p99 =
+        out.phases.count("steady") ? out.phases["steady"][std::string(metric::wait_p99)] : kNaN;
+    double steady_p50 =
+        out.phases.count("steady") ? out.phases["steady"][std::string(metric::wait_p50)] : kNaN;
     // What users got in the incident: a live answer counts whole, an out-of-date one from a cache
     // half.
-    double incident_value =
-        inc.at("requests") > 0
-            ? inc.at("availability") - 0.5 * inc.at("degraded_answers") / inc.at("requests")
-            : kNaN;
+    double incident_value = inc.at(std::string(metric::requests)) > 0
+                                ? inc.at(std::string(metric::availability)) -
+                                      0.5 * inc.at(std::string(metric::degraded_answers)) /
+                                          inc.at(std::string(metric::requests))
+                                : kNaN;
     // Users feel latency as a ratio to what they are used to: 1.25× the steady median is as good
     // as it gets, 10× is as bad (README "Scoring" gives the rationale for every anchor and weight).
-    double typical_slowdown = steady_p50 > 0 ? inc.at("wait_p50") / steady_p50 : kNaN;
+    double typical_slowdown =
+        steady_p50 > 0 ? inc.at(std::string(metric::wait_p50)) / steady_p50 : kNaN;
     out.components = {
         {"incident availability", 30, ramp(incident_value, 0.0, 0.99)},
-        {"graceful degradation", 5, ramp(all.at("graceful_degradation"), 0.0, 1.0)},
+        {"graceful degradation", 5,
+         ramp(all.at(std::string(metric::graceful_degradation)), 0.0, 1.0)},
         {"wrong answers", 15,
-         ramp(all.at("requests") > 0 ? all.at("wrong_answers") / all.at("requests") : kNaN, 0.05,
-              0.0)},
-        {"time to mitigate", 10, ramp(all.at("time_to_mitigate"), incident_len, 120)},
+         ramp(all.at(std::string(metric::requests)) > 0
+                  ? all.at(std::string(metric::wrong_answers)) /
+                        all.at(std::string(metric::requests))
+                  : kNaN,
+              0.05, 0.0)},
+        {"time to mitigate", 10,
+         ramp(all.at(std::string(metric::time_to_mitigate)), incident_len, 120)},
         {"time to recover", 10,
-         recovery ? ramp(all.at("time_to_recover"), to_seconds(recovery->to - recovery->from), 120)
+         recovery ? ramp(all.at(std::string(metric::time_to_recover)),
+                         to_seconds(recovery->to - recovery->from), 120)
                   : kNaN},
-        {"retry amplification", 10, ramp(inc.at("retry_amplification"), 5.0, 1.1)},
+        {"retry amplification", 10,
+         ramp(inc.at(std::string(metric::retry_amplification)), 5.0, 1.1)},
         {"incident latency, typical", 10,
          ramp(std::log(typical_slowdown), std::log(10.0), std::log(1.25))},
         {"incident latency, tail", 5,
-         ramp(inc.at("wait_p99"), to_seconds(deadline),
+         ramp(inc.at(std::string(metric::wait_p99)), to_seconds(deadline),
               std::isnan(steady_p99) ? 0.0 : 1.5 * steady_p99)},
-        {"Retry-After compliance", 10, ramp(all.at("retry_after_compliance"), 0.5, 1.0)},
-        {"herd factor", 5, ramp(all.at("herd_factor"), 3, 1.2)},
+        {"Retry-After compliance", 10,
+         ramp(all.at(std::string(metric::retry_after_compliance)), 0.5, 1.0)},
+        {"herd factor", 5, ramp(all.at(std::string(metric::herd_factor)), 3, 1.2)},
         {"steady availability", 5, ramp(steady_avail, 0.9, 0.999)},
     };
     double sum = 0, weights = 0;
@@ -348,15 +366,16 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         out.notes.push_back(fmt::format("not measurable in this run, left out of the score: {}",
                                         fmt::join(left_out, ", ")));
     out.score = weights > 0 ? 100.0 * sum / weights : 0.0;
-    if (all.at("metastable") == 1.0) {
+    if (all.at(std::string(metric::metastable)) == 1.0) {
         out.score = std::min(out.score, 20.0);
         out.notes.push_back("metastable: score capped at 20");
     }
-    if (all.at("hung") > 0) {
+    if (all.at(std::string(metric::hung)) > 0) {
         out.score = std::min(out.score, 50.0);
-        out.notes.push_back(fmt::format("{} hung requests: score capped at 50", all.at("hung")));
+        out.notes.push_back(
+            fmt::format("{} hung requests: score capped at 50", all.at(std::string(metric::hung))));
     }
-    for (auto& [phase, m] : out.phases) m["score"] = out.score;
+    for (auto& [phase, m] : out.phases) m[std::string(metric::score)] = out.score;
     return out;
 }
 

@@ -28,7 +28,36 @@ std::optional<double> parse_number(std::string_view s) {
 
 }  // namespace
 
-struct Transport::Impl {
+AttemptResult read_result(const wire::Dialect& dialect, int status,
+                          const std::function<std::string_view(std::string_view)>& header,
+                          std::string_view body, bool body_complete, double time_scale) {
+    AttemptResult r;
+    r.status = status;
+    // Retry hints are wall time on the wire and scenario time in the policy.
+    if (auto ms = header("retry-after-ms"); !ms.empty()) {
+        if (auto v = parse_number(ms)) r.retry_after = from_seconds(*v / 1000.0 * time_scale);
+    }
+    if (!r.retry_after) {
+        if (auto ra = header("retry-after"); !ra.empty()) {
+            if (auto v = parse_number(ra)) r.retry_after = from_seconds(*v * time_scale);
+        }
+    }
+    if (auto sr = header("x-should-retry"); sr == "true" || sr == "false")
+        r.should_retry = sr == "true";
+    if (status != 200) {
+        r.kind = AttemptResult::Kind::http_error;
+        r.unsupported = dialect.read_error(status, body).klass == wire::ErrorClass::unsupported;
+        return r;
+    }
+    bool is_stream = header("content-type").starts_with("text/event-stream");
+    auto read = dialect.read_answer(is_stream, body, body_complete);
+    r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
+    r.text = std::move(read.text);
+    r.finish_reason = std::move(read.finish_reason);
+    return r;
+}
+
+struct HttpTransport::Impl {
     asio::io_context& ioc;
     Scheduler& scheduler;
     std::vector<ProviderAddress> providers;
@@ -167,48 +196,28 @@ struct Transport::Impl {
 
     void complete(const std::shared_ptr<Call>& call, bool body_complete) {
         auto& res = call->parser->get();
-        AttemptResult r;
-        r.status = static_cast<int>(res.result_int());
-        if (auto ms = res["retry-after-ms"]; !ms.empty()) {
-            if (auto v = parse_number(ms))
-                r.retry_after = from_seconds(*v / 1000.0 * scheduler.time_scale());
-        }
-        if (!r.retry_after) {
-            if (auto ra = res["retry-after"]; !ra.empty()) {
-                if (auto v = parse_number(ra))
-                    r.retry_after = from_seconds(*v * scheduler.time_scale());
-            }
-        }
-        if (auto sr = res["x-should-retry"]; sr == "true" || sr == "false")
-            r.should_retry = sr == "true";
         bool keep = body_complete && res.keep_alive();
-        const auto& dialect = client_dialect(providers[call->provider].dialect);
-        if (r.status != 200) {
-            r.kind = AttemptResult::Kind::http_error;
-            r.unsupported =
-                dialect.read_error(r.status, res.body()).klass == wire::ErrorClass::unsupported;
-            return call->finish(std::move(r), keep);
-        }
-        bool is_stream =
-            std::string_view(res[http::field::content_type]).starts_with("text/event-stream");
-        auto read = dialect.read_answer(is_stream, res.body(), body_complete);
-        r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
-        r.text = std::move(read.text);
-        r.finish_reason = std::move(read.finish_reason);
-        call->finish(std::move(r), keep);
+        auto header = [&res](std::string_view name) {
+            auto v = res[beast::string_view(name.data(), name.size())];
+            return std::string_view(v.data(), v.size());
+        };
+        call->finish(read_result(client_dialect(providers[call->provider].dialect),
+                                 static_cast<int>(res.result_int()), header, res.body(),
+                                 body_complete, scheduler.time_scale()),
+                     keep);
     }
 };
 
-Transport::Transport(asio::io_context& ioc, std::vector<ProviderAddress> providers,
-                     Scheduler& scheduler)
+HttpTransport::HttpTransport(asio::io_context& ioc, std::vector<ProviderAddress> providers,
+                             Scheduler& scheduler)
     : impl_(std::make_unique<Impl>(ioc, scheduler, providers)), providers_(std::move(providers)) {}
 
-Transport::~Transport() {
+HttpTransport::~HttpTransport() {
     close_all();
 }
 
-std::uint64_t Transport::send(std::size_t provider, wire::ClientRequest request, Duration timeout,
-                              Done done) {
+std::uint64_t HttpTransport::send(std::size_t provider, wire::ClientRequest request,
+                                  Duration timeout, Done done) {
     auto call = std::make_shared<Impl::Call>(impl_.get(), provider);
     call->done = std::move(done);
     call->handle = ++impl_->next_handle;
@@ -217,7 +226,7 @@ std::uint64_t Transport::send(std::size_t provider, wire::ClientRequest request,
     return call->handle;
 }
 
-void Transport::abandon(std::uint64_t handle) {
+void HttpTransport::abandon(std::uint64_t handle) {
     auto it = impl_->calls.find(handle);
     if (it == impl_->calls.end()) return;
     auto call = it->second;
@@ -225,7 +234,7 @@ void Transport::abandon(std::uint64_t handle) {
     call->fail(AttemptResult::Kind::timeout);
 }
 
-void Transport::close_all() {
+void HttpTransport::close_all() {
     auto calls = impl_->calls;
     for (auto& [h, call] : calls) {
         call->done = nullptr;

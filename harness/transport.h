@@ -27,29 +27,50 @@ struct ProviderAddress {
     std::string api_key;  // the dialect puts it where its SDKs do
 };
 
+// How a built-in stack's attempts reach providers: over HTTP (a run) or in-process on a virtual
+// scheduler (the simulator, harness/inprocess_transport.h). Policies and the runner see only this.
 class Transport {
 public:
-    // The attempt timeouts run on `scheduler` (scenario time); the sockets on `ioc`.
-    Transport(boost::asio::io_context& ioc, std::vector<ProviderAddress> providers,
-              Scheduler& scheduler);
-    ~Transport();
-
+    virtual ~Transport() = default;
     using Done = std::function<void(AttemptResult)>;
     // Sends one attempt (a request rendered by the provider's dialect; the address's path and
-    // headers, when set, take precedence); `done` runs on the io_context's thread. Returns a
-    // handle to abandon it. Whether the answer is a stream is read from its content type; the
-    // answer and errors are read by the dialect's client half.
-    std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
-                       Done done);
-    void abandon(std::uint64_t handle);
-    void close_all();
+    // headers, when set, take precedence); `done` runs on the runner's thread. Returns a handle
+    // to abandon it. Whether the answer is a stream is read from its content type; the answer
+    // and errors are read by the dialect's client half.
+    virtual std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
+                               Done done) = 0;
+    virtual void abandon(std::uint64_t handle) = 0;
+    virtual void close_all() = 0;
+    virtual const std::vector<ProviderAddress>& providers() const = 0;
+};
 
-    const std::vector<ProviderAddress>& providers() const { return providers_; }
+// Beast client connections kept alive in a pool per provider, one attempt at a time per
+// connection.
+class HttpTransport final : public Transport {
+public:
+    // The attempt timeouts run on `scheduler` (scenario time); the sockets on `ioc`.
+    HttpTransport(boost::asio::io_context& ioc, std::vector<ProviderAddress> providers,
+                  Scheduler& scheduler);
+    ~HttpTransport() override;
+    HttpTransport(const HttpTransport&) = delete;
+    HttpTransport& operator=(const HttpTransport&) = delete;
+
+    std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
+                       Done done) override;
+    void abandon(std::uint64_t handle) override;
+    void close_all() override;
+    const std::vector<ProviderAddress>& providers() const override { return providers_; }
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::vector<ProviderAddress> providers_;
 };
+
+// Reads what an attempt got, from its status, headers and body, as the dialect's client half
+// reads it: shared by both transports.
+AttemptResult read_result(const wire::Dialect& dialect, int status,
+                          const std::function<std::string_view(std::string_view)>& header,
+                          std::string_view body, bool body_complete, double time_scale);
 
 }  // namespace brownout::harness

@@ -34,6 +34,55 @@ void read_finish_reason(const json::object& choice, ReadAnswer& out) {
         out.finish_reason = std::string(f->value().get_string());
 }
 
+// Each vendor's error for a status, as it words it (wire-formats.md §1, §4): data, not code.
+// Statuses not listed get kOtherClientError or kOtherServerError.
+struct Wording {
+    int status;
+    std::string_view type;
+    std::string_view code;
+    std::string_view message;
+};
+constexpr Wording kOtherClientError = {0, "invalid_request_error", "", "Bad request."};
+constexpr Wording kOtherServerError = {
+    0, "server_error", "",
+    "The server had an error while processing your request. Sorry about that!"};
+constexpr Wording kOpenAiErrors[] = {
+    {400, "invalid_request_error", "", "Bad request."},
+    {500, "server_error", "",
+     "The server had an error while processing your request. Sorry about that!"},
+    {401, "invalid_request_error", "invalid_api_key",
+     "Incorrect API key provided: sk-brown***4f2a. You can find your API key at "
+     "https://platform.openai.com/account/api-keys."},
+    {402, "invalid_request_error", "invalid_request_error", "Insufficient Balance"},
+    {403, "invalid_request_error", "unsupported_country_region_territory",
+     "Country, region, or territory not supported"},
+    {408, "server_error", "", "Request timed out."},
+    {422, "invalid_request_error", "", "Invalid Parameters"},
+    {429, "requests", "rate_limit_exceeded",
+     "Rate limit reached for requests. Please try again in 1s. Visit "
+     "https://platform.openai.com/account/rate-limits to learn more."},
+    {503, "server_error", "",
+     "That model is currently overloaded with other requests. You can retry your request, or "
+     "contact us through our help center at help.openai.com if the error persists."},
+    {504, "server_error", "", "Gateway timeout."},
+};
+constexpr Wording kDeepSeekErrors[] = {
+    {400, "invalid_request_error", "invalid_request_error", "Invalid Format"},
+    {500, "server_error", "", "Server Error"},
+    {401, "authentication_error", "invalid_request_error",
+     "Authentication Fails, Your api key: ****4f2a is invalid"},
+    {402, "unknown_error", "invalid_request_error", "Insufficient Balance"},
+    {403, "invalid_request_error", "unsupported_country_region_territory",
+     "Country, region, or territory not supported"},
+    {408, "server_error", "", "Request timed out."},
+    {422, "invalid_request_error", "invalid_request_error", "Invalid Parameters"},
+    {429, "rate_limit_error", "rate_limit_exceeded", "Rate Limit Reached"},
+    {503, "server_error", "",
+     "The server is overloaded due to high traffic. Please retry your request after a brief "
+     "wait."},
+    {504, "server_error", "", "Gateway timeout."},
+};
+
 class OpenAiDialect final : public Dialect {
 public:
     explicit OpenAiDialect(Vendor vendor) : vendor_(vendor) {}
@@ -315,59 +364,15 @@ public:
     }
 
     ApiError status_error(int status, std::string_view) const override {
-        const bool ds = vendor_ == Vendor::deepseek;
-        switch (status) {
-            case 400:
-                return {400, "invalid_request_error", ds ? "invalid_request_error" : "", "",
-                        ds ? "Invalid Format" : "Bad request."};
-            case 401:
-                if (ds)
-                    return {401, "authentication_error", "invalid_request_error", "",
-                            "Authentication Fails, Your api key: ****4f2a is invalid"};
-                return {401, "invalid_request_error", "invalid_api_key", "",
-                        "Incorrect API key provided: sk-brown***4f2a. You can find your API key at "
-                        "https://platform.openai.com/account/api-keys."};
-            case 402:
-                return {402, ds ? "unknown_error" : "invalid_request_error",
-                        "invalid_request_error", "", "Insufficient Balance"};
-            case 403:
-                return {403, "invalid_request_error", "unsupported_country_region_territory", "",
-                        "Country, region, or territory not supported"};
-            case 408:
-                return {408, "server_error", "", "", "Request timed out."};
-            case 422:
-                return {422, "invalid_request_error", ds ? "invalid_request_error" : "", "",
-                        "Invalid Parameters"};
-            case 429:
-                if (ds)
-                    return {429, "rate_limit_error", "rate_limit_exceeded", "",
-                            "Rate Limit Reached"};
-                return {429, "requests", "rate_limit_exceeded", "",
-                        "Rate limit reached for requests. Please try again in 1s. Visit "
-                        "https://platform.openai.com/account/rate-limits to learn more."};
-            case 500:
-                return {500, "server_error", "", "",
-                        ds ? "Server Error"
-                           : "The server had an error while processing your request. Sorry about "
-                             "that!"};
-            case 503:
-                if (ds)
-                    return {503, "server_error", "", "",
-                            "The server is overloaded due to high traffic. Please retry your "
-                            "request after a brief wait."};
-                return {503, "server_error", "", "",
-                        "That model is currently overloaded with other requests. You can retry "
-                        "your request, or contact us through our help center at help.openai.com if "
-                        "the error persists."};
-            case 504:
-                return {504, "server_error", "", "", "Gateway timeout."};
-            default:
-                if (status >= 500)
-                    return {
-                        status, "server_error", "", "",
-                        "The server had an error while processing your request. Sorry about that!"};
-                return {status, "invalid_request_error", "", "", "Bad request."};
+        const auto& table = vendor_ == Vendor::deepseek ? kDeepSeekErrors : kOpenAiErrors;
+        for (const auto& w : table) {
+            if (w.status == status)
+                return {status, std::string(w.type), std::string(w.code), "",
+                        std::string(w.message)};
         }
+        const auto& other = status >= 500 ? kOtherServerError : kOtherClientError;
+        return {status, std::string(other.type), std::string(other.code), "",
+                std::string(other.message)};
     }
 
     ApiError invalid_json(std::string_view) const override {

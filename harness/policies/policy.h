@@ -70,6 +70,17 @@ class Policy {
 public:
     virtual ~Policy() = default;
     virtual std::unique_ptr<PolicyRun> begin(const UserRequest& request, Duration now) = 0;
+
+    // Whether a 200 counts as an answer, or as a failed attempt the policy goes on from: an
+    // answer whose finish_reason says the provider ran out of resources (DeepSeek's
+    // "insufficient_system_resource") fails when the policy checks it (check_finish_reason).
+    bool accepts(const AttemptResult& answer) const {
+        return !(check_finish_reason_ && answer.finish_reason == "insufficient_system_resource");
+    }
+    void set_check_finish_reason(bool check) { check_finish_reason_ = check; }
+
+private:
+    bool check_finish_reason_ = false;
 };
 
 struct PolicyParams {

@@ -63,7 +63,10 @@ std::unique_ptr<Policy> make_policy(const PolicyParams& params,
                                     const std::vector<ProviderTraits>& providers,
                                     std::uint64_t seed, Duration deadline) {
     for (const auto& e : kPolicies) {
-        if (params.policy == e.name) return e.make(params, providers, seed, deadline);
+        if (params.policy != e.name) continue;
+        auto policy = e.make(params, providers, seed, deadline);
+        policy->set_check_finish_reason(params.checks_finish_reason());
+        return policy;
     }
     throw Error(fmt::format("unknown policy \"{}\" (built-in policies: {})", params.policy,
                             fmt::join(policy_names(), ", ")));

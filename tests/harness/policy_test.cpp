@@ -304,3 +304,22 @@ TEST_CASE("every built-in policy is made by name, and an unknown name lists the 
                       "unknown policy \"failsafe\" (built-in policies: naive, sdk-default, "
                       "retry-storm, failover)");
 }
+
+TEST_CASE("a policy owns whether an interrupted generation counts as an answer", "[policy]") {
+    AttemptResult interrupted;
+    interrupted.finish_reason = "insufficient_system_resource";
+    AttemptResult complete;
+    complete.finish_reason = "stop";
+    PolicyParams p;
+    for (const auto& name : policy_names()) {
+        p.policy = name;
+        auto policy = make_policy(p, {{"a", true, true, true}}, 1, 60s);
+        INFO(name);
+        CHECK(policy->accepts(complete));
+        // By default only failover checks it: the official SDKs pass such an answer on.
+        CHECK(policy->accepts(interrupted) == (name != "failover"));
+    }
+    p.policy = "sdk-default";
+    p.check_finish_reason = true;
+    CHECK_FALSE(make_policy(p, {{"a", true, true, true}}, 1, 60s)->accepts(interrupted));
+}

@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <set>
+
+#include "harness/metric.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -187,6 +190,29 @@ id = "only"
         CHECK(score.phases.at("incident").at("graceful_degradation") ==
               Approx(acceptable ? 1.0 : 0.5));
     }
+}
+
+TEST_CASE("the scorer writes exactly the metrics harness/metric.h declares, in every phase",
+          "[score]") {
+    auto s = scenario();
+    StackRun run;
+    run.client = s.clients[0];
+    run.users.push_back(user(1, 1min, Outcome::answered, 2s));
+    run.users.push_back(user(2, 12min, Outcome::failed, 1s));
+    for (const auto& u : run.users) run.attempts.push_back(attempt("primary", u.arrival, 200));
+    auto score = score_stack(s, run, phase_windows(s));
+    std::set<std::string> declared(metric::names().begin(), metric::names().end());
+    for (const auto& [phase, metrics] : score.phases) {
+        INFO(phase);
+        std::set<std::string> written;
+        for (const auto& [name, value] : metrics) written.insert(name);
+        // The overall score is written for "all" only.
+        if (phase != "all") written.insert(std::string(metric::score));
+        CHECK(written == declared);
+    }
+    for (const auto& name : metric::names()) CHECK(metric::format(name, 0.5) != "");
+    CHECK(metric::format(metric::availability, 0.5) == "50.00%");
+    CHECK(metric::format(metric::metastable, 1.0) == "YES");
 }
 
 TEST_CASE("latency in the score counts a request without an answer as the whole deadline",

@@ -1,0 +1,251 @@
+#include "harness/inprocess_transport.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace brownout::harness {
+
+using mock::Reply;
+
+struct InProcessTransport::Call {
+    std::uint64_t handle = 0;
+    std::size_t provider = 0;
+    Reply reply;
+    Done done;
+    Duration started{};  // running time
+    Scheduler::TimerId timeout = 0;
+    Scheduler::TimerId step = 0;
+    std::string body;  // what the client has received
+    std::size_t frame = 0;
+    int tokens_sent = 0;
+    bool header_seen = false;
+    bool client_finished = false;
+    bool server_finished = false;
+    bool holds_slot = false;
+    bool queued = false;
+    bool stalled = false;
+    bool waited = false;  // for the current frame's gap
+};
+
+namespace {
+
+int status_of(const std::string& head) {
+    int status = 0;
+    if (head.size() > 12) std::from_chars(head.data() + 9, head.data() + 12, status);
+    return status;
+}
+
+// A header of the reply's head (the provider writes names in lower case).
+std::string_view header_of(const std::string& head, std::string_view name) {
+    std::string key = fmt::format("\r\n{}: ", name);
+    auto at = head.find(key);
+    if (at == std::string::npos) return {};
+    auto start = at + key.size();
+    return std::string_view(head).substr(start, head.find("\r\n", start) - start);
+}
+
+}  // namespace
+
+InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::Provider*> targets,
+                                       std::vector<ProviderAddress> providers)
+    : scheduler_(scheduler), targets_(std::move(targets)), providers_(std::move(providers)) {}
+
+InProcessTransport::~InProcessTransport() {
+    close_all();
+}
+
+std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest request,
+                                       Duration timeout, Done done) {
+    auto call = std::make_shared<Call>();
+    call->handle = ++next_handle_;
+    call->provider = provider;
+    call->done = std::move(done);
+    call->started = scheduler_.running();
+    calls_[call->handle] = call;
+    auto& target = *targets_[provider];
+
+    {
+        std::lock_guard lock(target.engine_mutex());
+        if (target.engine().refusing(scheduler_.now())) {
+            AttemptResult refused;
+            refused.kind = AttemptResult::Kind::connect_error;
+            client_done(call, refused);
+            return call->handle;
+        }
+    }
+    mock::IncomingRequest in;
+    in.method = request.method;
+    in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
+    in.body = std::move(request.body);
+    for (const auto& [k, v] : request.headers) {
+        if (k == "authorization") in.authorization = v;
+        if (k == "x-api-key") in.api_key = v;
+    }
+    in.connection = ++next_connection_;
+    in.peer = "127.0.0.1";
+    call->reply = target.handle(in);
+    call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
+
+    if (call->reply.needs_slot) {
+        switch (target.admit([this, call] {
+            // A client that left while queued is not noticed until the answer is written, as
+            // on a socket: the work occupies its slot meanwhile.
+            call->queued = false;
+            call->holds_slot = true;
+            run_reply(call);
+        })) {
+            case mock::Provider::Admission::now:
+                call->holds_slot = true;
+                break;
+            case mock::Provider::Admission::queued:
+                call->queued = true;
+                return call->handle;
+            case mock::Provider::Admission::rejected:
+                call->reply = target.overloaded(std::move(call->reply));
+                break;
+        }
+    }
+    run_reply(call);
+    return call->handle;
+}
+
+void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
+    switch (call->reply.connection) {
+        case faults::ConnectionAction::reset: {
+            server_done(call, "reset");
+            AttemptResult reset;
+            reset.kind = AttemptResult::Kind::connect_error;
+            return client_done(call, reset);
+        }
+        case faults::ConnectionAction::hang:
+            call->stalled = true;  // nothing is sent: the client's timeout ends it ("hung")
+            return;
+        case faults::ConnectionAction::none:
+            break;
+    }
+    call->step = scheduler_.after(call->reply.delay, [this, call] { write_head(call); });
+}
+
+void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
+    call->step = 0;
+    // The server learns that its client left when it writes, as on a socket.
+    if (call->client_finished) return server_done(call, "client_closed");
+    call->header_seen = true;
+    auto& reply = call->reply;
+    if (!reply.streaming) {
+        call->body = std::move(reply.body);
+        bool cut = reply.cut_after_bytes && *reply.cut_after_bytes < call->body.size();
+        if (cut) call->body.resize(*reply.cut_after_bytes);
+        server_done(call, cut ? "cut" : "complete");
+        const auto& head = reply.head;
+        return client_done(
+            call, read_result(
+                      client_dialect(providers_[call->provider].dialect), status_of(head),
+                      [&head](std::string_view n) { return header_of(head, n); }, call->body, !cut,
+                      scheduler_.time_scale()));
+    }
+    next_frame(call);
+}
+
+void InProcessTransport::next_frame(const std::shared_ptr<Call>& call) {
+    if (call->client_finished) return server_done(call, "client_closed");
+    auto& reply = call->reply;
+    auto finish_stream = [&](bool complete, std::string_view outcome) {
+        server_done(call, outcome);
+        const auto& head = reply.head;
+        client_done(call, read_result(
+                              client_dialect(providers_[call->provider].dialect), status_of(head),
+                              [&head](std::string_view n) { return header_of(head, n); },
+                              call->body, complete, scheduler_.time_scale()));
+    };
+    if (call->frame < reply.frames.size()) {
+        auto& frame = reply.frames[call->frame];
+        if (frame.gap > Duration::zero() && !call->waited) {
+            call->waited = true;  // each frame is sent `gap` after the previous one
+            call->step = scheduler_.after(frame.gap, [this, call] { next_frame(call); });
+            return;
+        }
+        call->waited = false;
+        call->step = 0;
+        call->body += frame.bytes;
+        call->tokens_sent += frame.tokens;
+        ++call->frame;
+        if (reply.cut_after_bytes && call->body.size() >= *reply.cut_after_bytes) {
+            call->body.resize(*reply.cut_after_bytes);
+            return finish_stream(false, "cut");
+        }
+        return next_frame(call);
+    }
+    switch (reply.stream_end) {
+        case Reply::StreamEnd::clean:
+            return finish_stream(true, "complete");
+        case Reply::StreamEnd::cut:
+            return finish_stream(false, "cut");
+        case Reply::StreamEnd::stall_silent:
+        case Reply::StreamEnd::stall_keepalive:
+            call->stalled = true;  // keep-alives change nothing a client reads: its timeout ends it
+            return;
+    }
+}
+
+void InProcessTransport::give_up(const std::shared_ptr<Call>& call) {
+    call->timeout = 0;
+    if (call->client_finished) return;
+    AttemptResult r;
+    r.kind = call->header_seen ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::timeout;
+    // A hung or stalled answer watches its connection and ends when the client leaves; any other
+    // goes on until its next write finds the client gone (write_head, next_frame).
+    if (call->stalled && !call->server_finished)
+        server_done(call,
+                    call->reply.connection == faults::ConnectionAction::hang ? "hung" : "stalled");
+    client_done(call, r);
+}
+
+void InProcessTransport::client_done(const std::shared_ptr<Call>& call,
+                                     std::optional<AttemptResult> result) {
+    if (call->client_finished) return;
+    call->client_finished = true;
+    scheduler_.cancel(call->timeout);
+    calls_.erase(call->handle);
+    auto done = std::move(call->done);
+    if (done && result) done(std::move(*result));
+}
+
+void InProcessTransport::server_done(const std::shared_ptr<Call>& call, std::string_view outcome) {
+    if (call->server_finished) return;
+    call->server_finished = true;
+    auto& target = *targets_[call->provider];
+    Duration took = scheduler_.running() - call->started;
+    if (call->holds_slot) {
+        call->holds_slot = false;
+        bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
+        target.release(abandoned && target.config().capacity.abandoned_work_continues
+                           ? call->reply.expected_duration() - took
+                           : Duration::zero());
+    }
+    mock::Attempt a = std::move(call->reply.attempt);
+    if (a.seq == 0 && a.provider.empty()) return;  // not a provider attempt
+    if (call->reply.streaming) a.completion_tokens = call->tokens_sent;
+    a.outcome = std::string(outcome);
+    a.duration = took;
+    target.finish(std::move(a));
+}
+
+void InProcessTransport::abandon(std::uint64_t handle) {
+    auto it = calls_.find(handle);
+    if (it == calls_.end()) return;
+    auto call = it->second;
+    call->done = nullptr;
+    give_up(call);
+}
+
+void InProcessTransport::close_all() {
+    auto calls = calls_;
+    for (auto& [handle, call] : calls) {
+        call->done = nullptr;
+        give_up(call);
+    }
+}
+
+}  // namespace brownout::harness

@@ -1,0 +1,55 @@
+#pragma once
+// The simulator's transport: each attempt goes straight to a mock::Provider in this process and
+// its Reply is carried out on the scheduler as the server's session would carry it out on a
+// socket — the delay, paced frames, stalls, cuts and resets, the capacity slot and the work a
+// client abandons — with no sockets and no bytes on a wire. The answer is read back by the
+// same dialect client half as over HTTP (read_result), so policies, verification and the
+// scorer see what they would see on the wire.
+//
+// Left out (the server's, not the provider's): the concurrent-stream cap (max_streams) and
+// connection limits, and outages with mode "refuse" (the port closes): an attempt at a
+// refusing provider is a connection error at once.
+
+#include <map>
+#include <memory>
+
+#include "harness/transport.h"
+#include "mockprovider/provider.h"
+
+namespace brownout::harness {
+
+class InProcessTransport final : public Transport {
+public:
+    // `targets[i]` serves `providers[i]`; both outlive the transport, as does `scheduler`.
+    InProcessTransport(Scheduler& scheduler, std::vector<mock::Provider*> targets,
+                       std::vector<ProviderAddress> providers);
+    ~InProcessTransport() override;
+    InProcessTransport(const InProcessTransport&) = delete;
+    InProcessTransport& operator=(const InProcessTransport&) = delete;
+
+    std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
+                       Done done) override;
+    void abandon(std::uint64_t handle) override;
+    void close_all() override;
+    const std::vector<ProviderAddress>& providers() const override { return providers_; }
+
+private:
+    struct Call;
+    void run_reply(const std::shared_ptr<Call>& call);
+    void write_head(const std::shared_ptr<Call>& call);
+    void next_frame(const std::shared_ptr<Call>& call);
+    // The client has its result (or left): `done` runs unless the attempt was abandoned.
+    void client_done(const std::shared_ptr<Call>& call, std::optional<AttemptResult> result);
+    // The provider's side ends: journal, slot.
+    void server_done(const std::shared_ptr<Call>& call, std::string_view outcome);
+    void give_up(const std::shared_ptr<Call>& call);
+
+    Scheduler& scheduler_;
+    std::vector<mock::Provider*> targets_;
+    std::vector<ProviderAddress> providers_;
+    std::map<std::uint64_t, std::shared_ptr<Call>> calls_;
+    std::uint64_t next_handle_ = 0;
+    std::uint64_t next_connection_ = 0;
+};
+
+}  // namespace brownout::harness
