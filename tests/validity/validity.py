@@ -3,10 +3,14 @@
 through a scenario where that behaviour matters. The score must rank the better stack first by
 at least the pair's margin, on every seed tried (README "Scoring", tests/validity/README.md).
 
-usage: validity.py BROWNOUT [--scenario NAME]... [--seeds S1,S2,...] [--json FILE]
+usage: validity.py BROWNOUT [--scenario NAME]... [--seeds S1,S2,...] [--sim N] [--json FILE]
   BROWNOUT      the brownout binary
   --scenario    run only the pairs of tests/validity/NAME.toml (default: every pair)
   --seeds       seeds to try (default: each scenario's own)
+  --sim N       instead of `brownout run`, `brownout sim --seeds N` (virtual time): every pair of
+                built-in stacks over N seeds from the scenario's own, with the paired mean margin
+                and its 95% interval; a pair holds when it wins by its margin on every seed
+                (pairs with an external stack are left out)
   --json        write every pair's scores and margins to FILE
 Exit code 0 when every pair holds on every seed, 1 when one does not, 2 on an error.
 """
@@ -39,11 +43,80 @@ def run_scenario(brownout, scenario, clients, seed):
     return report["scenario"]["seed"], {s["client"]: s for s in report["stacks"]}
 
 
+def simulate(brownout, scenario, clients, seeds):
+    """`brownout sim` over `seeds` seeds; returns (seeds, {client: [score per seed]})."""
+    with tempfile.TemporaryDirectory(prefix="brownout-validity-") as out:
+        path = os.path.join(out, "sim.json")
+        cmd = [brownout, "sim", os.path.join(HERE, scenario), "--seeds", str(seeds), "--json", path]
+        for c in clients:
+            cmd += ["--client", c]
+        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if done.returncode != 0:
+            sys.stdout.write(done.stdout)
+            raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}")
+        with open(path) as f:
+            doc = json.load(f)
+    return doc["seeds"], {s["client"]: s["scores"] for s in doc["stacks"]}
+
+
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+       2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+       2.045, 2.042]
+
+
+def paired(diffs):
+    """Mean and the half-width of its 95% interval (Student's t)."""
+    n = len(diffs)
+    mean = sum(diffs) / n
+    if n < 2:
+        return mean, float("nan")
+    sd = (sum((d - mean) ** 2 for d in diffs) / (n - 1)) ** 0.5
+    return mean, (T95[n - 2] if n <= 31 else 1.96) * sd / n ** 0.5
+
+
+def main_sim(args, pairs, builtin):
+    results, passed, failed = [], 0, 0
+    by_scenario = {}
+    for p in pairs:
+        if p["better"] in builtin[p["scenario"]] and p["worse"] in builtin[p["scenario"]]:
+            by_scenario.setdefault(p["scenario"], []).append(p)
+        else:
+            print(f"SKIP {p['name']}: an external stack cannot run in virtual time")
+    for scenario, group in by_scenario.items():
+        clients = sorted({c for p in group for c in (p["better"], p["worse"])})
+        try:
+            seeds, scores = simulate(args.brownout, scenario, clients, args.sim)
+        except RuntimeError as e:
+            print(f"ERROR {scenario}: {e}")
+            return 2
+        for p in group:
+            diffs = [b - w for b, w in zip(scores[p["better"]], scores[p["worse"]])]
+            mean, ci = paired(diffs)
+            wins = sum(d >= p["min_margin"] for d in diffs)
+            ok = wins == len(diffs)
+            is_open = p.get("status") == "open"
+            if not is_open:
+                passed += ok
+                failed += not ok
+            label = "OPEN" if is_open else "PASS" if ok else "FAIL"
+            print(f"{label} {p['name']} ({len(diffs)} seeds, virtual time): {p['better']} ahead by "
+                  f"{mean:+.1f} ± {ci:.1f}, by >= {p['min_margin']} on {wins} of {len(diffs)} seeds")
+            results.append({"pair": p["name"], "scenario": scenario, "seeds": seeds, "better": p["better"],
+                            "worse": p["worse"], "margins": diffs, "mean_margin": mean, "ci95": ci,
+                            "min_margin": p["min_margin"], "passed": ok, "open": is_open})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("brownout")
     ap.add_argument("--scenario", action="append", default=[])
     ap.add_argument("--seeds", default="")
+    ap.add_argument("--sim", type=int, default=0)
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -56,6 +129,13 @@ def main():
             print(f"no pair uses {', '.join(sorted(wanted))}", file=sys.stderr)
             return 2
     seeds = [int(s) for s in args.seeds.split(",") if s] or [None]
+    if args.sim > 0:
+        builtin = {}
+        for p in pairs:
+            with open(os.path.join(HERE, p["scenario"]), "rb") as f:
+                clients = tomllib.load(f).get("clients", [])
+            builtin[p["scenario"]] = {c["name"] for c in clients if c.get("kind", "builtin") == "builtin"}
+        return main_sim(args, pairs, builtin)
 
     by_scenario = {}
     for p in pairs:
