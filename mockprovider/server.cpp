@@ -142,17 +142,17 @@ public:
         do_accept();
         sweep();
         // A jump of the clock (control API) can move the timeline into or out of an outage.
-        if (auto* clock = provider_.controllable_clock()) {
-            subscription_ = clock->subscribe([weak = weak_from_this()] {
+        clock_ = provider_.controllable_clock();
+        if (clock_ != nullptr) {
+            subscription_ = clock_->subscribe([weak = weak_from_this()] {
                 if (auto self = weak.lock()) self->timeline_changed();
             });
         }
         timeline_changed();
     }
-    ~ProviderServer() {
-        if (auto* clock = provider_.controllable_clock(); clock && subscription_)
-            clock->unsubscribe(subscription_);
-    }
+    // No destructor work: a handler the io_context still holds may destroy the server after the
+    // fleet's providers and clock are gone (release_sessions() unsubscribes while they live).
+    ~ProviderServer() = default;
     ProviderServer(const ProviderServer&) = delete;
     ProviderServer& operator=(const ProviderServer&) = delete;
     // Looks at the timeline again now: a phase was injected or cleared, or the clock jumped.
@@ -220,6 +220,7 @@ private:
     asio::steady_timer grace_timer_;
     asio::steady_timer sweep_timer_{ioc_};
     Scheduler::TimerId timeline_timer_ = 0;  // on the acceptor's strand
+    ScaledClock* clock_ = nullptr;           // the fleet's, while it lives
     std::uint64_t subscription_ = 0;
     asio::steady_timer accept_pause_{acceptor_.get_executor()};  // on the acceptor's strand
     bool refusing_ = false;
@@ -801,6 +802,8 @@ void ProviderServer::drain(std::vector<std::weak_ptr<Session>> watched,
 void ProviderServer::release_sessions() {
     // Called once no thread runs the io_context and the scheduler has dropped its timers (the
     // other owners of a session outside the io_context).
+    if (clock_ != nullptr && subscription_ != 0) clock_->unsubscribe(subscription_);
+    subscription_ = 0;
     std::lock_guard lock(mutex_);
     sessions_.clear();
 }
