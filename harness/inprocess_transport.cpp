@@ -68,9 +68,12 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
     {
         std::lock_guard lock(target.engine_mutex());
         if (target.engine().refusing(scheduler_.now())) {
-            AttemptResult refused;
-            refused.kind = AttemptResult::Kind::connect_error;
-            client_done(call, refused);
+            // As a socket would: the result comes after send() returns, never inside it.
+            scheduler_.after(Duration::zero(), [this, call] {
+                AttemptResult refused;
+                refused.kind = AttemptResult::Kind::connect_error;
+                client_done(call, refused);
+            });
             return call->handle;
         }
     }
@@ -93,7 +96,7 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
             // on a socket: the work occupies its slot meanwhile.
             call->queued = false;
             call->holds_slot = true;
-            run_reply(call);
+            scheduler_.after(Duration::zero(), [this, call] { run_reply(call); });
         })) {
             case mock::Provider::Admission::now:
                 call->holds_slot = true;
@@ -106,7 +109,8 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
                 break;
         }
     }
-    run_reply(call);
+    // Carried out from the scheduler, so that no result reaches the caller inside send().
+    scheduler_.after(Duration::zero(), [this, call] { run_reply(call); });
     return call->handle;
 }
 
