@@ -141,28 +141,24 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
         call->body = std::move(reply.body);
         bool cut = reply.cut_after_bytes && *reply.cut_after_bytes < call->body.size();
         if (cut) call->body.resize(*reply.cut_after_bytes);
-        server_done(call, cut ? "cut" : "complete");
-        const auto& head = reply.head;
-        return client_done(
-            call, read_result(
-                      client_dialect(providers_[call->provider].dialect), status_of(head),
-                      [&head](std::string_view n) { return header_of(head, n); }, call->body, !cut,
-                      scheduler_.time_scale()));
+        return deliver(call, !cut, cut ? "cut" : "complete");
     }
     next_frame(call);
+}
+
+void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
+                                 std::string_view outcome) {
+    server_done(call, outcome);
+    const auto& head = call->reply.head;
+    client_done(call, read_result(
+                          client_dialect(providers_[call->provider].dialect), status_of(head),
+                          [&head](std::string_view n) { return header_of(head, n); }, call->body,
+                          body_complete, scheduler_.time_scale()));
 }
 
 void InProcessTransport::next_frame(const std::shared_ptr<Call>& call) {
     if (call->client_finished) return server_done(call, "client_closed");
     auto& reply = call->reply;
-    auto finish_stream = [&](bool complete, std::string_view outcome) {
-        server_done(call, outcome);
-        const auto& head = reply.head;
-        client_done(call, read_result(
-                              client_dialect(providers_[call->provider].dialect), status_of(head),
-                              [&head](std::string_view n) { return header_of(head, n); },
-                              call->body, complete, scheduler_.time_scale()));
-    };
     if (call->frame < reply.frames.size()) {
         auto& frame = reply.frames[call->frame];
         if (frame.gap > Duration::zero() && !call->waited) {
@@ -177,15 +173,15 @@ void InProcessTransport::next_frame(const std::shared_ptr<Call>& call) {
         ++call->frame;
         if (reply.cut_after_bytes && call->body.size() >= *reply.cut_after_bytes) {
             call->body.resize(*reply.cut_after_bytes);
-            return finish_stream(false, "cut");
+            return deliver(call, false, "cut");
         }
         return next_frame(call);
     }
     switch (reply.stream_end) {
         case Reply::StreamEnd::clean:
-            return finish_stream(true, "complete");
+            return deliver(call, true, "complete");
         case Reply::StreamEnd::cut:
-            return finish_stream(false, "cut");
+            return deliver(call, false, "cut");
         case Reply::StreamEnd::stall_silent:
         case Reply::StreamEnd::stall_keepalive:
             call->stalled = true;  // keep-alives change nothing a client reads: its timeout ends it
