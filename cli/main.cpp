@@ -34,7 +34,9 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
                [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
-  brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--json FILE]
+  brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--sweep KEY=V1,V2,…]…
+               [--shard I/N] [--json FILE] [--csv FILE] [--html FILE]
+  brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
@@ -208,8 +210,16 @@ int cmd_sim(Args& args) {
             sim.seed = static_cast<std::uint64_t>(parse_number(a, args.value(a)));
         } else if (a == "--client") {
             sim.clients.push_back(args.value(a));
+        } else if (a == "--sweep") {
+            sim.sweep.push_back(brownout::harness::parse_sweep(args.value(a)));
+        } else if (a == "--shard") {
+            sim.shard = brownout::harness::parse_shard(args.value(a));
         } else if (a == "--json") {
             sim.json_file = args.value(a);
+        } else if (a == "--csv") {
+            sim.csv_file = args.value(a);
+        } else if (a == "--html") {
+            sim.html_file = args.value(a);
         } else if (a.starts_with("--")) {
             throw brownout::Error(fmt::format("sim: unknown option {}", a));
         } else if (!file) {
@@ -220,6 +230,24 @@ int cmd_sim(Args& args) {
     }
     sim.scenario_file = file ? *file : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
     return brownout::harness::sim_command(sim, std::cout, std::cerr);
+}
+
+int cmd_merge(Args& args) {
+    brownout::harness::MergeCommand merge;
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--json")
+            merge.json_file = args.value(a);
+        else if (a == "--csv")
+            merge.csv_file = args.value(a);
+        else if (a == "--html")
+            merge.html_file = args.value(a);
+        else if (a.starts_with("--"))
+            throw brownout::Error(fmt::format("merge: unknown option {}", a));
+        else
+            merge.inputs.push_back(a);
+    }
+    return brownout::harness::merge_command(merge, std::cout, std::cerr);
 }
 
 int cmd_validate(Args& args) {
@@ -290,6 +318,7 @@ int main(int argc, char** argv) {
         if (command == "scenarios") return cmd_scenarios(args);
         if (command == "run") return cmd_run(args);
         if (command == "sim") return cmd_sim(args);
+        if (command == "merge") return cmd_merge(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {

@@ -307,10 +307,9 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
         if (auto server = top.table("server")) read_server_limits(*server, s.server);
     });
     std::set<std::string> client_names;
-    bool clients_declared = false;
     errors.attempt([&] {
+        // A file without [[clients]] has the four built-in policies (add_default_clients).
         for (auto& c : top.tables("clients")) {
-            clients_declared = true;
             errors.attempt([&] {
                 if (auto n = c.raw()["name"].value<std::string>();
                     n && !client_names.insert(*n).second) {
@@ -320,23 +319,7 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
             });
         }
     });
-    if (s.clients.empty() && !clients_declared && !s.providers.empty()) {
-        for (const char* policy : {"naive", "sdk-default", "retry-storm", "failover"}) {
-            ClientSpec spec;
-            spec.name = policy;
-            spec.params.policy = policy;
-            spec.providers = policy == std::string("failover") ? [&] {
-                std::vector<std::string> all;
-                for (const auto& p : s.providers) all.push_back(p.id);
-                return all;
-            }() : std::vector<std::string>{s.providers.front().id};
-            s.clients.push_back(std::move(spec));
-        }
-    }
     std::vector<std::string> names(client_names.begin(), client_names.end());
-    if (!clients_declared) {
-        for (const auto& c : s.clients) names.push_back(c.name);
-    }
     errors.attempt([&] {
         for (auto& e : top.tables("expect"))
             errors.attempt([&] { s.expect.push_back(read_expectation(e, names)); });
@@ -344,6 +327,20 @@ Scenario read_scenario(const toml::table& root, const std::string& file) {
     errors.attempt([&] { top.finish(); });
     errors.throw_if_any();
     return s;
+}
+
+Scenario read_changed_scenario(toml::table root, const std::string& file,
+                               const std::vector<Override>& overrides) {
+    add_default_clients(root);
+    for (const auto& o : overrides) apply_override(root, o);
+    if (overrides.empty()) return read_scenario(root, file);
+    try {
+        return read_scenario(root, file);
+    } catch (const Error& e) {
+        std::string with;
+        for (const auto& o : overrides) with += fmt::format(" {}={}", o.path, o.value);
+        throw Error(fmt::format("{}\n(the scenario as changed by --sweep{})", e.what(), with));
+    }
 }
 
 Expectation read_expectation(TableReader& e, const std::vector<std::string>& names) {
@@ -360,6 +357,7 @@ Expectation read_expectation(TableReader& e, const std::vector<std::string>& nam
     if (!metric) e.fail("metric", "is required");
     x.metric = *metric;
     x.phase = e.choice("phase", {"steady", "incident", "recovery", "after", "all"}).value_or("all");
+    x.statistic = e.choice("statistic", {"mean", "ci95_low", "ci95_high"}).value_or("mean");
     x.min = e.number("min");
     x.max = e.number("max");
     if (!x.min && !x.max) e.fail("an expectation needs min or max");
@@ -391,12 +389,12 @@ const std::vector<std::string>& metric_names() {
     return metric::names();
 }
 
-Scenario load_scenario(const std::string& file) {
-    return read_scenario(parse_toml_file(file), file);
+Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides) {
+    return read_changed_scenario(parse_toml_file(file), file, overrides);
 }
 
 Scenario load_scenario_text(std::string_view toml_text, const std::string& name) {
-    return read_scenario(parse_toml_text(toml_text, name), name);
+    return read_changed_scenario(parse_toml_text(toml_text, name), name, {});
 }
 
 Scenario default_serve_scenario() {

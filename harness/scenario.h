@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "harness/override.h"
 #include "harness/policies/policy.h"
 #include "harness/workload.h"
 #include "mockprovider/provider.h"
@@ -41,6 +42,9 @@ struct Expectation {
     std::string client = "*";
     std::string metric;
     std::string phase = "all";  // steady | incident | recovery | after | all
+    // Over the seeds of `brownout sim`: the mean, or a bound of its 95% confidence interval.
+    // One seed (every `run`) has no interval: each statistic is then the value itself.
+    std::string statistic = "mean";  // mean | ci95_low | ci95_high
     std::optional<double> min;
     std::optional<double> max;
     SourceLocation where;
@@ -72,7 +76,8 @@ std::size_t provider_index(const Scenario& s, std::string_view id);
 const std::string& route_model(const Scenario& s, const Route& route);
 
 // Throws brownout::Error ("file:line:col: key.path: message") on the first problem.
-Scenario load_scenario(const std::string& file);
+// `overrides` change values by key path before the file is read (harness/override.h).
+Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides = {});
 Scenario load_scenario_text(std::string_view toml_text, const std::string& name);
 
 // The scenario `brownout serve` runs without a file: one healthy OpenAI-compatible provider.

@@ -14,6 +14,7 @@
 
 #include "harness/run.h"
 #include "harness/scenario.h"
+#include "harness/score.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -78,10 +79,17 @@ fs::path write_temp(const std::string& name, const std::string& text) {
     return p;
 }
 
-std::map<std::string, double> scores_of(const SimResult& r) {
+std::map<std::string, double> scores_of(const SimResult& r, std::size_t point = 0) {
     std::map<std::string, double> out;
-    for (const auto& [name, runs] : r.scores) out[name] = runs.front().score;
+    for (const auto& [name, runs] : r.points.at(point).stacks)
+        out[name] = runs.of("all.score").front();
     return out;
+}
+
+SimCommand sim_of(const fs::path& file) {
+    SimCommand c;
+    c.scenario_file = file.string();
+    return c;
 }
 
 }  // namespace
@@ -89,8 +97,7 @@ std::map<std::string, double> scores_of(const SimResult& r) {
 TEST_CASE("the simulator gives the wire's scores within 3 points and the same ranking",
           "[sim][integration]") {
     auto file = write_temp("agree", kIncident);
-    SimCommand c;
-    auto sim = scores_of(simulate(file.string(), c));
+    auto sim = scores_of(simulate(sim_of(file)));
 
     auto scenario = load_scenario(file.string());
     auto run = run_scenario(scenario, {});
@@ -119,24 +126,24 @@ TEST_CASE(
     "others",
     "[sim]") {
     auto file = write_temp("determinism", kIncident);
-    SimCommand c;
+    SimCommand c = sim_of(file);
     c.seed = 5;
-    auto a = scores_of(simulate(file.string(), c));
-    auto b = scores_of(simulate(file.string(), c));
+    auto a = scores_of(simulate(c));
+    auto b = scores_of(simulate(c));
     CHECK(a == b);
     c.seed = 6;
-    CHECK(scores_of(simulate(file.string(), c)) != a);
+    CHECK(scores_of(simulate(c)) != a);
     fs::remove(file);
 }
 
 TEST_CASE("many seeds: a mean, a confidence interval and paired comparisons", "[sim]") {
     auto file = write_temp("seeds", kIncident);
-    SimCommand c;
+    SimCommand c = sim_of(file);
     c.seeds = 4;
     c.clients = {"failover", "retry-storm"};
-    auto r = simulate(file.string(), c);
+    auto r = simulate(c);
     CHECK(r.seeds == std::vector<std::uint64_t>{11, 12, 13, 14});
-    CHECK(r.scores.at("failover").size() == 4);
+    CHECK(r.points.at(0).stacks.at("failover").seeds.size() == 4);
     auto table = sim_table(r);
     CHECK_THAT(table, Catch::Contains("failover beats retry-storm on 4 of 4 seeds"));
     auto doc = json::parse(sim_json(r)).as_object();
@@ -165,14 +172,127 @@ kind = "gateway"
 url = "http://127.0.0.1:{port}/v1"
 providers = ["primary"]
 )");
-    SimCommand c;
-    auto r = simulate(file.string(), c);
+    SimCommand c = sim_of(file);
+    auto r = simulate(c);
     REQUIRE(r.skipped.size() == 1);
     CHECK_THAT(r.skipped[0], Catch::Contains("my-gateway"));
     CHECK_THAT(sim_table(r), Catch::Contains("skipped: my-gateway"));
     c.clients = {"my-gateway"};
     std::ostringstream out, err;
-    CHECK(sim_command(SimCommand{file.string(), 1, {}, {"my-gateway"}, ""}, out, err) == 2);
+    CHECK(sim_command(c, out, err) == 2);
     CHECK_THAT(err.str(), Catch::Contains("no built-in stack"));
+    fs::remove(file);
+}
+
+TEST_CASE("a sweep runs every combination of its values, each changing what its path names",
+          "[sim][sweep]") {
+    auto file = write_temp("sweep", kIncident);
+    SimCommand c = sim_of(file);
+    c.clients = {"naive", "failover"};
+    c.sweep = {parse_sweep("providers.primary.phases.0.rate=0.1,0.9"),
+               parse_sweep("clients.failover.breaker_failures=2,50")};
+    auto r = simulate(c);
+    REQUIRE(r.points.size() == 4);
+    CHECK(r.points[0].settings[0].value == "0.1");
+    CHECK(r.points[0].settings[1].value == "2");
+    CHECK(r.points[1].settings[1].value == "50");
+    CHECK(r.points[2].settings[0].value == "0.9");
+    // A busier primary costs the single-provider stack: the first axis reached the fault.
+    CHECK(scores_of(r, 0).at("naive") > scores_of(r, 2).at("naive") + 5);
+    // The second axis reached the failover policy only: naive's runs do not move with it.
+    CHECK(scores_of(r, 0).at("naive") == scores_of(r, 1).at("naive"));
+    auto table = sim_table(r);
+    CHECK_THAT(table, Catch::Contains("× 4 sweep points"));
+    CHECK_THAT(table, Catch::Contains("B = clients.failover.breaker_failures"));
+    CHECK_THAT(table, Catch::Contains("A=0.9 B=50"));
+    CHECK_THAT(sim_csv(r), Catch::StartsWith("point,providers.primary.phases.0.rate,"
+                                             "clients.failover.breaker_failures,client,phase,"));
+    auto html = sim_html(r);
+    CHECK_THAT(html, Catch::Contains("<svg"));
+    CHECK_THAT(html, Catch::Contains("clients.failover.breaker_failures"));  // the 2-axis maps
+    fs::remove(file);
+}
+
+TEST_CASE("a bad sweep path is an error that names the key and what is there", "[sim][sweep]") {
+    auto file = write_temp("badsweep", kIncident);
+    SimCommand c = sim_of(file);
+    std::ostringstream out, err;
+    c.sweep = {parse_sweep("clients.failovr.breaker_failures=5")};
+    CHECK(sim_command(c, out, err) == 2);
+    CHECK_THAT(err.str(), Catch::Contains("no element \"failovr\" in clients"));
+    CHECK_THAT(err.str(), Catch::Contains("did you mean \"failover\"?"));
+    err.str("");
+    c.sweep = {parse_sweep("clients.failover.breaker_failurs=5")};
+    CHECK(sim_command(c, out, err) == 2);
+    CHECK_THAT(err.str(), Catch::Contains("unknown key (did you mean \"breaker_failures\"?)"));
+    CHECK_THAT(err.str(), Catch::Contains("--sweep clients.failover.breaker_failurs=5"));
+    err.str("");
+    c.sweep = {parse_sweep("workload.rate=fast")};
+    CHECK(sim_command(c, out, err) == 2);
+    CHECK_THAT(err.str(), Catch::Contains("workload.rate"));
+    fs::remove(file);
+}
+
+TEST_CASE("shards merged give the single process's report bit for bit", "[sim][shard]") {
+    auto file = write_temp("shards", kIncident + R"(
+[[expect]]
+client = "failover"
+metric = "score"
+statistic = "ci95_low"
+min = 50
+)");
+    SimCommand c = sim_of(file);
+    c.seeds = 3;
+    c.clients = {"naive", "failover"};
+    c.sweep = {parse_sweep("providers.primary.phases.0.rate=0.2,0.8")};
+    auto whole = sim_json(simulate(c));
+    std::vector<SimResult> shards;
+    for (int i : {2, 0, 1}) {  // in any order
+        c.shard = {i, 3};
+        auto part = simulate(c);
+        CHECK_THAT(sim_table(part), Catch::Contains(fmt::format("shard {}/3: 2 of the 6 runs", i)));
+        // Through the file format, as `brownout merge` reads them.
+        shards.push_back(read_sim_json(sim_json(part), fmt::format("shard-{}.json", i)));
+    }
+    CHECK(sim_json(merge(shards)) == whole);
+    auto doc = json::parse(whole).as_object();
+    CHECK(doc.at("expectations").as_array().size() == 2);  // one per sweep point
+
+    shards.pop_back();
+    CHECK_THROWS_WITH(merge(shards), Catch::Contains("shard 1/3 missing"));
+    shards.push_back(shards.front());
+    CHECK_THROWS_WITH(merge(shards), Catch::Contains("given twice"));
+    fs::remove(file);
+}
+
+TEST_CASE("expectations over seeds gate on the mean or a bound of its interval", "[sim]") {
+    auto file = write_temp("expect", kIncident + R"(
+[[expect]]
+client = "failover"
+metric = "score"
+min = 0
+[[expect]]
+client = "failover"
+metric = "score"
+statistic = "ci95_high"
+max = 0
+)");
+    SimCommand c = sim_of(file);
+    c.seeds = 3;
+    c.clients = {"failover"};
+    auto r = simulate(c);
+    auto verdicts = judge(r);
+    REQUIRE(verdicts.size() == 2);
+    CHECK(verdicts[0].passed);
+    CHECK_FALSE(verdicts[1].passed);
+    const auto& s = verdicts[1].summary;
+    CHECK(s.n == 3);
+    CHECK(verdicts[1].measured == s.mean + s.ci95);
+    CHECK_THAT(verdicts[1].message, Catch::Contains("ci95_high"));
+    std::ostringstream out, err;
+    CHECK(sim_command(c, out, err) == 1);
+    CHECK_THAT(out.str(), Catch::Contains("expectations: 1 passed, 1 failed"));
+    c.shard = {0, 2};  // a shard has only some seeds: it judges nothing
+    CHECK(sim_command(c, out, err) == 0);
     fs::remove(file);
 }
