@@ -176,11 +176,12 @@ public:
 
     std::vector<std::string> notes() const { return notes_; }
 
+    // Called once, when the stack is done: the records move out.
     StackRun result() {
         StackRun r;
         r.client = client_;
-        r.users = users_;
-        r.attempts = fleet_ ? fleet_->journal().since(0) : journal_.since(0);
+        r.users = std::move(users_);
+        r.attempts = fleet_ ? fleet_->journal().take() : journal_.take();
         r.notes = notes_;
         if (garbage_lines_ > 0)
             r.notes.push_back(

@@ -36,6 +36,14 @@ std::vector<Attempt> AttemptJournal::since(std::uint64_t after, std::size_t limi
     return out;
 }
 
+std::vector<Attempt> AttemptJournal::take() {
+    std::lock_guard lock(mutex_);
+    std::vector<Attempt> out(std::make_move_iterator(records_.begin()),
+                             std::make_move_iterator(records_.end()));
+    records_.clear();
+    return out;
+}
+
 std::size_t AttemptJournal::size() const {
     std::lock_guard lock(mutex_);
     return records_.size();

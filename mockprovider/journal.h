@@ -44,6 +44,8 @@ public:
     void record(Attempt attempt);
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
+    // Every record, oldest first, moved out: the journal is empty afterwards.
+    std::vector<Attempt> take();
     std::size_t size() const;
     // The seq of the oldest record still kept (0 when there is none).
     std::uint64_t oldest() const;
