@@ -34,8 +34,8 @@ void run_seeds(benchmark::State& state, const std::string& file, bool score) {
         benchmark::Counter(static_cast<double>(attempts), benchmark::Counter::kIsRate);
     state.counters["requests/s"] =
         benchmark::Counter(static_cast<double>(requests), benchmark::Counter::kIsRate);
-    state.counters["attempts/seed"] = benchmark::Counter(
-        static_cast<double>(attempts), benchmark::Counter::kAvgIterations);
+    state.counters["attempts/seed"] =
+        benchmark::Counter(static_cast<double>(attempts), benchmark::Counter::kAvgIterations);
 }
 
 const std::string kDeepSeek = BROWNOUT_SOURCE_DIR "/scenarios/deepseek-2025-05-08.toml";
@@ -50,6 +50,9 @@ BENCHMARK(BM_SimDeepSeek)->Unit(benchmark::kMillisecond)->UseRealTime()->Measure
 void BM_SimDeepSeekUnscored(benchmark::State& state) {
     run_seeds(state, kDeepSeek, false);
 }
-BENCHMARK(BM_SimDeepSeekUnscored)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_SimDeepSeekUnscored)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 }  // namespace

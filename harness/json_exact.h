@@ -5,7 +5,6 @@
 // shards' values and must get the single-process run's numbers bit for bit.
 
 #include <boost/json/value.hpp>
-
 #include <string_view>
 
 namespace brownout::harness {

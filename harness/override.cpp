@@ -69,9 +69,9 @@ toml::node* element(toml::array& a, const std::string& segment, const Override& 
         if (label && *label == segment) return &n;
         if (label) labels.push_back(*label);
     }
-    fail(o, fmt::format("no element \"{}\" in {} ({}elements: {}, or an index from 0 to {})",
-                        segment, walked, hint(segment, labels), list(labels),
-                        a.empty() ? 0 : a.size() - 1));
+    fail(o,
+         fmt::format("no element \"{}\" in {} ({}elements: {}, or an index from 0 to {})", segment,
+                     walked, hint(segment, labels), list(labels), a.empty() ? 0 : a.size() - 1));
 }
 
 // The value written for `text`: the type of the value it replaces, or, for a key the file left
@@ -133,9 +133,10 @@ void write_value(Sink&& sink, const toml::node* old, const std::string& text, co
 SweepAxis parse_sweep(std::string_view text) {
     auto eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
-        throw Error(fmt::format("--sweep {}: expected KEY=V1,V2,… (for example "
-                                "clients.failover.breaker_failures=5,10,20)",
-                                text));
+        throw Error(
+            fmt::format("--sweep {}: expected KEY=V1,V2,… (for example "
+                        "clients.failover.breaker_failures=5,10,20)",
+                        text));
     SweepAxis axis{std::string(text.substr(0, eq)), split(text.substr(eq + 1), ',')};
     for (const auto& v : axis.values) {
         if (v.empty()) throw Error(fmt::format("--sweep {}: an empty value", text));

@@ -49,7 +49,10 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
         r.unsupported = dialect.read_error(status, body).klass == wire::ErrorClass::unsupported;
         return r;
     }
-    bool is_stream = header("content-type").starts_with("text/event-stream");
+    // A stream is what this dialect streams as (SSE, NDJSON), whatever its parameters say.
+    auto stream_type = dialect.stream_content_type();
+    bool is_stream =
+        header("content-type").starts_with(stream_type.substr(0, stream_type.find(';')));
     auto read = dialect.read_answer(is_stream, body, body_complete);
     r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
     r.text = std::move(read.text);

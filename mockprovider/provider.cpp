@@ -157,7 +157,7 @@ Reply Provider::handle(const IncomingRequest& in) {
     auto route = dialect_->route(in.method, path);
     switch (route.target) {
         case wire::Route::Target::chat:
-            return handle_chat(in, std::move(attempt));
+            return handle_chat(in, route, std::move(attempt));
         case wire::Route::Target::models:
         case wire::Route::Target::model:
             return handle_models(in, route, std::move(attempt));
@@ -177,7 +177,8 @@ Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& 
 Reply Provider::error_reply(const wire::ApiError& error, Attempt attempt, bool close) {
     Reply reply;
     reply.body = dialect_->error_body(error, attempt.request_id);
-    reply.head = head(error.status, "application/json", reply.body.size(), attempt.request_id, {});
+    reply.head = head(error.status, dialect_->json_content_type(), reply.body.size(),
+                      attempt.request_id, {});
     reply.close = close;
     attempt.status = error.status;
     reply.attempt = std::move(attempt);
@@ -209,15 +210,16 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
     } else {
         reply.body = dialect_->models_body(models);
     }
-    reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, {});
+    reply.head =
+        head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, {});
     attempt.status = 200;
     reply.attempt = std::move(attempt);
     return reply;
 }
 
-Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
+Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
-    wire::ParseResult parsed = dialect_->parse_chat(in.body);
+    wire::ParseResult parsed = dialect_->parse_routed(route, in.body);
     if (auto* error = std::get_if<wire::ApiError>(&parsed))
         return error_reply(*error, std::move(attempt), false);
     const wire::ChatRequest& request = std::get<wire::ChatRequest>(parsed);
@@ -314,7 +316,9 @@ Reply Provider::handle_chat(const IncomingRequest& in, Attempt attempt) {
     if (plan.reject)
         return with_limit_headers(rejection(*plan.reject, &request, std::move(attempt)));
     if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
-        return reject_with(dialect_->feature_unsupported("vision", request.model));
+        if (dialect_->refuses_images_without_vision())
+            return reject_with(dialect_->feature_unsupported("vision", request.model));
+        plan.ignore_images = true;  // the model answers from the text alone
     }
     if (!request.tools.empty() && request.tool_choice != wire::ToolChoice::none &&
         !config_.has_feature("tools") && !plan.ignore_tools) {
@@ -389,7 +393,8 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         if (!r.param.empty()) e.param = r.param;
         status = e.status;
         reply.body = dialect_->error_body(e, attempt.request_id);
-        reply.head = head(status, "application/json", reply.body.size(), attempt.request_id, extra);
+        reply.head = head(status, dialect_->json_content_type(), reply.body.size(),
+                          attempt.request_id, extra);
     }
     attempt.status = status;
     reply.attempt = std::move(attempt);
@@ -426,16 +431,19 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
         c.finish = wire::FinishReason::insufficient_system_resource;
     }
 
+    c.prompt_eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ttft).count();
     if (!request.stream) {
         Duration generation{};
         for (int i = 0; i < c.completion_tokens; ++i) generation += gap();
+        c.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(generation).count();
         reply.delay = ttft + generation;
         reply.body = dialect_->completion_body(c);
         if (plan.malformed == faults::Malformed::invalid_json)
             reply.body.resize(reply.body.size() / 2);
         auto extra = dialect_->processing_headers(
             std::chrono::duration_cast<std::chrono::milliseconds>(scheduler_.to_wall(reply.delay)));
-        reply.head = head(200, "application/json", reply.body.size(), attempt.request_id, extra);
+        reply.head =
+            head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, extra);
         if (plan.disconnect_after_bytes)
             reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
@@ -447,8 +455,9 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
 
     reply.streaming = true;
     reply.delay = ttft;
-    reply.head =
-        head(200, "text/event-stream; charset=utf-8", std::nullopt, attempt.request_id, {});
+    if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
+        c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
+    reply.head = head(200, dialect_->stream_content_type(), std::nullopt, attempt.request_id, {});
     std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.
@@ -485,9 +494,11 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
             reply.frames.push_back({gap(), dialect_->stream_error_frame(e), 0});
             reply.stream_end = Reply::StreamEnd::clean;
         } else if (plan.stall_after_tokens && tokens_sent >= *plan.stall_after_tokens) {
-            reply.stream_end = plan.stall_keepalive ? Reply::StreamEnd::stall_keepalive
-                                                    : Reply::StreamEnd::stall_silent;
+            // A stream form without comments (NDJSON) has no keep-alive: its stall is silent.
             reply.keepalive_bytes = dialect_->keepalive_frame();
+            reply.stream_end = plan.stall_keepalive && !reply.keepalive_bytes.empty()
+                                   ? Reply::StreamEnd::stall_keepalive
+                                   : Reply::StreamEnd::stall_silent;
             reply.keepalive_interval = plan.keepalive_interval;
         } else if (plan.malformed == faults::Malformed::truncated_sse) {
             // Half of the next event, in the dialect's own form, then the connection ends
@@ -525,7 +536,8 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
     if (!stream) {
         if (answers) frames.push_back({rest, std::move(reply.body), body_tokens});
         reply.body.clear();
-        reply.head = head(200, "application/json", std::nullopt, reply.attempt.request_id, {});
+        reply.head =
+            head(200, dialect_->json_content_type(), std::nullopt, reply.attempt.request_id, {});
         reply.streaming = true;
         reply.stream_end = Reply::StreamEnd::clean;
     } else if (answers) {
@@ -567,7 +579,7 @@ std::string Provider::head(int status, std::string_view content_type,
         line("cache-control", "no-cache");
     }
     line("connection", "keep-alive");
-    line(dialect_->request_id_header(), request_id);
+    if (!dialect_->request_id_header().empty()) line(dialect_->request_id_header(), request_id);
     for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
     for (const auto& [k, v] : extra) line(k, v);
     line("x-brownout-provider", config_.id);

@@ -193,7 +193,7 @@ public:
 
 private:
     Reply error_reply(const wire::ApiError& error, Attempt attempt, bool close);
-    Reply handle_chat(const IncomingRequest& in, Attempt attempt);
+    Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
     Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
     Reply answer(const wire::ChatRequest& request, const faults::Plan& plan, Attempt attempt,
                  std::uint64_t random);

@@ -66,6 +66,7 @@ std::string verification_tag(const ChatRequest& request, bool saw_images, std::s
 Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const AnswerShape& shape,
                            bool saw_images, std::string id, std::int64_t created) {
     Completion c;
+    c.endpoint = request.endpoint;
     c.id = std::move(id);
     c.model = request.model;
     c.created = created;

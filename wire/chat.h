@@ -9,7 +9,7 @@
 
 namespace brownout::wire {
 
-enum class DialectKind { openai, anthropic };
+enum class DialectKind { openai, anthropic, ollama };
 
 struct ToolSpec {
     std::string name;
@@ -25,6 +25,9 @@ enum class ToolChoice {
 };
 
 struct ChatRequest {
+    // Which of its dialect's chat endpoints the request came on (Ollama: 0 /api/chat,
+    // 1 /api/generate); the answer is rendered for the same one.
+    int endpoint = 0;
     std::string model;
     bool stream = false;
     bool include_usage = false;  // OpenAI stream_options.include_usage
@@ -48,6 +51,7 @@ struct ToolCall {
 enum class FinishReason { stop, length, tool_calls, insufficient_system_resource };
 
 struct Completion {
+    int endpoint = 0;  // the request's (ChatRequest::endpoint)
     std::string id;
     std::string model;
     std::int64_t created = 0;         // unix seconds
@@ -56,6 +60,10 @@ struct Completion {
     FinishReason finish = FinishReason::stop;
     int prompt_tokens = 0;
     int completion_tokens = 0;
+    // How long the provider says it took (Ollama's prompt_eval_duration and eval_duration):
+    // scenario time, the first token's latency and the generation after it.
+    std::int64_t prompt_eval_ns = 0;
+    std::int64_t eval_ns = 0;
 
     std::string text() const;
 };

@@ -76,6 +76,19 @@ void read_schema_properties(const boost::json::value* schema, ToolSpec& tool) {
     }
 }
 
+void read_function_tools(const boost::json::value* tools, std::vector<ToolSpec>& out) {
+    if (tools == nullptr || !tools->is_array()) return;
+    for (const auto& t : tools->get_array()) {
+        if (!t.is_object()) continue;
+        const auto* fn = find(t.get_object(), "function");
+        if (fn == nullptr || !fn->is_object()) continue;
+        ToolSpec spec;
+        spec.name = std::string(string_or_empty(find(fn->get_object(), "name")));
+        read_schema_properties(find(fn->get_object(), "parameters"), spec);
+        out.push_back(std::move(spec));
+    }
+}
+
 void append_kv(std::string& out, std::string_view key, std::string_view json_value, bool& first) {
     if (!first) out += ',';
     first = false;
@@ -98,6 +111,51 @@ std::string schema_json(const ToolSpec& tool) {
         out += "}";
     }
     return out + "}}";
+}
+
+std::string base64_encode(std::string_view bytes) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    for (std::size_t i = 0; i < bytes.size(); i += 3) {
+        std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
+        if (i + 2 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 2]);
+        out += kAlphabet[(n >> 18) & 63];
+        out += kAlphabet[(n >> 12) & 63];
+        out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+        out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    if (text.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        int pad = (text[i + 3] == '=') + (text[i + 2] == '=');
+        if (pad > 0 && i + 4 != text.size()) return std::nullopt;
+        std::uint32_t n = 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            int v = k >= 4 - static_cast<std::size_t>(pad) ? 0 : value(text[i + k]);
+            if (v < 0) return std::nullopt;
+            n = (n << 6) | static_cast<std::uint32_t>(v);
+        }
+        out += static_cast<char>((n >> 16) & 0xff);
+        if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+        if (pad < 1) out += static_cast<char>(n & 0xff);
+    }
+    return out;
 }
 
 std::string json_text(const boost::json::value& v) {

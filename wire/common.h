@@ -3,6 +3,7 @@
 // JSON-rendering helpers, and on the client side SSE splitting and reading an error's fields.
 
 #include <boost/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,11 +38,18 @@ std::string_view string_or_empty(const boost::json::value* v);
 
 // Reads {"type":"object","properties":{...}} into the tool's property list.
 void read_schema_properties(const boost::json::value* schema, ToolSpec& tool);
+// tools: [{"type":"function","function":{"name":…,"parameters":{…}}}] (OpenAI's form, which
+// Ollama takes too); entries of another shape are passed over.
+void read_function_tools(const boost::json::value* tools, std::vector<ToolSpec>& out);
 // The other way: {"type":"object","properties":{"order_id":{"type":"string"}}}.
 std::string schema_json(const ToolSpec& tool);
 
 void append_kv(std::string& out, std::string_view key, std::string_view json_value, bool& first);
 std::string nullable_string(std::string_view s);
+
+// Standard base64 (RFC 4648, with padding); decoding returns nullopt for anything else.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
 
 // A JSON value as text: a string's contents, anything else serialized.
 std::string json_text(const boost::json::value& v);

@@ -21,12 +21,12 @@
 namespace brownout::wire {
 
 // Whose wording to use where OpenAI-compatible providers differ (DeepSeek's error texts).
-enum class Vendor { openai, deepseek, anthropic };
+enum class Vendor { openai, deepseek, anthropic, ollama };
 
 struct StreamFrame {
     enum class Kind { prelude, token, epilogue };
     Kind kind;
-    std::string bytes;  // one complete SSE event, blank line included
+    std::string bytes;  // one complete SSE event (blank line included) or NDJSON line
     int tokens = 0;     // answer tokens this frame carries
 };
 
@@ -44,6 +44,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 struct Route {
     enum class Target { chat, models, model, not_found, method_not_allowed } target;
     std::string model;  // Target::model: the id asked for
+    int endpoint = 0;   // Target::chat: which of the dialect's chat endpoints (ChatRequest)
 };
 
 // One rate-limit window as the provider reports it; `reset` is wall time (headers speak wall).
@@ -103,11 +104,17 @@ public:
     virtual DialectKind kind() const = 0;
     virtual Vendor vendor() const = 0;
 
-    // The request path this dialect answers chat requests on.
+    // The request path this dialect answers chat requests on, and lists its models on.
     virtual std::string_view chat_path() const = 0;
+    virtual std::string_view models_path() const { return "/v1/models"; }
     // Chat at chat_path() (with or without /v1, as DeepSeek documents both), models at /models.
     virtual Route route(std::string_view method, std::string_view path) const;
     virtual ParseResult parse_chat(std::string_view body) const = 0;
+    // A chat request at `route` (the provider's entry point): dialects with more than one chat
+    // endpoint, or a model or stream flag in the URL, read them from the route.
+    virtual ParseResult parse_routed(const Route& /*route*/, std::string_view body) const {
+        return parse_chat(body);
+    }
 
     virtual std::string completion_body(const Completion& c) const = 0;
     virtual std::vector<StreamFrame> stream_frames(const Completion& c,
@@ -115,13 +122,22 @@ public:
     virtual std::string error_body(const ApiError& e, std::string_view request_id) const = 0;
     // An error sent in-band after a 200 stream has begun.
     virtual std::string stream_error_frame(const ApiError& e) const = 0;
-    // A comment line that keeps a stalled stream's connection alive.
-    std::string keepalive_frame() const { return ": keep-alive\n\n"; }
+    // A comment line that keeps a stalled stream's connection alive; empty for a stream form
+    // without comments (NDJSON), whose stalls are then silent.
+    virtual std::string keepalive_frame() const { return ": keep-alive\n\n"; }
+    // The Content-Type of a streamed answer, and of every JSON body.
+    virtual std::string_view stream_content_type() const {
+        return "text/event-stream; charset=utf-8";
+    }
+    virtual std::string_view json_content_type() const { return "application/json"; }
+    // Whether an image sent to a model without vision is refused (OpenAI, Anthropic) or passed
+    // over, the model answering from the text alone (Ollama).
+    virtual bool refuses_images_without_vision() const { return true; }
 
     virtual std::string models_body(const std::vector<ModelInfo>& models) const = 0;
     virtual std::string model_body(const ModelInfo& model) const = 0;
 
-    // The header that carries the request id ("x-request-id" or "request-id").
+    // The header that carries the request id ("x-request-id" or "request-id"; empty: none).
     virtual std::string_view request_id_header() const = 0;
     // Headers every answer of this API carries (OpenAI's openai-version).
     virtual Headers common_headers() const { return {}; }
@@ -185,5 +201,6 @@ std::unique_ptr<Dialect> make_dialect(DialectKind kind, Vendor vendor);
 // The dialects' one factory each (in their own files).
 std::unique_ptr<Dialect> make_openai_chat(Vendor vendor);
 std::unique_ptr<Dialect> make_anthropic_messages(Vendor vendor);
+std::unique_ptr<Dialect> make_ollama(Vendor vendor);
 
 }  // namespace brownout::wire

@@ -221,17 +221,7 @@ public:
             r.max_tokens = value;
             break;
         }
-        if (const auto* tools = find(o, "tools"); tools != nullptr && tools->is_array()) {
-            for (const auto& t : tools->get_array()) {
-                if (!t.is_object()) continue;
-                const auto* fn = find(t.get_object(), "function");
-                if (fn == nullptr || !fn->is_object()) continue;
-                ToolSpec spec;
-                spec.name = std::string(string_or_empty(find(fn->get_object(), "name")));
-                read_schema_properties(find(fn->get_object(), "parameters"), spec);
-                r.tools.push_back(std::move(spec));
-            }
-        }
+        read_function_tools(find(o, "tools"), r.tools);
         if (const auto* tc = find(o, "tool_choice"); tc != nullptr) {
             auto s = string_or_empty(tc);
             if (s == "none")

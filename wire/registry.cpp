@@ -22,6 +22,7 @@ const std::vector<DialectInfo>& dialects() {
          {Vendor::anthropic},
          "claude-sonnet-4-5",
          &make_anthropic_messages},
+        {"ollama", DialectKind::ollama, {Vendor::ollama}, "llama3.2", &make_ollama},
     };
     return rows;
 }
@@ -31,6 +32,7 @@ const std::vector<VendorInfo>& vendors() {
         {"openai", Vendor::openai},
         {"deepseek", Vendor::deepseek},
         {"anthropic", Vendor::anthropic},
+        {"ollama", Vendor::ollama},
     };
     return rows;
 }

@@ -104,10 +104,11 @@ TEST_CASE("sweep points are the grid of every axis, the first varying slowest", 
 
 TEST_CASE("exact JSON numbers: a value read back is the value written", "[override][json]") {
     // Boost.JSON 1.81 reads 13.387664401253275 as 13.387664401253277.
-    for (double v : {13.387664401253275, 0.009113580479111769, 6.689921856898562e-217, 0.1,
-                     71.93, 1e300}) {
+    for (double v :
+         {13.387664401253275, 0.009113580479111769, 6.689921856898562e-217, 0.1, 71.93, 1e300}) {
         auto doc = parse_json_exact(fmt::format("[{}]", v), "t");
         CHECK(doc.as_array()[0].as_double() == v);
     }
-    CHECK_THROWS_WITH(parse_json_exact("[1,", "shard.json"), Catch::Contains("shard.json: not JSON"));
+    CHECK_THROWS_WITH(parse_json_exact("[1,", "shard.json"),
+                      Catch::Contains("shard.json: not JSON"));
 }

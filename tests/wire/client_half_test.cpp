@@ -147,7 +147,8 @@ TEST_CASE("errors are classified by status, type and code — a reworded message
     };
     for (auto [kind, vendor] :
          {Case{DialectKind::openai, Vendor::openai}, Case{DialectKind::openai, Vendor::deepseek},
-          Case{DialectKind::anthropic, Vendor::anthropic}}) {
+          Case{DialectKind::anthropic, Vendor::anthropic},
+          Case{DialectKind::ollama, Vendor::ollama}}) {
         auto d = make_dialect(kind, vendor);
         INFO(to_string(kind) << " / " << to_string(vendor));
         auto classify = [&](ApiError e) {
