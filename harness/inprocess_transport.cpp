@@ -83,8 +83,9 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
     in.body = std::move(request.body);
     for (const auto& [k, v] : request.headers) {
         if (k == "authorization") in.authorization = v;
-        if (k == "x-api-key") in.api_key = v;
+        if (k == "x-api-key" || k == "x-goog-api-key") in.api_key = v;
     }
+    if (in.api_key.empty()) in.api_key = mock::query_parameter(in.target, "key");
     in.connection = ++next_connection_;
     in.peer = "127.0.0.1";
     call->reply = target.handle(in);

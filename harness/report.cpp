@@ -92,8 +92,11 @@ std::string terminal_table(const Report& r) {
         out += fmt::format("  {:<9} {} → {}\n", w.name, format_duration(w.from),
                            format_duration(w.to));
     out += "\n";
+    // Columns of 14, wider for a long client name (one space between columns at least).
+    std::size_t width = 14;
+    for (const auto& sc : r.scores) width = std::max(width, sc.client.size() + 2);
     out += fmt::format("{:<32}", "");
-    for (const auto& sc : r.scores) out += fmt::format("{:>14}", sc.client);
+    for (const auto& sc : r.scores) out += fmt::format("{:>{}}", sc.client, width);
     out += "\n";
     for (const auto& row : report_rows()) {
         bool any = false;
@@ -104,8 +107,8 @@ std::string terminal_table(const Report& r) {
             auto p = sc.phases.find(row.phase);
             double v = p == sc.phases.end() ? std::nan("") : p->second.at(std::string(row.metric));
             bool failed = expectation_failed(r, sc.client, std::string(row.metric), row.phase);
-            out += fmt::format("{:>14}",
-                               format_metric(std::string(row.metric), v) + (failed ? " ✗" : ""));
+            out += fmt::format(
+                "{:>{}}", format_metric(std::string(row.metric), v) + (failed ? " ✗" : ""), width);
         }
         out += "\n";
     }

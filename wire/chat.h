@@ -9,7 +9,7 @@
 
 namespace brownout::wire {
 
-enum class DialectKind { openai, anthropic, ollama };
+enum class DialectKind { openai, anthropic, ollama, gemini };
 
 struct ToolSpec {
     std::string name;
@@ -75,6 +75,10 @@ struct ApiError {
     std::string code;   // OpenAI only; empty → null
     std::string param;  // OpenAI only; empty → null
     std::string message;
+    // Gemini: google.rpc details the dialect wrote (a JSON array; empty: none), and the wait the
+    // provider announced, which Gemini says in the body (RetryInfo) rather than in a header.
+    std::string details_json;
+    std::optional<double> retry_seconds;
 };
 
 }  // namespace brownout::wire

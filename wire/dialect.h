@@ -21,7 +21,7 @@
 namespace brownout::wire {
 
 // Whose wording to use where OpenAI-compatible providers differ (DeepSeek's error texts).
-enum class Vendor { openai, deepseek, anthropic, ollama };
+enum class Vendor { openai, deepseek, anthropic, ollama, google };
 
 struct StreamFrame {
     enum class Kind { prelude, token, epilogue };
@@ -96,6 +96,7 @@ struct ReadError {
     std::string type;
     std::string code;
     ErrorClass klass = ErrorClass::other;
+    std::optional<double> retry_seconds;  // a wait the body names (Gemini's RetryInfo)
 };
 
 class Dialect {
@@ -107,8 +108,9 @@ public:
     // The request path this dialect answers chat requests on, and lists its models on.
     virtual std::string_view chat_path() const = 0;
     virtual std::string_view models_path() const { return "/v1/models"; }
-    // Chat at chat_path() (with or without /v1, as DeepSeek documents both), models at /models.
-    virtual Route route(std::string_view method, std::string_view path) const;
+    // Where `target` (the request target, query included) goes. The default: chat at
+    // chat_path() (with or without /v1, as DeepSeek documents both), models at /models.
+    virtual Route route(std::string_view method, std::string_view target) const;
     virtual ParseResult parse_chat(std::string_view body) const = 0;
     // A chat request at `route` (the provider's entry point): dialects with more than one chat
     // endpoint, or a model or stream flag in the URL, read them from the route.
@@ -125,9 +127,13 @@ public:
     // A comment line that keeps a stalled stream's connection alive; empty for a stream form
     // without comments (NDJSON), whose stalls are then silent.
     virtual std::string keepalive_frame() const { return ": keep-alive\n\n"; }
-    // The Content-Type of a streamed answer, and of every JSON body.
+    // The Content-Type of a streamed answer as this API's clients ask for it, and of every JSON
+    // body; a dialect with more than one stream form says which one a request gets.
     virtual std::string_view stream_content_type() const {
         return "text/event-stream; charset=utf-8";
+    }
+    virtual std::string_view stream_content_type(const ChatRequest& /*request*/) const {
+        return stream_content_type();
     }
     virtual std::string_view json_content_type() const { return "application/json"; }
     // Whether an image sent to a model without vision is refused (OpenAI, Anthropic) or passed
@@ -146,6 +152,9 @@ public:
         return {};
     }
     virtual Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const = 0;
+    // Whether a rejection's wait goes in retry-after / retry-after-ms headers (OpenAI,
+    // Anthropic) or only in the body (Gemini's RetryInfo, ApiError::retry_seconds).
+    virtual bool retry_hint_in_headers() const { return true; }
     // The status of "no capacity": 503, or Anthropic's 529.
     virtual int overloaded_status() const { return 503; }
     // Who owns the models in /models (owned_by).
@@ -202,5 +211,6 @@ std::unique_ptr<Dialect> make_dialect(DialectKind kind, Vendor vendor);
 std::unique_ptr<Dialect> make_openai_chat(Vendor vendor);
 std::unique_ptr<Dialect> make_anthropic_messages(Vendor vendor);
 std::unique_ptr<Dialect> make_ollama(Vendor vendor);
+std::unique_ptr<Dialect> make_gemini(Vendor vendor);
 
 }  // namespace brownout::wire

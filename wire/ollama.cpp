@@ -86,10 +86,10 @@ public:
     }
     bool refuses_images_without_vision() const override { return false; }
 
-    Route route(std::string_view method, std::string_view path) const override {
+    Route route(std::string_view method, std::string_view target) const override {
+        std::string_view path = target.substr(0, target.find('?'));
         auto post = [&](int endpoint) {
-            Route r{method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed,
-                    ""};
+            Route r{method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed, ""};
             r.endpoint = endpoint;
             return r;
         };
@@ -118,7 +118,8 @@ public:
         auto model = string_or_empty(find(o, "model"));
         if (model.empty()) {
             // /api/generate looks the empty name up (routes_generate_test.go).
-            return route.endpoint == kGenerate ? unknown_model("") : error(400, "model is required");
+            return route.endpoint == kGenerate ? unknown_model("")
+                                               : error(400, "model is required");
         }
         r.model = std::string(model);
         DigestBuilder digest;
@@ -183,8 +184,7 @@ public:
         return out + tail(c) + "}";
     }
 
-    std::vector<StreamFrame> stream_frames(const Completion& c,
-                                           const ChatRequest&) const override {
+    std::vector<StreamFrame> stream_frames(const Completion& c, const ChatRequest&) const override {
         std::vector<StreamFrame> frames;
         frames.reserve(c.tokens.size() + 1);
         auto line = [&](std::string_view text, bool with_tool) {
@@ -272,20 +272,19 @@ public:
         std::string name(model);
         if (name.find(':') == std::string::npos) name += ":latest";
         if (feature == "tools")
-            return error(400, fmt::format("registry.ollama.ai/library/{} does not support tools",
-                                          name));
+            return error(400,
+                         fmt::format("registry.ollama.ai/library/{} does not support tools", name));
         // Ollama does not check images against the model (a text model answers without them,
         // refuses_images_without_vision); this is for a forced fault.
         if (feature == "vision")
-            return error(400, fmt::format("registry.ollama.ai/library/{} does not support images",
-                                          name));
+            return error(
+                400, fmt::format("registry.ollama.ai/library/{} does not support images", name));
         return error(400, fmt::format("{} is not supported by {}", feature, model));
     }
-    ApiError rate_limited(std::string_view, bool, long, long,
-                          double retry_seconds) const override {
+    ApiError rate_limited(std::string_view, bool, long, long, double retry_seconds) const override {
         // Ollama has no rate limits of its own; this is the proxy in front of it.
-        return error(429, fmt::format("too many requests, please try again in {:.3g}s",
-                                      retry_seconds));
+        return error(429,
+                     fmt::format("too many requests, please try again in {:.3g}s", retry_seconds));
     }
     Headers rate_limit_headers(const std::vector<RateLimitWindow>&) const override { return {}; }
     std::string_view models_owner() const override { return "library"; }
@@ -304,8 +303,8 @@ public:
         user += "}";
         r.body = fmt::format(
             R"({{"model":{},"messages":[{{"role":"system","content":{}}},{}],"stream":{},"options":{{"num_predict":{}}})",
-            json_string(chat.model), json_string(chat.system), user,
-            chat.stream ? "true" : "false", chat.max_tokens);
+            json_string(chat.model), json_string(chat.system), user, chat.stream ? "true" : "false",
+            chat.max_tokens);
         if (chat.tool) {
             r.body += fmt::format(
                 R"(,"tools":[{{"type":"function","function":{{"name":{},"parameters":{}}}}}])",
@@ -317,10 +316,12 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(body, body_complete, [](const json::object& o, ReadAnswer& out) {
-                read_part(o, out);
-                if (!o.at("done").as_bool()) throw std::runtime_error("not done");
-            });
+            return read_json_answer(body, body_complete,
+                                    [](const json::object& o, ReadAnswer& out) {
+                                        read_part(o, out);
+                                        if (!o.at("done").as_bool())
+                                            throw std::runtime_error("not done");
+                                    });
         }
         // One JSON object a line; the last says done. The client throws on an {"error"} line,
         // and on a stream that ends without done (ollama-js: "Did not receive done or success
@@ -382,9 +383,10 @@ private:
             "\"done\":true,\"done_reason\":\"{}\",{}\"total_duration\":{},\"load_duration\":{},"
             "\"prompt_eval_count\":{},\"prompt_eval_duration\":{},\"eval_count\":{},"
             "\"eval_duration\":{}",
-            done_reason(c.finish), c.endpoint == kGenerate ? "\"context\":[128006,882,128007]," : "",
-            c.prompt_eval_ns + c.eval_ns + 1'200'000, 1'200'000,
-            c.prompt_tokens, c.prompt_eval_ns, c.completion_tokens, c.eval_ns);
+            done_reason(c.finish),
+            c.endpoint == kGenerate ? "\"context\":[128006,882,128007]," : "",
+            c.prompt_eval_ns + c.eval_ns + 1'200'000, 1'200'000, c.prompt_tokens, c.prompt_eval_ns,
+            c.completion_tokens, c.eval_ns);
     }
 
     static void append_plain_message(std::string& out, std::string_view text) {
@@ -398,7 +400,8 @@ private:
         // Since Ollama 0.12.10 a call has an id ("call_" and 8 of [a-z0-9]) and an index.
         out += "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"call_";
         std::uint64_t id = hash64(c.tool_call->id);
-        for (int i = 0; i < 8; ++i, id /= 36) out += "abcdefghijklmnopqrstuvwxyz0123456789"[id % 36];
+        for (int i = 0; i < 8; ++i, id /= 36)
+            out += "abcdefghijklmnopqrstuvwxyz0123456789"[id % 36];
         out += "\",\"function\":{\"index\":0,\"name\":";
         append_json_string(out, c.tool_call->name);
         out += ",\"arguments\":";

@@ -23,16 +23,16 @@ const std::vector<DialectInfo>& dialects() {
          "claude-sonnet-4-5",
          &make_anthropic_messages},
         {"ollama", DialectKind::ollama, {Vendor::ollama}, "llama3.2", &make_ollama},
+        {"gemini", DialectKind::gemini, {Vendor::google}, "gemini-2.5-flash", &make_gemini},
     };
     return rows;
 }
 
 const std::vector<VendorInfo>& vendors() {
     static const std::vector<VendorInfo> rows = {
-        {"openai", Vendor::openai},
-        {"deepseek", Vendor::deepseek},
-        {"anthropic", Vendor::anthropic},
-        {"ollama", Vendor::ollama},
+        {"openai", Vendor::openai},       {"deepseek", Vendor::deepseek},
+        {"anthropic", Vendor::anthropic}, {"ollama", Vendor::ollama},
+        {"google", Vendor::google},
     };
     return rows;
 }

@@ -460,3 +460,12 @@ TEST_CASE("a truncated stream ends with half of the next event in the provider's
         CHECK(last.find("\n\n") == std::string::npos);  // half an event
     }
 }
+
+TEST_CASE("a key in the query (Gemini's ?key=) is read like one in a header", "[provider]") {
+    CHECK(mock::query_parameter("/v1beta/models/m:generateContent?key=abc", "key") == "abc");
+    CHECK(mock::query_parameter("/v1beta/models/m:streamGenerateContent?alt=sse&key=k2", "key") ==
+          "k2");
+    CHECK(mock::query_parameter("/v1beta/models/m:generateContent?alt=sse", "key").empty());
+    CHECK(mock::query_parameter("/v1beta/models/m:generateContent", "key").empty());
+    CHECK(mock::query_parameter("/x?keys=1&key=", "key").empty());
+}

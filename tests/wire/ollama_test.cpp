@@ -145,8 +145,7 @@ TEST_CASE("ollama tool calls: arguments as an object, with an id and an index", 
     CHECK(call.at("id").as_string().size() == 13);
     CHECK(call.at("function").at("index").as_int64() == 0);
     CHECK(call.at("function").at("arguments").is_object());
-    CHECK(d->read_answer(false, d->completion_body(c), true).text ==
-          c.tool_call->arguments_json);
+    CHECK(d->read_answer(false, d->completion_body(c), true).text == c.tool_call->arguments_json);
 }
 
 TEST_CASE("an ollama stream without its done line is broken, as ollama-js throws",
