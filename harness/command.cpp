@@ -6,8 +6,10 @@
 #include <ostream>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "harness/report.h"
 #include "harness/serve.h"
+#include "mockprovider/journal.h"
 
 namespace brownout::harness {
 
@@ -71,7 +73,19 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
         write_file_atomically(json, report_json(report));
         write_file_atomically(junit, junit_xml(report));
         write_file_atomically(html, html_report(report));
-        out << fmt::format("\nreports: {} · {} · {}\n", json, junit, html);
+        // Every attempt every stack's fleet journaled, one JSON object a line with its client:
+        // what the scores were computed from, for a reader who wants to see it.
+        std::string attempts = (std::filesystem::path(c.report_dir) / "attempts.jsonl").string();
+        std::string lines;
+        for (const auto& stack : result.stacks) {
+            for (const auto& a : stack.attempts) {
+                std::string line = mock::attempt_to_json(a);
+                lines += fmt::format("{{\"client\":{},{}\n", json_string(stack.client.name),
+                                     std::string_view(line).substr(1));
+            }
+        }
+        write_file_atomically(attempts, lines);
+        out << fmt::format("\nreports: {} · {} · {} · {}\n", json, junit, html, attempts);
     } catch (const std::exception& e) {
         err << "brownout run: cannot write the reports: " << e.what() << "\n";
         return 2;

@@ -23,6 +23,7 @@
 #include "harness/inprocess_transport.h"
 #include "harness/outcome.h"
 #include "harness/process.h"
+#include "harness/scenario_clock.h"
 #include "harness/stdio_protocol.h"
 #include "harness/transport.h"
 #include "mockprovider/server.h"
@@ -119,6 +120,24 @@ public:
         env_["BROWNOUT_PROVIDERS"] = providers_json_;
         env_["BROWNOUT_TIME_SCALE"] = fmt::format("{}", clock_->time_scale());
         env_["BROWNOUT_CLIENT"] = client.name;
+        env_["BROWNOUT_CLOCK"] = "wall";
+        if (!virtual_ && client.kind != "builtin" && client.time == "scenario" &&
+            s.time_scale != 1.0) {
+            // Its own timers in scenario time: the child's clock warped (harness/scenario_clock.h)
+            // and the fleet's retry hints said in scenario seconds.
+            warp_ = find_libfaketime();
+            if (warp_) {
+                for (auto* p : fleet_->providers()) p->set_client_in_scenario_time(true);
+                notes_.push_back(fmt::format(
+                    "{} client: its own timers ran in scenario time (its clock warped ×{} by "
+                    "libfaketime)",
+                    client.kind, s.time_scale));
+            } else {
+                notes_.push_back(
+                    "time = \"scenario\": libfaketime not found (Debian package faketime), so "
+                    "the stack's own timers ran in wall time");
+            }
+        }
         log_file_ = (std::filesystem::temp_directory_path() /
                      fmt::format("brownout-{}-{}.log", client.name, ::getpid()))
                         .string();
@@ -299,7 +318,8 @@ private:
         if (!client_.command.empty()) {
             std::string command = replace_all(client_.command, "{port}", std::to_string(a.port));
             try {
-                child_ = std::make_unique<ChildProcess>(ioc_, command, env_, log_file_, false);
+                child_ =
+                    std::make_unique<ChildProcess>(ioc_, command, child_env(), log_file_, false);
             } catch (const std::exception& e) {
                 notes_.push_back(fmt::format("gateway did not start: {}", e.what()));
                 return;
@@ -324,7 +344,7 @@ private:
                 "gateway never became ready at {} (its log: {}): its requests are failures",
                 gateway_url_, log_file_));
         }
-        if (!client_.command.empty())
+        if (!client_.command.empty() && !warp_)
             notes_.push_back(
                 "gateway: its own timers (retries, timeouts) run in wall time, not scenario time");
     }
@@ -332,14 +352,15 @@ private:
     // ── stdio ─────────────────────────────────────────────────────────────
     void start_stdio() {
         try {
-            child_ = std::make_unique<ChildProcess>(ioc_, client_.command, env_, log_file_);
+            child_ = std::make_unique<ChildProcess>(ioc_, client_.command, child_env(), log_file_);
         } catch (const std::exception& e) {
             notes_.push_back(fmt::format("stdio client did not start: {}", e.what()));
             return;
         }
-        ++starts_;
-        notes_.push_back(
-            "stdio client: its own timers (retries, timeouts) run in wall time, not scenario time");
+        if (++starts_ == 1 && !warp_)
+            notes_.push_back(
+                "stdio client: its own timers (retries, timeouts) run in wall time, not scenario "
+                "time");
         read_stdio();
     }
 
@@ -352,7 +373,8 @@ private:
             "{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{},\"anthropic_"
             "request\":{}}}\n",
             r.id, to_string(r.kind),
-            std::chrono::duration<double, std::milli>(clock_->to_wall(scenario_.workload.deadline))
+            std::chrono::duration<double, std::milli>(
+                warp_ ? scenario_.workload.deadline : clock_->to_wall(scenario_.workload.deadline))
                 .count(),
             render_request(r, wire::DialectKind::openai, ""),
             render_request(r, wire::DialectKind::anthropic, ""));
@@ -531,6 +553,19 @@ private:
     std::atomic<std::size_t> good_{0};
     // External stacks.
     std::map<std::string, std::string> env_;
+    std::optional<std::string> warp_;  // libfaketime, when the child runs in scenario time
+
+    // The child's environment; a warped child's clock starts at the scenario's calendar now.
+    std::map<std::string, std::string> child_env() const {
+        auto env = env_;
+        if (warp_) {
+            auto offset = fleet_->providers().front()->client_unix_now() -
+                          static_cast<std::int64_t>(std::time(nullptr));
+            for (auto& [k, v] : scenario_clock_env(*warp_, offset, scenario_.time_scale))
+                env[k] = v;
+        }
+        return env;
+    }
     std::string providers_json_;
     std::string log_file_;
     std::unique_ptr<ChildProcess> child_;

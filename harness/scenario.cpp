@@ -215,6 +215,7 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
             spec.model = c.string("model", "");
         }
         if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
+        spec.time = c.choice("time", {"scenario", "wall"}).value_or("scenario");
     });
     errors.attempt([&] {
         spec.providers = c.strings("providers").value_or(std::vector<std::string>{});

@@ -36,6 +36,10 @@ struct ClientSpec {
         headers;        // gateway: sent with every request (${BROWNOUT_<ID>_URL} expanded)
     std::string model;  // gateway: the model to ask for (default: the first provider's first)
     Duration ready_timeout = std::chrono::seconds(60);
+    // stdio and gateway: whose clock the child's own timers run on. "scenario": warped to the
+    // scenario's time scale with libfaketime (its backoff, timeouts and sleeps follow the
+    // scenario; the fleet's retry hints then speak scenario seconds to it); "wall": real time.
+    std::string time = "scenario";
 };
 
 struct Expectation {

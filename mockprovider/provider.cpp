@@ -351,13 +351,22 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
     return with_limit_headers(answer(request, plan, std::move(attempt), random));
 }
 
+Duration Provider::for_client(Duration scenario_span) const {
+    return client_in_scenario_time_ ? scenario_span : scheduler_.to_wall(scenario_span);
+}
+
+std::int64_t Provider::client_unix_now() const {
+    if (!client_in_scenario_time_) return static_cast<std::int64_t>(std::time(nullptr));
+    return epoch_unix_ + static_cast<std::int64_t>(to_seconds(scheduler_.now()));
+}
+
 wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) const {
     std::vector<wire::RateLimitWindow> windows;
     auto add = [&](std::string_view what, long limit, long remaining, Duration reset) {
         if (limit < 0) return;
-        auto wall = scheduler_.to_wall(reset);
-        auto reset_unix = static_cast<std::int64_t>(std::time(nullptr)) +
-                          static_cast<std::int64_t>(std::max(0.0, to_seconds(wall)) + 0.999);
+        auto wall = for_client(reset);
+        auto reset_unix =
+            client_unix_now() + static_cast<std::int64_t>(std::max(0.0, to_seconds(wall)) + 0.999);
         windows.push_back({what, limit, remaining, wall, reset_unix});
     };
     add("requests", limits.requests_limit, limits.requests_remaining, limits.requests_reset);
@@ -375,7 +384,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     bool in_headers = r.html || dialect_->retry_hint_in_headers();
     if (!in_headers) {
     } else if (r.retry_after) {
-        double seconds = to_seconds(scheduler_.to_wall(*r.retry_after));
+        double seconds = to_seconds(for_client(*r.retry_after));
         extra.emplace_back("retry-after",
                            seconds >= 1 && std::abs(seconds - std::round(seconds)) < 1e-9
                                ? fmt::format("{}", static_cast<long>(std::round(seconds)))
@@ -384,9 +393,8 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         extra.emplace_back("retry-after", r.retry_after_date);
     }
     if (r.retry_after_ms && in_headers)
-        extra.emplace_back(
-            "retry-after-ms",
-            fmt::format("{}", to_seconds(scheduler_.to_wall(*r.retry_after_ms)) * 1e3));
+        extra.emplace_back("retry-after-ms",
+                           fmt::format("{}", to_seconds(for_client(*r.retry_after_ms)) * 1e3));
     if (r.should_retry) extra.emplace_back("x-should-retry", *r.should_retry ? "true" : "false");
     int status = r.status;
     if (auto wait = r.announced_wait()) attempt.retry_after = *wait;
@@ -400,7 +408,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         } else if (!r.unsupported_feature.empty()) {
             e = dialect_->feature_unsupported(r.unsupported_feature, model);
         } else if (r.rate_limit_on_tokens) {
-            double wait = r.retry_after ? to_seconds(scheduler_.to_wall(*r.retry_after)) : 1.0;
+            double wait = r.retry_after ? to_seconds(for_client(*r.retry_after)) : 1.0;
             e = dialect_->rate_limited(model, *r.rate_limit_on_tokens, r.rate_limit_value,
                                        r.rate_limit_used, wait);
         } else {
@@ -412,7 +420,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         if (!r.param.empty()) e.param = r.param;
         if (!in_headers) {
             if (auto wait = r.retry_after ? r.retry_after : r.retry_after_ms)
-                e.retry_seconds = to_seconds(scheduler_.to_wall(*wait));
+                e.retry_seconds = to_seconds(for_client(*wait));
         }
         status = e.status;
         reply.body = dialect_->error_body(e, attempt.request_id);
@@ -464,7 +472,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
         if (plan.malformed == faults::Malformed::invalid_json)
             reply.body.resize(reply.body.size() / 2);
         auto extra = dialect_->processing_headers(
-            std::chrono::duration_cast<std::chrono::milliseconds>(scheduler_.to_wall(reply.delay)));
+            std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         reply.head =
             head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, extra);
         if (plan.disconnect_after_bytes)

@@ -162,6 +162,13 @@ public:
     std::mutex& engine_mutex() { return mutex_; }
     faults::StatusSnapshot status(Duration now);
     std::int64_t epoch_unix() const { return epoch_unix_; }
+    // The clock the provider's client reads: wall time (the default), or the scenario's — an
+    // external stack whose own clock is warped to the time scale (harness/scenario_clock.h).
+    // Retry hints, rate-limit resets and processing times are then said in scenario seconds, and
+    // reset dates in the scenario's calendar (epoch_unix() + scenario time).
+    void set_client_in_scenario_time(bool on) { client_in_scenario_time_ = on; }
+    Duration for_client(Duration scenario_span) const;
+    std::int64_t client_unix_now() const;
     // The fleet's clock, when it can be moved (control API); null otherwise.
     ScaledClock* controllable_clock() const { return controllable_clock_; }
     void set_controllable_clock(ScaledClock* clock) { controllable_clock_ = clock; }
@@ -213,6 +220,7 @@ private:
     AttemptJournal& journal_;
     Metrics& metrics_;
     std::int64_t epoch_unix_;  // unix time at scenario time zero
+    bool client_in_scenario_time_ = false;
 
     ProviderCounters counters_;
     ScaledClock* controllable_clock_ = nullptr;

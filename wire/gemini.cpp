@@ -156,8 +156,7 @@ public:
             if (!path.starts_with(prefix)) continue;
             std::string_view rest = path.substr(prefix.size());
             if (rest.empty())
-                return {method == "GET" ? Route::Target::models
-                                        : Route::Target::method_not_allowed,
+                return {method == "GET" ? Route::Target::models : Route::Target::method_not_allowed,
                         ""};
             if (!rest.starts_with("/")) break;
             rest.remove_prefix(1);
@@ -226,7 +225,10 @@ public:
                 } else if (const auto* file = find(po, "fileData");
                            file != nullptr && file->is_object()) {
                     auto uri = string_or_empty(find(file->get_object(), "fileUri"));
-                    if (uri.empty()) return invalid("* GenerateContentRequest.contents[0].parts[0].file_data.file_uri: file_uri is required");
+                    if (uri.empty())
+                        return invalid(
+                            "* GenerateContentRequest.contents[0].parts[0].file_data.file_uri: "
+                            "file_uri is required");
                     digest.add_image(uri);
                 }
             }
@@ -434,9 +436,11 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(body, body_complete, [](const json::object& o, ReadAnswer& out) {
-                if (!read_chunk(o, out)) throw std::runtime_error("no finish reason");
-            });
+            return read_json_answer(body, body_complete,
+                                    [](const json::object& o, ReadAnswer& out) {
+                                        if (!read_chunk(o, out))
+                                            throw std::runtime_error("no finish reason");
+                                    });
         }
         // SSE with CRLF line ends; the stream ends with the chunk that has a finish reason (no
         // [DONE]). One that ends cleanly after content without it is accepted, as the SDK does;
@@ -468,8 +472,8 @@ public:
                         if (type.ends_with("google.rpc.RetryInfo")) {
                             auto delay = string_or_empty(find(d.get_object(), "retryDelay"));
                             double seconds = 0;
-                            auto [end, err] = std::from_chars(
-                                delay.data(), delay.data() + delay.size(), seconds);
+                            auto [end, err] =
+                                std::from_chars(delay.data(), delay.data() + delay.size(), seconds);
                             if (err == std::errc() && end != delay.data() + delay.size() &&
                                 *end == 's')
                                 e.retry_seconds = seconds;
@@ -571,10 +575,10 @@ private:
             details = details.empty() ? "[" + retry + "]"
                                       : details.substr(0, details.size() - 1) + "," + retry + "]";
         }
-        std::string out = fmt::format("{{\"error\":{{\"code\":{},\"message\":{},\"status\":{}",
-                                      e.status, json_string(e.message),
-                                      json_string(e.type.empty() ? status_of(e.status).name
-                                                                 : std::string_view(e.type)));
+        std::string out = fmt::format(
+            "{{\"error\":{{\"code\":{},\"message\":{},\"status\":{}", e.status,
+            json_string(e.message),
+            json_string(e.type.empty() ? status_of(e.status).name : std::string_view(e.type)));
         if (!details.empty()) out += ",\"details\":" + details;
         return out + "}}";
     }

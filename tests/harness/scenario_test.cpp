@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "harness/scenario_clock.h"
 #include "harness/serve.h"
 
 using namespace brownout;
@@ -301,4 +302,27 @@ TEST_CASE("a misspelt key is reported as unknown, not as the missing key it caus
     // A key that is missing outright is still "required".
     CHECK_THAT(error_of("[scenario]\ntitle = \"t\"\n[[providers]]\nid = \"a\"\n"),
                Catch::Contains("scenario.name: is required"));
+}
+
+TEST_CASE("an external stack's clock: scenario time by default, wall on request", "[scenario]") {
+    std::string base = R"(
+[scenario]
+name = "clock"
+[[providers]]
+id = "p"
+[[clients]]
+name = "ext"
+kind = "stdio"
+command = "true"
+providers = ["p"]
+)";
+    CHECK(load_scenario_text(base, "c.toml").clients[0].time == "scenario");
+    CHECK(load_scenario_text(base + "time = \"wall\"\n", "c.toml").clients[0].time == "wall");
+    CHECK_THROWS_WITH(load_scenario_text(base + "time = \"wal\"\n", "c.toml"),
+                      Catch::Contains("clients[0].time: \"wal\" is not one of scenario, wall"));
+    auto env = scenario_clock_env("/lib/libfaketimeMT.so.1", 0, 360);
+    CHECK(env.at("FAKETIME") == "+0 x360");
+    CHECK(env.at("LD_PRELOAD").starts_with("/lib/libfaketimeMT.so.1"));
+    CHECK(env.at("BROWNOUT_CLOCK") == "scenario");
+    CHECK(scenario_clock_env("/l.so", -42, 60).at("FAKETIME") == "-42 x60");
 }

@@ -10,13 +10,45 @@ import { join } from 'node:path';
 const bin = process.env.BROWNOUT_BIN;
 
 // Runs a scenario (TOML text) and returns { code, stdout, report }.
+// Runs a scenario (TOML text) and returns { code, stdout, report, attempts, wallSeconds }.
 function run(toml) {
   const dir = mkdtempSync(join(tmpdir(), 'brownout-ext-'));
   const file = join(dir, 'scenario.toml');
   writeFileSync(file, toml);
+  const started = Date.now();
   const res = spawnSync(bin, ['run', file, '--report-dir', join(dir, 'report')], { encoding: 'utf8', timeout: 120_000 });
+  const wallSeconds = (Date.now() - started) / 1000;
   const report = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8'));
-  return { code: res.status, stdout: res.stdout + res.stderr, report };
+  const attempts = readFileSync(join(dir, 'report', 'attempts.jsonl'), 'utf8').trim().split('\n')
+    .filter((l) => l).map((l) => JSON.parse(l));
+  return { code: res.status, stdout: res.stdout + res.stderr, report, attempts, wallSeconds };
+}
+
+// The gaps, in scenario seconds, between the attempts of each request: an attempt with retry
+// count k follows the latest one of the same content digest with k - 1 (two users may ask the
+// same question, so the digest alone does not tell their retries apart).
+function retryGaps(attempts, client) {
+  const chains = [];
+  const open = new Map();  // digest -> chains still growing
+  const mine = attempts.filter((x) => x.client === client).sort((x, y) => x.at_ms - y.at_ms);
+  for (const a of mine) {
+    const list = open.get(a.digest) ?? [];
+    if (a.retry_count === 0) {
+      const chain = [a];
+      chains.push(chain);
+      list.push(chain);
+    } else {
+      const chain = list.findLast((c) => c.at(-1).retry_count === a.retry_count - 1);
+      if (chain) chain.push(a);
+    }
+    open.set(a.digest, list);
+  }
+  // From the end of one attempt to the start of the next: the client's own wait, with the wait
+  // the attempt before announced (0 when none).
+  return chains.filter((c) => c.length > 1).map((c) => c.slice(1).map((t, i) => ({
+    wait: (t.at_ms - c[i].at_ms - c[i].duration_ms) / 1000,
+    announced: (c[i].retry_after_ms ?? 0) / 1000,
+  })));
 }
 
 const fleet = `
@@ -72,7 +104,7 @@ providers = ["deepseek"]
   assert.equal(s.metrics.all.wrong_answers, 0);
   assert.ok(s.metrics.incident.availability < 0.5, 'the only provider was down and the SDK has no fallback');
   assert.ok(s.metrics.incident.retry_amplification > 2, 'the SDK retried twice');
-  assert.ok(s.notes.some((n) => n.includes('wall time')));
+  assert.ok(s.notes.some((n) => n.includes('scenario time')), s.notes.join('; '));
   assert.ok(!stdout.includes('secret-91b2') && !JSON.stringify(report).includes('secret-91b2'), 'the key leaked');
 });
 
@@ -182,4 +214,92 @@ providers = ["deepseek"]
   assert.ok(s.notes.some((n) => n.includes('never became ready')), JSON.stringify(s.notes));
   assert.equal(code, 0);
   assert.equal(orphans('sleep 300'), '', 'the command was stopped');
+});
+
+// External stacks in scenario time (libfaketime): twenty scenario minutes at time scale 360 take
+// about three wall seconds, and the stacks' own timers keep their meaning in scenario seconds.
+// The fault lasts the whole run: a child's start-up is scenario time too (0.1 s of Node start-up
+// on a busy machine is 36 scenario seconds).
+const squeeze = (phase) => `
+[scenario]
+name = "scenario-clock"
+duration = "20m"
+time_scale = 360
+seed = 4
+[workload]
+rate = "120/h"
+deadline = "5m"
+repeat = 0                 # every question new: one request's retries are the attempts of its digest
+mix = [ { weight = 1, kind = "chat" } ]
+[[providers]]
+id = "deepseek"
+vendor = "deepseek"
+models = ["deepseek-chat"]
+latency = { ttft = "1s", tokens_per_second = 0, jitter = 0 }
+  [[providers.phases]]
+  start = "0s"
+  ${phase}
+[[clients]]
+name = "openai-node"
+kind = "stdio"
+command = "node clients/openai-node/client.mjs"
+providers = ["deepseek"]
+`;
+
+test('scenario time: the openai SDK backs off 0.5 s × 2^n (up to 25% less) in scenario seconds', () => {
+  const { report, attempts, stdout } = run(squeeze('fault = "busy"\n  rate = 1.0'));
+  const s = stack('openai-node')(report);
+  assert.ok(s.notes.some((n) => n.includes('warped')), s.notes.join('; '));
+  const gaps = retryGaps(attempts, 'openai-node');
+  assert.ok(gaps.length >= 3, `requests with retries: ${gaps.length}\n${stdout}`);
+  // openai 7: 0.5 s, then 1 s, each up to 25% shorter (jitter). The lower bounds are the test: a
+  // warped timer cannot fire early, and a wall-clock SDK would wait 0.5 s of wall time, 180
+  // scenario seconds here. The upper bound leaves room for a busy machine (a wall millisecond
+  // is 0.36 scenario seconds; a request may also end at its deadline before its last retry).
+  for (const chain of gaps) {
+    chain.forEach((g, n) => assert.ok(g.wait >= 0.5 * 2 ** n * 0.75 && g.wait < 60, `wait ${n}: ${g.wait} s`));
+  }
+});
+
+test('scenario time: a Retry-After of 30 scenario seconds is honoured as 30 s', () => {
+  const { attempts, stdout } = run(squeeze('fault = "busy"\n  status = 429\n  rate = 1.0\n  retry_after = "30s"'));
+  const gaps = retryGaps(attempts, 'openai-node').flat();
+  assert.ok(gaps.length >= 3, stdout);
+  // The header says 30 (scenario seconds, the client's clock being warped) — or, for a retry
+  // that met the key's throttle, what remained of it — and the SDK waits that.
+  for (const g of gaps) assert.ok(g.wait >= g.announced - 0.01 && g.wait < g.announced + 60, `waited ${g.wait} s of ${g.announced} s`);
+  assert.ok(gaps.some((g) => g.announced === 30), JSON.stringify(gaps));
+});
+
+test('scenario time: a Python client sleeping 60 scenario seconds takes about 60/360 wall seconds', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'brownout-py-'));
+  const script = join(dir, 'sleepy.py');
+  writeFileSync(script, `
+import json, os, sys, threading, time, urllib.request
+url = os.environ["BROWNOUT_DEEPSEEK_URL"] + "/v1/chat/completions"
+lock = threading.Lock()
+def serve(job):
+    time.sleep(60)  # scenario seconds, the clock being warped
+    body = dict(job["request"], model="deepseek-chat")
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"content-type": "application/json"})
+    answer = json.load(urllib.request.urlopen(req))
+    with lock:
+        print(json.dumps({"id": job["id"], "text": answer["choices"][0]["message"]["content"]}), flush=True)
+for line in sys.stdin:
+    threading.Thread(target=serve, args=(json.loads(line),), daemon=True).start()
+`);
+  // Thirty scenario minutes: Python's own start-up (about 0.4 s of wall time here, over two
+  // scenario minutes at ×360) delays the first few requests, not the median.
+  const { report, stdout, wallSeconds } = run(squeeze('fault = "latency"\n  ttft_factor = 1').replace(
+    'duration = "20m"', 'duration = "30m"').replace(
+    'command = "node clients/openai-node/client.mjs"', `command = "python3 ${script}"`).replace(
+    'name = "openai-node"', 'name = "sleepy"'));
+  const s = stack('sleepy')(report);
+  assert.equal(s.metrics.all.wrong_answers, 0, stdout);
+  // One request is a minute of sleep then a one-second answer, in scenario time; a wall-clock
+  // sleep would be 60 s of wall time per request, and none would be answered in this 5-second
+  // run. The bounds leave room for a busy machine (0.1 s of wall time is 36 scenario seconds).
+  assert.ok(s.metrics.all.availability > 0.5, `answered ${s.metrics.all.availability}\n${stdout}`);
+  assert.ok(s.metrics.all.latency_p50 >= 60 && s.metrics.all.latency_p50 < 120, `p50 ${s.metrics.all.latency_p50}`);
+  assert.ok(wallSeconds < 30, `the run took ${wallSeconds} s of wall time`);
 });
