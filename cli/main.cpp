@@ -41,6 +41,8 @@ usage:
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
   brownout scenarios [--dir DIR]
+
+SCENARIO: a TOML file, or the name of one in the library (`brownout scenarios` lists them)
   brownout --version
 
 server limits (wall time; override the scenario's [server] table):
@@ -99,13 +101,28 @@ bool limit_flag(Args& args, const std::string& flag, brownout::harness::LimitFla
 }
 
 std::filesystem::path scenarios_dir() {
-    // The library sits beside the source tree; BROWNOUT_SCENARIOS overrides.
+    // BROWNOUT_SCENARIOS; else the installed library beside the binary (PREFIX/bin/brownout,
+    // PREFIX/share/brownout/scenarios); else ./scenarios; else the source tree's (a build).
     if (const char* env = std::getenv("BROWNOUT_SCENARIOS")) return env;
-    for (auto dir : {std::filesystem::path("scenarios"),
-                     std::filesystem::path(BROWNOUT_SOURCE_DIR) / "scenarios"}) {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::vector<std::filesystem::path> candidates;
+    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share/brownout/scenarios");
+    candidates.emplace_back("scenarios");
+    candidates.push_back(std::filesystem::path(BROWNOUT_SOURCE_DIR) / "scenarios");
+    for (const auto& dir : candidates) {
         if (std::filesystem::is_directory(dir)) return dir;
     }
     return "scenarios";
+}
+
+// A scenario argument: a file, or the name of one in the library ("deepseek-2025-05-08").
+std::string scenario_path(const std::string& arg) {
+    if (std::filesystem::exists(arg) || arg.find('/') != std::string::npos) return arg;
+    for (const auto& candidate : {scenarios_dir() / arg, scenarios_dir() / (arg + ".toml")}) {
+        if (std::filesystem::is_regular_file(candidate)) return candidate.string();
+    }
+    return arg;
 }
 
 int cmd_serve(Args& args) {
@@ -150,7 +167,7 @@ int cmd_serve(Args& args) {
         }
     }
     if (const char* token = std::getenv("BROWNOUT_CONTROL_TOKEN")) options.control_token = token;
-    auto scenario = file ? brownout::harness::load_scenario(*file)
+    auto scenario = file ? brownout::harness::load_scenario(scenario_path(*file))
                          : brownout::harness::default_serve_scenario();
     return brownout::harness::serve(scenario, options, std::cerr);
 }
@@ -188,7 +205,8 @@ int cmd_run(Args& args) {
         else
             throw brownout::Error("run takes at most one scenario");
     }
-    run.scenario_file = file ? *file : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
+    run.scenario_file =
+        file ? scenario_path(*file) : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
     run.progress = ::isatty(STDERR_FILENO) != 0;
     run.stop = &g_stop;
     std::signal(SIGINT, on_stop_signal);
@@ -228,7 +246,8 @@ int cmd_sim(Args& args) {
             throw brownout::Error("sim takes at most one scenario");
         }
     }
-    sim.scenario_file = file ? *file : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
+    sim.scenario_file =
+        file ? scenario_path(*file) : (scenarios_dir() / "deepseek-2025-05-08.toml").string();
     return brownout::harness::sim_command(sim, std::cout, std::cerr);
 }
 
