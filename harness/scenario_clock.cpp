@@ -13,10 +13,10 @@ std::optional<std::string> find_libfaketime() {
         return std::nullopt;
     }
     // Debian's multiarch paths; the MT variant is safe for threaded programs (Node, Python).
-    for (const char* candidate : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
-                                  "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
-                                  "/usr/lib/faketime/libfaketimeMT.so.1",
-                                  "/usr/local/lib/faketime/libfaketimeMT.so.1"}) {
+    for (const char* candidate :
+         {"/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+          "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+          "/usr/lib/faketime/libfaketimeMT.so.1", "/usr/local/lib/faketime/libfaketimeMT.so.1"}) {
         if (std::filesystem::exists(candidate)) return std::string(candidate);
     }
     return std::nullopt;
