@@ -116,9 +116,10 @@ std::filesystem::path scenarios_dir() {
     return "scenarios";
 }
 
-// A scenario argument: a file, or the name of one in the library ("deepseek-2025-05-08").
+// A scenario argument: a file, or the name of one in the library ("deepseek-2025-05-08",
+// "papers/sre-retry-budget").
 std::string scenario_path(const std::string& arg) {
-    if (std::filesystem::exists(arg) || arg.find('/') != std::string::npos) return arg;
+    if (std::filesystem::exists(arg)) return arg;
     for (const auto& candidate : {scenarios_dir() / arg, scenarios_dir() / (arg + ".toml")}) {
         if (std::filesystem::is_regular_file(candidate)) return candidate.string();
     }

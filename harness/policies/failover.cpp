@@ -120,7 +120,9 @@ private:
 class FailoverRun final : public PolicyRun {
 public:
     FailoverRun(Failover& p, const UserRequest& r, Duration now)
-        : p_(p), request_(r), deadline_(now + p.deadline_) {}
+        : p_(p), request_(r), deadline_(now + p.deadline_) {
+        if (p_.params_.retry_budget_per_request) p_.earn_retry();
+    }
 
     Step next(Duration now, const AttemptResult* last) override {
         if (last == nullptr) {
@@ -170,7 +172,7 @@ public:
 
     void answered(Duration now, std::size_t provider, const std::string& text) override {
         p_.success(provider, now);
-        p_.earn_retry();
+        if (!p_.params_.retry_budget_per_request) p_.earn_retry();
         if (p_.params_.cache) {
             Failover::CacheEntry entry{text, request_.freshness, now};
             p_.cache_[p_.cache_key(request_)] = entry;

@@ -91,6 +91,10 @@ struct PolicyParams {
     Duration backoff_cap = std::chrono::seconds(4);
     double retry_budget =
         0.2;  // failover: retries allowed per request, on average; < 0: unlimited ("unlimited")
+    // failover: what earns the budget — each answered request (gRPC's retry throttling: in a
+    // full outage the retries stop), or each request (Google SRE's per-client retry budget: at
+    // most that share of requests are retries, whatever happens).
+    bool retry_budget_per_request = false;
     int breaker_failures =
         20;  // failover: outcomes a breaker must see before it may open (at >= 50% failures)
     Duration breaker_cooldown = std::chrono::seconds(30);

@@ -47,6 +47,8 @@ PolicyParams read_policy_params(TableReader& t) {
     } else if (auto b = t.number_in("retry_budget", 0, 10)) {
         p.retry_budget = *b;
     }
+    if (auto per = t.choice("retry_budget_per", {"answer", "request"}))
+        p.retry_budget_per_request = *per == "request";
     if (auto n = t.integer("breaker_failures", 1, 1000)) p.breaker_failures = static_cast<int>(*n);
     if (auto d = t.duration("breaker_cooldown")) p.breaker_cooldown = *d;
     if (auto c = t.boolean("cache")) p.cache = *c;
