@@ -35,7 +35,7 @@ usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
                [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
   brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--sweep KEY=V1,V2,…]…
-               [--shard I/N] [--json FILE] [--csv FILE] [--html FILE]
+               [--shard I/N] [--metric PHASE.METRIC] [--json FILE] [--csv FILE] [--html FILE]
   brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
@@ -233,6 +233,8 @@ int cmd_sim(Args& args) {
             sim.sweep.push_back(brownout::harness::parse_sweep(args.value(a)));
         } else if (a == "--shard") {
             sim.shard = brownout::harness::parse_shard(args.value(a));
+        } else if (a == "--metric") {
+            sim.metric = args.value(a);
         } else if (a == "--json") {
             sim.json_file = args.value(a);
         } else if (a == "--csv") {

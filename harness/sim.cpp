@@ -58,10 +58,12 @@ std::string key_of(const Expectation& e) {
     return fmt::format("{}.{}", e.phase, e.metric);
 }
 
-// The columns, then whatever the expectations name beyond them.
-std::vector<std::string> recorded_keys(const std::vector<Expectation>& expect) {
+// The columns, the mapped metric, then whatever the expectations name beyond them.
+std::vector<std::string> recorded_keys(const std::vector<Expectation>& expect,
+                                       const std::string& metric) {
     std::vector<std::string> keys;
     for (const auto& c : kColumns) keys.push_back(c.key());
+    if (std::find(keys.begin(), keys.end(), metric) == keys.end()) keys.push_back(metric);
     for (const auto& e : expect) {
         if (std::find(keys.begin(), keys.end(), key_of(e)) == keys.end()) keys.push_back(key_of(e));
     }
@@ -107,10 +109,29 @@ bool whole(const SimResult& r) {
 
 // ---- the terminal table ----
 
+// Whether more of the metric is better (the heatmap's green end).
+bool higher_is_better(const std::string& key) {
+    auto name = key.substr(key.find('.') + 1);
+    return name == metric::score || name == metric::availability ||
+           name == metric::graceful_degradation || name == metric::retry_after_compliance;
+}
+
+// A mapped metric's cell: the score with its interval; a yes/no metric as the share of seeds
+// where it held ("metastable on 40% of seeds"); anything else as its mean.
+std::string metric_cell(const std::string& key, const Summary& s);
+
 std::string score_cell(const Summary& s) {
     std::string cell = fmt::format("{:.1f}", s.mean);
     if (s.n >= 2) cell += fmt::format(" ± {:.1f}", s.ci95);
     return cell;
+}
+
+std::string metric_cell(const std::string& key, const Summary& s) {
+    auto name = key.substr(key.find('.') + 1);
+    if (name == metric::score) return score_cell(s);
+    if (std::isnan(s.mean)) return "–";
+    if (name == metric::metastable) return fmt::format("{:.0f}% of seeds", 100 * s.mean);
+    return metric::format(name, s.mean);
 }
 
 std::string point_table(const SimResult& r, const SimPoint& p) {
@@ -155,7 +176,8 @@ std::string point_table(const SimResult& r, const SimPoint& p) {
 
 // One row a sweep point; with several axes each is named once by a letter.
 std::string sweep_table(const SimResult& r) {
-    std::string out = "score, mean ± 95% interval over the seeds";
+    std::string out = r.metric == kScore ? std::string("score, mean ± 95% interval over the seeds")
+                                         : fmt::format("{}, mean over the seeds", r.metric);
     bool letters = r.sweep.size() > 1;
     auto axis_name = [&](std::size_t a) {
         return letters ? std::string(1, static_cast<char>('A' + a % 26)) : r.sweep[a].key;
@@ -179,8 +201,9 @@ std::string sweep_table(const SimResult& r) {
     for (std::size_t p = 0; p < r.points.size(); ++p) {
         out += fmt::format("{:<{}}", labels[p], width);
         for (const auto& name : r.stacks)
-            out += fmt::format("{:>20}",
-                               score_cell(summarize(r.points[p].stacks.at(name).of(kScore))));
+            out += fmt::format(
+                "{:>20}",
+                metric_cell(r.metric, summarize(r.points[p].stacks.at(name).of(r.metric))));
         out += "\n";
     }
     return out;
@@ -190,19 +213,21 @@ std::string sweep_table(const SimResult& r) {
 
 // Red (the map's lowest mean) through amber to green (its highest): the differences a sweep is
 // run to find are often a few points, which a fixed 0–100 scale would paint one colour.
-std::string colour(double score, double low, double high) {
+std::string colour(double score, double low, double high, bool higher_better) {
     if (std::isnan(score)) return "#ddd";
-    double t = high > low ? std::clamp((score - low) / (high - low), 0.0, 1.0) : 1.0;
+    double t = high > low ? std::clamp((score - low) / (high - low), 0.0, 1.0) : 0.5;
+    if (!higher_better && high > low) t = 1.0 - t;
     int red = static_cast<int>(t < 0.5 ? 215 : 215 - (t - 0.5) * 2 * 160);
     int green = static_cast<int>(t < 0.5 ? 60 + t * 2 * 130 : 190);
     return fmt::format("#{:02x}{:02x}50", red, green);
 }
 
 // A grid of cells: rows × columns, each a mean score; the labels are the axis values.
-std::string heatmap(const std::string& title, const std::string& row_axis,
+std::string heatmap(const std::string& key, const std::string& title, const std::string& row_axis,
                     const std::vector<std::string>& rows, const std::string& column_axis,
                     const std::vector<std::string>& columns,
                     const std::vector<std::vector<Summary>>& cells) {
+    bool up = higher_is_better(key);
     constexpr int kCellW = 120, kCellH = 34, kTop = 76;
     double low = std::numeric_limits<double>::infinity(), high = -low;
     for (const auto& row : cells) {
@@ -219,9 +244,22 @@ std::string heatmap(const std::string& title, const std::string& row_axis,
     std::string axes = row_axis.empty()
                            ? fmt::format("across: {}", column_axis)
                            : fmt::format("down: {} · across: {}", row_axis, column_axis);
+    // A map where every cell is the same is coloured on the metric's own range (a map of
+    // "never metastable" is green, not the bottom of a scale of one value).
+    if (!std::isinf(low) && high <= low) {
+        auto name = key.substr(key.find('.') + 1);
+        if (name == metric::score) {
+            low = 0, high = 100;
+        } else if (name == metric::metastable || name == metric::availability ||
+                   name == metric::graceful_degradation || name == metric::retry_after_compliance) {
+            low = 0, high = 1;
+        }
+    }
     std::string scale = std::isinf(low)
-                            ? std::string("no score measured")
-                            : fmt::format("colour: {:.1f} (red) to {:.1f} (green)", low, high);
+                            ? fmt::format("{}: not measured", key)
+                            : fmt::format("{}: colour from {} ({}) to {} ({})", key,
+                                          metric_cell(key, {2, low, 0, 0}), up ? "red" : "green",
+                                          metric_cell(key, {2, high, 0, 0}), up ? "green" : "red");
     std::string svg = fmt::format(
         "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
         "font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -242,11 +280,11 @@ std::string heatmap(const std::string& title, const std::string& row_axis,
             int x = left + kCellW * static_cast<int>(c);
             svg += fmt::format(
                 "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"#fff\">"
-                "<title>{}: {} · {}: score {} over {} seed{}</title></rect>\n"
+                "<title>{}: {} · {}: {} over {} seed{}</title></rect>\n"
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                x, y, kCellW, kCellH, colour(s.mean, low, high), markup_escape(title),
-                markup_escape(rows[r]), markup_escape(columns[c]), score_cell(s), s.n,
-                s.n == 1 ? "" : "s", x + kCellW / 2, y + kCellH / 2 + 4, score_cell(s));
+                x, y, kCellW, kCellH, colour(s.mean, low, high, up), markup_escape(title),
+                markup_escape(rows[r]), markup_escape(columns[c]), metric_cell(key, s), s.n,
+                s.n == 1 ? "" : "s", x + kCellW / 2, y + kCellH / 2 + 4, metric_cell(key, s));
         }
     }
     return svg + "</svg></figure>\n";
@@ -367,6 +405,23 @@ SimResult simulate(const SimCommand& c) {
     r.sweep = c.sweep;
     r.shard = c.shard;
     r.expect = base.expect;
+    r.metric = c.metric;
+    {
+        auto dot = c.metric.find('.');
+        std::vector<std::string> phases = {"steady", "incident", "recovery", "after", "all"};
+        const auto& names = metric::names();
+        bool known =
+            dot != std::string::npos &&
+            std::find(phases.begin(), phases.end(), c.metric.substr(0, dot)) != phases.end() &&
+            (c.metric.substr(dot + 1) == metric::score ||
+             std::find(names.begin(), names.end(), c.metric.substr(dot + 1)) != names.end());
+        if (!known)
+            throw Error(
+                fmt::format("--metric {}: expected PHASE.METRIC, PHASE one of steady, "
+                            "incident, recovery, after, all (for example all.metastable, "
+                            "incident.retry_amplification)",
+                            c.metric));
+    }
     for (const auto& name : c.clients) {
         bool known = std::any_of(base.clients.begin(), base.clients.end(),
                                  [&](const ClientSpec& s) { return s.name == name; });
@@ -389,7 +444,7 @@ SimResult simulate(const SimCommand& c) {
     std::uint64_t first = c.seed.value_or(base.seed);
     for (int i = 0; i < std::max(1, c.seeds); ++i)
         r.seeds.push_back(first + static_cast<std::uint64_t>(i));
-    auto keys = recorded_keys(r.expect);
+    auto keys = recorded_keys(r.expect, r.metric);
     std::size_t unit = 0;  // point × seed, numbered across the whole run
     for (auto& settings : sweep_points(c.sweep)) {
         SimPoint point;
@@ -493,8 +548,8 @@ std::string sim_json(const SimResult& r) {
     out += ",\"seeds\":[";
     for (std::size_t i = 0; i < r.seeds.size(); ++i)
         out += fmt::format("{}{}", i ? "," : "", r.seeds[i]);
-    out += fmt::format("],\"shard\":{{\"index\":{},\"count\":{}}},\"sweep\":[", r.shard.index,
-                       r.shard.count);
+    out += fmt::format("],\"shard\":{{\"index\":{},\"count\":{}}},\"metric\":{},\"sweep\":[",
+                       r.shard.index, r.shard.count, json_string(r.metric));
     for (std::size_t a = 0; a < r.sweep.size(); ++a) {
         out +=
             fmt::format("{}{{\"key\":{},\"values\":[", a ? "," : "", json_string(r.sweep[a].key));
@@ -618,9 +673,10 @@ std::string sim_html(const SimResult& r) {
     std::vector<std::vector<Summary>> cells;
     for (const auto& p : r.points) {
         auto& row = cells.emplace_back();
-        for (const auto& name : r.stacks) row.push_back(summarize(p.stacks.at(name).of(kScore)));
+        for (const auto& name : r.stacks) row.push_back(summarize(p.stacks.at(name).of(r.metric)));
     }
-    body += heatmap("score by sweep point and stack", "", point_labels, "stacks", r.stacks, cells);
+    body += heatmap(r.metric, fmt::format("{} by sweep point and stack", r.metric), "",
+                    point_labels, "stacks", r.stacks, cells);
     // Two axes: one map per stack, the first axis down, the second across.
     if (r.sweep.size() == 2) {
         const auto& down = r.sweep[0];
@@ -631,18 +687,18 @@ std::string sim_html(const SimResult& r) {
                 std::vector<Summary>(across.values.size(), Summary{0, std::nan(""), 0, 0}));
             for (const auto& p : r.points) {
                 grid[value_index(down, p.settings[0].value)][value_index(
-                    across, p.settings[1].value)] = summarize(p.stacks.at(name).of(kScore));
+                    across, p.settings[1].value)] = summarize(p.stacks.at(name).of(r.metric));
             }
-            body += heatmap(name, down.key, down.values, across.key, across.values, grid);
+            body += heatmap(r.metric, name, down.key, down.values, across.key, across.values, grid);
         }
     }
     return fmt::format(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>brownout sim: {0}</title>\n"
         "<style>body{{font-family:sans-serif;margin:2em}}figure{{margin:1.5em 0}}"
         "p{{color:#444}}</style></head><body>\n<h1>brownout sim: {0}</h1>\n"
-        "<p>{1} seed{2} ({3}…{4}) per point, virtual time. Each cell is the mean score with the "
-        "half-width of its 95% confidence interval; hover for the "
-        "settings.</p>\n{5}</body></html>\n",
+        "<p>{1} seed{2} ({3}…{4}) per point, virtual time. Each cell is the mean over the seeds "
+        "(the score with the half-width of its 95% confidence interval; a yes/no metric as the "
+        "share of seeds where it held); hover for the settings.</p>\n{5}</body></html>\n",
         markup_escape(r.scenario), r.seeds.size(), r.seeds.size() == 1 ? "" : "s", r.seeds.front(),
         r.seeds.back(), body);
 }
@@ -665,6 +721,7 @@ SimResult read_sim_json(std::string_view text, std::string_view name) {
         const auto& shard = field(o, "shard", name).as_object();
         r.shard = {field(shard, "index", name).to_number<int>(),
                    field(shard, "count", name).to_number<int>()};
+        r.metric = text_of(field(o, "metric", name));
         for (const auto& a : field(o, "sweep", name).as_array()) {
             SweepAxis axis{text_of(field(a.as_object(), "key", name)), {}};
             for (const auto& v : field(a.as_object(), "values", name).as_array())
@@ -729,6 +786,7 @@ SimResult merge(std::vector<SimResult> shards) {
         if (s.scenario != out.scenario) throw differs("scenario");
         if (s.seeds != out.seeds) throw differs("set of seeds");
         if (s.stacks != out.stacks) throw differs("set of stacks");
+        if (s.metric != out.metric) throw differs("--metric");
         if (s.shard.count != count) throw differs("shard count");
         if (s.sweep.size() != out.sweep.size() || s.points.size() != out.points.size())
             throw differs("sweep");

@@ -32,6 +32,9 @@ struct SimCommand {
     std::vector<std::string> clients;   // empty: every built-in stack
     std::vector<SweepAxis> sweep;
     Shard shard;
+    // What the sweep table and the heatmaps show: "phase.metric" ("all.metastable",
+    // "incident.retry_amplification"); the score by default.
+    std::string metric = "all.score";
     std::string json_file;  // empty: none
     std::string csv_file;
     std::string html_file;
@@ -76,7 +79,8 @@ struct SimResult {
     std::vector<std::string> stacks;
     std::vector<std::string> skipped;  // external stacks, with why
     std::vector<Expectation> expect;
-    std::vector<SimPoint> points;  // in sweep_points() order
+    std::string metric = "all.score";  // SimCommand::metric
+    std::vector<SimPoint> points;      // in sweep_points() order
 };
 
 SimResult simulate(const SimCommand& command);
