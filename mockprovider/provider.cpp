@@ -489,7 +489,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
     if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
     reply.head =
-        head(200, dialect_->stream_content_type(request), std::nullopt, attempt.request_id, {});
+        head(200, dialect_->stream_content_type_for(request), std::nullopt, attempt.request_id, {});
     std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.
@@ -523,7 +523,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
             if (!plan.stream_error->error_type.empty()) e.type = plan.stream_error->error_type;
             if (!plan.stream_error->message.empty()) e.message = plan.stream_error->message;
             if (!plan.stream_error->code.empty()) e.code = plan.stream_error->code;
-            reply.frames.push_back({gap(), dialect_->stream_error_frame(e), 0});
+            reply.frames.push_back({gap(), dialect_->stream_error_frame_for(e, request), 0});
             reply.stream_end = Reply::StreamEnd::clean;
         } else if (plan.stall_after_tokens && tokens_sent >= *plan.stall_after_tokens) {
             // A stream form without comments (NDJSON) has no keep-alive: its stall is silent.

@@ -9,7 +9,7 @@
 
 namespace brownout::wire {
 
-enum class DialectKind { openai, anthropic, ollama, gemini };
+enum class DialectKind { openai, anthropic, ollama, gemini, openai_responses };
 
 struct ToolSpec {
     std::string name;

@@ -122,8 +122,13 @@ public:
     virtual std::vector<StreamFrame> stream_frames(const Completion& c,
                                                    const ChatRequest& request) const = 0;
     virtual std::string error_body(const ApiError& e, std::string_view request_id) const = 0;
-    // An error sent in-band after a 200 stream has begun.
+    // An error sent in-band after a 200 stream has begun; `_for` a request, for a dialect with
+    // more than one stream form (OpenAI chat and Responses).
     virtual std::string stream_error_frame(const ApiError& e) const = 0;
+    virtual std::string stream_error_frame_for(const ApiError& e,
+                                               const ChatRequest& /*request*/) const {
+        return stream_error_frame(e);
+    }
     // A comment line that keeps a stalled stream's connection alive; empty for a stream form
     // without comments (NDJSON), whose stalls are then silent.
     virtual std::string keepalive_frame() const { return ": keep-alive\n\n"; }
@@ -132,7 +137,7 @@ public:
     virtual std::string_view stream_content_type() const {
         return "text/event-stream; charset=utf-8";
     }
-    virtual std::string_view stream_content_type(const ChatRequest& /*request*/) const {
+    virtual std::string_view stream_content_type_for(const ChatRequest& /*request*/) const {
         return stream_content_type();
     }
     virtual std::string_view json_content_type() const { return "application/json"; }
@@ -212,5 +217,9 @@ std::unique_ptr<Dialect> make_openai_chat(Vendor vendor);
 std::unique_ptr<Dialect> make_anthropic_messages(Vendor vendor);
 std::unique_ptr<Dialect> make_ollama(Vendor vendor);
 std::unique_ptr<Dialect> make_gemini(Vendor vendor);
+std::unique_ptr<Dialect> make_openai_responses(Vendor vendor);
+// Chat completions alone, without the Responses API beside it (what openai_responses.cpp builds
+// its errors and headers with).
+std::unique_ptr<Dialect> make_openai_chat_only(Vendor vendor);
 
 }  // namespace brownout::wire

@@ -142,7 +142,7 @@ public:
     std::string_view json_content_type() const override {
         return "application/json; charset=UTF-8";
     }
-    std::string_view stream_content_type(const ChatRequest& request) const override {
+    std::string_view stream_content_type_for(const ChatRequest& request) const override {
         return request.endpoint == kStreamArray ? json_content_type()
                                                 : Dialect::stream_content_type();
     }

@@ -83,9 +83,39 @@ constexpr Wording kDeepSeekErrors[] = {
     {504, "server_error", "", "Gateway timeout."},
 };
 
+// ChatRequest::endpoint: 0 chat completions, 1 POST /v1/responses (openai_responses.cpp).
+constexpr int kResponses = 1;
+
 class OpenAiDialect final : public Dialect {
 public:
-    explicit OpenAiDialect(Vendor vendor) : vendor_(vendor) {}
+    // OpenAI serves the Responses API beside chat completions; DeepSeek does not (404).
+    OpenAiDialect(Vendor vendor, bool with_responses)
+        : vendor_(vendor),
+          responses_(with_responses && vendor == Vendor::openai ? make_openai_responses(vendor)
+                                                                : nullptr) {}
+
+    Route route(std::string_view method, std::string_view target) const override {
+        std::string_view path = target.substr(0, target.find('?'));
+        if (responses_ && (path == "/v1/responses" || path == "/responses")) {
+            Route r{method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed, ""};
+            r.endpoint = kResponses;
+            return r;
+        }
+        return Dialect::route(method, target);
+    }
+
+    ParseResult parse_routed(const Route& route, std::string_view body) const override {
+        if (route.endpoint != kResponses) return parse_chat(body);
+        auto parsed = responses_->parse_chat(body);
+        if (auto* r = std::get_if<ChatRequest>(&parsed)) r->endpoint = kResponses;
+        return parsed;
+    }
+
+    std::string stream_error_frame_for(const ApiError& e,
+                                       const ChatRequest& request) const override {
+        return request.endpoint == kResponses ? responses_->stream_error_frame(e)
+                                              : stream_error_frame(e);
+    }
 
     DialectKind kind() const override { return DialectKind::openai; }
     Vendor vendor() const override { return vendor_; }
@@ -241,6 +271,7 @@ public:
     }
 
     std::string completion_body(const Completion& c) const override {
+        if (c.endpoint == kResponses) return responses_->completion_body(c);
         std::string out;
         out.reserve(512 + c.tokens.size() * 10);
         out += "{\"id\":";
@@ -267,6 +298,7 @@ public:
 
     std::vector<StreamFrame> stream_frames(const Completion& c,
                                            const ChatRequest& request) const override {
+        if (request.endpoint == kResponses) return responses_->stream_frames(c, request);
         std::vector<StreamFrame> frames;
         frames.reserve(c.tokens.size() + 5);
         std::string head = chunk_head(c);
@@ -584,12 +616,17 @@ private:
     }
 
     Vendor vendor_;
+    std::unique_ptr<Dialect> responses_;  // vendor openai: POST /v1/responses
 };
 
 }  // namespace
 
 std::unique_ptr<Dialect> make_openai_chat(Vendor vendor) {
-    return std::make_unique<OpenAiDialect>(vendor);
+    return std::make_unique<OpenAiDialect>(vendor, true);
+}
+
+std::unique_ptr<Dialect> make_openai_chat_only(Vendor vendor) {
+    return std::make_unique<OpenAiDialect>(vendor, false);
 }
 
 }  // namespace brownout::wire

@@ -24,6 +24,11 @@ const std::vector<DialectInfo>& dialects() {
          &make_anthropic_messages},
         {"ollama", DialectKind::ollama, {Vendor::ollama}, "llama3.2", &make_ollama},
         {"gemini", DialectKind::gemini, {Vendor::google}, "gemini-2.5-flash", &make_gemini},
+        {"openai-responses",
+         DialectKind::openai_responses,
+         {Vendor::openai},
+         "gpt-4o-mini",
+         &make_openai_responses},
     };
     return rows;
 }

@@ -65,7 +65,7 @@ TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario
           "\"1.5s\", \"1h30m\")");
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\ndialect = \"opena\"\n") ==
           "s.toml:5:11: providers[0].dialect: \"opena\" is not one of openai, anthropic, ollama, "
-          "gemini (did you mean \"openai\"?)");
+          "gemini, openai-responses (did you mean \"openai\"?)");
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\nmodel = [\"m\"]\n") ==
           "s.toml:5:1: providers[0].model: unknown key (did you mean \"models\"?)");
     CHECK(error_of(head + "[[providers]]\nid = \"a\"\n[[providers]]\nid = \"a\"\n") ==

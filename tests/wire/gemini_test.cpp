@@ -47,9 +47,9 @@ TEST_CASE("gemini routes carry the model and the stream form in the URL", "[wire
     auto req = parse(*d, "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", kBody);
     CHECK(req.model == "gemini-2.5-pro");
     CHECK(req.stream);
-    CHECK(d->stream_content_type(req) == "text/event-stream; charset=utf-8");
+    CHECK(d->stream_content_type_for(req) == "text/event-stream; charset=utf-8");
     auto arr = parse(*d, "/v1beta/models/gemini-2.5-pro:streamGenerateContent", kBody);
-    CHECK(d->stream_content_type(arr) == "application/json; charset=UTF-8");
+    CHECK(d->stream_content_type_for(arr) == "application/json; charset=UTF-8");
     CHECK_FALSE(parse(*d, "/v1beta/models/gemini-2.5-pro:generateContent", kBody).stream);
 }
 
