@@ -368,16 +368,27 @@ private:
         const auto& r = workload_[f->index];
         ++users_[f->index].attempts;
         if (!child_) return finish(*f, UserRecord::Outcome::failed, "");
-        // The request in both wire formats: a client on either official SDK sends its own.
+        // The request in both wire formats: a client on either official SDK sends its own; and in
+        // each dialect the client asked for, as method, path and body with "{model}" to fill in
+        // (Gemini carries the model in the path).
+        std::string requests;
+        for (const auto& name : client_.dialects) {
+            const auto* info = wire::find_dialect(name);
+            auto sent = client_dialect(info->kind).render_chat(outgoing_chat(r, "{model}"), "");
+            requests += fmt::format("{}{}:{{\"method\":{},\"path\":{},\"body\":{}}}",
+                                    requests.empty() ? "" : ",", json_string(name),
+                                    json_string(sent.method), json_string(sent.path), sent.body);
+        }
+        if (!requests.empty()) requests = ",\"requests\":{" + requests + "}";
         std::string line = fmt::format(
             "{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{},\"anthropic_"
-            "request\":{}}}\n",
+            "request\":{}{}}}\n",
             r.id, to_string(r.kind),
             std::chrono::duration<double, std::milli>(
                 warp_ ? scenario_.workload.deadline : clock_->to_wall(scenario_.workload.deadline))
                 .count(),
             render_request(r, wire::DialectKind::openai, ""),
-            render_request(r, wire::DialectKind::anthropic, ""));
+            render_request(r, wire::DialectKind::anthropic, ""), requests);
         by_id_[r.id] = f;
         writes_.push_back(std::move(line));
         if (writes_.size() == 1) write_stdio();

@@ -216,6 +216,20 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
         }
         if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
         spec.time = c.choice("time", {"scenario", "wall"}).value_or("scenario");
+        if (auto dialects = c.strings("dialects")) {
+            if (spec.kind != "stdio") c.fail("dialects", "only a stdio client is handed requests");
+            auto names = wire::dialect_names();
+            for (const auto& d : *dialects) {
+                if (std::find(names.begin(), names.end(), d) == names.end()) {
+                    std::string hint = closest_match(d, names);
+                    c.fail("dialects",
+                           fmt::format(
+                               "unknown dialect \"{}\"{}", d,
+                               hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint)));
+                }
+            }
+            spec.dialects = *dialects;
+        }
     });
     errors.attempt([&] {
         spec.providers = c.strings("providers").value_or(std::vector<std::string>{});

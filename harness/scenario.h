@@ -40,6 +40,9 @@ struct ClientSpec {
     // scenario's time scale with libfaketime (its backoff, timeouts and sleeps follow the
     // scenario; the fleet's retry hints then speak scenario seconds to it); "wall": real time.
     std::string time = "scenario";
+    // stdio: the dialects (registry names) whose form of each request the client is handed under
+    // "requests" (beside the OpenAI and Anthropic bodies every client gets).
+    std::vector<std::string> dialects;
 };
 
 struct Expectation {

@@ -40,7 +40,8 @@ std::string response_id(const Completion& c) {
 }
 
 std::string item_id(std::string_view prefix, const Completion& c) {
-    return fmt::format("{}_{}", prefix, to_hex(hash64(c.id, 0x6d73), 16) + to_hex(hash64(c.id), 16));
+    return fmt::format("{}_{}", prefix,
+                       to_hex(hash64(c.id, 0x6d73), 16) + to_hex(hash64(c.id), 16));
 }
 
 class OpenAiResponsesDialect final : public Dialect {
@@ -91,10 +92,10 @@ public:
                 }
                 auto role = string_or_empty(find(io, "role"));
                 if (role.empty())
-                    return ApiError{400, "invalid_request_error", "missing_required_parameter",
-                                    fmt::format("input[{}].role", index),
-                                    fmt::format("Missing required parameter: 'input[{}].role'.",
-                                                index)};
+                    return ApiError{
+                        400, "invalid_request_error", "missing_required_parameter",
+                        fmt::format("input[{}].role", index),
+                        fmt::format("Missing required parameter: 'input[{}].role'.", index)};
                 digest.begin_message(role);
                 const auto* content = find(io, "content");
                 if (content != nullptr && content->is_string()) {
@@ -158,8 +159,7 @@ public:
         return response(c, "completed", output_json(c, "completed"), true);
     }
 
-    std::vector<StreamFrame> stream_frames(const Completion& c,
-                                           const ChatRequest&) const override {
+    std::vector<StreamFrame> stream_frames(const Completion& c, const ChatRequest&) const override {
         std::vector<StreamFrame> frames;
         EventWriter w;
         auto prelude = [&](std::string bytes) {
@@ -193,7 +193,8 @@ public:
                                          function_call_item(c, "completed", args))));
         } else {
             std::string msg = item_id("msg", c);
-            std::string where = fmt::format("\"item_id\":\"{}\",\"output_index\":0,\"content_index\":0", msg);
+            std::string where =
+                fmt::format("\"item_id\":\"{}\",\"output_index\":0,\"content_index\":0", msg);
             prelude(w.event("response.output_item.added",
                             fmt::format("\"output_index\":0,\"item\":{{\"id\":\"{}\",\"type\":"
                                         "\"message\",\"status\":\"in_progress\",\"content\":[],"
@@ -203,17 +204,18 @@ public:
                             where + ",\"part\":{\"type\":\"output_text\",\"annotations\":[],"
                                     "\"logprobs\":[],\"text\":\"\"}"));
             for (const auto& token : c.tokens)
-                frames.push_back({StreamFrame::Kind::token,
-                                  w.event("response.output_text.delta",
-                                          where + ",\"delta\":" + json_string(token) +
-                                              ",\"logprobs\":[]"),
-                                  1});
+                frames.push_back(
+                    {StreamFrame::Kind::token,
+                     w.event("response.output_text.delta",
+                             where + ",\"delta\":" + json_string(token) + ",\"logprobs\":[]"),
+                     1});
             std::string text = json_string(c.text());
             epilogue(w.event("response.output_text.done",
                              where + ",\"text\":" + text + ",\"logprobs\":[]"));
             epilogue(w.event("response.content_part.done",
-                             where + ",\"part\":{\"type\":\"output_text\",\"annotations\":[],"
-                                     "\"logprobs\":[],\"text\":" +
+                             where +
+                                 ",\"part\":{\"type\":\"output_text\",\"annotations\":[],"
+                                 "\"logprobs\":[],\"text\":" +
                                  text + "}"));
             epilogue(w.event("response.output_item.done",
                              "\"output_index\":0,\"item\":" + message_item(c, "completed")));
@@ -281,8 +283,8 @@ public:
         r.headers.emplace_back("content-type", "application/json");
         if (!api_key.empty())
             r.headers.emplace_back("authorization", fmt::format("Bearer {}", api_key));
-        std::string content = fmt::format(R"([{{"type":"input_text","text":{}}})",
-                                          json_string(chat.prompt));
+        std::string content =
+            fmt::format(R"([{{"type":"input_text","text":{}}})", json_string(chat.prompt));
         if (!chat.image_url.empty())
             content += fmt::format(R"(,{{"type":"input_image","image_url":{},"detail":"auto"}})",
                                    json_string(chat.image_url));
@@ -304,12 +306,15 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(body, body_complete, [](const json::object& o, ReadAnswer& out) {
-                if (o.at("object").as_string() != "response") throw std::runtime_error("object");
-                read_output(o.at("output").as_array(), out);
-                out.finish_reason = std::string(o.at("status").as_string());
-                if (out.finish_reason == "failed") throw std::runtime_error("failed");
-            });
+            return read_json_answer(body, body_complete,
+                                    [](const json::object& o, ReadAnswer& out) {
+                                        if (o.at("object").as_string() != "response")
+                                            throw std::runtime_error("object");
+                                        read_output(o.at("output").as_array(), out);
+                                        out.finish_reason = std::string(o.at("status").as_string());
+                                        if (out.finish_reason == "failed")
+                                            throw std::runtime_error("failed");
+                                    });
         }
         // The deltas make the text; response.completed (or .incomplete) ends it; an error event
         // or response.failed breaks it. A stream that ends cleanly without its terminal event is
@@ -326,8 +331,7 @@ public:
                     type == "response.function_call_arguments.delta") {
                     out.text += json_text(o.at("delta"));
                 } else if (type == "response.completed" || type == "response.incomplete") {
-                    out.finish_reason = std::string(
-                        o.at("response").at("status").as_string());
+                    out.finish_reason = std::string(o.at("response").at("status").as_string());
                     return SseStep::finished;
                 }
                 return SseStep::more;
@@ -380,8 +384,8 @@ private:
                 : std::string("null");
         return fmt::format(
             R"({{"id":{},"object":"response","created_at":{},"status":"{}","background":false,"error":null,"incomplete_details":{},"instructions":null,"max_output_tokens":null,"max_tool_calls":null,"model":{},"output":{},"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{{"effort":null,"summary":null}},"service_tier":"default","store":false,"temperature":1.0,"text":{{"format":{{"type":"text"}}}},"tool_choice":"auto","tools":[],"top_logprobs":0,"top_p":1.0,"truncation":"disabled","usage":{},"user":null,"metadata":{{}}}})",
-            json_string(response_id(c)), c.created, status, incomplete, json_string(c.model), output,
-            usage);
+            json_string(response_id(c)), c.created, status, incomplete, json_string(c.model),
+            output, usage);
     }
 
     // A non-streamed response's output: the messages' output_text, or a function call's

@@ -326,3 +326,22 @@ providers = ["p"]
     CHECK(env.at("BROWNOUT_CLOCK") == "scenario");
     CHECK(scenario_clock_env("/l.so", -42, 60).at("FAKETIME") == "-42 x60");
 }
+
+TEST_CASE("a stdio client names the dialects it wants its requests in", "[scenario]") {
+    std::string base = R"(
+[scenario]
+name = "forms"
+[[providers]]
+id = "p"
+[[clients]]
+name = "ext"
+kind = "stdio"
+command = "true"
+providers = ["p"]
+)";
+    CHECK(load_scenario_text(base + "dialects = [\"gemini\", \"ollama\"]\n", "f.toml")
+              .clients[0]
+              .dialects == std::vector<std::string>{"gemini", "ollama"});
+    CHECK_THROWS_WITH(load_scenario_text(base + "dialects = [\"gemni\"]\n", "f.toml"),
+                      Catch::Contains("unknown dialect \"gemni\" (did you mean \"gemini\"?)"));
+}

@@ -303,3 +303,63 @@ for line in sys.stdin:
   assert.ok(s.metrics.all.latency_p50 >= 60 && s.metrics.all.latency_p50 < 120, `p50 ${s.metrics.all.latency_p50}`);
   assert.ok(wallSeconds < 30, `the run took ${wallSeconds} s of wall time`);
 });
+
+test('a stdio client asks for the Gemini form of each request and sends it as it is', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'brownout-gem-'));
+  const script = join(dir, 'gemini_client.py');
+  writeFileSync(script, `
+import json, os, sys, threading, urllib.request
+base = os.environ["BROWNOUT_GEMINI_URL"]
+lock = threading.Lock()
+def serve(job):
+    form = job["requests"]["gemini"]
+    url = base + form["path"].replace("{model}", "gemini-2.5-flash")
+    req = urllib.request.Request(url, json.dumps(form["body"]).encode(),
+                                 {"content-type": "application/json", "x-goog-api-key": "k"}, method=form["method"])
+    try:
+        if "alt=sse" in url:
+            text = ""
+            for line in urllib.request.urlopen(req).read().decode().splitlines():
+                if line.startswith("data: "):
+                    chunk = json.loads(line[6:])
+                    for part in chunk["candidates"][0]["content"].get("parts", []):
+                        text += part.get("text", "") or json.dumps(part.get("functionCall", {}).get("args"), separators=(",", ":"))
+        else:
+            answer = json.load(urllib.request.urlopen(req))
+            part = answer["candidates"][0]["content"]["parts"][0]
+            text = part["text"] if "text" in part else json.dumps(part["functionCall"]["args"], separators=(",", ":"))
+        out = {"id": job["id"], "text": text, "provider": "gemini"}
+    except Exception as e:
+        out = {"id": job["id"], "error": str(e)}
+    with lock:
+        print(json.dumps(out), flush=True)
+for line in sys.stdin:
+    threading.Thread(target=serve, args=(json.loads(line),), daemon=True).start()
+`);
+  const { report, stdout } = run(`
+[scenario]
+name = "stdio-gemini"
+duration = "6m"
+time_scale = 60
+seed = 5
+[workload]
+rate = "600/h"
+deadline = "60s"
+mix = [ { weight = 2, kind = "chat" }, { weight = 1, kind = "stream" }, { weight = 1, kind = "tools" }, { weight = 1, kind = "vision" } ]
+[[providers]]
+id = "gemini"
+dialect = "gemini"
+features = ["stream", "vision", "tools"]
+latency = { ttft = "1s", tokens_per_second = 100 }
+[[clients]]
+name = "py-gemini"
+kind = "stdio"
+command = "python3 ${script}"
+providers = ["gemini"]
+dialects = ["gemini"]
+`);
+  const s = stack('py-gemini')(report);
+  assert.ok(s, stdout);
+  assert.equal(s.metrics.all.availability, 1, stdout);
+  assert.equal(s.metrics.all.wrong_answers, 0);
+});

@@ -33,10 +33,11 @@ TEST_CASE("OpenAI serves /v1/responses beside chat completions; DeepSeek does no
 
 TEST_CASE("a Responses request digests like the same chat request", "[wire][responses]") {
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
-    auto r = parse(*openai,
-                   R"({"model":"gpt-4o-mini","instructions":"s","input":[{"role":"user","content":[)"
-                   R"({"type":"input_text","text":"hi"},{"type":"input_image","image_url":"https://x/a.png"}]}],)"
-                   R"("max_output_tokens":64,"stream":true})");
+    auto r = parse(
+        *openai,
+        R"({"model":"gpt-4o-mini","instructions":"s","input":[{"role":"user","content":[)"
+        R"({"type":"input_text","text":"hi"},{"type":"input_image","image_url":"https://x/a.png"}]}],)"
+        R"("max_output_tokens":64,"stream":true})");
     auto chat = std::get<ChatRequest>(openai->parse_chat(
         R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"s"},{"role":"user","content":[)"
         R"({"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"https://x/a.png"}}]}]})"));
@@ -69,17 +70,21 @@ TEST_CASE("the Responses stream: semantic events numbered from 0, ending in resp
     CHECK(types.back() == "response.completed");
     CHECK(std::count(types.begin(), types.end(), "response.output_text.delta") ==
           static_cast<long>(c.tokens.size()));
-    auto read = make_dialect(DialectKind::openai_responses, Vendor::openai)->read_answer(true, body, true);
+    auto read =
+        make_dialect(DialectKind::openai_responses, Vendor::openai)->read_answer(true, body, true);
     CHECK_FALSE(read.broken);
     CHECK(verify_answer(read.text, req) == Verdict::ok);
     // A capped answer ends in response.incomplete.
-    auto capped = parse(*openai, R"({"model":"gpt-4o-mini","input":"hi","stream":true,"max_output_tokens":16})");
+    auto capped = parse(
+        *openai, R"({"model":"gpt-4o-mini","input":"hi","stream":true,"max_output_tokens":16})");
     auto short_answer = generate_answer(2, capped, {40, 40}, true, "chatcmpl-y", 0);
-    CHECK(openai->stream_frames(short_answer, capped).back().bytes.starts_with(
-        "event: response.incomplete\n"));
+    CHECK(openai->stream_frames(short_answer, capped)
+              .back()
+              .bytes.starts_with("event: response.incomplete\n"));
     // The in-band error is a standalone error event, in the nested shape.
     auto frame = openai->stream_error_frame_for(openai->status_error(500, "m"), req);
-    CHECK(frame.starts_with("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"server_error\""));
+    CHECK(frame.starts_with(
+        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"server_error\""));
 }
 
 TEST_CASE("the non-streamed response object", "[wire][responses]") {
