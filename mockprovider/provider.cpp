@@ -302,6 +302,12 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
             if (forced && plan.reject && !plan.reject->enforce_retry_after)
                 plan.reject->enforce_retry_after = false;
         }
+        // A dialect whose server does not refuse images (Ollama) passes over them instead.
+        if (plan.reject && plan.reject->unsupported_feature == "vision" &&
+            !dialect_->refuses_images_without_vision()) {
+            plan.reject.reset();
+            plan.ignore_images = true;
+        }
         if (plan.reject && plan.reject->throttles())
             throttles_.impose(in.client_identity(), attempt.at, *plan.reject);
         if (plan.connection == ConnectionAction::none && !plan.reject) {

@@ -168,3 +168,15 @@ test('gemini stream fault: a stall is silent until the caller aborts', async () 
   assert.ok(got.length > 0);
   assert.equal((await fleet.journal('gemini')).at(-1).fault, 'stall');
 });
+
+test('the status page, /metrics and the journal work the same on every dialect', async () => {
+  for (const provider of ['gemini', 'ollama', 'anthropic', 'openai']) {
+    const url = fleet.urls[provider];
+    const status = await (await fetch(`${url}/api/v2/status.json`)).json();
+    assert.ok(status.status.indicator, `${provider}: status page`);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.ok(metrics.includes(`brownout_tokens_total{provider="${provider}",kind="prompt"}`), `${provider}: metrics`);
+    const journal = await (await fetch(`${url}/_brownout/journal`)).json();
+    assert.ok(Array.isArray(journal.attempts), `${provider}: journal`);
+  }
+});
