@@ -15,6 +15,12 @@ std::string json_string(std::string_view s);
 
 std::string to_hex(std::uint64_t value, int digits = 16);
 
+// A request target's path and query: "/v1/models?x=1" → "/v1/models"; the value of `name` in
+// the query ("" when absent; not percent-decoded). The dialects route on them, the server reads
+// Gemini's ?key= with them.
+std::string_view strip_query(std::string_view target);
+std::string query_parameter(std::string_view target, std::string_view name);
+
 // Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a small distance, or "" when none is close.

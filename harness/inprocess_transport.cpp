@@ -81,11 +81,13 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
     in.method = request.method;
     in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
     in.body = std::move(request.body);
+    std::string_view x_api_key, x_goog_api_key;
     for (const auto& [k, v] : request.headers) {
         if (k == "authorization") in.authorization = v;
-        if (k == "x-api-key" || k == "x-goog-api-key") in.api_key = v;
+        if (k == "x-api-key") x_api_key = v;
+        if (k == "x-goog-api-key") x_goog_api_key = v;
     }
-    if (in.api_key.empty()) in.api_key = mock::query_parameter(in.target, "key");
+    in.api_key = mock::request_api_key(x_api_key, x_goog_api_key, in.target);
     in.connection = ++next_connection_;
     in.peer = "127.0.0.1";
     call->reply = target.handle(in);

@@ -245,10 +245,9 @@ private:
 };
 
 std::string_view reason_phrase(int status);
-// "/v1/models?x=1" → "/v1/models".
-std::string_view strip_query(std::string_view target);
-// The value of `name` in the target's query ("" when absent; not percent-decoded).
-std::string query_parameter(std::string_view target, std::string_view name);
+// The key a request carries: x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini).
+std::string request_api_key(std::string_view x_api_key, std::string_view x_goog_api_key,
+                            std::string_view target);
 // Current time as an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT"), cached per second.
 std::string http_date_now();
 

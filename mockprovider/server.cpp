@@ -338,9 +338,7 @@ private:
         in.target = std::string(req.target());
         in.body = std::move(req.body());
         in.authorization = std::string(req[http::field::authorization]);
-        in.api_key = std::string(req["x-api-key"]);  // Anthropic's header
-        if (in.api_key.empty()) in.api_key = std::string(req["x-goog-api-key"]);  // Gemini's
-        if (in.api_key.empty()) in.api_key = query_parameter(in.target, "key");   // or ?key=
+        in.api_key = request_api_key(req["x-api-key"], req["x-goog-api-key"], in.target);
         in.forced_fault = std::string(req["x-brownout-fault"]);
         auto retry = req["x-stainless-retry-count"];
         if (!retry.empty()) {

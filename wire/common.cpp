@@ -186,7 +186,7 @@ ErrorClass class_by_status(int status) {
 namespace brownout::wire {
 
 Route Dialect::route(std::string_view method, std::string_view target) const {
-    std::string_view path = target.substr(0, target.find('?'));
+    std::string_view path = strip_query(target);
     // DeepSeek documents its API both with and without the /v1 prefix.
     std::string_view unversioned = path.starts_with("/v1/") ? path.substr(3) : path;
     std::string_view chat = chat_path().substr(3);

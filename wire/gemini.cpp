@@ -149,9 +149,7 @@ public:
     bool retry_hint_in_headers() const override { return false; }
 
     Route route(std::string_view method, std::string_view target) const override {
-        auto q = target.find('?');
-        std::string_view path = target.substr(0, q);
-        std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+        std::string_view path = strip_query(target);
         for (std::string_view prefix : {"/v1beta/models", "/v1/models"}) {
             if (!path.starts_with(prefix)) continue;
             std::string_view rest = path.substr(prefix.size());
@@ -170,9 +168,7 @@ public:
             if (verb == "generateContent") {
                 r.endpoint = kGenerate;
             } else if (verb == "streamGenerateContent") {
-                bool sse = query == "alt=sse" || query.starts_with("alt=sse&") ||
-                           query.find("&alt=sse") != std::string_view::npos;
-                r.endpoint = sse ? kStreamSse : kStreamArray;
+                r.endpoint = query_parameter(target, "alt") == "sse" ? kStreamSse : kStreamArray;
             } else {
                 break;
             }

@@ -87,7 +87,7 @@ public:
     bool refuses_images_without_vision() const override { return false; }
 
     Route route(std::string_view method, std::string_view target) const override {
-        std::string_view path = target.substr(0, target.find('?'));
+        std::string_view path = strip_query(target);
         auto post = [&](int endpoint) {
             Route r{method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed, ""};
             r.endpoint = endpoint;

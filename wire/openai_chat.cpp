@@ -95,7 +95,7 @@ public:
                                                                 : nullptr) {}
 
     Route route(std::string_view method, std::string_view target) const override {
-        std::string_view path = target.substr(0, target.find('?'));
+        std::string_view path = strip_query(target);
         if (responses_ && (path == "/v1/responses" || path == "/responses")) {
             Route r{method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed, ""};
             r.endpoint = kResponses;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "core/text.h"
 #include "harness/scenario.h"
 
 using namespace brownout;
@@ -462,10 +463,12 @@ TEST_CASE("a truncated stream ends with half of the next event in the provider's
 }
 
 TEST_CASE("a key in the query (Gemini's ?key=) is read like one in a header", "[provider]") {
-    CHECK(mock::query_parameter("/v1beta/models/m:generateContent?key=abc", "key") == "abc");
-    CHECK(mock::query_parameter("/v1beta/models/m:streamGenerateContent?alt=sse&key=k2", "key") ==
-          "k2");
-    CHECK(mock::query_parameter("/v1beta/models/m:generateContent?alt=sse", "key").empty());
-    CHECK(mock::query_parameter("/v1beta/models/m:generateContent", "key").empty());
-    CHECK(mock::query_parameter("/x?keys=1&key=", "key").empty());
+    CHECK(query_parameter("/v1beta/models/m:generateContent?key=abc", "key") == "abc");
+    CHECK(query_parameter("/v1beta/models/m:streamGenerateContent?alt=sse&key=k2", "key") == "k2");
+    CHECK(query_parameter("/v1beta/models/m:generateContent?alt=sse", "key").empty());
+    CHECK(query_parameter("/v1beta/models/m:generateContent", "key").empty());
+    CHECK(query_parameter("/x?keys=1&key=", "key").empty());
+    CHECK(mock::request_api_key("a", "g", "/p?key=q") == "a");
+    CHECK(mock::request_api_key("", "g", "/p?key=q") == "g");
+    CHECK(mock::request_api_key("", "", "/p?key=q") == "q");
 }
