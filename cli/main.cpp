@@ -20,7 +20,9 @@
 #include "core/duration.h"
 #include "core/error.h"
 #include "harness/command.h"
+#include "harness/leaderboard.h"
 #include "harness/scenario.h"
+#include "harness/score.h"
 #include "harness/serve.h"
 #include "harness/sim.h"
 
@@ -37,6 +39,8 @@ usage:
   brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--sweep KEY=V1,V2,…]…
                [--shard I/N] [--metric PHASE.METRIC] [--json FILE] [--csv FILE] [--html FILE]
   brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
+  brownout leaderboard [SCENARIO…] [--seeds N] [--client NAME]… [--time-scale X] [--out DIR]
+                       [--stacks DIR] [--list]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
@@ -100,20 +104,24 @@ bool limit_flag(Args& args, const std::string& flag, brownout::harness::LimitFla
     return true;
 }
 
-std::filesystem::path scenarios_dir() {
-    // BROWNOUT_SCENARIOS; else the installed library beside the binary (PREFIX/bin/brownout,
-    // PREFIX/share/brownout/scenarios); else ./scenarios; else the source tree's (a build).
-    if (const char* env = std::getenv("BROWNOUT_SCENARIOS")) return env;
+// A folder of data the package installs beside the binary: `env` if set; else the installed one
+// (PREFIX/bin/brownout, PREFIX/share/brownout/NAME); else ./NAME; else the source tree's (a build).
+std::filesystem::path data_dir(const char* name, const char* env) {
+    if (const char* set = std::getenv(env)) return set;
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     std::vector<std::filesystem::path> candidates;
-    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share/brownout/scenarios");
-    candidates.emplace_back("scenarios");
-    candidates.push_back(std::filesystem::path(BROWNOUT_SOURCE_DIR) / "scenarios");
+    if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share/brownout" / name);
+    candidates.emplace_back(name);
+    candidates.push_back(std::filesystem::path(BROWNOUT_SOURCE_DIR) / name);
     for (const auto& dir : candidates) {
         if (std::filesystem::is_directory(dir)) return dir;
     }
-    return "scenarios";
+    return name;
+}
+
+std::filesystem::path scenarios_dir() {
+    return data_dir("scenarios", "BROWNOUT_SCENARIOS");
 }
 
 // A scenario argument: a file, or the name of one in the library ("deepseek-2025-05-08",
@@ -254,6 +262,49 @@ int cmd_sim(Args& args) {
     return brownout::harness::sim_command(sim, std::cout, std::cerr);
 }
 
+int cmd_leaderboard(Args& args) {
+    brownout::harness::LeaderboardCommand board;
+    board.stacks_dir = data_dir("clients", "BROWNOUT_CLIENTS");
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--seeds") {
+            double n = parse_number(a, args.value(a));
+            if (n < 1 || n > 1000 || n != std::floor(n))
+                throw brownout::Error("leaderboard: --seeds takes a whole number from 1 to 1000");
+            board.seeds = static_cast<int>(n);
+        } else if (a == "--client") {
+            board.clients.push_back(args.value(a));
+        } else if (a == "--time-scale") {
+            board.time_scale = parse_number(a, args.value(a));
+        } else if (a == "--out") {
+            board.out_dir = args.value(a);
+        } else if (a == "--stacks") {
+            board.stacks_dir = args.value(a);
+        } else if (a == "--list") {
+            board.list = true;
+        } else if (a.starts_with("--")) {
+            throw brownout::Error(fmt::format("leaderboard: unknown option {}", a));
+        } else {
+            board.scenario_files.push_back(scenario_path(a));
+        }
+    }
+    if (board.scenario_files.empty() && !board.list) {
+        // The library's incident scenarios: every one with a fault on its timeline.
+        for (const auto& e : brownout::harness::scenario_library(scenarios_dir())) {
+            if (!e.error.empty()) continue;
+            auto windows =
+                brownout::harness::phase_windows(brownout::harness::load_scenario(e.file));
+            if (std::any_of(windows.begin(), windows.end(),
+                            [](const auto& w) { return w.name == "incident"; }))
+                board.scenario_files.push_back(e.file);
+        }
+    }
+    board.stop = &g_stop;
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    return brownout::harness::leaderboard_command(board, std::cout, std::cerr);
+}
+
 int cmd_merge(Args& args) {
     brownout::harness::MergeCommand merge;
     while (!args.done()) {
@@ -329,18 +380,25 @@ int main(int argc, char** argv) {
         return args.done() ? kUsage : kOk;
     }
     std::string command = args.next();
+    // `brownout run --help` and the like: the usage, which covers every command.
+    if (std::any_of(args.items.begin(), args.items.end(),
+                    [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+        std::cout << kUsageText;
+        return kOk;
+    }
     try {
         if (command == "--version") {
             std::cout << "brownout " << BROWNOUT_VERSION << "\n";
             return kOk;
         }
-        if (command == "serve" || command == "run") raise_file_limit();
+        if (command == "serve" || command == "run" || command == "leaderboard") raise_file_limit();
         if (command == "serve") return cmd_serve(args);
         if (command == "validate") return cmd_validate(args);
         if (command == "scenarios") return cmd_scenarios(args);
         if (command == "run") return cmd_run(args);
         if (command == "sim") return cmd_sim(args);
         if (command == "merge") return cmd_merge(args);
+        if (command == "leaderboard") return cmd_leaderboard(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {

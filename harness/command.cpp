@@ -13,6 +13,33 @@
 
 namespace brownout::harness {
 
+ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json,
+                              std::string junit, std::string html) {
+    std::filesystem::create_directories(dir);
+    auto in_dir = [&](std::string& file, const char* name) {
+        if (file.empty()) file = (std::filesystem::path(dir) / name).string();
+    };
+    in_dir(json, "report.json");
+    in_dir(junit, "junit.xml");
+    in_dir(html, "report.html");
+    ReportFiles files{json, junit, html, (std::filesystem::path(dir) / "attempts.jsonl").string()};
+    write_file_atomically(files.json, report_json(report));
+    write_file_atomically(files.junit, junit_xml(report));
+    write_file_atomically(files.html, html_report(report));
+    // Every attempt every stack's fleet journaled, one JSON object a line with its client: what
+    // the scores were computed from, for a reader who wants to see it.
+    std::string lines;
+    for (const auto& stack : report.run.stacks) {
+        for (const auto& a : stack.attempts) {
+            std::string line = mock::attempt_to_json(a);
+            lines += fmt::format("{{\"client\":{},{}\n", json_string(stack.client.name),
+                                 std::string_view(line).substr(1));
+        }
+    }
+    write_file_atomically(files.attempts, lines);
+    return files;
+}
+
 int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     Scenario scenario;
     try {
@@ -60,32 +87,10 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     out << terminal_table(report) << std::flush;
 
     try {
-        std::filesystem::create_directories(c.report_dir);
-        std::string json = c.json_file.empty()
-                               ? (std::filesystem::path(c.report_dir) / "report.json").string()
-                               : c.json_file;
-        std::string junit = c.junit_file.empty()
-                                ? (std::filesystem::path(c.report_dir) / "junit.xml").string()
-                                : c.junit_file;
-        std::string html = c.html_file.empty()
-                               ? (std::filesystem::path(c.report_dir) / "report.html").string()
-                               : c.html_file;
-        write_file_atomically(json, report_json(report));
-        write_file_atomically(junit, junit_xml(report));
-        write_file_atomically(html, html_report(report));
-        // Every attempt every stack's fleet journaled, one JSON object a line with its client:
-        // what the scores were computed from, for a reader who wants to see it.
-        std::string attempts = (std::filesystem::path(c.report_dir) / "attempts.jsonl").string();
-        std::string lines;
-        for (const auto& stack : result.stacks) {
-            for (const auto& a : stack.attempts) {
-                std::string line = mock::attempt_to_json(a);
-                lines += fmt::format("{{\"client\":{},{}\n", json_string(stack.client.name),
-                                     std::string_view(line).substr(1));
-            }
-        }
-        write_file_atomically(attempts, lines);
-        out << fmt::format("\nreports: {} · {} · {} · {}\n", json, junit, html, attempts);
+        ReportFiles files =
+            write_run_reports(report, c.report_dir, c.json_file, c.junit_file, c.html_file);
+        out << fmt::format("\nreports: {} · {} · {} · {}\n", files.json, files.junit, files.html,
+                           files.attempts);
     } catch (const std::exception& e) {
         err << "brownout run: cannot write the reports: " << e.what() << "\n";
         return 2;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/report.h"
 #include "harness/serve.h"
 
 namespace brownout::harness {
@@ -24,6 +25,14 @@ struct RunCommand {
     LimitFlags limits;       // --max-streams and friends, over the scenario's [server] table
     std::atomic<bool>* stop = nullptr;
 };
+
+// The files of one run's report directory: report.json, junit.xml, report.html (each at its own
+// path when one is given) and attempts.jsonl. Throws when one cannot be written.
+struct ReportFiles {
+    std::string json, junit, html, attempts;
+};
+ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json = {},
+                              std::string junit = {}, std::string html = {});
 
 // Runs, scores, reports. Returns the exit code: 0 every expectation held, 1 one failed,
 // 2 a usage, scenario or report-writing error.

@@ -1,0 +1,807 @@
+#include "harness/leaderboard.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "core/toml_reader.h"
+#include "harness/command.h"
+#include "harness/metric.h"
+#include "harness/report.h"
+#include "harness/run.h"
+#include "harness/score.h"
+#include "harness/serve.h"
+#include "harness/sim.h"
+#include "wire/dialect.h"
+
+namespace brownout::harness {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+StackEntry builtin(const char* name, int uses, const char* about) {
+    StackEntry s;
+    s.name = name;
+    s.about = about;
+    s.uses = uses;
+    s.client = toml::table{{"name", name}, {"policy", name}};
+    return s;
+}
+
+// Every string value in `node`, recursively, passed through `change`.
+void rewrite_strings(toml::node& node, const std::function<std::string(std::string)>& change) {
+    if (auto* t = node.as_table()) {
+        for (auto&& [key, value] : *t) rewrite_strings(value, change);
+    } else if (auto* a = node.as_array()) {
+        for (auto& value : *a) rewrite_strings(value, change);
+    } else if (auto* s = node.as_string()) {
+        *s = change(s->get());
+    }
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+    for (std::size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
+// A provider id as the stem of its environment variables (BROWNOUT_<STEM>_URL).
+std::string env_stem(std::string_view id) {
+    std::string out;
+    for (char c : id)
+        out +=
+            std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
+    return out;
+}
+
+const mock::ProviderConfig* find_provider(const Scenario& s, std::string_view id) {
+    for (const auto& p : s.providers)
+        if (p.id == id) return &p;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What one stack did on one scenario and seed, beyond its score.
+
+struct Findings {
+    int requests = 0;
+    int client_error_retries = 0;  // same request again after the provider refused it as invalid
+    int most_attempts = 0;         // the most attempts any one request took
+    int image_ignored = 0;         // answers that ignored an image (a lost feature passed on)
+    int broken_passed = 0;         // cut, corrupted or untagged answers passed on as good
+    int hung = 0;
+    std::vector<std::string> notes;  // exits, garbage, readiness (external stacks)
+};
+
+// A refusal that says the request itself is wrong, so sending it again cannot help. 401 and 403
+// are left out: a provider's auth outage answers valid keys with them, and retrying is then right.
+bool invalid_request(int status) {
+    return status == 400 || status == 404 || status == 413 || status == 422;
+}
+
+Findings find(const StackRun& run, Duration deadline) {
+    Findings f;
+    f.requests = static_cast<int>(run.users.size());
+    // The journal knows a request by its content: the same content at the same provider within
+    // the deadline after a refusal is taken for a retry of it. A repeated question from another
+    // user can be taken for one too, so explain() reports only counts above 1% of requests.
+    struct Last {
+        int status;
+        Duration end;
+    };
+    std::map<std::pair<std::string, std::uint64_t>, Last> last;
+    std::map<std::uint64_t, std::vector<Duration>> starts;  // per content
+    for (const auto& a : run.attempts) {
+        auto key = std::make_pair(a.provider, a.digest);
+        if (auto it = last.find(key); it != last.end() && invalid_request(it->second.status) &&
+                                      a.at < it->second.end + deadline)
+            ++f.client_error_retries;
+        last[key] = {a.status, a.at + a.duration};
+        auto& s = starts[a.digest];
+        std::erase_if(s, [&](Duration t) { return t + deadline < a.at; });
+        s.push_back(a.at);
+        f.most_attempts = std::max(f.most_attempts, static_cast<int>(s.size()));
+    }
+    for (const auto& u : run.users) {
+        f.image_ignored += u.verdict == "image_ignored";
+        f.broken_passed +=
+            u.verdict == "corrupted" || u.verdict == "missing_tag" || u.verdict == "wrong_request";
+        f.hung += u.outcome == UserRecord::Outcome::hung;
+    }
+    // What went wrong with an external stack's process; not the note that its clock was warped.
+    for (const auto& n : run.notes)
+        if (n.find("ran in scenario time") == std::string::npos) f.notes.push_back(n);
+    return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results, aggregated over seeds.
+
+// The columns of every table, by phase and metric.
+struct Column {
+    const char* label;
+    const char* phase;
+    std::string_view metric;
+};
+const std::vector<Column>& columns() {
+    static const std::vector<Column> c = {
+        {"availability, incident", "incident", metric::availability},
+        {"wrong answers", "all", metric::wrong_answers},
+        {"retry amplification, incident", "incident", metric::retry_amplification},
+        {"Retry-After violations", "all", metric::retry_after_violations},
+        {"time to recover", "all", metric::time_to_recover},
+    };
+    return c;
+}
+
+struct Entry {  // one stack on one scenario
+    std::string stack;
+    std::string skipped;  // why it sat out; empty when it ran
+    std::vector<double> scores;
+    std::map<std::string, std::vector<double>> values;  // "phase.metric" per seed
+    std::vector<Findings> findings;                     // per seed
+    std::vector<std::vector<ScoreComponent>> components;
+    std::string why;
+};
+
+struct ScenarioResult {
+    std::string name;
+    std::string title;
+    std::string file;
+    double time_scale = 1;
+    std::vector<std::uint64_t> seeds;
+    std::vector<Entry> entries;  // ranked: best first, then those that sat out
+};
+
+double mean(const std::vector<double>& v) {
+    double sum = 0;
+    std::size_t n = 0;
+    for (double x : v) {
+        if (std::isnan(x)) continue;
+        sum += x;
+        ++n;
+    }
+    return n ? sum / static_cast<double>(n) : kNaN;
+}
+
+std::string value_key(const Column& c) {
+    return fmt::format("{}.{}", c.phase, c.metric);
+}
+
+// The component that cost the stack the most points, said with the number behind it.
+std::string biggest_loss(const Entry& e) {
+    std::map<std::string, double> lost;
+    for (const auto& seed : e.components)
+        for (const auto& c : seed)
+            if (!std::isnan(c.value)) lost[c.name] += c.weight * (1 - c.value);
+    auto worst = std::max_element(lost.begin(), lost.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (worst == lost.end() || worst->second < 0.5 * static_cast<double>(e.components.size()))
+        return {};
+    auto v = [&](const char* phase, std::string_view m) {
+        auto it = e.values.find(fmt::format("{}.{}", phase, m));
+        return it == e.values.end() ? kNaN : mean(it->second);
+    };
+    const std::string& n = worst->first;
+    std::string detail;
+    if (n == "incident availability")
+        detail =
+            fmt::format("{} answered in the incident",
+                        metric::format(metric::availability, v("incident", metric::availability)));
+    else if (n == "wrong answers")
+        detail = fmt::format("{:.0f} wrong answers", v("all", metric::wrong_answers));
+    else if (n == "retry amplification")
+        detail = fmt::format("{:.2f} attempts per request in the incident",
+                             v("incident", metric::retry_amplification));
+    else if (n == "Retry-After compliance")
+        detail = fmt::format("{:.0f} retries before the announced Retry-After",
+                             v("all", metric::retry_after_violations));
+    else if (n == "time to recover")
+        detail =
+            fmt::format("back to normal {} after the incident",
+                        metric::format(metric::time_to_recover, v("all", metric::time_to_recover)));
+    else if (n == "time to mitigate")
+        detail = fmt::format(
+            "took {} to mitigate",
+            metric::format(metric::time_to_mitigate, v("all", metric::time_to_mitigate)));
+    else if (n == "incident latency, typical")
+        detail = fmt::format("median wait {} in the incident",
+                             metric::format(metric::wait_p50, v("incident", metric::wait_p50)));
+    else if (n == "incident latency, tail")
+        detail = fmt::format("p99 wait {} in the incident",
+                             metric::format(metric::wait_p99, v("incident", metric::wait_p99)));
+    else if (n == "herd factor")
+        detail = fmt::format("herd factor {}",
+                             metric::format(metric::herd_factor, v("all", metric::herd_factor)));
+    else if (n == "graceful degradation")
+        detail = fmt::format(
+            "{} clean errors when nothing could answer",
+            metric::format(metric::graceful_degradation, v("all", metric::graceful_degradation)));
+    else
+        detail = n;
+    return fmt::format("lost most on {} ({})", n, detail);
+}
+
+// One line on why the stack scored what it did, from its metrics and what it did on the wire.
+std::string explain(const Entry& e) {
+    std::vector<std::string> parts;
+    auto per_seed = [&](auto field) {
+        double sum = 0;
+        for (const auto& f : e.findings) sum += f.*field;
+        return e.findings.empty() ? 0.0 : sum / static_cast<double>(e.findings.size());
+    };
+    std::vector<std::string> notes;
+    for (const auto& f : e.findings)
+        for (const auto& n : f.notes)
+            if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+    for (const auto& n : notes) parts.push_back(n);
+    if (double n = per_seed(&Findings::client_error_retries);
+        n > 0.01 * per_seed(&Findings::requests))
+        parts.push_back(
+            fmt::format("retried {:.0f} requests the provider had refused as invalid "
+                        "(4xx)",
+                        n));
+    if (double n = per_seed(&Findings::image_ignored); n > 0)
+        parts.push_back(
+            fmt::format("passed on {:.0f} answers that ignored the image (lost feature)", n));
+    if (double n = per_seed(&Findings::broken_passed); n > 0)
+        parts.push_back(fmt::format("passed on {:.0f} cut or corrupted answers as good", n));
+    if (double n = per_seed(&Findings::hung); n > 0)
+        parts.push_back(fmt::format("{:.0f} requests hung past twice the deadline", n));
+    if (double n = per_seed(&Findings::most_attempts); n > 10)
+        parts.push_back(
+            fmt::format("up to {:.0f} attempts for one request within its deadline", n));
+    if (auto loss = biggest_loss(e); !loss.empty()) parts.push_back(loss);
+    if (parts.empty()) return "lost next to nothing on any component";
+    if (parts.size() > 4) parts.resize(4);
+    return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writers.
+
+std::string json_number(double v) {
+    return std::isnan(v) ? "null" : fmt::format("{}", v);
+}
+
+struct Overall {
+    std::string stack;
+    std::string about;
+    std::vector<std::pair<std::string, double>> scores;  // scenario, mean score
+    double mean_score = kNaN;
+    int wins = 0;
+};
+
+std::vector<Overall> overall(const std::vector<ScenarioResult>& results,
+                             const std::vector<StackEntry>& stacks) {
+    std::vector<Overall> out;
+    for (const auto& s : stacks) {
+        Overall o{s.name, s.about, {}, kNaN, 0};
+        std::vector<double> means;
+        for (const auto& r : results) {
+            for (std::size_t i = 0; i < r.entries.size(); ++i) {
+                const auto& e = r.entries[i];
+                if (e.stack != s.name || !e.skipped.empty()) continue;
+                o.scores.emplace_back(r.name, mean(e.scores));
+                means.push_back(mean(e.scores));
+                o.wins += i == 0;
+            }
+        }
+        o.mean_score = mean(means);
+        out.push_back(std::move(o));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Overall& a, const Overall& b) {
+        double x = std::isnan(a.mean_score) ? -1 : a.mean_score;
+        double y = std::isnan(b.mean_score) ? -1 : b.mean_score;
+        return x > y;
+    });
+    return out;
+}
+
+std::string leaderboard_json(const std::vector<ScenarioResult>& results,
+                             const std::vector<Overall>& ranked, bool partial) {
+    std::string j = fmt::format(
+        "{{\"schema_version\":1,\"tool\":\"brownout leaderboard\","
+        "\"partial\":{},\"overall\":[",
+        partial);
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        const auto& o = ranked[i];
+        j += fmt::format(
+            "{}{{\"rank\":{},\"stack\":{},\"about\":{},\"mean_score\":{},"
+            "\"scenarios\":{},\"wins\":{}}}",
+            i ? "," : "", i + 1, json_string(o.stack), json_string(o.about),
+            json_number(o.mean_score), o.scores.size(), o.wins);
+    }
+    j += "],\"scenarios\":[";
+    for (std::size_t r = 0; r < results.size(); ++r) {
+        const auto& res = results[r];
+        j += fmt::format(
+            "{}{{\"name\":{},\"title\":{},\"file\":{},\"time_scale\":{},\"seeds\":[{}],"
+            "\"stacks\":[",
+            r ? "," : "", json_string(res.name), json_string(res.title), json_string(res.file),
+            res.time_scale, fmt::join(res.seeds, ","));
+        for (std::size_t i = 0; i < res.entries.size(); ++i) {
+            const auto& e = res.entries[i];
+            j += fmt::format("{}{{\"stack\":{}", i ? "," : "", json_string(e.stack));
+            if (!e.skipped.empty()) {
+                j += fmt::format(",\"skipped\":{}}}", json_string(e.skipped));
+                continue;
+            }
+            std::vector<std::string> scores;
+            for (double s : e.scores) scores.push_back(json_number(s));
+            j += fmt::format(",\"rank\":{},\"score\":{},\"scores\":[{}],\"metrics\":{{", i + 1,
+                             json_number(mean(e.scores)), fmt::join(scores, ","));
+            bool first = true;
+            for (const auto& [key, values] : e.values) {
+                j += fmt::format("{}{}:{}", first ? "" : ",", json_string(key),
+                                 json_number(mean(values)));
+                first = false;
+            }
+            j += "},\"findings\":[";
+            for (std::size_t k = 0; k < e.findings.size(); ++k) {
+                const auto& f = e.findings[k];
+                std::vector<std::string> notes;
+                for (const auto& n : f.notes) notes.push_back(json_string(n));
+                j += fmt::format(
+                    "{}{{\"client_error_retries\":{},\"most_attempts\":{},"
+                    "\"image_ignored\":{},\"broken_passed\":{},\"hung\":{},"
+                    "\"notes\":[{}]}}",
+                    k ? "," : "", f.client_error_retries, f.most_attempts, f.image_ignored,
+                    f.broken_passed, f.hung, fmt::join(notes, ","));
+            }
+            j += fmt::format("],\"why\":{}}}", json_string(e.why));
+        }
+        j += "]}";
+    }
+    return j + "]}\n";
+}
+
+std::string cell(const Entry& e, const Column& c) {
+    auto it = e.values.find(value_key(c));
+    return it == e.values.end() ? "–" : metric::format(c.metric, mean(it->second));
+}
+
+std::string score_cell(const Entry& e) {
+    if (e.scores.size() < 2) return fmt::format("{:.1f}", mean(e.scores));
+    Summary s = summarize(e.scores);
+    return fmt::format("{:.1f} ± {:.1f}", s.mean, s.ci95);
+}
+
+std::string md_escape(const std::string& s) {
+    return replace_all(s, "|", "\\|");
+}
+
+std::string leaderboard_md(const std::vector<ScenarioResult>& results,
+                           const std::vector<Overall>& ranked, const std::string& command,
+                           bool partial) {
+    std::string m = "# brownout leaderboard\n\n";
+    m += fmt::format("`{}`{}\n\n", command, partial ? " (interrupted: partial)" : "");
+    m += "Scores are 0–100 (README \"Scoring\"); each stack runs against its own fresh fleet of "
+         "the scenario's mock providers, in scenario time. A stack that cannot speak to the "
+         "scenario's first provider, or finds fewer providers than it needs, sits the scenario "
+         "out.\n\n## Overall\n\n| rank | stack | mean score | scenarios | first place | what it "
+         "is |\n|---|---|---|---|---|---|\n";
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        const auto& o = ranked[i];
+        m += fmt::format("| {} | {} | {} | {} | {} | {} |\n", i + 1, o.stack,
+                         std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score),
+                         o.scores.size(), o.wins, md_escape(o.about));
+    }
+    for (const auto& r : results) {
+        m += fmt::format(
+            "\n## {}\n\n{} · `{}` · time scale {} · seed{} {}\n\n| rank | stack | "
+            "score |",
+            r.name, md_escape(r.title), r.file, r.time_scale, r.seeds.size() == 1 ? "" : "s",
+            fmt::join(r.seeds, ", "));
+        for (const auto& c : columns()) m += fmt::format(" {} |", c.label);
+        m += " why |\n|---|---|---|";
+        for (std::size_t i = 0; i < columns().size(); ++i) m += "---|";
+        m += "---|\n";
+        for (std::size_t i = 0; i < r.entries.size(); ++i) {
+            const auto& e = r.entries[i];
+            if (!e.skipped.empty()) {
+                m += fmt::format("| – | {} | – |", e.stack);
+                for (std::size_t k = 0; k < columns().size(); ++k) m += " |";
+                m += fmt::format(" sat out: {} |\n", md_escape(e.skipped));
+                continue;
+            }
+            m += fmt::format("| {} | {} | {} |", i + 1, e.stack, score_cell(e));
+            for (const auto& c : columns()) m += fmt::format(" {} |", cell(e, c));
+            m += fmt::format(" {} |\n", md_escape(e.why));
+        }
+    }
+    return m;
+}
+
+std::string bar(double score) {
+    double w = std::isnan(score) ? 0 : std::clamp(score, 0.0, 100.0);
+    const char* colour = w >= 80 ? "#2e7d32" : w >= 50 ? "#f9a825" : "#c62828";
+    return fmt::format(
+        "<svg width=\"104\" height=\"12\" role=\"img\"><rect width=\"100\" "
+        "height=\"12\" fill=\"#eee\"/><rect width=\"{:.1f}\" height=\"12\" "
+        "fill=\"{}\"/></svg>",
+        w, colour);
+}
+
+std::string leaderboard_html(const std::vector<ScenarioResult>& results,
+                             const std::vector<Overall>& ranked, const std::string& command,
+                             bool partial) {
+    std::string h = fmt::format(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>brownout "
+        "leaderboard</title>\n<style>body{{font-family:sans-serif;margin:2em;max-width:90em}}"
+        "table{{border-collapse:collapse;margin:1em 0}}td,th{{border-bottom:1px solid #ddd;"
+        "padding:.3em .6em;text-align:left;vertical-align:top}}td.n{{text-align:right;"
+        "white-space:nowrap}}tr.out td{{color:#888}}code{{background:#f4f4f4}}</style></head>"
+        "<body>\n<h1>brownout leaderboard</h1>\n<p><code>{}</code>{}</p>\n<h2>Overall</h2>\n"
+        "<table><tr><th>rank</th><th>stack</th><th>mean score</th><th></th><th>scenarios</th>"
+        "<th>first place</th><th>what it is</th></tr>\n",
+        markup_escape(command), partial ? " — interrupted: partial" : "");
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        const auto& o = ranked[i];
+        h += fmt::format(
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td>"
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+            i + 1, markup_escape(o.stack),
+            std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score), bar(o.mean_score),
+            o.scores.size(), o.wins, markup_escape(o.about));
+    }
+    h += "</table>\n";
+    for (const auto& r : results) {
+        h += fmt::format(
+            "<h2 id=\"{0}\">{0}</h2>\n<p>{1} · time scale {2} · seeds {3} · "
+            "reports in <code>{0}/</code></p>\n<table><tr><th>rank</th><th>stack"
+            "</th><th>score</th><th></th>",
+            markup_escape(r.name), markup_escape(r.title), r.time_scale, fmt::join(r.seeds, ", "));
+        for (const auto& c : columns()) h += fmt::format("<th>{}</th>", c.label);
+        h += "<th>why</th></tr>\n";
+        for (std::size_t i = 0; i < r.entries.size(); ++i) {
+            const auto& e = r.entries[i];
+            if (!e.skipped.empty()) {
+                h += fmt::format(
+                    "<tr class=\"out\"><td>–</td><td>{}</td><td colspan=\"{}\">sat "
+                    "out: {}</td></tr>\n",
+                    markup_escape(e.stack), columns().size() + 3, markup_escape(e.skipped));
+                continue;
+            }
+            h += fmt::format(
+                "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>"
+                "<td>{}</td>",
+                i + 1, markup_escape(e.stack), markup_escape(score_cell(e)), bar(mean(e.scores)));
+            for (const auto& c : columns())
+                h += fmt::format("<td class=\"n\">{}</td>", markup_escape(cell(e, c)));
+            h += fmt::format("<td>{}</td></tr>\n", markup_escape(e.why));
+        }
+        h += "</table>\n";
+    }
+    return h + "</body></html>\n";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::vector<StackEntry> builtin_stacks() {
+    return {
+        builtin("naive", 1, "built-in: one attempt, no retries"),
+        builtin("sdk-default", 1,
+                "built-in: the official SDKs' retry rule (2 retries, exponential backoff, "
+                "Retry-After honoured)"),
+        builtin("retry-storm", 1, "built-in: immediate retries until the deadline"),
+        builtin("failover", 0,
+                "built-in: retries with full jitter, a breaker per provider, failover across "
+                "every provider, a retry budget"),
+    };
+}
+
+std::vector<StackEntry> load_stacks(const std::filesystem::path& dir) {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& sub : std::filesystem::directory_iterator(dir, ec)) {
+        auto file = sub.path() / "stack.toml";
+        if (sub.is_directory() && std::filesystem::is_regular_file(file)) files.push_back(file);
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<StackEntry> out;
+    for (const auto& file : files) {
+        toml::table root = parse_toml_file(file.string());
+        TableReader top(root, "", std::make_shared<const std::string>(file.string()));
+        std::string folder = std::filesystem::absolute(file.parent_path()).string();
+        for (auto& t : top.tables("stacks")) {
+            StackEntry s;
+            s.file = file.string();
+            s.name = t.required_string("name");
+            s.about = t.string("about", "");
+            auto names = wire::dialect_names();
+            if (auto speaks = t.strings("speaks")) {
+                for (const auto& d : *speaks) {
+                    if (std::find(names.begin(), names.end(), d) == names.end())
+                        t.fail("speaks", fmt::format("unknown dialect \"{}\" (dialects: {})", d,
+                                                     fmt::join(names, ", ")));
+                }
+                s.speaks = *speaks;
+            } else {
+                t.fail("speaks", "is required: the dialects the stack can talk to");
+            }
+            s.needs = static_cast<int>(t.integer("needs", 1, 9).value_or(1));
+            s.uses = static_cast<int>(t.integer("uses", 0, 9).value_or(0));
+            if (t.has("providers"))
+                t.fail("providers",
+                       "a stack is placed on each scenario's providers by what it "
+                       "speaks; leave providers out");
+            s.client = t.raw();
+            for (const char* own : {"about", "speaks", "needs", "uses"}) s.client.erase(own);
+            rewrite_strings(s.client,
+                            [&](std::string v) { return replace_all(v, "{dir}", folder); });
+            for (const auto& seen : out)
+                if (seen.name == s.name)
+                    t.fail("name", fmt::format("stack \"{}\" is also in {}", s.name, seen.file));
+            out.push_back(std::move(s));
+        }
+        top.finish();
+    }
+    return out;
+}
+
+Placement place_stack(const StackEntry& stack, const Scenario& scenario) {
+    Placement p;
+    auto speaks = [&](const mock::ProviderConfig& provider) {
+        return stack.speaks.empty() ||
+               std::find(stack.speaks.begin(), stack.speaks.end(),
+                         std::string(wire::to_string(provider.dialect))) != stack.speaks.end();
+    };
+    if (scenario.providers.empty()) return {{}, "the scenario has no providers"};
+    const auto& first = scenario.providers.front();
+    if (!speaks(first)) {
+        return {
+            {},
+            fmt::format("speaks {}, the scenario's first provider ({}) speaks {}",
+                        fmt::join(stack.speaks, ", "), first.id, wire::to_string(first.dialect))};
+    }
+    for (const auto& provider : scenario.providers) {
+        if (!speaks(provider)) continue;
+        if (stack.uses > 0 && static_cast<int>(p.providers.size()) >= stack.uses) break;
+        p.providers.push_back(provider.id);
+    }
+    if (static_cast<int>(p.providers.size()) < stack.needs) {
+        return {{},
+                fmt::format("needs {} providers it can talk to, the scenario has {}", stack.needs,
+                            p.providers.size())};
+    }
+    return p;
+}
+
+toml::table leaderboard_scenario(toml::table root, const Scenario& scenario,
+                                 const std::vector<StackEntry>& stacks,
+                                 const std::vector<Placement>& placements) {
+    root.erase("clients");
+    root.erase("expect");
+    toml::array clients;
+    for (std::size_t i = 0; i < stacks.size(); ++i) {
+        const auto& placed = placements[i].providers;
+        if (placed.empty()) continue;
+        toml::table client = stacks[i].client;
+        client.insert_or_assign("name", stacks[i].name);
+        rewrite_strings(client, [&](std::string v) {
+            for (std::size_t k = 0; k < placed.size(); ++k) {
+                const auto* p = find_provider(scenario, placed[k]);
+                std::string n = std::to_string(k + 1);
+                v = replace_all(v, "{" + n + ".id}", placed[k]);
+                v = replace_all(v, "{" + n + ".env}", env_stem(placed[k]));
+                if (p != nullptr && !p->models.empty())
+                    v = replace_all(v, "{" + n + ".model}", p->models.front());
+            }
+            return v;
+        });
+        toml::array ids;
+        for (const auto& id : placed) ids.push_back(id);
+        client.insert_or_assign("providers", std::move(ids));
+        clients.push_back(std::move(client));
+    }
+    root.insert_or_assign("clients", std::move(clients));
+    return root;
+}
+
+int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ostream& err) {
+    std::vector<StackEntry> stacks = builtin_stacks();
+    try {
+        if (std::filesystem::is_directory(c.stacks_dir)) {
+            for (auto& s : load_stacks(c.stacks_dir)) {
+                for (const auto& b : stacks)
+                    if (b.name == s.name)
+                        throw Error(fmt::format("{}: stack \"{}\" has a built-in stack's name",
+                                                s.file, s.name));
+                stacks.push_back(std::move(s));
+            }
+        }
+    } catch (const Error& e) {
+        err << e.what() << "\n";
+        return 2;
+    }
+    if (!c.clients.empty()) {
+        std::vector<std::string> names;
+        for (const auto& s : stacks) names.push_back(s.name);
+        for (const auto& want : c.clients) {
+            if (std::find(names.begin(), names.end(), want) != names.end()) continue;
+            auto hint = closest_match(want, names);
+            err << fmt::format("brownout leaderboard: no stack \"{}\"{} (stacks: {})\n", want,
+                               hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint),
+                               fmt::join(names, ", "));
+            return 2;
+        }
+        std::erase_if(stacks, [&](const StackEntry& s) {
+            return std::find(c.clients.begin(), c.clients.end(), s.name) == c.clients.end();
+        });
+    }
+    if (c.list) {
+        for (const auto& s : stacks)
+            out << fmt::format("{:<24} {}{}\n", s.name, s.about,
+                               s.file.empty() ? "" : fmt::format(" ({})", s.file));
+        return 0;
+    }
+    if (c.scenario_files.empty()) {
+        err << "brownout leaderboard: no scenarios (the library has no incident scenarios?)\n";
+        return 2;
+    }
+
+    std::string command = "brownout leaderboard";
+    for (const auto& f : c.scenario_files) command += " " + f;
+    if (c.seeds > 1) command += fmt::format(" --seeds {}", c.seeds);
+    for (const auto& n : c.clients) command += " --client " + n;
+    if (c.time_scale) command += fmt::format(" --time-scale {}", *c.time_scale);
+
+    std::vector<ScenarioResult> results;
+    bool partial = false;
+    auto started = std::chrono::steady_clock::now();
+    for (const auto& file : c.scenario_files) {
+        if (c.stop != nullptr && *c.stop) {
+            partial = true;
+            break;
+        }
+        ScenarioResult result;
+        Scenario with_stacks;
+        std::filesystem::path dir;
+        try {
+            Scenario original = load_scenario(file);
+            std::vector<Placement> placements;
+            for (const auto& s : stacks) placements.push_back(place_stack(s, original));
+            toml::table root =
+                leaderboard_scenario(parse_toml_file(file), original, stacks, placements);
+            dir = std::filesystem::path(c.out_dir) / original.name;
+            std::filesystem::create_directories(dir);
+            std::ostringstream text;
+            text << "# Written by `" << command << "` from " << file
+                 << ": the scenario with every stack that can run on it.\n# `brownout run` "
+                    "runs it as the leaderboard did (stacks' {dir} paths are absolute).\n\n"
+                 << root << "\n";
+            auto generated = (dir / "scenario.toml").string();
+            write_file_atomically(generated, text.str());
+            with_stacks = load_scenario(generated);
+            result.name = original.name;
+            result.title = original.title;
+            result.file = file;
+            result.time_scale = c.time_scale.value_or(original.time_scale);
+            for (std::size_t i = 0; i < stacks.size(); ++i) {
+                Entry e;
+                e.stack = stacks[i].name;
+                e.skipped = placements[i].providers.empty() ? placements[i].reason : "";
+                result.entries.push_back(std::move(e));
+            }
+        } catch (const std::exception& e) {
+            err << e.what() << "\n";
+            return 2;
+        }
+
+        for (int k = 0; k < c.seeds; ++k) {
+            if (c.stop != nullptr && *c.stop) {
+                partial = true;
+                break;
+            }
+            RunOptions options;
+            options.seed = with_stacks.seed + static_cast<std::uint64_t>(k);
+            options.time_scale = c.time_scale;
+            options.stop = c.stop;
+            out << fmt::format("{} · seed {} · {} stacks …", result.name, *options.seed,
+                               with_stacks.clients.size())
+                << std::flush;
+            RunResult run;
+            try {
+                run = run_scenario(with_stacks, options);
+            } catch (const std::exception& e) {
+                err << "\n" << e.what() << "\n";
+                return 2;
+            }
+            partial = partial || run.partial;
+            Report report{run, phase_windows(run.scenario), {}, {}};
+            for (const auto& stack : run.stacks)
+                report.scores.push_back(score_stack(run.scenario, stack, report.windows));
+            try {
+                write_run_reports(report, (dir / fmt::format("seed-{}", *options.seed)).string());
+            } catch (const std::exception& e) {
+                err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
+                return 2;
+            }
+            out << fmt::format(" {:.0f} s\n", run.wall_seconds);
+            result.seeds.push_back(*options.seed);
+            for (std::size_t i = 0; i < run.stacks.size(); ++i) {
+                auto it = std::find_if(
+                    result.entries.begin(), result.entries.end(),
+                    [&](const Entry& e) { return e.stack == run.stacks[i].client.name; });
+                if (it == result.entries.end()) continue;
+                const auto& score = report.scores[i];
+                it->scores.push_back(score.score);
+                for (const auto& col : columns()) {
+                    double v = kNaN;
+                    if (auto ph = score.phases.find(col.phase); ph != score.phases.end())
+                        if (auto m = ph->second.find(std::string(col.metric));
+                            m != ph->second.end())
+                            v = m->second;
+                    it->values[value_key(col)].push_back(v);
+                }
+                for (auto [phase, m] : {std::pair{"incident", metric::wait_p50},
+                                        {"incident", metric::wait_p99},
+                                        {"all", metric::time_to_mitigate},
+                                        {"all", metric::herd_factor},
+                                        {"all", metric::graceful_degradation}}) {
+                    double v = kNaN;
+                    if (auto ph = score.phases.find(phase); ph != score.phases.end())
+                        if (auto x = ph->second.find(std::string(m)); x != ph->second.end())
+                            v = x->second;
+                    it->values[fmt::format("{}.{}", phase, m)].push_back(v);
+                }
+                it->findings.push_back(find(run.stacks[i], run.scenario.workload.deadline));
+                it->components.push_back(score.components);
+            }
+        }
+        for (auto& e : result.entries)
+            if (e.skipped.empty()) e.why = explain(e);
+        std::stable_sort(result.entries.begin(), result.entries.end(),
+                         [](const Entry& a, const Entry& b) {
+                             if (a.skipped.empty() != b.skipped.empty()) return a.skipped.empty();
+                             double x = mean(a.scores), y = mean(b.scores);
+                             return (std::isnan(x) ? -1 : x) > (std::isnan(y) ? -1 : y);
+                         });
+        results.push_back(std::move(result));
+    }
+
+    auto ranked = overall(results, stacks);
+    out << fmt::format("\n{:<4} {:<24} {:>10} {:>9}  {}\n", "rank", "stack", "mean score",
+                       "scenarios", "first place");
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+        const auto& o = ranked[i];
+        out << fmt::format("{:<4} {:<24} {:>10} {:>9}  {}\n", i + 1, o.stack,
+                           std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score),
+                           o.scores.size(), o.wins);
+    }
+    try {
+        std::filesystem::create_directories(c.out_dir);
+        auto at = [&](const char* name) {
+            return (std::filesystem::path(c.out_dir) / name).string();
+        };
+        write_file_atomically(at("leaderboard.json"), leaderboard_json(results, ranked, partial));
+        write_file_atomically(at("leaderboard.md"),
+                              leaderboard_md(results, ranked, command, partial));
+        write_file_atomically(at("leaderboard.html"),
+                              leaderboard_html(results, ranked, command, partial));
+        out << fmt::format(
+            "\n{} scenario{} in {:.0f} s · {} · {} · {}\n", results.size(),
+            results.size() == 1 ? "" : "s",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+            at("leaderboard.json"), at("leaderboard.md"), at("leaderboard.html"));
+    } catch (const std::exception& e) {
+        err << "brownout leaderboard: cannot write the leaderboard: " << e.what() << "\n";
+        return 2;
+    }
+    if (partial) out << "interrupted: the leaderboard covers what ran and says partial\n";
+    return 0;
+}
+
+}  // namespace brownout::harness

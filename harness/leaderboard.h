@@ -1,0 +1,68 @@
+#pragma once
+// `brownout leaderboard`: every client stack over a pack of incident scenarios, ranked.
+//
+//   clients/*/stack.toml ─┐                       ┌─▶ DIR/<scenario>/scenario.toml (re-runnable)
+//   built-in policies ────┼─▶ one scenario each ──┼─▶ DIR/<scenario>/seed-N/report.{json,html}…
+//   the scenario pack ────┘   with every stack    └─▶ DIR/leaderboard.{json,md,html}
+//
+// A stack is placed on a scenario's providers by the dialects it speaks: it takes the scenario's
+// first provider (the one the incident hits) and, for a stack with fallbacks, the later ones it
+// can talk to. A stack that cannot speak to the first provider, or finds fewer providers than it
+// needs, sits that scenario out with the reason.
+
+#include <toml++/toml.h>
+
+#include <atomic>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/scenario.h"
+
+namespace brownout::harness {
+
+struct StackEntry {
+    std::string name;
+    std::string about;
+    std::string file;                 // the stack.toml it came from; empty for a built-in
+    std::vector<std::string> speaks;  // dialect names; empty: every dialect (the built-ins)
+    int needs = 1;                    // providers it must have
+    int uses = 0;                     // at most this many providers (0: every one it speaks)
+    toml::table client;               // the [[clients]] table without `providers`
+};
+
+// The four built-in reference policies, as `run` gives a scenario without [[clients]].
+std::vector<StackEntry> builtin_stacks();
+// Every `stack.toml` one level under `dir` ([[stacks]] tables), sorted by folder; {dir} in a
+// value becomes that folder's absolute path. Throws brownout::Error with file, line and column.
+std::vector<StackEntry> load_stacks(const std::filesystem::path& dir);
+
+struct Placement {
+    std::vector<std::string> providers;  // empty: the stack sits this scenario out
+    std::string reason;                  // why it sits out
+};
+Placement place_stack(const StackEntry& stack, const Scenario& scenario);
+
+// The scenario with the stacks as its [[clients]] (its own clients and expectations removed) and
+// each placeholder filled: {1.model}, {1.id}, {1.env} for the first placed provider, and so on.
+toml::table leaderboard_scenario(toml::table root, const Scenario& scenario,
+                                 const std::vector<StackEntry>& stacks,
+                                 const std::vector<Placement>& placements);
+
+struct LeaderboardCommand {
+    std::vector<std::string> scenario_files;  // the pack
+    std::filesystem::path stacks_dir;         // where the stack.toml folders are
+    int seeds = 1;
+    std::vector<std::string> clients;  // empty: every stack
+    std::optional<double> time_scale;
+    std::string out_dir = "leaderboard";
+    bool list = false;  // print the stacks and exit
+    std::atomic<bool>* stop = nullptr;
+};
+
+// Exit code: 0 whatever the stacks scored, 2 a usage, scenario, stack or writing error.
+int leaderboard_command(const LeaderboardCommand& command, std::ostream& out, std::ostream& err);
+
+}  // namespace brownout::harness
