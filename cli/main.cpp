@@ -15,6 +15,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/duration.h"
@@ -36,11 +37,12 @@ constexpr const char* kUsageText = R"(brownout — chaos testing for software th
 usage:
   brownout run [SCENARIO] [--client NAME]… [--seed N] [--time-scale X] [--report-dir DIR]
                [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
+  brownout score DIR [--report-dir DIR] [--json FILE] [--junit FILE] [--html FILE]
   brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--sweep KEY=V1,V2,…]…
                [--shard I/N] [--metric PHASE.METRIC] [--json FILE] [--csv FILE] [--html FILE]
   brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
   brownout leaderboard [SCENARIO…] [--seeds N] [--client NAME]… [--time-scale X] [--out DIR]
-                       [--stacks DIR] [--list]
+                       [--max-time-scale X] [--parallel N] [--stacks DIR] [--list]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
@@ -265,6 +267,7 @@ int cmd_sim(Args& args) {
 int cmd_leaderboard(Args& args) {
     brownout::harness::LeaderboardCommand board;
     board.stacks_dir = data_dir("clients", "BROWNOUT_CLIENTS");
+    board.parallel = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     while (!args.done()) {
         std::string a = args.next();
         if (a == "--seeds") {
@@ -276,8 +279,15 @@ int cmd_leaderboard(Args& args) {
             board.clients.push_back(args.value(a));
         } else if (a == "--time-scale") {
             board.time_scale = parse_number(a, args.value(a));
+        } else if (a == "--max-time-scale") {
+            board.max_time_scale = parse_number(a, args.value(a));
         } else if (a == "--out") {
             board.out_dir = args.value(a);
+        } else if (a == "--parallel") {
+            double n = parse_number(a, args.value(a));
+            if (n < 1 || n > 64 || n != std::floor(n))
+                throw brownout::Error("leaderboard: --parallel takes a whole number from 1 to 64");
+            board.parallel = static_cast<int>(n);
         } else if (a == "--stacks") {
             board.stacks_dir = args.value(a);
         } else if (a == "--list") {
@@ -303,6 +313,29 @@ int cmd_leaderboard(Args& args) {
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     return brownout::harness::leaderboard_command(board, std::cout, std::cerr);
+}
+
+int cmd_score(Args& args) {
+    brownout::harness::ScoreCommand score;
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--report-dir")
+            score.report_dir = args.value(a);
+        else if (a == "--json")
+            score.json_file = args.value(a);
+        else if (a == "--junit")
+            score.junit_file = args.value(a);
+        else if (a == "--html")
+            score.html_file = args.value(a);
+        else if (a.starts_with("--"))
+            throw brownout::Error(fmt::format("score: unknown option {}", a));
+        else if (score.run_dir.empty())
+            score.run_dir = a;
+        else
+            throw brownout::Error("score takes one run directory");
+    }
+    if (score.run_dir.empty()) throw brownout::Error("score needs the run's report directory");
+    return brownout::harness::score_command(score, std::cout, std::cerr);
 }
 
 int cmd_merge(Args& args) {
@@ -399,6 +432,7 @@ int main(int argc, char** argv) {
         if (command == "sim") return cmd_sim(args);
         if (command == "merge") return cmd_merge(args);
         if (command == "leaderboard") return cmd_leaderboard(args);
+        if (command == "score") return cmd_score(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {

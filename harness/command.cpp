@@ -8,13 +8,14 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "harness/report.h"
+#include "harness/run_log.h"
 #include "harness/serve.h"
 #include "mockprovider/journal.h"
 
 namespace brownout::harness {
 
 ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json,
-                              std::string junit, std::string html) {
+                              std::string junit, std::string html, bool attempts) {
     std::filesystem::create_directories(dir);
     auto in_dir = [&](std::string& file, const char* name) {
         if (file.empty()) file = (std::filesystem::path(dir) / name).string();
@@ -26,6 +27,7 @@ ReportFiles write_run_reports(const Report& report, const std::string& dir, std:
     write_file_atomically(files.json, report_json(report));
     write_file_atomically(files.junit, junit_xml(report));
     write_file_atomically(files.html, html_report(report));
+    if (!attempts) return files;  // the run wrote them as it went (harness/run_log.h)
     // Every attempt every stack's fleet journaled, one JSON object a line with its client: what
     // the scores were computed from, for a reader who wants to see it.
     std::string lines;
@@ -42,14 +44,16 @@ ReportFiles write_run_reports(const Report& report, const std::string& dir, std:
 
 int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     Scenario scenario;
+    RunOptions options;
     try {
         scenario = load_scenario(c.scenario_file);
         apply_limit_flags(scenario.server, c.limits);
+        options.scenario_text = read_text_file(c.scenario_file);
     } catch (const Error& e) {
         err << e.what() << "\n";
         return 2;
     }
-    RunOptions options;
+    options.log_dir = c.report_dir;
     options.time_scale = c.time_scale;
     options.seed = c.seed;
     options.clients = c.clients;
@@ -80,19 +84,25 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     }
     if (c.progress) err << "\n";
 
-    Report report{result, phase_windows(result.scenario), {}, {}};
+    return report_run(result, c.report_dir, c.json_file, c.junit_file, c.html_file, "run", out,
+                      err);
+}
+
+int report_run(const RunResult& result, const std::string& report_dir, const std::string& json,
+               const std::string& junit, const std::string& html, std::string_view command,
+               std::ostream& out, std::ostream& err) {
+    Report report{result, run_windows(result), {}, {}};
     for (const auto& stack : result.stacks)
         report.scores.push_back(score_stack(result.scenario, stack, report.windows));
     report.expectations = check_expectations(result.scenario, report.scores);
     out << terminal_table(report) << std::flush;
 
     try {
-        ReportFiles files =
-            write_run_reports(report, c.report_dir, c.json_file, c.junit_file, c.html_file);
+        ReportFiles files = write_run_reports(report, report_dir, json, junit, html, false);
         out << fmt::format("\nreports: {} · {} · {} · {}\n", files.json, files.junit, files.html,
                            files.attempts);
     } catch (const std::exception& e) {
-        err << "brownout run: cannot write the reports: " << e.what() << "\n";
+        err << "brownout " << command << ": cannot write the reports: " << e.what() << "\n";
         return 2;
     }
     if (result.partial)
@@ -101,6 +111,28 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
         if (!e.passed) return 1;
     }
     return 0;
+}
+
+}  // namespace brownout::harness
+
+namespace brownout::harness {
+
+int score_command(const ScoreCommand& c, std::ostream& out, std::ostream& err) {
+    RunResult result;
+    try {
+        result = read_run_log(c.run_dir);
+    } catch (const std::exception& e) {
+        err << "brownout score: " << e.what() << "\n";
+        return 2;
+    }
+    if (result.partial) {
+        std::size_t n = 0;
+        for (const auto& s : result.stacks) n += s.users.size();
+        out << fmt::format("{}: the run did not finish; scoring the {} requests it wrote down\n",
+                           c.run_dir, n);
+    }
+    return report_run(result, c.report_dir.empty() ? c.run_dir : c.report_dir, c.json_file,
+                      c.junit_file, c.html_file, "score", out, err);
 }
 
 }  // namespace brownout::harness

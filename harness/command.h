@@ -31,11 +31,27 @@ struct RunCommand {
 struct ReportFiles {
     std::string json, junit, html, attempts;
 };
+// `attempts` false: attempts.jsonl was written as the run went (harness/run_log.h).
 ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json = {},
-                              std::string junit = {}, std::string html = {});
+                              std::string junit = {}, std::string html = {}, bool attempts = true);
+
+// Scores a run, prints the table, writes the reports beside its attempts.jsonl; the exit code
+// of `run` (0, 1 an expectation failed, 2 the reports could not be written).
+int report_run(const RunResult& result, const std::string& report_dir, const std::string& json,
+               const std::string& junit, const std::string& html, std::string_view command,
+               std::ostream& out, std::ostream& err);
 
 // Runs, scores, reports. Returns the exit code: 0 every expectation held, 1 one failed,
 // 2 a usage, scenario or report-writing error.
 int run_command(const RunCommand& command, std::ostream& out, std::ostream& err);
+
+// `brownout score DIR`: the reports of a run rebuilt from what it wrote as it went (a run killed
+// outright is scored up to its last flushed request, and marked partial).
+struct ScoreCommand {
+    std::string run_dir;
+    std::string report_dir;  // default: run_dir
+    std::string json_file, junit_file, html_file;
+};
+int score_command(const ScoreCommand& command, std::ostream& out, std::ostream& err);
 
 }  // namespace brownout::harness

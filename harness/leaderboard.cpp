@@ -243,7 +243,7 @@ std::string explain(const Entry& e) {
     for (const auto& f : e.findings)
         for (const auto& n : f.notes)
             if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
-    for (const auto& n : notes) parts.push_back(n);
+    parts.insert(parts.end(), notes.begin(), notes.end());
     if (double n = per_seed(&Findings::client_error_retries);
         n > 0.01 * per_seed(&Findings::requests))
         parts.push_back(
@@ -485,6 +485,26 @@ std::string leaderboard_html(const std::vector<ScenarioResult>& results,
     return h + "</body></html>\n";
 }
 
+// One run's score and metrics of a stack, added to its entry.
+void record(Entry& e, const StackScore& score, const StackRun& run, const Scenario& s) {
+    e.scores.push_back(score.score);
+    auto value = [&](const char* phase, std::string_view m) {
+        if (auto ph = score.phases.find(phase); ph != score.phases.end())
+            if (auto x = ph->second.find(std::string(m)); x != ph->second.end()) return x->second;
+        return kNaN;
+    };
+    for (const auto& col : columns())
+        e.values[value_key(col)].push_back(value(col.phase, col.metric));
+    for (auto [phase, m] : {std::pair{"incident", metric::wait_p50},
+                            {"incident", metric::wait_p99},
+                            {"all", metric::time_to_mitigate},
+                            {"all", metric::herd_factor},
+                            {"all", metric::graceful_degradation}})
+        e.values[fmt::format("{}.{}", phase, m)].push_back(value(phase, m));
+    e.findings.push_back(find(run, s.workload.deadline));
+    e.components.push_back(score.components);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -540,7 +560,7 @@ std::vector<StackEntry> load_stacks(const std::filesystem::path& dir) {
             s.client = t.raw();
             for (const char* own : {"about", "speaks", "needs", "uses"}) s.client.erase(own);
             rewrite_strings(s.client,
-                            [&](std::string v) { return replace_all(v, "{dir}", folder); });
+                            [&](const std::string& v) { return replace_all(v, "{dir}", folder); });
             for (const auto& seen : out)
                 if (seen.name == s.name)
                     t.fail("name", fmt::format("stack \"{}\" is also in {}", s.name, seen.file));
@@ -593,11 +613,13 @@ toml::table leaderboard_scenario(toml::table root, const Scenario& scenario,
         rewrite_strings(client, [&](std::string v) {
             for (std::size_t k = 0; k < placed.size(); ++k) {
                 const auto* p = find_provider(scenario, placed[k]);
-                std::string n = std::to_string(k + 1);
-                v = replace_all(v, "{" + n + ".id}", placed[k]);
-                v = replace_all(v, "{" + n + ".env}", env_stem(placed[k]));
+                auto key = [&](std::string_view what) {
+                    return fmt::format("{{{}.{}}}", k + 1, what);
+                };
+                v = replace_all(v, key("id"), placed[k]);
+                v = replace_all(v, key("env"), env_stem(placed[k]));
                 if (p != nullptr && !p->models.empty())
-                    v = replace_all(v, "{" + n + ".model}", p->models.front());
+                    v = replace_all(v, key("model"), p->models.front());
             }
             return v;
         });
@@ -628,6 +650,7 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
     }
     if (!c.clients.empty()) {
         std::vector<std::string> names;
+        names.reserve(stacks.size());
         for (const auto& s : stacks) names.push_back(s.name);
         for (const auto& want : c.clients) {
             if (std::find(names.begin(), names.end(), want) != names.end()) continue;
@@ -668,10 +691,12 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
         }
         ScenarioResult result;
         Scenario with_stacks;
+        std::string scenario_text;
         std::filesystem::path dir;
         try {
             Scenario original = load_scenario(file);
             std::vector<Placement> placements;
+            placements.reserve(stacks.size());
             for (const auto& s : stacks) placements.push_back(place_stack(s, original));
             toml::table root =
                 leaderboard_scenario(parse_toml_file(file), original, stacks, placements);
@@ -684,11 +709,13 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
                  << root << "\n";
             auto generated = (dir / "scenario.toml").string();
             write_file_atomically(generated, text.str());
+            scenario_text = text.str();
             with_stacks = load_scenario(generated);
             result.name = original.name;
             result.title = original.title;
             result.file = file;
-            result.time_scale = c.time_scale.value_or(original.time_scale);
+            result.time_scale =
+                c.time_scale.value_or(std::min(original.time_scale, c.max_time_scale));
             for (std::size_t i = 0; i < stacks.size(); ++i) {
                 Entry e;
                 e.stack = stacks[i].name;
@@ -700,65 +727,71 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
             return 2;
         }
 
-        for (int k = 0; k < c.seeds; ++k) {
-            if (c.stop != nullptr && *c.stop) {
-                partial = true;
-                break;
+        // External stacks run a few at a time (`parallel`): each is a process doing real work
+        // at the scenario's time scale, and a CPU shared by a dozen of them would be scored as
+        // the incident's. The built-ins (in process, cheap) run with the first batch. Every batch
+        // lives the same seed: the same workload and the same timeline.
+        std::vector<std::vector<std::string>> batches(1);
+        for (const auto& client : with_stacks.clients)
+            if (client.kind == "builtin") batches[0].push_back(client.name);
+        std::size_t in_batch = 0;
+        for (const auto& client : with_stacks.clients) {
+            if (client.kind == "builtin") continue;
+            if (in_batch == static_cast<std::size_t>(c.parallel)) {
+                batches.emplace_back();
+                in_batch = 0;
             }
-            RunOptions options;
-            options.seed = with_stacks.seed + static_cast<std::uint64_t>(k);
-            options.time_scale = c.time_scale;
-            options.stop = c.stop;
-            out << fmt::format("{} · seed {} · {} stacks …", result.name, *options.seed,
-                               with_stacks.clients.size())
-                << std::flush;
-            RunResult run;
-            try {
-                run = run_scenario(with_stacks, options);
-            } catch (const std::exception& e) {
-                err << "\n" << e.what() << "\n";
-                return 2;
-            }
-            partial = partial || run.partial;
-            Report report{run, phase_windows(run.scenario), {}, {}};
-            for (const auto& stack : run.stacks)
-                report.scores.push_back(score_stack(run.scenario, stack, report.windows));
-            try {
-                write_run_reports(report, (dir / fmt::format("seed-{}", *options.seed)).string());
-            } catch (const std::exception& e) {
-                err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
-                return 2;
-            }
-            out << fmt::format(" {:.0f} s\n", run.wall_seconds);
-            result.seeds.push_back(*options.seed);
-            for (std::size_t i = 0; i < run.stacks.size(); ++i) {
-                auto it = std::find_if(
-                    result.entries.begin(), result.entries.end(),
-                    [&](const Entry& e) { return e.stack == run.stacks[i].client.name; });
-                if (it == result.entries.end()) continue;
-                const auto& score = report.scores[i];
-                it->scores.push_back(score.score);
-                for (const auto& col : columns()) {
-                    double v = kNaN;
-                    if (auto ph = score.phases.find(col.phase); ph != score.phases.end())
-                        if (auto m = ph->second.find(std::string(col.metric));
-                            m != ph->second.end())
-                            v = m->second;
-                    it->values[value_key(col)].push_back(v);
+            batches.back().push_back(client.name);
+            ++in_batch;
+        }
+        for (int k = 0; k < c.seeds && !partial; ++k) {
+            std::uint64_t seed = with_stacks.seed + static_cast<std::uint64_t>(k);
+            result.seeds.push_back(seed);
+            for (std::size_t b = 0; b < batches.size() && !partial; ++b) {
+                if (batches[b].empty()) continue;
+                if (c.stop != nullptr && *c.stop) {
+                    partial = true;
+                    break;
                 }
-                for (auto [phase, m] : {std::pair{"incident", metric::wait_p50},
-                                        {"incident", metric::wait_p99},
-                                        {"all", metric::time_to_mitigate},
-                                        {"all", metric::herd_factor},
-                                        {"all", metric::graceful_degradation}}) {
-                    double v = kNaN;
-                    if (auto ph = score.phases.find(phase); ph != score.phases.end())
-                        if (auto x = ph->second.find(std::string(m)); x != ph->second.end())
-                            v = x->second;
-                    it->values[fmt::format("{}.{}", phase, m)].push_back(v);
+                RunOptions options;
+                options.seed = seed;
+                options.time_scale = result.time_scale;
+                options.stop = c.stop;
+                options.clients = batches[b];
+                auto run_dir =
+                    (dir / (batches.size() == 1 ? fmt::format("seed-{}", seed)
+                                                : fmt::format("seed-{}.{}", seed, b + 1)))
+                        .string();
+                options.log_dir = run_dir;  // as `run` does: a killed leaderboard can be scored
+                options.scenario_text = scenario_text;
+                out << fmt::format("{} · seed {} · {}", result.name, seed,
+                                   fmt::join(batches[b], ", "))
+                    << std::flush;
+                RunResult run;
+                try {
+                    run = run_scenario(with_stacks, options);
+                } catch (const std::exception& e) {
+                    err << "\n" << e.what() << "\n";
+                    return 2;
                 }
-                it->findings.push_back(find(run.stacks[i], run.scenario.workload.deadline));
-                it->components.push_back(score.components);
+                partial = partial || run.partial;
+                Report report{run, run_windows(run), {}, {}};
+                for (const auto& stack : run.stacks)
+                    report.scores.push_back(score_stack(run.scenario, stack, report.windows));
+                try {
+                    write_run_reports(report, run_dir, {}, {}, {}, false);
+                } catch (const std::exception& e) {
+                    err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
+                    return 2;
+                }
+                out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
+                for (std::size_t i = 0; i < run.stacks.size(); ++i) {
+                    auto it = std::find_if(
+                        result.entries.begin(), result.entries.end(),
+                        [&](const Entry& e) { return e.stack == run.stacks[i].client.name; });
+                    if (it != result.entries.end())
+                        record(*it, report.scores[i], run.stacks[i], run.scenario);
+                }
             }
         }
         for (auto& e : result.entries)

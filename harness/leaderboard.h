@@ -56,7 +56,13 @@ struct LeaderboardCommand {
     std::filesystem::path stacks_dir;         // where the stack.toml folders are
     int seeds = 1;
     std::vector<std::string> clients;  // empty: every stack
-    std::optional<double> time_scale;
+    std::optional<double> time_scale;  // every scenario's (default: its own, up to the cap)
+    // A real stack's CPU time is not scaled, its timeouts are: at ×360 httpx's 5 s timeout is
+    // 14 ms of wall time and scheduling noise decides. Scenarios faster than this run at it.
+    double max_time_scale = 120;
+    // External stacks per run (the built-ins join the first): a CPU shared by more stacks than
+    // it has cores would be scored as the incident's.
+    int parallel = 2;
     std::string out_dir = "leaderboard";
     bool list = false;  // print the stacks and exit
     std::atomic<bool>* stop = nullptr;

@@ -23,6 +23,7 @@
 #include "harness/inprocess_transport.h"
 #include "harness/outcome.h"
 #include "harness/process.h"
+#include "harness/run_log.h"
 #include "harness/scenario_clock.h"
 #include "harness/stdio_protocol.h"
 #include "harness/transport.h"
@@ -59,15 +60,19 @@ Judgement judge_answer(const UserRequest& request, const std::string& text) {
 
 namespace {
 
+// Warm-up requests' ids (StackDriver::warm_up): far above any workload id.
+constexpr std::uint64_t kWarmupIds = std::uint64_t{1} << 62;
+
 // One client stack's run: its providers, its transport, its policy, its users. On real sockets
 // (a fleet on loopback, the shared scaled clock) or, for the simulator, in virtual time (the
 // same providers in process, a VirtualScheduler of its own, no sockets).
 class StackDriver {
 public:
     StackDriver(const Scenario& s, const ClientSpec& client, std::shared_ptr<ScaledClock> clock,
-                const std::vector<UserRequest>& workload, bool virtual_time)
+                const std::vector<UserRequest>& workload, bool virtual_time, RunLog* log)
         : scenario_(s),
           client_(client),
+          log_(log),
           clock_(std::move(clock)),
           workload_(workload),
           virtual_(virtual_time ? std::make_unique<VirtualScheduler>(s.time_scale) : nullptr),
@@ -108,13 +113,21 @@ public:
         }
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
             const auto& p = s.providers[i];
-            std::string url = fmt::format("http://127.0.0.1:{}", ports[i]);
-            env_[provider_env_name(p.id)] = url;
+            env_[provider_env_name(p.id)] = fmt::format("http://127.0.0.1:{}", ports[i]);
             if (!p.api_key.empty()) env_[provider_env_name(p.id, "KEY")] = p.api_key;
-            providers_json_ +=
-                fmt::format("{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}",
-                            i ? "," : "", json_string(p.id), json_string(url),
-                            wire::to_string(p.dialect), json_string(p.models.front()));
+        }
+        // The client's own providers, in its order: an external stack's chain, as a built-in
+        // policy gets it.
+        std::vector<std::string> listed;
+        for (const auto& a : addresses) {
+            if (std::find(listed.begin(), listed.end(), a.id) != listed.end()) continue;
+            const auto& p = s.providers[provider_index(s, a.id)];
+            providers_json_ += fmt::format(
+                "{}{{\"id\":{},\"url\":{},\"dialect\":\"{}\",\"model\":{}}}",
+                listed.empty() ? "" : ",", json_string(p.id),
+                json_string(fmt::format("http://127.0.0.1:{}", ports[provider_index(s, a.id)])),
+                wire::to_string(p.dialect), json_string(a.model));
+            listed.push_back(a.id);
         }
         providers_json_ = "[" + providers_json_ + "]";
         env_["BROWNOUT_PROVIDERS"] = providers_json_;
@@ -180,6 +193,10 @@ public:
 
     void run(std::atomic<bool>* stop) {
         stop_ = stop;
+        if (log_ != nullptr) {  // from here on: a warm-up's attempts are not the run's
+            auto& journal = fleet_ ? fleet_->journal() : journal_;
+            journal.set_sink([this](const mock::Attempt& a) { log_->attempt(client_.name, a); });
+        }
         schedule(0);
         if (virtual_) {
             virtual_->run();
@@ -361,13 +378,50 @@ private:
             notes_.push_back(
                 "stdio client: its own timers (retries, timeouts) run in wall time, not scenario "
                 "time");
+        if (starts_ == 1 && client_.ready_line) await_ready_line();
+        if (starts_ == 1) warm_up();
         read_stdio();
+    }
+
+    // Before the scenario clock starts: the client's first line, {"ready":true}, up to
+    // ready_timeout. A Node stack importing LangChain takes a second or more of wall time — at a
+    // time scale of 360 that is six scenario minutes its first users would otherwise wait.
+    void await_ready_line() {
+        bool ended = false, said = false;
+        asio::async_read_until(
+            child_->out(), read_buffer_, '\n', [&](boost::system::error_code ec, std::size_t n) {
+                ended = true;
+                if (ec) return;
+                std::string line(
+                    asio::buffers_begin(read_buffer_.data()),
+                    asio::buffers_begin(read_buffer_.data()) + static_cast<std::ptrdiff_t>(n));
+                read_buffer_.consume(n);
+                said = is_ready_line(line);
+                if (!said) ++garbage_lines_;
+            });
+        auto give_up = SteadyClock::now() + client_.ready_timeout;
+        while (!ended && SteadyClock::now() < give_up && !(stop_ != nullptr && *stop_))
+            ioc_.run_one_for(std::chrono::milliseconds(100));
+        if (!ended) child_->out().cancel();
+        while (!ended) ioc_.run_one();
+        ioc_.restart();
+        if (!said)
+            notes_.push_back(fmt::format(
+                "stdio client did not write {{\"ready\":true}} first within {} (ready_line): the "
+                "run started without it",
+                format_duration(client_.ready_timeout)));
     }
 
     void send_stdio(const std::shared_ptr<Flight>& f) {
         const auto& r = workload_[f->index];
         ++users_[f->index].attempts;
         if (!child_) return finish(*f, UserRecord::Outcome::failed, "");
+        by_id_[r.id] = f;
+        writes_.push_back(stdio_line(r, r.id));
+        if (writes_.size() == 1) write_stdio();
+    }
+
+    std::string stdio_line(const UserRequest& r, std::uint64_t id) const {
         // The request in both wire formats: a client on either official SDK sends its own; and in
         // each dialect the client asked for, as method, path and body with "{model}" to fill in
         // (Gemini carries the model in the path).
@@ -383,15 +437,65 @@ private:
         std::string line = fmt::format(
             "{{\"id\":{},\"kind\":\"{}\",\"deadline_ms\":{:.0f},\"request\":{},\"anthropic_"
             "request\":{}{}}}\n",
-            r.id, to_string(r.kind),
+            id, to_string(r.kind),
             std::chrono::duration<double, std::milli>(
                 warp_ ? scenario_.workload.deadline : clock_->to_wall(scenario_.workload.deadline))
                 .count(),
             render_request(r, wire::DialectKind::openai, ""),
             render_request(r, wire::DialectKind::anthropic, ""), requests);
-        by_id_[r.id] = f;
-        writes_.push_back(std::move(line));
-        if (writes_.size() == 1) write_stdio();
+        return line;
+    }
+
+    // Before the scenario clock starts: `warmup` requests (the workload's first of each kind,
+    // then the next ones) that the stack answers unscored, their attempts dropped from the
+    // journal. Run at scenario time zero, which the clock then returns to.
+    void warm_up() {
+        if (!child_ || client_.warmup <= 0 || workload_.empty()) return;
+        std::vector<std::size_t> picks;
+        for (auto kind :
+             {RequestKind::chat, RequestKind::stream, RequestKind::vision, RequestKind::tools}) {
+            auto it = std::find_if(workload_.begin(), workload_.end(),
+                                   [&](const UserRequest& r) { return r.kind == kind; });
+            if (it != workload_.end())
+                picks.push_back(static_cast<std::size_t>(it - workload_.begin()));
+        }
+        for (std::size_t i = 0; picks.size() < static_cast<std::size_t>(client_.warmup); ++i)
+            picks.push_back(i % workload_.size());
+        picks.resize(static_cast<std::size_t>(client_.warmup));
+        clock_->jump_to(Duration::zero());
+        for (std::size_t k = 0; k < picks.size(); ++k)
+            writes_.push_back(stdio_line(workload_[picks[k]], kWarmupIds + k));
+        write_stdio();
+        std::size_t left = picks.size();
+        bool reading = false;
+        std::function<void()> read_one = [&] {
+            reading = true;
+            asio::async_read_until(
+                child_->out(), read_buffer_, '\n',
+                [&](boost::system::error_code ec, std::size_t n) {
+                    reading = false;
+                    if (ec) return;
+                    std::string line(
+                        asio::buffers_begin(read_buffer_.data()),
+                        asio::buffers_begin(read_buffer_.data()) + static_cast<std::ptrdiff_t>(n));
+                    read_buffer_.consume(n);
+                    if (auto r = parse_stdio_line(line); r && r->id >= kWarmupIds) --left;
+                    if (left > 0) read_one();
+                });
+        };
+        read_one();
+        auto give_up = SteadyClock::now() + client_.ready_timeout;
+        while (left > 0 && reading && SteadyClock::now() < give_up && !(stop_ != nullptr && *stop_))
+            ioc_.run_one_for(std::chrono::milliseconds(100));
+        if (reading) child_->out().cancel();
+        while (reading || !writes_.empty()) {
+            if (ioc_.run_one_for(std::chrono::milliseconds(100)) == 0 && !reading) break;
+        }
+        ioc_.restart();
+        if (left > 0)
+            notes_.push_back(fmt::format("warm-up: {} of {} requests unanswered before the run",
+                                         left, picks.size()));
+        (fleet_ ? fleet_->journal() : journal_).take();  // not the incident's attempts
     }
 
     void write_stdio() {
@@ -423,11 +527,13 @@ private:
     }
 
     void on_stdio_line(const std::string& line) {
+        if (is_ready_line(line)) return;  // a restarted client saying it is ready again
         auto result = parse_stdio_line(line);
         if (!result) {
             ++garbage_lines_;
             return;
         }
+        if (result->id >= kWarmupIds) return;  // a warm-up answer that came late
         auto it = by_id_.find(result->id);
         if (it == by_id_.end()) {
             ++unknown_ids_;
@@ -529,6 +635,9 @@ private:
             u.outdated_by = judged.outdated_by;
             if (received_answer(u, scenario_.workload)) ++good_;
         }
+        if (log_ != nullptr) {
+            log_->user(client_.name, u);
+        }
         if (outcome == UserRecord::Outcome::hung) {
             transport_->abandon(f.handle);
             by_id_.erase(workload_[f.index].id);
@@ -540,6 +649,7 @@ private:
 
     const Scenario& scenario_;
     const ClientSpec& client_;
+    RunLog* log_;  // null: the run is not written as it goes
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
     asio::io_context ioc_;
@@ -595,7 +705,7 @@ private:
 
 }  // namespace
 
-RunResult run_scenario(Scenario scenario, const RunOptions& options) {
+void apply_run_options(Scenario& scenario, const RunOptions& options) {
     if (options.time_scale) scenario.time_scale = *options.time_scale;
     if (options.seed) {
         scenario.seed = *options.seed;
@@ -612,14 +722,21 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
         }
         scenario.clients = std::move(chosen);
     }
+}
+
+RunResult run_scenario(Scenario scenario, const RunOptions& options) {
+    apply_run_options(scenario, options);
+    std::unique_ptr<RunLog> log;
+    if (!options.log_dir.empty())
+        log = std::make_unique<RunLog>(options.log_dir, options.scenario_text, scenario);
     RunResult result;
     auto workload = generate_workload(scenario.workload, scenario.duration, scenario.seed);
     // One clock for every stack: they all live the same incident at the same moment.
     auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
     std::vector<std::unique_ptr<StackDriver>> drivers;
     for (const auto& client : scenario.clients)
-        drivers.push_back(
-            std::make_unique<StackDriver>(scenario, client, clock, workload, options.virtual_time));
+        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload,
+                                                        options.virtual_time, log.get()));
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();
@@ -647,11 +764,15 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
             for (auto& d : drivers) d->request_stop();
             stop_sent = true;
         }
-        if (options.progress && SteadyClock::now() - last_report >= std::chrono::seconds(1)) {
+        if (SteadyClock::now() - last_report >= std::chrono::seconds(1)) {
             last_report = SteadyClock::now();
-            std::vector<std::pair<std::size_t, std::size_t>> progress(drivers.size());
-            for (std::size_t i = 0; i < drivers.size(); ++i) progress[i] = drivers[i]->progress();
-            options.progress(clock->now(), progress);
+            if (log) log->flush();  // what a kill leaves behind is at most a second old
+            if (options.progress) {
+                std::vector<std::pair<std::size_t, std::size_t>> progress(drivers.size());
+                for (std::size_t i = 0; i < drivers.size(); ++i)
+                    progress[i] = drivers[i]->progress();
+                options.progress(clock->now(), progress);
+            }
         }
         lock.lock();
     }
@@ -663,6 +784,8 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     }
     if (options.stop != nullptr && options.stop->load()) result.partial = true;
     result.scenario = std::move(scenario);
+    if (result.partial) trim_partial(result);
+    if (log) log->finish(result);
     return result;
 }
 

@@ -48,14 +48,24 @@ struct RunOptions {
     // Called about once a second from the main thread with the scenario time and per-stack
     // progress (requests done, good answers).
     std::function<void(Duration, const std::vector<std::pair<std::size_t, std::size_t>>&)> progress;
+    // Where to write the run as it goes (harness/run_log.h), so that a run killed outright can
+    // still be scored: empty for none. `scenario_text` is the scenario file's text, kept there.
+    std::string log_dir;
+    std::string scenario_text;
 };
 
 struct RunResult {
     Scenario scenario;
     std::vector<StackRun> stacks;
     bool partial = false;
+    // A partial run: the scenario time it reached (the windows it is scored on end there).
+    std::optional<Duration> reached;
     double wall_seconds = 0;
 };
+
+// The run's seed (every provider's seed follows it), time scale and choice of clients applied
+// to the scenario; throws brownout::Error for a client the scenario does not have.
+void apply_run_options(Scenario& scenario, const RunOptions& options);
 
 RunResult run_scenario(Scenario scenario, const RunOptions& options);
 

@@ -216,6 +216,17 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
         }
         if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
         spec.time = c.choice("time", {"scenario", "wall"}).value_or("scenario");
+        if (auto ready = c.boolean("ready_line")) {
+            if (spec.kind != "stdio")
+                c.fail("ready_line",
+                       "only a stdio client writes a ready line (a gateway is "
+                       "ready when its url accepts connections)");
+            spec.ready_line = *ready;
+        }
+        if (auto n = c.integer("warmup", 0, 100)) {
+            if (spec.kind != "stdio") c.fail("warmup", "only a stdio client is warmed up");
+            spec.warmup = static_cast<int>(*n);
+        }
         if (auto dialects = c.strings("dialects")) {
             if (spec.kind != "stdio") c.fail("dialects", "only a stdio client is handed requests");
             auto names = wire::dialect_names();

@@ -43,6 +43,14 @@ struct ClientSpec {
     // stdio: the dialects (registry names) whose form of each request the client is handed under
     // "requests" (beside the OpenAI and Anthropic bodies every client gets).
     std::vector<std::string> dialects;
+    // stdio: the client writes {"ready":true} once it has started (modules loaded, clients
+    // built); the scenario clock waits for it, up to ready_timeout, so that a slow start is not
+    // scored as the incident's.
+    bool ready_line = false;
+    // stdio: requests sent before the scenario clock starts and not scored (their attempts are
+    // dropped from the journal), so that the stack meets the incident warm — connections open,
+    // code compiled — as a service that has been running for hours does.
+    int warmup = 0;
 };
 
 struct Expectation {

@@ -73,6 +73,18 @@ std::vector<PhaseWindow> phase_windows(const Scenario& s) {
     return w;
 }
 
+std::vector<PhaseWindow> run_windows(const RunResult& run) {
+    auto windows = phase_windows(run.scenario);
+    if (!run.reached) return windows;
+    std::vector<PhaseWindow> reached;
+    for (auto w : windows) {
+        if (w.from >= *run.reached) break;
+        w.to = std::min(w.to, *run.reached);
+        reached.push_back(w);
+    }
+    return reached;
+}
+
 StackScore score_stack(const Scenario& s, const StackRun& run,
                        const std::vector<PhaseWindow>& windows) {
     StackScore out;
@@ -80,6 +92,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     out.notes = run.notes;
     const Duration deadline = s.workload.deadline;
     const Duration bucket = std::max<Duration>(1min, s.duration / 120);
+    // Where the windows end: the scenario's end, or where an interrupted run stopped.
+    const Duration horizon = windows.empty() ? s.duration : windows.back().to;
 
     // "Could any provider have answered?" is asked of every provider in the scenario, not just
     // the ones this stack uses: a stack that chose one provider does not get credit for it being
@@ -273,14 +287,15 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         if (out.phases.count("incident"))
             out.phases["incident"][std::string(metric::time_to_mitigate)] = ttm;
         out.phases["all"][std::string(metric::time_to_mitigate)] = ttm;
-        Duration limit = recovery ? recovery->to : s.duration;
         auto recovered = [&](Duration a, Duration b) {
             if (mitigated_in(a, b) < 0.95) return false;
             if (std::isnan(steady_primary_share)) return true;
             double share = primary_share(a, b);
             return std::isnan(share) || share >= 0.9 * steady_primary_share;  // failed back
         };
-        double ttr = time_until(incident->to, limit, recovered);
+        // No recovery window (the incident lasts to the end, or the run stopped in it): not
+        // measurable, rather than "recovered at once".
+        double ttr = recovery ? time_until(incident->to, recovery->to, recovered) : kNaN;
         if (out.phases.count("recovery"))
             out.phases["recovery"][std::string(metric::time_to_recover)] = ttr;
         out.phases["all"][std::string(metric::time_to_recover)] = ttr;
@@ -294,8 +309,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         // Metastable: goodput below half of steady long after the trigger ended.
         Duration trigger = incident->to - incident->from;
         Duration long_after = incident->to + std::max<Duration>(60s, 3 * trigger);
-        if (!std::isnan(steady_avail) && long_after < s.duration) {
-            double late = mitigated_in(long_after, s.duration);
+        if (!std::isnan(steady_avail) && long_after < horizon) {
+            double late = mitigated_in(long_after, horizon);
             double flag = late < 0.5 * steady_avail ? 1.0 : 0.0;
             if (out.phases.count("after"))
                 out.phases["after"][std::string(metric::metastable)] = flag;

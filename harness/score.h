@@ -21,6 +21,8 @@ struct PhaseWindow {
 // until the last rejecting fault with an end, recovery for max(15m, 10% of the run) after it,
 // then after.
 std::vector<PhaseWindow> phase_windows(const Scenario& scenario);
+// The windows a run is scored on: its scenario's, ending where an interrupted run stopped.
+std::vector<PhaseWindow> run_windows(const RunResult& run);
 
 using Metrics = std::map<std::string, double>;  // NaN: not measurable in that phase
 

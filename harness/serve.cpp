@@ -12,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "core/error.h"
 #include "mockprovider/server.h"
@@ -33,6 +34,14 @@ void write_file_atomically(const std::string& path, const std::string& content) 
         std::remove(tmp.c_str());
         throw Error(fmt::format("cannot write {}", path));
     }
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) throw Error(fmt::format("{}: cannot read it", path));
+    return text.str();
 }
 
 void apply_limit_flags(mock::ServerLimits& limits, const LimitFlags& flags) {

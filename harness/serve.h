@@ -38,5 +38,7 @@ int serve(const Scenario& scenario, const ServeOptions& options, std::ostream& l
 
 // Writes `content` to `path` atomically (temporary file, then rename).
 void write_file_atomically(const std::string& path, const std::string& content);
+// The whole file; throws brownout::Error ("PATH: cannot read it").
+std::string read_text_file(const std::string& path);
 
 }  // namespace brownout::harness

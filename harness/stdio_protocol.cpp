@@ -26,4 +26,14 @@ std::optional<StdioResult> parse_stdio_line(std::string_view line) {
     return r;
 }
 
+bool is_ready_line(std::string_view line) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) return false;
+    const auto& o = v.as_object();
+    auto ready = o.find("ready");
+    return ready != o.end() && ready->value().is_bool() && ready->value().get_bool() &&
+           !o.contains("id");
+}
+
 }  // namespace brownout::harness

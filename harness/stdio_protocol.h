@@ -18,5 +18,7 @@ struct StdioResult {
 
 // nullopt for anything that is not a result line (garbage, no numeric id).
 std::optional<StdioResult> parse_stdio_line(std::string_view line);
+// {"ready":true}: the client has started (`ready_line = true` in its table).
+bool is_ready_line(std::string_view line);
 
 }  // namespace brownout::harness

@@ -13,8 +13,14 @@ std::uint64_t AttemptJournal::next_seq() {
     return ++next_seq_;
 }
 
+void AttemptJournal::set_sink(std::function<void(const Attempt&)> sink) {
+    std::lock_guard lock(mutex_);
+    sink_ = std::move(sink);
+}
+
 void AttemptJournal::record(Attempt attempt) {
     std::lock_guard lock(mutex_);
+    if (sink_) sink_(attempt);
     // Attempts finish out of order; keep the journal ordered by seq for readers.
     if (records_.empty() || records_.back().seq < attempt.seq) {
         records_.push_back(std::move(attempt));
@@ -56,7 +62,7 @@ std::uint64_t AttemptJournal::oldest() const {
 
 std::string attempt_to_json(const Attempt& a) {
     std::string out = fmt::format(
-        "{{\"seq\":{},\"provider\":{},\"connection\":{},\"at_ms\":{:.3f},\"duration_ms\":{:.3f},",
+        "{{\"seq\":{},\"provider\":{},\"connection\":{},\"at_ms\":{:.6f},\"duration_ms\":{:.6f},",
         a.seq, json_string(a.provider), a.connection, to_seconds(a.at) * 1e3,
         to_seconds(a.duration) * 1e3);
     out += fmt::format("\"method\":{},\"path\":{},\"status\":{},\"model\":{},\"stream\":{},",
@@ -66,7 +72,7 @@ std::string attempt_to_json(const Attempt& a) {
                        a.prompt_tokens, a.completion_tokens,
                        a.retry_count < 0 ? std::string("null") : std::to_string(a.retry_count));
     out += fmt::format(
-        "\"fault\":{},\"outcome\":{},\"request_id\":{},\"digest\":\"{}\",\"retry_after_ms\":{:.3f}}"
+        "\"fault\":{},\"outcome\":{},\"request_id\":{},\"digest\":\"{}\",\"retry_after_ms\":{:.6f}}"
         "}",
         json_string(a.fault), json_string(a.outcome), json_string(a.request_id), to_hex(a.digest),
         to_seconds(a.retry_after) * 1e3);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ public:
 
     std::uint64_t next_seq();
     void record(Attempt attempt);
+    // Called with every record as it is recorded (under the journal's lock, so in seq order of
+    // recording): `brownout run` appends it to the report directory as the run goes.
+    void set_sink(std::function<void(const Attempt&)> sink);
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
     // Every record, oldest first, moved out: the journal is empty afterwards.
@@ -53,6 +57,7 @@ public:
 private:
     mutable std::mutex mutex_;
     std::deque<Attempt> records_;
+    std::function<void(const Attempt&)> sink_;
     std::size_t capacity_;
     std::uint64_t next_seq_ = 0;
 };

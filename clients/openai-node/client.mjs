@@ -42,6 +42,9 @@ async function answer(job) {
   return message.tool_calls?.[0]?.function?.arguments ?? message.content ?? '';
 }
 
+// Started (modules loaded, clients built): the harness starts the scenario clock on this line
+// (`ready_line = true` in stack.toml), so a slow start is not scored as the incident's.
+process.stdout.write('{"ready":true}\n');
 const lines = readline.createInterface({ input: process.stdin });
 lines.on('line', async (line) => {
   let job;

@@ -1,7 +1,6 @@
 #include "harness/leaderboard.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -80,12 +79,13 @@ TEST_CASE("the leaderboard's scenario has the stacks as clients with their place
     Scenario s = load_scenario_text(kScenario, "placing.toml");
     auto gateway = stack({"anthropic", "openai"}, 2);
     gateway.name = "gw";
-    gateway.client = toml::table{
-        {"kind", "gateway"},
-        {"command", "start {port}"},
-        {"url", "http://127.0.0.1:{port}/v1"},
-        {"model", "{1.model}"},
-        {"headers", toml::table{{"x-config", "${BROWNOUT_{1.env}_URL} ${BROWNOUT_{2.env}_URL} "
+    gateway.client =
+        toml::table{{"kind", "gateway"},
+                    {"command", "start {port}"},
+                    {"url", "http://127.0.0.1:{port}/v1"},
+                    {"model", "{1.model}"},
+                    {"headers", toml::table{{"x-config",
+                                             "${BROWNOUT_{1.env}_URL} ${BROWNOUT_{2.env}_URL} "
                                              "{2.id} {2.model} {3.model}"}}}};
     auto openai_only = stack({"openai"});
     openai_only.name = "sits-out";
@@ -116,8 +116,8 @@ TEST_CASE("the leaderboard's scenario has the stacks as clients with their place
 
 TEST_CASE("stack.toml files are read from each folder, {dir} filled, errors say where",
           "[leaderboard]") {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("brownout-stacks-" + std::to_string(::getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("brownout-stacks-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir / "b-stack");
     std::filesystem::create_directories(dir / "a-stack");

@@ -1,0 +1,263 @@
+#include "harness/run_log.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "harness/json_exact.h"
+#include "harness/serve.h"
+#include "mockprovider/journal.h"
+
+namespace brownout::harness {
+namespace json = boost::json;
+
+namespace {
+
+std::FILE* open_append(const std::filesystem::path& file) {
+    std::FILE* f = std::fopen(file.c_str(), "ae");
+    if (f == nullptr)
+        throw Error(
+            fmt::format("cannot open {} to append: {}", file.string(), std::strerror(errno)));
+    return f;
+}
+
+std::int64_t ns(Duration d) {
+    return static_cast<std::int64_t>(d.count());
+}
+
+UserRecord::Outcome outcome_from(std::string_view s) {
+    if (s == "answered") return UserRecord::Outcome::answered;
+    if (s == "failed") return UserRecord::Outcome::failed;
+    if (s == "hung") return UserRecord::Outcome::hung;
+    return UserRecord::Outcome::unfinished;
+}
+
+RequestKind kind_of(std::string_view s) {
+    for (auto k : {RequestKind::chat, RequestKind::stream, RequestKind::vision, RequestKind::tools})
+        if (to_string(k) == s) return k;
+    throw Error(fmt::format("unknown request kind \"{}\"", s));
+}
+
+Duration from_ms(const json::value& v) {
+    return Duration(std::llround(v.to_number<double>() * 1e6));
+}
+
+mock::Attempt attempt_from(const json::object& o) {
+    mock::Attempt a;
+    a.seq = o.at("seq").to_number<std::uint64_t>();
+    a.provider = json::value_to<std::string>(o.at("provider"));
+    a.connection = o.at("connection").to_number<std::uint64_t>();
+    a.at = from_ms(o.at("at_ms"));
+    a.duration = from_ms(o.at("duration_ms"));
+    a.method = json::value_to<std::string>(o.at("method"));
+    a.path = json::value_to<std::string>(o.at("path"));
+    a.status = o.at("status").to_number<int>();
+    a.model = json::value_to<std::string>(o.at("model"));
+    a.stream = o.at("stream").as_bool();
+    a.prompt_tokens = o.at("prompt_tokens").to_number<int>();
+    a.completion_tokens = o.at("completion_tokens").to_number<int>();
+    a.retry_count = o.at("retry_count").is_null() ? -1 : o.at("retry_count").to_number<int>();
+    a.fault = json::value_to<std::string>(o.at("fault"));
+    a.outcome = json::value_to<std::string>(o.at("outcome"));
+    a.request_id = json::value_to<std::string>(o.at("request_id"));
+    a.digest = std::stoull(json::value_to<std::string>(o.at("digest")), nullptr, 16);
+    a.retry_after = from_ms(o.at("retry_after_ms"));
+    return a;
+}
+
+UserRecord user_from(const json::object& o) {
+    UserRecord u;
+    u.id = o.at("id").to_number<std::uint64_t>();
+    u.arrival = Duration(o.at("arrival_ns").to_number<std::int64_t>());
+    u.kind = kind_of(o.at("kind").as_string());
+    u.outcome = outcome_from(o.at("outcome").as_string());
+    u.finished = Duration(o.at("finished_ns").to_number<std::int64_t>());
+    u.verdict = json::value_to<std::string>(o.at("verdict"));
+    u.outdated_by = Duration(o.at("outdated_by_ns").to_number<std::int64_t>());
+    u.attempts = o.at("attempts").to_number<int>();
+    u.provider = o.at("provider").to_number<int>();
+    return u;
+}
+
+// Every complete line of a JSON-lines file, parsed; a last line cut by a crash is skipped, any
+// other bad line is an error.
+template <typename Each>
+void each_line(const std::filesystem::path& file, Each&& each) {
+    if (!std::filesystem::exists(file)) return;
+    std::string text = read_text_file(file.string());
+    std::size_t line_no = 0;
+    for (std::size_t at = 0; at < text.size();) {
+        std::size_t end = text.find('\n', at);
+        ++line_no;
+        if (end == std::string::npos) break;  // cut off mid-line: never flushed whole
+        std::string_view line(text.data() + at, end - at);
+        at = end + 1;
+        if (line.empty()) continue;
+        try {
+            auto v = parse_json_exact(line, file.string());
+            each(v.as_object());
+        } catch (const std::exception& e) {
+            throw Error(fmt::format("{}:{}: {}", file.string(), line_no, e.what()));
+        }
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(UserRecord::Outcome o) {
+    switch (o) {
+        case UserRecord::Outcome::answered:
+            return "answered";
+        case UserRecord::Outcome::failed:
+            return "failed";
+        case UserRecord::Outcome::hung:
+            return "hung";
+        case UserRecord::Outcome::unfinished:
+            return "unfinished";
+    }
+    return "unfinished";
+}
+
+std::string user_to_json(const std::string& client, const UserRecord& u) {
+    return fmt::format(
+        "{{\"client\":{},\"id\":{},\"arrival_ns\":{},\"kind\":\"{}\",\"outcome\":\"{}\","
+        "\"finished_ns\":{},\"verdict\":{},\"outdated_by_ns\":{},\"attempts\":{},\"provider\":{}}}",
+        json_string(client), u.id, ns(u.arrival), to_string(u.kind), to_string(u.outcome),
+        ns(u.finished), json_string(u.verdict), ns(u.outdated_by), u.attempts, u.provider);
+}
+
+RunLog::RunLog(const std::filesystem::path& dir, const std::string& scenario_text,
+               const Scenario& s)
+    : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    std::filesystem::remove(dir / "attempts.jsonl");
+    std::filesystem::remove(dir / "users.jsonl");
+    write_file_atomically((dir / "scenario.toml").string(), scenario_text);
+    std::vector<std::string> clients;
+    for (const auto& c : s.clients) clients.push_back(json_string(c.name));
+    meta_ = fmt::format(
+        "{{\"schema_version\":1,\"scenario\":{},\"seed\":{},\"time_scale\":{},"
+        "\"clients\":[{}]",
+        json_string(s.file), s.seed, s.time_scale, fmt::join(clients, ","));
+    write_file_atomically((dir / "run.json").string(), meta_ + ",\"finished\":false}\n");
+    attempts_ = open_append(dir / "attempts.jsonl");
+    users_ = open_append(dir / "users.jsonl");
+}
+
+RunLog::~RunLog() {
+    if (attempts_ != nullptr) std::fclose(attempts_);
+    if (users_ != nullptr) std::fclose(users_);
+}
+
+void RunLog::attempt(const std::string& client, const mock::Attempt& a) {
+    std::string line = mock::attempt_to_json(a);
+    line =
+        fmt::format("{{\"client\":{},{}\n", json_string(client), std::string_view(line).substr(1));
+    std::lock_guard lock(mutex_);
+    std::fwrite(line.data(), 1, line.size(), attempts_);
+}
+
+void RunLog::user(const std::string& client, const UserRecord& u) {
+    std::string line = user_to_json(client, u) + "\n";
+    std::lock_guard lock(mutex_);
+    std::fwrite(line.data(), 1, line.size(), users_);
+}
+
+void RunLog::flush() {
+    std::lock_guard lock(mutex_);
+    std::fflush(attempts_);
+    std::fflush(users_);
+}
+
+void RunLog::finish(const RunResult& run) {
+    flush();
+    std::string notes;
+    for (const auto& s : run.stacks) {
+        std::vector<std::string> each;
+        for (const auto& n : s.notes) each.push_back(json_string(n));
+        notes += fmt::format("{}{}:[{}]", notes.empty() ? "" : ",", json_string(s.client.name),
+                             fmt::join(each, ","));
+    }
+    write_file_atomically((dir_ / "run.json").string(),
+                          fmt::format("{},\"finished\":true,\"partial\":{},\"wall_seconds\":{},"
+                                      "\"notes\":{{{}}}}}\n",
+                                      meta_, run.partial, run.wall_seconds, notes));
+}
+
+RunResult read_run_log(const std::filesystem::path& dir) {
+    auto meta_file = dir / "run.json";
+    if (!std::filesystem::exists(meta_file))
+        throw Error(
+            fmt::format("{}: not a run directory (no run.json: was it written by "
+                        "brownout run 2026-11-30 or later?)",
+                        dir.string()));
+    auto meta =
+        parse_json_exact(read_text_file(meta_file.string()), meta_file.string()).as_object();
+    RunResult run;
+    run.scenario = load_scenario((dir / "scenario.toml").string());
+    RunOptions options;
+    options.seed = meta.at("seed").to_number<std::uint64_t>();
+    options.time_scale = meta.at("time_scale").to_number<double>();
+    for (const auto& c : meta.at("clients").as_array())
+        options.clients.push_back(json::value_to<std::string>(c));
+    apply_run_options(run.scenario, options);
+    run.scenario.file = json::value_to<std::string>(meta.at("scenario"));
+    run.partial = !meta.at("finished").as_bool() ||
+                  (meta.contains("partial") && meta.at("partial").as_bool());
+    if (meta.contains("wall_seconds"))
+        run.wall_seconds = meta.at("wall_seconds").to_number<double>();
+
+    std::map<std::string, std::size_t> index;
+    for (const auto& c : run.scenario.clients) {
+        index[c.name] = run.stacks.size();
+        run.stacks.push_back(StackRun{c, {}, {}, {}});
+    }
+    auto stack_of = [&](const json::object& o) -> StackRun* {
+        auto it = index.find(json::value_to<std::string>(o.at("client")));
+        return it == index.end() ? nullptr : &run.stacks[it->second];
+    };
+    each_line(dir / "attempts.jsonl", [&](const json::object& o) {
+        if (auto* s = stack_of(o)) s->attempts.push_back(attempt_from(o));
+    });
+    each_line(dir / "users.jsonl", [&](const json::object& o) {
+        if (auto* s = stack_of(o)) s->users.push_back(user_from(o));
+    });
+    for (auto& s : run.stacks) {
+        std::sort(s.attempts.begin(), s.attempts.end(),
+                  [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        std::sort(s.users.begin(), s.users.end(),
+                  [](const auto& a, const auto& b) { return a.id < b.id; });
+    }
+    if (meta.contains("notes")) {
+        for (const auto& [client, notes] : meta.at("notes").as_object()) {
+            auto it = index.find(std::string(client));
+            if (it == index.end()) continue;
+            for (const auto& n : notes.as_array())
+                run.stacks[it->second].notes.push_back(json::value_to<std::string>(n));
+        }
+    }
+    if (run.partial) trim_partial(run);
+    return run;
+}
+
+void trim_partial(RunResult& run) {
+    Duration reached{};
+    for (auto& s : run.stacks) {
+        std::erase_if(s.users, [](const UserRecord& u) {
+            return u.outcome == UserRecord::Outcome::unfinished;
+        });
+        for (const auto& u : s.users) reached = std::max(reached, u.finished);
+        for (const auto& a : s.attempts) reached = std::max(reached, a.at + a.duration);
+    }
+    reached = std::chrono::floor<std::chrono::seconds>(reached);
+    if (!run.reached || reached < *run.reached) run.reached = reached;
+}
+
+}  // namespace brownout::harness
