@@ -23,6 +23,7 @@
 #include "harness/command.h"
 #include "harness/leaderboard.h"
 #include "harness/scenario.h"
+#include "harness/schema.h"
 #include "harness/score.h"
 #include "harness/serve.h"
 #include "harness/sim.h"
@@ -46,6 +47,7 @@ usage:
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
+  brownout schema                     the JSON Schema of scenario files (for editors)
   brownout scenarios [--dir DIR]
 
 SCENARIO: a TOML file, or the name of one in the library (`brownout scenarios` lists them)
@@ -373,6 +375,14 @@ int cmd_validate(Args& args) {
     return rc;
 }
 
+int cmd_schema(Args& args) {
+    if (!args.done()) throw brownout::Error("schema takes no arguments");
+    std::cout << brownout::harness::json_schema(
+        brownout::harness::scenario_spec(),
+        "https://github.com/brownout-dev/brownout/raw/main/scenarios/brownout.schema.json");
+    return kOk;
+}
+
 int cmd_scenarios(Args& args) {
     std::filesystem::path dir = scenarios_dir();
     while (!args.done()) {
@@ -433,6 +443,7 @@ int main(int argc, char** argv) {
         if (command == "merge") return cmd_merge(args);
         if (command == "leaderboard") return cmd_leaderboard(args);
         if (command == "score") return cmd_score(args);
+        if (command == "schema") return cmd_schema(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {

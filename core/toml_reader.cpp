@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "core/text.h"
 
@@ -37,9 +38,30 @@ std::string_view type_name(const toml::node& n) {
 
 }  // namespace
 
+const KeySpec* TableSpec::find(std::string_view key) const {
+    for (const auto& k : keys)
+        if (k.name == key) return &k;
+    return nullptr;
+}
+
 TableReader::TableReader(const toml::table& table, std::string path,
-                         std::shared_ptr<const std::string> file)
-    : table_(table), path_(std::move(path)), file_(std::move(file)) {}
+                         std::shared_ptr<const std::string> file, const TableSpec* spec)
+    : table_(table), path_(std::move(path)), file_(std::move(file)), spec_(spec) {}
+
+void TableReader::declared(std::string_view key, std::initializer_list<KeyType> types) const {
+    if (spec_ == nullptr) return;
+    const KeySpec* k = spec_->find(key);
+    if (k == nullptr)
+        throw std::logic_error(
+            fmt::format("{}: the code reads key \"{}\", which {}'s spec does "
+                        "not declare",
+                        key_path(key), key, spec_->name));
+    if (k->type == KeyType::any) return;
+    for (auto t : types)
+        if (t == k->type) return;
+    throw std::logic_error(fmt::format("{}: read as another type than {}'s spec declares",
+                                       key_path(key), spec_->name));
+}
 
 std::string TableReader::key_path(std::string_view key) const {
     if (path_.empty()) return std::string(key);
@@ -81,11 +103,13 @@ void TableReader::fail(const std::string& message) const {
 }
 
 const toml::node* TableReader::node(std::string_view key) {
+    if (spec_ != nullptr && spec_->find(key) == nullptr) declared(key, {});
     used_.emplace_back(key);
     return table_.get(key);
 }
 
 std::optional<std::string> TableReader::string(std::string_view key) {
+    declared(key, {KeyType::string, KeyType::per_time});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     if (!n->is_string()) fail(key, fmt::format("expected a string, found {}", type_name(*n)));
@@ -119,6 +143,7 @@ std::optional<std::string> TableReader::choice(std::string_view key,
 }
 
 std::optional<double> TableReader::number(std::string_view key) {
+    declared(key, {KeyType::number, KeyType::rate});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     if (auto i = n->as_integer()) return static_cast<double>(i->get());
@@ -136,6 +161,7 @@ std::optional<double> TableReader::number_in(std::string_view key, double low, d
 
 std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int64_t low,
                                                  std::int64_t high) {
+    declared(key, {KeyType::integer});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     auto i = n->as_integer();
@@ -147,6 +173,7 @@ std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int6
 }
 
 std::optional<bool> TableReader::boolean(std::string_view key) {
+    declared(key, {KeyType::boolean});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     if (!n->is_boolean()) fail(key, fmt::format("expected true or false, found {}", type_name(*n)));
@@ -154,6 +181,7 @@ std::optional<bool> TableReader::boolean(std::string_view key) {
 }
 
 std::optional<Duration> TableReader::duration(std::string_view key) {
+    declared(key, {KeyType::duration});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     if (auto i = n->as_integer(); i && i->get() == 0) return Duration::zero();
@@ -169,6 +197,7 @@ std::optional<Duration> TableReader::duration(std::string_view key) {
 }
 
 std::optional<std::vector<std::string>> TableReader::strings(std::string_view key) {
+    declared(key, {KeyType::strings});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     const toml::array* a = n->as_array();
@@ -187,13 +216,17 @@ std::optional<std::vector<std::string>> TableReader::strings(std::string_view ke
 }
 
 std::optional<TableReader> TableReader::table(std::string_view key) {
+    declared(key, {KeyType::table, KeyType::rate});
     const toml::node* n = node(key);
     if (n == nullptr) return std::nullopt;
     if (!n->is_table()) fail(key, fmt::format("expected a table, found {}", type_name(*n)));
-    return TableReader(*n->as_table(), key_path(key), file_);
+    const KeySpec* k = spec_ ? spec_->find(key) : nullptr;
+    return TableReader(*n->as_table(), key_path(key), file_, k ? k->table : nullptr);
 }
 
 std::vector<TableReader> TableReader::tables(std::string_view key) {
+    declared(key, {KeyType::tables});
+    const KeySpec* k = spec_ ? spec_->find(key) : nullptr;
     const toml::node* n = node(key);
     std::vector<TableReader> out;
     if (n == nullptr) return out;
@@ -208,7 +241,7 @@ std::vector<TableReader> TableReader::tables(std::string_view key) {
             throw Error(location_of(item.source(), *file_), path,
                         fmt::format("expected a table, found {}", type_name(item)));
         }
-        out.emplace_back(*item.as_table(), path, file_);
+        out.emplace_back(*item.as_table(), path, file_, k ? k->table : nullptr);
     }
     return out;
 }

@@ -10,6 +10,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -34,6 +35,18 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& busy_spec() {
+    static const TableSpec spec = kind_spec(
+        "busy", "\"Server busy\": a share of requests rejected with an overload error.", [] {
+            auto keys = rejection_keys(503);
+            for (auto& k :
+                 std::vector<KeySpec>{rate_key("rate", "share of requests rejected (default 1)")})
+                keys.push_back(std::move(k));
+            return keys;
+        }());
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_busy(TableReader& t) {
     auto f = std::make_unique<Busy>();

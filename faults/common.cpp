@@ -5,40 +5,54 @@
 #include "core/text.h"
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 
 std::unique_ptr<Fault> parse_outage(TableReader&);
+const TableSpec& outage_spec();
 std::unique_ptr<Fault> parse_busy(TableReader&);
+const TableSpec& busy_spec();
 std::unique_ptr<Fault> parse_rate_limit(TableReader&);
+const TableSpec& rate_limit_spec();
 std::unique_ptr<Fault> parse_latency(TableReader&);
+const TableSpec& latency_spec();
 std::unique_ptr<Fault> parse_stall(TableReader&);
+const TableSpec& stall_spec();
 std::unique_ptr<Fault> parse_disconnect(TableReader&);
+const TableSpec& disconnect_spec();
 std::unique_ptr<Fault> parse_malformed(TableReader&);
+const TableSpec& malformed_spec();
 std::unique_ptr<Fault> parse_stream_error(TableReader&);
+const TableSpec& stream_error_spec();
 std::unique_ptr<Fault> parse_feature_loss(TableReader&);
+const TableSpec& feature_loss_spec();
 std::unique_ptr<Fault> parse_recovery(TableReader&);
+const TableSpec& recovery_spec();
 std::unique_ptr<Fault> parse_flapping(TableReader&);
+const TableSpec& flapping_spec();
 std::unique_ptr<Fault> parse_hold(TableReader&);
+const TableSpec& hold_spec();
 
 namespace {
 struct Entry {
     const char* name;
     FaultParser parse;
+    const TableSpec& (*spec)();  // its keys (faults/keys.h)
 };
 constexpr Entry kRegistry[] = {
-    {"outage", parse_outage},
-    {"busy", parse_busy},
-    {"rate_limit", parse_rate_limit},
-    {"latency", parse_latency},
-    {"stall", parse_stall},
-    {"disconnect", parse_disconnect},
-    {"malformed", parse_malformed},
-    {"stream_error", parse_stream_error},
-    {"feature_loss", parse_feature_loss},
-    {"recovery", parse_recovery},
-    {"flapping", parse_flapping},
-    {"hold", parse_hold},
+    {"outage", parse_outage, outage_spec},
+    {"busy", parse_busy, busy_spec},
+    {"rate_limit", parse_rate_limit, rate_limit_spec},
+    {"latency", parse_latency, latency_spec},
+    {"stall", parse_stall, stall_spec},
+    {"disconnect", parse_disconnect, disconnect_spec},
+    {"malformed", parse_malformed, malformed_spec},
+    {"stream_error", parse_stream_error, stream_error_spec},
+    {"feature_loss", parse_feature_loss, feature_loss_spec},
+    {"recovery", parse_recovery, recovery_spec},
+    {"flapping", parse_flapping, flapping_spec},
+    {"hold", parse_hold, hold_spec},
 };
 }  // namespace
 
@@ -46,6 +60,44 @@ std::vector<std::string> fault_kinds() {
     std::vector<std::string> out;
     for (const auto& e : kRegistry) out.emplace_back(e.name);
     return out;
+}
+
+const TableSpec* find_fault_spec(std::string_view kind) {
+    for (const auto& e : kRegistry) {
+        if (kind == e.name) return &e.spec();
+    }
+    return nullptr;
+}
+
+TableSpec kind_spec(const std::string& kind, std::string doc, std::vector<KeySpec> own) {
+    TableSpec s{fmt::format("phase (fault = \"{}\")", kind), std::move(doc), phase_keys()};
+    for (auto& k : own) s.keys.push_back(std::move(k));
+    return s;
+}
+
+std::vector<KeySpec> rejection_keys(int default_status) {
+    return {
+        {"status",
+         KeyType::integer,
+         fmt::format("the error's HTTP status (default {})", default_status),
+         {},
+         400,
+         599},
+        {"message", KeyType::string, "the error's message (default: the dialect's own wording)"},
+        {"retry_after",
+         KeyType::any,
+         "Retry-After: a duration (\"2s\", scenario time) or an HTTP-date",
+         {},
+         {},
+         {},
+         nullptr,
+         false,
+         R"({"type":"string"})"},
+        {"retry_after_ms", KeyType::number, "retry-after-ms, in scenario milliseconds", {}, 0},
+        {"should_retry", KeyType::boolean, "x-should-retry"},
+        {"enforce_retry_after", KeyType::boolean,
+         "reject a retry that comes before the announced wait again (default: yes for a 429)"},
+    };
 }
 
 FaultParser find_fault_parser(std::string_view kind) {

@@ -7,6 +7,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -32,6 +33,15 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& disconnect_spec() {
+    static const TableSpec spec = kind_spec(
+        "disconnect", "The connection is cut mid-answer.",
+        {{"after_tokens", KeyType::integer, "tokens sent before the cut", {}, 0, 1e6},
+         {"after_bytes", KeyType::integer, "or body bytes sent before the cut", {}, 0, 1e9},
+         rate_key("rate", "share of answers cut (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_disconnect(TableReader& t) {
     auto f = std::make_unique<Disconnect>();

@@ -15,6 +15,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -74,6 +75,19 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& feature_loss_spec() {
+    static const TableSpec spec =
+        kind_spec("feature_loss", "A feature or model is gone: refused, or silently ignored.",
+                  {{"features", KeyType::strings, "features gone: vision, tools, stream"},
+                   {"behavior",
+                    KeyType::string,
+                    "refuse the request, or answer as if the feature was not asked for",
+                    {"reject", "ignore"}},
+                   {"substitute", KeyType::string, "answer from this model instead"},
+                   rate_key("rate", "share of requests affected (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_feature_loss(TableReader& t) {
     auto f = std::make_unique<FeatureLoss>();

@@ -10,6 +10,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -50,6 +51,21 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& flapping_spec() {
+    static const TableSpec spec =
+        kind_spec("flapping", "Alternating healthy and failing periods.", [] {
+            auto keys = rejection_keys(503);
+            for (auto& k : std::vector<KeySpec>{
+                     {"up", KeyType::duration, "each healthy period"},
+                     {"down", KeyType::duration, "each failing period"},
+                     {"mode", KeyType::string, "how it fails", {"http", "reset"}},
+                     rate_key("rate", "share of requests failing while down (default 1)")})
+                keys.push_back(std::move(k));
+            return keys;
+        }());
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_flapping(TableReader& t) {
     auto f = std::make_unique<Flapping>();

@@ -16,6 +16,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -38,6 +39,27 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& hold_spec() {
+    static const TableSpec spec =
+        kind_spec("hold",
+                  "DeepSeek under load: 200 at once, keep-alives, then the answer, nothing, a cut "
+                  "answer or a closed connection.",
+                  {{"wait", KeyType::duration, "keep-alives before the end"},
+                   {"interval", KeyType::duration, "between keep-alives"},
+                   {"then",
+                    KeyType::string,
+                    "what ends the hold",
+                    {"answer", "empty", "interrupted", "close"}},
+                   {"after_tokens",
+                    KeyType::integer,
+                    "then = interrupted: tokens before it stops",
+                    {},
+                    0,
+                    1e6},
+                   rate_key("rate", "share of requests held (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_hold(TableReader& t) {
     auto f = std::make_unique<HoldFault>();

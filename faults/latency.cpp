@@ -12,6 +12,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -52,6 +53,25 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& latency_spec() {
+    static const TableSpec spec = kind_spec(
+        "latency", "Slower answers: time to first token and token rate scaled.",
+        {{"ttft_factor", KeyType::number, "time to first token multiplied by this", {}, 0, 1e6},
+         {"token_rate_factor",
+          KeyType::number,
+          "tokens per second multiplied by this",
+          {},
+          1e-6,
+          1e6},
+         {"distribution",
+          KeyType::string,
+          "how the factors vary per request",
+          {"fixed", "uniform", "lognormal"}},
+         {"spread", KeyType::number, "the distribution's spread", {}, 0, 5},
+         rate_key("rate", "share of requests slowed (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_latency(TableReader& t) {
     auto f = std::make_unique<Latency>();

@@ -9,6 +9,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -45,6 +46,17 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& malformed_spec() {
+    static const TableSpec spec = kind_spec(
+        "malformed", "Answers that break parsers: cut JSON, a stream without its end, an HTML 502.",
+        {{"variant",
+          KeyType::string,
+          "what is broken",
+          {"invalid_json", "truncated_sse", "missing_done", "html_502"}},
+         rate_key("rate", "share of answers broken (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_malformed(TableReader& t) {
     auto f = std::make_unique<MalformedFault>();

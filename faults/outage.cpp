@@ -9,6 +9,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -58,6 +59,26 @@ public:
 bool refuses_connections(const Fault& fault, double progress) {
     if (fault.kind() != "outage") return false;
     return static_cast<const Outage&>(fault).refuses_connections(progress);
+}
+
+const TableSpec& outage_spec() {
+    static const TableSpec spec = kind_spec(
+        "outage",
+        "The provider is down: every hit request gets an error, a refused or reset connection, or "
+        "no answer at all.",
+        [] {
+            auto keys = rejection_keys(503);
+            for (auto& k : std::vector<KeySpec>{
+                     {"mode",
+                      KeyType::string,
+                      "how the provider is down",
+                      {"http", "refuse", "reset", "hang"}},
+                     {"html", KeyType::boolean, "the error is an HTML page, as a proxy's 502"},
+                     rate_key("rate", "share of requests hit (default 1)")})
+                keys.push_back(std::move(k));
+            return keys;
+        }());
+    return spec;
 }
 
 std::unique_ptr<Fault> parse_outage(TableReader& t) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/toml_reader.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 
@@ -25,6 +26,17 @@ double Rate::ramp(double progress) const {
         }
     }
     return from + (to - from) * shape;
+}
+
+KeySpec rate_key(std::string name, std::string doc) {
+    static const TableSpec ramp{
+        "rate ramp",
+        "a share that moves across the phase",
+        {{"from", KeyType::number, "at the phase's start", {}, 0, 1},
+         {"to", KeyType::number, "at its end", {}, 0, 1},
+         {"curve", KeyType::string, "how it moves", {"linear", "exponential", "step"}},
+         {"steps", KeyType::integer, "curve = step: how many steps", {}, 2, 100}}};
+    return {std::move(name), KeyType::rate, std::move(doc), {}, 0, 1, &ramp};
 }
 
 Rate read_rate(TableReader& t, const std::string& key, Rate fallback) {

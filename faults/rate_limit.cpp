@@ -12,6 +12,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 #include "faults/rate_buckets.h"
 
 namespace brownout::faults {
@@ -48,6 +49,15 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& rate_limit_spec() {
+    static const TableSpec spec = kind_spec(
+        "rate_limit", "A tighter rate limit than the provider's own for the phase: 429s beyond it.",
+        {{"requests_per_minute", KeyType::integer, "requests a minute", {}, 0},
+         {"tokens_per_minute", KeyType::integer, "tokens a minute", {}, 0},
+         {"retry_after", KeyType::boolean, "send Retry-After with the 429 (default true)"}});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_rate_limit(TableReader& t) {
     auto f = std::make_unique<RateLimit>();

@@ -9,6 +9,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -39,6 +40,19 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& recovery_spec() {
+    static const TableSpec spec = kind_spec(
+        "recovery", "A staged recovery: failures fall and capacity returns across the phase.", [] {
+            auto keys = rejection_keys(503);
+            for (auto& k : std::vector<KeySpec>{
+                     rate_key("failures", "share of requests failing (default from 0.5 to 0)"),
+                     rate_key("capacity", "share of capacity back (default from 0.5 to 1)")})
+                keys.push_back(std::move(k));
+            return keys;
+        }());
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_recovery(TableReader& t) {
     auto f = std::make_unique<Recovery>();

@@ -10,6 +10,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -36,6 +37,17 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& stall_spec() {
+    static const TableSpec spec = kind_spec(
+        "stall",
+        "A stream stops sending after some tokens, silently or behind keep-alive comments.",
+        {{"after_tokens", KeyType::integer, "tokens sent before the stall", {}, 0, 1e6},
+         {"keepalive", KeyType::boolean, "keep sending keep-alive comments"},
+         {"keepalive_interval", KeyType::duration, "between keep-alive comments"},
+         rate_key("rate", "share of streams stalled (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_stall(TableReader& t) {
     auto f = std::make_unique<Stall>();

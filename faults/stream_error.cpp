@@ -9,6 +9,7 @@
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -37,6 +38,16 @@ public:
 };
 
 }  // namespace
+
+const TableSpec& stream_error_spec() {
+    static const TableSpec spec =
+        kind_spec("stream_error", "An error event inside a stream after some tokens.",
+                  {{"after_tokens", KeyType::integer, "tokens sent before the error", {}, 0, 1e6},
+                   {"status", KeyType::integer, "the error's status", {}, 400, 599},
+                   {"message", KeyType::string, "the error's message"},
+                   rate_key("rate", "share of streams (default 1)")});
+    return spec;
+}
 
 std::unique_ptr<Fault> parse_stream_error(TableReader& t) {
     auto f = std::make_unique<StreamError>();

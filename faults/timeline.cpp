@@ -7,6 +7,7 @@
 
 #include "core/text.h"
 #include "core/toml_reader.h"
+#include "faults/keys.h"
 
 namespace brownout::faults {
 namespace {
@@ -24,6 +25,7 @@ ComponentStatus status_from_name(const std::string& s) {
 // Reads the fault-specific keys with the registered parser, then rejects leftovers.
 std::unique_ptr<Fault> parse_fault(TableReader& t, const std::string& kind) {
     FaultParser parse = find_fault_parser(kind);
+    t.set_spec(find_fault_spec(kind));  // from here on: the phase keys and the kind's own
     auto fault = parse(t);
     t.finish();
     return fault;
@@ -78,6 +80,52 @@ toml::table toml_from_json(const boost::json::object& o, const std::string& wher
 }
 
 }  // namespace
+
+const std::vector<KeySpec>& phase_keys() {
+    static const TableSpec status_page{
+        "phase status page",
+        "what the provider's status page says during the phase",
+        {{"visible", KeyType::boolean, "whether the page shows the incident at all (default true)"},
+         {"status", KeyType::string, "the components' status", kStatuses},
+         {"components", KeyType::strings, "the components it names"},
+         {"title", KeyType::string, "the incident's title"},
+         {"resolved_after", KeyType::duration,
+          "the page says resolved this long after the phase"}}};
+    static const std::vector<KeySpec> keys = {
+        {"name", KeyType::string, "shown in reports (default: the fault kind)"},
+        {"start", KeyType::duration, "scenario time the phase begins", {}, {}, {}, nullptr, true},
+        {"end", KeyType::duration, "scenario time it ends (open-ended without end or duration)"},
+        {"duration", KeyType::duration, "or how long it lasts"},
+        {"fault",
+         KeyType::string,
+         "the kind of misbehaviour",
+         fault_kinds(),
+         {},
+         {},
+         nullptr,
+         true},
+        {"models", KeyType::strings,
+         "only requests for these models (feature_loss: the models gone)"},
+        {"status_page",
+         KeyType::table,
+         "the status page during the phase",
+         {},
+         {},
+         {},
+         &status_page},
+    };
+    return keys;
+}
+
+const TableSpec& phase_spec() {
+    static const TableSpec spec = [] {
+        TableSpec s{"phase", "one phase of a provider's incident timeline", phase_keys()};
+        s.variant_key = "fault";
+        for (const auto& kind : fault_kinds()) s.variants.emplace_back(kind, find_fault_spec(kind));
+        return s;
+    }();
+    return spec;
+}
 
 PhaseSpec read_phase(TableReader& t) {
     PhaseSpec p;

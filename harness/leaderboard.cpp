@@ -150,6 +150,7 @@ struct Entry {  // one stack on one scenario
     std::map<std::string, std::vector<double>> values;  // "phase.metric" per seed
     std::vector<Findings> findings;                     // per seed
     std::vector<std::vector<ScoreComponent>> components;
+    std::vector<std::string> caps;  // the scorer's notes on caps it applied
     std::string why;
 };
 
@@ -255,11 +256,13 @@ std::string explain(const Entry& e) {
             fmt::format("passed on {:.0f} answers that ignored the image (lost feature)", n));
     if (double n = per_seed(&Findings::broken_passed); n > 0)
         parts.push_back(fmt::format("passed on {:.0f} cut or corrupted answers as good", n));
-    if (double n = per_seed(&Findings::hung); n > 0)
-        parts.push_back(fmt::format("{:.0f} requests hung past twice the deadline", n));
     if (double n = per_seed(&Findings::most_attempts); n > 10)
         parts.push_back(
             fmt::format("up to {:.0f} attempts for one request within its deadline", n));
+    // A cap the scorer applied (metastable, hung requests) explains the score before any
+    // component does.
+    for (const auto& note : e.caps)
+        if (std::find(parts.begin(), parts.end(), note) == parts.end()) parts.push_back(note);
     if (auto loss = biggest_loss(e); !loss.empty()) parts.push_back(loss);
     if (parts.empty()) return "lost next to nothing on any component";
     if (parts.size() > 4) parts.resize(4);
@@ -290,7 +293,7 @@ std::vector<Overall> overall(const std::vector<ScenarioResult>& results,
         for (const auto& r : results) {
             for (std::size_t i = 0; i < r.entries.size(); ++i) {
                 const auto& e = r.entries[i];
-                if (e.stack != s.name || !e.skipped.empty()) continue;
+                if (e.stack != s.name || !e.skipped.empty() || e.scores.empty()) continue;
                 o.scores.emplace_back(r.name, mean(e.scores));
                 means.push_back(mean(e.scores));
                 o.wins += i == 0;
@@ -377,7 +380,7 @@ std::string score_cell(const Entry& e) {
 }
 
 std::string md_escape(const std::string& s) {
-    return replace_all(s, "|", "\\|");
+    return replace_all(replace_all(s, "|", "\\|"), "\n", " ");
 }
 
 std::string leaderboard_md(const std::vector<ScenarioResult>& results,
@@ -503,6 +506,15 @@ void record(Entry& e, const StackScore& score, const StackRun& run, const Scenar
         e.values[fmt::format("{}.{}", phase, m)].push_back(value(phase, m));
     e.findings.push_back(find(run, s.workload.deadline));
     e.components.push_back(score.components);
+    // One note per cap ("13 hung requests: score capped at 50"), from the first seed it shows in.
+    for (const auto& note : score.notes) {
+        auto cap = note.find(": score capped");
+        if (cap == std::string::npos) continue;
+        bool seen = std::any_of(e.caps.begin(), e.caps.end(), [&](const std::string& c) {
+            return c.ends_with(note.substr(cap));
+        });
+        if (!seen) e.caps.push_back(note);
+    }
 }
 
 }  // namespace
@@ -746,7 +758,7 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
         }
         for (int k = 0; k < c.seeds && !partial; ++k) {
             std::uint64_t seed = with_stacks.seed + static_cast<std::uint64_t>(k);
-            result.seeds.push_back(seed);
+            bool seed_ran = false;
             for (std::size_t b = 0; b < batches.size() && !partial; ++b) {
                 if (batches[b].empty()) continue;
                 if (c.stop != nullptr && *c.stop) {
@@ -774,7 +786,6 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
                     err << "\n" << e.what() << "\n";
                     return 2;
                 }
-                partial = partial || run.partial;
                 Report report{run, run_windows(run), {}, {}};
                 for (const auto& stack : run.stacks)
                     report.scores.push_back(score_stack(run.scenario, stack, report.windows));
@@ -785,6 +796,13 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
                     return 2;
                 }
                 out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
+                if (run.partial) {
+                    // Its report directory stays (and says partial); a stopped run is not
+                    // averaged with whole ones.
+                    partial = true;
+                    break;
+                }
+                seed_ran = true;
                 for (std::size_t i = 0; i < run.stacks.size(); ++i) {
                     auto it = std::find_if(
                         result.entries.begin(), result.entries.end(),
@@ -793,7 +811,11 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
                         record(*it, report.scores[i], run.stacks[i], run.scenario);
                 }
             }
+            if (seed_ran) result.seeds.push_back(seed);
         }
+        for (auto& e : result.entries)
+            if (e.skipped.empty() && e.scores.empty())
+                e.skipped = "did not run: the leaderboard was interrupted";
         for (auto& e : result.entries)
             if (e.skipped.empty()) e.why = explain(e);
         std::stable_sort(result.entries.begin(), result.entries.end(),

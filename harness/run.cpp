@@ -193,10 +193,13 @@ public:
 
     void run(std::atomic<bool>* stop) {
         stop_ = stop;
-        if (log_ != nullptr) {  // from here on: a warm-up's attempts are not the run's
-            auto& journal = fleet_ ? fleet_->journal() : journal_;
-            journal.set_sink([this](const mock::Attempt& a) { log_->attempt(client_.name, a); });
-        }
+        // From here on, and not before: a warm-up's attempts (some journaled only after their
+        // answer was read) are not the run's.
+        auto& journal = fleet_ ? fleet_->journal() : journal_;
+        if (log_ != nullptr)
+            journal.restart([this](const mock::Attempt& a) { log_->attempt(client_.name, a); });
+        else
+            journal.restart(nullptr);
         schedule(0);
         if (virtual_) {
             virtual_->run();
@@ -463,8 +466,12 @@ private:
             picks.push_back(i % workload_.size());
         picks.resize(static_cast<std::size_t>(client_.warmup));
         clock_->jump_to(Duration::zero());
-        for (std::size_t k = 0; k < picks.size(); ++k)
-            writes_.push_back(stdio_line(workload_[picks[k]], kWarmupIds + k));
+        for (std::size_t k = 0; k < picks.size(); ++k) {
+            // Another question of the same kind: nothing the stack could cache for the run.
+            UserRequest r = workload_[picks[k]];
+            r.prompt = "Warm-up " + r.prompt;
+            writes_.push_back(stdio_line(r, kWarmupIds + k));
+        }
         write_stdio();
         std::size_t left = picks.size();
         bool reading = false;
@@ -495,7 +502,6 @@ private:
         if (left > 0)
             notes_.push_back(fmt::format("warm-up: {} of {} requests unanswered before the run",
                                          left, picks.size()));
-        (fleet_ ? fleet_->journal() : journal_).take();  // not the incident's attempts
     }
 
     void write_stdio() {

@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "harness/json_exact.h"
 #include "harness/serve.h"
+#include "harness/workload.h"
 #include "mockprovider/journal.h"
 
 namespace brownout::harness {
@@ -137,8 +138,11 @@ RunLog::RunLog(const std::filesystem::path& dir, const std::string& scenario_tex
                const Scenario& s)
     : dir_(dir) {
     std::filesystem::create_directories(dir);
-    std::filesystem::remove(dir / "attempts.jsonl");
-    std::filesystem::remove(dir / "users.jsonl");
+    // A directory used before: nothing of the old run may pass for this one's (a CI job killed
+    // mid-run must not upload the last run's passing junit.xml).
+    for (const char* old :
+         {"attempts.jsonl", "users.jsonl", "report.json", "junit.xml", "report.html"})
+        std::filesystem::remove(dir / old);
     write_file_atomically((dir / "scenario.toml").string(), scenario_text);
     std::vector<std::string> clients;
     for (const auto& c : s.clients) clients.push_back(json_string(c.name));
@@ -161,19 +165,18 @@ void RunLog::attempt(const std::string& client, const mock::Attempt& a) {
     line =
         fmt::format("{{\"client\":{},{}\n", json_string(client), std::string_view(line).substr(1));
     std::lock_guard lock(mutex_);
-    std::fwrite(line.data(), 1, line.size(), attempts_);
+    if (std::fwrite(line.data(), 1, line.size(), attempts_) != line.size()) lost_ = true;
 }
 
 void RunLog::user(const std::string& client, const UserRecord& u) {
     std::string line = user_to_json(client, u) + "\n";
     std::lock_guard lock(mutex_);
-    std::fwrite(line.data(), 1, line.size(), users_);
+    if (std::fwrite(line.data(), 1, line.size(), users_) != line.size()) lost_ = true;
 }
 
 void RunLog::flush() {
     std::lock_guard lock(mutex_);
-    std::fflush(attempts_);
-    std::fflush(users_);
+    if (std::fflush(attempts_) != 0 || std::fflush(users_) != 0) lost_ = true;
 }
 
 void RunLog::finish(const RunResult& run) {
@@ -187,8 +190,8 @@ void RunLog::finish(const RunResult& run) {
     }
     write_file_atomically((dir_ / "run.json").string(),
                           fmt::format("{},\"finished\":true,\"partial\":{},\"wall_seconds\":{},"
-                                      "\"notes\":{{{}}}}}\n",
-                                      meta_, run.partial, run.wall_seconds, notes));
+                                      "\"log_complete\":{},\"notes\":{{{}}}}}\n",
+                                      meta_, run.partial, run.wall_seconds, !lost_, notes));
 }
 
 RunResult read_run_log(const std::filesystem::path& dir) {
@@ -209,8 +212,11 @@ RunResult read_run_log(const std::filesystem::path& dir) {
         options.clients.push_back(json::value_to<std::string>(c));
     apply_run_options(run.scenario, options);
     run.scenario.file = json::value_to<std::string>(meta.at("scenario"));
+    // A run that did not finish, was stopped, or could not write every line (a full disk) is
+    // scored on what is there, and says partial.
     run.partial = !meta.at("finished").as_bool() ||
-                  (meta.contains("partial") && meta.at("partial").as_bool());
+                  (meta.contains("partial") && meta.at("partial").as_bool()) ||
+                  (meta.contains("log_complete") && !meta.at("log_complete").as_bool());
     if (meta.contains("wall_seconds"))
         run.wall_seconds = meta.at("wall_seconds").to_number<double>();
 
@@ -243,21 +249,59 @@ RunResult read_run_log(const std::filesystem::path& dir) {
                 run.stacks[it->second].notes.push_back(json::value_to<std::string>(n));
         }
     }
-    if (run.partial) trim_partial(run);
+    if (run.partial) {
+        // The users who never wrote an end are in the workload (the seed makes it again): one
+        // whose deadline passed before the run stopped counts as a failure, as in the run.
+        auto workload =
+            generate_workload(run.scenario.workload, run.scenario.duration, run.scenario.seed);
+        for (auto& s : run.stacks) {
+            std::vector<UserRecord> all(workload.size());
+            for (std::size_t i = 0; i < workload.size(); ++i) {
+                all[i].id = workload[i].id;
+                all[i].arrival = workload[i].arrival;
+                all[i].kind = workload[i].kind;
+            }
+            for (auto& u : s.users) {
+                auto it = std::lower_bound(
+                    all.begin(), all.end(), u.id,
+                    [](const UserRecord& a, std::uint64_t id) { return a.id < id; });
+                if (it != all.end() && it->id == u.id) *it = std::move(u);
+            }
+            s.users = std::move(all);
+        }
+        trim_partial(run);
+    }
     return run;
 }
 
 void trim_partial(RunResult& run) {
-    Duration reached{};
-    for (auto& s : run.stacks) {
-        std::erase_if(s.users, [](const UserRecord& u) {
-            return u.outcome == UserRecord::Outcome::unfinished;
-        });
-        for (const auto& u : s.users) reached = std::max(reached, u.finished);
-        for (const auto& a : s.attempts) reached = std::max(reached, a.at + a.duration);
+    // Where the run got to: the earlier of the two records' last lines (after a kill, one file
+    // may have been flushed a second later than the other).
+    Duration users_end{}, attempts_end{};
+    bool any_attempt = false;
+    for (const auto& s : run.stacks) {
+        for (const auto& u : s.users)
+            if (u.outcome != UserRecord::Outcome::unfinished)
+                users_end = std::max(users_end, u.finished);
+        for (const auto& a : s.attempts) {
+            attempts_end = std::max(attempts_end, a.at + a.duration);
+            any_attempt = true;
+        }
     }
+    Duration reached = any_attempt ? std::min(users_end, attempts_end) : users_end;
     reached = std::chrono::floor<std::chrono::seconds>(reached);
-    if (!run.reached || reached < *run.reached) run.reached = reached;
+    if (run.reached && *run.reached < reached) reached = *run.reached;
+    run.reached = reached;
+    const Duration deadline = run.scenario.workload.deadline;
+    for (auto& s : run.stacks) {
+        std::erase_if(s.users, [&](const UserRecord& u) {
+            if (u.outcome != UserRecord::Outcome::unfinished) return u.finished > reached;
+            // Unanswered when the run stopped: a failure if its deadline had passed by then,
+            // unknown (left out) if not.
+            return u.arrival + deadline > reached;
+        });
+        std::erase_if(s.attempts, [&](const mock::Attempt& a) { return a.at >= reached; });
+    }
 }
 
 }  // namespace brownout::harness

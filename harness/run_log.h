@@ -42,6 +42,7 @@ private:
     std::mutex mutex_;
     std::FILE* attempts_ = nullptr;
     std::FILE* users_ = nullptr;
+    bool lost_ = false;  // a line could not be written (a full disk): run.json says so
 };
 
 std::string user_to_json(const std::string& client, const UserRecord& u);
@@ -52,8 +53,9 @@ std::string_view to_string(UserRecord::Outcome o);
 // the users whose end was written. Throws brownout::Error naming the file and line.
 RunResult read_run_log(const std::filesystem::path& dir);
 
-// A run that did not finish, made fit to score: the users who never ended are left out (their
-// end is unknown, not a failure), and the scenario ends where the run stopped.
+// A run that did not finish, made fit to score: it ends where both records reached; a user
+// unanswered by then is a failure if its deadline had passed, else left out (its end is
+// unknown); what came after is dropped.
 void trim_partial(RunResult& run);
 
 }  // namespace brownout::harness

@@ -8,6 +8,7 @@
 #include "core/random.h"
 #include "core/text.h"
 #include "core/toml_reader.h"
+#include "faults/keys.h"
 #include "faults/timeline.h"
 #include "harness/metric.h"
 
@@ -21,6 +22,198 @@ void read_provider_tables(TableReader& t, mock::ProviderConfig& p,
                           ErrorCollector& errors);
 void check_phases(const std::vector<faults::PhaseSpec>& phases, Duration horizon);
 Expectation read_expectation(TableReader& e, const std::vector<std::string>& names);
+
+// ── The keys of a scenario file, declared once (core/toml_reader.h) ─────────────────────────
+// The readers below read through them; `brownout schema` makes the JSON Schema from them.
+
+const TableSpec& provider_spec() {
+    static const TableSpec latency{
+        "latency",
+        "how fast the provider answers when healthy",
+        {{"ttft", KeyType::duration, "time to first token"},
+         {"tokens_per_second", KeyType::number, "tokens a second after it", {}, 0, 1e9},
+         {"jitter", KeyType::number, "relative spread of both", {}, 0, 1}}};
+    static const TableSpec rate_limits{
+        "rate limits",
+        "the provider's own limits per API key (x-ratelimit-* headers, 429 beyond)",
+        {{"requests_per_minute", KeyType::integer, "", {}, 0},
+         {"tokens_per_minute", KeyType::integer, "", {}, 0}}};
+    static const TableSpec answer{"answer",
+                                  "how long synthetic answers are",
+                                  {{"min_tokens", KeyType::integer, "", {}, 1, 100000},
+                                   {"max_tokens", KeyType::integer, "", {}, 1, 100000}}};
+    static const TableSpec price{"price",
+                                 "dollars per million tokens, for the cost metric",
+                                 {{"input_per_mtok", KeyType::number, "(default 1)", {}, 0, 1e6},
+                                  {"output_per_mtok", KeyType::number, "(default 4)", {}, 0, 1e6}}};
+    static const TableSpec capacity{
+        "capacity",
+        "finite capacity: answers in service at once, a queue, busy beyond",
+        {{"concurrency", KeyType::integer, "answers in service at once (default 64)", {}, 1, 1e6},
+         {"queue", KeyType::integer, "requests waiting (default 0)", {}, 0, 1e7},
+         {"abandoned_work",
+          KeyType::string,
+          "whether work a client gave up on goes on holding its slot",
+          {"cancel", "continue"}},
+         {"status",
+          KeyType::integer,
+          "the busy answer's status (default: the dialect's)",
+          {},
+          400,
+          599}}};
+    static const TableSpec status_page{
+        "status page",
+        "the provider's status page",
+        {{"components", KeyType::strings, "its components"},
+         {"lag", KeyType::duration, "how late it shows what happens"}}};
+    static const TableSpec spec{
+        "provider",
+        "one mock provider and its incident timeline",
+        {{"id", KeyType::string, "its name (BROWNOUT_<ID>_URL)", {}, {}, {}, nullptr, true},
+         {"dialect", KeyType::string, "the API it speaks (default openai)", wire::dialect_names()},
+         {"vendor", KeyType::string, "whose wording its errors use", wire::vendor_names()},
+         {"models", KeyType::strings, "the models it serves"},
+         {"features", KeyType::strings, "stream, vision, tools (default all)"},
+         {"latency", KeyType::table, "", {}, {}, {}, &latency},
+         {"rate_limits", KeyType::table, "", {}, {}, {}, &rate_limits},
+         {"answer", KeyType::table, "", {}, {}, {}, &answer},
+         {"price", KeyType::table, "", {}, {}, {}, &price},
+         {"api_key", KeyType::string, "requests must carry this key (401 otherwise)"},
+         {"max_body_bytes", KeyType::integer, "larger bodies get 413", {}, 1024, 1073741824},
+         {"max_tokens_cap", KeyType::integer, "a larger max_tokens gets 400", {}, 1},
+         {"capacity", KeyType::table, "", {}, {}, {}, &capacity},
+         {"status_page", KeyType::table, "", {}, {}, {}, &status_page},
+         {"phases", KeyType::tables, "the incident timeline", {}, {}, {}, &faults::phase_spec()}}};
+    return spec;
+}
+
+const TableSpec& client_spec(const std::string& kind) {
+    const std::vector<KeySpec> common = {
+        {"name", KeyType::string, "the stack's name in reports", {}, {}, {}, nullptr, true},
+        {"kind",
+         KeyType::string,
+         "a built-in policy, a gateway, or a program over stdio",
+         {"builtin", "gateway", "stdio"}},
+        {"providers",
+         KeyType::strings,
+         "its providers in order (\"id\" or \"id/model\")",
+         {},
+         {},
+         {},
+         nullptr,
+         true}};
+    const std::vector<KeySpec> external = {
+        {"command", KeyType::string, "starts it (stdio: required; {port} for a gateway)"},
+        {"ready_timeout", KeyType::duration, "how long to wait for it to be ready"},
+        {"time", KeyType::string, "whose clock its own timers run on", {"scenario", "wall"}}};
+    auto make = [&](std::string name, std::vector<std::vector<KeySpec>> parts) {
+        TableSpec s{std::move(name), "one client stack", {}};
+        for (auto& part : parts)
+            for (auto& k : part) s.keys.push_back(std::move(k));
+        return s;
+    };
+    static const TableSpec builtin = make("client (kind = \"builtin\")", {common, policy_keys()});
+    static const TableSpec gateway = make(
+        "client (kind = \"gateway\")",
+        {common,
+         external,
+         {{"url",
+           KeyType::string,
+           "its OpenAI-compatible base URL (\"http://127.0.0.1:{port}/v1\")",
+           {},
+           {},
+           {},
+           nullptr,
+           true},
+          {"headers", KeyType::table, "sent with every request (${BROWNOUT_<ID>_URL} expanded)"},
+          {"model", KeyType::string, "the model to ask for"}}});
+    static const TableSpec stdio = make(
+        "client (kind = \"stdio\")",
+        {common,
+         external,
+         {{"ready_line", KeyType::boolean, "it writes {\"ready\":true} once started"},
+          {"warmup", KeyType::integer, "unscored requests before the clock starts", {}, 0, 100},
+          {"dialects", KeyType::strings, "also hand it each request in these dialects"}}});
+    static const TableSpec base = [] {
+        TableSpec s{"client", "one client stack", {}};
+        s.keys = {{"name", KeyType::string, "", {}, {}, {}, nullptr, true},
+                  {"kind", KeyType::string, "", {"builtin", "gateway", "stdio"}}};
+        s.variant_key = "kind";
+        s.variant_default = "builtin";
+        s.variants = {{"builtin", &builtin}, {"gateway", &gateway}, {"stdio", &stdio}};
+        return s;
+    }();
+    return kind == "gateway"   ? gateway
+           : kind == "stdio"   ? stdio
+           : kind == "builtin" ? builtin
+                               : base;
+}
+
+const TableSpec& server_spec() {
+    static const TableSpec spec = [] {
+        TableSpec s{"server", "the mock's own limits, in wall time (same as serve's flags)", {}};
+        for (const auto& name : mock::server_limit_names())
+            s.keys.push_back({name,
+                              KeyType::any,
+                              "a whole number or a duration string",
+                              {},
+                              {},
+                              {},
+                              nullptr,
+                              false,
+                              R"({"type":["integer","string"]})"});
+        return s;
+    }();
+    return spec;
+}
+
+const TableSpec& expect_spec() {
+    static const TableSpec spec{
+        "expectation",
+        "a gate: the run exits 1 when a measured value is outside [min, max]",
+        {{"client", KeyType::string, "a client's name, or \"*\" for every one"},
+         {"metric", KeyType::string, "what is measured", metric_names(), {}, {}, nullptr, true},
+         {"phase", KeyType::string, "where", {"steady", "incident", "recovery", "after", "all"}},
+         {"statistic",
+          KeyType::string,
+          "over a simulation's seeds",
+          {"mean", "ci95_low", "ci95_high"}},
+         {"min", KeyType::number, ""},
+         {"max", KeyType::number, ""}}};
+    return spec;
+}
+
+}  // namespace
+
+const TableSpec& scenario_spec() {
+    static const TableSpec meta{
+        "scenario",
+        "what the scenario is",
+        {{"name", KeyType::string, "", {}, {}, {}, nullptr, true},
+         {"title", KeyType::string, ""},
+         {"duration", KeyType::duration, "scenario time (default 1h)"},
+         {"time_scale", KeyType::number, "scenario seconds per wall second", {}, 1e-3, 1e6},
+         {"seed", KeyType::integer, "", {}, 0}}};
+    static const TableSpec spec{
+        "brownout scenario",
+        "A brownout scenario: mock LLM providers with an incident timeline, a workload and the "
+        "client stacks to test (README \"Scenarios\")",
+        {{"scenario", KeyType::table, "", {}, {}, {}, &meta, true},
+         {"providers", KeyType::tables, "", {}, {}, {}, &provider_spec(), true},
+         {"workload", KeyType::table, "", {}, {}, {}, &workload_spec()},
+         {"server", KeyType::table, "", {}, {}, {}, &server_spec()},
+         {"clients",
+          KeyType::tables,
+          "default: the four built-in policies",
+          {},
+          {},
+          {},
+          &client_spec("")},
+         {"expect", KeyType::tables, "", {}, {}, {}, &expect_spec()}}};
+    return spec;
+}
+
+namespace {
 
 mock::ProviderConfig read_provider(TableReader& t, std::uint64_t seed, Duration horizon,
                                    const std::set<std::string>& seen,
@@ -190,6 +383,7 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
     ClientSpec spec;
     spec.name = c.required_string("name");
     spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
+    c.set_spec(&client_spec(spec.kind));  // from here on: that kind's keys
     ErrorCollector errors;
     errors.attempt([&] {
         if (spec.kind == "builtin") {
@@ -216,19 +410,12 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
         }
         if (auto d = c.duration("ready_timeout")) spec.ready_timeout = *d;
         spec.time = c.choice("time", {"scenario", "wall"}).value_or("scenario");
-        if (auto ready = c.boolean("ready_line")) {
-            if (spec.kind != "stdio")
-                c.fail("ready_line",
-                       "only a stdio client writes a ready line (a gateway is "
-                       "ready when its url accepts connections)");
-            spec.ready_line = *ready;
-        }
-        if (auto n = c.integer("warmup", 0, 100)) {
-            if (spec.kind != "stdio") c.fail("warmup", "only a stdio client is warmed up");
-            spec.warmup = static_cast<int>(*n);
-        }
+        // ready_line, warmup and dialects are a stdio client's: on another kind they are
+        // unknown keys (its spec does not have them), as the schema says too.
+        if (spec.kind != "stdio") return;
+        spec.ready_line = c.boolean("ready_line").value_or(false);
+        if (auto n = c.integer("warmup", 0, 100)) spec.warmup = static_cast<int>(*n);
         if (auto dialects = c.strings("dialects")) {
-            if (spec.kind != "stdio") c.fail("dialects", "only a stdio client is handed requests");
             auto names = wire::dialect_names();
             for (const auto& d : *dialects) {
                 if (std::find(names.begin(), names.end(), d) == names.end()) {
@@ -285,7 +472,7 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
 
 Scenario read_scenario(const toml::table& root, const std::string& file) {
     auto name = std::make_shared<const std::string>(file);
-    TableReader top(root, "", name);
+    TableReader top(root, "", name, &scenario_spec());
     Scenario s;
     s.file = file;
     // Every table is read whatever the others say, so that one run of `validate` reports every

@@ -95,6 +95,10 @@ const std::string& route_model(const Scenario& s, const Route& route);
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides = {});
 Scenario load_scenario_text(std::string_view toml_text, const std::string& name);
 
+// Every key a scenario file may hold, as the loader reads them (core/toml_reader.h): the
+// source of `brownout schema`.
+const TableSpec& scenario_spec();
+
 // The scenario `brownout serve` runs without a file: one healthy OpenAI-compatible provider.
 Scenario default_serve_scenario();
 

@@ -45,6 +45,41 @@ std::string_view to_string(RequestKind k) {
     return "chat";
 }
 
+const TableSpec& workload_spec() {
+    static const TableSpec mix{
+        "mix entry",
+        "one kind of request and its weight",
+        {{"kind",
+          KeyType::string,
+          "the request kind",
+          {"chat", "stream", "vision", "tools"},
+          {},
+          {},
+          nullptr,
+          true},
+         {"weight", KeyType::number, "relative weight (default 1)", {}, 0, 1e9}}};
+    static const TableSpec burst{
+        "burst",
+        "users who arrive together",
+        {{"at", KeyType::duration, "scenario time they arrive", {}, {}, {}, nullptr, true},
+         {"requests", KeyType::integer, "how many", {}, 1, 1e6, nullptr, true},
+         {"over", KeyType::duration, "spread over this long"}}};
+    static const TableSpec spec{
+        "workload",
+        "the users: how many, what they ask, how long they wait",
+        {{"rate", KeyType::per_time, "Poisson arrivals: \"1000/h\", \"20/m\", \"5/s\""},
+         {"deadline", KeyType::duration, "a user gives up after this"},
+         {"fail_fast", KeyType::duration,
+          "when no provider could answer, an error this fast is the best outcome"},
+         {"mix", KeyType::tables, "request kinds and weights", {}, {}, {}, &mix},
+         {"repeat", KeyType::number, "share of questions asked before", {}, 0, 1},
+         {"max_staleness", KeyType::duration, "how old a cached answer may be and still count"},
+         {"bursts", KeyType::tables, "users who arrive together", {}, {}, {}, &burst},
+         {"prompt_words", KeyType::integer, "words a prompt", {}, 1, 100000},
+         {"max_tokens", KeyType::integer, "max_tokens asked for", {}, 1, 100000}}};
+    return spec;
+}
+
 WorkloadSpec read_workload(TableReader& t) {
     WorkloadSpec w;
     if (auto rate = t.string("rate")) {

@@ -12,7 +12,9 @@
 
 namespace brownout {
 class TableReader;
-}
+struct KeySpec;
+struct TableSpec;
+}  // namespace brownout
 
 namespace brownout::harness {
 
@@ -44,6 +46,8 @@ struct WorkloadSpec {
 };
 
 WorkloadSpec read_workload(TableReader& t);
+// The [workload] table's keys (core/toml_reader.h).
+const TableSpec& workload_spec();
 
 struct UserRequest {
     std::uint64_t id = 0;

@@ -13,8 +13,9 @@ std::uint64_t AttemptJournal::next_seq() {
     return ++next_seq_;
 }
 
-void AttemptJournal::set_sink(std::function<void(const Attempt&)> sink) {
+void AttemptJournal::restart(std::function<void(const Attempt&)> sink) {
     std::lock_guard lock(mutex_);
+    records_.clear();
     sink_ = std::move(sink);
 }
 

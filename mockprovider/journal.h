@@ -43,9 +43,10 @@ public:
 
     std::uint64_t next_seq();
     void record(Attempt attempt);
-    // Called with every record as it is recorded (under the journal's lock, so in seq order of
-    // recording): `brownout run` appends it to the report directory as the run goes.
-    void set_sink(std::function<void(const Attempt&)> sink);
+    // Forgets every record and sets the sink, at once: nothing recorded before is seen or kept.
+    // The sink is called with every record from then on, under the journal's lock: `brownout
+    // run` appends it to the report directory as the run goes.
+    void restart(std::function<void(const Attempt&)> sink);
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
     // Every record, oldest first, moved out: the journal is empty afterwards.

@@ -16,6 +16,10 @@
 #include "harness/workload.h"
 
 namespace brownout {
+struct KeySpec;
+}
+
+namespace brownout {
 class TableReader;
 }
 
@@ -114,6 +118,8 @@ struct PolicyParams {
 };
 
 PolicyParams read_policy_params(TableReader& t);
+// The keys read_policy_params reads (core/toml_reader.h).
+const std::vector<KeySpec>& policy_keys();
 // The built-in policies' names, in the order the README lists them.
 const std::vector<std::string>& policy_names();
 // Throws brownout::Error naming the choices when params.policy is not one of them.

@@ -33,6 +33,41 @@ const std::vector<std::string>& policy_names() {
     return names;
 }
 
+const std::vector<KeySpec>& policy_keys() {
+    static const std::vector<KeySpec> keys = {
+        {"policy", KeyType::string, "the built-in policy (default failover)", policy_names()},
+        {"max_retries", KeyType::integer, "retries after the first attempt", {}, 0, 100},
+        {"attempt_timeout", KeyType::duration, "one attempt's timeout"},
+        {"backoff_base", KeyType::duration, "the first backoff"},
+        {"backoff_cap", KeyType::duration, "the longest backoff"},
+        {"retry_budget",
+         KeyType::any,
+         "retries per answer earned (0 to 10), or \"unlimited\"",
+         {},
+         {},
+         {},
+         nullptr,
+         false,
+         R"({"anyOf":[{"type":"number","minimum":0,"maximum":10},{"const":"unlimited"}]})"},
+        {"retry_budget_per", KeyType::string, "what earns retry budget", {"answer", "request"}},
+        {"breaker_failures",
+         KeyType::integer,
+         "failures that open a provider's breaker",
+         {},
+         1,
+         1000},
+        {"breaker_cooldown", KeyType::duration, "how long a breaker stays open"},
+        {"cache", KeyType::boolean, "answer repeated questions from a cache"},
+        {"serve_stale", KeyType::boolean, "serve the newest cached answer when nothing answers"},
+        {"cache_ttl", KeyType::duration, "how long a cached answer is served"},
+        {"check_finish_reason", KeyType::boolean, "treat an unfinished answer as a failure"},
+        {"honor_retry_after", KeyType::boolean, "wait what Retry-After says"},
+        {"jitter", KeyType::string, "backoff jitter", {"full", "none"}},
+        {"capability_routing", KeyType::boolean, "send a request only where its features work"},
+    };
+    return keys;
+}
+
 PolicyParams read_policy_params(TableReader& t) {
     PolicyParams p;
     p.policy = t.choice("policy", policy_names()).value_or("failover");

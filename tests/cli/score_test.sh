@@ -29,11 +29,13 @@ dialect = "anthropic"
 client = "failover"
 metric = "availability"
 phase = "incident"
-min = 0.9
+min = 0.5
 TOML
 
 # A finished run, scored again from its files: the same report.
-"$bin" run "$dir/s.toml" --time-scale 2400 --report-dir "$dir/done" > "$dir/run.txt"
+# (×600: 12 s of wall time; a faster scale fails requests on a busy machine for no other reason.)
+"$bin" run "$dir/s.toml" --time-scale 600 --report-dir "$dir/done" > "$dir/run.txt" \
+  || { cat "$dir/run.txt"; echo "the run failed"; exit 1; }
 cp "$dir/done/report.json" "$dir/report-of-run.json"
 grep -q '"finished":true' "$dir/done/run.json" || { echo "run.json not finished"; exit 1; }
 "$bin" score "$dir/done" > "$dir/score.txt"
