@@ -15,7 +15,7 @@
 //           "request": {<OpenAI chat body, model "">}, "anthropic_request": {…}}
 //   stdout {"id": 17, "text": "<answer or tool-call arguments>", "provider": "deepseek"}
 //       or {"id": 17, "error": "InternalServerError 503: Server busy, please try again later."}
-// Environment: BROWNOUT_PROVIDERS = [{"id","url","dialect","model"}…] (scenario order),
+// Environment: BROWNOUT_PROVIDERS = [{"id","url","dialect","model"}…] (the client's providers, in their order),
 // BROWNOUT_<ID>_KEY when the scenario makes a provider require an API key. With --config default,
 // BROWNOUT_PROVIDER picks the provider (default: the first one of a dialect it speaks).
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
