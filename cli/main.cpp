@@ -303,7 +303,8 @@ int cmd_leaderboard(Args& args) {
     if (board.scenario_files.empty() && !board.list) {
         // The library's incident scenarios: every one with a fault on its timeline.
         for (const auto& e : brownout::harness::scenario_library(scenarios_dir())) {
-            if (!e.error.empty()) continue;
+            // Incidents, not the published results' simulations in papers/.
+            if (!e.error.empty() || e.key.find('/') != std::string::npos) continue;
             auto windows =
                 brownout::harness::phase_windows(brownout::harness::load_scenario(e.file));
             if (std::any_of(windows.begin(), windows.end(),
@@ -396,9 +397,9 @@ int cmd_scenarios(Args& args) {
     if (entries.empty()) std::cout << fmt::format("no scenarios in {}\n", dir.string());
     for (const auto& e : entries) {
         if (e.error.empty())
-            std::cout << fmt::format("{:<34} {}\n", e.name, e.title);
+            std::cout << fmt::format("{:<34} {}\n", e.key, e.title);
         else
-            std::cout << fmt::format("{:<34} (invalid: {})\n", e.name, e.error);
+            std::cout << fmt::format("{:<34} (invalid: {})\n", e.key, e.error);
     }
     return kOk;
 }

@@ -628,21 +628,30 @@ Scenario default_serve_scenario() {
 std::vector<LibraryEntry> scenario_library(const std::filesystem::path& dir) {
     std::vector<LibraryEntry> out;
     std::error_code ec;
+    std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        if (entry.path().extension() != ".toml") continue;
+        if (entry.is_directory()) {
+            for (const auto& inner : std::filesystem::directory_iterator(entry.path(), ec))
+                if (inner.path().extension() == ".toml") files.push_back(inner.path());
+        } else if (entry.path().extension() == ".toml") {
+            files.push_back(entry.path());
+        }
+    }
+    for (const auto& path : files) {
         LibraryEntry e;
-        e.file = entry.path().string();
+        e.file = path.string();
+        e.key = std::filesystem::relative(path, dir).replace_extension().generic_string();
         try {
             Scenario s = load_scenario(e.file);
             e.name = s.name;
             e.title = s.title;
         } catch (const std::exception& ex) {
-            e.name = entry.path().stem().string();
+            e.name = path.stem().string();
             e.error = ex.what();
         }
         out.push_back(std::move(e));
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.file < b.file; });
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
     return out;
 }
 

@@ -104,11 +104,12 @@ Scenario default_serve_scenario();
 
 struct LibraryEntry {
     std::string file;
+    std::string key;  // what `run` and the others take: "deepseek-2025-05-08", "papers/sre-retry-budget"
     std::string name;
     std::string title;
     std::string error;  // set when the file does not load
 };
-// Every *.toml under `dir`, sorted by file name.
+// Every *.toml in `dir` and one folder down (papers/), sorted by key.
 std::vector<LibraryEntry> scenario_library(const std::filesystem::path& dir);
 
 }  // namespace brownout::harness
