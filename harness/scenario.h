@@ -104,7 +104,8 @@ Scenario default_serve_scenario();
 
 struct LibraryEntry {
     std::string file;
-    std::string key;  // what `run` and the others take: "deepseek-2025-05-08", "papers/sre-retry-budget"
+    std::string
+        key;  // what `run` and the others take: "deepseek-2025-05-08", "papers/sre-retry-budget"
     std::string name;
     std::string title;
     std::string error;  // set when the file does not load
