@@ -21,6 +21,7 @@
 #include "core/duration.h"
 #include "core/error.h"
 #include "harness/command.h"
+#include "harness/init.h"
 #include "harness/leaderboard.h"
 #include "harness/scenario.h"
 #include "harness/schema.h"
@@ -47,6 +48,8 @@ usage:
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
+  brownout init [DIR] [--stack node|python|gateway] [--force]
+                                      a starter scenario and a client skeleton for your stack
   brownout schema                     the JSON Schema of scenario files (for editors)
   brownout scenarios [--dir DIR]
 
@@ -376,6 +379,29 @@ int cmd_validate(Args& args) {
     return rc;
 }
 
+int cmd_init(Args& args) {
+    brownout::harness::InitCommand init;
+    init.templates = data_dir("init", "BROWNOUT_INIT");
+    init.schema = std::filesystem::absolute(scenarios_dir() / "brownout.schema.json");
+    bool dir_given = false;
+    while (!args.done()) {
+        std::string a = args.next();
+        if (a == "--stack")
+            init.stack = args.value(a);
+        else if (a == "--force")
+            init.force = true;
+        else if (a.starts_with("--"))
+            throw brownout::Error(fmt::format("init: unknown option {}", a));
+        else if (!dir_given) {
+            init.dir = a;
+            dir_given = true;
+        } else {
+            throw brownout::Error("init takes at most one directory");
+        }
+    }
+    return brownout::harness::init_command(init, std::cout, std::cerr);
+}
+
 int cmd_schema(Args& args) {
     if (!args.done()) throw brownout::Error("schema takes no arguments");
     std::cout << brownout::harness::json_schema(
@@ -445,6 +471,7 @@ int main(int argc, char** argv) {
         if (command == "leaderboard") return cmd_leaderboard(args);
         if (command == "score") return cmd_score(args);
         if (command == "schema") return cmd_schema(args);
+        if (command == "init") return cmd_init(args);
         std::cerr << fmt::format("brownout: unknown command \"{}\"\n\n{}", command, kUsageText);
         return kUsage;
     } catch (const brownout::Error& e) {
