@@ -312,6 +312,13 @@ private:
             return send_plain(200, provider_.metrics().render(),
                               "text/plain; version=0.0.4; charset=utf-8");
         }
+        // A health endpoint for whatever waits on the fleet (a CI runner, a Kubernetes probe):
+        // any peer, nothing in it but the provider's id.
+        if (target == "/healthz" && req.method() == http::verb::get) {
+            return send_plain(200, fmt::format("{{\"status\":\"ok\",\"provider\":{}}}",
+                                               json_string(provider_.config().id)),
+                              "application/json");
+        }
         if (target.starts_with("/_brownout/")) {
             auto result = handle_control(provider_, in, server_->limits().control);
             if (in.method == "POST" || in.method == "DELETE") server_->timeline_changed();

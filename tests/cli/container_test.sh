@@ -29,6 +29,7 @@ url=$(grep -o '"url":"[^"]*"' "$dir/ready.json" | head -1 | cut -d'"' -f4)  # th
 body=$(curl -sf "$url/v1/chat/completions" -H 'content-type: application/json' \
   -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}')
 echo "$body" | grep -q '"object":"chat.completion"' || { echo "bad answer: $body"; exit 1; }
+curl -sf "$url/healthz" | grep -q '"status":"ok"' || { echo "no health endpoint"; exit 1; }
 kill -TERM "$pid"
 wait "$pid" || { echo "serve exited $? on SIGTERM"; exit 1; }
 pid=
@@ -53,6 +54,7 @@ podman healthcheck run "$name" > /dev/null || { podman logs "$name"; echo "never
 body=$(curl -sf "http://127.0.0.1:18080/v1/chat/completions" -H 'content-type: application/json' \
   -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}')
 echo "$body" | grep -q '"object":"chat.completion"' || { echo "bad answer from the container: $body"; exit 1; }
+curl -sf "http://127.0.0.1:18080/healthz" | grep -q '"status":"ok"' || { echo "no health endpoint from outside"; exit 1; }
 podman rm -f "$name" > /dev/null
 
 # A job step: a scenario from the checkout, the reports left beside it.
