@@ -81,6 +81,9 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     } catch (const Error& e) {
         err << e.what() << "\n";
         return 2;
+    } catch (const std::exception& e) {  // the report directory, as the run began writing it
+        err << "brownout run: cannot write the reports: " << e.what() << "\n";
+        return 2;
     }
     if (c.progress) err << "\n";
 

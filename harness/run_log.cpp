@@ -137,12 +137,17 @@ std::string user_to_json(const std::string& client, const UserRecord& u) {
 RunLog::RunLog(const std::filesystem::path& dir, const std::string& scenario_text,
                const Scenario& s)
     : dir_(dir) {
-    std::filesystem::create_directories(dir);
-    // A directory used before: nothing of the old run may pass for this one's (a CI job killed
-    // mid-run must not upload the last run's passing junit.xml).
-    for (const char* old :
-         {"attempts.jsonl", "users.jsonl", "report.json", "junit.xml", "report.html"})
-        std::filesystem::remove(dir / old);
+    try {
+        std::filesystem::create_directories(dir);
+        // A directory used before: nothing of the old run may pass for this one's (a CI job
+        // killed mid-run must not upload the last run's passing junit.xml).
+        for (const char* old :
+             {"attempts.jsonl", "users.jsonl", "report.json", "junit.xml", "report.html"})
+            std::filesystem::remove(dir / old);
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw Error(
+            fmt::format("cannot write the reports in {}: {}", dir.string(), e.code().message()));
+    }
     write_file_atomically((dir / "scenario.toml").string(), scenario_text);
     std::vector<std::string> clients;
     for (const auto& c : s.clients) clients.push_back(json_string(c.name));

@@ -315,8 +315,9 @@ private:
         // A health endpoint for whatever waits on the fleet (a CI runner, a Kubernetes probe):
         // any peer, nothing in it but the provider's id.
         if (target == "/healthz" && req.method() == http::verb::get) {
-            return send_plain(200, fmt::format("{{\"status\":\"ok\",\"provider\":{}}}",
-                                               json_string(provider_.config().id)),
+            return send_plain(200,
+                              fmt::format("{{\"status\":\"ok\",\"provider\":{}}}",
+                                          json_string(provider_.config().id)),
                               "application/json");
         }
         if (target.starts_with("/_brownout/")) {
