@@ -154,4 +154,11 @@ std::string query_parameter(std::string_view target, std::string_view name) {
     return "";
 }
 
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+    if (from.empty()) return text;
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+    return text;
+}
+
 }  // namespace brownout

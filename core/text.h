@@ -24,6 +24,10 @@ std::string query_parameter(std::string_view target, std::string_view name);
 // Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a small distance, or "" when none is close.
+// Every `from` in `text` replaced by `to`, left to right (a `to` holding `from` is not replaced
+// again).
+std::string replace_all(std::string text, std::string_view from, std::string_view to);
+
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace brownout

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "harness/serve.h"
 
 namespace brownout::harness {
@@ -57,12 +58,6 @@ constexpr Stack kStacks[] = {
      "request as an OpenAI chat completions call; ${BROWNOUT_PRIMARY_URL}\nin `headers` is the "
      "primary's address, for a gateway configured per request."},
 };
-
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
 
 }  // namespace
 

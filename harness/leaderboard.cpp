@@ -15,6 +15,7 @@
 #include "core/toml_reader.h"
 #include "harness/command.h"
 #include "harness/metric.h"
+#include "harness/process.h"
 #include "harness/report.h"
 #include "harness/run.h"
 #include "harness/score.h"
@@ -45,22 +46,6 @@ void rewrite_strings(toml::node& node, const std::function<std::string(std::stri
     } else if (auto* s = node.as_string()) {
         *s = change(s->get());
     }
-}
-
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-    for (std::size_t at = text.find(from); at != std::string::npos;
-         at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-    return text;
-}
-
-// A provider id as the stem of its environment variables (BROWNOUT_<STEM>_URL).
-std::string env_stem(std::string_view id) {
-    std::string out;
-    for (char c : id)
-        out +=
-            std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
-    return out;
 }
 
 const mock::ProviderConfig* find_provider(const Scenario& s, std::string_view id) {
@@ -629,7 +614,7 @@ toml::table leaderboard_scenario(toml::table root, const Scenario& scenario,
                     return fmt::format("{{{}.{}}}", k + 1, what);
                 };
                 v = replace_all(v, key("id"), placed[k]);
-                v = replace_all(v, key("env"), env_stem(placed[k]));
+                v = replace_all(v, key("env"), provider_env_stem(placed[k]));
                 if (p != nullptr && !p->models.empty())
                     v = replace_all(v, key("model"), p->models.front());
             }

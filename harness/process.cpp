@@ -18,13 +18,17 @@ extern char** environ;
 
 namespace brownout::harness {
 
-std::string provider_env_name(const std::string& id, std::string_view what) {
-    std::string out = "BROWNOUT_";
+std::string provider_env_stem(std::string_view id) {
+    std::string out;
     for (char c : id)
         out += std::isalnum(static_cast<unsigned char>(c))
                    ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
                    : '_';
-    return fmt::format("{}_{}", out, what);
+    return out;
+}
+
+std::string provider_env_name(const std::string& id, std::string_view what) {
+    return fmt::format("BROWNOUT_{}_{}", provider_env_stem(id), what);
 }
 
 ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& command,

@@ -39,5 +39,7 @@ private:
 // BROWNOUT_<ID>_URL (or _KEY: the provider's API key, when the scenario sets one): the id
 // upper-cased, anything not a letter or digit as '_'.
 std::string provider_env_name(const std::string& id, std::string_view what = "URL");
+// The id as it appears in those names: upper-cased, anything else than a letter or digit "_".
+std::string provider_env_stem(std::string_view id);
 
 }  // namespace brownout::harness

@@ -575,12 +575,6 @@ private:
         for (const auto& [k, v] : env_) value = replace_all(value, fmt::format("${{{}}}", k), v);
         return value;
     }
-    static std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-        for (std::size_t at = s.find(from); at != std::string::npos;
-             at = s.find(from, at + to.size()))
-            s.replace(at, from.size(), to);
-        return s;
-    }
     static unsigned short free_port() {
         asio::io_context ioc;
         asio::ip::tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
