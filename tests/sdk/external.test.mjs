@@ -96,6 +96,7 @@ test('the official openai SDK as a stdio client: answers verified, outage failur
 name = "openai-node"
 kind = "stdio"
 command = "node clients/openai-node/client.mjs"
+ready_line = true
 providers = ["deepseek"]
 `);
   const s = stack('openai-node')(report);
@@ -133,6 +134,7 @@ latency = { ttft = "2s", tokens_per_second = 50, jitter = 0 }
 name = "anthropic-node"
 kind = "stdio"
 command = "node clients/anthropic-node/client.mjs"
+ready_line = true
 providers = ["anthropic"]
 `);
   const s = stack('anthropic-node')(report);
@@ -243,6 +245,7 @@ latency = { ttft = "1s", tokens_per_second = 0, jitter = 0 }
 name = "openai-node"
 kind = "stdio"
 command = "node clients/openai-node/client.mjs"
+ready_line = true
 providers = ["deepseek"]
 `;
 
@@ -252,18 +255,18 @@ test('scenario time: the openai SDK backs off 0.5 s × 2^n (up to 25% less) in s
   assert.ok(s.notes.some((n) => n.includes('warped')), s.notes.join('; '));
   const gaps = retryGaps(attempts, 'openai-node');
   assert.ok(gaps.length >= 3, `requests with retries: ${gaps.length}\n${stdout}`);
-  // openai 7: 0.5 s, then 1 s, each up to 25% shorter (jitter); a wall-clock SDK would wait 0.5 s
-  // of wall time, 180 scenario seconds here. Every wait is far below that. A single wait may fire
-  // early: Node's event loop caches its clock once an iteration, and at ×360 an iteration of a
-  // wall millisecond on a busy machine is 0.36 scenario seconds — so the documented floors are
-  // checked on the median wait, which that cannot move.
+  // openai 7: 0.5 s, then 1 s, each up to 25% shorter (jitter); a wall-clock SDK would wait at
+  // least 0.375 s of wall time, 135 scenario seconds here. Both bounds are on the median wait: at
+  // ×360 one wall millisecond is 0.36 scenario seconds, so a single wait can fire early (Node's
+  // event loop caches its clock once an iteration) or late (a busy machine did not run the SDK
+  // for a fifth of a wall second: 72 scenario seconds) — the median moves with neither.
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const n of [0, 1]) {
     const waits = gaps.filter((c) => c.length > n).map((c) => c[n].wait);
     if (n === 0) assert.ok(waits.length >= 3, `first retries: ${waits.length}`);
     if (waits.length === 0) continue;
-    for (const w of waits) assert.ok(w < 60, `wait ${n}: ${w} s`);
     assert.ok(median(waits) >= 0.5 * 2 ** n * 0.75, `median wait ${n}: ${median(waits)} s of ${waits}`);
+    assert.ok(median(waits) < 30, `median wait ${n}: ${median(waits)} s of ${waits}`);
   }
 });
 
@@ -273,10 +276,10 @@ test('scenario time: a Retry-After of 30 scenario seconds is honoured as 30 s', 
   assert.ok(gaps.length >= 3, stdout);
   // The header says 30 (scenario seconds, the client's clock being warped) — or, for a retry
   // that met the key's throttle, what remained of it — and the SDK waits that.
-  // (A single wait may fire a little early, as above; the median may not.)
-  for (const g of gaps) assert.ok(g.wait < g.announced + 60, `waited ${g.wait} s of ${g.announced} s`);
+  // (A single wait may fire a little early or, on a busy machine, late; the median may not.)
   const early = gaps.map((g) => g.wait - g.announced).sort((a, b) => a - b);
-  assert.ok(early[Math.floor(early.length / 2)] >= -0.01, `median wait minus announced: ${early}`);
+  const mid = early[Math.floor(early.length / 2)];
+  assert.ok(mid >= -0.01 && mid < 30, `median wait minus announced: ${early}`);
   assert.ok(gaps.some((g) => g.announced === 30), JSON.stringify(gaps));
 });
 
@@ -294,6 +297,7 @@ def serve(job):
     answer = json.load(urllib.request.urlopen(req))
     with lock:
         print(json.dumps({"id": job["id"], "text": answer["choices"][0]["message"]["content"]}), flush=True)
+print(json.dumps({"ready": True}), flush=True)  # ready_line: start-up is not scenario time
 for line in sys.stdin:
     threading.Thread(target=serve, args=(json.loads(line),), daemon=True).start()
 `);
@@ -342,6 +346,7 @@ def serve(job):
         out = {"id": job["id"], "error": str(e)}
     with lock:
         print(json.dumps(out), flush=True)
+print(json.dumps({"ready": True}), flush=True)  # ready_line: start-up is not scenario time
 for line in sys.stdin:
     threading.Thread(target=serve, args=(json.loads(line),), daemon=True).start()
 `);
@@ -364,6 +369,7 @@ latency = { ttft = "1s", tokens_per_second = 100 }
 name = "py-gemini"
 kind = "stdio"
 command = "python3 ${script}"
+ready_line = true
 providers = ["gemini"]
 dialects = ["gemini"]
 `);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A harness the machine did not run on time says so: brownout is stopped (SIGSTOP) for a wall
+# second in the middle of a run at x60, so the users due in that minute of scenario time are sent
+# late, and the report's notes count them instead of passing the machine's stall off as the stack's
+# latency. A run left alone has no such note.
+set -euo pipefail
+bin=$(realpath "${1:?usage: busy_test.sh BROWNOUT}")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cat > "$dir/s.toml" <<'TOML'
+[scenario]
+name = "stalled-harness"
+duration = "5m"
+time_scale = 60
+seed = 3
+[workload]
+rate = "1200/h"
+deadline = "60s"
+[[providers]]
+id = "primary"
+latency = { ttft = "200ms", tokens_per_second = 100 }
+[[clients]]
+name = "plain"
+policy = "naive"
+providers = ["primary"]
+TOML
+
+"$bin" run "$dir/s.toml" --report-dir "$dir/stalled" > "$dir/stalled.txt" 2>&1 &
+pid=$!
+sleep 1.5
+kill -STOP "$pid"
+sleep 1
+kill -CONT "$pid"
+wait "$pid" || { cat "$dir/stalled.txt"; echo "the stalled run failed"; exit 1; }
+grep -q "the machine was busy: .* users were sent more than 3s late" "$dir/stalled/report.json" \
+  || { cat "$dir/stalled.txt"; echo "a stalled harness did not say so"; exit 1; }
+
+"$bin" run "$dir/s.toml" --report-dir "$dir/calm" > "$dir/calm.txt" 2>&1 \
+  || { cat "$dir/calm.txt"; echo "the run failed"; exit 1; }
+if grep -q "the machine was busy" "$dir/calm/report.json"; then
+  # A busy machine can stall a run on its own; then this half says nothing about the note.
+  echo "note: the calm run was stalled too (a busy machine)"
+fi
+echo "ok"
