@@ -72,7 +72,7 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
             scheduler_.after(Duration::zero(), [this, call] {
                 AttemptResult refused;
                 refused.kind = AttemptResult::Kind::connect_error;
-                client_done(call, refused);
+                arrive(call, refused);
             });
             return call->handle;
         }
@@ -123,7 +123,7 @@ void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
             server_done(call, "reset");
             AttemptResult reset;
             reset.kind = AttemptResult::Kind::connect_error;
-            return client_done(call, reset);
+            return arrive(call, reset);
         }
         case faults::ConnectionAction::hang:
             call->stalled = true;  // nothing is sent: the client's timeout ends it ("hung")
@@ -153,10 +153,19 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
                                  std::string_view outcome) {
     server_done(call, outcome);
     const auto& head = call->reply.head;
-    client_done(call, read_result(
-                          client_dialect(providers_[call->provider].dialect), status_of(head),
-                          [&head](std::string_view n) { return header_of(head, n); }, call->body,
-                          body_complete, scheduler_.time_scale()));
+    arrive(call, read_result(
+                     client_dialect(providers_[call->provider].dialect), status_of(head),
+                     [&head](std::string_view n) { return header_of(head, n); }, call->body,
+                     body_complete, scheduler_.time_scale()));
+}
+
+void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult result) {
+    // The provider is done with it (its slot is free); the client reads it a network later.
+    Duration network = targets_[call->provider]->network_delay();
+    if (network <= Duration::zero()) return client_done(call, std::move(result));
+    scheduler_.after(network, [this, call, result = std::move(result)]() mutable {
+        client_done(call, std::move(result));
+    });
 }
 
 void InProcessTransport::next_frame(const std::shared_ptr<Call>& call) {

@@ -40,6 +40,8 @@ private:
     void next_frame(const std::shared_ptr<Call>& call);
     // The client has its result (or left): `done` runs unless the attempt was abandoned.
     void client_done(const std::shared_ptr<Call>& call, std::optional<AttemptResult> result);
+    // A reply on its way back: the client reads it after the provider's network delay.
+    void arrive(const std::shared_ptr<Call>& call, AttemptResult result);
     // The answer ends: the provider journals it, then the client reads what it received.
     void deliver(const std::shared_ptr<Call>& call, bool body_complete, std::string_view outcome);
     // The provider's side ends: journal, slot.

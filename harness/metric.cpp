@@ -17,6 +17,8 @@ const std::vector<Info>& all() {
         {latency_p50, Format::seconds, "median time to an answer"},
         {latency_p95, Format::seconds, "95th percentile time to an answer"},
         {latency_p99, Format::seconds, "99th percentile time to an answer"},
+        {latency_max, Format::seconds,
+         "the longest time to an answer (for a burst: when the last user was answered)"},
         {wait_p50, Format::seconds,
          "median wait, a request without an answer counting as the deadline"},
         {wait_p99, Format::seconds, "99th percentile wait, the same way"},

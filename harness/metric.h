@@ -18,6 +18,7 @@ inline constexpr std::string_view hung = "hung";
 inline constexpr std::string_view latency_p50 = "latency_p50";
 inline constexpr std::string_view latency_p95 = "latency_p95";
 inline constexpr std::string_view latency_p99 = "latency_p99";
+inline constexpr std::string_view latency_max = "latency_max";
 inline constexpr std::string_view wait_p50 = "wait_p50";
 inline constexpr std::string_view wait_p99 = "wait_p99";
 inline constexpr std::string_view retry_amplification = "retry_amplification";

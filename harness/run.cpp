@@ -283,8 +283,9 @@ private:
     }
 
     // On the wire the harness shares the machine with the stacks it drives: a busy machine that
-    // does not run it on time sends users late, and what they then measure is the machine, not
-    // the stack. A user sent later than a twentieth of the deadline is counted and said.
+    // does not run it on time, or a burst of more users than it can send in the scenario time
+    // they arrive in, sends users late, and what they then measure is the harness, not the
+    // stack. A user sent later than a twentieth of the deadline is counted and said.
     void measure_lateness(Duration late) {
         if (virtual_) return;
         if (late > late_max_) late_max_ = late;
@@ -293,8 +294,8 @@ private:
     void note_lateness(std::vector<std::string>& notes) const {
         if (late_users_ == 0) return;
         notes.push_back(fmt::format(
-            "the machine was busy: {} of {} users were sent more than {} late (up to {}), and "
-            "their latency includes it",
+            "the harness ran late (a busy machine, or more users at once than it sends in time): "
+            "{} of {} users were sent more than {} late (up to {}), and their latency includes it",
             late_users_, workload_.size(), format_duration(scenario_.workload.deadline / 20),
             format_duration(late_max_)));
     }

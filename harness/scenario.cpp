@@ -32,7 +32,9 @@ const TableSpec& provider_spec() {
         "how fast the provider answers when healthy",
         {{"ttft", KeyType::duration, "time to first token"},
          {"tokens_per_second", KeyType::number, "tokens a second after it", {}, 0, 1e9},
-         {"jitter", KeyType::number, "relative spread of both", {}, 0, 1}}};
+         {"jitter", KeyType::number, "relative spread of both (and of rtt)", {}, 0, 1},
+         {"rtt", KeyType::duration,
+          "network round trip added to every reply, errors included (default 0)"}}};
     static const TableSpec rate_limits{
         "rate limits",
         "the provider's own limits per API key (x-ratelimit-* headers, 429 beyond)",
@@ -276,6 +278,7 @@ void read_provider_tables(TableReader& t, mock::ProviderConfig& p,
             if (auto tps = latency->number_in("tokens_per_second", 0, 1e9))
                 p.latency.tokens_per_second = *tps;
             if (auto jitter = latency->number_in("jitter", 0, 1)) p.latency.jitter = *jitter;
+            if (auto rtt = latency->duration("rtt")) p.latency.rtt = *rtt;
             latency->finish();
         }
     });

@@ -258,6 +258,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         m[std::string(metric::latency_p50)] = percentile(latencies, 0.50);
         m[std::string(metric::latency_p95)] = percentile(latencies, 0.95);
         m[std::string(metric::latency_p99)] = percentile(latencies, 0.99);
+        m[std::string(metric::latency_max)] = percentile(latencies, 1.0);
         m[std::string(metric::retry_amplification)] = n > 0 ? attempts / n : kNaN;
         m[std::string(metric::retry_after_violations)] = violations;
         // Of the retries that came after an announced wait, the share that waited.

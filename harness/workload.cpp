@@ -67,7 +67,8 @@ const TableSpec& workload_spec() {
     static const TableSpec spec{
         "workload",
         "the users: how many, what they ask, how long they wait",
-        {{"rate", KeyType::per_time, "Poisson arrivals: \"1000/h\", \"20/m\", \"5/s\""},
+        {{"rate", KeyType::per_time,
+          "Poisson arrivals: \"1000/h\", \"20/m\", \"5/s\" (\"0/h\": only the bursts)"},
          {"deadline", KeyType::duration, "a user gives up after this"},
          {"fail_fast", KeyType::duration,
           "when no provider could answer, an error this fast is the best outcome"},
@@ -97,7 +98,7 @@ WorkloadSpec read_workload(TableReader& t) {
                           : unit == "m" ? n * 60
                           : unit == "s" ? n * 3600
                                         : -1;
-        if (per_hour <= 0)
+        if (per_hour < 0)
             t.fail(
                 "rate",
                 fmt::format("\"{}\" is not a rate such as \"1000/h\", \"20/m\" or \"5/s\"", *rate));
@@ -134,6 +135,8 @@ WorkloadSpec read_workload(TableReader& t) {
         b.finish();
         w.bursts.push_back(burst);
     }
+    if (w.rate_per_hour == 0 && w.bursts.empty())
+        t.fail("rate", "is 0 and there are no bursts: no user would ever arrive");
     if (auto n = t.integer("prompt_words", 1, 100'000)) w.prompt_words = static_cast<int>(*n);
     if (auto n = t.integer("max_tokens", 1, 100'000)) w.max_tokens = static_cast<int>(*n);
     t.finish();
@@ -153,7 +156,7 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
     // Arrival times first: the Poisson stream, then the bursts merged in (without bursts the
     // sequence, and so every request, is what it always was).
     std::vector<double> times;
-    for (double t = arrivals.exponential(rate_per_second); t < end;
+    for (double t = arrivals.exponential(rate_per_second); rate_per_second > 0 && t < end;
          t += arrivals.exponential(rate_per_second))
         times.push_back(t);
     for (const auto& b : spec.bursts) {

@@ -111,6 +111,7 @@ Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& 
                   static_cast<std::int64_t>(to_seconds(scheduler.now()))),
       engine_(config_.phases, config_.seed, config_.id, config_.horizon),
       capacity_(config_.capacity.queue),
+      network_rng_(RandomStream::derive(config_.seed, "network/" + config_.id)),
       limits_(config_.rate_limits.requests_per_minute, config_.rate_limits.tokens_per_minute),
       throttles_(scheduler.time_scale()) {
     Metrics::Labels labels{{"provider", config_.id}};
@@ -673,6 +674,14 @@ void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& ticket
 Provider::Load Provider::load() {
     std::lock_guard lock(mutex_);
     return {capacity_.in_service(), capacity_.waiting(), current_limit(scheduler_.now())};
+}
+
+Duration Provider::network_delay() {
+    const auto& lat = config_.latency;
+    if (lat.rtt <= Duration::zero()) return Duration::zero();
+    std::lock_guard lock(network_mutex_);
+    return from_seconds(
+        std::max(0.0, to_seconds(lat.rtt) * (1.0 + lat.jitter * network_rng_.uniform(-1.0, 1.0))));
 }
 
 Reply Provider::overloaded(Reply original, std::string_view cause) {

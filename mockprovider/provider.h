@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/random.h"
 #include "core/scheduler.h"
 #include "faults/capacity.h"
 #include "faults/engine.h"
@@ -30,6 +31,11 @@ struct LatencyModel {
     Duration ttft = std::chrono::milliseconds(400);
     double tokens_per_second = 60;  // 0: the whole answer at once
     double jitter = 0.2;            // each delay × (1 ± jitter), uniformly
+    // The network between client and provider: every reply (answer, error, refusal) reaches the
+    // client this much later, × (1 ± jitter). In the simulator the provider's slot is free
+    // again when it has written the reply; on the wire the reply is written `rtt` later, so the
+    // slot is held that much longer. 0: the network costs nothing (the default).
+    Duration rtt{};
 };
 
 struct RateLimits {
@@ -188,6 +194,9 @@ public:
         int limit = 0;  // current concurrency limit (0: unlimited)
     };
     Load load();
+    // One reply's time on the network (LatencyModel::rtt): zero without an rtt, and then no
+    // random number is drawn.
+    Duration network_delay();
 
     // Answers a request on one of the provider API paths (chat, models).
     Reply handle(const IncomingRequest& request);
@@ -237,6 +246,8 @@ private:
     void review();
     std::mutex attempts_mutex_;
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;
+    std::mutex network_mutex_;
+    RandomStream network_rng_;
 
     std::mutex mutex_;  // guards everything below
     Planner planner_;

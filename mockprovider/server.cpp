@@ -444,8 +444,10 @@ private:
             case faults::ConnectionAction::none:
                 break;
         }
-        if (reply_.delay <= Duration::zero()) return write_head();
-        later(reply_.delay, [](Session& self) {
+        // The network's time (LatencyModel::rtt) is spent before the head, holding the slot.
+        Duration delay = reply_.delay + provider_.network_delay();
+        if (delay <= Duration::zero()) return write_head();
+        later(delay, [](Session& self) {
             if (self.busy_ && self.socket_.is_open()) self.write_head();
         });
     }

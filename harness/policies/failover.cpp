@@ -159,9 +159,7 @@ public:
         }
         // Every capable provider was tried: back off and go round again while time remains.
         if (!p_.take_retry()) return give_or_stale(now);
-        double cap = std::min(to_seconds(p_.params_.backoff_cap),
-                              to_seconds(p_.params_.backoff_base) * std::pow(2.0, rounds_++));
-        Duration delay = from_seconds(p_.params_.jitter ? p_.rng_.uniform(0, cap) : cap);
+        Duration delay = backoff();
         if (last->retry_after && p_.params_.honor_retry_after)
             delay = std::max(delay, *last->retry_after);
         if (now + delay >= deadline_) return give_or_stale(now);
@@ -181,6 +179,26 @@ public:
     }
 
 private:
+    // The wait before going round the chain again (PolicyParams::Jitter).
+    Duration backoff() {
+        double base = to_seconds(p_.params_.backoff_base);
+        double cap = to_seconds(p_.params_.backoff_cap);
+        double step = std::min(cap, base * std::pow(2.0, rounds_++));
+        switch (p_.params_.jitter) {
+            case PolicyParams::Jitter::full:
+                return from_seconds(p_.rng_.uniform(0, step));
+            case PolicyParams::Jitter::none:
+                return from_seconds(step);
+            case PolicyParams::Jitter::equal:
+                return from_seconds(step / 2 + p_.rng_.uniform(0, step / 2));
+            case PolicyParams::Jitter::decorrelated:
+                previous_wait_ =
+                    std::min(cap, p_.rng_.uniform(base, std::max(base, 3 * previous_wait_)));
+                return from_seconds(previous_wait_);
+        }
+        return from_seconds(step);
+    }
+
     // The first provider in the chain not tried this round that can take the request now.
     std::optional<std::size_t> pick(Duration now) {
         for (std::size_t i = 0; i < p_.providers_.size(); ++i) {
@@ -218,6 +236,7 @@ private:
     std::vector<std::size_t> tried_;
     bool waiting_ = false;
     int rounds_ = 0;
+    double previous_wait_ = to_seconds(p_.params_.backoff_base);  // decorrelated jitter
 };
 
 std::unique_ptr<PolicyRun> Failover::begin(const UserRequest& r, Duration now) {

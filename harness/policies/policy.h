@@ -112,8 +112,12 @@ struct PolicyParams {
     Duration cache_ttl = std::chrono::hours(1);
     // One behaviour each, so that the validity suite can compare stacks that differ in exactly one.
     bool honor_retry_after =
-        true;            // sdk-default, failover: wait what Retry-After / retry-after-ms say
-    bool jitter = true;  // failover: full jitter on backoff ("full"), or none ("none")
+        true;  // sdk-default, failover: wait what Retry-After / retry-after-ms say
+    // failover: how a backoff step becomes a wait (Brooker 2015, "Exponential Backoff And
+    // Jitter"; step = min(cap, base·2^n)): full U(0, step), none (the step), equal step/2 +
+    // U(0, step/2), or decorrelated min(cap, U(base, 3·previous wait)), starting from base.
+    enum class Jitter { full, none, equal, decorrelated };
+    Jitter jitter = Jitter::full;
     bool capability_routing = true;  // failover: route around a provider that says "not supported"
 };
 

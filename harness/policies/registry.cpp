@@ -24,6 +24,13 @@ constexpr Entry kPolicies[] = {
 
 }  // namespace
 
+namespace {
+const std::vector<std::string>& jitter_names() {
+    static const std::vector<std::string> names = {"full", "none", "equal", "decorrelated"};
+    return names;
+}
+}  // namespace
+
 const std::vector<std::string>& policy_names() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
@@ -62,7 +69,7 @@ const std::vector<KeySpec>& policy_keys() {
         {"cache_ttl", KeyType::duration, "how long a cached answer is served"},
         {"check_finish_reason", KeyType::boolean, "treat an unfinished answer as a failure"},
         {"honor_retry_after", KeyType::boolean, "wait what Retry-After says"},
-        {"jitter", KeyType::string, "backoff jitter", {"full", "none"}},
+        {"jitter", KeyType::string, "backoff jitter (Brooker 2015)", jitter_names()},
         {"capability_routing", KeyType::boolean, "send a request only where its features work"},
     };
     return keys;
@@ -91,7 +98,12 @@ PolicyParams read_policy_params(TableReader& t) {
     if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
     p.check_finish_reason = t.boolean("check_finish_reason");
     if (auto h = t.boolean("honor_retry_after")) p.honor_retry_after = *h;
-    if (auto j = t.choice("jitter", {"full", "none"})) p.jitter = *j == "full";
+    if (auto j = t.choice("jitter", jitter_names())) {
+        p.jitter = *j == "none"           ? PolicyParams::Jitter::none
+                   : *j == "equal"        ? PolicyParams::Jitter::equal
+                   : *j == "decorrelated" ? PolicyParams::Jitter::decorrelated
+                                          : PolicyParams::Jitter::full;
+    }
     if (auto c = t.boolean("capability_routing")) p.capability_routing = *c;
     return p;
 }

@@ -248,7 +248,7 @@ TEST_CASE("each switch of the validity pairs changes exactly its one behaviour",
     }
     SECTION("failover with jitter = none waits the whole backoff step") {
         PolicyParams params;
-        params.jitter = false;
+        params.jitter = PolicyParams::Jitter::none;
         auto p = policy("failover", {{"a"}}, params);
         auto run = p->begin(request(), 0s);
         run->next(0s, nullptr);
@@ -260,6 +260,47 @@ TEST_CASE("each switch of the validity pairs changes exactly its one behaviour",
         auto second = run->next(250ms, &failure);
         REQUIRE(second.action == Action::wait);
         CHECK(second.delay == 500ms);
+    }
+    SECTION("failover's jitter families keep their bounds (Brooker 2015)") {
+        // step n = min(cap, base·2^n) with base 250 ms, cap 4 s: 250, 500, 1000, 2000, 4000, 4000
+        auto waits = [&](PolicyParams::Jitter jitter) {
+            PolicyParams params;
+            params.jitter = jitter;
+            params.retry_budget = -1;
+            params.breaker_failures = 1000;  // the breaker never opens: every round backs off
+            auto p = policy("failover", {{"a"}}, params);
+            std::vector<Duration> out;
+            for (int user = 0; user < 50; ++user) {
+                auto run = p->begin(request(), 0s);
+                run->next(0s, nullptr);
+                auto failure = error(503);
+                for (int n = 0; n < 6; ++n) {
+                    auto w = run->next(0s, &failure);
+                    REQUIRE(w.action == Action::wait);
+                    out.push_back(w.delay);
+                    REQUIRE(run->next(0s, &failure).action == Action::attempt);
+                }
+            }
+            return out;
+        };
+        const std::vector<Duration> steps = {250ms, 500ms, 1000ms, 2000ms, 4000ms, 4000ms};
+        auto equal = waits(PolicyParams::Jitter::equal);
+        for (std::size_t i = 0; i < equal.size(); ++i) {
+            CHECK(equal[i] >= steps[i % 6] / 2);
+            CHECK(equal[i] <= steps[i % 6]);
+        }
+        auto full = waits(PolicyParams::Jitter::full);
+        for (std::size_t i = 0; i < full.size(); ++i) CHECK(full[i] <= steps[i % 6]);
+        // Decorrelated: each wait in [base, min(cap, 3 × the one before)], the first from base.
+        auto decorrelated = waits(PolicyParams::Jitter::decorrelated);
+        bool varied = false;
+        for (std::size_t i = 0; i < decorrelated.size(); ++i) {
+            Duration before = i % 6 == 0 ? 250ms : decorrelated[i - 1];
+            CHECK(decorrelated[i] >= 250ms);
+            CHECK(decorrelated[i] <= std::min<Duration>(4s, 3 * before));
+            varied = varied || decorrelated[i] != decorrelated[0];
+        }
+        CHECK(varied);
     }
     SECTION("failover without capability routing fails a request its provider cannot do") {
         PolicyParams params;

@@ -237,7 +237,7 @@ capability_routing = false
     CHECK(s.workload.max_staleness == 30min);
     const auto& p = s.clients[0].params;
     CHECK(p.retry_budget < 0);
-    CHECK_FALSE(p.jitter);
+    CHECK(p.jitter == PolicyParams::Jitter::none);
     CHECK_FALSE(p.honor_retry_after);
     CHECK_FALSE(p.capability_routing);
     const std::string client = "[[clients]]\nname = \"c\"\nproviders = [\"a\"]\n";
@@ -245,7 +245,8 @@ capability_routing = false
                Catch::Contains(
                    "clients[0].retry_budget: expected a number from 0 to 10, or \"unlimited\""));
     CHECK_THAT(error_of(head + client + "jitter = \"half\"\n"),
-               Catch::Contains("clients[0].jitter: \"half\" is not one of full, none"));
+               Catch::Contains(
+                   "clients[0].jitter: \"half\" is not one of full, none, equal, decorrelated"));
 }
 
 TEST_CASE("validation reports every error in a file, each where it is",
