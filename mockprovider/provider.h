@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/random.h"
@@ -253,6 +254,33 @@ private:
     Planner planner_;
     faults::RateBuckets limits_;
     faults::Throttles throttles_;
+};
+
+// A capacity slot (Provider::admit) for as long as it is held; given back at once, or with
+// release(after) once abandoned work would have finished.
+class SlotLease {
+public:
+    SlotLease() = default;
+    explicit SlotLease(Provider& provider) : provider_(&provider) {}
+    SlotLease(SlotLease&& other) noexcept : provider_(std::exchange(other.provider_, nullptr)) {}
+    SlotLease& operator=(SlotLease&& other) noexcept {
+        if (this != &other) {
+            release();
+            provider_ = std::exchange(other.provider_, nullptr);
+        }
+        return *this;
+    }
+    SlotLease(const SlotLease&) = delete;
+    SlotLease& operator=(const SlotLease&) = delete;
+    ~SlotLease() { release(); }
+
+    void release(Duration after = Duration::zero()) {
+        if (provider_ != nullptr) std::exchange(provider_, nullptr)->release(after);
+    }
+    bool held() const { return provider_ != nullptr; }
+
+private:
+    Provider* provider_ = nullptr;
 };
 
 std::string_view reason_phrase(int status);

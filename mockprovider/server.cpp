@@ -20,6 +20,7 @@
 #include "core/real_scheduler.h"
 #include "core/text.h"
 #include "mockprovider/control.h"
+#include "mockprovider/lease.h"
 #include "mockprovider/status_json.h"
 
 namespace brownout::mock {
@@ -389,7 +390,7 @@ private:
         journaled_ = true;
         busy_ = true;
         started_ = provider_.scheduler().running();
-        provider_.counters().in_flight->fetch_add(1);
+        in_flight_ = Gauge(*provider_.counters().in_flight);
         // The stream cap and gauge count SSE answers (a held JSON answer is chunked, not SSE).
         if (reply_.streaming && reply_.attempt.stream && !reserve_stream()) {
             reply_ = provider_.overloaded(std::move(reply_), "max_streams");
@@ -401,7 +402,7 @@ private:
                 asio::post(self->socket_.get_executor(), [self] { self->start_answer(); });
             })) {
                 case Provider::Admission::now:
-                    holds_slot_ = true;
+                    slot_ = SlotLease(provider_);
                     break;
                 case Provider::Admission::queued:
                     return;  // start_answer() runs when a slot frees up
@@ -415,17 +416,12 @@ private:
 
     // The concurrent-stream cap: a stream holds its place from admission to its last byte.
     bool reserve_stream() {
-        std::size_t cap = server_->limits().max_streams;
-        if (server_->open_streams_.fetch_add(1) >= cap && cap != 0) {
-            server_->open_streams_.fetch_sub(1);
-            return false;
-        }
-        holds_stream_ = true;
-        return true;
+        stream_place_ = StreamPlace::under(server_->open_streams_, server_->limits().max_streams);
+        return stream_place_.held();
     }
 
     void start_answer() {
-        holds_slot_ = true;
+        slot_ = SlotLease(provider_);
         if (!socket_.is_open()) {
             // The client left while queued; the work still occupies the slot if it continues.
             finish_attempt("client_closed");
@@ -486,10 +482,9 @@ private:
                                   return self->reset();
                               }
                               if (self->reply_.streaming) {
-                                  if (self->reply_.attempt.stream) {
-                                      self->provider_.counters().active_streams->fetch_add(1);
-                                      self->counted_stream_ = true;
-                                  }
+                                  if (self->reply_.attempt.stream)
+                                      self->stream_gauge_ =
+                                          Gauge(*self->provider_.counters().active_streams);
                                   self->streaming_ = true;
                                   self->next_due_ = self->provider_.scheduler().running();
                                   return self->stream_next();
@@ -604,22 +599,13 @@ private:
         if (!busy_) return;
         busy_ = false;
         Duration took = provider_.scheduler().running() - started_;
-        if (holds_slot_) {
-            holds_slot_ = false;
-            bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
-            provider_.release(abandoned && provider_.config().capacity.abandoned_work_continues
-                                  ? reply_.expected_duration() - took
-                                  : Duration::zero());
-        }
-        provider_.counters().in_flight->fetch_sub(1);
-        if (holds_stream_) {
-            holds_stream_ = false;
-            server_->open_streams_.fetch_sub(1);
-        }
-        if (counted_stream_) {
-            provider_.counters().active_streams->fetch_sub(1);
-            counted_stream_ = false;
-        }
+        bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
+        slot_.release(abandoned && provider_.config().capacity.abandoned_work_continues
+                          ? reply_.expected_duration() - took
+                          : Duration::zero());
+        in_flight_.reset();
+        stream_place_.reset();
+        stream_gauge_.reset();
         streaming_ = false;
         if (!journaled_) return;
         Attempt a = std::move(reply_.attempt);
@@ -671,9 +657,14 @@ private:
     bool journaled_ = false;
     bool closing_ = false;
     bool first_request_ = true;
-    bool holds_slot_ = false;
-    bool holds_stream_ = false;
-    bool counted_stream_ = false;  // in the active-streams gauge
+    // What the attempt in progress holds (mockprovider/lease.h), given back when it finishes or
+    // when the session ends, whichever comes first.
+    using Gauge = CountLease<Metrics::Series>;
+    using StreamPlace = CountLease<std::atomic<std::size_t>>;
+    SlotLease slot_;
+    StreamPlace stream_place_;  // under the server's stream cap
+    Gauge in_flight_;
+    Gauge stream_gauge_;  // in the active-streams gauge
     SteadyClock::time_point waiting_since_{};
 };
 
