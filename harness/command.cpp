@@ -87,13 +87,13 @@ int run_command(const RunCommand& c, std::ostream& out, std::ostream& err) {
     }
     if (c.progress) err << "\n";
 
-    return report_run(result, c.report_dir, c.json_file, c.junit_file, c.html_file, "run", out,
-                      err);
+    return report_run(result, c.report_dir, c.report_dir, c.json_file, c.junit_file, c.html_file,
+                      "run", out, err);
 }
 
-int report_run(const RunResult& result, const std::string& report_dir, const std::string& json,
-               const std::string& junit, const std::string& html, std::string_view command,
-               std::ostream& out, std::ostream& err) {
+int report_run(const RunResult& result, const std::string& log_dir, const std::string& report_dir,
+               const std::string& json, const std::string& junit, const std::string& html,
+               std::string_view command, std::ostream& out, std::ostream& err) {
     Report report{result, run_windows(result), {}, {}};
     for (const auto& stack : result.stacks)
         report.scores.push_back(score_stack(result.scenario, stack, report.windows));
@@ -102,6 +102,7 @@ int report_run(const RunResult& result, const std::string& report_dir, const std
 
     try {
         ReportFiles files = write_run_reports(report, report_dir, json, junit, html, false);
+        files.attempts = (std::filesystem::path(log_dir) / "attempts.jsonl").string();
         out << fmt::format("\nreports: {} · {} · {} · {}\n", files.json, files.junit, files.html,
                            files.attempts);
     } catch (const std::exception& e) {
@@ -134,8 +135,8 @@ int score_command(const ScoreCommand& c, std::ostream& out, std::ostream& err) {
         out << fmt::format("{}: the run did not finish; scoring the {} requests it wrote down\n",
                            c.run_dir, n);
     }
-    return report_run(result, c.report_dir.empty() ? c.run_dir : c.report_dir, c.json_file,
-                      c.junit_file, c.html_file, "score", out, err);
+    return report_run(result, c.run_dir, c.report_dir.empty() ? c.run_dir : c.report_dir,
+                      c.json_file, c.junit_file, c.html_file, "score", out, err);
 }
 
 }  // namespace brownout::harness

@@ -35,11 +35,12 @@ struct ReportFiles {
 ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json = {},
                               std::string junit = {}, std::string html = {}, bool attempts = true);
 
-// Scores a run, prints the table, writes the reports beside its attempts.jsonl; the exit code
-// of `run` (0, 1 an expectation failed, 2 the reports could not be written).
-int report_run(const RunResult& result, const std::string& report_dir, const std::string& json,
-               const std::string& junit, const std::string& html, std::string_view command,
-               std::ostream& out, std::ostream& err);
+// Scores a run, prints the table, writes the reports to `report_dir` and names the run log's
+// attempts.jsonl in `log_dir`; the exit code of `run` (0, 1 an expectation failed, 2 the
+// reports could not be written).
+int report_run(const RunResult& result, const std::string& log_dir, const std::string& report_dir,
+               const std::string& json, const std::string& junit, const std::string& html,
+               std::string_view command, std::ostream& out, std::ostream& err);
 
 // Runs, scores, reports. Returns the exit code: 0 every expectation held, 1 one failed,
 // 2 a usage, scenario or report-writing error.

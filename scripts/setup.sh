@@ -11,7 +11,8 @@ DEBIAN_PACKAGES=(
   nodejs python3 python3-yaml python3-jsonschema python3-httpx python3-tenacity faketime
 )
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step with the seconds since the script began, so a slow step shows where the time went.
+log() { printf '\033[1m==> [%4d s] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"

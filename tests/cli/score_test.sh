@@ -76,6 +76,13 @@ for s in r["stacks"]:
     assert s["metrics"]["steady"]["availability"] > 0.9, s["metrics"]["steady"]  # no unsent user counted
 PY
 
+# Scored into another directory: the reports go there, and the summary names the run's own
+# attempts.jsonl, which stays where the run wrote it.
+"$bin" score "$dir/done" --report-dir "$dir/elsewhere" > "$dir/elsewhere.txt"
+[ -f "$dir/elsewhere/report.json" ] || { cat "$dir/elsewhere.txt"; echo "no report in --report-dir"; exit 1; }
+grep -q "reports: .*elsewhere/report.json .*done/attempts.jsonl" "$dir/elsewhere.txt" \
+  || { cat "$dir/elsewhere.txt"; echo "the summary names an attempts.jsonl that is not there"; exit 1; }
+
 # Not a run directory.
 set +e
 "$bin" score "$dir" > /dev/null 2> "$dir/err"
