@@ -1,0 +1,116 @@
+// The run log (harness/run_log.h) read back: a finished run scores from its files exactly as it
+// scored when it ran; a run cut off mid-line is partial, skips the cut line, and is scored on
+// what it reached. In virtual time, so it runs in every build (the ASan pass included).
+
+#include "harness/run_log.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/text.h"
+#include "harness/report.h"
+#include "harness/score.h"
+#include "harness/serve.h"
+
+using namespace brownout;
+using namespace brownout::harness;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kScenario = R"(
+[scenario]
+name = "logged"
+duration = "30m"
+seed = 11
+[workload]
+rate = "1200/h"
+deadline = "30s"
+[[providers]]
+id = "primary"
+latency = { ttft = "300ms", tokens_per_second = 100 }
+  [[providers.phases]]
+  start = "10m"
+  end = "20m"
+  fault = "busy"
+  rate = 0.5
+[[providers]]
+id = "fallback"
+dialect = "anthropic"
+[[clients]]
+name = "failover"
+providers = ["primary", "fallback"]
+[[clients]]
+name = "naive"
+policy = "naive"
+providers = ["primary"]
+)";
+
+std::vector<double> scores(const RunResult& run) {
+    std::vector<double> out;
+    auto windows = run_windows(run);
+    for (const auto& s : run.stacks) out.push_back(score_stack(run.scenario, s, windows).score);
+    return out;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("a run log reads back to the run it recorded", "[run_log]") {
+    auto dir = fs::temp_directory_path() / fmt::format("brownout-run-log-{}", ::getpid());
+    fs::remove_all(dir);
+    RunOptions options;
+    options.virtual_time = true;
+    options.log_dir = (dir / "run").string();
+    options.scenario_text = kScenario;
+    RunResult ran = run_scenario(load_scenario_text(kScenario, "logged.toml"), options);
+
+    SECTION("finished: the same users, attempts and scores") {
+        RunResult read = read_run_log(dir / "run");
+        CHECK_FALSE(read.partial);
+        REQUIRE(read.stacks.size() == ran.stacks.size());
+        for (std::size_t i = 0; i < ran.stacks.size(); ++i) {
+            CHECK(read.stacks[i].client.name == ran.stacks[i].client.name);
+            CHECK(read.stacks[i].users.size() == ran.stacks[i].users.size());
+            CHECK(read.stacks[i].attempts.size() == ran.stacks[i].attempts.size());
+        }
+        CHECK(scores(read) == scores(ran));
+    }
+
+    SECTION("cut off mid-line: partial, the cut line skipped, scored on what it reached") {
+        auto cut = dir / "cut";
+        fs::create_directories(cut);
+        for (const char* f : {"scenario.toml", "attempts.jsonl"})
+            fs::copy_file(dir / "run" / f, cut / f);
+        // Half the users, then half a line, as a SIGKILL leaves them; run.json not finished.
+        std::string users = slurp(dir / "run" / "users.jsonl");
+        std::size_t half = users.find('\n', users.size() / 2) + 1;
+        write_file_atomically((cut / "users.jsonl").string(),
+                              users.substr(0, half) + R"({"client":"naive","id":)");
+        std::string meta = slurp(dir / "run" / "run.json");
+        write_file_atomically((cut / "run.json").string(),
+                              replace_all(meta, "\"finished\":true", "\"finished\":false"));
+        RunResult read = read_run_log(cut);
+        CHECK(read.partial);
+        REQUIRE(read.reached.has_value());
+        CHECK(*read.reached < ran.scenario.duration);
+        std::size_t users_read = 0, users_ran = 0;
+        for (const auto& s : read.stacks) users_read += s.users.size();
+        for (const auto& s : ran.stacks) users_ran += s.users.size();
+        CHECK(users_read > 0);
+        CHECK(users_read < users_ran);
+        for (double s : scores(read)) CHECK((s >= 0 && s <= 100));
+    }
+    fs::remove_all(dir);
+}
