@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <utility>
+
 #include "core/error.h"
 #include "core/toml_reader.h"
 #include "harness/policies/policy.h"
@@ -22,13 +24,22 @@ constexpr Entry kPolicies[] = {
     {"failover", make_failover},
 };
 
-}  // namespace
-
-namespace {
+// The jitter families by name, once: the key's choices and its reading both come from here.
+constexpr std::pair<const char*, PolicyParams::Jitter> kJitters[] = {
+    {"full", PolicyParams::Jitter::full},
+    {"none", PolicyParams::Jitter::none},
+    {"equal", PolicyParams::Jitter::equal},
+    {"decorrelated", PolicyParams::Jitter::decorrelated},
+};
 const std::vector<std::string>& jitter_names() {
-    static const std::vector<std::string> names = {"full", "none", "equal", "decorrelated"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& [name, jitter] : kJitters) out.emplace_back(name);
+        return out;
+    }();
     return names;
 }
+
 }  // namespace
 
 const std::vector<std::string>& policy_names() {
@@ -99,10 +110,8 @@ PolicyParams read_policy_params(TableReader& t) {
     p.check_finish_reason = t.boolean("check_finish_reason");
     if (auto h = t.boolean("honor_retry_after")) p.honor_retry_after = *h;
     if (auto j = t.choice("jitter", jitter_names())) {
-        p.jitter = *j == "none"           ? PolicyParams::Jitter::none
-                   : *j == "equal"        ? PolicyParams::Jitter::equal
-                   : *j == "decorrelated" ? PolicyParams::Jitter::decorrelated
-                                          : PolicyParams::Jitter::full;
+        for (const auto& [name, jitter] : kJitters)
+            if (*j == name) p.jitter = jitter;
     }
     if (auto c = t.boolean("capability_routing")) p.capability_routing = *c;
     return p;
