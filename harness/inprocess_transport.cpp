@@ -231,17 +231,11 @@ void InProcessTransport::server_done(const std::shared_ptr<Call>& call, std::str
     Duration took = scheduler_.running() - call->started;
     if (call->holds_slot) {
         call->holds_slot = false;
-        bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
-        target.release(abandoned && target.config().capacity.abandoned_work_continues
-                           ? call->reply.expected_duration() - took
-                           : Duration::zero());
+        target.release(target.slot_held_after(call->reply, outcome, took));
     }
-    mock::Attempt a = std::move(call->reply.attempt);
+    const auto& a = call->reply.attempt;
     if (a.seq == 0 && a.provider.empty()) return;  // not a provider attempt
-    if (call->reply.streaming) a.completion_tokens = call->tokens_sent;
-    a.outcome = std::string(outcome);
-    a.duration = took;
-    target.finish(std::move(a));
+    target.finish(call->reply, outcome, took, call->tokens_sent);
 }
 
 void InProcessTransport::abandon(std::uint64_t handle) {

@@ -694,6 +694,21 @@ Reply Provider::overloaded(Reply original, std::string_view cause) {
     return rejection(r, nullptr, std::move(attempt));
 }
 
+Duration Provider::slot_held_after(const Reply& reply, std::string_view outcome,
+                                   Duration took) const {
+    bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
+    return abandoned && config_.capacity.abandoned_work_continues ? reply.expected_duration() - took
+                                                                  : Duration::zero();
+}
+
+void Provider::finish(Reply& reply, std::string_view outcome, Duration took, int tokens_sent) {
+    Attempt a = std::move(reply.attempt);
+    if (reply.streaming) a.completion_tokens = tokens_sent;
+    a.outcome = std::string(outcome);
+    a.duration = took;
+    finish(std::move(a));
+}
+
 void Provider::finish(Attempt attempt) {
     Metrics::Series* attempts = nullptr;
     {

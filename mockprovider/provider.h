@@ -208,6 +208,16 @@ public:
     // Records a finished attempt in the journal and the metrics.
     void finish(Attempt attempt);
 
+    // The end of an attempt, written once for both transports (the socket session and the
+    // in-process one). How long its capacity slot stays taken after it ended with `outcome`
+    // (the journal's word) `took` after it started: the rest of its work when the client left or
+    // the stream stalled or was cut and the capacity model says abandoned work continues, else
+    // nothing.
+    Duration slot_held_after(const Reply& reply, std::string_view outcome, Duration took) const;
+    // Journals the attempt `reply` carried with its outcome and duration; a stream counts the
+    // tokens it got out.
+    void finish(Reply& reply, std::string_view outcome, Duration took, int tokens_sent);
+
 private:
     Reply error_reply(const wire::ApiError& error, Attempt attempt, bool close);
     Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt);

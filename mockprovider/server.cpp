@@ -599,20 +599,13 @@ private:
         if (!busy_) return;
         busy_ = false;
         Duration took = provider_.scheduler().running() - started_;
-        bool abandoned = outcome == "client_closed" || outcome == "stalled" || outcome == "cut";
-        slot_.release(abandoned && provider_.config().capacity.abandoned_work_continues
-                          ? reply_.expected_duration() - took
-                          : Duration::zero());
+        slot_.release(provider_.slot_held_after(reply_, outcome, took));
         in_flight_.reset();
         stream_place_.reset();
         stream_gauge_.reset();
         streaming_ = false;
         if (!journaled_) return;
-        Attempt a = std::move(reply_.attempt);
-        if (reply_.streaming) a.completion_tokens = tokens_sent_;
-        a.outcome = std::string(outcome);
-        a.duration = took;
-        provider_.finish(std::move(a));
+        provider_.finish(reply_, outcome, took, tokens_sent_);
         frame_ = 0;
         tokens_sent_ = 0;
         body_bytes_ = 0;
