@@ -183,6 +183,10 @@ std::string biggest_loss(const Entry& e) {
         detail =
             fmt::format("{} answered in the incident",
                         metric::format(metric::availability, v("incident", metric::availability)));
+    else if (n == "recovery availability")
+        detail =
+            fmt::format("{} answered after the provider recovered",
+                        metric::format(metric::availability, v("recovery", metric::availability)));
     else if (n == "wrong answers")
         detail = fmt::format("{:.0f} wrong answers", v("all", metric::wrong_answers));
     else if (n == "retry amplification")

@@ -329,12 +329,18 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         out.phases.count("steady") ? out.phases["steady"][std::string(metric::wait_p99)] : kNaN;
     double steady_p50 =
         out.phases.count("steady") ? out.phases["steady"][std::string(metric::wait_p50)] : kNaN;
-    // What users got in the incident: a live answer counts whole, an out-of-date one from a cache
-    // half.
-    double incident_value = inc.at(std::string(metric::requests)) > 0
-                                ? inc.at(std::string(metric::availability)) -
-                                      0.5 * inc.at(std::string(metric::degraded_answers)) /
-                                          inc.at(std::string(metric::requests))
+    // What users got in a phase: a live answer counts whole, an out-of-date one from a cache half.
+    auto users_got = [](const Metrics& m) {
+        double requests = m.at(std::string(metric::requests));
+        return requests > 0 ? m.at(std::string(metric::availability)) -
+                                  0.5 * m.at(std::string(metric::degraded_answers)) / requests
+                            : kNaN;
+    };
+    double incident_value = users_got(inc);
+    // After the provider is back, every user who fails fails because of the client (a herd it
+    // caused, a breaker that has not failed back, a feature it still cannot route around).
+    double recovery_value = recovery != nullptr && out.phases.count("recovery")
+                                ? users_got(out.phases["recovery"])
                                 : kNaN;
     // Users feel latency as a ratio to what they are used to: 1.25× the steady median is as good
     // as it gets, 10× is as bad (README "Scoring" gives the rationale for every anchor and weight).
@@ -356,6 +362,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
          recovery ? ramp(all.at(std::string(metric::time_to_recover)),
                          to_seconds(recovery->to - recovery->from), 120)
                   : kNaN},
+        {"recovery availability", 10, ramp(recovery_value, 0.9, 0.999)},
         {"retry amplification", 10,
          ramp(inc.at(std::string(metric::retry_amplification)), 5.0, 1.1)},
         {"incident latency, typical", 10,

@@ -51,6 +51,7 @@ constexpr Column kColumns[] = {
     {"retry amplification", "all", metric::retry_amplification},
     {"wait p50, incident", "incident", metric::wait_p50},
     {"time to recover", "all", metric::time_to_recover},
+    {"availability, recovery", "recovery", metric::availability},
 };
 const std::string kScore = "all.score";
 

@@ -236,6 +236,59 @@ TEST_CASE("latency in the score counts a request without an answer as the whole 
     CHECK(b.score > a.score);
 }
 
+TEST_CASE("users who fail after the provider recovered cost the recovery availability component",
+          "[score]") {
+    auto s = scenario();  // incident 10m–20m, recovery 20m–35m, a healthy secondary throughout
+    StackRun clean, herd;
+    clean.client = herd.client = s.clients[0];
+    for (int i = 0; i < 120; ++i) {  // one user every 30 s for the hour
+        Duration at = i * 30s;
+        clean.users.push_back(user(i, at, Outcome::answered, 1s));
+        // The two users of the recovery's first minute fail: the recovery window's 30 users get
+        // 28 answers, and the last bad minute ends 60 s after the incident (time to recover full
+        // marks), so this component is the only one that differs.
+        bool fails = at >= 20min && at < 21min;
+        herd.users.push_back(user(i, at, fails ? Outcome::failed : Outcome::answered, 1s));
+    }
+    auto w = phase_windows(s);
+    auto a = score_stack(s, clean, w), b = score_stack(s, herd, w);
+    auto component = [](const StackScore& score, const std::string& name) {
+        for (const auto& c : score.components)
+            if (c.name == name) return c;
+        FAIL("no component " << name);
+        return ScoreComponent{};
+    };
+    CHECK(b.phases.at("recovery").at("availability") == Approx(28.0 / 30));
+    CHECK(component(a, "recovery availability").weight == 10);
+    CHECK(component(a, "recovery availability").value == Approx(1.0));
+    double ramped = (28.0 / 30 - 0.9) / (0.999 - 0.9);  // the anchors are steady availability's
+    CHECK(component(b, "recovery availability").value == Approx(ramped));
+    CHECK(component(b, "time to recover").value == Approx(component(a, "time to recover").value));
+    double weights = 0;
+    for (const auto& c : a.components)
+        if (!std::isnan(c.value)) weights += c.weight;
+    CHECK(a.score - b.score == Approx(100 * 10 * (1 - ramped) / weights));
+    // An incident that lasts to the end leaves no recovery window: not measurable, left out.
+    auto to_the_end = load_scenario_text(R"(
+[scenario]
+name = "s"
+duration = "1h"
+[[providers]]
+id = "primary"
+  [[providers.phases]]
+  start = "10m"
+  fault = "outage"
+[[clients]]
+name = "c"
+providers = ["primary"]
+)",
+                                         "s.toml");
+    StackRun one_provider = clean;
+    one_provider.client = to_the_end.clients[0];
+    auto ends = score_stack(to_the_end, one_provider, phase_windows(to_the_end));
+    CHECK(std::isnan(component(ends, "recovery availability").value));
+}
+
 TEST_CASE("retry amplification and Retry-After violations come from the journal", "[score]") {
     auto s = scenario();
     StackRun run;
