@@ -339,9 +339,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     double incident_value = users_got(inc);
     // After the provider is back, every user who fails fails because of the client (a herd it
     // caused, a breaker that has not failed back, a feature it still cannot route around).
-    double recovery_value = recovery != nullptr && out.phases.count("recovery")
-                                ? users_got(out.phases["recovery"])
-                                : kNaN;
+    double recovery_value = recovery != nullptr ? users_got(out.phases.at("recovery")) : kNaN;
     // Users feel latency as a ratio to what they are used to: 1.25× the steady median is as good
     // as it gets, 10× is as bad (README "Scoring" gives the rationale for every anchor and weight).
     double typical_slowdown =

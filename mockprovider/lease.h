@@ -1,11 +1,11 @@
 #pragma once
 // What an attempt holds while it is carried out — a place under the server's stream cap, a count
 // in a gauge, a capacity slot (SlotLease, provider.h) — taken when it is granted and given back
-// when its holder lets go or is destroyed, never by hand. A lease moves with its holder and is
-// given back once.
+// when its holder lets go or is destroyed, never by hand. A lease is a std::unique_ptr whose
+// deleter gives the thing back: it moves with its holder and is given back once.
 
 #include <cstddef>
-#include <utility>
+#include <memory>
 
 namespace brownout::mock {
 
@@ -14,7 +14,7 @@ template <class Counter>
 class CountLease {
 public:
     CountLease() = default;
-    explicit CountLease(Counter& counter) : counter_(&counter) { counter_->fetch_add(1); }
+    explicit CountLease(Counter& counter) : counter_(&counter) { counter.fetch_add(1); }
     // A place under `cap` (0: no cap), or an empty lease when the counter is already at it.
     static CountLease under(Counter& counter, std::size_t cap) {
         CountLease lease;
@@ -22,28 +22,18 @@ public:
             counter.fetch_sub(1);
             return lease;
         }
-        lease.counter_ = &counter;
+        lease.counter_.reset(&counter);
         return lease;
     }
-    CountLease(CountLease&& other) noexcept : counter_(std::exchange(other.counter_, nullptr)) {}
-    CountLease& operator=(CountLease&& other) noexcept {
-        if (this != &other) {
-            reset();
-            counter_ = std::exchange(other.counter_, nullptr);
-        }
-        return *this;
-    }
-    CountLease(const CountLease&) = delete;
-    CountLease& operator=(const CountLease&) = delete;
-    ~CountLease() { reset(); }
 
-    void reset() {
-        if (counter_ != nullptr) std::exchange(counter_, nullptr)->fetch_sub(1);
-    }
+    void reset() { counter_.reset(); }
     bool held() const { return counter_ != nullptr; }
 
 private:
-    Counter* counter_ = nullptr;
+    struct GiveBack {
+        void operator()(Counter* counter) const { counter->fetch_sub(1); }
+    };
+    std::unique_ptr<Counter, GiveBack> counter_;
 };
 
 }  // namespace brownout::mock

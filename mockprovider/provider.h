@@ -266,31 +266,23 @@ private:
     faults::Throttles throttles_;
 };
 
-// A capacity slot (Provider::admit) for as long as it is held; given back at once, or with
-// release(after) once abandoned work would have finished.
+// A capacity slot (Provider::admit) for as long as it is held (mockprovider/lease.h); given back
+// at once, or with release(after) once abandoned work would have finished.
 class SlotLease {
 public:
     SlotLease() = default;
     explicit SlotLease(Provider& provider) : provider_(&provider) {}
-    SlotLease(SlotLease&& other) noexcept : provider_(std::exchange(other.provider_, nullptr)) {}
-    SlotLease& operator=(SlotLease&& other) noexcept {
-        if (this != &other) {
-            release();
-            provider_ = std::exchange(other.provider_, nullptr);
-        }
-        return *this;
-    }
-    SlotLease(const SlotLease&) = delete;
-    SlotLease& operator=(const SlotLease&) = delete;
-    ~SlotLease() { release(); }
 
     void release(Duration after = Duration::zero()) {
-        if (provider_ != nullptr) std::exchange(provider_, nullptr)->release(after);
+        if (Provider* provider = provider_.release()) provider->release(after);
     }
     bool held() const { return provider_ != nullptr; }
 
 private:
-    Provider* provider_ = nullptr;
+    struct GiveBack {
+        void operator()(Provider* provider) const { provider->release(); }
+    };
+    std::unique_ptr<Provider, GiveBack> provider_;
 };
 
 std::string_view reason_phrase(int status);
