@@ -3,14 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const bin = process.env.BROWNOUT_BIN;
 
-// Runs a scenario (TOML text) and returns { code, stdout, report }.
-// Runs a scenario (TOML text) and returns { code, stdout, report, attempts, wallSeconds }.
+// Runs a scenario (TOML text) and returns { code, stdout, report, attempts, wallSeconds }; a run
+// that wrote no report fails with its exit status and everything it printed.
 function run(toml) {
   const dir = mkdtempSync(join(tmpdir(), 'brownout-ext-'));
   const file = join(dir, 'scenario.toml');
@@ -18,6 +18,8 @@ function run(toml) {
   const started = Date.now();
   const res = spawnSync(bin, ['run', file, '--report-dir', join(dir, 'report')], { encoding: 'utf8', timeout: 120_000 });
   const wallSeconds = (Date.now() - started) / 1000;
+  if (!existsSync(join(dir, 'report', 'report.json')))
+    assert.fail(`brownout run wrote no report (exit ${res.status}, signal ${res.signal}, ${res.error ?? 'no spawn error'}):\n${res.stdout}${res.stderr}`);
   const report = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8'));
   const attempts = readFileSync(join(dir, 'report', 'attempts.jsonl'), 'utf8').trim().split('\n')
     .filter((l) => l).map((l) => JSON.parse(l));
