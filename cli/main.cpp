@@ -443,6 +443,9 @@ void raise_file_limit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A stdio client that exits while brownout writes it a request is an EPIPE for the stack to
+    // report, not a SIGPIPE that kills the run (harness/process.cpp gives children the default).
+    std::signal(SIGPIPE, SIG_IGN);
     Args args;
     for (int i = 1; i < argc; ++i) args.items.emplace_back(argv[i]);
     if (args.done() || args.peek() == "--help" || args.peek() == "-h" || args.peek() == "help") {

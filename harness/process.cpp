@@ -54,7 +54,12 @@ ChildProcess::ChildProcess(boost::asio::io_context& ioc, const std::string& comm
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     // Its own process group, so that stop() reaches whatever the command starts (npx → node).
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    // SIGPIPE back to its default (brownout ignores it; an ignored signal survives exec).
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&attr, 0);
 
     std::vector<std::string> env_strings;
