@@ -7,12 +7,18 @@ namespace brownout::faults {
 Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider,
                Duration horizon)
     : seed_(seed), provider_(std::move(provider)), horizon_(horizon) {
-    for (std::size_t i = 0; i < phases.size(); ++i) {
-        auto fault = phases[i].make_fault();
-        auto stage = fault->stage();
-        phases_.push_back(Phase{std::move(phases[i]), std::move(fault), false,
-                                hash64(provider_, seed) + i, stage});
-    }
+    for (std::size_t i = 0; i < phases.size(); ++i)
+        phases_.push_back(make_phase(std::move(phases[i]), false, hash64(provider_, seed) + i));
+}
+
+Engine::Phase Engine::make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const {
+    Phase p{std::move(spec), nullptr, injected, stream_id};
+    p.fault = p.spec.make_fault();
+    p.stage = p.fault->stage();
+    p.rng_base = hash_combine(seed_, stream_id);
+    Duration end = p.spec.end.value_or(std::max(horizon_, p.spec.start));
+    if (end > p.spec.start) p.span_seconds = to_seconds(end - p.spec.start);
+    return p;
 }
 
 double Engine::progress(const PhaseSpec& p, Duration now) const {
@@ -29,8 +35,12 @@ bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) 
 }
 
 bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
-    RandomStream rng(hash_combine(hash_combine(seed_, p.stream_id), seq_));
-    Context ctx{now, now - p.spec.start, progress(p.spec, now), request, rng};
+    RandomStream rng(hash_combine(p.rng_base, seq_));
+    // progress(p.spec, now), from the span fixed when the phase was made: the same number.
+    double progress = p.span_seconds > 0
+                          ? std::clamp(to_seconds(now - p.spec.start) / p.span_seconds, 0.0, 1.0)
+                          : 0.0;
+    Context ctx{now, now - p.spec.start, progress, request, rng};
     if (!p.fault->apply(ctx, plan)) return false;
     plan.applied.emplace_back(p.fault->kind());
     return true;
@@ -105,10 +115,8 @@ std::optional<Duration> Engine::next_boundary(Duration now) const {
 }
 
 void Engine::inject(PhaseSpec phase) {
-    auto fault = phase.make_fault();
-    auto stage = fault->stage();
     std::uint64_t id = hash64(phase.name, seed_) ^ phases_.size();
-    phases_.push_back(Phase{std::move(phase), std::move(fault), true, id, stage});
+    phases_.push_back(make_phase(std::move(phase), true, id));
 }
 
 std::size_t Engine::clear_injected() {

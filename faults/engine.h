@@ -51,6 +51,11 @@ public:
         bool injected = false;
         std::uint64_t stream_id = 0;
         Fault::Stage stage = Fault::Stage::modify;
+        // Fixed when the phase is made, so that a decision computes only what changes with the
+        // request: the base of its random streams (seed and phase), and its length in seconds
+        // (0: a phase without length, whose progress stays 0).
+        std::uint64_t rng_base = 0;
+        double span_seconds = 0;
     };
     const std::vector<Phase>& phases() const { return phases_; }
     Duration horizon() const { return horizon_; }
@@ -58,6 +63,7 @@ public:
     std::uint64_t decisions() const { return seq_; }
 
 private:
+    Phase make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const;
     bool applies(const Phase& p, Duration now, const RequestFacts& request) const;
     bool run(Phase& p, Duration now, const RequestFacts& request, Plan& plan);
 

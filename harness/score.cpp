@@ -54,17 +54,31 @@ faults::RequestFacts facts_for(const UserRecord& u, const std::string& model) {
 
 std::vector<PhaseWindow> phase_windows(const Scenario& s) {
     Duration end = s.duration;
-    std::optional<Duration> first, last_end;
     const auto& primary = s.providers.front();
     faults::Engine engine(primary.phases, primary.seed, primary.id, s.duration);
+    // The incident runs from the first phase to the end of the last refusing phase that has an
+    // end: a slow answer after the last refusal is recovery, and an open-ended feature loss (the
+    // image recognition still missing after the fix) does not keep the incident open forever. A
+    // scenario that refuses nothing (cut or stalled streams) ends it with the last phase that
+    // has an end; none: the incident lasts to the end of the run.
+    auto last_end = [&](bool refusing) -> std::optional<Duration> {
+        std::optional<Duration> last;
+        for (const auto& phase : engine.phases()) {
+            if (refusing != (phase.stage == faults::Fault::Stage::reject) || !phase.spec.end)
+                continue;
+            last = std::max(last.value_or(Duration::zero()), *phase.spec.end);
+        }
+        return last;
+    };
+    std::optional<Duration> first;
+    bool refuses = false;
     for (const auto& phase : engine.phases()) {
         if (!first || phase.spec.start < *first) first = phase.spec.start;
-        if (phase.stage == faults::Fault::Stage::reject && phase.spec.end) {
-            last_end = std::max(last_end.value_or(Duration::zero()), *phase.spec.end);
-        }
+        refuses = refuses || phase.stage == faults::Fault::Stage::reject;
     }
     if (!first) return {{"steady", Duration::zero(), end}};
-    Duration incident_end = std::min(end, std::max(last_end.value_or(end), *first));
+    auto incident_to = last_end(refuses).value_or(end);
+    Duration incident_end = std::min(end, std::max(incident_to, *first));
     Duration recovery_end = std::min(end, incident_end + std::max<Duration>(15min, end / 10));
     std::vector<PhaseWindow> w{{"steady", Duration::zero(), *first},
                                {"incident", *first, incident_end}};

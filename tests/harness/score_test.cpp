@@ -87,6 +87,84 @@ TEST_CASE("phase windows come from the primary's timeline", "[score]") {
     CHECK(w[3].name == "after");
 }
 
+namespace {
+
+// The primary's phases in a one-hour run, as TOML.
+Scenario with_phases(const std::string& phases) {
+    return load_scenario_text(fmt::format(R"(
+[scenario]
+name = "w"
+duration = "1h"
+[[providers]]
+id = "primary"
+{}
+)",
+                                          phases),
+                              "w.toml");
+}
+
+}  // namespace
+
+TEST_CASE("the incident ends with the last refusing phase, or with the last phase of any kind",
+          "[score]") {
+    SECTION("a slow answer after the last refusal is recovery, not incident") {
+        auto w = phase_windows(with_phases(R"(
+  [[providers.phases]]
+  start = "10m"
+  end = "20m"
+  fault = "busy"
+  [[providers.phases]]
+  start = "20m"
+  end = "30m"
+  fault = "latency"
+  ttft_factor = 3)"));
+        REQUIRE(w.size() == 4);
+        CHECK(w[1].to == 20min);
+    }
+    SECTION("streams cut until 50m and nothing refused: the incident ends at 50m") {
+        auto w = phase_windows(with_phases(R"(
+  [[providers.phases]]
+  start = "10m"
+  end = "50m"
+  fault = "disconnect"
+  after_tokens = 8
+  rate = 0.2
+  [[providers.phases]]
+  start = "20m"
+  end = "40m"
+  fault = "stall"
+  after_tokens = 4)"));
+        REQUIRE(w.size() == 3);
+        CHECK(w[1].name == "incident");
+        CHECK(w[1].from == 10min);
+        CHECK(w[1].to == 50min);
+        CHECK(w[2].name == "recovery");
+        CHECK(w[2].to == 60min);
+    }
+    SECTION("an open-ended feature loss does not keep the incident open") {
+        auto w = phase_windows(with_phases(R"(
+  [[providers.phases]]
+  start = "10m"
+  end = "20m"
+  fault = "busy"
+  [[providers.phases]]
+  start = "10m"
+  fault = "feature_loss"
+  features = ["vision"])"));
+        REQUIRE(w.size() == 4);
+        CHECK(w[1].to == 20min);
+    }
+    SECTION("nothing with an end: the incident lasts to the end of the run") {
+        auto w = phase_windows(with_phases(R"(
+  [[providers.phases]]
+  start = "10m"
+  fault = "disconnect"
+  rate = 0.2)"));
+        REQUIRE(w.size() == 2);
+        CHECK(w[1].to == 60min);
+    }
+}
+
 TEST_CASE("availability, wrong answers, hung and latency per phase", "[score]") {
     auto s = scenario();
     StackRun run;
