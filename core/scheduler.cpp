@@ -33,6 +33,19 @@ std::size_t Scheduler::pending() const {
     return timers_.size();
 }
 
+void Scheduler::drop_all() {
+    for (;;) {
+        std::unordered_map<TimerId, Timer> dropped;
+        {
+            std::lock_guard lock(mutex_);
+            if (timers_.empty()) return;
+            dropped.swap(timers_);
+            heap_ = {};
+        }
+        // The tasks are destroyed here, without the lock: one may set a timer.
+    }
+}
+
 void Scheduler::drop_stale() const {
     while (!heap_.empty()) {
         auto it = timers_.find(heap_.top().id);

@@ -40,6 +40,9 @@ public:
     // False when the timer has already run or was cancelled.
     bool cancel(TimerId id);
     std::size_t pending() const;
+    // Drops every pending timer without running it. A task destroyed may set another timer
+    // (what it held gives something back): dropped too, until none is left.
+    void drop_all();
     // Ends the run: a real scheduler drops its pending timers, a virtual one returns from run().
     virtual void stop() = 0;
 

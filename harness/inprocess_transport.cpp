@@ -22,7 +22,7 @@ struct InProcessTransport::Call {
     bool header_seen = false;
     bool client_finished = false;
     bool server_finished = false;
-    bool holds_slot = false;
+    mock::SlotLease slot;  // the provider's capacity slot, given back when the work ends
     bool queued = false;
     bool stalled = false;
     bool waited = false;  // for the current frame's gap
@@ -98,11 +98,11 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
             // A client that left while queued is not noticed until the answer is written, as
             // on a socket: the work occupies its slot meanwhile.
             call->queued = false;
-            call->holds_slot = true;
+            call->slot = mock::SlotLease(*targets_[call->provider]);
             scheduler_.after(Duration::zero(), [this, call] { run_reply(call); });
         })) {
             case mock::Provider::Admission::now:
-                call->holds_slot = true;
+                call->slot = mock::SlotLease(target);
                 break;
             case mock::Provider::Admission::queued:
                 call->queued = true;
@@ -229,10 +229,7 @@ void InProcessTransport::server_done(const std::shared_ptr<Call>& call, std::str
     call->server_finished = true;
     auto& target = *targets_[call->provider];
     Duration took = scheduler_.running() - call->started;
-    if (call->holds_slot) {
-        call->holds_slot = false;
-        target.release(target.slot_held_after(call->reply, outcome, took));
-    }
+    if (call->slot.held()) call->slot.release(target.slot_held_after(call->reply, outcome, took));
     const auto& a = call->reply.attempt;
     if (a.seq == 0 && a.provider.empty()) return;  // not a provider attempt
     target.finish(call->reply, outcome, took, call->tokens_sent);

@@ -213,6 +213,18 @@ public:
         fleet_->join();
     }
 
+    // In virtual time, timers still pending when the run ends hold in-process calls, whose slot
+    // leases give the slots back to their providers when destroyed. They go while the providers
+    // are still here (declared after the scheduler, the providers are destroyed before it), after
+    // the calls still waiting were given up (which may set timers of their own).
+    ~StackDriver() {
+        if (!virtual_) return;
+        if (transport_) transport_->close_all();
+        virtual_->drop_all();
+    }
+    StackDriver(const StackDriver&) = delete;
+    StackDriver& operator=(const StackDriver&) = delete;
+
     std::vector<std::string> notes() const { return notes_; }
 
     // Called once, when the stack is done: the records move out.

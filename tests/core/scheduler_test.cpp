@@ -78,6 +78,38 @@ TEST_CASE(
     }
 }
 
+TEST_CASE("drop_all drops every timer without running it, and one set by a task it destroys",
+          "[core][scheduler]") {
+    VirtualScheduler s;
+    int ran = 0;
+    bool gave_back = false;
+    // What a task holds gives something back when destroyed, and that sets a timer (as a slot
+    // lease does: the provider admits the next queued call).
+    struct GivesBack {
+        GivesBack(VirtualScheduler& s, int& ran, bool& gave_back)
+            : s(&s), ran(&ran), gave_back(&gave_back) {}
+        GivesBack(const GivesBack&) = delete;
+        GivesBack& operator=(const GivesBack&) = delete;
+        ~GivesBack() {
+            *gave_back = true;
+            s->after(0s, [r = ran] { ++*r; });
+        }
+        VirtualScheduler* s;
+        int* ran;
+        bool* gave_back;
+    };
+    auto held = std::make_shared<GivesBack>(s, ran, gave_back);
+    s.after(5s, [held, &ran] { ++ran; });
+    s.at(1h, [&ran] { ++ran; });
+    held.reset();
+    REQUIRE(s.pending() == 2);
+    s.drop_all();
+    CHECK(gave_back);
+    CHECK(s.pending() == 0);
+    s.run();
+    CHECK(ran == 0);
+}
+
 TEST_CASE("a token bucket keeps refilling after the clock jumps back", "[core][scheduler]") {
     TokenBucket bucket(60, 1min);  // one token a second
     CHECK(bucket.try_take(60, 2h));
