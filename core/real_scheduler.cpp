@@ -36,8 +36,7 @@ void RealScheduler::stop() {
         std::lock_guard lock(armed_mutex_);
         stopped_ = true;
     }
-    while (!take_due(Duration::max()).empty()) {
-    }
+    drop_all();
     asio::post(strand_, [weak = std::weak_ptr<RealScheduler*>(alive_), this] {
         if (!weak.expired()) timer_.cancel();
     });

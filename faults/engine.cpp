@@ -21,10 +21,9 @@ Engine::Phase Engine::make_phase(PhaseSpec spec, bool injected, std::uint64_t st
     return p;
 }
 
-double Engine::progress(const PhaseSpec& p, Duration now) const {
-    Duration end = p.end.value_or(std::max(horizon_, p.start));
-    if (end <= p.start) return 0.0;
-    return std::clamp(to_seconds(now - p.start) / to_seconds(end - p.start), 0.0, 1.0);
+double Engine::progress(const Phase& p, Duration now) const {
+    if (p.span_seconds <= 0) return 0.0;
+    return std::clamp(to_seconds(now - p.spec.start) / p.span_seconds, 0.0, 1.0);
 }
 
 bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) const {
@@ -36,11 +35,7 @@ bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) 
 
 bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
     RandomStream rng(hash_combine(p.rng_base, seq_));
-    // progress(p.spec, now), from the span fixed when the phase was made: the same number.
-    double progress = p.span_seconds > 0
-                          ? std::clamp(to_seconds(now - p.spec.start) / p.span_seconds, 0.0, 1.0)
-                          : 0.0;
-    Context ctx{now, now - p.spec.start, progress, request, rng};
+    Context ctx{now, now - p.spec.start, progress(p, now), request, rng};
     if (!p.fault->apply(ctx, plan)) return false;
     plan.applied.emplace_back(p.fault->kind());
     return true;
@@ -79,7 +74,7 @@ double Engine::reject_probability(Duration now, const RequestFacts& request) con
     RandomStream unused(0);
     for (const auto& p : phases_) {
         if (!applies(p, now, request)) continue;
-        Context ctx{now, now - p.spec.start, progress(p.spec, now), request, unused};
+        Context ctx{now, now - p.spec.start, progress(p, now), request, unused};
         pass *= 1.0 - std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
     }
     return 1.0 - pass;
@@ -90,14 +85,14 @@ double Engine::capacity_factor(Duration now) const {
     for (const auto& p : phases_) {
         if (!p.spec.active(now) || !p.spec.models.empty()) continue;
         factor =
-            std::min(factor, p.fault->capacity_factor(progress(p.spec, now), now - p.spec.start));
+            std::min(factor, p.fault->capacity_factor(progress(p, now), now - p.spec.start));
     }
     return std::clamp(factor, 0.0, 1.0);
 }
 
 bool Engine::refusing(Duration now) const {
     for (const auto& p : phases_) {
-        if (p.spec.active(now) && refuses_connections(*p.fault, progress(p.spec, now))) return true;
+        if (p.spec.active(now) && refuses_connections(*p.fault, progress(p, now))) return true;
     }
     return false;
 }
@@ -130,7 +125,7 @@ std::vector<ActivePhase> Engine::active(Duration now) const {
     for (const auto& p : phases_) {
         if (!p.spec.active(now)) continue;
         out.push_back({p.spec.name, p.spec.fault, p.spec.start, p.spec.end, p.injected,
-                       progress(p.spec, now)});
+                       progress(p, now)});
     }
     return out;
 }

@@ -59,7 +59,8 @@ public:
     };
     const std::vector<Phase>& phases() const { return phases_; }
     Duration horizon() const { return horizon_; }
-    double progress(const PhaseSpec& p, Duration now) const;
+    // 0 → 1 across the phase (open-ended phases: across the horizon).
+    double progress(const Phase& p, Duration now) const;
     std::uint64_t decisions() const { return seq_; }
 
 private:

@@ -65,7 +65,7 @@ StatusSnapshot status_at(const Engine& engine, const StatusPageConfig& config, D
         bool over = spec.end && seen >= *spec.end;
         if (!over) {
             ComponentStatus status = spec.status_page.status.value_or(
-                p.fault->status_effect(engine.progress(spec, seen), seen - spec.start));
+                p.fault->status_effect(engine.progress(p, seen), seen - spec.start));
             for (auto& c : snap.components) {
                 if (std::find(components.begin(), components.end(), c.name) == components.end())
                     continue;
@@ -79,7 +79,7 @@ StatusSnapshot status_at(const Engine& engine, const StatusPageConfig& config, D
         incident.name = spec.status_page.title.empty() ? spec.name : spec.status_page.title;
         incident.components = components;
         ComponentStatus worst = spec.status_page.status.value_or(p.fault->status_effect(
-            engine.progress(spec, std::min(seen, spec.end.value_or(seen))), Duration::zero()));
+            engine.progress(p, std::min(seen, spec.end.value_or(seen))), Duration::zero()));
         incident.impact = impact_for(std::max(worst, ComponentStatus::degraded_performance));
         incident.created_at = published;
         std::string affected_list;
