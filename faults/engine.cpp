@@ -84,8 +84,7 @@ double Engine::capacity_factor(Duration now) const {
     double factor = 1.0;
     for (const auto& p : phases_) {
         if (!p.spec.active(now) || !p.spec.models.empty()) continue;
-        factor =
-            std::min(factor, p.fault->capacity_factor(progress(p, now), now - p.spec.start));
+        factor = std::min(factor, p.fault->capacity_factor(progress(p, now), now - p.spec.start));
     }
     return std::clamp(factor, 0.0, 1.0);
 }
@@ -124,8 +123,8 @@ std::vector<ActivePhase> Engine::active(Duration now) const {
     std::vector<ActivePhase> out;
     for (const auto& p : phases_) {
         if (!p.spec.active(now)) continue;
-        out.push_back({p.spec.name, p.spec.fault, p.spec.start, p.spec.end, p.injected,
-                       progress(p, now)});
+        out.push_back(
+            {p.spec.name, p.spec.fault, p.spec.start, p.spec.end, p.injected, progress(p, now)});
     }
     return out;
 }
