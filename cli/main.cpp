@@ -44,7 +44,8 @@ usage:
                [--shard I/N] [--metric PHASE.METRIC] [--json FILE] [--csv FILE] [--html FILE]
   brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
   brownout leaderboard [SCENARIO…] [--seeds N] [--client NAME]… [--time-scale X] [--out DIR]
-                       [--max-time-scale X] [--parallel N] [--stacks DIR] [--list]
+                       [--max-time-scale X] [--min-time-scale X] [--parallel N] [--stacks DIR]
+                       [--list]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
@@ -286,6 +287,8 @@ int cmd_leaderboard(Args& args) {
             board.time_scale = parse_number(a, args.value(a));
         } else if (a == "--max-time-scale") {
             board.max_time_scale = parse_number(a, args.value(a));
+        } else if (a == "--min-time-scale") {
+            board.min_time_scale = parse_number(a, args.value(a));
         } else if (a == "--out") {
             board.out_dir = args.value(a);
         } else if (a == "--parallel") {

@@ -135,7 +135,9 @@ struct Entry {  // one stack on one scenario
     std::map<std::string, std::vector<double>> values;  // "phase.metric" per seed
     std::vector<Findings> findings;                     // per seed
     std::vector<std::vector<ScoreComponent>> components;
-    std::vector<std::string> caps;  // the scorer's notes on caps it applied
+    std::vector<std::string> caps;    // the scorer's notes on caps it applied
+    std::vector<double> time_scales;  // per seed: the time scale of the run that counts
+    std::vector<std::string> reruns;  // why a seed counts a slower run, or a late one
     std::string why;
 };
 
@@ -157,6 +159,12 @@ double mean(const std::vector<double>& v) {
         ++n;
     }
     return n ? sum / static_cast<double>(n) : kNaN;
+}
+
+Duration median(std::vector<Duration> v) {
+    auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return *mid;
 }
 
 std::string value_key(const Column& c) {
@@ -229,6 +237,9 @@ std::string explain(const Entry& e) {
         for (const auto& f : e.findings) sum += f.*field;
         return e.findings.empty() ? 0.0 : sum / static_cast<double>(e.findings.size());
     };
+    // A slower run that counts, or a lateness that is the stack's own, comes first: it says
+    // what the rest of the line was measured at.
+    parts.insert(parts.end(), e.reruns.begin(), e.reruns.end());
     std::vector<std::string> notes;
     for (const auto& f : e.findings)
         for (const auto& n : f.notes)
@@ -350,7 +361,11 @@ std::string leaderboard_json(const std::vector<ScenarioResult>& results,
                     k ? "," : "", f.client_error_retries, f.most_attempts, f.image_ignored,
                     f.broken_passed, f.hung, fmt::join(notes, ","));
             }
-            j += fmt::format("],\"why\":{}}}", json_string(e.why));
+            std::vector<std::string> reruns;
+            for (const auto& r : e.reruns) reruns.push_back(json_string(r));
+            j += fmt::format("],\"time_scales\":[{}],\"reruns\":[{}],\"why\":{}}}",
+                             fmt::join(e.time_scales, ","), fmt::join(reruns, ","),
+                             json_string(e.why));
         }
         j += "]}";
     }
@@ -750,55 +765,135 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
             bool seed_ran = false;
             for (std::size_t b = 0; b < batches.size() && !partial; ++b) {
                 if (batches[b].empty()) continue;
-                if (c.stop != nullptr && *c.stop) {
-                    partial = true;
-                    break;
+                auto entry = [&](const std::string& name) -> Entry& {
+                    return *std::find_if(result.entries.begin(), result.entries.end(),
+                                         [&](const Entry& e) { return e.stack == name; });
+                };
+                // A stack that answered requests after they were counted hung fell behind: at
+                // half the time scale a machine too busy for it catches up, and the stack is
+                // scored there; a stack slow in scenario time stays as late, and is scored as
+                // it is. `behind` holds each such stack's last run until that is decided.
+                struct Behind {
+                    StackScore score;
+                    StackRun run;
+                    double scale;
+                    std::vector<std::string> history;  // "×120 (486 answered late, up to 6m18s)"
+                };
+                std::map<std::string, Behind> behind;
+                auto keep = [&](const std::string& name, const StackScore& score,
+                                const StackRun& run, double scale, const std::string& rerun) {
+                    Entry& e = entry(name);
+                    record(e, score, run, with_stacks);
+                    e.time_scales.push_back(scale);
+                    if (!rerun.empty() &&
+                        std::find(e.reruns.begin(), e.reruns.end(), rerun) == e.reruns.end())
+                        e.reruns.push_back(rerun);
+                };
+                std::vector<std::string> names = batches[b];
+                for (double scale = result.time_scale; !names.empty(); scale /= 2) {
+                    if (c.stop != nullptr && *c.stop) {
+                        partial = true;
+                        break;
+                    }
+                    RunOptions options;
+                    options.seed = seed;
+                    options.time_scale = scale;
+                    options.stop = c.stop;
+                    options.clients = names;
+                    auto run_dir =
+                        (dir /
+                         fmt::format("seed-{}{}{}", seed,
+                                     batches.size() == 1 ? "" : fmt::format(".{}", b + 1),
+                                     scale == result.time_scale ? "" : fmt::format("-x{}", scale)))
+                            .string();
+                    options.log_dir = run_dir;  // as `run` does: a killed leaderboard can be scored
+                    options.scenario_text = scenario_text;
+                    out << fmt::format("{} · seed {}{} · {}", result.name, seed,
+                                       scale == result.time_scale
+                                           ? ""
+                                           : fmt::format(" · again at ×{}", scale),
+                                       fmt::join(names, ", "))
+                        << std::flush;
+                    RunResult run;
+                    try {
+                        run = run_scenario(with_stacks, options);
+                    } catch (const std::exception& e) {
+                        err << "\n" << e.what() << "\n";
+                        return 2;
+                    }
+                    Report report{run, run_windows(run), {}, {}};
+                    for (const auto& stack : run.stacks)
+                        report.scores.push_back(score_stack(run.scenario, stack, report.windows));
+                    try {
+                        write_run_reports(report, run_dir, {}, {}, {}, false);
+                    } catch (const std::exception& e) {
+                        err << "\nbrownout leaderboard: cannot write the reports: " << e.what()
+                            << "\n";
+                        return 2;
+                    }
+                    out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
+                    if (run.partial) {
+                        // Its report directory stays (and says partial); a stopped run is not
+                        // averaged with whole ones.
+                        partial = true;
+                        break;
+                    }
+                    seed_ran = true;
+                    names.clear();
+                    for (std::size_t i = 0; i < run.stacks.size(); ++i) {
+                        auto& stack = run.stacks[i];
+                        const std::string name = stack.client.name;  // the stack may move
+                        auto was = behind.find(name);
+                        std::string at = fmt::format("×{}", scale);
+                        if (stack.late_answers.empty()) {
+                            std::string rerun;
+                            if (was != behind.end()) {
+                                rerun = fmt::format(
+                                    "fell behind at {}: scored at {}, where it "
+                                    "kept up",
+                                    fmt::join(was->second.history, ", "), at);
+                                behind.erase(was);
+                            }
+                            keep(name, report.scores[i], stack, scale, rerun);
+                            continue;
+                        }
+                        Duration late = median(stack.late_answers);
+                        std::string step = fmt::format(
+                            "{} ({} answered late, median {})", at, stack.late_answers.size(),
+                            format_duration(std::chrono::round<std::chrono::seconds>(late)));
+                        // Lateness L(s) = own + wall × s: its own part (scenario time: the
+                        // stack's retries, timeouts, sleeps) stays when the scale halves, the
+                        // part the machine adds halves with it, so own = 2 L(s/2) − L(s). When
+                        // its own part alone is past the hung mark, a slower run cannot help.
+                        bool own = was != behind.end() &&
+                                   2 * late - median(was->second.run.late_answers) >=
+                                       2 * with_stacks.workload.deadline;
+                        std::vector<std::string> history;
+                        if (was != behind.end()) history = std::move(was->second.history);
+                        history.push_back(step);
+                        if (own || scale / 2 < c.min_time_scale) {
+                            keep(name, report.scores[i], stack, scale,
+                                 history.size() == 1
+                                     ? ""
+                                     : fmt::format(
+                                           "answered late at {}: {}", fmt::join(history, ", "),
+                                           own ? "late in scenario time whatever the time scale, "
+                                                 "so the stack, not the machine"
+                                               : "still behind at the slowest time scale "
+                                                 "tried (--min-time-scale)"));
+                            behind.erase(name);
+                            continue;
+                        }
+                        behind[name] = {report.scores[i], std::move(stack), scale,
+                                        std::move(history)};
+                        names.push_back(name);
+                    }
                 }
-                RunOptions options;
-                options.seed = seed;
-                options.time_scale = result.time_scale;
-                options.stop = c.stop;
-                options.clients = batches[b];
-                auto run_dir =
-                    (dir / (batches.size() == 1 ? fmt::format("seed-{}", seed)
-                                                : fmt::format("seed-{}.{}", seed, b + 1)))
-                        .string();
-                options.log_dir = run_dir;  // as `run` does: a killed leaderboard can be scored
-                options.scenario_text = scenario_text;
-                out << fmt::format("{} · seed {} · {}", result.name, seed,
-                                   fmt::join(batches[b], ", "))
-                    << std::flush;
-                RunResult run;
-                try {
-                    run = run_scenario(with_stacks, options);
-                } catch (const std::exception& e) {
-                    err << "\n" << e.what() << "\n";
-                    return 2;
-                }
-                Report report{run, run_windows(run), {}, {}};
-                for (const auto& stack : run.stacks)
-                    report.scores.push_back(score_stack(run.scenario, stack, report.windows));
-                try {
-                    write_run_reports(report, run_dir, {}, {}, {}, false);
-                } catch (const std::exception& e) {
-                    err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
-                    return 2;
-                }
-                out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
-                if (run.partial) {
-                    // Its report directory stays (and says partial); a stopped run is not
-                    // averaged with whole ones.
-                    partial = true;
-                    break;
-                }
-                seed_ran = true;
-                for (std::size_t i = 0; i < run.stacks.size(); ++i) {
-                    auto it = std::find_if(
-                        result.entries.begin(), result.entries.end(),
-                        [&](const Entry& e) { return e.stack == run.stacks[i].client.name; });
-                    if (it != result.entries.end())
-                        record(*it, report.scores[i], run.stacks[i], run.scenario);
-                }
+                // Interrupted before a slower run decided: the run that fell behind counts.
+                for (auto& [name, last] : behind)
+                    keep(name, last.score, last.run, last.scale,
+                         fmt::format("fell behind at {}; the slower run was interrupted",
+                                     fmt::join(last.history, ", ")));
             }
             if (seed_ran) result.seeds.push_back(seed);
         }

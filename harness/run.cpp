@@ -241,14 +241,15 @@ public:
         if (unknown_ids_ > 0)
             r.notes.push_back(
                 fmt::format("stdio client answered {} unknown or finished ids", unknown_ids_));
-        if (answered_after_hung_ > 0)
+        if (!late_answers_.empty())
             r.notes.push_back(fmt::format(
                 "the stdio client answered {} of its hung requests after all, up to {} after "
                 "their arrival: it fell behind in wall time (a busy machine, or a time scale too "
                 "fast for it: try a lower --time-scale)",
-                answered_after_hung_,
-                format_duration(
-                    std::chrono::round<std::chrono::seconds>(answered_after_hung_max_))));
+                late_answers_.size(),
+                format_duration(std::chrono::round<std::chrono::seconds>(
+                    *std::max_element(late_answers_.begin(), late_answers_.end())))));
+        r.late_answers = std::move(late_answers_);
         return r;
     }
 
@@ -583,9 +584,7 @@ private:
         auto it = by_id_.find(result->id);
         if (it == by_id_.end()) {
             if (auto hung = hung_ids_.find(result->id); hung != hung_ids_.end()) {
-                ++answered_after_hung_;
-                answered_after_hung_max_ =
-                    std::max(answered_after_hung_max_, now() - workload_[hung->second].arrival);
+                late_answers_.push_back(now() - workload_[hung->second].arrival);
                 hung_ids_.erase(hung);
             } else {
                 ++unknown_ids_;
@@ -747,8 +746,7 @@ private:
     // Stdio users counted hung, by id (to their index): an answer that comes for one after all
     // says the client fell behind rather than lost the request.
     std::map<std::uint64_t, std::size_t> hung_ids_;
-    std::size_t answered_after_hung_ = 0;
-    Duration answered_after_hung_max_{};
+    std::vector<Duration> late_answers_;
     int starts_ = 0;
     unsigned short gateway_port_ = 0;
     std::string gateway_url_;

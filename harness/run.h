@@ -34,6 +34,10 @@ struct StackRun {
     std::vector<mock::Attempt> attempts;  // from the fleet's journal
     std::vector<std::string>
         notes;  // what happened to an external client (exits, garbage, readiness)
+    // A stdio client that answered requests after they were counted hung fell behind: each such
+    // answer's time after its request's arrival (scenario time), in the order they came. A
+    // machine too busy for the time scale does this; so does a stack slow in scenario time.
+    std::vector<Duration> late_answers;
 };
 
 struct RunOptions {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "harness/command.h"
+#include "harness/metric.h"
 #include "harness/report.h"
 
 using namespace brownout;
@@ -208,6 +209,17 @@ TEST_CASE("on the metastability probe retry-storm is flagged metastable and fail
     std::map<std::string, StackScore> by;
     for (const auto& stack : result.stacks)
         by[stack.client.name] = score_stack(result.scenario, stack, windows);
+    // On failure, say how the run went: a storm that did not hold shows in these figures.
+    std::ostringstream how;
+    for (const auto& [name, score] : by) {
+        for (const char* phase : {"incident", "after"})
+            how << name << " " << phase << ": availability "
+                << score.phases.at(phase).at(std::string(metric::availability))
+                << ", retry amplification "
+                << score.phases.at(phase).at(std::string(metric::retry_amplification)) << "\n";
+        for (const auto& note : score.notes) how << name << ": " << note << "\n";
+    }
+    INFO(how.str());
     CHECK(by["retry-storm"].phases.at("all").at("metastable") == 1.0);
     CHECK(by["failover"].phases.at("all").at("metastable") == 0.0);
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# brownout leaderboard tells a machine too slow for the time scale apart from a slow stack: a
+# stack that answers requests after they were counted hung runs again at half the time scale.
+#   slow-wall  takes a quarter of a wall second for each request, one at a time: at ×300 users
+#              arrive 2.5 times faster than it answers, at ×150 1.25 times, at ×75 it keeps up.
+#              It is scored at the scale where it kept up, and the leaderboard says so.
+#   late       answers each request 150 scenario seconds after it came (faketime): the late
+#              answers' median at ×300 and ×150 puts 150 s of it in scenario time, past the hung
+#              mark (twice the 60 s deadline), so the lateness is the stack's: it is scored as it
+#              is, at ×150 (or ×75 on a busy machine).
+set -euo pipefail
+bin=$(realpath "${1:?usage: leaderboard_rerun_test.sh BROWNOUT REPO}")
+repo=$(realpath "${2:?usage: leaderboard_rerun_test.sh BROWNOUT REPO}")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+mkdir -p "$dir/stacks/slow" "$dir/stacks/late"
+cat > "$dir/stacks/slow/stack.toml" <<'TOML'
+[[stacks]]
+name = "slow-wall"
+about = "a quarter of a wall second a request, one at a time"
+kind = "stdio"
+time = "wall"
+command = '''while IFS= read -r line; do sleep 0.25; id=${line#*\"id\":}; printf '{"id": %s, "text": "slow"}\n' "${id%%,*}"; done'''
+speaks = ["openai"]
+TOML
+cat > "$dir/stacks/late/stack.toml" <<TOML
+[[stacks]]
+name = "late"
+about = "answers 150 scenario seconds after each request"
+kind = "stdio"
+command = "$repo/tests/sdk/misbehaving-client.sh late"
+speaks = ["openai"]
+TOML
+cat > "$dir/tiny.toml" <<'TOML'
+[scenario]
+name = "tiny"
+duration = "20m"
+time_scale = 300
+seed = 5
+[workload]
+rate = "120/h"
+deadline = "60s"
+[[providers]]
+id = "primary"
+TOML
+
+"$bin" leaderboard "$dir/tiny.toml" --stacks "$dir/stacks" --client slow-wall --client late \
+  --max-time-scale 300 --min-time-scale 20 --out "$dir/lb" > "$dir/lb.log" 2>&1 \
+  || { rc=$?; cat "$dir/lb.log"; fail "leaderboard exited $rc"; }
+cat "$dir/lb.log"
+grep -q "again at ×150" "$dir/lb.log" || fail "no run again at ×150"
+[ -s "$dir/lb/tiny/seed-5/report.json" ] || fail "no first run's report"
+[ -s "$dir/lb/tiny/seed-5-x150/report.json" ] || fail "no slower run's report"
+python3 - "$dir/lb/leaderboard.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+[s] = d["scenarios"]
+assert s["time_scale"] == 300, s["time_scale"]
+by = {e["stack"]: e for e in s["stacks"]}
+slow, late = by["slow-wall"], by["late"]
+# The wall-bound stack: scored at a slower scale, where nothing it answered was late.
+[scale] = slow["time_scales"]
+assert scale <= 150, slow
+[rerun] = slow["reruns"]
+assert rerun.startswith("fell behind at ×300 (") and f"scored at ×{scale:g}, where it kept up" in rerun, rerun
+assert slow["findings"][0]["hung"] == 0, slow["findings"]
+assert rerun in slow["why"], slow["why"]
+# The stack that is late in scenario time: one slower run shows it, and its lateness stands.
+# Idle, ×150 already shows it; on a busy machine the late client's own start-up of a subshell
+# for each request adds wall time at ×300, and a run at ×75 may be needed to see past it.
+[scale] = late["time_scales"]
+assert scale <= 150, late
+[rerun] = late["reruns"]
+assert "×300 (" in rerun and "×150 (" in rerun and "late in scenario time whatever the time scale, so the stack, not the machine" in rerun, rerun
+assert late["findings"][0]["hung"] > 0, late["findings"]
+assert any("fell behind" in n for n in late["findings"][0]["notes"]), late["findings"]
+print("reruns ok:", slow["time_scales"], late["time_scales"])
+PY
