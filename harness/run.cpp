@@ -244,8 +244,9 @@ public:
         if (!late_answers_.empty())
             r.notes.push_back(fmt::format(
                 "the stdio client answered {} of its hung requests after all, up to {} after "
-                "their arrival: it fell behind in wall time (a busy machine, or a time scale too "
-                "fast for it: try a lower --time-scale)",
+                "their arrival: it is slow in scenario time (its own retries and timeouts), or "
+                "it fell behind in wall time (a busy machine, or a time scale too fast for it: "
+                "a run at a lower --time-scale tells which)",
                 late_answers_.size(),
                 format_duration(std::chrono::round<std::chrono::seconds>(
                     *std::max_element(late_answers_.begin(), late_answers_.end())))));
