@@ -648,6 +648,150 @@ toml::table leaderboard_scenario(toml::table root, const Scenario& scenario,
     return root;
 }
 
+namespace {
+
+// What one scenario's batches share.
+struct BatchContext {
+    const LeaderboardCommand& c;
+    const Scenario& scenario;  // with the stacks as its clients
+    const std::string& text;   // its file's text, kept with each run's log
+    std::filesystem::path dir;
+    ScenarioResult& result;
+    std::ostream& out;
+    std::ostream& err;
+};
+
+// One batch of stacks on one seed, its runs' reports under DIR/LABEL. A stack that answered
+// requests after they were counted hung fell behind: it runs again at half the time scale,
+// where a machine too busy for it catches up and the stack is scored; a stack slow in scenario
+// time stays as late, and is scored as it is. Every stack's counted run is recorded in its
+// entry. Returns 2 on an error (said on err); sets `partial` when stopped, `ran` when a run
+// completed.
+int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
+              std::vector<std::string> names, bool& partial, bool& ran) {
+    const auto& c = ctx.c;
+    const auto& with_stacks = ctx.scenario;
+    auto& result = ctx.result;
+    auto& out = ctx.out;
+    auto& err = ctx.err;
+    auto entry = [&](const std::string& name) -> Entry& {
+        return *std::find_if(result.entries.begin(), result.entries.end(),
+                             [&](const Entry& e) { return e.stack == name; });
+    };
+    // Each stack that fell behind, with its last run, until a slower run decides.
+    struct Behind {
+        StackScore score;
+        StackRun run;
+        double scale;
+        std::vector<std::string> history;  // "×120 (486 answered late, median 3m10s)"
+    };
+    std::map<std::string, Behind> behind;
+    auto keep = [&](const std::string& name, const StackScore& score, const StackRun& run,
+                    double scale, const std::string& rerun) {
+        Entry& e = entry(name);
+        record(e, score, run, with_stacks);
+        e.time_scales.push_back(scale);
+        if (!rerun.empty() && std::find(e.reruns.begin(), e.reruns.end(), rerun) == e.reruns.end())
+            e.reruns.push_back(rerun);
+    };
+    for (double scale = result.time_scale; !names.empty(); scale /= 2) {
+        if (c.stop != nullptr && *c.stop) {
+            partial = true;
+            break;
+        }
+        RunOptions options;
+        options.seed = seed;
+        options.time_scale = scale;
+        options.stop = c.stop;
+        options.clients = names;
+        auto run_dir =
+            (ctx.dir / (label + (scale == result.time_scale ? "" : fmt::format("-x{}", scale))))
+                .string();
+        options.log_dir = run_dir;  // as `run` does: a killed leaderboard can be scored
+        options.scenario_text = ctx.text;
+        out << fmt::format("{} · seed {}{} · {}", result.name, seed,
+                           scale == result.time_scale ? "" : fmt::format(" · again at ×{}", scale),
+                           fmt::join(names, ", "))
+            << std::flush;
+        RunResult run;
+        try {
+            run = run_scenario(with_stacks, options);
+        } catch (const std::exception& e) {
+            err << "\n" << e.what() << "\n";
+            return 2;
+        }
+        Report report{run, run_windows(run), {}, {}};
+        for (const auto& stack : run.stacks)
+            report.scores.push_back(score_stack(run.scenario, stack, report.windows));
+        try {
+            write_run_reports(report, run_dir, {}, {}, {}, false);
+        } catch (const std::exception& e) {
+            err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
+            return 2;
+        }
+        out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
+        if (run.partial) {
+            // Its report directory stays (and says partial); a stopped run is not averaged
+            // with whole ones.
+            partial = true;
+            break;
+        }
+        ran = true;
+        names.clear();
+        for (std::size_t i = 0; i < run.stacks.size(); ++i) {
+            auto& stack = run.stacks[i];
+            const std::string name = stack.client.name;  // the stack may move
+            auto was = behind.find(name);
+            std::string at = fmt::format("×{}", scale);
+            if (stack.late_answers.empty()) {
+                std::string rerun;
+                if (was != behind.end()) {
+                    rerun = fmt::format("fell behind at {}: scored at {}, where it kept up",
+                                        fmt::join(was->second.history, ", "), at);
+                    behind.erase(was);
+                }
+                keep(name, report.scores[i], stack, scale, rerun);
+                continue;
+            }
+            Duration late = median(stack.late_answers);
+            std::string step =
+                fmt::format("{} ({} answered late, median {})", at, stack.late_answers.size(),
+                            format_duration(std::chrono::round<std::chrono::seconds>(late)));
+            // Lateness L(s) = own + wall × s: its own part (scenario time: the stack's retries,
+            // timeouts, sleeps) stays when the scale halves, the part the machine adds halves
+            // with it, so own = 2 L(s/2) − L(s). When its own part alone is past the hung mark,
+            // a slower run cannot help.
+            bool own = was != behind.end() && 2 * late - median(was->second.run.late_answers) >=
+                                                  2 * with_stacks.workload.deadline;
+            std::vector<std::string> history;
+            if (was != behind.end()) history = std::move(was->second.history);
+            history.push_back(step);
+            if (own || scale / 2 < c.min_time_scale) {
+                keep(name, report.scores[i], stack, scale,
+                     history.size() == 1
+                         ? ""
+                         : fmt::format("answered late at {}: {}", fmt::join(history, ", "),
+                                       own ? "late in scenario time whatever the time scale, "
+                                             "so the stack, not the machine"
+                                           : "still behind at the slowest time scale "
+                                             "tried (--min-time-scale)"));
+                behind.erase(name);
+                continue;
+            }
+            behind[name] = {report.scores[i], std::move(stack), scale, std::move(history)};
+            names.push_back(name);
+        }
+    }
+    // Interrupted before a slower run decided: the run that fell behind counts.
+    for (auto& [name, last] : behind)
+        keep(name, last.score, last.run, last.scale,
+             fmt::format("fell behind at {}; the slower run was interrupted",
+                         fmt::join(last.history, ", ")));
+    return 0;
+}
+
+}  // namespace
+
 int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ostream& err) {
     std::vector<StackEntry> stacks = builtin_stacks();
     try {
@@ -760,140 +904,15 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
             batches.back().push_back(client.name);
             ++in_batch;
         }
+        BatchContext ctx{c, with_stacks, scenario_text, dir, result, out, err};
         for (int k = 0; k < c.seeds && !partial; ++k) {
             std::uint64_t seed = with_stacks.seed + static_cast<std::uint64_t>(k);
             bool seed_ran = false;
             for (std::size_t b = 0; b < batches.size() && !partial; ++b) {
                 if (batches[b].empty()) continue;
-                auto entry = [&](const std::string& name) -> Entry& {
-                    return *std::find_if(result.entries.begin(), result.entries.end(),
-                                         [&](const Entry& e) { return e.stack == name; });
-                };
-                // A stack that answered requests after they were counted hung fell behind: at
-                // half the time scale a machine too busy for it catches up, and the stack is
-                // scored there; a stack slow in scenario time stays as late, and is scored as
-                // it is. `behind` holds each such stack's last run until that is decided.
-                struct Behind {
-                    StackScore score;
-                    StackRun run;
-                    double scale;
-                    std::vector<std::string> history;  // "×120 (486 answered late, up to 6m18s)"
-                };
-                std::map<std::string, Behind> behind;
-                auto keep = [&](const std::string& name, const StackScore& score,
-                                const StackRun& run, double scale, const std::string& rerun) {
-                    Entry& e = entry(name);
-                    record(e, score, run, with_stacks);
-                    e.time_scales.push_back(scale);
-                    if (!rerun.empty() &&
-                        std::find(e.reruns.begin(), e.reruns.end(), rerun) == e.reruns.end())
-                        e.reruns.push_back(rerun);
-                };
-                std::vector<std::string> names = batches[b];
-                for (double scale = result.time_scale; !names.empty(); scale /= 2) {
-                    if (c.stop != nullptr && *c.stop) {
-                        partial = true;
-                        break;
-                    }
-                    RunOptions options;
-                    options.seed = seed;
-                    options.time_scale = scale;
-                    options.stop = c.stop;
-                    options.clients = names;
-                    auto run_dir =
-                        (dir /
-                         fmt::format("seed-{}{}{}", seed,
-                                     batches.size() == 1 ? "" : fmt::format(".{}", b + 1),
-                                     scale == result.time_scale ? "" : fmt::format("-x{}", scale)))
-                            .string();
-                    options.log_dir = run_dir;  // as `run` does: a killed leaderboard can be scored
-                    options.scenario_text = scenario_text;
-                    out << fmt::format("{} · seed {}{} · {}", result.name, seed,
-                                       scale == result.time_scale
-                                           ? ""
-                                           : fmt::format(" · again at ×{}", scale),
-                                       fmt::join(names, ", "))
-                        << std::flush;
-                    RunResult run;
-                    try {
-                        run = run_scenario(with_stacks, options);
-                    } catch (const std::exception& e) {
-                        err << "\n" << e.what() << "\n";
-                        return 2;
-                    }
-                    Report report{run, run_windows(run), {}, {}};
-                    for (const auto& stack : run.stacks)
-                        report.scores.push_back(score_stack(run.scenario, stack, report.windows));
-                    try {
-                        write_run_reports(report, run_dir, {}, {}, {}, false);
-                    } catch (const std::exception& e) {
-                        err << "\nbrownout leaderboard: cannot write the reports: " << e.what()
-                            << "\n";
-                        return 2;
-                    }
-                    out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
-                    if (run.partial) {
-                        // Its report directory stays (and says partial); a stopped run is not
-                        // averaged with whole ones.
-                        partial = true;
-                        break;
-                    }
-                    seed_ran = true;
-                    names.clear();
-                    for (std::size_t i = 0; i < run.stacks.size(); ++i) {
-                        auto& stack = run.stacks[i];
-                        const std::string name = stack.client.name;  // the stack may move
-                        auto was = behind.find(name);
-                        std::string at = fmt::format("×{}", scale);
-                        if (stack.late_answers.empty()) {
-                            std::string rerun;
-                            if (was != behind.end()) {
-                                rerun = fmt::format(
-                                    "fell behind at {}: scored at {}, where it "
-                                    "kept up",
-                                    fmt::join(was->second.history, ", "), at);
-                                behind.erase(was);
-                            }
-                            keep(name, report.scores[i], stack, scale, rerun);
-                            continue;
-                        }
-                        Duration late = median(stack.late_answers);
-                        std::string step = fmt::format(
-                            "{} ({} answered late, median {})", at, stack.late_answers.size(),
-                            format_duration(std::chrono::round<std::chrono::seconds>(late)));
-                        // Lateness L(s) = own + wall × s: its own part (scenario time: the
-                        // stack's retries, timeouts, sleeps) stays when the scale halves, the
-                        // part the machine adds halves with it, so own = 2 L(s/2) − L(s). When
-                        // its own part alone is past the hung mark, a slower run cannot help.
-                        bool own = was != behind.end() &&
-                                   2 * late - median(was->second.run.late_answers) >=
-                                       2 * with_stacks.workload.deadline;
-                        std::vector<std::string> history;
-                        if (was != behind.end()) history = std::move(was->second.history);
-                        history.push_back(step);
-                        if (own || scale / 2 < c.min_time_scale) {
-                            keep(name, report.scores[i], stack, scale,
-                                 history.size() == 1
-                                     ? ""
-                                     : fmt::format(
-                                           "answered late at {}: {}", fmt::join(history, ", "),
-                                           own ? "late in scenario time whatever the time scale, "
-                                                 "so the stack, not the machine"
-                                               : "still behind at the slowest time scale "
-                                                 "tried (--min-time-scale)"));
-                            behind.erase(name);
-                            continue;
-                        }
-                        behind[name] = {report.scores[i], std::move(stack), scale,
-                                        std::move(history)};
-                        names.push_back(name);
-                    }
-                }
-                // Interrupted before a slower run decided: the run that fell behind counts.
-                for (auto& [name, last] : behind)
-                    keep(name, last.score, last.run, last.scale,
-                         fmt::format("fell behind at {}; the slower run was interrupted",
-                                     fmt::join(last.history, ", ")));
+                std::string label = fmt::format(
+                    "seed-{}{}", seed, batches.size() == 1 ? "" : fmt::format(".{}", b + 1));
+                if (run_batch(ctx, seed, label, batches[b], partial, seed_ran) != 0) return 2;
             }
             if (seed_ran) result.seeds.push_back(seed);
         }
