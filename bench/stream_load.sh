@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load held (issue 5): `brownout serve` at time_scale 1 with STREAMS concurrent SSE streams at
-# 50 tokens/s plus RPS non-streaming requests a second for SECONDS, sampling the server's RSS and
-# CPU and every inter-token gap (bench/stream_load.cpp, a one-thread C++ generator).
-#   [SCENARIO=bench/stream_load_faults.toml] ./bench/stream_load.sh [STREAMS=1000] [RPS=50] [SECONDS=300]
+# TPS tokens/s (default 50) plus RPS non-streaming requests a second for SECONDS, sampling the
+# server's RSS and CPU and every inter-token gap (bench/stream_load.cpp, a one-thread C++
+# generator). The server's connection and stream limits are raised to fit STREAMS.
+#   [SCENARIO=bench/stream_load_faults.toml] [TPS=20] ./bench/stream_load.sh [STREAMS=1000] [RPS=50] [SECONDS=300]
 # Exit code 0 when every target holds: no error beyond the faults the scenario scripts (checked
 # against the faulted attempts the server journaled), inter-token timing error p99 < 5 ms, RSS flat.
 set -euo pipefail
@@ -13,12 +14,18 @@ streams=${1:-1000}; rps=${2:-50}; seconds=${3:-300}
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-"$BROWNOUT" serve "${SCENARIO:-$ROOT/bench/stream_load.toml}" --listen 127.0.0.1:0 --ready-file "$dir/ready.json" 2>/dev/null &
+tps=${TPS:-50}
+# The scenario's answers at TPS tokens a second (the library files say 50).
+sed -E "s/tokens_per_second = [0-9.]+/tokens_per_second = $tps/" \
+  "${SCENARIO:-$ROOT/bench/stream_load.toml}" > "$dir/scenario.toml"
+"$BROWNOUT" serve "$dir/scenario.toml" --listen 127.0.0.1:0 --ready-file "$dir/ready.json" \
+  --max-connections $((streams + 4 * rps + 1000)) --max-streams $((streams + 1000)) 2>/dev/null &
 pid=$!
 for _ in $(seq 1 100); do [ -s "$dir/ready.json" ] && break; sleep 0.05; done
 url=$(sed -E 's/.*"url":"([^"]+)".*/\1/' "$dir/ready.json")
-log "$streams streams at 50 tokens/s + $rps requests/s for $seconds s against $url"
+log "$streams streams at $tps tokens/s + $rps requests/s for $seconds s against $url"
 status=0
-"$BUILD_DIR/bench/stream_load" --url "$url" --pid "$pid" --streams "$streams" --rps "$rps" --seconds "$seconds" || status=$?
+"$BUILD_DIR/bench/stream_load" --url "$url" --pid "$pid" --streams "$streams" --rps "$rps" \
+  --seconds "$seconds" --tokens-per-second "$tps" || status=$?
 curl -s "$url/metrics" | grep -E '^brownout_(attempts_total|active_streams)' || true
 exit "$status"
