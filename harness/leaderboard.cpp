@@ -276,53 +276,96 @@ std::string json_number(double v) {
     return std::isnan(v) ? "null" : fmt::format("{}", v);
 }
 
+// The overall table. Stacks run on different sets of scenarios (a stack sits out a scenario in
+// a dialect it does not speak), so a mean score compares different things. Every stack is
+// therefore also compared with one baseline on the scenarios it ran: its score minus the
+// baseline's on the same scenario and seeds, averaged — a paired difference, as `sim` pairs
+// stacks on the same seeds. The baseline is the built-in sdk-default (the official SDKs' retry
+// rule: what a team gets without trying), which runs on every scenario; the overall rank
+// follows that difference when the baseline ran, and the mean score when it did not.
+constexpr std::string_view kBaseline = "sdk-default";
+
 struct Overall {
     std::string stack;
     std::string about;
     std::vector<std::pair<std::string, double>> scores;  // scenario, mean score
     double mean_score = kNaN;
+    double vs_baseline = kNaN;  // mean of (its score − the baseline's) over its scenarios
     int wins = 0;
 };
 
 std::vector<Overall> overall(const std::vector<ScenarioResult>& results,
                              const std::vector<StackEntry>& stacks) {
+    auto score_of = [](const ScenarioResult& r, std::string_view name) {
+        for (const auto& e : r.entries)
+            if (e.stack == name && e.skipped.empty() && !e.scores.empty()) return mean(e.scores);
+        return kNaN;
+    };
+    bool paired = false;
+    for (const auto& r : results) paired = paired || !std::isnan(score_of(r, kBaseline));
     std::vector<Overall> out;
     for (const auto& s : stacks) {
-        Overall o{s.name, s.about, {}, kNaN, 0};
-        std::vector<double> means;
+        Overall o{s.name, s.about, {}, kNaN, kNaN, 0};
+        std::vector<double> means, differences;
         for (const auto& r : results) {
             for (std::size_t i = 0; i < r.entries.size(); ++i) {
                 const auto& e = r.entries[i];
                 if (e.stack != s.name || !e.skipped.empty() || e.scores.empty()) continue;
                 o.scores.emplace_back(r.name, mean(e.scores));
                 means.push_back(mean(e.scores));
+                differences.push_back(mean(e.scores) - score_of(r, kBaseline));
                 o.wins += i == 0;
             }
         }
         o.mean_score = mean(means);
+        o.vs_baseline = mean(differences);
         out.push_back(std::move(o));
     }
-    std::stable_sort(out.begin(), out.end(), [](const Overall& a, const Overall& b) {
-        double x = std::isnan(a.mean_score) ? -1 : a.mean_score;
-        double y = std::isnan(b.mean_score) ? -1 : b.mean_score;
-        return x > y;
+    std::stable_sort(out.begin(), out.end(), [&](const Overall& a, const Overall& b) {
+        auto key = [&](const Overall& o) {
+            double x = paired ? o.vs_baseline : o.mean_score;
+            return std::isnan(x) ? -1e9 : x;
+        };
+        return key(a) > key(b);
     });
     return out;
+}
+
+std::string signed_points(double v) {
+    return std::isnan(v) ? "–" : fmt::format("{:+.1f}", v);
+}
+
+// How the overall table is ranked, said above it.
+std::string overall_rule(const std::vector<Overall>& ranked) {
+    bool paired = std::any_of(ranked.begin(), ranked.end(),
+                              [](const Overall& o) { return !std::isnan(o.vs_baseline); });
+    if (!paired)
+        return fmt::format(
+            "Ranked by mean score ({} did not run, so there is no paired "
+            "comparison): stacks that ran different scenarios are not compared "
+            "on the same ground.",
+            kBaseline);
+    return fmt::format(
+        "Ranked by \"vs {0}\": a stack's score minus {0}'s (the official SDKs' retry rule) on "
+        "the same scenario and seeds, averaged over the scenarios it ran. Stacks sit out "
+        "scenarios in dialects they do not speak, so their mean scores cover different "
+        "scenarios; the difference compares each with the same baseline on its own ones.",
+        kBaseline);
 }
 
 std::string leaderboard_json(const std::vector<ScenarioResult>& results,
                              const std::vector<Overall>& ranked, bool partial) {
     std::string j = fmt::format(
         "{{\"schema_version\":1,\"tool\":\"brownout leaderboard\","
-        "\"partial\":{},\"overall\":[",
-        partial);
+        "\"partial\":{},\"baseline\":{},\"overall\":[",
+        partial, json_string(std::string(kBaseline)));
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         const auto& o = ranked[i];
         j += fmt::format(
             "{}{{\"rank\":{},\"stack\":{},\"about\":{},\"mean_score\":{},"
-            "\"scenarios\":{},\"wins\":{}}}",
+            "\"vs_baseline\":{},\"scenarios\":{},\"wins\":{}}}",
             i ? "," : "", i + 1, json_string(o.stack), json_string(o.about),
-            json_number(o.mean_score), o.scores.size(), o.wins);
+            json_number(o.mean_score), json_number(o.vs_baseline), o.scores.size(), o.wins);
     }
     j += "],\"scenarios\":[";
     for (std::size_t r = 0; r < results.size(); ++r) {
@@ -395,11 +438,16 @@ std::string leaderboard_md(const std::vector<ScenarioResult>& results,
     m += "Scores are 0–100 (README \"Scoring\"); each stack runs against its own fresh fleet of "
          "the scenario's mock providers, in scenario time. A stack that cannot speak to the "
          "scenario's first provider, or finds fewer providers than it needs, sits the scenario "
-         "out.\n\n## Overall\n\n| rank | stack | mean score | scenarios | first place | what it "
-         "is |\n|---|---|---|---|---|---|\n";
+         "out.\n\n## Overall\n\n";
+    m += overall_rule(ranked);
+    m += fmt::format(
+        "\n\n| rank | stack | vs {} | mean score | scenarios | first place | what it "
+        "is |\n|---|---|---|---|---|---|---|\n",
+        kBaseline);
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         const auto& o = ranked[i];
-        m += fmt::format("| {} | {} | {} | {} | {} | {} |\n", i + 1, o.stack,
+        m += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", i + 1, o.stack,
+                         signed_points(o.vs_baseline),
                          std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score),
                          o.scores.size(), o.wins, md_escape(o.about));
     }
@@ -449,15 +497,16 @@ std::string leaderboard_html(const std::vector<ScenarioResult>& results,
         "padding:.3em .6em;text-align:left;vertical-align:top}}td.n{{text-align:right;"
         "white-space:nowrap}}tr.out td{{color:#888}}code{{background:#f4f4f4}}</style></head>"
         "<body>\n<h1>brownout leaderboard</h1>\n<p><code>{}</code>{}</p>\n<h2>Overall</h2>\n"
-        "<table><tr><th>rank</th><th>stack</th><th>mean score</th><th></th><th>scenarios</th>"
-        "<th>first place</th><th>what it is</th></tr>\n",
-        markup_escape(command), partial ? " — interrupted: partial" : "");
+        "<p>{}</p>\n<table><tr><th>rank</th><th>stack</th><th>vs {}</th><th>mean score</th>"
+        "<th></th><th>scenarios</th><th>first place</th><th>what it is</th></tr>\n",
+        markup_escape(command), partial ? " — interrupted: partial" : "",
+        markup_escape(overall_rule(ranked)), kBaseline);
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         const auto& o = ranked[i];
         h += fmt::format(
-            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td>"
-            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
-            i + 1, markup_escape(o.stack),
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
+            "</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+            i + 1, markup_escape(o.stack), signed_points(o.vs_baseline),
             std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score), bar(o.mean_score),
             o.scores.size(), o.wins, markup_escape(o.about));
     }
@@ -931,11 +980,12 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
     }
 
     auto ranked = overall(results, stacks);
-    out << fmt::format("\n{:<4} {:<24} {:>10} {:>9}  {}\n", "rank", "stack", "mean score",
-                       "scenarios", "first place");
+    out << fmt::format("\n{:<4} {:<24} {:>14} {:>10} {:>9}  {}\n", "rank", "stack",
+                       fmt::format("vs {}", kBaseline), "mean score", "scenarios", "first place");
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         const auto& o = ranked[i];
-        out << fmt::format("{:<4} {:<24} {:>10} {:>9}  {}\n", i + 1, o.stack,
+        out << fmt::format("{:<4} {:<24} {:>14} {:>10} {:>9}  {}\n", i + 1, o.stack,
+                           signed_points(o.vs_baseline),
                            std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score),
                            o.scores.size(), o.wins);
     }

@@ -77,7 +77,12 @@ d = json.load(open(sys.argv[1]))
 by = {s["stack"]: s for s in d["scenarios"][0]["stacks"]}
 assert by["dies"]["score"] is not None and by["dies"]["score"] < by["naive"]["score"], by
 assert "exited" in by["dies"]["why"] or "exit" in by["dies"]["why"], by["dies"]["why"]
+# Without the baseline (sdk-default did not run) the overall rank is by mean score.
+assert all(o["vs_baseline"] is None for o in d["overall"]), d["overall"]
+assert [o["stack"] for o in d["overall"]] == ["naive", "dies"], d["overall"]
 PY
+grep -q "Ranked by mean score (sdk-default did not run" "$dir/crash-out/leaderboard.md" \
+  || fail "the markdown does not say how the overall table is ranked"
 
 # The short pack: one library scenario (a flapping primary, 1h30m at ×120: 45 s), the built-ins
 # and three external stacks in one run, and two stacks that must sit it out. About a minute.
@@ -137,5 +142,15 @@ html = open(f"{out}/leaderboard.html").read()
 md = open(f"{out}/leaderboard.md").read()
 for name in by:
     assert name in html and name in md, name
+# Overall: each stack against sdk-default on the same scenario, ranked by that difference.
+assert d["baseline"] == "sdk-default"
+overall = {o["stack"]: o for o in d["overall"]}
+assert overall["sdk-default"]["vs_baseline"] == 0, overall["sdk-default"]
+for e in ran:
+    o = overall[e["stack"]]
+    assert abs(o["vs_baseline"] - (e["score"] - by["sdk-default"]["score"])) < 1e-9, (o, e)
+ranked = [o["vs_baseline"] for o in d["overall"] if o["vs_baseline"] is not None]
+assert ranked == sorted(ranked, reverse=True), d["overall"]
+assert "vs sdk-default" in md and "vs sdk-default" in html
 print("leaderboard ok:", [(e["stack"], round(e["score"], 1)) for e in ran])
 PY
