@@ -1,0 +1,19 @@
+// disconnect: a stream cut mid-answer.
+// Decisions on scenario time passed in — no sockets, no clock (helpers: support.h).
+
+#include <catch2/catch.hpp>
+
+#include "tests/faults/support.h"
+
+using namespace brownout;
+using namespace brownout::faults;
+using namespace std::chrono_literals;
+using namespace brownout::faults::testing;
+
+TEST_CASE("disconnect cuts a stream after N tokens", "[faults][disconnect]") {
+    auto e = engine(R"([[phases]]
+start = "0s"
+fault = "disconnect"
+after_tokens = 3)");
+    CHECK(e.decide(10s, stream()).disconnect_after_tokens == 3);
+}

@@ -1,0 +1,39 @@
+// hold: 200 at once, keep-alives, then how the answer ends.
+// Decisions on scenario time passed in — no sockets, no clock (helpers: support.h).
+
+#include <catch2/catch.hpp>
+
+#include "tests/faults/support.h"
+
+using namespace brownout;
+using namespace brownout::faults;
+using namespace std::chrono_literals;
+using namespace brownout::faults::testing;
+
+TEST_CASE("hold keeps any request behind keep-alives and says how it ends", "[faults][hold]") {
+    auto e = engine(R"([[phases]]
+start = "0s"
+end = "1m"
+fault = "hold"
+wait = "60s"
+interval = "5s"
+then = "interrupted"
+after_tokens = 7)");
+    for (const auto& facts : {chat(), stream()}) {
+        auto plan = e.decide(10s, facts);
+        REQUIRE(plan.hold);
+        CHECK(plan.hold->wait == 60s);
+        CHECK(plan.hold->interval == 5s);
+        CHECK(plan.hold->then == HoldEnd::interrupted);
+        CHECK(plan.hold->after_tokens == 7);
+        CHECK_FALSE(plan.reject);
+        CHECK(plan.label() == "hold");
+    }
+    CHECK_FALSE(e.decide(70s, chat()).hold);
+    CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nthen = \"blank\"\n") ==
+          "t.toml:4:8: phases[0].then: \"blank\" is not one of answer, empty, interrupted, close");
+    CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nafter_tokens = 3\n") ==
+          "t.toml:4:16: phases[0].after_tokens: only applies with then = \"interrupted\"");
+    CHECK_THAT(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\ninterval = \"0s\"\n"),
+               Catch::Contains("must be longer than zero"));
+}

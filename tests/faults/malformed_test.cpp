@@ -1,0 +1,25 @@
+// malformed: answers a client cannot parse.
+// Decisions on scenario time passed in — no sockets, no clock (helpers: support.h).
+
+#include <catch2/catch.hpp>
+
+#include "tests/faults/support.h"
+
+using namespace brownout;
+using namespace brownout::faults;
+using namespace std::chrono_literals;
+using namespace brownout::faults::testing;
+
+TEST_CASE("malformed variants", "[faults][malformed]") {
+    auto make = [](const std::string& variant) {
+        return engine("[[phases]]\nstart = \"0s\"\nfault = \"malformed\"\nvariant = \"" + variant +
+                      "\"\n");
+    };
+    auto html = make("html_502");
+    CHECK(html.decide(0s, chat()).reject->html);
+    auto json = make("invalid_json");
+    CHECK(json.decide(0s, chat()).malformed == Malformed::invalid_json);
+    auto done = make("missing_done");
+    CHECK(done.decide(0s, stream()).malformed == Malformed::missing_done);
+    CHECK(done.decide(0s, chat()).is_normal());
+}

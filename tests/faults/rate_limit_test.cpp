@@ -1,0 +1,32 @@
+// rate_limit: emptied buckets and when they refill.
+// Decisions on scenario time passed in — no sockets, no clock (helpers: support.h).
+
+#include <catch2/catch.hpp>
+
+#include "tests/faults/support.h"
+
+using namespace brownout;
+using namespace brownout::faults;
+using namespace std::chrono_literals;
+using namespace brownout::faults::testing;
+
+TEST_CASE("a rate_limit phase empties its buckets and says when they refill",
+          "[faults][rate_limit]") {
+    auto e = engine(R"([[phases]]
+start = "0s"
+fault = "rate_limit"
+requests_per_minute = 2)");
+    CHECK_FALSE(e.decide(0s, chat()).reject);
+    auto second = e.decide(0s, chat());
+    CHECK_FALSE(second.reject);
+    REQUIRE(second.limits);
+    CHECK(second.limits->requests_limit == 2);
+    CHECK(second.limits->requests_remaining == 0);
+    CHECK(second.limits->requests_reset == 60s);
+    auto third = e.decide(0s, chat());
+    REQUIRE(third.reject);
+    CHECK(third.reject->status == 429);
+    CHECK(third.reject->retry_after == 30s);
+    CHECK(third.reject->rate_limit_on_tokens == false);
+    CHECK_FALSE(e.decide(30s, chat()).reject);  // one token refilled
+}

@@ -1,0 +1,24 @@
+// stream_error: an error event inside a stream.
+// Decisions on scenario time passed in — no sockets, no clock (helpers: support.h).
+
+#include <catch2/catch.hpp>
+
+#include "tests/faults/support.h"
+
+using namespace brownout;
+using namespace brownout::faults;
+using namespace std::chrono_literals;
+using namespace brownout::faults::testing;
+
+TEST_CASE("stream_error sends an in-band error after N tokens, an HTTP error when not streamed",
+          "[faults][stream_error]") {
+    auto e = engine(R"([[phases]]
+start = "0s"
+fault = "stream_error"
+after_tokens = 4
+status = 529)");
+    auto err = e.decide(10s, stream());
+    CHECK(err.stream_error_after_tokens == 4);
+    CHECK(err.stream_error->status == 529);
+    CHECK(e.decide(10s, chat()).reject->status == 529);  // not streamed: the same error as HTTP
+}
