@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("a busy phase ramps its failure share from 30% to 100%", "[faults][busy]") {
     auto e = engine(R"([[phases]]
 start = "10m"

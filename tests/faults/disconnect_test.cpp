@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("disconnect cuts a stream after N tokens", "[faults][disconnect]") {
     auto e = engine(R"([[phases]]
 start = "0s"

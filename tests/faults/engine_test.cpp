@@ -6,11 +6,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("the same seed and request sequence give the same decisions", "[faults][determinism]") {
     const std::string toml = R"([[phases]]
 start = "0s"

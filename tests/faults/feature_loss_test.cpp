@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("feature_loss rejects or ignores what is gone", "[faults][feature_loss]") {
     RequestFacts vision{"deepseek-chat", false, 1, false, 100, 50};
     SECTION("reject vision in the provider's words") {

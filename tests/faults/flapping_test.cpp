@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("flapping alternates up and down periods", "[faults][flapping]") {
     auto e =
         engine("[[phases]]\nstart = \"10m\"\nfault = \"flapping\"\nup = \"5m\"\ndown = \"2m\"\n");

@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("hold keeps any request behind keep-alives and says how it ends", "[faults][hold]") {
     auto e = engine(R"([[phases]]
 start = "0s"

@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("latency factors are fixed, uniform or lognormal", "[faults][latency]") {
     SECTION("fixed") {
         auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"latency\"\nttft_factor = 5\n");

@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("malformed variants", "[faults][malformed]") {
     auto make = [](const std::string& variant) {
         return engine("[[phases]]\nstart = \"0s\"\nfault = \"malformed\"\nvariant = \"" + variant +

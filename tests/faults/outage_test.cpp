@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("outage modes become resets, hangs or HTTP errors, and take capacity away",
           "[faults][outage]") {
     auto e = engine(R"([[phases]]

@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("a rate_limit phase empties its buckets and says when they refill",
           "[faults][rate_limit]") {
     auto e = engine(R"([[phases]]

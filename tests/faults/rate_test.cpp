@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("ramp curves: linear, exponential and step", "[faults][rate]") {
     Rate linear{0.0, 1.0};
     Rate expo{0.0, 1.0, Rate::Curve::exponential};

@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("stall stops a stream after N tokens, with or without keep-alives", "[faults][stall]") {
     auto e = engine(R"([[phases]]
 start = "0s"

@@ -7,11 +7,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("a phase can say how long its incident stays in monitoring before it is resolved",
           "[faults][status]") {
     auto e = engine(R"([[phases]]

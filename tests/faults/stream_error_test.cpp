@@ -5,11 +5,6 @@
 
 #include "tests/faults/support.h"
 
-using namespace brownout;
-using namespace brownout::faults;
-using namespace std::chrono_literals;
-using namespace brownout::faults::testing;
-
 TEST_CASE("stream_error sends an in-band error after N tokens, an HTTP error when not streamed",
           "[faults][stream_error]") {
     auto e = engine(R"([[phases]]

@@ -51,3 +51,9 @@ inline std::string error_of(const std::string& toml) {
 }
 
 }  // namespace brownout::faults::testing
+
+// For the test files that include this, and only for them: the names they test by.
+using namespace brownout;
+using namespace brownout::faults;
+using namespace brownout::faults::testing;
+using namespace std::chrono_literals;
