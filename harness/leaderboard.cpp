@@ -294,6 +294,12 @@ struct Overall {
     int wins = 0;
 };
 
+// Whether the baseline ran anywhere (it then has a difference of 0 with itself).
+bool paired(const std::vector<Overall>& stacks) {
+    return std::any_of(stacks.begin(), stacks.end(),
+                       [](const Overall& o) { return !std::isnan(o.vs_baseline); });
+}
+
 std::vector<Overall> overall(const std::vector<ScenarioResult>& results,
                              const std::vector<StackEntry>& stacks) {
     auto score_of = [](const ScenarioResult& r, std::string_view name) {
@@ -301,8 +307,6 @@ std::vector<Overall> overall(const std::vector<ScenarioResult>& results,
             if (e.stack == name && e.skipped.empty() && !e.scores.empty()) return mean(e.scores);
         return kNaN;
     };
-    bool paired = false;
-    for (const auto& r : results) paired = paired || !std::isnan(score_of(r, kBaseline));
     std::vector<Overall> out;
     for (const auto& s : stacks) {
         Overall o{s.name, s.about, {}, kNaN, kNaN, 0};
@@ -321,14 +325,19 @@ std::vector<Overall> overall(const std::vector<ScenarioResult>& results,
         o.vs_baseline = mean(differences);
         out.push_back(std::move(o));
     }
+    bool by_baseline = paired(out);
     std::stable_sort(out.begin(), out.end(), [&](const Overall& a, const Overall& b) {
         auto key = [&](const Overall& o) {
-            double x = paired ? o.vs_baseline : o.mean_score;
+            double x = by_baseline ? o.vs_baseline : o.mean_score;
             return std::isnan(x) ? -1e9 : x;
         };
         return key(a) > key(b);
     });
     return out;
+}
+
+std::string points(double v) {
+    return std::isnan(v) ? "–" : fmt::format("{:.1f}", v);
 }
 
 std::string signed_points(double v) {
@@ -337,9 +346,7 @@ std::string signed_points(double v) {
 
 // How the overall table is ranked, said above it.
 std::string overall_rule(const std::vector<Overall>& ranked) {
-    bool paired = std::any_of(ranked.begin(), ranked.end(),
-                              [](const Overall& o) { return !std::isnan(o.vs_baseline); });
-    if (!paired)
+    if (!paired(ranked))
         return fmt::format(
             "Ranked by mean score ({} did not run, so there is no paired "
             "comparison): stacks that ran different scenarios are not compared "
@@ -447,9 +454,8 @@ std::string leaderboard_md(const std::vector<ScenarioResult>& results,
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         const auto& o = ranked[i];
         m += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", i + 1, o.stack,
-                         signed_points(o.vs_baseline),
-                         std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score),
-                         o.scores.size(), o.wins, md_escape(o.about));
+                         signed_points(o.vs_baseline), points(o.mean_score), o.scores.size(),
+                         o.wins, md_escape(o.about));
     }
     for (const auto& r : results) {
         m += fmt::format(
@@ -506,9 +512,8 @@ std::string leaderboard_html(const std::vector<ScenarioResult>& results,
         h += fmt::format(
             "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}"
             "</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
-            i + 1, markup_escape(o.stack), signed_points(o.vs_baseline),
-            std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score), bar(o.mean_score),
-            o.scores.size(), o.wins, markup_escape(o.about));
+            i + 1, markup_escape(o.stack), signed_points(o.vs_baseline), points(o.mean_score),
+            bar(o.mean_score), o.scores.size(), o.wins, markup_escape(o.about));
     }
     h += "</table>\n";
     for (const auto& r : results) {
@@ -723,9 +728,10 @@ int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
     auto& result = ctx.result;
     auto& out = ctx.out;
     auto& err = ctx.err;
-    auto entry = [&](const std::string& name) -> Entry& {
-        return *std::find_if(result.entries.begin(), result.entries.end(),
-                             [&](const Entry& e) { return e.stack == name; });
+    auto entry = [&](const std::string& name) -> Entry* {
+        auto it = std::find_if(result.entries.begin(), result.entries.end(),
+                               [&](const Entry& e) { return e.stack == name; });
+        return it == result.entries.end() ? nullptr : &*it;
     };
     // Each stack that fell behind, with its last run, until a slower run decides.
     struct Behind {
@@ -737,11 +743,13 @@ int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
     std::map<std::string, Behind> behind;
     auto keep = [&](const std::string& name, const StackScore& score, const StackRun& run,
                     double scale, const std::string& rerun) {
-        Entry& e = entry(name);
-        record(e, score, run, with_stacks);
-        e.time_scales.push_back(scale);
-        if (!rerun.empty() && std::find(e.reruns.begin(), e.reruns.end(), rerun) == e.reruns.end())
-            e.reruns.push_back(rerun);
+        Entry* e = entry(name);
+        if (e == nullptr) return;
+        record(*e, score, run, with_stacks);
+        e->time_scales.push_back(scale);
+        if (!rerun.empty() &&
+            std::find(e->reruns.begin(), e->reruns.end(), rerun) == e->reruns.end())
+            e->reruns.push_back(rerun);
     };
     for (double scale = result.time_scale; !names.empty(); scale /= 2) {
         if (c.stop != nullptr && *c.stop) {
@@ -985,9 +993,8 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         const auto& o = ranked[i];
         out << fmt::format("{:<4} {:<24} {:>14} {:>10} {:>9}  {}\n", i + 1, o.stack,
-                           signed_points(o.vs_baseline),
-                           std::isnan(o.mean_score) ? "–" : fmt::format("{:.1f}", o.mean_score),
-                           o.scores.size(), o.wins);
+                           signed_points(o.vs_baseline), points(o.mean_score), o.scores.size(),
+                           o.wins);
     }
     try {
         std::filesystem::create_directories(c.out_dir);
