@@ -22,9 +22,9 @@ public:
 
     std::string_view kind() const override { return "busy"; }
     Stage stage() const override { return Stage::reject; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
-        plan.reject = rejection;
+        out.emplace_back(rejection);
         return true;
     }
     double reject_share(const Context& ctx) const override { return rate.at(ctx.progress); }

@@ -20,11 +20,10 @@ public:
 
     std::string_view kind() const override { return "disconnect"; }
     Stage stage() const override { return Stage::modify; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (after_tokens && !ctx.request.stream) return false;
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
-        if (after_tokens) plan.disconnect_after_tokens = *after_tokens;
-        if (after_bytes) plan.disconnect_after_bytes = *after_bytes;
+        out.emplace_back(Cut{after_tokens, after_bytes});
         return true;
     }
     ComponentStatus status_effect(double progress, Duration) const override {

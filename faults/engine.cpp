@@ -36,7 +36,7 @@ bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) 
 bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
     RandomStream rng(hash_combine(p.rng_base, seq_));
     Context ctx{now, now - p.spec.start, progress(p, now), request, rng};
-    if (!p.fault->apply(ctx, plan)) return false;
+    if (!p.fault->apply(ctx, plan.effects)) return false;
     plan.applied.emplace_back(p.fault->kind());
     return true;
 }
@@ -50,21 +50,18 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
         once.spec.start = now;
         RandomStream rng(hash_combine(seed_, seq_));
         Context ctx{now, Duration::zero(), 0.0, request, rng};
-        if (once.fault->apply(ctx, plan)) plan.applied.emplace_back(once.fault->kind());
+        if (once.fault->apply(ctx, plan.effects)) plan.applied.emplace_back(once.fault->kind());
         return plan;
     }
-    auto rejected = [&] {
-        return plan.reject.has_value() || plan.connection != ConnectionAction::none;
-    };
     for (auto& p : phases_) {
         if (p.stage != Fault::Stage::reject || !applies(p, now, request)) continue;
         run(p, now, request, plan);
-        if (rejected()) return plan;
+        if (plan.ends_request()) return plan;
     }
     for (auto& p : phases_) {
         if (p.stage != Fault::Stage::modify || !applies(p, now, request)) continue;
         run(p, now, request, plan);
-        if (rejected()) return plan;
+        if (plan.ends_request()) return plan;
     }
     return plan;
 }

@@ -2,12 +2,13 @@
 // Where a fault acts:
 //
 //   client ──request──▶ mock provider ──facts──▶ Engine::decide(now) ──▶ each active phase's Fault
-//                            ▲                                                   │ apply(ctx, plan)
-//                            └──────────── Plan (reject · reset · hang · stall · cut · ...) ◀┘
+//                            ▲                                                   │ apply(ctx, out)
+//                            └─────── Plan: effects (Rejection · Reset · Stall · Cut · ...) ◀┘
 //
 // A Fault is one kind of misbehaviour with its parameters, read from a phase table. Faults are
-// pure: they take `now` and a random stream and write into a Plan. Rejecting faults are asked
-// first (the first that hits wins); modifiers then compose on whatever is left.
+// pure: they take `now` and a random stream and return effect values (faults/plan.h), which the
+// provider carries out in one place. Rejecting faults are asked first (the first that hits wins);
+// modifiers then compose on whatever is left.
 
 #include <memory>
 #include <string>
@@ -54,8 +55,8 @@ public:
 
     virtual std::string_view kind() const = 0;
     virtual Stage stage() const = 0;
-    // Writes this fault's effect into `plan` if it hits this request; returns whether it hit.
-    virtual bool apply(Context& ctx, Plan& plan) = 0;
+    // Adds this fault's effects to `out` if it hits this request; returns whether it hit.
+    virtual bool apply(Context& ctx, std::vector<Effect>& out) = 0;
 
     // Share of the provider's capacity left while the phase is active (1: untouched).
     virtual double capacity_factor(double /*progress*/, Duration /*elapsed*/) const { return 1.0; }

@@ -42,7 +42,7 @@ public:
     double reject_share(const Context& ctx) const override {
         return touches(ctx.request) && !ignore ? rate.at(ctx.progress) : 0.0;
     }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         const RequestFacts& r = ctx.request;
         bool model_gone = std::find(models.begin(), models.end(), r.model) != models.end();
         bool vision = lost("vision") && r.image_count > 0;
@@ -59,13 +59,13 @@ public:
             } else {
                 rej.unsupported_feature = vision ? "vision" : tools ? "tools" : "stream";
             }
-            plan.reject = rej;
+            out.emplace_back(rej);
             return true;
         }
-        if (model_gone) plan.substitute_model = substitute;
-        if (vision) plan.ignore_images = true;
-        if (tools) plan.ignore_tools = true;
-        if (stream) plan.ignore_stream = true;
+        if (model_gone) out.emplace_back(Substitute{substitute});
+        if (vision) out.emplace_back(Ignore{Ignored::images});
+        if (tools) out.emplace_back(Ignore{Ignored::tools});
+        if (stream) out.emplace_back(Ignore{Ignored::stream});
         return true;
     }
     ComponentStatus status_effect(double, Duration) const override {

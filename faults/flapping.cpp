@@ -30,12 +30,12 @@ public:
 
     std::string_view kind() const override { return "flapping"; }
     Stage stage() const override { return Stage::reject; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!is_down(ctx.elapsed) || !ctx.rng.chance(rate.at(ctx.progress))) return false;
         if (reset)
-            plan.connection = ConnectionAction::reset;
+            out.emplace_back(Reset{});
         else
-            plan.reject = rejection;
+            out.emplace_back(rejection);
         return true;
     }
     double reject_share(const Context& ctx) const override {

@@ -28,9 +28,9 @@ public:
 
     std::string_view kind() const override { return "hold"; }
     Stage stage() const override { return Stage::modify; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
-        plan.hold = hold;
+        out.emplace_back(hold);
         return true;
     }
     ComponentStatus status_effect(double progress, Duration) const override {

@@ -40,11 +40,10 @@ public:
         }
         return 1.0;
     }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
         double k = draw(ctx.rng);
-        plan.ttft_factor *= ttft_factor * k;
-        plan.token_rate_factor *= token_rate_factor / std::max(k, 1e-6);
+        out.emplace_back(Slowdown{ttft_factor * k, token_rate_factor / std::max(k, 1e-6)});
         return true;
     }
     ComponentStatus status_effect(double, Duration) const override {

@@ -21,7 +21,7 @@ public:
 
     std::string_view kind() const override { return "malformed"; }
     Stage stage() const override { return variant == "html_502" ? Stage::reject : Stage::modify; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         bool streams_only = variant == "truncated_sse" || variant == "missing_done";
         if (streams_only && !ctx.request.stream) return false;
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
@@ -29,14 +29,14 @@ public:
             Rejection r;
             r.status = 502;
             r.html = true;
-            plan.reject = r;
+            out.emplace_back(r);
         } else if (variant == "invalid_json") {
-            plan.malformed =
-                ctx.request.stream ? Malformed::truncated_sse : Malformed::invalid_json;
+            out.emplace_back(
+                Malform{ctx.request.stream ? Malformed::truncated_sse : Malformed::invalid_json});
         } else if (variant == "truncated_sse") {
-            plan.malformed = Malformed::truncated_sse;
+            out.emplace_back(Malform{Malformed::truncated_sse});
         } else {
-            plan.malformed = Malformed::missing_done;
+            out.emplace_back(Malform{Malformed::missing_done});
         }
         return true;
     }

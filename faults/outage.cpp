@@ -24,20 +24,20 @@ public:
     std::string_view kind() const override { return "outage"; }
     Stage stage() const override { return Stage::reject; }
 
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
         switch (mode) {
             case Mode::http:
-                plan.reject = rejection;
+                out.emplace_back(rejection);
                 break;
             // A refusing port is carried out by the server (it stops accepting); a request
             // that still arrives on an open keep-alive connection is reset.
             case Mode::refuse:
             case Mode::reset:
-                plan.connection = ConnectionAction::reset;
+                out.emplace_back(Reset{});
                 break;
             case Mode::hang:
-                plan.connection = ConnectionAction::hang;
+                out.emplace_back(Hang{});
                 break;
         }
         return true;

@@ -14,6 +14,14 @@ bool Rejection::throttles() const {
     return enforce_retry_after.value_or(by_default) && announced_wait().has_value();
 }
 
+bool Plan::ends_request() const {
+    for (const auto& e : effects)
+        if (std::holds_alternative<Rejection>(e) || std::holds_alternative<Reset>(e) ||
+            std::holds_alternative<Hang>(e))
+            return true;
+    return false;
+}
+
 std::string Plan::label() const {
     std::string out;
     for (const auto& name : applied) {

@@ -1,23 +1,25 @@
 #pragma once
-// A Plan is what the fault model tells a provider to do with one request. The provider
-// (mockprovider/) carries it out on the wire; it never decides faults itself.
+// A Plan is what the fault model tells a provider to do with one request: a list of effect values.
+// The provider (mockprovider/) carries it out on the wire; it never decides faults itself.
 //
 //   client ──HTTP──▶ mock provider ──asks──▶ faults::Engine::decide(now, request) ─▶ Plan
 //                         │                                                     │
-//                         └──────────── carries out the Plan on the wire ◀──────┘
+//                         └──────── carries out the Plan's effects on the wire ◀─┘
 //
 // An empty Plan means "answer normally".
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/duration.h"
 
 namespace brownout::faults {
 
-// What happens to the connection instead of an HTTP answer.
+// What the server does with the connection instead of an HTTP answer (from a Reset or Hang).
 enum class ConnectionAction {
     none,   // answer over HTTP
     reset,  // close the socket with a TCP RST as soon as the request is read
@@ -86,30 +88,81 @@ struct Hold {
     int after_tokens = 0;
 };
 
-struct Plan {
-    ConnectionAction connection = ConnectionAction::none;
-    std::optional<Rejection> reject;
+// The effects a fault can have on one request: values, carried out in one place by the provider
+// (mockprovider/shape.h reads a plan, and the dialect renders the result). A `Rejection` above is
+// one of them. A fault pushes the effects it decides; when two faults say the same thing, the
+// later phase's value is the one carried out, and slowdowns multiply.
 
-    // Modifiers of a normal answer; they compose.
+// The connection is closed with a TCP RST as soon as the request is read.
+struct Reset {};
+// The request is read and never answered.
+struct Hang {};
+// The answer comes slower: time to first token × ttft_factor, tokens per second × rate_factor.
+struct Slowdown {
     double ttft_factor = 1.0;
     double token_rate_factor = 1.0;
-    std::optional<int> stall_after_tokens;  // stream stops sending after N tokens
-    bool stall_keepalive = false;           // ...but keeps sending ": keep-alive" comments
+};
+// The stream stops sending after `after_tokens` tokens, silently or with keep-alive comments.
+struct Stall {
+    int after_tokens = 0;
+    bool keepalive = false;
     Duration keepalive_interval = std::chrono::seconds(15);
-    std::optional<int> disconnect_after_tokens;  // connection cut after N tokens
-    std::optional<int> disconnect_after_bytes;   // ...or after N body bytes
-    std::optional<int> stream_error_after_tokens;
-    std::optional<Rejection> stream_error;  // the in-band error event's content
-    Malformed malformed = Malformed::none;
-    bool ignore_images = false;    // answer as if no image had been sent
-    bool ignore_tools = false;     // answer in text even when a tool call was demanded
-    bool ignore_stream = false;    // answer with one JSON body even when a stream was asked for
-    std::string substitute_model;  // answer from this model instead of the one asked for
-    std::optional<LimitSnapshot> limits;  // overrides the provider's own rate-limit headers
-    std::optional<Hold> hold;             // 200 at once, keep-alives, then the hold's end
+};
+// The connection is cut after N tokens of a stream, or after N bytes of any body.
+struct Cut {
+    std::optional<int> after_tokens;
+    std::optional<int> after_bytes;
+};
+// After `after_tokens` tokens the stream ends with an in-band error event carrying `error`.
+struct StreamFailure {
+    int after_tokens = 0;
+    Rejection error;
+};
+// The answer is broken in the way `how` says.
+struct Malform {
+    Malformed how = Malformed::invalid_json;
+};
+// The provider answers as if part of the request had not been sent.
+enum class Ignored {
+    images,  // answer from the text alone
+    tools,   // answer in text even when a tool call was demanded
+    stream,  // one JSON body even when a stream was asked for
+};
+struct Ignore {
+    Ignored what = Ignored::images;
+};
+// The answer comes from this model instead of the one asked for.
+struct Substitute {
+    std::string model;
+};
+// Rate-limit state to report instead of the provider's own (a rate_limit phase's buckets).
+struct ReportLimits {
+    LimitSnapshot limits;
+};
+// `Hold` (above): 200 at once, keep-alives, then the hold's end.
 
+using Effect = std::variant<Rejection, Reset, Hang, Slowdown, Stall, Cut, StreamFailure, Malform,
+                            Ignore, Substitute, ReportLimits, Hold>;
+
+struct Plan {
+    std::vector<Effect> effects;
     // Names of the faults that shaped this plan ("busy", "stall"), for the journal and metrics.
     std::vector<std::string> applied;
+
+    void add(Effect e) { effects.push_back(std::move(e)); }
+    // The last effect of kind E (the one carried out when several faults said it), or null.
+    template <class E>
+    const E* find() const {
+        for (auto it = effects.rbegin(); it != effects.rend(); ++it)
+            if (const E* e = std::get_if<E>(&*it)) return e;
+        return nullptr;
+    }
+    template <class E>
+    E* find() {
+        return const_cast<E*>(std::as_const(*this).find<E>());
+    }
+    // A rejection, a reset or a hang: the request gets no answer, so no later fault is asked.
+    bool ends_request() const;
 
     bool is_normal() const { return applied.empty(); }
     std::string label() const;  // "busy+latency", or "" when normal

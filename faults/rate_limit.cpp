@@ -28,11 +28,11 @@ public:
     std::string_view kind() const override { return "rate_limit"; }
     Stage stage() const override { return Stage::reject; }
 
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!buckets) buckets.emplace(requests_per_minute, tokens_per_minute);
         auto rejection =
             buckets->admit(ctx.request.prompt_tokens + ctx.request.max_tokens, ctx.now);
-        plan.limits = buckets->snapshot(ctx.now);
+        out.emplace_back(ReportLimits{buckets->snapshot(ctx.now)});
         if (!rejection) return false;
         if (send_retry_after)
             rejection->retry_after =
@@ -40,7 +40,7 @@ public:
         else
             rejection->retry_after.reset();
         rejection->should_retry = true;
-        plan.reject = rejection;
+        out.emplace_back(std::move(*rejection));
         return true;
     }
     ComponentStatus status_effect(double, Duration) const override {

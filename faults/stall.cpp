@@ -15,7 +15,7 @@
 namespace brownout::faults {
 namespace {
 
-class Stall final : public Fault {
+class StallFault final : public Fault {
 public:
     int after_tokens = 0;
     bool keepalive = false;
@@ -24,11 +24,9 @@ public:
 
     std::string_view kind() const override { return "stall"; }
     Stage stage() const override { return Stage::modify; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!ctx.request.stream || !ctx.rng.chance(rate.at(ctx.progress))) return false;
-        plan.stall_after_tokens = after_tokens;
-        plan.stall_keepalive = keepalive;
-        plan.keepalive_interval = interval;
+        out.emplace_back(Stall{after_tokens, keepalive, interval});
         return true;
     }
     ComponentStatus status_effect(double progress, Duration) const override {
@@ -50,7 +48,7 @@ const TableSpec& stall_spec() {
 }
 
 std::unique_ptr<Fault> parse_stall(TableReader& t) {
-    auto f = std::make_unique<Stall>();
+    auto f = std::make_unique<StallFault>();
     f->after_tokens = static_cast<int>(t.integer("after_tokens", 0, 1'000'000).value_or(0));
     f->keepalive = t.boolean("keepalive").value_or(false);
     if (auto d = t.duration("keepalive_interval")) {

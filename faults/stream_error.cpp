@@ -22,14 +22,13 @@ public:
 
     std::string_view kind() const override { return "stream_error"; }
     Stage stage() const override { return Stage::modify; }
-    bool apply(Context& ctx, Plan& plan) override {
+    bool apply(Context& ctx, std::vector<Effect>& out) override {
         if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
         if (!ctx.request.stream) {
-            plan.reject = error;
+            out.emplace_back(error);
             return true;
         }
-        plan.stream_error_after_tokens = after_tokens;
-        plan.stream_error = error;
+        out.emplace_back(StreamFailure{after_tokens, error});
         return true;
     }
     ComponentStatus status_effect(double progress, Duration) const override {

@@ -269,6 +269,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         request.prompt_tokens,
         static_cast<int>(request.max_tokens.value_or(config_.answer.max_tokens))};
     faults::Plan plan;
+    Shape shape;
     std::uint64_t random = hash_combine(config_.seed, attempt.seq);
     faults::LimitSnapshot limits;
     {
@@ -280,38 +281,40 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
             again = throttles_.check(in.client_identity(), attempt.at);
         if (again) {
             // Back before the wait this client was given: rejected again, with what remains.
-            plan.reject = std::move(again);
+            plan.add(std::move(*again));
             plan.applied.emplace_back("throttled");
         } else {
             plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
                             : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
             // A forced fault is for that request alone: it throttles only when it says so.
-            if (forced && plan.reject && !plan.reject->enforce_retry_after)
-                plan.reject->enforce_retry_after = false;
+            auto* r = plan.find<faults::Rejection>();
+            if (forced && r && !r->enforce_retry_after) r->enforce_retry_after = false;
         }
         // A dialect whose server does not refuse images (Ollama) passes over them instead.
-        if (plan.reject && plan.reject->unsupported_feature == "vision" &&
-            !dialect_->refuses_images_without_vision()) {
-            plan.reject.reset();
-            plan.ignore_images = true;
+        for (auto& effect : plan.effects) {
+            auto* r = std::get_if<faults::Rejection>(&effect);
+            if (r && r->unsupported_feature == "vision" &&
+                !dialect_->refuses_images_without_vision())
+                effect = faults::Ignore{faults::Ignored::images};
         }
-        if (plan.reject && plan.reject->throttles())
-            throttles_.impose(in.client_identity(), attempt.at, *plan.reject);
-        if (plan.connection == ConnectionAction::none && !plan.reject) {
+        shape = shape_of(plan);
+        if (shape.reject && shape.reject->throttles())
+            throttles_.impose(in.client_identity(), attempt.at, *shape.reject);
+        if (shape.answers()) {
             // The provider's own limits apply to requests the fault model lets through.
             if (auto rejection =
                     limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
-                plan.reject = rejection;
+                shape.reject = rejection;
                 plan.applied.emplace_back("provider_rate_limit");
             }
         }
         limits = limits_.snapshot(attempt.at);
-        if (plan.limits) limits = *plan.limits;  // a rate_limit phase reports its own buckets
+        if (shape.limits) limits = *shape.limits;  // a rate_limit phase reports its own buckets
     }
     attempt.fault = plan.label();
-    if (plan.connection != ConnectionAction::none) {
+    if (shape.connection != ConnectionAction::none) {
         Reply reply;
-        reply.connection = plan.connection;
+        reply.connection = shape.connection;
         reply.attempt = std::move(attempt);
         return reply;
     }
@@ -322,26 +325,26 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         reply.head.insert(reply.head.size() - 2, extra);
         return reply;
     };
-    if (plan.reject)
-        return with_limit_headers(rejection(*plan.reject, &request, std::move(attempt)));
-    if (request.image_count > 0 && !plan.ignore_images && !config_.has_feature("vision")) {
+    if (shape.reject)
+        return with_limit_headers(rejection(*shape.reject, &request, std::move(attempt)));
+    if (request.image_count > 0 && !shape.ignore_images && !config_.has_feature("vision")) {
         if (dialect_->refuses_images_without_vision())
             return reject_with(dialect_->feature_unsupported("vision", request.model));
-        plan.ignore_images = true;  // the model answers from the text alone
+        shape.ignore_images = true;  // the model answers from the text alone
     }
     if (!request.tools.empty() && request.tool_choice != wire::ToolChoice::none &&
-        !config_.has_feature("tools") && !plan.ignore_tools) {
+        !config_.has_feature("tools") && !shape.ignore_tools) {
         return reject_with(dialect_->feature_unsupported("tools", request.model));
     }
-    if (plan.ignore_tools || plan.ignore_stream || !plan.substitute_model.empty()) {
+    if (shape.ignore_tools || shape.ignore_stream || !shape.substitute_model.empty()) {
         wire::ChatRequest changed = request;
-        if (plan.ignore_tools) changed.tool_choice = wire::ToolChoice::none;
-        if (plan.ignore_stream) changed.stream = false;
-        if (!plan.substitute_model.empty()) changed.model = plan.substitute_model;
+        if (shape.ignore_tools) changed.tool_choice = wire::ToolChoice::none;
+        if (shape.ignore_stream) changed.stream = false;
+        if (!shape.substitute_model.empty()) changed.model = shape.substitute_model;
         attempt.stream = changed.stream;
-        return with_limit_headers(answer(changed, plan, std::move(attempt), random));
+        return with_limit_headers(answer(changed, shape, std::move(attempt), random));
     }
-    return with_limit_headers(answer(request, plan, std::move(attempt), random));
+    return with_limit_headers(answer(request, shape, std::move(attempt), random));
 }
 
 Duration Provider::for_client(Duration scenario_span) const {
@@ -425,7 +428,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     return reply;
 }
 
-Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& plan, Attempt attempt,
+Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt attempt,
                        std::uint64_t random) {
     Reply reply;
     RandomStream rng(random);
@@ -433,22 +436,22 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
     auto jittered = [&](double seconds) {
         return seconds * (1.0 + lat.jitter * rng.uniform(-1.0, 1.0));
     };
-    Duration ttft = from_seconds(std::max(0.0, jittered(to_seconds(lat.ttft) * plan.ttft_factor)));
-    double tps = lat.tokens_per_second * plan.token_rate_factor;
+    Duration ttft = from_seconds(std::max(0.0, jittered(to_seconds(lat.ttft) * shape.ttft_factor)));
+    double tps = lat.tokens_per_second * shape.token_rate_factor;
     auto gap = [&]() {
         return tps > 0 ? from_seconds(std::max(0.0, jittered(1.0 / tps))) : Duration::zero();
     };
 
     std::int64_t created = epoch_unix_ + static_cast<std::int64_t>(to_seconds(attempt.at));
     wire::Completion c =
-        wire::generate_answer(config_.seed, request, config_.answer, !plan.ignore_images,
+        wire::generate_answer(config_.seed, request, config_.answer, !shape.ignore_images,
                               dialect_->new_completion_id(random), created);
     attempt.status = 200;
-    if (plan.hold && plan.hold->then == faults::HoldEnd::interrupted) {
+    if (shape.hold && shape.hold->then == faults::HoldEnd::interrupted) {
         // Generation stops early: the text so far, no verification tag, no tool call.
         c.tool_call.reset();
         c.tokens.resize(std::min(c.tokens.size(),
-                                 static_cast<std::size_t>(std::max(0, plan.hold->after_tokens))));
+                                 static_cast<std::size_t>(std::max(0, shape.hold->after_tokens))));
         if (!c.tokens.empty() && c.tokens.size() == static_cast<std::size_t>(c.completion_tokens))
             c.tokens.pop_back();
         c.completion_tokens = static_cast<int>(c.tokens.size());
@@ -462,18 +465,18 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
         c.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(generation).count();
         reply.delay = ttft + generation;
         reply.body = dialect_->completion_body(c);
-        if (plan.malformed == faults::Malformed::invalid_json)
+        if (shape.malformed == faults::Malformed::invalid_json)
             reply.body.resize(reply.body.size() / 2);
         auto extra = dialect_->processing_headers(
             std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         reply.head =
             head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, extra);
-        if (plan.disconnect_after_bytes)
-            reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
+        if (shape.cut_after_bytes)
+            reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
         reply.needs_slot = true;
         reply.attempt = std::move(attempt);
-        if (plan.hold) hold(reply, *plan.hold, false, c.completion_tokens);
+        if (shape.hold) hold(reply, *shape.hold, false, c.completion_tokens);
         return reply;
     }
 
@@ -486,12 +489,9 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
     std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.
-    std::optional<int> cut_at_tokens;
-    for (auto n :
-         {plan.stall_after_tokens, plan.disconnect_after_tokens, plan.stream_error_after_tokens}) {
-        if (n && (!cut_at_tokens || *n < *cut_at_tokens)) cut_at_tokens = *n;
-    }
-    if (plan.malformed == faults::Malformed::truncated_sse) cut_at_tokens = c.completion_tokens / 2;
+    std::optional<int> cut_at_tokens = shape.stream_stops_after();
+    if (shape.malformed == faults::Malformed::truncated_sse)
+        cut_at_tokens = c.completion_tokens / 2;
     int tokens_sent = 0;
     bool cut = false;
     std::string next_event;  // the first event not sent, when the stream is cut
@@ -506,26 +506,26 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
         tokens_sent += frame.tokens;
         reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
     }
-    if (!cut && plan.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
+    if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
         reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop
     }
     if (cut) {
-        if (plan.stream_error_after_tokens && tokens_sent >= *plan.stream_error_after_tokens &&
-            plan.stream_error) {
-            wire::ApiError e = dialect_->status_error(plan.stream_error->status, request.model);
-            if (!plan.stream_error->error_type.empty()) e.type = plan.stream_error->error_type;
-            if (!plan.stream_error->message.empty()) e.message = plan.stream_error->message;
-            if (!plan.stream_error->code.empty()) e.code = plan.stream_error->code;
+        if (shape.stream_failure && tokens_sent >= shape.stream_failure->after_tokens) {
+            const faults::Rejection& failure = shape.stream_failure->error;
+            wire::ApiError e = dialect_->status_error(failure.status, request.model);
+            if (!failure.error_type.empty()) e.type = failure.error_type;
+            if (!failure.message.empty()) e.message = failure.message;
+            if (!failure.code.empty()) e.code = failure.code;
             reply.frames.push_back({gap(), dialect_->stream_error_frame_for(e, request), 0});
             reply.stream_end = Reply::StreamEnd::clean;
-        } else if (plan.stall_after_tokens && tokens_sent >= *plan.stall_after_tokens) {
+        } else if (shape.stall && tokens_sent >= shape.stall->after_tokens) {
             // A stream form without comments (NDJSON) has no keep-alive: its stall is silent.
             reply.keepalive_bytes = dialect_->keepalive_frame();
-            reply.stream_end = plan.stall_keepalive && !reply.keepalive_bytes.empty()
+            reply.stream_end = shape.stall->keepalive && !reply.keepalive_bytes.empty()
                                    ? Reply::StreamEnd::stall_keepalive
                                    : Reply::StreamEnd::stall_silent;
-            reply.keepalive_interval = plan.keepalive_interval;
-        } else if (plan.malformed == faults::Malformed::truncated_sse) {
+            reply.keepalive_interval = shape.stall->keepalive_interval;
+        } else if (shape.malformed == faults::Malformed::truncated_sse) {
             // Half of the next event, in the dialect's own form, then the connection ends
             // without the chunked terminator.
             std::string partial = next_event.substr(0, next_event.size() / 2);
@@ -535,14 +535,14 @@ Reply Provider::answer(const wire::ChatRequest& request, const faults::Plan& pla
             reply.stream_end = Reply::StreamEnd::cut;
         }
     }
-    if (plan.disconnect_after_bytes) {
-        reply.cut_after_bytes = static_cast<std::size_t>(*plan.disconnect_after_bytes);
+    if (shape.cut_after_bytes) {
+        reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         reply.stream_end = Reply::StreamEnd::cut;
     }
     attempt.completion_tokens = 0;  // counted by the server as frames go out
     reply.needs_slot = true;
     reply.attempt = std::move(attempt);
-    if (plan.hold) hold(reply, *plan.hold, true, 0);
+    if (shape.hold) hold(reply, *shape.hold, true, 0);
     return reply;
 }
 

@@ -23,6 +23,7 @@
 #include "faults/throttle.h"
 #include "mockprovider/journal.h"
 #include "mockprovider/metrics.h"
+#include "mockprovider/shape.h"
 #include "wire/answer.h"
 #include "wire/dialect.h"
 
@@ -222,7 +223,7 @@ private:
     Reply error_reply(const wire::ApiError& error, Attempt attempt, bool close);
     Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
     Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
-    Reply answer(const wire::ChatRequest& request, const faults::Plan& plan, Attempt attempt,
+    Reply answer(const wire::ChatRequest& request, const Shape& shape, Attempt attempt,
                  std::uint64_t random);
     Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt attempt);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.

@@ -18,9 +18,9 @@ message = "Server busy, please try again later.")");
     CHECK(reject_share(e, 20min - 1ms) == Approx(1.0).margin(0.01));
     CHECK(reject_share(e, 20min) == 0.0);
     auto plan = e.decide(19min, chat());
-    REQUIRE(plan.reject);
-    CHECK(plan.reject->status == 503);
-    CHECK(plan.reject->message == "Server busy, please try again later.");
+    REQUIRE(effect<Rejection>(plan));
+    CHECK(effect<Rejection>(plan)->status == 503);
+    CHECK(effect<Rejection>(plan)->message == "Server busy, please try again later.");
     CHECK(plan.applied == std::vector<std::string>{"busy"});
 }
 
@@ -40,12 +40,12 @@ start = "1m"
 fault = "busy"
 status = 529
 retry_after = "Wed, 21 Oct 2026 07:28:00 GMT")");
-    auto a = e.decide(10s, chat()).reject;
+    auto a = effect<Rejection>(e.decide(10s, chat()));
     CHECK(a->status == 429);
     CHECK(a->retry_after == 2s);
     CHECK(a->retry_after_ms == 1500ms);
     CHECK(a->should_retry == false);
-    auto b = e.decide(2min, chat()).reject;
+    auto b = effect<Rejection>(e.decide(2min, chat()));
     CHECK(b->status == 529);
     CHECK(b->retry_after_date == "Wed, 21 Oct 2026 07:28:00 GMT");
 }

@@ -10,5 +10,5 @@ TEST_CASE("disconnect cuts a stream after N tokens", "[faults][disconnect]") {
 start = "0s"
 fault = "disconnect"
 after_tokens = 3)");
-    CHECK(e.decide(10s, stream()).disconnect_after_tokens == 3);
+    CHECK(effect<Cut>(e.decide(10s, stream()))->after_tokens == 3);
 }

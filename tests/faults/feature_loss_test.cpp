@@ -11,7 +11,7 @@ TEST_CASE("feature_loss rejects or ignores what is gone", "[faults][feature_loss
         auto e = engine(
             "[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nfeatures = [\"vision\"]\n");
         auto plan = e.decide(0s, vision);
-        CHECK(plan.reject->unsupported_feature == "vision");
+        CHECK(effect<Rejection>(plan)->unsupported_feature == "vision");
         CHECK(e.decide(0s, chat()).is_normal());
     }
     SECTION("ignore the image and answer anyway") {
@@ -19,11 +19,11 @@ TEST_CASE("feature_loss rejects or ignores what is gone", "[faults][feature_loss
             "[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nfeatures = "
             "[\"vision\"]\nbehavior = \"ignore\"\n");
         auto plan = e.decide(0s, vision);
-        CHECK_FALSE(plan.reject);
-        CHECK(plan.ignore_images);
+        CHECK_FALSE(effect<Rejection>(plan));
+        CHECK(effect<Ignore>(plan)->what == Ignored::images);
     }
     SECTION("a model that is gone") {
         auto e = engine("[[phases]]\nstart = \"0s\"\nfault = \"feature_loss\"\nmodels = [\"m\"]\n");
-        CHECK(e.decide(0s, chat()).reject->unknown_model);
+        CHECK(effect<Rejection>(e.decide(0s, chat()))->unknown_model);
     }
 }

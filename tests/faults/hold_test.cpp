@@ -16,15 +16,15 @@ then = "interrupted"
 after_tokens = 7)");
     for (const auto& facts : {chat(), stream()}) {
         auto plan = e.decide(10s, facts);
-        REQUIRE(plan.hold);
-        CHECK(plan.hold->wait == 60s);
-        CHECK(plan.hold->interval == 5s);
-        CHECK(plan.hold->then == HoldEnd::interrupted);
-        CHECK(plan.hold->after_tokens == 7);
-        CHECK_FALSE(plan.reject);
+        REQUIRE(effect<Hold>(plan));
+        CHECK(effect<Hold>(plan)->wait == 60s);
+        CHECK(effect<Hold>(plan)->interval == 5s);
+        CHECK(effect<Hold>(plan)->then == HoldEnd::interrupted);
+        CHECK(effect<Hold>(plan)->after_tokens == 7);
+        CHECK_FALSE(effect<Rejection>(plan));
         CHECK(plan.label() == "hold");
     }
-    CHECK_FALSE(e.decide(70s, chat()).hold);
+    CHECK_FALSE(effect<Hold>(e.decide(70s, chat())));
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nthen = \"blank\"\n") ==
           "t.toml:4:8: phases[0].then: \"blank\" is not one of answer, empty, interrupted, close");
     CHECK(error_of("[[phases]]\nstart = \"0s\"\nfault = \"hold\"\nafter_tokens = 3\n") ==

@@ -11,10 +11,10 @@ TEST_CASE("malformed variants", "[faults][malformed]") {
                       "\"\n");
     };
     auto html = make("html_502");
-    CHECK(html.decide(0s, chat()).reject->html);
+    CHECK(effect<Rejection>(html.decide(0s, chat()))->html);
     auto json = make("invalid_json");
-    CHECK(json.decide(0s, chat()).malformed == Malformed::invalid_json);
+    CHECK(effect<Malform>(json.decide(0s, chat()))->how == Malformed::invalid_json);
     auto done = make("missing_done");
-    CHECK(done.decide(0s, stream()).malformed == Malformed::missing_done);
+    CHECK(effect<Malform>(done.decide(0s, stream()))->how == Malformed::missing_done);
     CHECK(done.decide(0s, chat()).is_normal());
 }

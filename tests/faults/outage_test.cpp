@@ -27,11 +27,11 @@ start = "30m"
 end = "40m"
 fault = "outage"
 status = 500)");
-    CHECK(e.decide(1min, chat()).connection == ConnectionAction::reset);
-    CHECK(e.decide(11min, chat()).connection == ConnectionAction::hang);
+    CHECK(effect<Reset>(e.decide(1min, chat())));
+    CHECK(effect<Hang>(e.decide(11min, chat())));
     CHECK_FALSE(e.refusing(11min));
     CHECK(e.refusing(21min));
-    CHECK(e.decide(31min, chat()).reject->status == 500);
+    CHECK(effect<Rejection>(e.decide(31min, chat()))->status == 500);
     CHECK(e.capacity_factor(31min) == 0.0);
     CHECK(e.capacity_factor(41min) == 1.0);
 }

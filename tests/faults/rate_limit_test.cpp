@@ -11,17 +11,17 @@ TEST_CASE("a rate_limit phase empties its buckets and says when they refill",
 start = "0s"
 fault = "rate_limit"
 requests_per_minute = 2)");
-    CHECK_FALSE(e.decide(0s, chat()).reject);
+    CHECK_FALSE(effect<Rejection>(e.decide(0s, chat())));
     auto second = e.decide(0s, chat());
-    CHECK_FALSE(second.reject);
-    REQUIRE(second.limits);
-    CHECK(second.limits->requests_limit == 2);
-    CHECK(second.limits->requests_remaining == 0);
-    CHECK(second.limits->requests_reset == 60s);
+    CHECK_FALSE(effect<Rejection>(second));
+    REQUIRE(effect<ReportLimits>(second));
+    CHECK(effect<ReportLimits>(second)->limits.requests_limit == 2);
+    CHECK(effect<ReportLimits>(second)->limits.requests_remaining == 0);
+    CHECK(effect<ReportLimits>(second)->limits.requests_reset == 60s);
     auto third = e.decide(0s, chat());
-    REQUIRE(third.reject);
-    CHECK(third.reject->status == 429);
-    CHECK(third.reject->retry_after == 30s);
-    CHECK(third.reject->rate_limit_on_tokens == false);
-    CHECK_FALSE(e.decide(30s, chat()).reject);  // one token refilled
+    REQUIRE(effect<Rejection>(third));
+    CHECK(effect<Rejection>(third)->status == 429);
+    CHECK(effect<Rejection>(third)->retry_after == 30s);
+    CHECK(effect<Rejection>(third)->rate_limit_on_tokens == false);
+    CHECK_FALSE(effect<Rejection>(e.decide(30s, chat())));  // one token refilled
 }

@@ -12,7 +12,7 @@ fault = "stall"
 after_tokens = 5
 keepalive = true)");
     auto stall = e.decide(10s, stream());
-    CHECK(stall.stall_after_tokens == 5);
-    CHECK(stall.stall_keepalive);
+    CHECK(effect<Stall>(stall)->after_tokens == 5);
+    CHECK(effect<Stall>(stall)->keepalive);
     CHECK(e.decide(10s, chat()).is_normal());  // a non-streamed answer cannot stall
 }

@@ -13,7 +13,8 @@ fault = "stream_error"
 after_tokens = 4
 status = 529)");
     auto err = e.decide(10s, stream());
-    CHECK(err.stream_error_after_tokens == 4);
-    CHECK(err.stream_error->status == 529);
-    CHECK(e.decide(10s, chat()).reject->status == 529);  // not streamed: the same error as HTTP
+    CHECK(effect<StreamFailure>(err)->after_tokens == 4);
+    CHECK(effect<StreamFailure>(err)->error.status == 529);
+    CHECK(effect<Rejection>(e.decide(10s, chat()))->status ==
+          529);  // not streamed: the same error as HTTP
 }

@@ -35,10 +35,16 @@ inline RequestFacts stream() {
 inline double reject_share(Engine& e, Duration now, int n = 4000) {
     int hit = 0;
     for (int i = 0; i < n; ++i) {
-        auto plan = e.decide(now, chat());
-        hit += plan.reject.has_value() || plan.connection != ConnectionAction::none;
+        hit += e.decide(now, chat()).ends_request();
     }
     return hit / double(n);
+}
+
+// The last effect of kind E in a plan, or nothing.
+template <class E>
+std::optional<E> effect(const Plan& plan) {
+    const E* e = plan.find<E>();
+    return e ? std::optional<E>(*e) : std::nullopt;
 }
 
 inline std::string error_of(const std::string& toml) {

@@ -31,7 +31,7 @@ struct PlannedFleet : LiveFleet {
 
 TEST_CASE("a reset plan closes the connection before any byte of answer", "[integration][plan]") {
     PlannedFleet f;
-    f.plan.connection = faults::ConnectionAction::reset;
+    f.plan.add(faults::Reset{});
     f.plan.applied = {"outage"};
     auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
     CHECK(r.status == 0);
@@ -45,7 +45,7 @@ TEST_CASE("a reset plan closes the connection before any byte of answer", "[inte
 TEST_CASE("a hang plan never answers and the attempt ends when the client gives up",
           "[integration][plan]") {
     PlannedFleet f;
-    f.plan.connection = faults::ConnectionAction::hang;
+    f.plan.add(faults::Hang{});
     f.plan.applied = {"outage"};
     {
         HttpConnection c(f.port(), 300ms);
@@ -60,7 +60,7 @@ TEST_CASE("a hang plan never answers and the attempt ends when the client gives 
 TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves",
           "[integration][plan]") {
     PlannedFleet f;
-    f.plan.stall_after_tokens = 3;
+    f.plan.add(faults::Stall{.after_tokens = 3});
     f.plan.applied = {"stall"};
     {
         HttpConnection c(f.port(), 400ms);
@@ -78,9 +78,7 @@ TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves"
 TEST_CASE("a keep-alive stall sends comments that keep the connection busy",
           "[integration][plan]") {
     PlannedFleet f;
-    f.plan.stall_after_tokens = 2;
-    f.plan.stall_keepalive = true;
-    f.plan.keepalive_interval = 50ms;
+    f.plan.add(faults::Stall{.after_tokens = 2, .keepalive = true, .keepalive_interval = 50ms});
     f.plan.applied = {"stall"};
     HttpConnection c(f.port(), 400ms);
     auto r = c.request("POST", "/v1/chat/completions", kStream);
@@ -90,7 +88,7 @@ TEST_CASE("a keep-alive stall sends comments that keep the connection busy",
 TEST_CASE("a disconnect cuts the stream after N tokens without the chunked terminator",
           "[integration][plan]") {
     PlannedFleet f;
-    f.plan.disconnect_after_tokens = 4;
+    f.plan.add(faults::Cut{.after_tokens = 4});
     f.plan.applied = {"disconnect"};
     auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
     CHECK(r.status == 200);
@@ -104,8 +102,7 @@ TEST_CASE("a disconnect cuts the stream after N tokens without the chunked termi
 TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends cleanly",
           "[integration][plan]") {
     PlannedFleet f;
-    f.plan.stream_error_after_tokens = 2;
-    f.plan.stream_error = faults::Rejection{.status = 500};
+    f.plan.add(faults::StreamFailure{.after_tokens = 2, .error = faults::Rejection{.status = 500}});
     f.plan.applied = {"stream_error"};
     auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
     CHECK(r.status == 200);
@@ -117,8 +114,8 @@ TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends c
 TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connection",
           "[integration][plan]") {
     PlannedFleet f;
-    f.plan.reject = faults::Rejection{
-        .status = 503, .message = "Server busy, please try again later.", .retry_after = 1s};
+    f.plan.add(faults::Rejection{
+        .status = 503, .message = "Server busy, please try again later.", .retry_after = 1s});
     f.plan.applied = {"busy"};
     HttpConnection c(f.port());
     auto r = c.request("POST", "/v1/chat/completions", kHello);
@@ -142,7 +139,7 @@ std::string content_of(const std::string& json_body) {
 TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real answer",
           "[integration][plan][hold]") {
     PlannedFleet f;
-    f.plan.hold = faults::Hold{.wait = 600ms, .interval = 100ms, .then = faults::HoldEnd::answer};
+    f.plan.add(faults::Hold{.wait = 600ms, .interval = 100ms, .then = faults::HoldEnd::answer});
     f.plan.applied = {"hold"};
     auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
     CHECK(r.status == 200);
@@ -161,8 +158,7 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
     PlannedFleet f;
     f.plan.applied = {"hold"};
     SECTION("empty: only blank lines, which no JSON parser accepts") {
-        f.plan.hold =
-            faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::empty};
+        f.plan.add(faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::empty});
         auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
         CHECK(r.status == 200);
         CHECK(r.error.empty());
@@ -170,10 +166,10 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
     }
     SECTION(
         "interrupted: a clean stream with finish_reason insufficient_system_resource and no tag") {
-        f.plan.hold = faults::Hold{.wait = 200ms,
-                                   .interval = 100ms,
-                                   .then = faults::HoldEnd::interrupted,
-                                   .after_tokens = 3};
+        f.plan.add(faults::Hold{.wait = 200ms,
+                                .interval = 100ms,
+                                .then = faults::HoldEnd::interrupted,
+                                .after_tokens = 3});
         auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
         CHECK(r.status == 200);
         CHECK(r.error.empty());
@@ -188,8 +184,7 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
                    Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
     }
     SECTION("close: keep-alives, then the connection ends mid-body") {
-        f.plan.hold =
-            faults::Hold{.wait = 300ms, .interval = 100ms, .then = faults::HoldEnd::close};
+        f.plan.add(faults::Hold{.wait = 300ms, .interval = 100ms, .then = faults::HoldEnd::close});
         auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
         CHECK(r.status == 200);
         CHECK_FALSE(r.error.empty());

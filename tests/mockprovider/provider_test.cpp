@@ -155,11 +155,11 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
     rig.provider.set_planner([&](const PlanQuery&) { return plan; });
 
     SECTION("a rejection with retry headers") {
-        plan.reject = faults::Rejection{.status = 503,
-                                        .message = "Server busy, please try again later.",
-                                        .retry_after = 2s,
-                                        .retry_after_ms = 1500ms,
-                                        .should_retry = true};
+        plan.add(faults::Rejection{.status = 503,
+                                   .message = "Server busy, please try again later.",
+                                   .retry_after = 2s,
+                                   .retry_after_ms = 1500ms,
+                                   .should_retry = true});
         plan.applied = {"busy"};
         auto reply = rig.chat(kHello);
         CHECK(status_of(reply) == 503);
@@ -170,7 +170,7 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
         CHECK(reply.attempt.fault == "busy");
     }
     SECTION("an HTML 502 page as proxies send it") {
-        plan.reject = faults::Rejection{.status = 502, .html = true};
+        plan.add(faults::Rejection{.status = 502, .html = true});
         plan.applied = {"malformed"};
         auto reply = rig.chat(kHello);
         CHECK(status_of(reply) == 502);
@@ -178,15 +178,14 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
         CHECK_THAT(reply.body, Catch::Contains("<title>502 Bad Gateway</title>"));
     }
     SECTION("a reset instead of an answer") {
-        plan.connection = faults::ConnectionAction::reset;
+        plan.add(faults::Reset{});
         plan.applied = {"outage"};
         auto reply = rig.chat(kHello);
         CHECK(reply.connection == faults::ConnectionAction::reset);
         CHECK(reply.head.empty());
     }
     SECTION("a stream that stalls after N tokens") {
-        plan.stall_after_tokens = 3;
-        plan.stall_keepalive = true;
+        plan.add(faults::Stall{.after_tokens = 3, .keepalive = true});
         plan.applied = {"stall"};
         auto reply = rig.chat(
             R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
@@ -197,8 +196,8 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
         CHECK(reply.keepalive_bytes == ": keep-alive\n\n");
     }
     SECTION("a stream that ends with an in-band error") {
-        plan.stream_error_after_tokens = 2;
-        plan.stream_error = faults::Rejection{.status = 500};
+        plan.add(
+            faults::StreamFailure{.after_tokens = 2, .error = faults::Rejection{.status = 500}});
         plan.applied = {"stream_error"};
         auto reply = rig.chat(
             R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
@@ -206,14 +205,14 @@ TEST_CASE("the provider carries out the Plan the fault model chose", "[provider]
         CHECK(reply.stream_end == Reply::StreamEnd::clean);
     }
     SECTION("a stream without its [DONE]") {
-        plan.malformed = faults::Malformed::missing_done;
+        plan.add(faults::Malform{faults::Malformed::missing_done});
         plan.applied = {"malformed"};
         auto reply = rig.chat(
             R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})");
         CHECK(reply.frames.back().bytes != "data: [DONE]\n\n");
     }
     SECTION("an answer that ignores the image") {
-        plan.ignore_images = true;
+        plan.add(faults::Ignore{faults::Ignored::images});
         plan.applied = {"feature_loss"};
         std::string body =
             R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"what?"},{"type":"image_url","image_url":{"url":"https://x/cat.png"}}]}]})";
@@ -282,7 +281,7 @@ TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
     rig.provider.set_planner([&](const PlanQuery&) {
         faults::Plan plan;
         if (calls++ == 0) {
-            plan.reject = faults::Rejection{.status = 429, .retry_after = 20s};
+            plan.add(faults::Rejection{.status = 429, .retry_after = 20s});
             plan.applied.emplace_back("busy");
         }
         return plan;
@@ -328,8 +327,8 @@ TEST_CASE(
     rig.provider.set_planner([&](const PlanQuery& q) {
         faults::Plan plan;
         if (q.now == Duration::zero()) {
-            plan.reject = faults::Rejection{
-                .status = 429, .retry_after = 20s, .enforce_retry_after = enforce};
+            plan.add(faults::Rejection{
+                .status = 429, .retry_after = 20s, .enforce_retry_after = enforce});
             plan.applied.emplace_back("busy");
         }
         return plan;
@@ -436,7 +435,7 @@ TEST_CASE("a truncated stream ends with half of the next event in the provider's
         Rig rig(config);
         rig.provider.set_planner([](const PlanQuery&) {
             faults::Plan plan;
-            plan.malformed = faults::Malformed::truncated_sse;
+            plan.add(faults::Malform{faults::Malformed::truncated_sse});
             return plan;
         });
         auto body =
