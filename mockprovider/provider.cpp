@@ -23,6 +23,14 @@ std::string cloudflare_page(int status) {
         title);
 }
 
+// A fault's own wording of an error (a phase's `message`, `type`, `code`) over the dialect's.
+void reword(wire::ApiError& e, const faults::Rejection& r) {
+    if (!r.error_type.empty()) e.type = r.error_type;
+    if (!r.code.empty()) e.code = r.code;
+    if (!r.message.empty()) e.message = r.message;
+    if (!r.param.empty()) e.param = r.param;
+}
+
 }  // namespace
 
 std::string request_api_key(std::string_view x_api_key, std::string_view x_goog_api_key,
@@ -410,10 +418,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         } else {
             e = dialect_->status_error(status, model);
         }
-        if (!r.error_type.empty()) e.type = r.error_type;
-        if (!r.code.empty()) e.code = r.code;
-        if (!r.message.empty()) e.message = r.message;
-        if (!r.param.empty()) e.param = r.param;
+        reword(e, r);
         if (!in_headers) {
             if (auto wait = r.retry_after ? r.retry_after : r.retry_after_ms)
                 e.retry_seconds = to_seconds(for_client(*wait));
@@ -513,9 +518,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         if (shape.stream_failure && tokens_sent >= shape.stream_failure->after_tokens) {
             const faults::Rejection& failure = shape.stream_failure->error;
             wire::ApiError e = dialect_->status_error(failure.status, request.model);
-            if (!failure.error_type.empty()) e.type = failure.error_type;
-            if (!failure.message.empty()) e.message = failure.message;
-            if (!failure.code.empty()) e.code = failure.code;
+            reword(e, failure);
             reply.frames.push_back({gap(), dialect_->stream_error_frame_for(e, request), 0});
             reply.stream_end = Reply::StreamEnd::clean;
         } else if (shape.stall && tokens_sent >= shape.stall->after_tokens) {
