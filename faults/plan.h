@@ -90,8 +90,8 @@ struct Hold {
 
 // The effects a fault can have on one request: values, carried out in one place by the provider
 // (mockprovider/shape.h reads a plan, and the dialect renders the result). A `Rejection` above is
-// one of them. A fault pushes the effects it decides; when two faults say the same thing, the
-// later phase's value is the one carried out, and slowdowns multiply.
+// one of them. A fault adds the effects it decides; how effects of several faults on one request
+// combine is the provider's rule, written once in mockprovider/shape.h.
 
 // The connection is closed with a TCP RST as soon as the request is read.
 struct Reset {};
@@ -150,7 +150,7 @@ struct Plan {
     std::vector<std::string> applied;
 
     void add(Effect e) { effects.push_back(std::move(e)); }
-    // The last effect of kind E (the one carried out when several faults said it), or null.
+    // The last effect of kind E, or null.
     template <class E>
     const E* find() const {
         for (auto it = effects.rbegin(); it != effects.rend(); ++it)
