@@ -242,8 +242,13 @@ std::string explain(const Entry& e) {
     parts.insert(parts.end(), e.reruns.begin(), e.reruns.end());
     std::vector<std::string> notes;
     for (const auto& f : e.findings)
-        for (const auto& n : f.notes)
+        for (const auto& n : f.notes) {
+            // The run's note on answers after the hung mark asks for a slower run: the rerun
+            // line above says how that went, with the same counts.
+            if (!e.reruns.empty() && n.find("of its hung requests after all") != std::string::npos)
+                continue;
             if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+        }
     parts.insert(parts.end(), notes.begin(), notes.end());
     if (double n = per_seed(&Findings::client_error_retries);
         n > 0.01 * per_seed(&Findings::requests))

@@ -84,5 +84,7 @@ assert late["time_scales"] == [150], late
 assert "×300 (" in rerun and "×150 (" in rerun and "late in scenario time whatever the time scale, so the stack, not the machine" in rerun, rerun
 assert late["findings"][0]["hung"] > 0, late["findings"]
 assert any("hung requests after all" in n for n in late["findings"][0]["notes"]), late["findings"]
+# The why line says the lateness once, in the rerun line, not again as the run's own note.
+assert rerun in late["why"] and "hung requests after all" not in late["why"], late["why"]
 print("reruns ok:", slow["time_scales"], late["time_scales"])
 PY
