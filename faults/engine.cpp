@@ -36,9 +36,11 @@ bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) 
 bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
     RandomStream rng(hash_combine(p.rng_base, seq_));
     Context ctx{now, now - p.spec.start, progress(p, now), request, rng};
+    std::size_t before = plan.effects.size();
     if (!p.fault->apply(ctx, plan.effects)) return false;
     plan.applied.emplace_back(p.fault->kind());
-    return true;
+    return std::any_of(plan.effects.begin() + static_cast<std::ptrdiff_t>(before),
+                       plan.effects.end(), ends_request);
 }
 
 Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* forced) {
@@ -55,13 +57,11 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     }
     for (auto& p : phases_) {
         if (p.stage != Fault::Stage::reject || !applies(p, now, request)) continue;
-        run(p, now, request, plan);
-        if (plan.ends_request()) return plan;
+        if (run(p, now, request, plan)) return plan;
     }
     for (auto& p : phases_) {
         if (p.stage != Fault::Stage::modify || !applies(p, now, request)) continue;
-        run(p, now, request, plan);
-        if (plan.ends_request()) return plan;
+        if (run(p, now, request, plan)) return plan;
     }
     return plan;
 }

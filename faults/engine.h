@@ -66,6 +66,7 @@ public:
 private:
     Phase make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const;
     bool applies(const Phase& p, Duration now, const RequestFacts& request) const;
+    // Asks the phase's fault; returns whether the effects it added end the request.
     bool run(Phase& p, Duration now, const RequestFacts& request, Plan& plan);
 
     std::vector<Phase> phases_;

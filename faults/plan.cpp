@@ -1,5 +1,7 @@
 #include "faults/plan.h"
 
+#include <algorithm>
+
 namespace brownout::faults {
 
 std::optional<Duration> Rejection::announced_wait() const {
@@ -14,12 +16,13 @@ bool Rejection::throttles() const {
     return enforce_retry_after.value_or(by_default) && announced_wait().has_value();
 }
 
+bool ends_request(const Effect& e) {
+    return std::holds_alternative<Rejection>(e) || std::holds_alternative<Reset>(e) ||
+           std::holds_alternative<Hang>(e);
+}
+
 bool Plan::ends_request() const {
-    for (const auto& e : effects)
-        if (std::holds_alternative<Rejection>(e) || std::holds_alternative<Reset>(e) ||
-            std::holds_alternative<Hang>(e))
-            return true;
-    return false;
+    return std::any_of(effects.begin(), effects.end(), faults::ends_request);
 }
 
 std::string Plan::label() const {

@@ -144,6 +144,9 @@ struct ReportLimits {
 using Effect = std::variant<Rejection, Reset, Hang, Slowdown, Stall, Cut, StreamFailure, Malform,
                             Ignore, Substitute, ReportLimits, Hold>;
 
+// A rejection, a reset or a hang: the request gets no answer, so no later fault is asked.
+bool ends_request(const Effect& e);
+
 struct Plan {
     std::vector<Effect> effects;
     // Names of the faults that shaped this plan ("busy", "stall"), for the journal and metrics.
@@ -161,7 +164,7 @@ struct Plan {
     E* find() {
         return const_cast<E*>(std::as_const(*this).find<E>());
     }
-    // A rejection, a reset or a hang: the request gets no answer, so no later fault is asked.
+    // Whether any of its effects ends the request.
     bool ends_request() const;
 
     bool is_normal() const { return applied.empty(); }
