@@ -253,10 +253,13 @@ void TableReader::finish() const {
         std::string k(key.str());
         if (std::find(used_.begin(), used_.end(), k) != used_.end()) continue;
         std::string hint = closest_match(k, known);
+        std::string note = spec_ != nullptr && spec_->unknown_key_note ? spec_->unknown_key_note(k)
+                                                                       : std::string();
         // Outside the lambda: clang 14 cannot capture a structured binding.
         SourceLocation at =
             location_of(key.source().begin.line > 0 ? key.source() : value.source(), *file_);
         errors.attempt([&] {
+            if (!note.empty()) throw Error(at, key_path(k), note);
             throw Error(at, key_path(k),
                         hint.empty() ? std::string("unknown key")
                                      : fmt::format("unknown key (did you mean \"{}\"?)", hint));

@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -60,6 +61,9 @@ struct TableSpec {
     std::string variant_key = {};
     std::string variant_default = {};
     std::vector<std::pair<std::string, const TableSpec*>> variants = {};
+    // What to say of a key this table does not have when there is more to say than "unknown
+    // key" (a key of another policy: whose it is); empty: nothing more.
+    std::function<std::string(std::string_view key)> unknown_key_note = {};
     const KeySpec* find(std::string_view key) const;
 };
 

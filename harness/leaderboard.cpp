@@ -65,6 +65,7 @@ struct Findings {
     int broken_passed = 0;         // cut, corrupted or untagged answers passed on as good
     int hung = 0;
     std::vector<std::string> notes;  // exits, garbage, readiness (external stacks)
+    std::string late_note;           // the run's note on answers after the hung mark, if any
 };
 
 // A refusal that says the request itself is wrong, so sending it again cannot help. 401 and 403
@@ -73,7 +74,8 @@ bool invalid_request(int status) {
     return status == 400 || status == 404 || status == 413 || status == 422;
 }
 
-Findings find(const StackRun& run, Duration deadline) {
+Findings find(const StackRun& run, const Scenario& scenario) {
+    const Duration deadline = scenario.workload.deadline;
     Findings f;
     f.requests = static_cast<int>(run.users.size());
     // The journal knows a request by its content: the same content at the same provider within
@@ -103,8 +105,10 @@ Findings find(const StackRun& run, Duration deadline) {
         f.hung += u.outcome == UserRecord::Outcome::hung;
     }
     // What went wrong with an external stack's process; not the note that its clock was warped.
+    const auto warped = warped_clock_note(run.client.kind, scenario.time_scale);
     for (const auto& n : run.notes)
-        if (n.find("ran in scenario time") == std::string::npos) f.notes.push_back(n);
+        if (n != warped) f.notes.push_back(n);
+    if (!run.late_answers.empty()) f.late_note = late_answers_note(run.late_answers);
     return f;
 }
 
@@ -245,8 +249,7 @@ std::string explain(const Entry& e) {
         for (const auto& n : f.notes) {
             // The run's note on answers after the hung mark asks for a slower run: the rerun
             // line above says how that went, with the same counts.
-            if (!e.reruns.empty() && n.find("of its hung requests after all") != std::string::npos)
-                continue;
+            if (!e.reruns.empty() && n == f.late_note) continue;
             if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
         }
     parts.insert(parts.end(), notes.begin(), notes.end());
@@ -567,7 +570,7 @@ void record(Entry& e, const StackScore& score, const StackRun& run, const Scenar
                             {"all", metric::herd_factor},
                             {"all", metric::graceful_degradation}})
         e.values[fmt::format("{}.{}", phase, m)].push_back(value(phase, m));
-    e.findings.push_back(find(run, s.workload.deadline));
+    e.findings.push_back(find(run, s));
     e.components.push_back(score.components);
     // One note per cap ("13 hung requests: score capped at 50"), from the first seed it shows in.
     for (const auto& note : score.notes) {

@@ -73,6 +73,11 @@ void apply_run_options(Scenario& scenario, const RunOptions& options);
 
 RunResult run_scenario(Scenario scenario, const RunOptions& options);
 
+// Notes a run writes on a stack that a reader (the leaderboard) tells apart: each is made here
+// alone, so the reader compares whole notes and never searches their wording.
+std::string warped_clock_note(const std::string& kind, double time_scale);
+std::string late_answers_note(const std::vector<Duration>& late);
+
 // The verdict on one answer: ok, or what is wrong with it (stale: an answer to the same question
 // from an earlier hour; `outdated_by` then says since when it had been out of date).
 struct Judgement {

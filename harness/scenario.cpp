@@ -11,6 +11,7 @@
 #include "faults/keys.h"
 #include "faults/timeline.h"
 #include "harness/metric.h"
+#include "harness/stacks/stack.h"
 
 namespace brownout::harness {
 namespace {
@@ -89,21 +90,41 @@ const TableSpec& provider_spec() {
     return spec;
 }
 
+// Every client table's keys, whatever its kind.
+std::vector<KeySpec> common_client_keys() {
+    return {{"name", KeyType::string, "the stack's name in reports", {}, {}, {}, nullptr, true},
+            {"kind", KeyType::string, "a built-in policy, a gateway, or a program over stdio",
+             stack_kinds()},
+            {"providers",
+             KeyType::strings,
+             "its providers in order (\"id\" or \"id/model\")",
+             {},
+             {},
+             {},
+             nullptr,
+             true}};
+}
+
+// A built-in stack's table: the stack's keys and its policy's (harness/policies/).
+const TableSpec& builtin_spec(const std::string& policy) {
+    static const std::map<std::string, TableSpec> specs = [] {
+        std::map<std::string, TableSpec> out;
+        for (const auto& name : policy_names()) {
+            TableSpec s{fmt::format("client (policy = \"{}\")", name), "one client stack", {}};
+            s.keys = common_client_keys();
+            s.unknown_key_note = [name](std::string_view key) {
+                return policy_key_note(name, key);
+            };
+            for (auto& k : policy_keys(name)) s.keys.push_back(std::move(k));
+            out.emplace(name, std::move(s));
+        }
+        return out;
+    }();
+    return specs.at(policy);
+}
+
 const TableSpec& client_spec(const std::string& kind) {
-    const std::vector<KeySpec> common = {
-        {"name", KeyType::string, "the stack's name in reports", {}, {}, {}, nullptr, true},
-        {"kind",
-         KeyType::string,
-         "a built-in policy, a gateway, or a program over stdio",
-         {"builtin", "gateway", "stdio"}},
-        {"providers",
-         KeyType::strings,
-         "its providers in order (\"id\" or \"id/model\")",
-         {},
-         {},
-         {},
-         nullptr,
-         true}};
+    const std::vector<KeySpec> common = common_client_keys();
     const std::vector<KeySpec> external = {
         {"command", KeyType::string, "starts it (stdio: required; {port} for a gateway)"},
         {"ready_timeout", KeyType::duration, "how long to wait for it to be ready"},
@@ -114,7 +135,14 @@ const TableSpec& client_spec(const std::string& kind) {
             for (auto& k : part) s.keys.push_back(std::move(k));
         return s;
     };
-    static const TableSpec builtin = make("client (kind = \"builtin\")", {common, policy_keys()});
+    // The policy's keys depend on which policy it is.
+    static const TableSpec builtin = [&] {
+        TableSpec s = make("client (kind = \"builtin\")", {common, policy_keys("")});
+        s.variant_key = "policy";
+        s.variant_default = "failover";
+        for (const auto& name : policy_names()) s.variants.emplace_back(name, &builtin_spec(name));
+        return s;
+    }();
     static const TableSpec gateway = make(
         "client (kind = \"gateway\")",
         {common,
@@ -139,7 +167,7 @@ const TableSpec& client_spec(const std::string& kind) {
     static const TableSpec base = [] {
         TableSpec s{"client", "one client stack", {}};
         s.keys = {{"name", KeyType::string, "", {}, {}, {}, nullptr, true},
-                  {"kind", KeyType::string, "", {"builtin", "gateway", "stdio"}}};
+                  {"kind", KeyType::string, "", stack_kinds()}};
         s.variant_key = "kind";
         s.variant_default = "builtin";
         s.variants = {{"builtin", &builtin}, {"gateway", &gateway}, {"stdio", &stdio}};
@@ -385,11 +413,13 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
                        const std::vector<std::string>& provider_ids) {
     ClientSpec spec;
     spec.name = c.required_string("name");
-    spec.kind = c.choice("kind", {"builtin", "gateway", "stdio"}).value_or("builtin");
+    spec.kind = c.choice("kind", stack_kinds()).value_or("builtin");
     c.set_spec(&client_spec(spec.kind));  // from here on: that kind's keys
     ErrorCollector errors;
     errors.attempt([&] {
         if (spec.kind == "builtin") {
+            // From here on: that policy's keys.
+            c.set_spec(&builtin_spec(c.choice("policy", policy_names()).value_or("failover")));
             spec.params = read_policy_params(c);
             return;
         }

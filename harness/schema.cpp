@@ -114,7 +114,7 @@ json::object table_schema(const TableSpec& spec) {
         }
         json::object rule;
         rule["if"] = when;
-        rule["then"] = closed(*variant);
+        rule["then"] = table_schema(*variant);  // a variant may have variants (a policy's keys)
         all.emplace_back(rule);
     }
     s["properties"].as_object()[spec.variant_key].as_object()["enum"] = std::move(values);

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <span>
+
 #include "core/duration.h"
 #include "core/text.h"
 #include "wire/common.h"
@@ -34,13 +36,15 @@ void read_finish_reason(const json::object& choice, ReadAnswer& out) {
         out.finish_reason = std::string(f->value().get_string());
 }
 
-// Each vendor's error for a status, as it words it (wire-formats.md §1, §4): data, not code.
-// Statuses not listed get kOtherClientError or kOtherServerError.
+// Each vendor's errors as it words them (wire-formats.md §1, §4): data, not code. A message may
+// name the request's {model}, the {feature} it lacks, and for a rate limit {what} ("requests" or
+// "tokens"), {unit} ("RPM" or "TPM"), {limit}, {used} and {retry} (seconds).
 struct Wording {
     int status;
     std::string_view type;
     std::string_view code;
     std::string_view message;
+    std::string_view param = "";
 };
 constexpr Wording kOtherClientError = {0, "invalid_request_error", "", "Bad request."};
 constexpr Wording kOtherServerError = {
@@ -83,6 +87,70 @@ constexpr Wording kDeepSeekErrors[] = {
     {504, "server_error", "", "Gateway timeout."},
 };
 
+// What a vendor says beside its status table. A rate limit without a status of its own (0) is
+// the status table's 429.
+struct Voice {
+    std::span<const Wording> by_status;
+    Wording invalid_json;
+    Wording unknown_model;
+    Wording no_vision, no_tools, no_stream, no_feature;
+    Wording rate_limited;
+};
+constexpr Voice kOpenAiVoice = {
+    kOpenAiErrors,
+    {400, "invalid_request_error", "",
+     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+     "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was "
+     "not valid JSON. If you have trouble figuring out how to fix this, please contact us through "
+     "our help center at help.openai.com.)"},
+    {404, "invalid_request_error", "model_not_found",
+     "The model `{model}` does not exist or you do not have access to it."},
+    {400, "invalid_request_error", "",
+     "Invalid content type. image_url is only supported by certain models. The model `{model}` "
+     "does not support image inputs.",
+     "messages"},
+    {400, "invalid_request_error", "", "tools is not supported with the model `{model}`.", "tools"},
+    {400, "invalid_request_error", "unsupported_value",
+     "Unsupported value: 'stream' does not support true with the model `{model}`.", "stream"},
+    {400, "invalid_request_error", "", "{feature} is not supported."},
+    {429, "{what}", "rate_limit_exceeded",
+     "Rate limit reached for {model} in organization org-brownout on {what} per min ({unit}): "
+     "Limit {limit}, Used {used}, Requested 1. Please try again in {retry:.3g}s. Visit "
+     "https://platform.openai.com/account/rate-limits to learn more."},
+};
+// DeepSeek's API is OpenAI's shape with its own words; an image reaches a serde parser that does
+// not know the content part.
+constexpr Voice kDeepSeekVoice = {
+    kDeepSeekErrors,
+    {400, "invalid_request_error", "invalid_request_error",
+     "Failed to parse the request body as JSON"},
+    {400, "invalid_request_error", "invalid_request_error", "Model Not Exist"},
+    {400, "invalid_request_error", "invalid_request_error",
+     "Failed to deserialize the JSON body into the target type: messages[0]: unknown variant "
+     "`image_url`, expected `text`"},
+    {400, "invalid_request_error", "", "tools is not supported with the model `{model}`.", "tools"},
+    {400, "invalid_request_error", "unsupported_value",
+     "Unsupported value: 'stream' does not support true with the model `{model}`.", "stream"},
+    {400, "invalid_request_error", "", "{feature} is not supported."},
+    {0, "", "", ""},
+};
+
+// What fills a wording's placeholders.
+struct Filling {
+    std::string_view model, feature, what, unit;
+    long limit = 0, used = 0;
+    double retry = 0;
+};
+ApiError say(const Wording& w, const Filling& f = {}) {
+    auto fill = [&](std::string_view text) {
+        return fmt::format(fmt::runtime(text), fmt::arg("model", f.model),
+                           fmt::arg("feature", f.feature), fmt::arg("what", f.what),
+                           fmt::arg("unit", f.unit), fmt::arg("limit", f.limit),
+                           fmt::arg("used", f.used), fmt::arg("retry", f.retry));
+    };
+    return {w.status, fill(w.type), std::string(w.code), std::string(w.param), fill(w.message)};
+}
+
 // ChatRequest::endpoint: 0 chat completions, 1 POST /v1/responses (openai_responses.cpp).
 constexpr int kResponses = 1;
 
@@ -91,6 +159,7 @@ public:
     // OpenAI serves the Responses API beside chat completions; DeepSeek does not (404).
     OpenAiDialect(Vendor vendor, bool with_responses)
         : vendor_(vendor),
+          voice_(vendor == Vendor::deepseek ? kDeepSeekVoice : kOpenAiVoice),
           responses_(with_responses && vendor == Vendor::openai ? make_openai_responses(vendor)
                                                                 : nullptr) {}
 
@@ -386,28 +455,15 @@ public:
     }
 
     ApiError status_error(int status, std::string_view) const override {
-        const auto& table = vendor_ == Vendor::deepseek ? kDeepSeekErrors : kOpenAiErrors;
-        for (const auto& w : table) {
-            if (w.status == status)
-                return {status, std::string(w.type), std::string(w.code), "",
-                        std::string(w.message)};
+        for (const auto& w : voice_.by_status) {
+            if (w.status == status) return say(w);
         }
-        const auto& other = status >= 500 ? kOtherServerError : kOtherClientError;
-        return {status, std::string(other.type), std::string(other.code), "",
-                std::string(other.message)};
+        ApiError other = say(status >= 500 ? kOtherServerError : kOtherClientError);
+        other.status = status;
+        return other;
     }
 
-    ApiError invalid_json(std::string_view) const override {
-        if (vendor_ == Vendor::deepseek) {
-            return {400, "invalid_request_error", "invalid_request_error", "",
-                    "Failed to parse the request body as JSON"};
-        }
-        return {400, "invalid_request_error", "", "",
-                "We could not parse the JSON body of your request. (HINT: This likely means you "
-                "aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, "
-                "but what was sent was not valid JSON. If you have trouble figuring out how to fix "
-                "this, please contact us through our help center at help.openai.com.)"};
-    }
+    ApiError invalid_json(std::string_view) const override { return say(voice_.invalid_json); }
 
     ApiError not_found(std::string_view method, std::string_view target) const override {
         return {404, "invalid_request_error", "", "",
@@ -420,12 +476,7 @@ public:
     }
 
     ApiError unknown_model(std::string_view model) const override {
-        if (vendor_ == Vendor::deepseek) {
-            return {400, "invalid_request_error", "invalid_request_error", "", "Model Not Exist"};
-        }
-        return {
-            404, "invalid_request_error", "model_not_found", "",
-            fmt::format("The model `{}` does not exist or you do not have access to it.", model)};
+        return say(voice_.unknown_model, {.model = model});
     }
 
     ApiError body_too_large(std::size_t limit) const override {
@@ -434,39 +485,22 @@ public:
     }
 
     ApiError feature_unsupported(std::string_view feature, std::string_view model) const override {
-        if (feature == "vision") {
-            if (vendor_ == Vendor::deepseek) {
-                return {400, "invalid_request_error", "invalid_request_error", "",
-                        "Failed to deserialize the JSON body into the target type: messages[0]: "
-                        "unknown variant `image_url`, expected `text`"};
-            }
-            return {400, "invalid_request_error", "", "messages",
-                    fmt::format("Invalid content type. image_url is only supported by certain "
-                                "models. The model `{}` does not support image inputs.",
-                                model)};
-        }
-        if (feature == "tools") {
-            return {400, "invalid_request_error", "", "tools",
-                    fmt::format("tools is not supported with the model `{}`.", model)};
-        }
-        if (feature == "stream") {
-            return {400, "invalid_request_error", "unsupported_value", "stream",
-                    fmt::format(
-                        "Unsupported value: 'stream' does not support true with the model `{}`.",
-                        model)};
-        }
-        return {400, "invalid_request_error", "", "", fmt::format("{} is not supported.", feature)};
+        const Wording& w = feature == "vision"   ? voice_.no_vision
+                           : feature == "tools"  ? voice_.no_tools
+                           : feature == "stream" ? voice_.no_stream
+                                                 : voice_.no_feature;
+        return say(w, {.model = model, .feature = feature});
     }
 
     ApiError rate_limited(std::string_view model, bool tokens, long limit, long used,
                           double retry_seconds) const override {
-        if (vendor_ == Vendor::deepseek) return status_error(429, model);
-        return {429, tokens ? "tokens" : "requests", "rate_limit_exceeded", "",
-                fmt::format("Rate limit reached for {} in organization org-brownout on {} per min "
-                            "({}): Limit {}, Used {}, Requested 1. Please try again in {:.3g}s. "
-                            "Visit https://platform.openai.com/account/rate-limits to learn more.",
-                            model, tokens ? "tokens" : "requests", tokens ? "TPM" : "RPM", limit,
-                            used, retry_seconds)};
+        if (voice_.rate_limited.status == 0) return status_error(429, model);
+        return say(voice_.rate_limited, {.model = model,
+                                         .what = tokens ? "tokens" : "requests",
+                                         .unit = tokens ? "TPM" : "RPM",
+                                         .limit = limit,
+                                         .used = used,
+                                         .retry = retry_seconds});
     }
 
     Headers common_headers() const override { return {{"openai-version", "2020-10-01"}}; }
@@ -616,6 +650,7 @@ private:
     }
 
     Vendor vendor_;
+    const Voice& voice_;
     std::unique_ptr<Dialect> responses_;  // vendor openai: POST /v1/responses
 };
 

@@ -13,7 +13,10 @@ using Kind = AttemptResult::Kind;
 // ── failover: what the incident taught ───────────────────────────────────────────────────
 // A deadline; an ordered fallback chain with capability-aware routing; a circuit breaker per
 // provider with half-open probes (so traffic fails back after recovery); exponential backoff
-// with full jitter; a retry budget shared by all requests; a response cache.
+// with full jitter; a retry budget shared by all requests; a response cache; and, when
+// `hedge_after` is set, hedged requests: an attempt still unanswered after that long is sent
+// again to the next provider in the chain, and the first answer wins (Dean and Barroso, "The
+// Tail at Scale", CACM 2013; Polly's hedging strategy: one extra attempt after 2 s).
 class FailoverRun;
 
 class Failover final : public Policy {
@@ -30,7 +33,8 @@ public:
 
     Failover(PolicyParams params, std::vector<ProviderTraits> providers, std::uint64_t seed,
              Duration deadline)
-        : params_(std::move(params)),
+        : Policy(params.checks_finish_reason()),
+          params_(std::move(params)),
           providers_(std::move(providers)),
           breakers_(providers_.size()),
           rng_(seed),
@@ -82,6 +86,9 @@ public:
         lost_[{i, k}] = now + params_.breaker_cooldown;
         breakers_[i].probing = false;
     }
+    // A hedge that lost the race was abandoned: its outcome is unknown, and a half-open probe
+    // it was is over.
+    void abandoned(std::size_t i) { breakers_[i].probing = false; }
 
     bool take_retry() {
         if (params_.retry_budget < 0) return true;
@@ -138,25 +145,26 @@ public:
             waiting_ = false;
             return choose(now);
         }
-        if (current_) {
+        if (!in_flight_.empty()) {
+            // With one attempt in flight it is the one that failed; with hedges, the result says.
+            std::size_t failed = in_flight_.size() == 1 ? in_flight_.front() : last->provider;
+            in_flight_.erase(std::remove(in_flight_.begin(), in_flight_.end(), failed),
+                             in_flight_.end());
             // Without capability routing, "not supported" is a client error like any other 400:
             // the request fails, as it does with an SDK alone.
             if (last->unsupported && !p_.params_.capability_routing) return give_or_stale(now);
             if (last->unsupported)
-                p_.lost_capability(*current_, request_.kind, now);
+                p_.lost_capability(failed, request_.kind, now);
             else
-                p_.failure(*current_, now);
-            tried_.push_back(*current_);
+                p_.failure(failed, now);
+            tried_.push_back(failed);
+            if (!in_flight_.empty()) return await_attempts();  // a hedge may still answer
         }
         // A broken stream has already been half-shown to the user in a real app; here the
         // stack retries it elsewhere, as a careful client does before showing anything.
         // Falling back to another provider is not amplification against the failing one: it
         // costs no retry budget. Going round the chain again does.
-        auto fallback = pick(now);
-        if (fallback) {
-            current_ = fallback;
-            return attempt(*fallback, attempt_timeout(now));
-        }
+        if (auto fallback = pick(now)) return send(*fallback, now);
         // Every capable provider was tried: back off and go round again while time remains.
         if (!p_.take_retry()) return give_or_stale(now);
         Duration delay = backoff();
@@ -168,8 +176,21 @@ public:
         return wait(delay);
     }
 
+    // A hedge: the next provider that can take the request, beside the attempts in flight.
+    Step hedge(Duration now) override {
+        if (hedges_ >= p_.params_.max_hedges) return await_attempts();
+        auto i = pick(now);
+        if (!i) return await_attempts();
+        ++hedges_;
+        return send(*i, now);
+    }
+
     void answered(Duration now, std::size_t provider, const std::string& text) override {
         p_.success(provider, now);
+        for (auto i : in_flight_) {
+            if (i != provider) p_.abandoned(i);
+        }
+        in_flight_.clear();
         if (!p_.params_.retry_budget_per_request) p_.earn_retry();
         if (p_.params_.cache) {
             Failover::CacheEntry entry{text, request_.freshness, now};
@@ -203,6 +224,7 @@ private:
     std::optional<std::size_t> pick(Duration now) {
         for (std::size_t i = 0; i < p_.providers_.size(); ++i) {
             if (std::find(tried_.begin(), tried_.end(), i) != tried_.end()) continue;
+            if (std::find(in_flight_.begin(), in_flight_.end(), i) != in_flight_.end()) continue;
             if (!p_.capable(i, request_, now) || !p_.allows(i, now)) continue;
             return i;
         }
@@ -211,8 +233,12 @@ private:
     Step choose(Duration now) {
         auto i = pick(now);
         if (!i) return give_or_stale(now);
-        current_ = i;
-        return attempt(*i, attempt_timeout(now));
+        return send(*i, now);
+    }
+    Step send(std::size_t i, Duration now) {
+        in_flight_.push_back(i);
+        bool hedge = p_.params_.hedge_after > Duration::zero() && hedges_ < p_.params_.max_hedges;
+        return attempt(i, attempt_timeout(now), hedge ? p_.params_.hedge_after : Duration{});
     }
     Duration attempt_timeout(Duration now) const {
         Duration left = deadline_ - now;
@@ -232,8 +258,9 @@ private:
     Failover& p_;
     UserRequest request_;
     Duration deadline_;
-    std::optional<std::size_t> current_;
+    std::vector<std::size_t> in_flight_;  // providers with an attempt out (more with hedges)
     std::vector<std::size_t> tried_;
+    int hedges_ = 0;
     bool waiting_ = false;
     int rounds_ = 0;
     double previous_wait_ = to_seconds(p_.params_.backoff_base);  // decorrelated jitter
@@ -244,6 +271,109 @@ std::unique_ptr<PolicyRun> Failover::begin(const UserRequest& r, Duration now) {
 }
 
 }  // namespace
+
+namespace {
+
+// The jitter families by name, once: the key's choices and its reading both come from here.
+constexpr std::pair<const char*, PolicyParams::Jitter> kJitters[] = {
+    {"full", PolicyParams::Jitter::full},
+    {"none", PolicyParams::Jitter::none},
+    {"equal", PolicyParams::Jitter::equal},
+    {"decorrelated", PolicyParams::Jitter::decorrelated},
+};
+std::vector<std::string> jitter_names() {
+    std::vector<std::string> out;
+    for (const auto& [name, jitter] : kJitters) out.emplace_back(name);
+    return out;
+}
+
+}  // namespace
+
+const std::vector<PolicyKey>& failover_keys() {
+    using P = PolicyParams;
+    using T = TableReader;
+    static const std::vector<PolicyKey> keys = {
+        attempt_timeout_key(),
+        {{"backoff_base", KeyType::duration, "the first backoff"},
+         [](T& t, P& p) {
+             if (auto d = t.duration("backoff_base")) p.backoff_base = *d;
+         }},
+        {{"backoff_cap", KeyType::duration, "the longest backoff"},
+         [](T& t, P& p) {
+             if (auto d = t.duration("backoff_cap")) p.backoff_cap = *d;
+         }},
+        {{"retry_budget",
+          KeyType::any,
+          "retries per answer earned (0 to 10), or \"unlimited\"",
+          {},
+          {},
+          {},
+          nullptr,
+          false,
+          R"({"anyOf":[{"type":"number","minimum":0,"maximum":10},{"const":"unlimited"}]})"},
+         [](T& t, P& p) {
+             if (t.has("retry_budget") && t.node("retry_budget")->is_string()) {
+                 if (t.string("retry_budget") != "unlimited")
+                     t.fail("retry_budget", "expected a number from 0 to 10, or \"unlimited\"");
+                 p.retry_budget = -1;
+             } else if (auto b = t.number_in("retry_budget", 0, 10)) {
+                 p.retry_budget = *b;
+             }
+         }},
+        {{"retry_budget_per", KeyType::string, "what earns retry budget", {"answer", "request"}},
+         [](T& t, P& p) {
+             if (auto per = t.choice("retry_budget_per", {"answer", "request"}))
+                 p.retry_budget_per_request = *per == "request";
+         }},
+        {{"breaker_failures",
+          KeyType::integer,
+          "failures that open a provider's breaker",
+          {},
+          1,
+          1000},
+         [](T& t, P& p) {
+             if (auto n = t.integer("breaker_failures", 1, 1000))
+                 p.breaker_failures = static_cast<int>(*n);
+         }},
+        {{"breaker_cooldown", KeyType::duration, "how long a breaker stays open"},
+         [](T& t, P& p) {
+             if (auto d = t.duration("breaker_cooldown")) p.breaker_cooldown = *d;
+         }},
+        {{"cache", KeyType::boolean, "answer repeated questions from a cache"},
+         [](T& t, P& p) {
+             if (auto c = t.boolean("cache")) p.cache = *c;
+         }},
+        {{"serve_stale", KeyType::boolean, "serve the newest cached answer when nothing answers"},
+         [](T& t, P& p) {
+             if (auto s = t.boolean("serve_stale")) p.serve_stale = *s;
+         }},
+        {{"cache_ttl", KeyType::duration, "how long a cached answer is served"},
+         [](T& t, P& p) {
+             if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
+         }},
+        honor_retry_after_key(),
+        {{"jitter", KeyType::string, "backoff jitter (Brooker 2015)", jitter_names()},
+         [](T& t, P& p) {
+             if (auto j = t.choice("jitter", jitter_names())) {
+                 for (const auto& [name, jitter] : kJitters)
+                     if (*j == name) p.jitter = jitter;
+             }
+         }},
+        {{"capability_routing", KeyType::boolean, "send a request only where its features work"},
+         [](T& t, P& p) {
+             if (auto c = t.boolean("capability_routing")) p.capability_routing = *c;
+         }},
+        {{"hedge_after", KeyType::duration, "send a slow attempt again to the next provider"},
+         [](T& t, P& p) {
+             if (auto d = t.duration("hedge_after")) p.hedge_after = *d;
+         }},
+        {{"max_hedges", KeyType::integer, "extra attempts in flight per request", {}, 1, 10},
+         [](T& t, P& p) {
+             if (auto n = t.integer("max_hedges", 1, 10)) p.max_hedges = static_cast<int>(*n);
+         }},
+    };
+    return keys;
+}
 
 std::unique_ptr<Policy> make_failover(const PolicyParams& params,
                                       const std::vector<ProviderTraits>& providers,

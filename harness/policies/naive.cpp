@@ -24,7 +24,8 @@ class Naive final : public Policy {
     Duration timeout_;
 
 public:
-    explicit Naive(Duration timeout) : timeout_(timeout) {}
+    Naive(const PolicyParams& params, Duration timeout)
+        : Policy(params.checks_finish_reason()), timeout_(timeout) {}
     std::unique_ptr<PolicyRun> begin(const UserRequest&, Duration) override {
         auto r = std::make_unique<Run>();
         r->timeout = timeout_;
@@ -34,11 +35,16 @@ public:
 
 }  // namespace
 
+const std::vector<PolicyKey>& naive_keys() {
+    static const std::vector<PolicyKey> keys = {attempt_timeout_key()};
+    return keys;
+}
+
 std::unique_ptr<Policy> make_naive(const PolicyParams& params, const std::vector<ProviderTraits>&,
                                    std::uint64_t, Duration) {
-    return std::make_unique<Naive>(params.attempt_timeout > Duration::zero()
-                                       ? params.attempt_timeout
-                                       : std::chrono::minutes(10));
+    return std::make_unique<Naive>(params, params.attempt_timeout > Duration::zero()
+                                               ? params.attempt_timeout
+                                               : std::chrono::minutes(10));
 }
 
 }  // namespace brownout::harness

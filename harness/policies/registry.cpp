@@ -1,13 +1,12 @@
-// The registry of built-in policies: a name, its factory, and the one reader of the parameters
-// they share. Adding a policy is one file in this folder and one row below.
+// The registry of built-in policies: a name, its keys and its factory. Adding a policy is one
+// file in this folder (its factory, its keys and how it reads them) and one row below.
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <utility>
+#include <algorithm>
 
 #include "core/error.h"
-#include "core/toml_reader.h"
 #include "harness/policies/policy.h"
 
 namespace brownout::harness {
@@ -16,31 +15,58 @@ namespace {
 struct Entry {
     const char* name;
     PolicyFactory make;
+    const std::vector<PolicyKey>& (*keys)();
 };
 constexpr Entry kPolicies[] = {
-    {"naive", make_naive},
-    {"sdk-default", make_sdk_default},
-    {"retry-storm", make_retry_storm},
-    {"failover", make_failover},
+    {"naive", make_naive, naive_keys},
+    {"sdk-default", make_sdk_default, sdk_default_keys},
+    {"retry-storm", make_retry_storm, retry_storm_keys},
+    {"failover", make_failover, failover_keys},
 };
 
-// The jitter families by name, once: the key's choices and its reading both come from here.
-constexpr std::pair<const char*, PolicyParams::Jitter> kJitters[] = {
-    {"full", PolicyParams::Jitter::full},
-    {"none", PolicyParams::Jitter::none},
-    {"equal", PolicyParams::Jitter::equal},
-    {"decorrelated", PolicyParams::Jitter::decorrelated},
-};
-const std::vector<std::string>& jitter_names() {
-    static const std::vector<std::string> names = [] {
-        std::vector<std::string> out;
-        for (const auto& [name, jitter] : kJitters) out.emplace_back(name);
-        return out;
-    }();
-    return names;
+const Entry* find_policy(const std::string& name) {
+    for (const auto& e : kPolicies) {
+        if (name == e.name) return &e;
+    }
+    return nullptr;
+}
+
+// The keys every policy reads.
+std::vector<KeySpec> common_keys() {
+    return {
+        {"policy", KeyType::string, "the built-in policy (default failover)", policy_names()},
+        {"check_finish_reason", KeyType::boolean, "treat an unfinished answer as a failure"},
+    };
 }
 
 }  // namespace
+
+const PolicyKey& attempt_timeout_key() {
+    static const PolicyKey key{{"attempt_timeout", KeyType::duration, "one attempt's timeout"},
+                               [](TableReader& t, PolicyParams& p) {
+                                   if (auto d = t.duration("attempt_timeout"))
+                                       p.attempt_timeout = *d;
+                               }};
+    return key;
+}
+
+const PolicyKey& max_retries_key() {
+    static const PolicyKey key{
+        {"max_retries", KeyType::integer, "retries after the first attempt", {}, 0, 100},
+        [](TableReader& t, PolicyParams& p) {
+            if (auto n = t.integer("max_retries", 0, 100)) p.max_retries = static_cast<int>(*n);
+        }};
+    return key;
+}
+
+const PolicyKey& honor_retry_after_key() {
+    static const PolicyKey key{
+        {"honor_retry_after", KeyType::boolean, "wait what Retry-After says"},
+        [](TableReader& t, PolicyParams& p) {
+            if (auto h = t.boolean("honor_retry_after")) p.honor_retry_after = *h;
+        }};
+    return key;
+}
 
 const std::vector<std::string>& policy_names() {
     static const std::vector<std::string> names = [] {
@@ -51,81 +77,39 @@ const std::vector<std::string>& policy_names() {
     return names;
 }
 
-const std::vector<KeySpec>& policy_keys() {
-    static const std::vector<KeySpec> keys = {
-        {"policy", KeyType::string, "the built-in policy (default failover)", policy_names()},
-        {"max_retries", KeyType::integer, "retries after the first attempt", {}, 0, 100},
-        {"attempt_timeout", KeyType::duration, "one attempt's timeout"},
-        {"backoff_base", KeyType::duration, "the first backoff"},
-        {"backoff_cap", KeyType::duration, "the longest backoff"},
-        {"retry_budget",
-         KeyType::any,
-         "retries per answer earned (0 to 10), or \"unlimited\"",
-         {},
-         {},
-         {},
-         nullptr,
-         false,
-         R"({"anyOf":[{"type":"number","minimum":0,"maximum":10},{"const":"unlimited"}]})"},
-        {"retry_budget_per", KeyType::string, "what earns retry budget", {"answer", "request"}},
-        {"breaker_failures",
-         KeyType::integer,
-         "failures that open a provider's breaker",
-         {},
-         1,
-         1000},
-        {"breaker_cooldown", KeyType::duration, "how long a breaker stays open"},
-        {"cache", KeyType::boolean, "answer repeated questions from a cache"},
-        {"serve_stale", KeyType::boolean, "serve the newest cached answer when nothing answers"},
-        {"cache_ttl", KeyType::duration, "how long a cached answer is served"},
-        {"check_finish_reason", KeyType::boolean, "treat an unfinished answer as a failure"},
-        {"honor_retry_after", KeyType::boolean, "wait what Retry-After says"},
-        {"jitter", KeyType::string, "backoff jitter (Brooker 2015)", jitter_names()},
-        {"capability_routing", KeyType::boolean, "send a request only where its features work"},
-    };
+std::vector<KeySpec> policy_keys(const std::string& policy) {
+    auto keys = common_keys();
+    if (const auto* e = find_policy(policy)) {
+        for (const auto& k : e->keys()) keys.push_back(k.spec);
+    }
     return keys;
 }
 
 PolicyParams read_policy_params(TableReader& t) {
     PolicyParams p;
     p.policy = t.choice("policy", policy_names()).value_or("failover");
-    if (auto n = t.integer("max_retries", 0, 100)) p.max_retries = static_cast<int>(*n);
-    if (auto d = t.duration("attempt_timeout")) p.attempt_timeout = *d;
-    if (auto d = t.duration("backoff_base")) p.backoff_base = *d;
-    if (auto d = t.duration("backoff_cap")) p.backoff_cap = *d;
-    if (t.has("retry_budget") && t.node("retry_budget")->is_string()) {
-        if (t.string("retry_budget") != "unlimited")
-            t.fail("retry_budget", "expected a number from 0 to 10, or \"unlimited\"");
-        p.retry_budget = -1;
-    } else if (auto b = t.number_in("retry_budget", 0, 10)) {
-        p.retry_budget = *b;
-    }
-    if (auto per = t.choice("retry_budget_per", {"answer", "request"}))
-        p.retry_budget_per_request = *per == "request";
-    if (auto n = t.integer("breaker_failures", 1, 1000)) p.breaker_failures = static_cast<int>(*n);
-    if (auto d = t.duration("breaker_cooldown")) p.breaker_cooldown = *d;
-    if (auto c = t.boolean("cache")) p.cache = *c;
-    if (auto s = t.boolean("serve_stale")) p.serve_stale = *s;
-    if (auto d = t.duration("cache_ttl")) p.cache_ttl = *d;
     p.check_finish_reason = t.boolean("check_finish_reason");
-    if (auto h = t.boolean("honor_retry_after")) p.honor_retry_after = *h;
-    if (auto j = t.choice("jitter", jitter_names())) {
-        for (const auto& [name, jitter] : kJitters)
-            if (*j == name) p.jitter = jitter;
-    }
-    if (auto c = t.boolean("capability_routing")) p.capability_routing = *c;
+    for (const auto& k : find_policy(p.policy)->keys()) k.read(t, p);
     return p;
+}
+
+std::string policy_key_note(const std::string& policy, std::string_view key) {
+    auto is = [&](const PolicyKey& k) { return k.spec.name == key; };
+    std::vector<std::string> owners;
+    for (const auto& e : kPolicies) {
+        if (std::any_of(e.keys().begin(), e.keys().end(), is)) owners.emplace_back(e.name);
+    }
+    if (owners.empty() || std::find(owners.begin(), owners.end(), policy) != owners.end())
+        return "";
+    return fmt::format("not a key of policy \"{}\" (it is {}'s)", policy,
+                       fmt::join(owners, "'s and "));
 }
 
 std::unique_ptr<Policy> make_policy(const PolicyParams& params,
                                     const std::vector<ProviderTraits>& providers,
                                     std::uint64_t seed, Duration deadline) {
-    for (const auto& e : kPolicies) {
-        if (params.policy != e.name) continue;
-        auto policy = e.make(params, providers, seed, deadline);
-        policy->set_check_finish_reason(params.checks_finish_reason());
-        return policy;
-    }
+    if (const auto* e = find_policy(params.policy))
+        return e->make(params, providers, seed, deadline);
     throw Error(fmt::format("unknown policy \"{}\" (built-in policies: {})", params.policy,
                             fmt::join(policy_names(), ", ")));
 }

@@ -24,7 +24,8 @@ class RetryStorm final : public Policy {
     Duration timeout_;
 
 public:
-    RetryStorm(int max_retries, Duration timeout) : max_retries_(max_retries), timeout_(timeout) {}
+    RetryStorm(const PolicyParams& params, int max_retries, Duration timeout)
+        : Policy(params.checks_finish_reason()), max_retries_(max_retries), timeout_(timeout) {}
     std::unique_ptr<PolicyRun> begin(const UserRequest&, Duration) override {
         auto r = std::make_unique<Run>();
         r->attempts_left = max_retries_ + 1;
@@ -35,12 +36,18 @@ public:
 
 }  // namespace
 
+const std::vector<PolicyKey>& retry_storm_keys() {
+    static const std::vector<PolicyKey> keys = {max_retries_key(), attempt_timeout_key()};
+    return keys;
+}
+
 std::unique_ptr<Policy> make_retry_storm(const PolicyParams& params,
                                          const std::vector<ProviderTraits>&, std::uint64_t,
                                          Duration) {
     Duration timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout
                                                                  : std::chrono::seconds(10);
-    return std::make_unique<RetryStorm>(params.max_retries < 0 ? 10 : params.max_retries, timeout);
+    return std::make_unique<RetryStorm>(params, params.max_retries < 0 ? 10 : params.max_retries,
+                                        timeout);
 }
 
 }  // namespace brownout::harness

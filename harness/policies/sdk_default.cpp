@@ -60,11 +60,12 @@ class SdkDefault final : public Policy {
     std::uint64_t n_ = 0;
 
 public:
-    SdkDefault(int max_retries, Duration timeout, std::uint64_t seed, bool honor_retry_after)
-        : max_retries_(max_retries),
+    SdkDefault(const PolicyParams& params, int max_retries, Duration timeout, std::uint64_t seed)
+        : Policy(params.checks_finish_reason()),
+          max_retries_(max_retries),
           timeout_(timeout),
           seed_(seed),
-          honor_retry_after_(honor_retry_after) {}
+          honor_retry_after_(params.honor_retry_after) {}
     std::unique_ptr<PolicyRun> begin(const UserRequest& r, Duration) override {
         return std::make_unique<Run>(this, hash_combine(seed_, r.id + (++n_ << 32)));
     }
@@ -72,13 +73,19 @@ public:
 
 }  // namespace
 
+const std::vector<PolicyKey>& sdk_default_keys() {
+    static const std::vector<PolicyKey> keys = {max_retries_key(), attempt_timeout_key(),
+                                                honor_retry_after_key()};
+    return keys;
+}
+
 std::unique_ptr<Policy> make_sdk_default(const PolicyParams& params,
                                          const std::vector<ProviderTraits>&, std::uint64_t seed,
                                          Duration) {
     Duration timeout = params.attempt_timeout > Duration::zero() ? params.attempt_timeout
                                                                  : std::chrono::minutes(10);
-    return std::make_unique<SdkDefault>(params.max_retries < 0 ? 2 : params.max_retries, timeout,
-                                        seed, params.honor_retry_after);
+    return std::make_unique<SdkDefault>(params, params.max_retries < 0 ? 2 : params.max_retries,
+                                        timeout, seed);
 }
 
 }  // namespace brownout::harness

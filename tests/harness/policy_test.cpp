@@ -189,6 +189,84 @@ TEST_CASE("a half-open probe that meets a lost feature does not leave the breake
           0);  // probing goes on: the primary can fail back
 }
 
+TEST_CASE("failover hedges a slow attempt to the next provider, and waits for what is in flight",
+          "[policy][failover][hedging]") {
+    PolicyParams params;
+    params.hedge_after = 3s;
+    auto p = policy("failover", {{"primary"}, {"secondary"}, {"third"}}, params);
+    auto from = [](std::size_t provider, AttemptResult r) {
+        r.provider = provider;
+        return r;
+    };
+    SECTION("one hedge (max_hedges 1): the second attempt carries no hedge of its own") {
+        auto run = p->begin(request(), 0s);
+        auto first = run->next(0s, nullptr);
+        REQUIRE(first.action == Action::attempt);
+        CHECK(first.provider == 0);
+        CHECK(first.hedge_after == 3s);
+        auto hedge = run->hedge(3s);
+        REQUIRE(hedge.action == Action::attempt);
+        CHECK(hedge.provider == 1);
+        CHECK(hedge.hedge_after == 0s);
+        CHECK(run->hedge(6s).action == Action::await_attempts);
+        // The hedge fails while the first attempt is still out: wait for it, send nothing.
+        auto failed = from(1, error(503));
+        CHECK(run->next(7s, &failed).action == Action::await_attempts);
+        // Then the first fails too: on to the provider neither attempt went to.
+        auto also = from(0, error(503));
+        auto third = run->next(8s, &also);
+        REQUIRE(third.action == Action::attempt);
+        CHECK(third.provider == 2);
+    }
+    SECTION("the first attempt fails while the hedge is out: the hedge may still answer") {
+        auto run = p->begin(request(RequestKind::chat, 2), 0s);
+        run->next(0s, nullptr);
+        run->hedge(3s);
+        auto failed = from(0, error(503));
+        CHECK(run->next(4s, &failed).action == Action::await_attempts);
+        run->answered(5s, 1, "ok");
+    }
+    SECTION("without hedge_after no attempt asks for a hedge") {
+        auto plain = policy("failover", {{"primary"}, {"secondary"}});
+        auto run = plain->begin(request(RequestKind::chat, 3), 0s);
+        CHECK(run->next(0s, nullptr).hedge_after == 0s);
+    }
+    SECTION("max_hedges 2: three attempts in flight, each hedge to the next provider") {
+        params.max_hedges = 2;
+        auto two = policy("failover", {{"primary"}, {"secondary"}, {"third"}}, params);
+        auto run = two->begin(request(RequestKind::chat, 4), 0s);
+        run->next(0s, nullptr);
+        auto h1 = run->hedge(3s);
+        CHECK(h1.provider == 1);
+        CHECK(h1.hedge_after == 3s);
+        auto h2 = run->hedge(6s);
+        CHECK(h2.provider == 2);
+        CHECK(h2.hedge_after == 0s);
+    }
+}
+
+TEST_CASE("a hedged half-open probe that loses the race does not leave the breaker stuck",
+          "[policy][failover][hedging]") {
+    PolicyParams params;
+    params.hedge_after = 3s;
+    auto p = policy("failover", {{"primary"}, {"secondary"}}, params);
+    auto failure = error(503);
+    Duration t = 0s;
+    for (int i = 0; i < 25; ++i, t += 1s) {
+        auto run = p->begin(request(RequestKind::chat, 500 + i), t);
+        if (run->next(t, nullptr).provider == 0) run->next(t, &failure);
+    }
+    t += 31s;
+    // The probe goes to the primary, is hedged to the secondary, and the secondary answers.
+    auto probe = p->begin(request(RequestKind::chat, 600), t);
+    REQUIRE(probe->next(t, nullptr).provider == 0);
+    REQUIRE(probe->hedge(t + 3s).provider == 1);
+    probe->answered(t + 4s, 1, "ok");
+    t += 31s;
+    auto next_probe = p->begin(request(RequestKind::chat, 601), t);
+    CHECK(next_probe->next(t, nullptr).provider == 0);  // probing goes on
+}
+
 TEST_CASE("failover answers repeated prompts from its cache and can serve stale answers",
           "[policy][failover]") {
     PolicyParams params;

@@ -346,3 +346,42 @@ providers = ["p"]
     CHECK_THROWS_WITH(load_scenario_text(base + "dialects = [\"gemni\"]\n", "f.toml"),
                       Catch::Contains("unknown dialect \"gemni\" (did you mean \"gemini\"?)"));
 }
+
+TEST_CASE("each built-in policy reads its own keys, and another policy's key says whose it is",
+          "[harness][scenario][policy]") {
+    const std::string head =
+        "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"c\"\n"
+        "providers = [\"a\"]\n";
+    SECTION("each policy's keys are read into its parameters") {
+        auto s = load_scenario_text(
+            head + "policy = \"sdk-default\"\nmax_retries = 5\nhonor_retry_after = false\n",
+            "s.toml");
+        CHECK(s.clients[0].params.max_retries == 5);
+        CHECK_FALSE(s.clients[0].params.honor_retry_after);
+        auto f = load_scenario_text(head + "hedge_after = \"3s\"\nmax_hedges = 2\n", "s.toml");
+        CHECK(f.clients[0].params.policy == "failover");  // the default
+        CHECK(f.clients[0].params.hedge_after == 3s);
+        CHECK(f.clients[0].params.max_hedges == 2);
+    }
+    SECTION("a key of another policy is an error, where it is, naming its owner") {
+        CHECK(error_of(head + "policy = \"sdk-default\"\nbreaker_failures = 5\n") ==
+              "s.toml:9:1: clients[0].breaker_failures: not a key of policy \"sdk-default\" (it "
+              "is failover's)");
+        CHECK(error_of(head + "policy = \"naive\"\nmax_retries = 1\n") ==
+              "s.toml:9:1: clients[0].max_retries: not a key of policy \"naive\" (it is "
+              "sdk-default's and retry-storm's)");
+        CHECK(error_of(head + "policy = \"retry-storm\"\nhedge_after = \"1s\"\n") ==
+              "s.toml:9:1: clients[0].hedge_after: not a key of policy \"retry-storm\" (it is "
+              "failover's)");
+    }
+    SECTION("every policy has check_finish_reason; a key of none is unknown") {
+        for (const auto& name : policy_names()) {
+            INFO(name);
+            CHECK(error_of(head + "policy = \"" + name + "\"\ncheck_finish_reason = true\n") ==
+                  "no error");
+        }
+        CHECK_THAT(
+            error_of(head + "policy = \"naive\"\nattempt_timeot = \"5s\"\n"),
+            Catch::Contains("attempt_timeot: unknown key (did you mean \"attempt_timeout\"?)"));
+    }
+}

@@ -315,3 +315,54 @@ providers = ["anthropic:claude-opus-4-6"]
     CHECK(by.at("by-model").at("score").to_number<double>() >
           by.at("opus-only").at("score").to_number<double>());
 }
+
+// A slow primary on real sockets: a hedge after 2 s goes to the fallback while the first attempt
+// is still open, the fallback's answer wins, and the primary's attempt is abandoned.
+TEST_CASE("a hedged stack answers from the fallback while the slow primary is still working",
+          "[run][hedging]") {
+    auto dir = temp_dir("hedging");
+    std::string out;
+    run_file(dir, R"(
+[scenario]
+name = "hedging"
+duration = "10m"
+time_scale = 120
+seed = 9
+[workload]
+rate = "300/h"
+deadline = "30s"
+repeat = 0.0
+[[providers]]
+id = "slow"
+dialect = "openai"
+latency = { ttft = "12s", tokens_per_second = 100, jitter = 0 }
+[[providers]]
+id = "fast"
+dialect = "anthropic"
+latency = { ttft = "300ms", tokens_per_second = 100, jitter = 0 }
+[[clients]]
+name = "hedges"
+policy = "failover"
+hedge_after = "2s"
+providers = ["slow", "fast"]
+[[clients]]
+name = "waits"
+policy = "failover"
+providers = ["slow", "fast"]
+)",
+             out);
+    INFO(out);
+    auto by = stacks_by_client(dir);
+    auto all = [&](const char* client, std::string_view metric) {
+        return by.at(client).at("metrics").at("all").at(metric).to_number<double>();
+    };
+    CHECK(all("hedges", metric::availability) == 1.0);
+    CHECK(all("waits", metric::availability) == 1.0);
+    // Every answer from the fast provider, 2 s plus its own time after the arrival …
+    CHECK(all("hedges", metric::latency_p95) < 6.0);
+    CHECK(all("waits", metric::latency_p50) > 11.0);
+    // … at the price of a second attempt for every request: the slow one, abandoned.
+    CHECK(all("hedges", metric::retry_amplification) > 1.8);
+    CHECK(all("hedges", metric::retry_amplification) < 2.05);
+    CHECK(all("waits", metric::retry_amplification) == 1.0);
+}

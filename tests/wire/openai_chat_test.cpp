@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <tuple>
 
 #include "wire/answer.h"
 #include "wire/dialect.h"
@@ -173,4 +174,65 @@ TEST_CASE("an in-band OpenAI stream error is a data line with an error object", 
     auto frame = d->stream_error_frame(d->status_error(500, "m"));
     auto body = data_of(frame);
     CHECK(body.at("error").as_object().at("type").as_string() == "server_error");
+}
+
+// The vendors' wordings are a table each (openai_chat.cpp, kOpenAiVoice and kDeepSeekVoice);
+// these are what they said when they were code, field for field.
+TEST_CASE("OpenAI and DeepSeek word the same refusals each their own way", "[openai][errors]") {
+    auto openai = make_dialect(DialectKind::openai, Vendor::openai);
+    auto deepseek = make_dialect(DialectKind::openai, Vendor::deepseek);
+    auto fields = [](const ApiError& e) {
+        return std::make_tuple(e.status, e.type, e.code, e.param, e.message);
+    };
+    using Said = std::tuple<int, std::string, std::string, std::string, std::string>;
+    SECTION("a model that does not exist") {
+        CHECK(fields(openai->unknown_model("gpt-9")) ==
+              Said{404, "invalid_request_error", "model_not_found", "",
+                   "The model `gpt-9` does not exist or you do not have access to it."});
+        CHECK(fields(deepseek->unknown_model("deepseek-r9")) ==
+              Said{400, "invalid_request_error", "invalid_request_error", "", "Model Not Exist"});
+    }
+    SECTION("a feature the model lacks") {
+        CHECK(fields(openai->feature_unsupported("vision", "o3-mini")) ==
+              Said{400, "invalid_request_error", "", "messages",
+                   "Invalid content type. image_url is only supported by certain models. The "
+                   "model `o3-mini` does not support image inputs."});
+        CHECK(fields(deepseek->feature_unsupported("vision", "deepseek-chat")) ==
+              Said{400, "invalid_request_error", "invalid_request_error", "",
+                   "Failed to deserialize the JSON body into the target type: messages[0]: "
+                   "unknown variant `image_url`, expected `text`"});
+        for (const auto& d : {openai.get(), deepseek.get()}) {
+            CHECK(fields(d->feature_unsupported("tools", "m")) ==
+                  Said{400, "invalid_request_error", "", "tools",
+                       "tools is not supported with the model `m`."});
+            CHECK(fields(d->feature_unsupported("stream", "m")) ==
+                  Said{400, "invalid_request_error", "unsupported_value", "stream",
+                       "Unsupported value: 'stream' does not support true with the model `m`."});
+            CHECK(fields(d->feature_unsupported("audio", "m")) ==
+                  Said{400, "invalid_request_error", "", "", "audio is not supported."});
+        }
+    }
+    SECTION("a rate limit: OpenAI says which and how much, DeepSeek only that it is one") {
+        CHECK(fields(openai->rate_limited("gpt-4o-mini", false, 500, 500, 1.5)) ==
+              Said{429, "requests", "rate_limit_exceeded", "",
+                   "Rate limit reached for gpt-4o-mini in organization org-brownout on requests "
+                   "per min (RPM): Limit 500, Used 500, Requested 1. Please try again in 1.5s. "
+                   "Visit https://platform.openai.com/account/rate-limits to learn more."});
+        CHECK(std::get<1>(fields(openai->rate_limited("m", true, 1000, 990, 0.25))) == "tokens");
+        CHECK_THAT(openai->rate_limited("m", true, 1000, 990, 0.25).message,
+                   Catch::Contains("on tokens per min (TPM): Limit 1000, Used 990") &&
+                       Catch::Contains("try again in 0.25s"));
+        CHECK(fields(deepseek->rate_limited("deepseek-chat", false, 500, 500, 1.5)) ==
+              Said{429, "rate_limit_error", "rate_limit_exceeded", "", "Rate Limit Reached"});
+    }
+    SECTION("a body that is not JSON, and a status of no table's") {
+        CHECK(fields(deepseek->invalid_json("")) ==
+              Said{400, "invalid_request_error", "invalid_request_error", "",
+                   "Failed to parse the request body as JSON"});
+        CHECK(fields(openai->status_error(418, "m")) ==
+              Said{418, "invalid_request_error", "", "", "Bad request."});
+        CHECK(fields(deepseek->status_error(599, "m")) ==
+              Said{599, "server_error", "", "",
+                   "The server had an error while processing your request. Sorry about that!"});
+    }
 }
