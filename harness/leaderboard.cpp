@@ -74,8 +74,8 @@ bool invalid_request(int status) {
     return status == 400 || status == 404 || status == 413 || status == 422;
 }
 
-Findings find(const StackRun& run, const Scenario& scenario) {
-    const Duration deadline = scenario.workload.deadline;
+// `time_scale`: the one the stack ran at (the leaderboard's cap, or a rerun's), not the file's.
+Findings find(const StackRun& run, Duration deadline, double time_scale) {
     Findings f;
     f.requests = static_cast<int>(run.users.size());
     // The journal knows a request by its content: the same content at the same provider within
@@ -105,7 +105,7 @@ Findings find(const StackRun& run, const Scenario& scenario) {
         f.hung += u.outcome == UserRecord::Outcome::hung;
     }
     // What went wrong with an external stack's process; not the note that its clock was warped.
-    const auto warped = warped_clock_note(run.client.kind, scenario.time_scale);
+    const auto warped = warped_clock_note(run.client.kind, time_scale);
     for (const auto& n : run.notes)
         if (n != warped) f.notes.push_back(n);
     if (!run.late_answers.empty()) f.late_note = late_answers_note(run.late_answers);
@@ -555,7 +555,8 @@ std::string leaderboard_html(const std::vector<ScenarioResult>& results,
 }
 
 // One run's score and metrics of a stack, added to its entry.
-void record(Entry& e, const StackScore& score, const StackRun& run, const Scenario& s) {
+void record(Entry& e, const StackScore& score, const StackRun& run, const Scenario& s,
+            double time_scale) {
     e.scores.push_back(score.score);
     auto value = [&](const char* phase, std::string_view m) {
         if (auto ph = score.phases.find(phase); ph != score.phases.end())
@@ -570,7 +571,7 @@ void record(Entry& e, const StackScore& score, const StackRun& run, const Scenar
                             {"all", metric::herd_factor},
                             {"all", metric::graceful_degradation}})
         e.values[fmt::format("{}.{}", phase, m)].push_back(value(phase, m));
-    e.findings.push_back(find(run, s));
+    e.findings.push_back(find(run, s.workload.deadline, time_scale));
     e.components.push_back(score.components);
     // One note per cap ("13 hung requests: score capped at 50"), from the first seed it shows in.
     for (const auto& note : score.notes) {
@@ -753,7 +754,7 @@ int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
                     double scale, const std::string& rerun) {
         Entry* e = entry(name);
         if (e == nullptr) return;
-        record(*e, score, run, with_stacks);
+        record(*e, score, run, with_stacks, scale);
         e->time_scales.push_back(scale);
         if (!rerun.empty() &&
             std::find(e->reruns.begin(), e->reruns.end(), rerun) == e->reruns.end())

@@ -304,8 +304,8 @@ private:
         // A user still waiting at twice the deadline is hung: the stack never answered.
         open_[i] = scheduler_.at(workload_[i].arrival + 2 * scenario_.workload.deadline, [this, i] {
             if (open_.count(i) == 0) return;
-            stack_->abandon(i);
             finish(i, UserRecord::Outcome::hung, "", -1);
+            stack_->abandon(i);
         });
         stack_->start(i);
     }

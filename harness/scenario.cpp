@@ -418,8 +418,14 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
     ErrorCollector errors;
     errors.attempt([&] {
         if (spec.kind == "builtin") {
-            // From here on: that policy's keys.
-            c.set_spec(&builtin_spec(c.choice("policy", policy_names()).value_or("failover")));
+            // From here on: that policy's keys (the default's when the name is not one: its
+            // error comes from read_policy_params).
+            const toml::node* named = c.raw().get("policy");
+            std::string policy = named != nullptr && named->is_string() ? named->as_string()->get()
+                                                                        : std::string("failover");
+            const auto& names = policy_names();
+            if (std::find(names.begin(), names.end(), policy) == names.end()) policy = "failover";
+            c.set_spec(&builtin_spec(policy));
             spec.params = read_policy_params(c);
             return;
         }

@@ -86,8 +86,7 @@ public:
         lost_[{i, k}] = now + params_.breaker_cooldown;
         breakers_[i].probing = false;
     }
-    // A hedge that lost the race was abandoned: its outcome is unknown, and a half-open probe
-    // it was is over.
+    // A half-open probe abandoned before its outcome came (a hedge that lost the race): over.
     void abandoned(std::size_t i) { breakers_[i].probing = false; }
 
     bool take_retry() {
@@ -152,7 +151,10 @@ public:
                              in_flight_.end());
             // Without capability routing, "not supported" is a client error like any other 400:
             // the request fails, as it does with an SDK alone.
-            if (last->unsupported && !p_.params_.capability_routing) return give_or_stale(now);
+            if (last->unsupported && !p_.params_.capability_routing) {
+                release_in_flight();
+                return give_or_stale(now);
+            }
             if (last->unsupported)
                 p_.lost_capability(failed, request_.kind, now);
             else
@@ -187,10 +189,9 @@ public:
 
     void answered(Duration now, std::size_t provider, const std::string& text) override {
         p_.success(provider, now);
-        for (auto i : in_flight_) {
-            if (i != provider) p_.abandoned(i);
-        }
-        in_flight_.clear();
+        in_flight_.erase(std::remove(in_flight_.begin(), in_flight_.end(), provider),
+                         in_flight_.end());
+        release_in_flight();
         if (!p_.params_.retry_budget_per_request) p_.earn_retry();
         if (p_.params_.cache) {
             Failover::CacheEntry entry{text, request_.freshness, now};
@@ -225,10 +226,20 @@ private:
         for (std::size_t i = 0; i < p_.providers_.size(); ++i) {
             if (std::find(tried_.begin(), tried_.end(), i) != tried_.end()) continue;
             if (std::find(in_flight_.begin(), in_flight_.end(), i) != in_flight_.end()) continue;
+            bool open = p_.breakers_[i].open;
             if (!p_.capable(i, request_, now) || !p_.allows(i, now)) continue;
+            if (open) probes_.push_back(i);  // allowed through an open breaker: the probe
             return i;
         }
         return std::nullopt;
+    }
+    // The attempts still in flight are abandoned (a hedge lost the race, or the request ends):
+    // their outcome is never known, so a half-open probe among them is released.
+    void release_in_flight() {
+        for (auto i : in_flight_) {
+            if (std::find(probes_.begin(), probes_.end(), i) != probes_.end()) p_.abandoned(i);
+        }
+        in_flight_.clear();
     }
     Step choose(Duration now) {
         auto i = pick(now);
@@ -260,6 +271,7 @@ private:
     Duration deadline_;
     std::vector<std::size_t> in_flight_;  // providers with an attempt out (more with hedges)
     std::vector<std::size_t> tried_;
+    std::vector<std::size_t> probes_;  // providers whose half-open probe this request holds
     int hedges_ = 0;
     bool waiting_ = false;
     int rounds_ = 0;

@@ -87,9 +87,14 @@ std::vector<KeySpec> policy_keys(const std::string& policy) {
 
 PolicyParams read_policy_params(TableReader& t) {
     PolicyParams p;
-    p.policy = t.choice("policy", policy_names()).value_or("failover");
-    p.check_finish_reason = t.boolean("check_finish_reason");
-    for (const auto& k : find_policy(p.policy)->keys()) k.read(t, p);
+    // Each key on its own, so that every error in the table is reported; a policy name that is
+    // not one reads the default's keys, which leaves its own error alone rather than calling
+    // every other key unknown.
+    ErrorCollector errors;
+    errors.attempt([&] { p.policy = t.choice("policy", policy_names()).value_or("failover"); });
+    errors.attempt([&] { p.check_finish_reason = t.boolean("check_finish_reason"); });
+    for (const auto& k : find_policy(p.policy)->keys()) errors.attempt([&] { k.read(t, p); });
+    errors.throw_if_any();
     return p;
 }
 

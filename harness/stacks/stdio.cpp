@@ -51,9 +51,9 @@ public:
         if (by_id_.erase(id) > 0) hung_ids_[id] = user;
     }
 
-    // Stopping the program ends the pending read (read() then sees the run ending).
+    // Stopping the program ends the pending read (read() then sees the run ending). A result it
+    // writes meanwhile still finds its user, whom the runner no longer records: still unfinished.
     void stop() override {
-        by_id_.clear();
         if (child_) child_->stop(std::chrono::milliseconds(1000));
     }
     void close() override {
@@ -265,7 +265,7 @@ private:
         if (child_) child_->stop(std::chrono::milliseconds(200));
         child_.reset();
         // Restart it for the requests still to come, at most ten times.
-        if (starts_ < 10 && !host_.stop_requested()) launch();
+        if (starts_ < 10 && !host_.stop_requested() && !host_.ending()) launch();
     }
 
     StackHost& host_;

@@ -77,6 +77,9 @@ d = json.load(open(sys.argv[1]))
 by = {s["stack"]: s for s in d["scenarios"][0]["stacks"]}
 assert by["dies"]["score"] is not None and by["dies"]["score"] < by["naive"]["score"], by
 assert "exited" in by["dies"]["why"] or "exit" in by["dies"]["why"], by["dies"]["why"]
+# Its clock ran warped at the leaderboard's ×120 (the file says ×300): that is how every external
+# stack runs, not a finding, so the why line leaves it out.
+assert "ran in scenario time" not in by["dies"]["why"], by["dies"]["why"]
 # Without the baseline (sdk-default did not run) the overall rank is by mean score.
 assert all(o["vs_baseline"] is None for o in d["overall"]), d["overall"]
 assert [o["stack"] for o in d["overall"]] == ["naive", "dies"], d["overall"]

@@ -267,6 +267,49 @@ TEST_CASE("a hedged half-open probe that loses the race does not leave the break
     CHECK(next_probe->next(t, nullptr).provider == 0);  // probing goes on
 }
 
+TEST_CASE("a request that ends with a hedge in flight lets go of only the probe it holds",
+          "[policy][failover][hedging]") {
+    PolicyParams params;
+    params.hedge_after = 3s;
+    auto failure = error(503);
+    auto open_primary = [&](Policy& p, Duration& t, std::uint64_t first) {
+        for (int i = 0; i < 25; ++i, t += 1s) {
+            auto run = p.begin(request(RequestKind::chat, first + i), t);
+            if (run->next(t, nullptr).provider == 0) run->next(t, &failure);
+        }
+    };
+    SECTION("given up on a client error while its probe is out: the probe is released") {
+        params.capability_routing = false;
+        auto p = policy("failover", {{"primary"}, {"secondary"}}, params);
+        Duration t = 0s;
+        open_primary(*p, t, 700);
+        t += 31s;
+        auto probe = p->begin(request(RequestKind::chat, 800), t);
+        REQUIRE(probe->next(t, nullptr).provider == 0);
+        REQUIRE(probe->hedge(t + 3s).provider == 1);
+        auto unsupported = error(400);
+        unsupported.unsupported = true;
+        unsupported.provider = 1;
+        REQUIRE(probe->next(t + 4s, &unsupported).action == Action::give_up);
+        auto next_probe = p->begin(request(RequestKind::chat, 801), t + 5s);
+        CHECK(next_probe->next(t + 5s, nullptr).provider == 0);
+    }
+    SECTION("a hedge that wins does not release a probe another request took meanwhile") {
+        auto p = policy("failover", {{"primary"}, {"secondary"}}, params);
+        auto early = p->begin(request(RequestKind::chat, 900), 0s);
+        REQUIRE(early->next(0s, nullptr).provider == 0);  // the breaker is closed: no probe
+        REQUIRE(early->hedge(3s).provider == 1);
+        Duration t = 4s;
+        open_primary(*p, t, 1000);
+        t += 31s;
+        auto probe = p->begin(request(RequestKind::chat, 1100), t);
+        REQUIRE(probe->next(t, nullptr).provider == 0);
+        early->answered(t, 1, "ok");  // its primary attempt is abandoned, but it was no probe
+        auto other = p->begin(request(RequestKind::chat, 1101), t);
+        CHECK(other->next(t, nullptr).provider == 1);  // one probe at a time
+    }
+}
+
 TEST_CASE("failover answers repeated prompts from its cache and can serve stale answers",
           "[policy][failover]") {
     PolicyParams params;

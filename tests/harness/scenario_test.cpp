@@ -374,6 +374,11 @@ TEST_CASE("each built-in policy reads its own keys, and another policy's key say
               "s.toml:9:1: clients[0].hedge_after: not a key of policy \"retry-storm\" (it is "
               "failover's)");
     }
+    SECTION("a policy that is not one is its one error, not every key's") {
+        CHECK(error_of(head + "policy = \"failsafe\"\nbreaker_failures = 5\njitter = \"none\"\n") ==
+              "s.toml:8:10: clients[0].policy: \"failsafe\" is not one of naive, sdk-default, "
+              "retry-storm, failover");
+    }
     SECTION("every policy has check_finish_reason; a key of none is unknown") {
         for (const auto& name : policy_names()) {
             INFO(name);

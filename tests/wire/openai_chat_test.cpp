@@ -225,6 +225,20 @@ TEST_CASE("OpenAI and DeepSeek word the same refusals each their own way", "[ope
         CHECK(fields(deepseek->rate_limited("deepseek-chat", false, 500, 500, 1.5)) ==
               Said{429, "rate_limit_error", "rate_limit_exceeded", "", "Rate Limit Reached"});
     }
+    SECTION("every wording renders: no brace in a message that is not a placeholder") {
+        for (const auto& d : {openai.get(), deepseek.get()}) {
+            for (int status = 400; status < 600; ++status) {
+                INFO(status);
+                CHECK_NOTHROW(d->status_error(status, "m{1}"));
+            }
+            CHECK_NOTHROW(d->invalid_json(""));
+            CHECK_NOTHROW(d->rate_limited("m{1}", true, 1, 1, 1));
+            for (const auto* f : {"vision", "tools", "stream", "audio"})
+                CHECK_NOTHROW(d->feature_unsupported(f, "m{1}"));
+        }
+        CHECK(openai->unknown_model("m{1}").message ==
+              "The model `m{1}` does not exist or you do not have access to it.");
+    }
     SECTION("a body that is not JSON, and a status of no table's") {
         CHECK(fields(deepseek->invalid_json("")) ==
               Said{400, "invalid_request_error", "invalid_request_error", "",
