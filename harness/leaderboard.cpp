@@ -99,9 +99,10 @@ Findings find(const StackRun& run, Duration deadline, double time_scale) {
         f.most_attempts = std::max(f.most_attempts, static_cast<int>(s.size()));
     }
     for (const auto& u : run.users) {
-        f.image_ignored += u.verdict == "image_ignored";
-        f.broken_passed +=
-            u.verdict == "corrupted" || u.verdict == "missing_tag" || u.verdict == "wrong_request";
+        f.image_ignored += u.verdict == AnswerVerdict::image_ignored;
+        f.broken_passed += u.verdict == AnswerVerdict::corrupted ||
+                           u.verdict == AnswerVerdict::missing_tag ||
+                           u.verdict == AnswerVerdict::wrong_request;
         f.hung += u.outcome == UserRecord::Outcome::hung;
     }
     // What went wrong with an external stack's process; not the note that its clock was warped.

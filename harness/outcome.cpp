@@ -6,11 +6,12 @@ Served classify(const UserRecord& u, const WorkloadSpec& w, bool answerable) {
     Duration took = u.finished - u.arrival;
     switch (u.outcome) {
         case UserRecord::Outcome::answered:
-            if (u.verdict == "stale" && u.outdated_by > w.max_staleness)
+            if (u.verdict == AnswerVerdict::stale && u.outdated_by > w.max_staleness)
                 return Served::wrong_answer;
-            if (u.verdict != "ok" && u.verdict != "stale") return Served::wrong_answer;
+            if (u.verdict != AnswerVerdict::ok && u.verdict != AnswerVerdict::stale)
+                return Served::wrong_answer;
             if (took > w.deadline) return Served::failure;  // the user had given up
-            return u.verdict == "ok" ? Served::answer : Served::degraded_answer;
+            return u.verdict == AnswerVerdict::ok ? Served::answer : Served::degraded_answer;
         case UserRecord::Outcome::failed:
             return !answerable && took <= w.fail_fast ? Served::graceful_failure : Served::failure;
         case UserRecord::Outcome::hung:

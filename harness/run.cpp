@@ -28,13 +28,57 @@ namespace brownout::harness {
 namespace asio = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+
+constexpr std::pair<AnswerVerdict, std::string_view> kVerdicts[] = {
+    {AnswerVerdict::none, ""},
+    {AnswerVerdict::ok, "ok"},
+    {AnswerVerdict::missing_tag, "missing_tag"},
+    {AnswerVerdict::wrong_request, "wrong_request"},
+    {AnswerVerdict::image_ignored, "image_ignored"},
+    {AnswerVerdict::corrupted, "corrupted"},
+    {AnswerVerdict::stale, "stale"},
+};
+
+AnswerVerdict from_wire(wire::Verdict v) {
+    switch (v) {
+        case wire::Verdict::ok:
+            return AnswerVerdict::ok;
+        case wire::Verdict::missing_tag:
+            return AnswerVerdict::missing_tag;
+        case wire::Verdict::wrong_request:
+            return AnswerVerdict::wrong_request;
+        case wire::Verdict::image_ignored:
+            return AnswerVerdict::image_ignored;
+        case wire::Verdict::corrupted:
+            return AnswerVerdict::corrupted;
+    }
+    return AnswerVerdict::corrupted;
+}
+
+}  // namespace
+
+std::string_view to_string(AnswerVerdict v) {
+    for (const auto& [verdict, word] : kVerdicts) {
+        if (verdict == v) return word;
+    }
+    return "";
+}
+
+AnswerVerdict answer_verdict_from(std::string_view text) {
+    for (const auto& [verdict, word] : kVerdicts) {
+        if (word == text) return verdict;
+    }
+    throw Error(fmt::format("unknown verdict \"{}\"", text));
+}
+
 Judgement judge_answer(const UserRequest& request, const std::string& text) {
     auto expected = expected_request(request);
     if (request.kind == RequestKind::tools) {
         // A tool call's arguments carry the request digest instead of a tag.
         return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos
-                    ? "ok"
-                    : "wrong_request"};
+                    ? AnswerVerdict::ok
+                    : AnswerVerdict::wrong_request};
     }
     auto verdict = wire::verify_answer(text, expected);
     if (verdict == wire::Verdict::wrong_request) {
@@ -44,11 +88,11 @@ Judgement judge_answer(const UserRequest& request, const std::string& text) {
             older.freshness = hour;
             if (wire::verify_answer(text, expected_request(older)) == wire::Verdict::ok) {
                 // The answer for hour H was current until the end of hour H.
-                return {"stale", request.arrival - std::chrono::hours(hour + 1)};
+                return {AnswerVerdict::stale, request.arrival - std::chrono::hours(hour + 1)};
             }
         }
     }
-    return {std::string(wire::to_string(verdict))};
+    return {from_wire(verdict)};
 }
 
 namespace {
@@ -251,7 +295,7 @@ public:
         u.finished = now();
         if (outcome == UserRecord::Outcome::answered) {
             auto judged = judge_answer(workload_[user], text);
-            u.verdict = std::move(judged.verdict);
+            u.verdict = judged.verdict;
             u.outdated_by = judged.outdated_by;
             if (received_answer(u, scenario_.workload)) ++good_;
         }

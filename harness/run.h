@@ -14,14 +14,21 @@
 
 namespace brownout::harness {
 
+// The verdict on the answer a user got: wire::verify_answer's, or stale (the answer to the same
+// question from an earlier hour). `none` for a user not answered.
+enum class AnswerVerdict { none, ok, missing_tag, wrong_request, image_ignored, corrupted, stale };
+// As report files and the run log spell it ("" for none).
+std::string_view to_string(AnswerVerdict v);
+// Throws brownout::Error for a word that is not a verdict.
+AnswerVerdict answer_verdict_from(std::string_view text);
+
 struct UserRecord {
     std::uint64_t id = 0;
     Duration arrival{};
     RequestKind kind = RequestKind::chat;
     enum class Outcome { answered, failed, hung, unfinished } outcome = Outcome::unfinished;
     Duration finished{};  // scenario time the stack gave its answer or error
-    std::string
-        verdict;  // answered: ok | missing_tag | wrong_request | image_ignored | corrupted | stale
+    AnswerVerdict verdict = AnswerVerdict::none;
     Duration
         outdated_by{};  // stale: how long the answer had been out of date when the request arrived
     int attempts = 0;
@@ -81,7 +88,7 @@ std::string late_answers_note(const std::vector<Duration>& late);
 // The verdict on one answer: ok, or what is wrong with it (stale: an answer to the same question
 // from an earlier hour; `outdated_by` then says since when it had been out of date).
 struct Judgement {
-    std::string verdict;
+    AnswerVerdict verdict = AnswerVerdict::none;
     Duration outdated_by{};
 };
 Judgement judge_answer(const UserRequest& request, const std::string& text);

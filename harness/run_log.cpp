@@ -80,7 +80,7 @@ UserRecord user_from(const json::object& o) {
     u.kind = kind_of(o.at("kind").as_string());
     u.outcome = outcome_from(o.at("outcome").as_string());
     u.finished = Duration(o.at("finished_ns").to_number<std::int64_t>());
-    u.verdict = json::value_to<std::string>(o.at("verdict"));
+    u.verdict = answer_verdict_from(o.at("verdict").as_string());
     u.outdated_by = Duration(o.at("outdated_by_ns").to_number<std::int64_t>());
     u.attempts = o.at("attempts").to_number<int>();
     u.provider = o.at("provider").to_number<int>();
@@ -131,7 +131,8 @@ std::string user_to_json(const std::string& client, const UserRecord& u) {
         "{{\"client\":{},\"id\":{},\"arrival_ns\":{},\"kind\":\"{}\",\"outcome\":\"{}\","
         "\"finished_ns\":{},\"verdict\":{},\"outdated_by_ns\":{},\"attempts\":{},\"provider\":{}}}",
         json_string(client), u.id, ns(u.arrival), to_string(u.kind), to_string(u.outcome),
-        ns(u.finished), json_string(u.verdict), ns(u.outdated_by), u.attempts, u.provider);
+        ns(u.finished), json_string(to_string(u.verdict)), ns(u.outdated_by), u.attempts,
+        u.provider);
 }
 
 RunLog::RunLog(const std::filesystem::path& dir, const std::string& scenario_text,
@@ -270,7 +271,7 @@ RunResult read_run_log(const std::filesystem::path& dir) {
                 auto it = std::lower_bound(
                     all.begin(), all.end(), u.id,
                     [](const UserRecord& a, std::uint64_t id) { return a.id < id; });
-                if (it != all.end() && it->id == u.id) *it = std::move(u);
+                if (it != all.end() && it->id == u.id) *it = u;
             }
             s.users = std::move(all);
         }

@@ -114,3 +114,15 @@ TEST_CASE("a run log reads back to the run it recorded", "[run_log]") {
     }
     fs::remove_all(dir);
 }
+
+TEST_CASE("every answer verdict is written as one word and read back as itself", "[run_log]") {
+    for (auto v : {AnswerVerdict::none, AnswerVerdict::ok, AnswerVerdict::missing_tag,
+                   AnswerVerdict::wrong_request, AnswerVerdict::image_ignored,
+                   AnswerVerdict::corrupted, AnswerVerdict::stale}) {
+        INFO(to_string(v));
+        CHECK(answer_verdict_from(to_string(v)) == v);
+    }
+    CHECK(to_string(AnswerVerdict::stale) == "stale");
+    CHECK(to_string(AnswerVerdict::none).empty());
+    CHECK_THROWS_WITH(answer_verdict_from("fine"), "unknown verdict \"fine\"");
+}

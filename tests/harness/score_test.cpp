@@ -49,13 +49,13 @@ max = 0
 }
 
 UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration took,
-                std::string verdict = "ok", int provider = 0) {
+                AnswerVerdict verdict = AnswerVerdict::ok, int provider = 0) {
     UserRecord u;
     u.id = id;
     u.arrival = arrival;
     u.outcome = outcome;
     u.finished = arrival + took;
-    u.verdict = std::move(verdict);
+    u.verdict = verdict;
     u.provider = provider;
     return u;
 }
@@ -173,9 +173,9 @@ TEST_CASE("availability, wrong answers, hung and latency per phase", "[score]") 
     run.users.push_back(user(1, 1min, Outcome::answered, 2s));
     run.users.push_back(user(2, 2min, Outcome::answered, 4s));
     // incident: 1 good via the secondary, 1 too slow, 1 wrong (truncated), 1 failed, 1 hung
-    run.users.push_back(user(3, 11min, Outcome::answered, 3s, "ok", 1));
+    run.users.push_back(user(3, 11min, Outcome::answered, 3s, AnswerVerdict::ok, 1));
     run.users.push_back(user(4, 12min, Outcome::answered, 40s));
-    run.users.push_back(user(5, 13min, Outcome::answered, 1s, "missing_tag"));
+    run.users.push_back(user(5, 13min, Outcome::answered, 1s, AnswerVerdict::missing_tag));
     run.users.push_back(user(6, 14min, Outcome::failed, 1s));
     run.users.push_back(user(7, 15min, Outcome::hung, 61s));
     for (const auto& u : run.users)
@@ -245,7 +245,7 @@ id = "only"
                            staleness);
     };
     auto cached = [](std::uint64_t id, Duration arrival, Duration outdated_by) {
-        auto u = user(id, arrival, Outcome::answered, 10ms, "stale", -2);
+        auto u = user(id, arrival, Outcome::answered, 10ms, AnswerVerdict::stale, -2);
         u.outdated_by = outdated_by;
         return u;
     };
@@ -256,7 +256,7 @@ id = "only"
         run.client = s.clients[0];
         run.users.push_back(cached(1, 70min, 30min));                 // the 0:xx answer at 1:10
         run.users.push_back(user(2, 75min, Outcome::failed, 100ms));  // a clean fast error
-        run.users.push_back(user(3, 30min, Outcome::answered, 1s, "ok"));  // steady
+        run.users.push_back(user(3, 30min, Outcome::answered, 1s, AnswerVerdict::ok));  // steady
         auto score = score_stack(s, run, phase_windows(s));
         CAPTURE(staleness);
         CHECK(score.served[0] == expected);
@@ -411,8 +411,8 @@ TEST_CASE("expectations pass and fail with the measured value", "[score][expect]
     auto s = scenario();
     StackRun run;
     run.client = s.clients[0];
-    run.users.push_back(user(1, 11min, Outcome::answered, 1s, "ok", 1));
-    run.users.push_back(user(2, 12min, Outcome::answered, 1s, "image_ignored", 1));
+    run.users.push_back(user(1, 11min, Outcome::answered, 1s, AnswerVerdict::ok, 1));
+    run.users.push_back(user(2, 12min, Outcome::answered, 1s, AnswerVerdict::image_ignored, 1));
     auto score = score_stack(s, run, phase_windows(s));
     auto results = check_expectations(s, {score});
     REQUIRE(results.size() == 2);

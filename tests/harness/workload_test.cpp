@@ -70,14 +70,14 @@ TEST_CASE(
     auto answer = [](const UserRequest& u, bool saw_images) {
         return wire::generate_answer(1, expected_request(u), {}, saw_images, "id", 0).text();
     };
-    CHECK(judge_answer(r, answer(r, true)).verdict == "ok");
-    CHECK(judge_answer(r, answer(r, false)).verdict == "image_ignored");
+    CHECK(judge_answer(r, answer(r, true)).verdict == AnswerVerdict::ok);
+    CHECK(judge_answer(r, answer(r, false)).verdict == AnswerVerdict::image_ignored);
     std::string full = answer(r, true);
-    CHECK(judge_answer(r, full.substr(0, full.size() - 3)).verdict == "missing_tag");
+    CHECK(judge_answer(r, full.substr(0, full.size() - 3)).verdict == AnswerVerdict::missing_tag);
     auto older = r;
     older.freshness -= 1;
     auto stale = judge_answer(r, answer(older, true));
-    CHECK(stale.verdict == "stale");
+    CHECK(stale.verdict == AnswerVerdict::stale);
     // The previous hour's answer went out of date when this hour began.
     CHECK(stale.outdated_by == r.arrival - std::chrono::hours(r.freshness));
     older.freshness -= 1;
