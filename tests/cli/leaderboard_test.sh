@@ -135,8 +135,11 @@ for line in open(f"{out}/flapping-provider/seed-7/attempts.jsonl"):
     a = json.loads(line)
     key = (a["client"], a["provider"])
     sent_to[key] = sent_to.get(key, 0) + 1
-# About 290 users arrive while the primary is down (17 of the incident's 60 minutes).
-assert sent_to.get(("langchain-fallback", "secondary"), 0) >= 100, sent_to
+# About 290 users arrive while the primary is down (17 of the incident's 60 minutes). Idle, the
+# LangChain fallback sends about 280 attempts to the secondary; with the ASan build and the rest
+# of the suite beside it, as few as 88 (2026-12-01: it falls behind in wall time and its late
+# users never reach a fallback). What it must show is that it falls back at all.
+assert sent_to.get(("langchain-fallback", "secondary"), 0) >= 30, sent_to
 assert sent_to.get(("langchain-default", "secondary"), 0) == 0, sent_to
 assert sent_to.get(("openai-node", "secondary"), 0) == 0, sent_to
 # A finding with the number behind it: immediate retries pile up on one request.
