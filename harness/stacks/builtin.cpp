@@ -42,7 +42,7 @@ public:
 
 private:
     struct Sent {
-        std::uint64_t id;  // ours: a result never comes inside send(), but ids are clearer
+        std::uint64_t id;  // ours: the callbacks are made before send() returns the handle
         std::uint64_t handle = 0;
         Scheduler::TimerId hedge = 0;
     };
