@@ -45,7 +45,7 @@ usage:
   brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
   brownout leaderboard [SCENARIO…] [--seeds N] [--client NAME]… [--time-scale X] [--out DIR]
                        [--max-time-scale X] [--min-time-scale X] [--parallel N] [--stacks DIR]
-                       [--list]
+                       [--resume] [--list]
   brownout serve [SCENARIO] [--listen HOST:PORT] [--time-scale X] [--start-at DURATION | --epoch TIME]
                  [--ready-file FILE] [--threads N] [LIMIT…]
   brownout validate FILE…
@@ -300,6 +300,8 @@ int cmd_leaderboard(Args& args) {
             board.stacks_dir = args.value(a);
         } else if (a == "--list") {
             board.list = true;
+        } else if (a == "--resume") {
+            board.resume = true;
         } else if (a.starts_with("--")) {
             throw brownout::Error(fmt::format("leaderboard: unknown option {}", a));
         } else {

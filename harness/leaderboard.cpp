@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "harness/process.h"
 #include "harness/report.h"
 #include "harness/run.h"
+#include "harness/run_log.h"
 #include "harness/score.h"
 #include "harness/serve.h"
 #include "harness/sim.h"
@@ -153,6 +155,7 @@ struct ScenarioResult {
     double time_scale = 1;
     std::vector<std::uint64_t> seeds;
     std::vector<Entry> entries;  // ranked: best first, then those that sat out
+    int resumed = 0;             // runs read back from an earlier start (--resume)
 };
 
 double mean(const std::vector<double>& v) {
@@ -388,9 +391,9 @@ std::string leaderboard_json(const std::vector<ScenarioResult>& results,
         const auto& res = results[r];
         j += fmt::format(
             "{}{{\"name\":{},\"title\":{},\"file\":{},\"time_scale\":{},\"seeds\":[{}],"
-            "\"stacks\":[",
+            "\"resumed_runs\":{},\"stacks\":[",
             r ? "," : "", json_string(res.name), json_string(res.title), json_string(res.file),
-            res.time_scale, fmt::join(res.seeds, ","));
+            res.time_scale, fmt::join(res.seeds, ","), res.resumed);
         for (std::size_t i = 0; i < res.entries.size(); ++i) {
             const auto& e = res.entries[i];
             j += fmt::format("{}{{\"stack\":{}", i ? "," : "", json_string(e.stack));
@@ -442,6 +445,13 @@ std::string score_cell(const Entry& e) {
     return fmt::format("{:.1f} ± {:.1f}", s.mean, s.ci95);
 }
 
+// Said beside a scenario some of whose runs an earlier start made (--resume).
+std::string resumed_note(const ScenarioResult& r) {
+    if (r.resumed == 0) return "";
+    return fmt::format(" · {} run{} read back from an earlier start (--resume)", r.resumed,
+                       r.resumed == 1 ? "" : "s");
+}
+
 std::string md_escape(const std::string& s) {
     return replace_all(replace_all(s, "|", "\\|"), "\n", " ");
 }
@@ -468,10 +478,10 @@ std::string leaderboard_md(const std::vector<ScenarioResult>& results,
     }
     for (const auto& r : results) {
         m += fmt::format(
-            "\n## {}\n\n{} · `{}` · time scale {} · seed{} {}\n\n| rank | stack | "
+            "\n## {}\n\n{} · `{}` · time scale {} · seed{} {}{}\n\n| rank | stack | "
             "score |",
             r.name, md_escape(r.title), r.file, r.time_scale, r.seeds.size() == 1 ? "" : "s",
-            fmt::join(r.seeds, ", "));
+            fmt::join(r.seeds, ", "), resumed_note(r));
         for (const auto& c : columns()) m += fmt::format(" {} |", c.label);
         m += " why |\n|---|---|---|";
         for (std::size_t i = 0; i < columns().size(); ++i) m += "---|";
@@ -527,10 +537,11 @@ std::string leaderboard_html(const std::vector<ScenarioResult>& results,
     h += "</table>\n";
     for (const auto& r : results) {
         h += fmt::format(
-            "<h2 id=\"{0}\">{0}</h2>\n<p>{1} · time scale {2} · seeds {3} · "
+            "<h2 id=\"{0}\">{0}</h2>\n<p>{1} · time scale {2} · seeds {3}{4} · "
             "reports in <code>{0}/</code></p>\n<table><tr><th>rank</th><th>stack"
             "</th><th>score</th><th></th>",
-            markup_escape(r.name), markup_escape(r.title), r.time_scale, fmt::join(r.seeds, ", "));
+            markup_escape(r.name), markup_escape(r.title), r.time_scale, fmt::join(r.seeds, ", "),
+            markup_escape(resumed_note(r)));
         for (const auto& c : columns()) h += fmt::format("<th>{}</th>", c.label);
         h += "<th>why</th></tr>\n";
         for (std::size_t i = 0; i < r.entries.size(); ++i) {
@@ -725,6 +736,30 @@ struct BatchContext {
     std::ostream& err;
 };
 
+// The run an earlier start of this leaderboard finished in `dir`, if it is this one: the same
+// scenario text (the same stacks with the same settings), seed, time scale and stacks, and it
+// finished. Anything else (nothing there, a run that was stopped or killed, a log that cannot
+// be read, another scenario) runs again.
+std::optional<RunResult> finished_run(const std::string& dir, const std::string& text,
+                                      std::uint64_t seed, double scale,
+                                      const std::vector<std::string>& names) {
+    std::error_code ec;
+    auto path = std::filesystem::path(dir);
+    if (!std::filesystem::exists(path / "run.json", ec)) return std::nullopt;
+    try {
+        if (read_text_file((path / "scenario.toml").string()) != text) return std::nullopt;
+        RunResult run = read_run_log(path);
+        if (run.partial || run.scenario.seed != seed || run.scenario.time_scale != scale ||
+            run.stacks.size() != names.size())
+            return std::nullopt;
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (run.stacks[i].client.name != names[i]) return std::nullopt;
+        return run;
+    } catch (const std::exception&) {
+        return std::nullopt;  // unreadable: run it again (its directory is rewritten)
+    }
+}
+
 // One batch of stacks on one seed, its runs' reports under DIR/LABEL. A stack that answered
 // requests after they were counted hung fell behind: it runs again at half the time scale,
 // where a machine too busy for it catches up and the stack is scored; a stack slow in scenario
@@ -781,22 +816,32 @@ int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
                            fmt::join(names, ", "))
             << std::flush;
         RunResult run;
-        try {
-            run = run_scenario(with_stacks, options);
-        } catch (const std::exception& e) {
-            err << "\n" << e.what() << "\n";
-            return 2;
+        std::optional<RunResult> earlier;
+        if (c.resume) earlier = finished_run(run_dir, ctx.text, seed, scale, names);
+        if (earlier) {
+            run = std::move(*earlier);
+            ++result.resumed;
+            out << fmt::format(" · read back from {} (--resume)\n", run_dir);
+        } else {
+            try {
+                run = run_scenario(with_stacks, options);
+            } catch (const std::exception& e) {
+                err << "\n" << e.what() << "\n";
+                return 2;
+            }
         }
         Report report{run, run_windows(run), {}, {}};
         for (const auto& stack : run.stacks)
             report.scores.push_back(score_stack(run.scenario, stack, report.windows));
-        try {
-            write_run_reports(report, run_dir, {}, {}, {}, false);
-        } catch (const std::exception& e) {
-            err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
-            return 2;
+        if (!earlier) {
+            try {
+                write_run_reports(report, run_dir, {}, {}, {}, false);
+            } catch (const std::exception& e) {
+                err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
+                return 2;
+            }
+            out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
         }
-        out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
         if (run.partial) {
             // Its report directory stays (and says partial); a stopped run is not averaged
             // with whole ones.

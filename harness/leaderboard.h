@@ -67,6 +67,10 @@ struct LeaderboardCommand {
     // it has cores would be scored as the incident's.
     int parallel = 2;
     std::string out_dir = "leaderboard";
+    // Read back each run an earlier start of the same leaderboard finished in `out_dir` (the
+    // same scenario with the same stacks, seed, time scale and batch) instead of running it
+    // again: a pack of real stacks takes hours, and a stopped or killed one goes on from there.
+    bool resume = false;
     bool list = false;  // print the stacks and exit
     std::atomic<bool>* stop = nullptr;
 };

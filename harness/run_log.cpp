@@ -187,17 +187,23 @@ void RunLog::flush() {
 
 void RunLog::finish(const RunResult& run) {
     flush();
-    std::string notes;
+    std::string notes, late;
     for (const auto& s : run.stacks) {
         std::vector<std::string> each;
         for (const auto& n : s.notes) each.push_back(json_string(n));
         notes += fmt::format("{}{}:[{}]", notes.empty() ? "" : ",", json_string(s.client.name),
                              fmt::join(each, ","));
+        if (s.late_answers.empty()) continue;
+        std::vector<std::int64_t> each_ns;
+        for (auto d : s.late_answers) each_ns.push_back(ns(d));
+        late += fmt::format("{}{}:[{}]", late.empty() ? "" : ",", json_string(s.client.name),
+                            fmt::join(each_ns, ","));
     }
-    write_file_atomically((dir_ / "run.json").string(),
-                          fmt::format("{},\"finished\":true,\"partial\":{},\"wall_seconds\":{},"
-                                      "\"log_complete\":{},\"notes\":{{{}}}}}\n",
-                                      meta_, run.partial, run.wall_seconds, !lost_, notes));
+    write_file_atomically(
+        (dir_ / "run.json").string(),
+        fmt::format("{},\"finished\":true,\"partial\":{},\"wall_seconds\":{},"
+                    "\"log_complete\":{},\"notes\":{{{}}},\"late_answers_ns\":{{{}}}}}\n",
+                    meta_, run.partial, run.wall_seconds, !lost_, notes, late));
 }
 
 RunResult read_run_log(const std::filesystem::path& dir) {
@@ -253,6 +259,14 @@ RunResult read_run_log(const std::filesystem::path& dir) {
             if (it == index.end()) continue;
             for (const auto& n : notes.as_array())
                 run.stacks[it->second].notes.push_back(json::value_to<std::string>(n));
+        }
+    }
+    if (meta.contains("late_answers_ns")) {  // written since 2026-12-01
+        for (const auto& [client, late] : meta.at("late_answers_ns").as_object()) {
+            auto it = index.find(std::string(client));
+            if (it == index.end()) continue;
+            for (const auto& d : late.as_array())
+                run.stacks[it->second].late_answers.emplace_back(d.to_number<std::int64_t>());
         }
     }
     if (run.partial) {

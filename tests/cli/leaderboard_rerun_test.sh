@@ -88,3 +88,43 @@ assert any("hung requests after all" in n for n in late["findings"][0]["notes"])
 assert rerun in late["why"] and "hung requests after all" not in late["why"], late["why"]
 print("reruns ok:", slow["time_scales"], late["time_scales"])
 PY
+
+# --resume reads back every run the first start finished, and runs again only what it lacks:
+# here the slower run, as if the first start had been killed before it.
+cp "$dir/lb/leaderboard.json" "$dir/first.json"
+rm -rf "$dir/lb/tiny/seed-5-x150"
+"$bin" leaderboard "$dir/tiny.toml" --stacks "$dir/stacks" --client slow-wall --client late \
+  --max-time-scale 300 --min-time-scale 20 --out "$dir/lb" --resume > "$dir/resume.log" 2>&1 \
+  || { rc=$?; cat "$dir/resume.log"; fail "leaderboard --resume exited $rc"; }
+cat "$dir/resume.log"
+grep -q "read back from $dir/lb/tiny/seed-5 (--resume)" "$dir/resume.log" \
+  || fail "the finished first run was not read back"
+grep -q "again at ×150 · late, slow-wall · [0-9]* s$" "$dir/resume.log" \
+  || fail "the missing slower run did not run again"
+python3 - "$dir/first.json" "$dir/lb/leaderboard.json" <<'PY'
+import json, sys
+first, again = (json.load(open(f)) for f in sys.argv[1:])
+[a], [b] = first["scenarios"], again["scenarios"]
+assert a["resumed_runs"] == 0 and b["resumed_runs"] >= 1, (a["resumed_runs"], b["resumed_runs"])
+# The run read back scores as it did: the same run log gives the same numbers.
+fa = {e["stack"]: e for e in a["stacks"]}
+fb = {e["stack"]: e for e in b["stacks"]}
+for name in fa:
+    assert fa[name]["time_scales"] == fb[name]["time_scales"], (name, fa[name], fb[name])
+late_a, late_b = fa["late"], fb["late"]
+assert late_a["reruns"][0].split("×150")[0] == late_b["reruns"][0].split("×150")[0], (late_a, late_b)
+print("resume ok")
+PY
+# A run read back is one the first start finished: one stopped part-way runs again.
+python3 - "$dir/lb/tiny/seed-5/run.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["finished"] = False
+json.dump(d, open(p, "w"))
+PY
+"$bin" leaderboard "$dir/tiny.toml" --stacks "$dir/stacks" --client slow-wall --client late \
+  --max-time-scale 300 --min-time-scale 20 --out "$dir/lb" --resume > "$dir/resume2.log" 2>&1 \
+  || { rc=$?; cat "$dir/resume2.log"; fail "leaderboard --resume exited $rc"; }
+grep -q "seed 5 · late, slow-wall · [0-9]* s$" "$dir/resume2.log" \
+  || { cat "$dir/resume2.log"; fail "an unfinished run was read back"; }

@@ -126,3 +126,26 @@ TEST_CASE("every answer verdict is written as one word and read back as itself",
     CHECK(to_string(AnswerVerdict::none).empty());
     CHECK_THROWS_WITH(answer_verdict_from("fine"), "unknown verdict \"fine\"");
 }
+
+TEST_CASE("a stack's notes and late answers are read back as the run had them", "[run_log]") {
+    // The leaderboard decides a rerun from a stack's late answers; a run it reads back
+    // (--resume) must decide as it did.
+    auto dir = fs::temp_directory_path() / fmt::format("brownout-run-log-late-{}", ::getpid());
+    fs::remove_all(dir);
+    Scenario scenario = load_scenario_text(kScenario, "logged.toml");
+    RunResult run;
+    run.scenario = scenario;
+    {
+        RunLog log(dir, kScenario, scenario);
+        for (const auto& c : scenario.clients) run.stacks.push_back(StackRun{c, {}, {}, {}, {}});
+        run.stacks[1].notes = {"exited with code 3"};
+        run.stacks[1].late_answers = {std::chrono::milliseconds(125'500), std::chrono::seconds(90)};
+        log.finish(run);
+    }
+    RunResult read = read_run_log(dir);
+    REQUIRE(read.stacks.size() == 2);
+    CHECK(read.stacks[0].late_answers.empty());
+    CHECK(read.stacks[1].notes == run.stacks[1].notes);
+    CHECK(read.stacks[1].late_answers == run.stacks[1].late_answers);
+    fs::remove_all(dir);
+}
