@@ -15,7 +15,7 @@
 namespace brownout::harness {
 
 ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json,
-                              std::string junit, std::string html, bool attempts) {
+                              std::string junit, std::string html) {
     std::filesystem::create_directories(dir);
     auto in_dir = [&](std::string& file, const char* name) {
         if (file.empty()) file = (std::filesystem::path(dir) / name).string();
@@ -27,18 +27,6 @@ ReportFiles write_run_reports(const Report& report, const std::string& dir, std:
     write_file_atomically(files.json, report_json(report));
     write_file_atomically(files.junit, junit_xml(report));
     write_file_atomically(files.html, html_report(report));
-    if (!attempts) return files;  // the run wrote them as it went (harness/run_log.h)
-    // Every attempt every stack's fleet journaled, one JSON object a line with its client: what
-    // the scores were computed from, for a reader who wants to see it.
-    std::string lines;
-    for (const auto& stack : report.run.stacks) {
-        for (const auto& a : stack.attempts) {
-            std::string line = mock::attempt_to_json(a);
-            lines += fmt::format("{{\"client\":{},{}\n", json_string(stack.client.name),
-                                 std::string_view(line).substr(1));
-        }
-    }
-    write_file_atomically(files.attempts, lines);
     return files;
 }
 
@@ -101,7 +89,7 @@ int report_run(const RunResult& result, const std::string& log_dir, const std::s
     out << terminal_table(report) << std::flush;
 
     try {
-        ReportFiles files = write_run_reports(report, report_dir, json, junit, html, false);
+        ReportFiles files = write_run_reports(report, report_dir, json, junit, html);
         files.attempts = (std::filesystem::path(log_dir) / "attempts.jsonl").string();
         out << fmt::format("\nreports: {} · {} · {} · {}\n", files.json, files.junit, files.html,
                            files.attempts);

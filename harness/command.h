@@ -26,14 +26,14 @@ struct RunCommand {
     std::atomic<bool>* stop = nullptr;
 };
 
-// The files of one run's report directory: report.json, junit.xml, report.html (each at its own
-// path when one is given) and attempts.jsonl. Throws when one cannot be written.
+// The reports of one run: report.json, junit.xml, report.html, in `dir` unless given a path of
+// their own (its attempts.jsonl is the run log's, written as the run went: harness/run_log.h).
+// Throws when one cannot be written.
 struct ReportFiles {
     std::string json, junit, html, attempts;
 };
-// `attempts` false: attempts.jsonl was written as the run went (harness/run_log.h).
 ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json = {},
-                              std::string junit = {}, std::string html = {}, bool attempts = true);
+                              std::string junit = {}, std::string html = {});
 
 // Scores a run, prints the table, writes the reports to `report_dir` and names the run log's
 // attempts.jsonl in `log_dir`; the exit code of `run` (0, 1 an expectation failed, 2 the

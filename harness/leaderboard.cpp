@@ -835,7 +835,7 @@ int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
             report.scores.push_back(score_stack(run.scenario, stack, report.windows));
         if (!earlier) {
             try {
-                write_run_reports(report, run_dir, {}, {}, {}, false);
+                write_run_reports(report, run_dir);
             } catch (const std::exception& e) {
                 err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
                 return 2;

@@ -128,7 +128,9 @@ public:
             mock::ServerLimits limits = s.server;
             // The run is over when the fleet stops: answers still open are not waited for long.
             limits.shutdown_grace = std::min(limits.shutdown_grace, std::chrono::milliseconds(200));
-            limits.journal_entries = 0;  // the score is computed from every attempt
+            // The journal keeps its window, for a look at /_brownout/journal during the run; the
+            // run keeps its own record of every attempt (run()).
+            journal_window_ = limits.journal_entries == 0 ? SIZE_MAX : limits.journal_entries;
             fleet_ = std::make_unique<mock::Fleet>(s.providers, clock_, limits);
             fleet_->start("127.0.0.1", {}, 1);
             auto endpoints = fleet_->endpoints();
@@ -207,11 +209,16 @@ public:
         stop_ = stop;
         // From here on, and not before: a warm-up's attempts (some journaled only after their
         // answer was read) are not the run's.
+        // The run keeps what scoring reads of each attempt, its log the whole record, and the
+        // fleet's journal its window ([server] journal_entries): a long run grows by 88 bytes an
+        // attempt, not by the journal's record and its strings.
         auto& journal = fleet_ ? fleet_->journal() : journal_;
-        if (log_ != nullptr)
-            journal.restart([this](const mock::Attempt& a) { log_->attempt(client_.name, a); });
-        else
-            journal.restart(nullptr);
+        journal.restart(
+            [this](const mock::Attempt& a) {
+                attempts_.push_back(record_of(a));
+                if (log_ != nullptr) log_->attempt(client_.name, a);
+            },
+            journal_window_);
         schedule(0);
         if (virtual_) {
             virtual_->run();
@@ -241,7 +248,11 @@ public:
         StackRun r;
         r.client = client_;
         r.users = std::move(users_);
-        r.attempts = fleet_ ? fleet_->journal().take() : journal_.take();
+        // In the order the journal keeps (by seq, the order they were read), not the order
+        // they ended in.
+        std::stable_sort(attempts_.begin(), attempts_.end(),
+                         [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        r.attempts = std::move(attempts_);
         r.notes = notes_;
         note_lateness(r.notes);
         stack_->notes(r.notes);
@@ -389,7 +400,9 @@ private:
 
     const Scenario& scenario_;
     const ClientSpec& client_;
-    RunLog* log_;  // null: the run is not written as it goes
+    RunLog* log_;                         // null: the run is not written as it goes
+    std::deque<AttemptRecord> attempts_;  // every attempt the run's fleet journaled
+    std::size_t journal_window_ = 0;      // what the journal itself keeps (none in virtual time)
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
     asio::io_context ioc_;
@@ -427,6 +440,12 @@ std::string warped_clock_note(const std::string& kind, double time_scale) {
     return fmt::format(
         "{} client: its own timers ran in scenario time (its clock warped ×{} by libfaketime)",
         kind, time_scale);
+}
+
+AttemptRecord record_of(const mock::Attempt& a) {
+    return {a.seq,      a.digest,        a.at,
+            a.duration, a.retry_after,   a.provider,
+            a.status,   a.prompt_tokens, a.completion_tokens};
 }
 
 std::string late_answers_note(const std::vector<Duration>& late) {

@@ -4,6 +4,7 @@
 // are separate (score.h, report.h) and read only what this records.
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -35,10 +36,26 @@ struct UserRecord {
     int provider = -1;  // index into the stack's providers that answered; -2: the stack's cache
 };
 
+// An attempt as scoring reads it: the journal's record (mock::Attempt) without its text
+// fields, which the run log keeps (attempts.jsonl). 88 bytes against the journal's 296 and its
+// strings: a long run keeps one per attempt.
+struct AttemptRecord {
+    std::uint64_t seq = 0;
+    std::uint64_t digest = 0;  // the request's content digest: retries of one request share it
+    Duration at{};             // scenario time the request was read
+    Duration duration{};       // scenario time until the answer ended
+    Duration retry_after{};    // the Retry-After the answer carried, 0 if none
+    std::string provider;
+    int status = 0;  // 0 when no HTTP status was sent
+    int prompt_tokens = 0;
+    int completion_tokens = 0;
+};
+AttemptRecord record_of(const mock::Attempt& a);
+
 struct StackRun {
     ClientSpec client;
     std::vector<UserRecord> users;
-    std::vector<mock::Attempt> attempts;  // from the fleet's journal
+    std::deque<AttemptRecord> attempts;  // every attempt its fleet journaled, in seq order
     std::vector<std::string>
         notes;  // what happened to an external client (exits, garbage, readiness)
     // A stdio client that answered requests after they were counted hung fell behind: each such

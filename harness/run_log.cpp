@@ -242,7 +242,7 @@ RunResult read_run_log(const std::filesystem::path& dir) {
         return it == index.end() ? nullptr : &run.stacks[it->second];
     };
     each_line(dir / "attempts.jsonl", [&](const json::object& o) {
-        if (auto* s = stack_of(o)) s->attempts.push_back(attempt_from(o));
+        if (auto* s = stack_of(o)) s->attempts.push_back(record_of(attempt_from(o)));
     });
     each_line(dir / "users.jsonl", [&](const json::object& o) {
         if (auto* s = stack_of(o)) s->users.push_back(user_from(o));
@@ -320,7 +320,7 @@ void trim_partial(RunResult& run) {
             // unknown (left out) if not.
             return u.arrival + deadline > reached;
         });
-        std::erase_if(s.attempts, [&](const mock::Attempt& a) { return a.at >= reached; });
+        std::erase_if(s.attempts, [&](const AttemptRecord& a) { return a.at >= reached; });
     }
 }
 

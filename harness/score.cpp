@@ -238,7 +238,7 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             }
         }
         double attempts = 0, violations = 0, waited_for = 0, cost = 0;
-        std::map<std::pair<std::string, std::uint64_t>, const mock::Attempt*> previous;
+        std::map<std::pair<std::string, std::uint64_t>, const AttemptRecord*> previous;
         for (const auto& a : run.attempts) {
             if (in(a.at, w)) {
                 ++attempts;

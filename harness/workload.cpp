@@ -166,6 +166,7 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
         }
     }
     if (!spec.bursts.empty()) std::stable_sort(times.begin(), times.end());
+    out.reserve(times.size());
     std::uint64_t id = 0;
     for (double t : times) {
         UserRequest r;
@@ -184,18 +185,27 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
             repeat ? asked[choices.next() % asked.size()] : hash64(fmt::format("q{}", r.id), seed);
         if (!repeat) asked.push_back(r.question);
         r.freshness = static_cast<std::int64_t>(t / 3600.0);
-        RandomStream words(r.question);
-        std::string prompt = fmt::format("Question {} about {}:", to_hex(r.question, 6),
-                                         kTopics[r.question % std::size(kTopics)]);
-        for (int i = 0; i < spec.prompt_words; ++i)
-            prompt += fmt::format(" {}", kFiller[words.next() % std::size(kFiller)]);
-        r.prompt = std::move(prompt);
-        if (r.kind == RequestKind::vision)
-            r.image_url = fmt::format("https://images.brownout.test/{}.png", to_hex(r.question, 8));
+        r.prompt_words = spec.prompt_words;
         r.max_tokens = spec.max_tokens;
         out.push_back(std::move(r));
     }
     return out;
+}
+
+std::string prompt_of(const UserRequest& r) {
+    RandomStream words(r.question);
+    std::string prompt =
+        fmt::format("{}Question {} about {}:", r.warm_up ? "Warm-up " : "", to_hex(r.question, 6),
+                    kTopics[r.question % std::size(kTopics)]);
+    for (int i = 0; i < r.prompt_words; ++i) {
+        prompt += ' ';
+        prompt += kFiller[words.next() % std::size(kFiller)];
+    }
+    return prompt;
+}
+
+std::string image_url_of(const UserRequest& r) {
+    return fmt::format("https://images.brownout.test/{}.png", to_hex(r.question, 8));
 }
 
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model) {
@@ -203,8 +213,8 @@ wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model)
     chat.model = model;
     chat.system = fmt::format(
         "You are a support assistant. Answer with what is known as of hour {}.", r.freshness);
-    chat.prompt = r.prompt;
-    if (r.kind == RequestKind::vision) chat.image_url = r.image_url;
+    chat.prompt = prompt_of(r);
+    if (r.kind == RequestKind::vision) chat.image_url = image_url_of(r);
     chat.max_tokens = r.max_tokens;
     chat.stream = r.stream();
     if (r.kind == RequestKind::tools)

@@ -56,12 +56,17 @@ struct UserRequest {
     std::uint64_t question = 0;  // the question asked; repeats share it
     std::int64_t freshness =
         0;  // the scenario hour the question is asked in (answers go stale after it)
-    std::string prompt;
-    std::string image_url;  // vision requests only
+    int prompt_words = 40;
     int max_tokens = 256;
+    bool warm_up = false;  // asked before the run (a stdio stack's warm-up): its prompt says so
 
     bool stream() const { return kind == RequestKind::stream; }
 };
+
+// A request's text is a function of its question, made when it is sent: a workload of a
+// million requests keeps no text (48 bytes each), and a repeat asks the same words.
+std::string prompt_of(const UserRequest& r);
+std::string image_url_of(const UserRequest& r);  // what a vision request shows
 
 std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration,
                                            std::uint64_t seed);

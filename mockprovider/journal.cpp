@@ -13,15 +13,17 @@ std::uint64_t AttemptJournal::next_seq() {
     return ++next_seq_;
 }
 
-void AttemptJournal::restart(std::function<void(const Attempt&)> sink) {
+void AttemptJournal::restart(std::function<void(const Attempt&)> sink, std::size_t keep) {
     std::lock_guard lock(mutex_);
     records_.clear();
     sink_ = std::move(sink);
+    capacity_ = keep;
 }
 
 void AttemptJournal::record(Attempt attempt) {
     std::lock_guard lock(mutex_);
     if (sink_) sink_(attempt);
+    if (capacity_ == 0) return;
     // Attempts finish out of order; keep the journal ordered by seq for readers.
     if (records_.empty() || records_.back().seq < attempt.seq) {
         records_.push_back(std::move(attempt));
@@ -40,14 +42,6 @@ std::vector<Attempt> AttemptJournal::since(std::uint64_t after, std::size_t limi
     auto it = std::upper_bound(records_.begin(), records_.end(), after,
                                [](std::uint64_t seq, const Attempt& a) { return seq < a.seq; });
     for (; it != records_.end() && out.size() < limit; ++it) out.push_back(*it);
-    return out;
-}
-
-std::vector<Attempt> AttemptJournal::take() {
-    std::lock_guard lock(mutex_);
-    std::vector<Attempt> out(std::make_move_iterator(records_.begin()),
-                             std::make_move_iterator(records_.end()));
-    records_.clear();
     return out;
 }
 

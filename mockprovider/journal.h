@@ -45,12 +45,11 @@ public:
     void record(Attempt attempt);
     // Forgets every record and sets the sink, at once: nothing recorded before is seen or kept.
     // The sink is called with every record from then on, under the journal's lock: `brownout
-    // run` appends it to the report directory as the run goes.
-    void restart(std::function<void(const Attempt&)> sink);
+    // run` appends it to the report directory and keeps what scoring needs as the run goes, and
+    // the journal keeps the newest `keep` records from then on (SIZE_MAX: all; 0: none).
+    void restart(std::function<void(const Attempt&)> sink, std::size_t keep);
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
-    // Every record, oldest first, moved out: the journal is empty afterwards.
-    std::vector<Attempt> take();
     std::size_t size() const;
     // The seq of the oldest record still kept (0 when there is none).
     std::uint64_t oldest() const;

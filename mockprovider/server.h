@@ -30,7 +30,7 @@ struct ServerLimits {
     std::size_t max_streams =
         5'000;  // concurrent SSE answers; beyond, the provider's 503/529 (0: no limit)
     std::size_t journal_entries =
-        20'000;  // attempts the journal keeps, the newest (0: all; the harness keeps all)
+        20'000;  // attempts the journal keeps, the newest (0: all; a run keeps its own record)
     ControlAccess control;  // control API token (empty: loopback only)
 };
 

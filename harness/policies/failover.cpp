@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
+#include <memory>
 
 #include "harness/policies/policy.h"
 
@@ -100,13 +103,34 @@ public:
             std::min(10.0 + 100.0 * params_.retry_budget, retry_tokens_ + params_.retry_budget);
     }
 
+    // One answer, shared by the response cache and the newest-answer store.
     struct CacheEntry {
-        std::string text;
+        std::shared_ptr<const std::string> text;
         std::int64_t freshness;
         Duration stored;
     };
-    std::string cache_key(const UserRequest& r) const {
-        return fmt::format("{}/{}/{}", r.question, to_string(r.kind), r.freshness);
+    // The response cache's key: the same question, of the same kind, in the same hour.
+    struct CacheKey {
+        std::uint64_t question;
+        RequestKind kind;
+        std::int64_t freshness;
+        auto operator<=>(const CacheKey&) const = default;
+    };
+    static CacheKey cache_key(const UserRequest& r) { return {r.question, r.kind, r.freshness}; }
+    // Keeps an answer in the cache (and as its question's newest); forgets the cached answers
+    // older than cache_ttl, which are never served again.
+    void store(const UserRequest& r, const std::string& text, Duration now) {
+        CacheEntry entry{std::make_shared<const std::string>(text), r.freshness, now};
+        auto key = cache_key(r);
+        cache_[key] = entry;
+        cache_order_.emplace_back(now, key);
+        latest_[r.question] = std::move(entry);
+        while (!cache_order_.empty() && now - cache_order_.front().first >= params_.cache_ttl) {
+            auto& [stored, old] = cache_order_.front();
+            if (auto it = cache_.find(old); it != cache_.end() && it->second.stored == stored)
+                cache_.erase(it);
+            cache_order_.pop_front();
+        }
     }
 
 private:
@@ -118,7 +142,8 @@ private:
     RandomStream rng_;
     Duration deadline_;
     double retry_tokens_ = 10.0;
-    std::map<std::string, CacheEntry> cache_;
+    std::map<CacheKey, CacheEntry> cache_;
+    std::deque<std::pair<Duration, CacheKey>> cache_order_;  // oldest first, as stored
     std::map<std::uint64_t, CacheEntry>
         latest_;  // by question: the newest answer (for serve_stale)
 };
@@ -135,7 +160,7 @@ public:
             if (p_.params_.cache && request_.kind != RequestKind::tools) {
                 auto it = p_.cache_.find(p_.cache_key(request_));
                 if (it != p_.cache_.end() && now - it->second.stored < p_.params_.cache_ttl) {
-                    return Step{Step::Action::serve_cached, 0, {}, {}, it->second.text};
+                    return Step{Step::Action::serve_cached, 0, {}, {}, *it->second.text};
                 }
             }
             return choose(now);
@@ -193,11 +218,7 @@ public:
                          in_flight_.end());
         release_in_flight();
         if (!p_.params_.retry_budget_per_request) p_.earn_retry();
-        if (p_.params_.cache) {
-            Failover::CacheEntry entry{text, request_.freshness, now};
-            p_.cache_[p_.cache_key(request_)] = entry;
-            p_.latest_[request_.question] = entry;
-        }
+        if (p_.params_.cache) p_.store(request_, text, now);
     }
 
 private:
@@ -261,7 +282,7 @@ private:
         if (p_.params_.serve_stale) {
             auto it = p_.latest_.find(request_.question);
             if (it != p_.latest_.end())
-                return Step{Step::Action::serve_cached, 0, {}, {}, it->second.text};
+                return Step{Step::Action::serve_cached, 0, {}, {}, *it->second.text};
         }
         return give_up();
     }

@@ -158,7 +158,7 @@ private:
         for (std::size_t k = 0; k < picks.size(); ++k) {
             // Another question of the same kind: nothing the stack could cache for the run.
             UserRequest r = workload_[picks[k]];
-            r.prompt = "Warm-up " + r.prompt;
+            r.warm_up = true;
             writes_.push_back(line_for(r, kWarmupIds + k));
         }
         write();

@@ -60,9 +60,9 @@ UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration to
     return u;
 }
 
-mock::Attempt attempt(const std::string& provider, Duration at, int status,
+AttemptRecord attempt(const std::string& provider, Duration at, int status,
                       std::uint64_t digest = 0, Duration retry_after = 0s) {
-    mock::Attempt a;
+    AttemptRecord a;
     a.provider = provider;
     a.at = at;
     a.status = status;

@@ -21,7 +21,8 @@ TEST_CASE("the arrival sequence depends only on the seed and follows the rate", 
     REQUIRE(a.size() == b.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
         REQUIRE(a[i].arrival == b[i].arrival);
-        REQUIRE(a[i].prompt == b[i].prompt);
+        REQUIRE(a[i].question == b[i].question);
+        REQUIRE(prompt_of(a[i]) == prompt_of(b[i]));
     }
     CHECK(a.size() != c.size());
     CHECK(static_cast<double>(a.size()) == Approx(3600).margin(200));  // Poisson: ±3.3σ
@@ -39,7 +40,7 @@ TEST_CASE("the request mix and the share of repeated questions follow the spec",
     for (const auto& r : w) {
         kinds[r.kind] += 1;
         if (seen[r.question]++ > 0) ++repeats;
-        if (r.kind == RequestKind::vision) CHECK_FALSE(r.image_url.empty());
+        CHECK(outgoing_chat(r, "m").image_url.empty() == (r.kind != RequestKind::vision));
     }
     double n = static_cast<double>(w.size());
     CHECK(kinds[RequestKind::chat] / n == Approx(0.5).margin(0.02));

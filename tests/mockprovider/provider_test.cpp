@@ -271,6 +271,37 @@ TEST_CASE("a journal with a window keeps the newest attempts and says which is t
     }
     CHECK(all.size() == 5);
     CHECK(all.oldest() == 1);
+
+    // Many more than the window, finishing out of order in pairs (2, 1, 4, 3, ...): the newest
+    // three by seq are kept, in order, however often the dropped ones are cleared away.
+    AttemptJournal busy(3);
+    for (std::uint64_t i = 1; i <= 100; i += 2) {
+        for (std::uint64_t seq : {i + 1, i}) {
+            Attempt a;
+            a.seq = seq;
+            busy.record(std::move(a));
+        }
+        REQUIRE(busy.size() == std::min<std::size_t>(3, i + 1));
+    }
+    auto newest = busy.since(0);
+    REQUIRE(newest.size() == 3);
+    CHECK(newest[0].seq == 98);
+    CHECK(newest[1].seq == 99);
+    CHECK(newest[2].seq == 100);
+    CHECK(busy.since(98).size() == 2);
+    CHECK(busy.oldest() == 98);
+
+    // A journal told to keep nothing still hands each record to its sink (a run keeps its own).
+    AttemptJournal none;
+    std::vector<std::uint64_t> seen;
+    none.restart([&](const Attempt& a) { seen.push_back(a.seq); }, 0);
+    for (int i = 0; i < 3; ++i) {
+        Attempt a;
+        a.seq = none.next_seq();
+        none.record(std::move(a));
+    }
+    CHECK(none.size() == 0);
+    CHECK(seen == std::vector<std::uint64_t>{1, 2, 3});
 }
 
 TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
