@@ -23,7 +23,7 @@ ReportFiles write_run_reports(const Report& report, const std::string& dir, std:
     in_dir(json, "report.json");
     in_dir(junit, "junit.xml");
     in_dir(html, "report.html");
-    ReportFiles files{json, junit, html, (std::filesystem::path(dir) / "attempts.jsonl").string()};
+    ReportFiles files{json, junit, html};
     write_file_atomically(files.json, report_json(report));
     write_file_atomically(files.junit, junit_xml(report));
     write_file_atomically(files.html, html_report(report));
@@ -90,9 +90,8 @@ int report_run(const RunResult& result, const std::string& log_dir, const std::s
 
     try {
         ReportFiles files = write_run_reports(report, report_dir, json, junit, html);
-        files.attempts = (std::filesystem::path(log_dir) / "attempts.jsonl").string();
         out << fmt::format("\nreports: {} · {} · {} · {}\n", files.json, files.junit, files.html,
-                           files.attempts);
+                           (std::filesystem::path(log_dir) / "attempts.jsonl").string());
     } catch (const std::exception& e) {
         err << "brownout " << command << ": cannot write the reports: " << e.what() << "\n";
         return 2;

@@ -30,7 +30,7 @@ struct RunCommand {
 // their own (its attempts.jsonl is the run log's, written as the run went: harness/run_log.h).
 // Throws when one cannot be written.
 struct ReportFiles {
-    std::string json, junit, html, attempts;
+    std::string json, junit, html;
 };
 ReportFiles write_run_reports(const Report& report, const std::string& dir, std::string json = {},
                               std::string junit = {}, std::string html = {});

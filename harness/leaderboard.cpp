@@ -15,6 +15,7 @@
 #include "core/text.h"
 #include "core/toml_reader.h"
 #include "harness/command.h"
+#include "harness/json_exact.h"
 #include "harness/metric.h"
 #include "harness/process.h"
 #include "harness/report.h"
@@ -737,17 +738,28 @@ struct BatchContext {
 };
 
 // The run an earlier start of this leaderboard finished in `dir`, if it is this one: the same
-// scenario text (the same stacks with the same settings), seed, time scale and stacks, and it
-// finished. Anything else (nothing there, a run that was stopped or killed, a log that cannot
-// be read, another scenario) runs again.
+// scenario (the same stacks with the same settings; the comment on top, which names the command,
+// aside: a start with more seeds reads back the seeds it shares), seed, time scale and stacks,
+// finished, and written by a brownout that records late answers. Anything else (nothing there,
+// a run that was stopped or killed, a log that cannot be read, another scenario) runs again.
 std::optional<RunResult> finished_run(const std::string& dir, const std::string& text,
                                       std::uint64_t seed, double scale,
                                       const std::vector<std::string>& names) {
+    auto body = [](const std::string& t) {
+        auto end = t.find("\n\n");
+        return end == std::string::npos ? t : t.substr(end);
+    };
     std::error_code ec;
     auto path = std::filesystem::path(dir);
     if (!std::filesystem::exists(path / "run.json", ec)) return std::nullopt;
     try {
-        if (read_text_file((path / "scenario.toml").string()) != text) return std::nullopt;
+        if (body(read_text_file((path / "scenario.toml").string())) != body(text))
+            return std::nullopt;
+        // Without its late answers (a run.json from before 2026-12-01), a stack that fell
+        // behind would pass for one that kept up.
+        auto meta = read_text_file((path / "run.json").string());
+        if (!parse_json_exact(meta, "run.json").as_object().contains("late_answers_ns"))
+            return std::nullopt;
         RunResult run = read_run_log(path);
         if (run.partial || run.scenario.seed != seed || run.scenario.time_scale != scale ||
             run.stacks.size() != names.size())
@@ -833,15 +845,15 @@ int run_batch(BatchContext& ctx, std::uint64_t seed, const std::string& label,
         Report report{run, run_windows(run), {}, {}};
         for (const auto& stack : run.stacks)
             report.scores.push_back(score_stack(run.scenario, stack, report.windows));
-        if (!earlier) {
-            try {
-                write_run_reports(report, run_dir);
-            } catch (const std::exception& e) {
-                err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
-                return 2;
-            }
-            out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
+        // A run read back gets its reports again: a start killed between finishing a run and
+        // writing them left none.
+        try {
+            write_run_reports(report, run_dir);
+        } catch (const std::exception& e) {
+            err << "\nbrownout leaderboard: cannot write the reports: " << e.what() << "\n";
+            return 2;
         }
+        if (!earlier) out << fmt::format(" · {:.0f} s\n", run.wall_seconds);
         if (run.partial) {
             // Its report directory stays (and says partial); a stopped run is not averaged
             // with whole ones.

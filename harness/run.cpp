@@ -250,9 +250,11 @@ public:
         r.users = std::move(users_);
         // In the order the journal keeps (by seq, the order they were read), not the order
         // they ended in.
-        std::stable_sort(attempts_.begin(), attempts_.end(),
-                         [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        std::sort(attempts_.begin(), attempts_.end(),
+                  [](const auto& a, const auto& b) { return a.seq < b.seq; });
         r.attempts = std::move(attempts_);
+        // What is journaled from here on (calls dropped when the driver goes) is not the run's.
+        (fleet_ ? fleet_->journal() : journal_).restart(nullptr, journal_window_);
         r.notes = notes_;
         note_lateness(r.notes);
         stack_->notes(r.notes);

@@ -53,12 +53,12 @@ struct UserRequest {
     std::uint64_t id = 0;
     Duration arrival{};
     RequestKind kind = RequestKind::chat;
+    bool warm_up = false;  // asked before the run (a stdio stack's warm-up): its prompt says so
     std::uint64_t question = 0;  // the question asked; repeats share it
     std::int64_t freshness =
         0;  // the scenario hour the question is asked in (answers go stale after it)
     int prompt_words = 40;
     int max_tokens = 256;
-    bool warm_up = false;  // asked before the run (a stdio stack's warm-up): its prompt says so
 
     bool stream() const { return kind == RequestKind::stream; }
 };

@@ -36,8 +36,9 @@ struct Attempt {
 
 class AttemptJournal {
 public:
-    // Keeps the newest `capacity` records (0: all of them). The harness keeps all: it scores
-    // from them; a long-running `serve` keeps a window, so its memory stays flat.
+    // Keeps the newest `capacity` records (0: all of them, as `[server] journal_entries` says):
+    // a long-running `serve` keeps a window, so its memory stays flat. A run keeps its own record
+    // of every attempt from the sink (restart()).
     explicit AttemptJournal(std::size_t capacity = 0)
         : capacity_(capacity == 0 ? SIZE_MAX : capacity) {}
 

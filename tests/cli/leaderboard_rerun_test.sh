@@ -115,16 +115,25 @@ late_a, late_b = fa["late"], fb["late"]
 assert late_a["reruns"][0].split("×150")[0] == late_b["reruns"][0].split("×150")[0], (late_a, late_b)
 print("resume ok")
 PY
-# A run read back is one the first start finished: one stopped part-way runs again.
-python3 - "$dir/lb/tiny/seed-5/run.json" <<'PY'
+# A run read back is one the first start finished (one stopped part-way runs again), written
+# by a brownout that kept its late answers (without them a stack that fell behind would pass for
+# one that kept up); and its reports are written again.
+for change in unfinished no-late-answers; do
+  python3 - "$dir/lb/tiny/seed-5/run.json" "$change" <<'PY'
 import json, sys
-p = sys.argv[1]
+p, change = sys.argv[1:]
 d = json.load(open(p))
-d["finished"] = False
+if change == "unfinished":
+    d["finished"] = False
+else:
+    del d["late_answers_ns"]
 json.dump(d, open(p, "w"))
 PY
-"$bin" leaderboard "$dir/tiny.toml" --stacks "$dir/stacks" --client slow-wall --client late \
-  --max-time-scale 300 --min-time-scale 20 --out "$dir/lb" --resume > "$dir/resume2.log" 2>&1 \
-  || { rc=$?; cat "$dir/resume2.log"; fail "leaderboard --resume exited $rc"; }
-grep -q "seed 5 · late, slow-wall · [0-9]* s$" "$dir/resume2.log" \
-  || { cat "$dir/resume2.log"; fail "an unfinished run was read back"; }
+  rm -f "$dir/lb/tiny/seed-5-x150/report.json"
+  "$bin" leaderboard "$dir/tiny.toml" --stacks "$dir/stacks" --client slow-wall --client late \
+    --max-time-scale 300 --min-time-scale 20 --out "$dir/lb" --resume > "$dir/resume2.log" 2>&1 \
+    || { rc=$?; cat "$dir/resume2.log"; fail "leaderboard --resume exited $rc"; }
+  grep -q "seed 5 · late, slow-wall · [0-9]* s$" "$dir/resume2.log" \
+    || { cat "$dir/resume2.log"; fail "a run.json $change was read back"; }
+  [ -s "$dir/lb/tiny/seed-5-x150/report.json" ] || fail "a run read back has no report"
+done
