@@ -187,7 +187,7 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
         r.freshness = static_cast<std::int64_t>(t / 3600.0);
         r.prompt_words = spec.prompt_words;
         r.max_tokens = spec.max_tokens;
-        out.push_back(std::move(r));
+        out.push_back(r);
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "harness/policies/policy.h"
 
@@ -114,7 +115,9 @@ public:
         std::uint64_t question;
         RequestKind kind;
         std::int64_t freshness;
-        auto operator<=>(const CacheKey&) const = default;
+        bool operator<(const CacheKey& o) const {
+            return std::tie(question, kind, freshness) < std::tie(o.question, o.kind, o.freshness);
+        }
     };
     static CacheKey cache_key(const UserRequest& r) { return {r.question, r.kind, r.freshness}; }
     // Keeps an answer in the cache (and as its question's newest); forgets the cached answers
