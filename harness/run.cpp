@@ -382,7 +382,7 @@ private:
             "the harness ran late (a busy machine, or more users at once than it sends in time): "
             "{} of {} users were sent more than {} late (up to {}), and their latency includes it",
             late_users_, workload_.size(), format_duration(scenario_.workload.deadline / 20),
-            format_duration(late_max_)));
+            format_duration(std::chrono::round<std::chrono::milliseconds>(late_max_))));
     }
 
     void end_if_done() {
