@@ -73,7 +73,7 @@ AnswerVerdict answer_verdict_from(std::string_view text) {
 }
 
 Judgement judge_answer(const UserRequest& request, const std::string& text) {
-    auto expected = expected_request(request);
+    auto expected = expected_digests(request);
     if (request.kind == RequestKind::tools) {
         // A tool call's arguments carry the request digest instead of a tag.
         return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos
@@ -86,7 +86,7 @@ Judgement judge_answer(const UserRequest& request, const std::string& text) {
              --hour) {
             UserRequest older = request;
             older.freshness = hour;
-            if (wire::verify_answer(text, expected_request(older)) == wire::Verdict::ok) {
+            if (wire::verify_answer(text, expected_digests(older)) == wire::Verdict::ok) {
                 // The answer for hour H was current until the end of hour H.
                 return {AnswerVerdict::stale, request.arrival - std::chrono::hours(hour + 1)};
             }

@@ -80,5 +80,10 @@ std::string render_request(const UserRequest& r, wire::DialectKind dialect,
                            const std::string& model);
 // The dialect-neutral digest of the request, for verifying whatever answer comes back.
 wire::ChatRequest expected_request(const UserRequest& r);
+// Only what verifying an answer reads of it (text_digest, image_digest, image_count), remembered:
+// a stale answer is checked against up to 48 earlier hours, and repeats of a question ask for
+// the same ones. A pure function of the request's text, so a remembered one is exact; a fixed
+// table per thread bounds the memory.
+wire::ChatRequest expected_digests(const UserRequest& r);
 
 }  // namespace brownout::harness

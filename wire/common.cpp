@@ -38,7 +38,7 @@ bool parse_json_object(std::string_view body, boost::json::object& out, std::str
     boost::json::parse_options options;
     options.max_depth = 64;
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec, {}, options);
+    boost::json::value v = boost::json::parse(body, ec, out.storage(), options);
     if (ec) {
         error = ec.message();
         return false;
@@ -164,7 +164,8 @@ std::string json_text(const boost::json::value& v) {
 
 void read_error_fields(std::string_view body, std::string& type, std::string& code) {
     boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
+    ScratchJson scratch;
+    auto v = scratch.parse(body, ec);
     if (ec || !v.is_object()) return;
     const auto* error = find(v.as_object(), "error");
     if (error == nullptr || !error->is_object()) return;

@@ -197,7 +197,8 @@ public:
     }
 
     ParseResult parse_routed(const Route& route, std::string_view body) const override {
-        json::object o;
+        ScratchJson scratch;
+        json::object o(scratch.storage());
         std::string parse_error;
         if (!parse_json_object(body, o, parse_error)) return invalid_json(parse_error);
         ChatRequest r;
@@ -453,7 +454,8 @@ public:
     ReadError read_error(int status, std::string_view body) const override {
         ReadError e{status, "", "", class_by_status(status)};
         boost::system::error_code ec;
-        auto v = json::parse(body, ec);
+        ScratchJson scratch;
+        auto v = scratch.parse(body, ec);
         if (!ec && v.is_object()) {
             const auto* error = find(v.as_object(), "error");
             if (error != nullptr && error->is_object()) {

@@ -110,7 +110,8 @@ public:
 
     ParseResult parse_routed(const Route& route, std::string_view body) const override {
         if (body.empty()) return error(400, "missing request body");
-        json::object o;
+        ScratchJson scratch;
+        json::object o(scratch.storage());
         std::string parse_error;
         if (!parse_json_object(body, o, parse_error)) return invalid_json(parse_error);
         ChatRequest r;
@@ -336,7 +337,8 @@ public:
             at = nl == std::string_view::npos ? body.size() : nl + 1;
             if (line.empty()) continue;
             boost::system::error_code ec;
-            auto v = json::parse(line, ec);
+            ScratchJson scratch;
+            auto v = scratch.parse(line, ec);
             if (ec || !v.is_object()) continue;  // ollama-js warns and goes on
             const auto& o = v.as_object();
             try {

@@ -203,7 +203,8 @@ public:
     }
 
     ParseResult parse_chat(std::string_view body) const override {
-        json::object o;
+        ScratchJson scratch;
+        json::object o(scratch.storage());
         std::string parse_error;
         if (!parse_json_object(body, o, parse_error)) return invalid_json(parse_error);
 

@@ -61,6 +61,40 @@ TEST_CASE("a request rendered in either dialect digests to what the harness expe
     CHECK(parsed.image_digest == expected.image_digest);
 }
 
+TEST_CASE("the remembered digests are the rendered request's, slots shared or not",
+          "[workload][verify]") {
+    WorkloadSpec spec;
+    spec.mix = {{RequestKind::chat, 1},
+                {RequestKind::stream, 1},
+                {RequestKind::vision, 1},
+                {RequestKind::tools, 1}};
+    spec.repeat = 0.5;
+    spec.rate_per_hour = 3000;
+    auto w = generate_workload(spec, 6h, 3);  // ~18,000: more than the table's slots
+    REQUIRE(w.size() > 10000);
+    auto same = [](const wire::ChatRequest& a, const wire::ChatRequest& b) {
+        return a.text_digest == b.text_digest && a.image_digest == b.image_digest &&
+               a.image_count == b.image_count;
+    };
+    for (int pass = 0; pass < 2; ++pass) {  // the second pass reads what the first remembered
+        for (const auto& r : w) REQUIRE(same(expected_digests(r), expected_request(r)));
+    }
+    // Requests that differ only in a field the text depends on are told apart.
+    auto r = w.front();
+    for (auto change :
+         {+[](UserRequest& u) { u.freshness += 1; }, +[](UserRequest& u) { u.prompt_words += 1; },
+          +[](UserRequest& u) { u.warm_up = !u.warm_up; },
+          +[](UserRequest& u) {
+              u.kind = u.kind == RequestKind::vision ? RequestKind::chat : RequestKind::vision;
+          }}) {
+        auto other = r;
+        change(other);
+        REQUIRE(same(expected_digests(r), expected_request(r)));
+        REQUIRE(same(expected_digests(other), expected_request(other)));
+        CHECK_FALSE(same(expected_digests(other), expected_digests(r)));
+    }
+}
+
 TEST_CASE(
     "judging answers: ok, truncated, ignored image, and stale from an earlier hour with its age",
     "[workload][verify]") {

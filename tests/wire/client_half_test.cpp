@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "wire/answer.h"
+#include "wire/common.h"
 #include "wire/dialect.h"
 
 using namespace brownout;
@@ -171,4 +172,32 @@ TEST_CASE("errors are classified by status, type and code — a reworded message
         CHECK(classify(d->status_error(503, "m")) == ErrorClass::overloaded);
         CHECK(classify(d->status_error(500, "m")) == ErrorClass::server_error);
     }
+}
+
+TEST_CASE(
+    "SSE events are split as the clients read them: names, data lines joined, comments "
+    "and a cut last event left out",
+    "[wire][sse]") {
+    std::string body =
+        "event: message_start\ndata: {\"a\":1}\n\n"  // one data line, named
+        ": keep-alive\n\n"                           // a comment: no event
+        "data: {\"b\":\ndata: 2}\n\n"                // two data lines, joined
+        "data: \ndata: {\"c\":3}\n\n"                // an empty first line
+        "data: {\"d\":4}\ndata: \n\n"                // an empty last line
+        "data: {\"cut\"";                            // the stream was cut here
+    std::vector<std::pair<std::string, std::string>> seen;
+    brownout::wire::detail::for_each_sse_event(body,
+                                               [&](std::string_view name, std::string_view data) {
+                                                   seen.emplace_back(name, data);
+                                                   return true;
+                                               });
+    std::vector<std::pair<std::string, std::string>> expected = {
+        {"message_start", "{\"a\":1}"}, {"", "{\"b\":2}"}, {"", "{\"c\":3}"}, {"", "{\"d\":4}"}};
+    CHECK(seen == expected);
+
+    int calls = 0;
+    brownout::wire::detail::for_each_sse_event(body, [&](std::string_view, std::string_view) {
+        return ++calls < 2;  // stops when told
+    });
+    CHECK(calls == 2);
 }
