@@ -57,6 +57,27 @@ InProcessTransport::~InProcessTransport() {
 
 std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest request,
                                        Duration timeout, Done done) {
+    return start(provider, std::move(request), nullptr, timeout, std::move(done));
+}
+
+std::uint64_t InProcessTransport::send_chat(std::size_t provider, const wire::OutgoingChat& chat,
+                                            Duration timeout, Done done) {
+    const auto& address = providers_[provider];
+    const auto& dialect = client_dialect(address.dialect);
+    // A path of the address's own may route elsewhere: only the dialect's chat path is typed.
+    if (address.path.empty()) {
+        if (auto typed = dialect.typed_chat(chat, address.api_key)) {
+            return start(provider, std::move(typed->request), &typed->chat, timeout,
+                         std::move(done));
+        }
+    }
+    return start(provider, dialect.render_chat(chat, address.api_key), nullptr, timeout,
+                 std::move(done));
+}
+
+std::uint64_t InProcessTransport::start(std::size_t provider, wire::ClientRequest request,
+                                        const wire::ChatRequest* typed, Duration timeout,
+                                        Done done) {
     auto call = std::make_shared<Call>();
     call->handle = ++next_handle_;
     call->provider = provider;
@@ -90,6 +111,7 @@ std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest
     in.api_key = mock::request_api_key(x_api_key, x_goog_api_key, in.target);
     in.connection = ++next_connection_;
     in.peer = "127.0.0.1";
+    in.typed = typed;
     call->reply = target.handle(in);
     call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
 

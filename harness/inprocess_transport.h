@@ -29,12 +29,17 @@ public:
 
     std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
                        Done done) override;
+    std::uint64_t send_chat(std::size_t provider, const wire::OutgoingChat& chat, Duration timeout,
+                            Done done) override;
     void abandon(std::uint64_t handle) override;
     void close_all() override;
     const std::vector<ProviderAddress>& providers() const override { return providers_; }
 
 private:
     struct Call;
+    // `typed`: the request's ChatRequest, read without its body (send_chat); null: parse `body`.
+    std::uint64_t start(std::size_t provider, wire::ClientRequest request,
+                        const wire::ChatRequest* typed, Duration timeout, Done done);
     void run_reply(const std::shared_ptr<Call>& call);
     void write_head(const std::shared_ptr<Call>& call);
     void next_frame(const std::shared_ptr<Call>& call);

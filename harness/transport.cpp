@@ -11,6 +11,13 @@ namespace brownout::harness {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+std::uint64_t Transport::send_chat(std::size_t provider, const wire::OutgoingChat& chat,
+                                   Duration timeout, Done done) {
+    const auto& address = providers()[provider];
+    return send(provider, client_dialect(address.dialect).render_chat(chat, address.api_key),
+                timeout, std::move(done));
+}
 namespace http = beast::http;
 using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 

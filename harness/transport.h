@@ -39,6 +39,11 @@ public:
     // and errors are read by the dialect's client half.
     virtual std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
                                Done done) = 0;
+    // Sends `chat` as the provider's dialect renders it with the address's key, as send does.
+    // The in-process transport hands the provider the request as a value where the dialect
+    // can (wire::Dialect::typed_chat), with no bytes in between.
+    virtual std::uint64_t send_chat(std::size_t provider, const wire::OutgoingChat& chat,
+                                    Duration timeout, Done done);
     virtual void abandon(std::uint64_t handle) = 0;
     virtual void close_all() = 0;
     virtual const std::vector<ProviderAddress>& providers() const = 0;

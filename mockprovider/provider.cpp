@@ -230,7 +230,8 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
 
 Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
-    wire::ParseResult parsed = dialect_->parse_routed(route, in.body);
+    wire::ParseResult parsed =
+        in.typed != nullptr ? wire::ParseResult(*in.typed) : dialect_->parse_routed(route, in.body);
     if (auto* error = std::get_if<wire::ApiError>(&parsed))
         return error_reply(*error, std::move(attempt), false);
     const wire::ChatRequest& request = std::get<wire::ChatRequest>(parsed);

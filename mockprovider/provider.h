@@ -88,6 +88,9 @@ struct IncomingRequest {
     std::uint64_t connection = 0;
     bool peer_loopback = true;  // the client connects from 127.0.0.0/8 or ::1
     std::string peer;           // the client's address, without the port
+    // The simulator's in-process transport: the chat request already read (what the dialect's
+    // parse_routed gives for the body it stands for, wire::Dialect::typed_chat); `body` is empty.
+    const wire::ChatRequest* typed = nullptr;
 
     // Who a throttle holds to its wait: the API key when one is sent, else the address.
     std::string client_identity() const;

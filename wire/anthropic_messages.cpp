@@ -439,12 +439,24 @@ public:
     std::string_view models_owner() const override { return "anthropic"; }
 
     // ── client half: as the official Anthropic SDKs send and read messages ──
-    ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {
+    ClientRequest chat_head(std::string_view api_key) const {
         ClientRequest r;
         r.path = std::string(chat_path());
         r.headers.emplace_back("content-type", "application/json");
         r.headers.emplace_back("anthropic-version", "2023-06-01");
         if (!api_key.empty()) r.headers.emplace_back("x-api-key", std::string(api_key));
+        return r;
+    }
+
+    std::optional<TypedChat> typed_chat(const OutgoingChat& chat,
+                                        std::string_view api_key) const override {
+        auto r = typed_chat_request(chat);
+        if (!r) return std::nullopt;
+        return TypedChat{chat_head(api_key), std::move(*r)};
+    }
+
+    ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {
+        ClientRequest r = chat_head(api_key);
         std::string user = json_string(chat.prompt);
         if (!chat.image_url.empty()) {
             user = fmt::format(

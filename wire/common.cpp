@@ -1,5 +1,7 @@
 #include "wire/common.h"
 
+#include <algorithm>
+
 #include "core/random.h"
 #include "core/text.h"
 #include "wire/answer.h"
@@ -32,6 +34,46 @@ void DigestBuilder::finish(ChatRequest& out) const {
     out.image_digest = images_count_ == 0 ? 0 : (hash64(images_, 0x1a6e) | 1);
     out.image_count = images_count_;
     out.prompt_tokens = estimate_prompt_tokens(text_bytes_, messages_, images_count_);
+}
+
+namespace {
+
+bool ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+}  // namespace
+
+std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat) {
+    if (chat.model.empty() || chat.max_tokens < 1) return std::nullopt;
+    if (!ascii(chat.model) || !ascii(chat.system) || !ascii(chat.prompt) || !ascii(chat.image_url))
+        return std::nullopt;
+    ChatRequest r;
+    r.model = chat.model;
+    r.max_tokens = chat.max_tokens;
+    r.stream = chat.stream;
+    DigestBuilder digest;
+    digest.begin_message("system");
+    digest.add_text(chat.system);
+    digest.begin_message("user");
+    digest.add_text(chat.prompt);
+    if (!chat.image_url.empty()) digest.add_image(chat.image_url);
+    digest.finish(r);
+    if (chat.tool) {
+        const auto& tool = *chat.tool;
+        if (!ascii(tool.name)) return std::nullopt;
+        for (std::size_t i = 0; i < tool.properties.size(); ++i) {
+            const auto& [name, type] = tool.properties[i];
+            if (type.empty() || !ascii(name) || !ascii(type)) return std::nullopt;
+            for (std::size_t j = 0; j < i; ++j) {
+                if (tool.properties[j].first == name) return std::nullopt;
+            }
+        }
+        r.tools.push_back(tool);
+        r.tool_choice = ToolChoice::required;
+    }
+    return r;
 }
 
 bool parse_json_object(std::string_view body, boost::json::object& out, std::string& error) {

@@ -51,6 +51,13 @@ private:
     boost::json::monotonic_resource resource_{arena_, sizeof arena_};
 };
 
+// What the server half of OpenAI chat or Anthropic messages reads from its client half's body
+// for `chat`: the system text, one user message (the prompt, then the image by URL), the stream
+// flag, max_tokens and the one tool the model must call. nullopt where reading the JSON back
+// could differ: a byte outside ASCII (a JSON parser checks UTF-8), no model, max_tokens below 1,
+// or a tool whose properties repeat a name or lack a type. The dialect adds its own fields.
+std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat);
+
 // Parses a JSON request body with the limits every dialect applies (depth 64) into `out`'s
 // storage (a ScratchJson's, where the caller has one). Returns false and fills `error` when the
 // body is not valid JSON.

@@ -182,6 +182,18 @@ public:
     // ── client half ──
     // `api_key` goes where this API's SDKs put it (empty: no key).
     virtual ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const = 0;
+    // The simulator's shortcut past render_chat and the server half's parse: the request without
+    // its body, and the ChatRequest that parse_routed gives for the rendered body on the route of
+    // its path. nullopt (the default, and wherever the shortcut could differ): render and parse.
+    // tests/wire/client_half_test.cpp holds every dialect's shortcut to render-then-parse.
+    struct TypedChat {
+        ClientRequest request;  // path and headers; no body
+        ChatRequest chat;
+    };
+    virtual std::optional<TypedChat> typed_chat(const OutgoingChat& /*chat*/,
+                                                std::string_view /*api_key*/) const {
+        return std::nullopt;
+    }
     // A 200's body (JSON, or the text of an SSE stream); `body_complete` is false when the
     // connection ended before the body did.
     virtual ReadAnswer read_answer(bool stream, std::string_view body,

@@ -526,12 +526,25 @@ public:
     }
 
     // ── client half: as the official openai SDKs send and read chat completions ──
-    ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {
+    ClientRequest chat_head(std::string_view api_key) const {
         ClientRequest r;
         r.path = std::string(chat_path());
         r.headers.emplace_back("content-type", "application/json");
         if (!api_key.empty())
             r.headers.emplace_back("authorization", fmt::format("Bearer {}", api_key));
+        return r;
+    }
+
+    std::optional<TypedChat> typed_chat(const OutgoingChat& chat,
+                                        std::string_view api_key) const override {
+        auto r = typed_chat_request(chat);
+        if (!r) return std::nullopt;
+        r->include_usage = chat.stream;  // stream_options goes with stream
+        return TypedChat{chat_head(api_key), std::move(*r)};
+    }
+
+    ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {
+        ClientRequest r = chat_head(api_key);
         std::string user = json_string(chat.prompt);
         if (!chat.image_url.empty()) {
             user = fmt::format(

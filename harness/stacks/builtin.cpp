@@ -102,11 +102,9 @@ private:
         std::size_t provider = s.provider;
         std::uint64_t id = ++sent_;
         f->sent.push_back({id});
-        f->sent.back().handle = transport_->send(
-            provider,
-            client_dialect(address.dialect)
-                .render_chat(outgoing_chat(request, address.model), address.api_key),
-            s.timeout, [this, f, provider, id](AttemptResult r) {
+        f->sent.back().handle = transport_->send_chat(
+            provider, outgoing_chat(request, address.model), s.timeout,
+            [this, f, provider, id](AttemptResult r) {
                 if (f->done) return;
                 forget(*f, id);
                 r.provider = provider;

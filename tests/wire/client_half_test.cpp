@@ -201,3 +201,78 @@ TEST_CASE(
     });
     CHECK(calls == 2);
 }
+
+namespace {
+
+bool same_request(const ChatRequest& a, const ChatRequest& b) {
+    auto tools = [](const ChatRequest& r) {
+        std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> out;
+        for (const auto& t : r.tools) out.emplace_back(t.name, t.properties);
+        return out;
+    };
+    return a.endpoint == b.endpoint && a.model == b.model && a.stream == b.stream &&
+           a.include_usage == b.include_usage && a.max_tokens == b.max_tokens &&
+           a.text_digest == b.text_digest && a.image_digest == b.image_digest &&
+           a.image_count == b.image_count && a.prompt_tokens == b.prompt_tokens &&
+           tools(a) == tools(b) && a.tool_choice == b.tool_choice &&
+           a.tool_choice_name == b.tool_choice_name;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the simulator's typed request is exactly what each server half parses from the "
+    "rendered body, and it declines where the two could differ",
+    "[wire][client][typed]") {
+    // Every shape the harness sends, and text that JSON escapes or a parser might read otherwise.
+    std::vector<OutgoingChat> chats;
+    for (bool stream : {false, true}) {
+        for (bool image : {false, true}) {
+            for (bool tool : {false, true}) {
+                for (std::string prompt : {"Where is order 1234?", "",
+                                           "quote \" back\\slash\nnew line\ttab \x01 control"}) {
+                    auto chat = question(stream);
+                    chat.prompt = prompt;
+                    if (image) chat.image_url = "https://images.brownout.test/\"a\".png";
+                    if (tool) chat.tool = ToolSpec{"lookup_order", {{"order_id", "string"}}};
+                    chat.max_tokens = stream ? 1 : 4096;
+                    chats.push_back(chat);
+                }
+            }
+        }
+    }
+    auto declined = chats.front();
+    std::vector<OutgoingChat> odd;
+    for (int i = 0; i < 6; ++i) odd.push_back(declined);
+    odd[0].model = "";                                             // the parse refuses it
+    odd[1].max_tokens = 0;                                         // refused too
+    odd[2].prompt = "caf\xc3\xa9";                                 // outside ASCII
+    odd[3].system = "\xff not UTF-8";                              // a parse error
+    odd[4].tool = ToolSpec{"t", {{"a", "string"}, {"a", "int"}}};  // a repeated property
+    odd[5].tool = ToolSpec{"t", {{"a", ""}}};                      // no type: read as string
+
+    int typed_dialects = 0;
+    for (const auto& info : dialects()) {
+        auto client = info.make(info.vendors.front());
+        bool any = false;
+        for (const auto& chat : chats) {
+            auto typed = client->typed_chat(chat, "sk-test");
+            if (!typed) continue;
+            any = true;
+            auto sent = client->render_chat(chat, "sk-test");
+            CHECK(typed->request.method == sent.method);
+            CHECK(typed->request.path == sent.path);
+            CHECK(typed->request.headers == sent.headers);
+            CHECK(typed->request.body.empty());
+            for (auto vendor : info.vendors) {  // every server half of the dialect
+                auto server = info.make(vendor);
+                auto parsed = parse_sent(*server, sent);
+                REQUIRE(std::holds_alternative<ChatRequest>(parsed));
+                CHECK(same_request(typed->chat, std::get<ChatRequest>(parsed)));
+            }
+        }
+        if (any) ++typed_dialects;
+        for (const auto& chat : odd) CHECK_FALSE(client->typed_chat(chat, "sk-test"));
+    }
+    CHECK(typed_dialects >= 2);  // OpenAI chat and Anthropic messages
+}
