@@ -195,9 +195,16 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
 
 std::string prompt_of(const UserRequest& r) {
     RandomStream words(r.question);
-    std::string prompt =
-        fmt::format("{}Question {} about {}:", r.warm_up ? "Warm-up " : "", to_hex(r.question, 6),
-                    kTopics[r.question % std::size(kTopics)]);
+    // "[Warm-up ]Question <6 hex> about <topic>:" and the words, appended in place: one
+    // allocation for a request's text (the simulator makes it once an attempt).
+    std::string prompt;
+    prompt.reserve(64 + static_cast<std::size_t>(std::max(r.prompt_words, 0)) * 12);
+    if (r.warm_up) prompt += "Warm-up ";
+    prompt += "Question ";
+    prompt += to_hex(r.question, 6);
+    prompt += " about ";
+    prompt += kTopics[r.question % std::size(kTopics)];
+    prompt += ':';
     for (int i = 0; i < r.prompt_words; ++i) {
         prompt += ' ';
         prompt += kFiller[words.next() % std::size(kFiller)];
@@ -212,8 +219,9 @@ std::string image_url_of(const UserRequest& r) {
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model) {
     wire::OutgoingChat chat;
     chat.model = model;
-    chat.system = fmt::format(
-        "You are a support assistant. Answer with what is known as of hour {}.", r.freshness);
+    chat.system = "You are a support assistant. Answer with what is known as of hour ";
+    chat.system += std::to_string(r.freshness);
+    chat.system += '.';
     chat.prompt = prompt_of(r);
     if (r.kind == RequestKind::vision) chat.image_url = image_url_of(r);
     chat.max_tokens = r.max_tokens;

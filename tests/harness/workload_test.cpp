@@ -61,6 +61,30 @@ TEST_CASE("a request rendered in either dialect digests to what the harness expe
     CHECK(parsed.image_digest == expected.image_digest);
 }
 
+TEST_CASE("a request's text: its question, topic and words, and the hour it asks about",
+          "[workload]") {
+    UserRequest r;
+    r.question = 0xabcdef123456ULL;
+    r.freshness = 17;
+    r.prompt_words = 3;
+    auto chat = outgoing_chat(r, "m");
+    CHECK(chat.system == "You are a support assistant. Answer with what is known as of hour 17.");
+    CHECK(chat.prompt.starts_with("Question 123456 about "));
+    // Pinned: every digest rests on this text, and a simulation's answers verify against it
+    // whatever it says, so only a pin shows that it changed.
+    CHECK(chat.prompt == "Question 123456 about the release notes: team support response");
+    CHECK(chat.prompt.find(": ") != std::string::npos);
+    r.warm_up = true;
+    CHECK(prompt_of(r).starts_with("Warm-up Question 123456 about "));
+    r.prompt_words = 0;
+    CHECK(prompt_of(r).back() == ':');
+    // The words are the question's: the same question, the same words.
+    auto other = r;
+    other.id = 99;
+    other.freshness = 3;
+    CHECK(prompt_of(other) == prompt_of(r));
+}
+
 TEST_CASE("the remembered digests are the rendered request's, slots shared or not",
           "[workload][verify]") {
     WorkloadSpec spec;
