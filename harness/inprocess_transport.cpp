@@ -174,11 +174,16 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
 void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
                                  std::string_view outcome) {
     server_done(call, outcome);
-    const auto& head = call->reply.head;
+    const auto& reply = call->reply;
+    // A stream sent whole whose frames say what they read: folded, not parsed back.
+    std::optional<wire::ReadAnswer> read;
+    if (reply.streaming && body_complete && call->frame == reply.frames.size())
+        read = wire::read_frames(reply.frames);
+    const auto& head = reply.head;
     arrive(call, read_result(
                      client_dialect(providers_[call->provider].dialect), status_of(head),
                      [&head](std::string_view n) { return header_of(head, n); }, call->body,
-                     body_complete, scheduler_.time_scale()));
+                     body_complete, scheduler_.time_scale(), read ? &*read : nullptr));
 }
 
 void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult result) {

@@ -37,7 +37,8 @@ std::optional<double> parse_number(std::string_view s) {
 
 AttemptResult read_result(const wire::Dialect& dialect, int status,
                           const std::function<std::string_view(std::string_view)>& header,
-                          std::string_view body, bool body_complete, double time_scale) {
+                          std::string_view body, bool body_complete, double time_scale,
+                          const wire::ReadAnswer* already_read) {
     AttemptResult r;
     r.status = status;
     // Retry hints are wall time on the wire and scenario time in the policy.
@@ -64,7 +65,9 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     auto stream_type = dialect.stream_content_type();
     bool is_stream =
         header("content-type").starts_with(stream_type.substr(0, stream_type.find(';')));
-    auto read = dialect.read_answer(is_stream, body, body_complete);
+    auto read = is_stream && already_read != nullptr
+                    ? *already_read
+                    : dialect.read_answer(is_stream, body, body_complete);
     r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
     r.text = std::move(read.text);
     r.finish_reason = std::move(read.finish_reason);

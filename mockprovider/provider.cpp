@@ -510,7 +510,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         }
         Duration g = frame.kind == wire::StreamFrame::Kind::token ? gap() : Duration::zero();
         tokens_sent += frame.tokens;
-        reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
+        reply.frames.push_back({g, std::move(frame.bytes), frame.tokens, std::move(frame.read)});
     }
     if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
         reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop

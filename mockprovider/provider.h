@@ -101,6 +101,7 @@ struct PacedFrame {
     Duration gap{};
     std::string bytes;
     int tokens = 0;
+    std::optional<wire::StreamFrame::Read> read;  // the dialect's (wire::read_frames)
 };
 
 struct Reply {

@@ -36,14 +36,10 @@ void DigestBuilder::finish(ChatRequest& out) const {
     out.prompt_tokens = estimate_prompt_tokens(text_bytes_, messages_, images_count_);
 }
 
-namespace {
-
 bool ascii(std::string_view s) {
     return std::all_of(s.begin(), s.end(),
                        [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
-
-}  // namespace
 
 std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat) {
     if (chat.model.empty() || chat.max_tokens < 1) return std::nullopt;

@@ -51,6 +51,10 @@ private:
     boost::json::monotonic_resource resource_{arena_, sizeof arena_};
 };
 
+// Text that reads back through JSON as itself, whatever it holds (a parser checks UTF-8 only
+// above ASCII): the typed shortcuts decline anything else.
+bool ascii(std::string_view s);
+
 // What the server half of OpenAI chat or Anthropic messages reads from its client half's body
 // for `chat`: the system text, one user message (the prompt, then the image by URL), the stream
 // flag, max_tokens and the one tool the model must call. nullopt where reading the JSON back

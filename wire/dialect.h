@@ -28,6 +28,14 @@ struct StreamFrame {
     Kind kind;
     std::string bytes;  // one complete SSE event (blank line included) or NDJSON line
     int tokens = 0;     // answer tokens this frame carries
+    // What the dialect's client half reads from `bytes`, where the dialect knows it without
+    // parsing them (the simulator folds these instead of reading its own bytes back, read_frames).
+    // Unset: read the bytes. tests/wire/client_half_test.cpp holds the two to each other.
+    struct Read {
+        std::string text;                          // appended to the answer's text
+        std::optional<std::string> finish_reason;  // the frame names one
+    };
+    std::optional<Read> read;
 };
 
 using ParseResult = std::variant<ChatRequest, ApiError>;
@@ -81,6 +89,19 @@ struct ReadAnswer {
     std::string text;
     std::string finish_reason;  // as the API names it ("stop", "insufficient_system_resource")
 };
+
+// What read_answer gives for a stream that ended cleanly after `frames` (each with a `read`
+// member: StreamFrame's, or the server's paced copy of it); nullopt when a frame has none.
+template <class Frames>
+std::optional<ReadAnswer> read_frames(const Frames& frames) {
+    ReadAnswer out;
+    for (const auto& f : frames) {
+        if (!f.read) return std::nullopt;
+        out.text += f.read->text;
+        if (f.read->finish_reason) out.finish_reason = *f.read->finish_reason;
+    }
+    return out;
+}
 
 // What an error status means to a client, from status, type and code alone.
 enum class ErrorClass {

@@ -373,6 +373,13 @@ public:
         frames.reserve(c.tokens.size() + 5);
         std::string head = chunk_head(c);
         std::string usage_null = request.include_usage ? ",\"usage\":null" : "";
+        // What the client reads from each frame (read_answer's stream half), where the bytes
+        // read back as what was put in: ASCII, the chunk's head (model, id) included.
+        bool clean = ascii(head);
+        auto plain = [clean](std::string_view text) -> std::optional<StreamFrame::Read> {
+            if (!clean || !ascii(text)) return std::nullopt;
+            return StreamFrame::Read{std::string(text), std::nullopt};
+        };
         auto chunk = [&](std::string_view delta, std::string_view finish) {
             std::string out = "data: ";
             out += head;
@@ -392,34 +399,41 @@ public:
             first += ",\"type\":\"function\",\"function\":{\"name\":";
             append_json_string(first, c.tool_call->name);
             first += ",\"arguments\":\"\"}}]}";
-            frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0});
+            bool named = ascii(c.tool_call->id) && ascii(c.tool_call->name);
+            frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0,
+                              named ? plain("") : std::nullopt});
             const std::string& args = c.tool_call->arguments_json;
             std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
             for (std::size_t at = 0; at < args.size(); at += piece) {
                 std::string delta = "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":";
                 append_json_string(delta, args.substr(at, piece));
                 delta += "}}]}";
-                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1});
+                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1,
+                                  plain(args.substr(at, piece))});
             }
         } else {
             frames.push_back({StreamFrame::Kind::prelude,
-                              chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"), 0});
+                              chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"), 0,
+                              plain("")});
             for (const auto& token : c.tokens) {
                 std::string delta = "{\"content\":";
                 append_json_string(delta, token);
                 delta += "}";
-                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1});
+                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1, plain(token)});
             }
         }
-        frames.push_back({StreamFrame::Kind::epilogue,
-                          chunk("{}", fmt::format("\"{}\"", finish_reason(c.finish))), 0});
+        std::string finish(finish_reason(c.finish));
+        auto finished = plain("");
+        if (finished) finished->finish_reason = finish;
+        frames.push_back(
+            {StreamFrame::Kind::epilogue, chunk("{}", "\"" + finish + "\""), 0, finished});
         if (request.include_usage) {
             std::string out = "data: " + head + "\"choices\":[],\"usage\":";
             append_usage(out, c);
             out += "}\n\n";
-            frames.push_back({StreamFrame::Kind::epilogue, std::move(out), 0});
+            frames.push_back({StreamFrame::Kind::epilogue, std::move(out), 0, plain("")});
         }
-        frames.push_back({StreamFrame::Kind::epilogue, "data: [DONE]\n\n", 0});
+        frames.push_back({StreamFrame::Kind::epilogue, "data: [DONE]\n\n", 0, plain("")});
         return frames;
     }
 

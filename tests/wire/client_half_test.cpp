@@ -276,3 +276,45 @@ TEST_CASE(
     }
     CHECK(typed_dialects >= 2);  // OpenAI chat and Anthropic messages
 }
+
+TEST_CASE("a stream's frames say what the client half reads from their bytes, where they say it",
+          "[wire][client][typed]") {
+    int folded = 0;
+    for (const auto& info : dialects()) {
+        auto d = info.make(info.vendors.front());
+        for (bool usage : {false, true}) {
+            for (bool tool : {false, true}) {
+                for (auto finish : {FinishReason::stop, FinishReason::length,
+                                    FinishReason::insufficient_system_resource}) {
+                    for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
+                        auto sent = d->render_chat(question(true), "");
+                        auto parsed = parse_sent(*d, sent);
+                        REQUIRE(std::holds_alternative<ChatRequest>(parsed));
+                        auto req = std::get<ChatRequest>(parsed);
+                        req.include_usage = usage;
+                        if (tool) {
+                            req.tools.push_back({"lookup_order", {{"order_id", "string"}}});
+                            req.tool_choice = ToolChoice::required;
+                        }
+                        auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
+                        c.finish = finish;
+                        if (!tool) c.tokens.insert(c.tokens.begin() + 1, token);
+                        auto frames = d->stream_frames(c, req);
+                        std::string body;
+                        for (const auto& f : frames) body += f.bytes;
+                        auto read = read_frames(frames);
+                        if (!read) continue;
+                        ++folded;
+                        auto bytes = d->read_answer(true, body, true);
+                        CHECK_FALSE(bytes.broken);
+                        CHECK(read->text == bytes.text);
+                        CHECK(read->finish_reason == bytes.finish_reason);
+                        // A token outside ASCII is read from the bytes.
+                        CHECK((tool || token.find('\xc3') == std::string::npos));
+                    }
+                }
+            }
+        }
+    }
+    CHECK(folded >= 2 * 2 * 3 * 2);  // OpenAI chat: every shape but the one outside ASCII
+}
