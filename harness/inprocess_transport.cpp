@@ -1,7 +1,5 @@
 #include "harness/inprocess_transport.h"
 
-#include <fmt/format.h>
-
 #include <charconv>
 
 namespace brownout::harness {
@@ -36,13 +34,18 @@ int status_of(const std::string& head) {
     return status;
 }
 
-// A header of the reply's head (the provider writes names in lower case).
+// A header of the reply's head (the provider writes names in lower case): the first line after
+// the status line that starts with "name: ".
 std::string_view header_of(const std::string& head, std::string_view name) {
-    std::string key = fmt::format("\r\n{}: ", name);
-    auto at = head.find(key);
-    if (at == std::string::npos) return {};
-    auto start = at + key.size();
-    return std::string_view(head).substr(start, head.find("\r\n", start) - start);
+    std::string_view h(head);
+    for (auto at = h.find("\r\n"); at != std::string_view::npos; at = h.find("\r\n", at + 2)) {
+        auto line = h.substr(at + 2);
+        if (line.starts_with(name) && line.substr(name.size()).starts_with(": ")) {
+            auto start = at + 2 + name.size() + 2;
+            return h.substr(start, h.find("\r\n", start) - start);
+        }
+    }
+    return {};
 }
 
 }  // namespace
@@ -175,10 +178,13 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
                                  std::string_view outcome) {
     server_done(call, outcome);
     const auto& reply = call->reply;
-    // A stream sent whole whose frames say what they read: folded, not parsed back.
+    // An answer sent whole that says what it reads (a stream's frames, a body's read): taken,
+    // not parsed back.
     std::optional<wire::ReadAnswer> read;
     if (reply.streaming && body_complete && call->frame == reply.frames.size())
         read = wire::read_frames(reply.frames);
+    else if (!reply.streaming && body_complete)
+        read = reply.read;
     const auto& head = reply.head;
     arrive(call, read_result(
                      client_dialect(providers_[call->provider].dialect), status_of(head),

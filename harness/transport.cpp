@@ -65,9 +65,8 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     auto stream_type = dialect.stream_content_type();
     bool is_stream =
         header("content-type").starts_with(stream_type.substr(0, stream_type.find(';')));
-    auto read = is_stream && already_read != nullptr
-                    ? *already_read
-                    : dialect.read_answer(is_stream, body, body_complete);
+    auto read = already_read != nullptr ? *already_read
+                                        : dialect.read_answer(is_stream, body, body_complete);
     r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
     r.text = std::move(read.text);
     r.finish_reason = std::move(read.finish_reason);

@@ -74,8 +74,9 @@ private:
 
 // Reads what an attempt got, from its status, headers and body, as the dialect's client half
 // reads it: shared by both transports.
-// `already_read`: a stream's answer as the in-process transport folded it from the frames
-// (wire::read_frames), used instead of reading `body` when the answer is a stream.
+// `already_read`: a 200's answer as the in-process transport has it without the bytes (a
+// stream folded from its frames, wire::read_frames; a body as its dialect rendered it,
+// Reply::read), used instead of reading `body`.
 AttemptResult read_result(const wire::Dialect& dialect, int status,
                           const std::function<std::string_view(std::string_view)>& header,
                           std::string_view body, bool body_complete, double time_scale,

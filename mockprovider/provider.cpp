@@ -473,6 +473,8 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         reply.body = dialect_->completion_body(c);
         if (shape.malformed == faults::Malformed::invalid_json)
             reply.body.resize(reply.body.size() / 2);
+        else
+            reply.read = dialect_->completion_read(c, reply.body);
         auto extra = dialect_->processing_headers(
             std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         reply.head =
@@ -565,6 +567,7 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
     if (!stream) {
         if (answers) frames.push_back({rest, std::move(reply.body), body_tokens});
         reply.body.clear();
+        reply.read.reset();
         reply.head =
             head(200, dialect_->json_content_type(), std::nullopt, reply.attempt.request_id, {});
         reply.streaming = true;

@@ -106,9 +106,12 @@ struct PacedFrame {
 
 struct Reply {
     faults::ConnectionAction connection = faults::ConnectionAction::none;
-    Duration delay{};    // scenario time before the head (and a non-streamed body) is sent
-    std::string head;    // status line and headers, ending in a blank line
-    std::string body;    // non-streamed body; the head carries its Content-Length
+    Duration delay{};  // scenario time before the head (and a non-streamed body) is sent
+    std::string head;  // status line and headers, ending in a blank line
+    std::string body;  // non-streamed body; the head carries its Content-Length
+    // What the client half reads from `body` (wire::Dialect::completion_read): the simulator's
+    // in-process transport takes it instead of parsing the body back when the body arrives whole.
+    std::optional<wire::ReadAnswer> read;
     bool close = false;  // close the connection once the answer is sent
 
     bool streaming = false;  // head carries Transfer-Encoding: chunked; body is in `frames`

@@ -140,6 +140,13 @@ public:
     }
 
     virtual std::string completion_body(const Completion& c) const = 0;
+    // What read_answer gives for `body` (completion_body(c)) arriving whole, where the dialect
+    // knows it without parsing; nullopt (the default): parse it. Held to read_answer by
+    // tests/wire/client_half_test.cpp.
+    virtual std::optional<ReadAnswer> completion_read(const Completion& /*c*/,
+                                                      std::string_view /*body*/) const {
+        return std::nullopt;
+    }
     virtual std::vector<StreamFrame> stream_frames(const Completion& c,
                                                    const ChatRequest& request) const = 0;
     virtual std::string error_body(const ApiError& e, std::string_view request_id) const = 0;

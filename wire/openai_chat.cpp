@@ -366,6 +366,16 @@ public:
         return out;
     }
 
+    std::optional<ReadAnswer> completion_read(const Completion& c,
+                                              std::string_view body) const override {
+        // ASCII reads back as itself (the parser checks UTF-8 only above it).
+        if (c.endpoint == kResponses || !ascii(body)) return std::nullopt;
+        ReadAnswer out;
+        out.text = c.tool_call ? c.tool_call->arguments_json : c.text();
+        out.finish_reason = std::string(finish_reason(c.finish));
+        return out;
+    }
+
     std::vector<StreamFrame> stream_frames(const Completion& c,
                                            const ChatRequest& request) const override {
         if (request.endpoint == kResponses) return responses_->stream_frames(c, request);

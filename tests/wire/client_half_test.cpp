@@ -318,3 +318,38 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
     }
     CHECK(folded >= 2 * 2 * 3 * 2);  // OpenAI chat: every shape but the one outside ASCII
 }
+
+TEST_CASE("a whole body's read, where a dialect says it, is what the client half reads from it",
+          "[wire][client][typed]") {
+    int taken = 0;
+    for (const auto& info : dialects()) {
+        auto d = info.make(info.vendors.front());
+        for (bool tool : {false, true}) {
+            for (auto finish : {FinishReason::stop, FinishReason::length,
+                                FinishReason::insufficient_system_resource}) {
+                for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
+                    auto parsed = parse_sent(*d, d->render_chat(question(false), ""));
+                    REQUIRE(std::holds_alternative<ChatRequest>(parsed));
+                    auto req = std::get<ChatRequest>(parsed);
+                    if (tool) {
+                        req.tools.push_back({"lookup_order", {{"order_id", "string"}}});
+                        req.tool_choice = ToolChoice::required;
+                    }
+                    auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
+                    c.finish = finish;
+                    if (!tool) c.tokens.insert(c.tokens.begin() + 1, token);
+                    auto body = d->completion_body(c);
+                    auto read = d->completion_read(c, body);
+                    if (!read) continue;
+                    ++taken;
+                    auto bytes = d->read_answer(false, body, true);
+                    CHECK_FALSE(bytes.broken);
+                    CHECK(read->text == bytes.text);
+                    CHECK(read->finish_reason == bytes.finish_reason);
+                    CHECK((tool || token.find('\xc3') == std::string::npos));
+                }
+            }
+        }
+    }
+    CHECK(taken >= 2 * 3 * 2);  // OpenAI chat: all but the text outside ASCII
+}
