@@ -277,6 +277,26 @@ TEST_CASE(
     CHECK(typed_dialects >= 2);  // OpenAI chat and Anthropic messages
 }
 
+namespace {
+
+// A request as `d` reads it, and its answer: a tool call, or text with `token` second.
+std::pair<ChatRequest, Completion> answered(const Dialect& d, bool stream, bool tool,
+                                            FinishReason finish, const std::string& token) {
+    auto parsed = parse_sent(d, d.render_chat(question(stream), ""));
+    REQUIRE(std::holds_alternative<ChatRequest>(parsed));
+    auto req = std::get<ChatRequest>(parsed);
+    if (tool) {
+        req.tools.push_back({"lookup_order", {{"order_id", "string"}}});
+        req.tool_choice = ToolChoice::required;
+    }
+    auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
+    c.finish = finish;
+    if (!tool) c.tokens.insert(c.tokens.begin() + 1, token);
+    return {req, c};
+}
+
+}  // namespace
+
 TEST_CASE("a stream's frames say what the client half reads from their bytes, where they say it",
           "[wire][client][typed]") {
     int folded = 0;
@@ -287,18 +307,8 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
                 for (auto finish : {FinishReason::stop, FinishReason::length,
                                     FinishReason::insufficient_system_resource}) {
                     for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
-                        auto sent = d->render_chat(question(true), "");
-                        auto parsed = parse_sent(*d, sent);
-                        REQUIRE(std::holds_alternative<ChatRequest>(parsed));
-                        auto req = std::get<ChatRequest>(parsed);
+                        auto [req, c] = answered(*d, true, tool, finish, token);
                         req.include_usage = usage;
-                        if (tool) {
-                            req.tools.push_back({"lookup_order", {{"order_id", "string"}}});
-                            req.tool_choice = ToolChoice::required;
-                        }
-                        auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
-                        c.finish = finish;
-                        if (!tool) c.tokens.insert(c.tokens.begin() + 1, token);
                         auto frames = d->stream_frames(c, req);
                         std::string body;
                         for (const auto& f : frames) body += f.bytes;
@@ -328,16 +338,7 @@ TEST_CASE("a whole body's read, where a dialect says it, is what the client half
             for (auto finish : {FinishReason::stop, FinishReason::length,
                                 FinishReason::insufficient_system_resource}) {
                 for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
-                    auto parsed = parse_sent(*d, d->render_chat(question(false), ""));
-                    REQUIRE(std::holds_alternative<ChatRequest>(parsed));
-                    auto req = std::get<ChatRequest>(parsed);
-                    if (tool) {
-                        req.tools.push_back({"lookup_order", {{"order_id", "string"}}});
-                        req.tool_choice = ToolChoice::required;
-                    }
-                    auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
-                    c.finish = finish;
-                    if (!tool) c.tokens.insert(c.tokens.begin() + 1, token);
+                    auto [req, c] = answered(*d, false, tool, finish, token);
                     auto body = d->completion_body(c);
                     auto read = d->completion_read(c, body);
                     if (!read) continue;
