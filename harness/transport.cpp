@@ -11,6 +11,8 @@ namespace brownout::harness {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 
 std::uint64_t Transport::send_chat(std::size_t provider, const wire::OutgoingChat& chat,
                                    Duration timeout, Done done) {
@@ -18,8 +20,6 @@ std::uint64_t Transport::send_chat(std::size_t provider, const wire::OutgoingCha
     return send(provider, client_dialect(address.dialect).render_chat(chat, address.api_key),
                 timeout, std::move(done));
 }
-namespace http = beast::http;
-using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 
 namespace {
 

@@ -76,7 +76,9 @@ private:
 // reads it: shared by both transports.
 // `already_read`: a 200's answer as the in-process transport has it without the bytes (a
 // stream folded from its frames, wire::read_frames; a body as its dialect rendered it,
-// Reply::read), used instead of reading `body`.
+// Reply::read), used instead of reading `body`. The caller vouches that it is what the dialect
+// reads from `body` as the content type says (a stream's frames arrive only under the dialect's
+// stream type, a whole body only under its JSON type).
 AttemptResult read_result(const wire::Dialect& dialect, int status,
                           const std::function<std::string_view(std::string_view)>& header,
                           std::string_view body, bool body_complete, double time_scale,

@@ -51,14 +51,16 @@ private:
     boost::json::monotonic_resource resource_{arena_, sizeof arena_};
 };
 
-// Text that reads back through JSON as itself, whatever it holds (a parser checks UTF-8 only
-// above ASCII): the typed shortcuts decline anything else.
+// Text that reads back through JSON as itself, whatever it holds: above ASCII the renderer
+// writes invalid UTF-8 as U+FFFD (append_json_string), so the bytes read back can differ. The
+// typed shortcuts decline anything else (valid UTF-8 would round-trip; checking it is not worth
+// it for what the harness sends).
 bool ascii(std::string_view s);
 
 // What the server half of OpenAI chat or Anthropic messages reads from its client half's body
 // for `chat`: the system text, one user message (the prompt, then the image by URL), the stream
 // flag, max_tokens and the one tool the model must call. nullopt where reading the JSON back
-// could differ: a byte outside ASCII (a JSON parser checks UTF-8), no model, max_tokens below 1,
+// could differ: a byte outside ASCII (see ascii()), no model, max_tokens below 1,
 // or a tool whose properties repeat a name or lack a type. The dialect adds its own fields.
 std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat);
 

@@ -368,7 +368,7 @@ public:
 
     std::optional<ReadAnswer> completion_read(const Completion& c,
                                               std::string_view body) const override {
-        // ASCII reads back as itself (the parser checks UTF-8 only above it).
+        // ASCII reads back as itself (ascii()).
         if (c.endpoint == kResponses || !ascii(body)) return std::nullopt;
         ReadAnswer out;
         out.text = c.tool_call ? c.tool_call->arguments_json : c.text();

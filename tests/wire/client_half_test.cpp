@@ -244,10 +244,10 @@ TEST_CASE(
     auto declined = chats.front();
     std::vector<OutgoingChat> odd;
     for (int i = 0; i < 6; ++i) odd.push_back(declined);
-    odd[0].model = "";                                             // the parse refuses it
-    odd[1].max_tokens = 0;                                         // refused too
-    odd[2].prompt = "caf\xc3\xa9";                                 // outside ASCII
-    odd[3].system = "\xff not UTF-8";                              // a parse error
+    odd[0].model = "";                 // the parse refuses it
+    odd[1].max_tokens = 0;             // refused too
+    odd[2].prompt = "caf\xc3\xa9";     // outside ASCII
+    odd[3].system = "\xff not UTF-8";  // rendered as U+FFFD: the digest would differ
     odd[4].tool = ToolSpec{"t", {{"a", "string"}, {"a", "int"}}};  // a repeated property
     odd[5].tool = ToolSpec{"t", {{"a", ""}}};                      // no type: read as string
 
@@ -280,6 +280,14 @@ TEST_CASE(
 namespace {
 
 // A request as `d` reads it, and its answer: a tool call, or text with `token` second.
+std::vector<std::unique_ptr<Dialect>> every_vendor() {
+    std::vector<std::unique_ptr<Dialect>> out;
+    for (const auto& info : dialects()) {
+        for (auto vendor : info.vendors) out.push_back(info.make(vendor));
+    }
+    return out;
+}
+
 std::pair<ChatRequest, Completion> answered(const Dialect& d, bool stream, bool tool,
                                             FinishReason finish, const std::string& token) {
     auto parsed = parse_sent(d, d.render_chat(question(stream), ""));
@@ -300,8 +308,7 @@ std::pair<ChatRequest, Completion> answered(const Dialect& d, bool stream, bool 
 TEST_CASE("a stream's frames say what the client half reads from their bytes, where they say it",
           "[wire][client][typed]") {
     int folded = 0;
-    for (const auto& info : dialects()) {
-        auto d = info.make(info.vendors.front());
+    for (const auto& d : every_vendor()) {  // each vendor's server half renders its own
         for (bool usage : {false, true}) {
             for (bool tool : {false, true}) {
                 for (auto finish : {FinishReason::stop, FinishReason::length,
@@ -332,8 +339,7 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
 TEST_CASE("a whole body's read, where a dialect says it, is what the client half reads from it",
           "[wire][client][typed]") {
     int taken = 0;
-    for (const auto& info : dialects()) {
-        auto d = info.make(info.vendors.front());
+    for (const auto& d : every_vendor()) {  // each vendor's server half renders its own
         for (bool tool : {false, true}) {
             for (auto finish : {FinishReason::stop, FinishReason::length,
                                 FinishReason::insufficient_system_resource}) {
