@@ -115,6 +115,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, wire::ClientReques
     in.connection = ++next_connection_;
     in.peer = "127.0.0.1";
     in.typed = typed;
+    in.reads = true;
     call->reply = target.handle(in);
     call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
 
@@ -133,7 +134,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, wire::ClientReques
                 call->queued = true;
                 return call->handle;
             case mock::Provider::Admission::rejected:
-                call->reply = target.overloaded(std::move(call->reply));
+                call->reply = target.overloaded(std::move(call->reply), true);
                 break;
         }
     }
@@ -186,10 +187,12 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     else if (!reply.streaming && body_complete)
         read = reply.read;
     const auto& head = reply.head;
+    const wire::ReadError* error_read =
+        !reply.streaming && body_complete && reply.error_read ? &*reply.error_read : nullptr;
     arrive(call, read_result(
                      client_dialect(providers_[call->provider].dialect), status_of(head),
                      [&head](std::string_view n) { return header_of(head, n); }, call->body,
-                     body_complete, scheduler_.time_scale(), read ? &*read : nullptr));
+                     body_complete, scheduler_.time_scale(), read ? &*read : nullptr, error_read));
 }
 
 void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult result) {

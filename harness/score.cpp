@@ -9,6 +9,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string_view>
+#include <tuple>
 
 #include "faults/engine.h"
 #include "faults/throttle.h"
@@ -39,6 +41,96 @@ double ramp(double value, double bad, double good) {
 
 bool in(Duration t, const PhaseWindow& w) {
     return t >= w.from && t < w.to;
+}
+
+// Events on the scenario clock, each counting one and carrying a value: how many fell in [a, b)
+// and their values' sum, by two binary searches instead of a pass over every event. The values
+// are 0 or 1, so the sums are exact whatever the order.
+class TimeTally {
+public:
+    struct Sum {
+        double count = 0;
+        double value = 0;
+    };
+    void add(Duration at, double value) { events_.push_back({at, value}); }
+    // After the last add: sorts by time and sums up.
+    void seal() {
+        std::sort(events_.begin(), events_.end(),
+                  [](const Event& x, const Event& y) { return x.at < y.at; });
+        prefix_.assign(events_.size() + 1, Sum{});
+        for (std::size_t i = 0; i < events_.size(); ++i)
+            prefix_[i + 1] = {prefix_[i].count + 1, prefix_[i].value + events_[i].value};
+    }
+    Sum in(Duration a, Duration b) const {
+        std::size_t lo = first_at(a);
+        std::size_t hi = std::max(lo, first_at(b));
+        return {prefix_[hi].count - prefix_[lo].count, prefix_[hi].value - prefix_[lo].value};
+    }
+
+private:
+    struct Event {
+        Duration at;
+        double value;
+    };
+    std::size_t first_at(Duration t) const {
+        auto it = std::lower_bound(events_.begin(), events_.end(), t,
+                                   [](const Event& e, Duration x) { return e.at < x; });
+        return static_cast<std::size_t>(it - events_.begin());
+    }
+    std::vector<Event> events_;
+    std::vector<Sum> prefix_{Sum{}};
+};
+
+// What one attempt adds to its window, whichever window that is: whether it retried a request
+// the provider had told to wait, whether it came clearly too early, and what it cost.
+struct AttemptFacts {
+    bool waited_for = false;
+    bool violation = false;
+    double cost = 0;
+};
+
+// The attempt before each one of the same request (retries of one request share its digest) to
+// the same provider, in journal order: one sort instead of a map per window.
+std::vector<AttemptFacts> attempt_facts(const Scenario& s, const StackRun& run) {
+    const auto& attempts = run.attempts;
+    std::vector<std::string_view> names;
+    std::vector<std::size_t> provider(attempts.size());
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+        auto it = std::find(names.begin(), names.end(), attempts[i].provider);
+        provider[i] = static_cast<std::size_t>(it - names.begin());
+        if (it == names.end()) names.push_back(attempts[i].provider);
+    }
+    std::vector<std::pair<double, double>> prices;
+    for (auto name : names) {
+        auto price = s.prices.find(std::string(name));
+        prices.push_back(price != s.prices.end() ? price->second : std::make_pair(1.0, 4.0));
+    }
+    std::vector<std::size_t> order(attempts.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return std::tie(provider[x], attempts[x].digest) <
+               std::tie(provider[y], attempts[y].digest);
+    });
+    std::vector<AttemptFacts> facts(attempts.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& a = attempts[order[k]];
+        auto& f = facts[order[k]];
+        if (a.status == 200) {
+            const auto& price = prices[provider[order[k]]];
+            f.cost = (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
+        }
+        if (k == 0 || provider[order[k - 1]] != provider[order[k]] ||
+            attempts[order[k - 1]].digest != a.digest)
+            continue;
+        // A retry of the same request to the same provider clearly before the wait it was
+        // given had passed (faults/throttle.h: the provider's own tolerance).
+        const auto& told = attempts[order[k - 1]];
+        if (told.retry_after <= Duration::zero()) continue;
+        f.waited_for = true;
+        f.violation = a.at < told.at + told.duration + told.retry_after -
+                                 faults::retry_after_tolerance(told.retry_after, s.time_scale);
+    }
+    return facts;
 }
 
 faults::RequestFacts facts_for(const UserRecord& u, const std::string& model) {
@@ -149,22 +241,19 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     const Route primary_route = parse_route(run.client.providers.front());
     const std::size_t primary_engine = provider_index(s, primary_route.provider);
     const std::string& primary_model = route_model(s, primary_route);
-    auto primary_possible = [&](const UserRecord& u) {
-        return engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) <
-               0.5;
-    };
     // The primary's share of the answers to requests arriving in [a, b) that it could have served;
     // answers from the stack's own cache say nothing about where it sends traffic. NaN: none.
+    TimeTally primary_answers;
+    for (const auto& u : run.users) {
+        if (u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
+        if (engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) <
+            0.5)
+            primary_answers.add(u.arrival, u.provider == 0 ? 1.0 : 0.0);
+    }
+    primary_answers.seal();
     auto primary_share = [&](Duration a, Duration b) {
-        double answered = 0, by_primary = 0;
-        for (const auto& u : run.users) {
-            if (u.arrival < a || u.arrival >= b || u.outcome != UserRecord::Outcome::answered ||
-                u.provider < 0 || !primary_possible(u))
-                continue;
-            ++answered;
-            by_primary += u.provider == 0;
-        }
-        return answered > 0 ? by_primary / answered : kNaN;
+        auto in_range = primary_answers.in(a, b);
+        return in_range.count > 0 ? in_range.value / in_range.count : kNaN;
     };
 
     std::vector<PhaseWindow> all_windows = windows;
@@ -172,11 +261,11 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     const std::string primary = primary_route.provider;
 
     // Attempts at the primary provider in [a, b).
-    auto primary_attempts = [&](Duration a, Duration b) {
-        double n = 0;
-        for (const auto& at : run.attempts) n += at.provider == primary && at.at >= a && at.at < b;
-        return n;
-    };
+    TimeTally at_primary;
+    for (const auto& at : run.attempts)
+        if (at.provider == primary) at_primary.add(at.at, 1.0);
+    at_primary.seal();
+    auto primary_attempts = [&](Duration a, Duration b) { return at_primary.in(a, b).count; };
 
     // Steady references for herd factor and fail-back.
     double steady_primary_rate = kNaN, steady_primary_share = kNaN;
@@ -198,16 +287,15 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         }
         return last_bad_end;
     };
+    TimeTally mitigated_users;
+    for (const auto& u : run.users) mitigated_users.add(u.arrival, mitigated(u) ? 1.0 : 0.0);
+    mitigated_users.seal();
     auto mitigated_in = [&](Duration a, Duration b) {
-        double n = 0, g = 0;
-        for (const auto& u : run.users) {
-            if (u.arrival < a || u.arrival >= b) continue;
-            ++n;
-            g += mitigated(u);
-        }
-        return n == 0 ? 1.0 : g / n;
+        auto in_range = mitigated_users.in(a, b);
+        return in_range.count == 0 ? 1.0 : in_range.value / in_range.count;
     };
 
+    const std::vector<AttemptFacts> attempt_facts_of = attempt_facts(s, run);
     for (const auto& w : all_windows) {
         Metrics m;
         double n = 0, answered = 0, degraded = 0, wrong = 0, hung = 0, no_path = 0, graceful = 0;
@@ -238,30 +326,13 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             }
         }
         double attempts = 0, violations = 0, waited_for = 0, cost = 0;
-        std::map<std::pair<std::string, std::uint64_t>, const AttemptRecord*> previous;
-        for (const auto& a : run.attempts) {
-            if (in(a.at, w)) {
-                ++attempts;
-                auto key = std::make_pair(a.provider, a.digest);
-                auto it = previous.find(key);
-                // A retry of the same request to the same provider clearly before the wait it was
-                // given had passed (faults/throttle.h: the provider's own tolerance).
-                if (it != previous.end() && it->second->retry_after > Duration::zero()) {
-                    const auto& told = *it->second;
-                    ++waited_for;
-                    if (a.at < told.at + told.duration + told.retry_after -
-                                   faults::retry_after_tolerance(told.retry_after, s.time_scale)) {
-                        ++violations;
-                    }
-                }
-                if (a.status == 200) {
-                    auto price = s.prices.count(a.provider) ? s.prices.at(a.provider)
-                                                            : std::make_pair(1.0, 4.0);
-                    cost +=
-                        (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
-                }
-            }
-            previous[{a.provider, a.digest}] = &a;
+        for (std::size_t i = 0; i < run.attempts.size(); ++i) {
+            if (!in(run.attempts[i].at, w)) continue;
+            const auto& f = attempt_facts_of[i];
+            ++attempts;
+            waited_for += f.waited_for;
+            violations += f.violation;
+            if (run.attempts[i].status == 200) cost += f.cost;
         }
         m[std::string(metric::requests)] = n;
         m[std::string(metric::availability)] = n > 0 ? answered / n : kNaN;

@@ -38,7 +38,7 @@ std::optional<double> parse_number(std::string_view s) {
 AttemptResult read_result(const wire::Dialect& dialect, int status,
                           const std::function<std::string_view(std::string_view)>& header,
                           std::string_view body, bool body_complete, double time_scale,
-                          const wire::ReadAnswer* already_read) {
+                          const wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
     AttemptResult r;
     r.status = status;
     // Retry hints are wall time on the wire and scenario time in the policy.
@@ -54,7 +54,7 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
         r.should_retry = sr == "true";
     if (status != 200) {
         r.kind = AttemptResult::Kind::http_error;
-        auto error = dialect.read_error(status, body);
+        auto error = error_read != nullptr ? *error_read : dialect.read_error(status, body);
         r.unsupported = error.klass == wire::ErrorClass::unsupported;
         // A wait named in the body (Gemini's RetryInfo) when no header named one.
         if (!r.retry_after && error.retry_seconds)

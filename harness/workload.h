@@ -71,8 +71,8 @@ std::string image_url_of(const UserRequest& r);  // what a vision request shows
 std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration duration,
                                            std::uint64_t seed);
 
-// The request body in a provider's dialect, asking `model`.
-// The request as a client sends it, before it has a dialect.
+// The request as a client sends it, before it has a dialect, asking `model`: the model is the
+// only thing that differs from one provider to the next (a stack's retries keep the rest).
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model);
 // The client half of each registered dialect (stateless, shared by every thread).
 const wire::Dialect& client_dialect(wire::DialectKind kind);

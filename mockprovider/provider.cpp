@@ -198,7 +198,7 @@ Reply Provider::error_reply(const wire::ApiError& error, Attempt attempt, bool c
 
 Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& route,
                               Attempt attempt) {
-    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
+    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
     std::vector<wire::ModelInfo> models;
     std::string owner(dialect_->models_owner());
     for (std::size_t i = 0; i < config_.models.size(); ++i) {
@@ -215,7 +215,7 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
             e.status = 404;
             return rejection(
                 {.status = 404, .error_type = e.type, .code = e.code, .message = e.message},
-                nullptr, std::move(attempt));
+                nullptr, std::move(attempt), in.reads);
         }
         reply.body = dialect_->model_body(*it);
     } else {
@@ -229,7 +229,7 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
 }
 
 Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt) {
-    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt));
+    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
     wire::ParseResult parsed =
         in.typed != nullptr ? wire::ParseResult(*in.typed) : dialect_->parse_routed(route, in.body);
     if (auto* error = std::get_if<wire::ApiError>(&parsed))
@@ -246,7 +246,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
                           .code = e.code,
                           .message = e.message,
                           .param = e.param},
-                         &request, std::move(attempt));
+                         &request, std::move(attempt), in.reads);
     };
     if (!config_.serves_model(request.model))
         return reject_with(dialect_->unknown_model(request.model));
@@ -335,7 +335,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         return reply;
     };
     if (shape.reject)
-        return with_limit_headers(rejection(*shape.reject, &request, std::move(attempt)));
+        return with_limit_headers(rejection(*shape.reject, &request, std::move(attempt), in.reads));
     if (request.image_count > 0 && !shape.ignore_images && !config_.has_feature("vision")) {
         if (dialect_->refuses_images_without_vision())
             return reject_with(dialect_->feature_unsupported("vision", request.model));
@@ -351,9 +351,9 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         if (shape.ignore_stream) changed.stream = false;
         if (!shape.substitute_model.empty()) changed.model = shape.substitute_model;
         attempt.stream = changed.stream;
-        return with_limit_headers(answer(changed, shape, std::move(attempt), random));
+        return with_limit_headers(answer(changed, shape, std::move(attempt), random, in.reads));
     }
-    return with_limit_headers(answer(request, shape, std::move(attempt), random));
+    return with_limit_headers(answer(request, shape, std::move(attempt), random, in.reads));
 }
 
 Duration Provider::for_client(Duration scenario_span) const {
@@ -380,7 +380,7 @@ wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) 
 }
 
 Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request,
-                          Attempt attempt) {
+                          Attempt attempt, bool reads) {
     Reply reply;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
@@ -425,7 +425,8 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
                 e.retry_seconds = to_seconds(for_client(*wait));
         }
         status = e.status;
-        reply.body = dialect_->error_body(e, attempt.request_id);
+        if (reads) reply.error_read = dialect_->error_read(e);
+        if (!reply.error_read) reply.body = dialect_->error_body(e, attempt.request_id);
         reply.head = head(status, dialect_->json_content_type(), reply.body.size(),
                           attempt.request_id, extra);
     }
@@ -435,7 +436,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
 }
 
 Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt attempt,
-                       std::uint64_t random) {
+                       std::uint64_t random, bool reads) {
     Reply reply;
     RandomStream rng(random);
     const LatencyModel& lat = config_.latency;
@@ -465,16 +466,20 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     }
 
     c.prompt_eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ttft).count();
+    // An answer that arrives as rendered: no fault cuts, holds or spoils its bytes.
+    const bool whole = shape.malformed == faults::Malformed::none && !shape.cut_after_bytes &&
+                       !shape.hold && !shape.stream_stops_after();
     if (!request.stream) {
         Duration generation{};
         for (int i = 0; i < c.completion_tokens; ++i) generation += gap();
         c.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(generation).count();
         reply.delay = ttft + generation;
-        reply.body = dialect_->completion_body(c);
-        if (shape.malformed == faults::Malformed::invalid_json)
-            reply.body.resize(reply.body.size() / 2);
-        else
-            reply.read = dialect_->completion_read(c, reply.body);
+        if (reads && whole) reply.read = dialect_->completion_read(c);
+        if (!reply.read) {
+            reply.body = dialect_->completion_body(c);
+            if (shape.malformed == faults::Malformed::invalid_json)
+                reply.body.resize(reply.body.size() / 2);
+        }
         auto extra = dialect_->processing_headers(
             std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         reply.head =
@@ -494,7 +499,10 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
     reply.head =
         head(200, dialect_->stream_content_type_for(request), std::nullopt, attempt.request_id, {});
-    std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
+    std::optional<std::vector<wire::StreamFrame>> read_only;
+    if (reads && whole) read_only = dialect_->stream_reads(c, request);
+    std::vector<wire::StreamFrame> frames =
+        read_only ? std::move(*read_only) : dialect_->stream_frames(c, request);
 
     // Stream faults cut the frame list after N tokens.
     std::optional<int> cut_at_tokens = shape.stream_stops_after();
@@ -691,14 +699,14 @@ Duration Provider::network_delay() {
         std::max(0.0, to_seconds(lat.rtt) * (1.0 + lat.jitter * network_rng_.uniform(-1.0, 1.0))));
 }
 
-Reply Provider::overloaded(Reply original, std::string_view cause) {
+Reply Provider::overloaded(Reply original, bool reads, std::string_view cause) {
     faults::Rejection r;
     r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
                                                  : dialect_->overloaded_status();
     Attempt attempt = std::move(original.attempt);
     attempt.fault =
         attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);
-    return rejection(r, nullptr, std::move(attempt));
+    return rejection(r, nullptr, std::move(attempt), reads);
 }
 
 Duration Provider::slot_held_after(const Reply& reply, std::string_view outcome,

@@ -91,6 +91,10 @@ struct IncomingRequest {
     // The simulator's in-process transport: the chat request already read (what the dialect's
     // parse_routed gives for the body it stands for, wire::Dialect::typed_chat); `body` is empty.
     const wire::ChatRequest* typed = nullptr;
+    // The in-process transport again: it takes what the client half reads from an answer
+    // (Reply::read, PacedFrame::read) in place of the answer's bytes, where the dialect can say
+    // it and nothing cuts or spoils them; a socket server leaves this false and gets bytes only.
+    bool reads = false;
 
     // Who a throttle holds to its wait: the API key when one is sent, else the address.
     std::string client_identity() const;
@@ -109,9 +113,12 @@ struct Reply {
     Duration delay{};  // scenario time before the head (and a non-streamed body) is sent
     std::string head;  // status line and headers, ending in a blank line
     std::string body;  // non-streamed body; the head carries its Content-Length
-    // What the client half reads from `body` (wire::Dialect::completion_read): the simulator's
-    // in-process transport takes it instead of parsing the body back when the body arrives whole.
+    // What the client half reads from a whole body (wire::Dialect::completion_read), in place of
+    // it, for the simulator's in-process transport (IncomingRequest::reads): `body` is then
+    // empty, and so is the Content-Length the head gives.
     std::optional<wire::ReadAnswer> read;
+    // The same for an error body (wire::Dialect::error_read): `body` is then empty.
+    std::optional<wire::ReadError> error_read;
     bool close = false;  // close the connection once the answer is sent
 
     bool streaming = false;  // head carries Transfer-Encoding: chunked; body is in `frames`
@@ -196,7 +203,8 @@ public:
     void release(Duration after = Duration::zero());
     // The "busy" answer (503, or 529 for Anthropic) for a request that found no slot and no
     // room in the queue; `cause` is the journal's fault label ("capacity", "max_streams").
-    Reply overloaded(Reply original, std::string_view cause = "capacity");
+    // `reads`: IncomingRequest::reads of the request.
+    Reply overloaded(Reply original, bool reads, std::string_view cause = "capacity");
     struct Load {
         int in_service = 0;
         int queued = 0;
@@ -231,8 +239,9 @@ private:
     Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
     Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
     Reply answer(const wire::ChatRequest& request, const Shape& shape, Attempt attempt,
-                 std::uint64_t random);
-    Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt attempt);
+                 std::uint64_t random, bool reads);
+    Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt attempt,
+                    bool reads);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,

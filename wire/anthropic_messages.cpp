@@ -511,22 +511,35 @@ public:
     ReadError read_error(int status, std::string_view body) const override {
         ReadError e{status, "", "", class_by_status(status)};
         read_error_fields(body, e.type, e.code);
-        // An unknown model is 404 not_found_error, an unsupported input 400
-        // invalid_request_error.
-        if ((status == 400 && e.type == "invalid_request_error") ||
-            (status == 404 && e.type == "not_found_error"))
+        return classified(std::move(e));
+    }
+
+    std::optional<ReadError> error_read(const ApiError& e) const override {
+        // The body says the type as it is (ASCII reads back as itself), and no code.
+        if (!ascii(e.type)) return std::nullopt;
+        return classified({e.status, std::string(shown_type(e)), "", class_by_status(e.status)});
+    }
+
+private:
+    static std::string_view shown_type(const ApiError& e) {
+        return e.type.empty() ? std::string_view("api_error") : std::string_view(e.type);
+    }
+
+    // An unknown model is 404 not_found_error, an unsupported input 400 invalid_request_error.
+    static ReadError classified(ReadError e) {
+        if ((e.status == 400 && e.type == "invalid_request_error") ||
+            (e.status == 404 && e.type == "not_found_error"))
             e.klass = ErrorClass::unsupported;
         return e;
     }
 
-private:
     ApiError required(std::string_view field) const {
         return {400, "invalid_request_error", "", "", fmt::format("{}: Field required", field)};
     }
 
     static void append_error_object(std::string& out, const ApiError& e) {
         out += "{\"type\":";
-        append_json_string(out, e.type.empty() ? "api_error" : e.type);
+        append_json_string(out, shown_type(e));
         out += ",\"message\":";
         append_json_string(out, e.message);
         out += "}";

@@ -28,9 +28,9 @@ struct StreamFrame {
     Kind kind;
     std::string bytes;  // one complete SSE event (blank line included) or NDJSON line
     int tokens = 0;     // answer tokens this frame carries
-    // What the dialect's client half reads from `bytes`, where the dialect knows it without
-    // parsing them (the simulator folds these instead of reading its own bytes back, read_frames).
-    // Unset: read the bytes. tests/wire/client_half_test.cpp holds the two to each other.
+    // What the dialect's client half reads from the frame's bytes, in place of them
+    // (Dialect::stream_reads): the simulator folds these instead of rendering bytes and reading
+    // them back (read_frames). tests/wire/client_half_test.cpp holds the two to each other.
     struct Read {
         std::string text;                          // appended to the answer's text
         std::optional<std::string> finish_reason;  // the frame names one
@@ -140,16 +140,29 @@ public:
     }
 
     virtual std::string completion_body(const Completion& c) const = 0;
-    // What read_answer gives for `body` (completion_body(c)) arriving whole, where the dialect
-    // knows it without parsing; nullopt (the default): parse it. Held to read_answer by
-    // tests/wire/client_half_test.cpp.
-    virtual std::optional<ReadAnswer> completion_read(const Completion& /*c*/,
-                                                      std::string_view /*body*/) const {
+    // What read_answer gives for completion_body(c) arriving whole, where the dialect knows it
+    // without rendering the body; nullopt (the default): render and parse it. Held to
+    // read_answer by tests/wire/client_half_test.cpp.
+    virtual std::optional<ReadAnswer> completion_read(const Completion& /*c*/) const {
         return std::nullopt;
     }
+    // A stream's frames, their bytes only (`read` unset).
     virtual std::vector<StreamFrame> stream_frames(const Completion& c,
                                                    const ChatRequest& request) const = 0;
+    // The same frames (kinds, order, tokens) with what the client half reads from each in place
+    // of its bytes (empty), where the dialect knows every frame's read; nullopt (the default):
+    // render and parse the bytes. Held to read_answer by tests/wire/client_half_test.cpp.
+    virtual std::optional<std::vector<StreamFrame>> stream_reads(
+        const Completion& /*c*/, const ChatRequest& /*request*/) const {
+        return std::nullopt;
+    }
     virtual std::string error_body(const ApiError& e, std::string_view request_id) const = 0;
+    // What read_error gives for error_body(e) sent with e.status, where the dialect knows it
+    // without rendering the body; nullopt (the default): render and parse it. Held to
+    // read_error by tests/wire/client_half_test.cpp.
+    virtual std::optional<ReadError> error_read(const ApiError& /*e*/) const {
+        return std::nullopt;
+    }
     // An error sent in-band after a 200 stream has begun; `_for` a request, for a dialect with
     // more than one stream form (OpenAI chat and Responses).
     virtual std::string stream_error_frame(const ApiError& e) const = 0;

@@ -366,10 +366,14 @@ public:
         return out;
     }
 
-    std::optional<ReadAnswer> completion_read(const Completion& c,
-                                              std::string_view body) const override {
-        // ASCII reads back as itself (ascii()).
-        if (c.endpoint == kResponses || !ascii(body)) return std::nullopt;
+    std::optional<ReadAnswer> completion_read(const Completion& c) const override {
+        // Every string the body would carry is ASCII, so it reads back as itself (ascii()).
+        if (c.endpoint == kResponses || !plain_head(c)) return std::nullopt;
+        if (c.tool_call ? !ascii(c.tool_call->id) || !ascii(c.tool_call->name) ||
+                              !ascii(c.tool_call->arguments_json)
+                        : !std::all_of(c.tokens.begin(), c.tokens.end(),
+                                       [](const std::string& t) { return ascii(t); }))
+            return std::nullopt;
         ReadAnswer out;
         out.text = c.tool_call ? c.tool_call->arguments_json : c.text();
         out.finish_reason = std::string(finish_reason(c.finish));
@@ -379,71 +383,15 @@ public:
     std::vector<StreamFrame> stream_frames(const Completion& c,
                                            const ChatRequest& request) const override {
         if (request.endpoint == kResponses) return responses_->stream_frames(c, request);
-        std::vector<StreamFrame> frames;
-        frames.reserve(c.tokens.size() + 5);
-        std::string head = chunk_head(c);
-        std::string usage_null = request.include_usage ? ",\"usage\":null" : "";
-        // What the client reads from each frame (read_answer's stream half), where the bytes
-        // read back as what was put in: ASCII, the chunk's head (model, id) included.
-        bool clean = ascii(head);
-        auto plain = [clean](std::string_view text) -> std::optional<StreamFrame::Read> {
-            if (!clean || !ascii(text)) return std::nullopt;
-            return StreamFrame::Read{std::string(text), std::nullopt};
-        };
-        auto chunk = [&](std::string_view delta, std::string_view finish) {
-            std::string out = "data: ";
-            out += head;
-            out += "\"choices\":[{\"index\":0,\"delta\":";
-            out += delta;
-            out += ",\"logprobs\":null,\"finish_reason\":";
-            out += finish;
-            out += "}]";
-            out += usage_null;
-            out += "}\n\n";
-            return out;
-        };
-        if (c.tool_call) {
-            std::string first =
-                "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":";
-            append_json_string(first, c.tool_call->id);
-            first += ",\"type\":\"function\",\"function\":{\"name\":";
-            append_json_string(first, c.tool_call->name);
-            first += ",\"arguments\":\"\"}}]}";
-            bool named = ascii(c.tool_call->id) && ascii(c.tool_call->name);
-            frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0,
-                              named ? plain("") : std::nullopt});
-            const std::string& args = c.tool_call->arguments_json;
-            std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
-            for (std::size_t at = 0; at < args.size(); at += piece) {
-                std::string delta = "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":";
-                append_json_string(delta, args.substr(at, piece));
-                delta += "}}]}";
-                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1,
-                                  plain(args.substr(at, piece))});
-            }
-        } else {
-            frames.push_back({StreamFrame::Kind::prelude,
-                              chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"), 0,
-                              plain("")});
-            for (const auto& token : c.tokens) {
-                std::string delta = "{\"content\":";
-                append_json_string(delta, token);
-                delta += "}";
-                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1, plain(token)});
-            }
-        }
-        std::string finish(finish_reason(c.finish));
-        auto finished = plain("");
-        if (finished) finished->finish_reason = finish;
-        frames.push_back(
-            {StreamFrame::Kind::epilogue, chunk("{}", "\"" + finish + "\""), 0, finished});
-        if (request.include_usage) {
-            std::string out = "data: " + head + "\"choices\":[],\"usage\":";
-            append_usage(out, c);
-            out += "}\n\n";
-            frames.push_back({StreamFrame::Kind::epilogue, std::move(out), 0, plain("")});
-        }
-        frames.push_back({StreamFrame::Kind::epilogue, "data: [DONE]\n\n", 0, plain("")});
+        return frames_of(c, request, false);
+    }
+
+    std::optional<std::vector<StreamFrame>> stream_reads(
+        const Completion& c, const ChatRequest& request) const override {
+        if (request.endpoint == kResponses) return std::nullopt;
+        auto frames = frames_of(c, request, true);
+        for (const auto& f : frames)
+            if (!f.read) return std::nullopt;
         return frames;
     }
 
@@ -630,21 +578,36 @@ public:
     ReadError read_error(int status, std::string_view body) const override {
         ReadError e{status, "", "", class_by_status(status)};
         read_error_fields(body, e.type, e.code);
-        // What this provider cannot do for this request, in its own codes: OpenAI answers an
-        // unknown model with 404 model_not_found and an unsupported feature with 400
-        // invalid_request_error; DeepSeek says both with 400 invalid_request_error.
-        if ((status == 400 && e.type == "invalid_request_error") ||
-            (status == 404 && e.code == "model_not_found"))
+        return classified(std::move(e));
+    }
+
+    std::optional<ReadError> error_read(const ApiError& e) const override {
+        // The body says the type and code as they are, and ASCII reads back as itself.
+        if (!ascii(e.type) || !ascii(e.code)) return std::nullopt;
+        return classified(
+            {e.status, std::string(shown_type(e)), e.code, class_by_status(e.status)});
+    }
+
+private:
+    static std::string_view shown_type(const ApiError& e) {
+        return e.type.empty() ? std::string_view("server_error") : std::string_view(e.type);
+    }
+
+    // What this provider cannot do for this request, in its own codes: OpenAI answers an unknown
+    // model with 404 model_not_found and an unsupported feature with 400 invalid_request_error;
+    // DeepSeek says both with 400 invalid_request_error.
+    static ReadError classified(ReadError e) {
+        if ((e.status == 400 && e.type == "invalid_request_error") ||
+            (e.status == 404 && e.code == "model_not_found"))
             e.klass = ErrorClass::unsupported;
         return e;
     }
 
-private:
     static void append_error_object(std::string& out, const ApiError& e) {
         out += "{\"message\":";
         append_json_string(out, e.message);
         out += ",\"type\":";
-        append_json_string(out, e.type.empty() ? "server_error" : e.type);
+        append_json_string(out, shown_type(e));
         out += ",\"param\":";
         out += nullable_string(e.param);
         out += ",\"code\":";
@@ -674,6 +637,96 @@ private:
                                c.prompt_tokens);
         }
         out += "}";
+    }
+
+    // Whether the id and model that head every chunk (and the whole body) are ASCII.
+    static bool plain_head(const Completion& c) { return ascii(c.id) && ascii(c.model); }
+
+    // A stream's frames: their bytes (stream_frames), or what the client half reads from each in
+    // place of its bytes (stream_reads), where the bytes read back as what was put in: ASCII,
+    // the chunk's head (model, id) included. One list of frames for both, so that the two cannot
+    // differ in kind, order or tokens.
+    std::vector<StreamFrame> frames_of(const Completion& c, const ChatRequest& request,
+                                       bool reads) const {
+        std::vector<StreamFrame> frames;
+        frames.reserve(c.tokens.size() + 5);
+        std::string head = reads ? std::string() : chunk_head(c);
+        std::string usage_null = request.include_usage ? ",\"usage\":null" : "";
+        bool clean = plain_head(c);
+        auto plain = [reads, clean](std::string_view text) -> std::optional<StreamFrame::Read> {
+            if (!reads || !clean || !ascii(text)) return std::nullopt;
+            return StreamFrame::Read{std::string(text), std::nullopt};
+        };
+        auto chunk = [&](std::string_view delta, std::string_view finish) {
+            std::string out;
+            if (reads) return out;
+            out = "data: ";
+            out += head;
+            out += "\"choices\":[{\"index\":0,\"delta\":";
+            out += delta;
+            out += ",\"logprobs\":null,\"finish_reason\":";
+            out += finish;
+            out += "}]";
+            out += usage_null;
+            out += "}\n\n";
+            return out;
+        };
+        if (c.tool_call) {
+            std::string first;
+            if (!reads) {
+                first =
+                    "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":";
+                append_json_string(first, c.tool_call->id);
+                first += ",\"type\":\"function\",\"function\":{\"name\":";
+                append_json_string(first, c.tool_call->name);
+                first += ",\"arguments\":\"\"}}]}";
+            }
+            bool named = ascii(c.tool_call->id) && ascii(c.tool_call->name);
+            frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0,
+                              named ? plain("") : std::nullopt});
+            const std::string& args = c.tool_call->arguments_json;
+            std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
+            for (std::size_t at = 0; at < args.size(); at += piece) {
+                std::string delta;
+                if (!reads) {
+                    delta = "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":";
+                    append_json_string(delta, args.substr(at, piece));
+                    delta += "}}]}";
+                }
+                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1,
+                                  plain(args.substr(at, piece))});
+            }
+        } else {
+            frames.push_back({StreamFrame::Kind::prelude,
+                              chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"), 0,
+                              plain("")});
+            for (const auto& token : c.tokens) {
+                std::string delta;
+                if (!reads) {
+                    delta = "{\"content\":";
+                    append_json_string(delta, token);
+                    delta += "}";
+                }
+                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1, plain(token)});
+            }
+        }
+        std::string finish(finish_reason(c.finish));
+        auto finished = plain("");
+        if (finished) finished->finish_reason = finish;
+        frames.push_back(
+            {StreamFrame::Kind::epilogue, chunk("{}", "\"" + finish + "\""), 0, finished});
+        if (request.include_usage) {
+            std::string out;
+            if (!reads) {
+                out = "data: " + head + "\"choices\":[],\"usage\":";
+                append_usage(out, c);
+                out += "}\n\n";
+            }
+            frames.push_back({StreamFrame::Kind::epilogue, std::move(out), 0, plain("")});
+        }
+        frames.push_back(
+            {StreamFrame::Kind::epilogue, reads ? "" : "data: [DONE]\n\n", 0, plain("")});
+        return frames;
     }
 
     static std::string chunk_head(const Completion& c) {

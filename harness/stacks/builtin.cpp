@@ -52,6 +52,9 @@ private:
         Scheduler::TimerId timer = 0;  // the policy's wait
         std::vector<Sent> sent;        // attempts in flight
         std::optional<AttemptResult> last;
+        // The request as sent, made at its first attempt: a retry sends the same one, only
+        // the model following the provider (outgoing_chat).
+        std::optional<wire::OutgoingChat> chat;
         bool done = false;
         explicit Flight(std::size_t u) : user(u) {}
     };
@@ -102,9 +105,12 @@ private:
         std::size_t provider = s.provider;
         std::uint64_t id = ++sent_;
         f->sent.push_back({id});
+        if (f->chat)
+            f->chat->model = address.model;
+        else
+            f->chat = outgoing_chat(request, address.model);
         f->sent.back().handle = transport_->send_chat(
-            provider, outgoing_chat(request, address.model), s.timeout,
-            [this, f, provider, id](AttemptResult r) {
+            provider, *f->chat, s.timeout, [this, f, provider, id](AttemptResult r) {
                 if (f->done) return;
                 forget(*f, id);
                 r.provider = provider;

@@ -85,6 +85,24 @@ TEST_CASE("a request's text: its question, topic and words, and the hour it asks
     CHECK(prompt_of(other) == prompt_of(r));
 }
 
+TEST_CASE("the model is all that differs between one provider's request and the next's",
+          "[workload]") {
+    // A stack's retries keep the request and change only its model (harness/stacks/builtin.cpp).
+    for (auto kind :
+         {RequestKind::chat, RequestKind::stream, RequestKind::vision, RequestKind::tools}) {
+        UserRequest r;
+        r.question = 0xabcdef123456ULL;
+        r.kind = kind;
+        r.prompt_words = 5;
+        auto a = outgoing_chat(r, "model-a");
+        auto b = outgoing_chat(r, "model-b");
+        CHECK(a.model == "model-a");
+        b.model = a.model;
+        const auto& dialect = client_dialect(wire::DialectKind::openai);
+        CHECK(dialect.render_chat(a, "k").body == dialect.render_chat(b, "k").body);
+    }
+}
+
 TEST_CASE("the remembered digests are the rendered request's, slots shared or not",
           "[workload][verify]") {
     WorkloadSpec spec;

@@ -314,20 +314,36 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
                 for (auto finish : {FinishReason::stop, FinishReason::length,
                                     FinishReason::insufficient_system_resource}) {
                     for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
-                        auto [req, c] = answered(*d, true, tool, finish, token);
-                        req.include_usage = usage;
-                        auto frames = d->stream_frames(c, req);
-                        std::string body;
-                        for (const auto& f : frames) body += f.bytes;
-                        auto read = read_frames(frames);
-                        if (!read) continue;
-                        ++folded;
-                        auto bytes = d->read_answer(true, body, true);
-                        CHECK_FALSE(bytes.broken);
-                        CHECK(read->text == bytes.text);
-                        CHECK(read->finish_reason == bytes.finish_reason);
-                        // A token outside ASCII is read from the bytes.
-                        CHECK((tool || token.find('\xc3') == std::string::npos));
+                        for (std::string id : {"id", "id-caf\xc3\xa9"}) {
+                            auto [req, c] = answered(*d, true, tool, finish, token);
+                            c.id = id;  // in every chunk's head
+                            req.include_usage = usage;
+                            auto frames = d->stream_frames(c, req);
+                            std::string body;
+                            for (const auto& f : frames) {
+                                body += f.bytes;
+                                CHECK_FALSE(f.read);  // bytes only: a socket reads nothing else
+                            }
+                            auto reads = d->stream_reads(c, req);
+                            if (!reads) continue;
+                            // The same frames, their reads in place of their bytes.
+                            REQUIRE(reads->size() == frames.size());
+                            for (std::size_t i = 0; i < frames.size(); ++i) {
+                                CHECK((*reads)[i].kind == frames[i].kind);
+                                CHECK((*reads)[i].tokens == frames[i].tokens);
+                                CHECK((*reads)[i].bytes.empty());
+                            }
+                            auto read = read_frames(*reads);
+                            REQUIRE(read);
+                            ++folded;
+                            auto bytes = d->read_answer(true, body, true);
+                            CHECK_FALSE(bytes.broken);
+                            CHECK(read->text == bytes.text);
+                            CHECK(read->finish_reason == bytes.finish_reason);
+                            // A token or an id outside ASCII is read from the bytes.
+                            CHECK((tool || token.find('\xc3') == std::string::npos));
+                            CHECK(id == "id");
+                        }
                     }
                 }
             }
@@ -344,19 +360,56 @@ TEST_CASE("a whole body's read, where a dialect says it, is what the client half
             for (auto finish : {FinishReason::stop, FinishReason::length,
                                 FinishReason::insufficient_system_resource}) {
                 for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
-                    auto [req, c] = answered(*d, false, tool, finish, token);
-                    auto body = d->completion_body(c);
-                    auto read = d->completion_read(c, body);
-                    if (!read) continue;
-                    ++taken;
-                    auto bytes = d->read_answer(false, body, true);
-                    CHECK_FALSE(bytes.broken);
-                    CHECK(read->text == bytes.text);
-                    CHECK(read->finish_reason == bytes.finish_reason);
-                    CHECK((tool || token.find('\xc3') == std::string::npos));
+                    for (std::string model : {"", "caf\xc3\xa9-model"}) {
+                        auto [req, c] = answered(*d, false, tool, finish, token);
+                        if (!model.empty()) c.model = model;
+                        auto body = d->completion_body(c);
+                        auto read = d->completion_read(c);
+                        if (!read) continue;
+                        ++taken;
+                        auto bytes = d->read_answer(false, body, true);
+                        CHECK_FALSE(bytes.broken);
+                        CHECK(read->text == bytes.text);
+                        CHECK(read->finish_reason == bytes.finish_reason);
+                        CHECK((tool || token.find('\xc3') == std::string::npos));
+                        CHECK(model.empty());
+                    }
                 }
             }
         }
     }
     CHECK(taken >= 2 * 3 * 2);  // OpenAI chat: all but the text outside ASCII
+}
+
+TEST_CASE("an error's read, where a dialect says it, is what the client half reads from its body",
+          "[wire][client][typed]") {
+    int taken = 0;
+    for (const auto& d : every_vendor()) {  // each vendor's server half renders its own
+        std::vector<ApiError> errors;
+        for (int status : {400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529})
+            errors.push_back(d->status_error(status, "m"));
+        errors.push_back(d->unknown_model("m"));
+        errors.push_back(d->feature_unsupported("vision", "m"));
+        errors.push_back(d->rate_limited("m", true, 1000, 1200, 2.5));
+        errors.push_back(d->rate_limited("m", false, 60, 61, 0.5));
+        // A scenario's own wording (faults' error_type, code and message), an empty type, and
+        // text outside ASCII.
+        errors.push_back({503, "server_busy", "busy_now", "", "Server busy, please try again"});
+        errors.push_back({500, "", "", "", "no type"});
+        errors.push_back({503, "caf\xc3\xa9_error", "caf\xc3\xa9", "", "caf\xc3\xa9"});
+        for (const auto& e : errors) {
+            auto read = d->error_read(e);
+            if (!read) continue;
+            ++taken;
+            auto bytes = d->read_error(e.status, d->error_body(e, "req_1"));
+            CHECK(read->status == bytes.status);
+            CHECK(read->type == bytes.type);
+            CHECK(read->code == bytes.code);
+            CHECK(read->klass == bytes.klass);
+            CHECK(read->retry_seconds == bytes.retry_seconds);
+            CHECK(e.type.find('\xc3') == std::string::npos);  // read from the bytes
+        }
+    }
+    // OpenAI chat (OpenAI, DeepSeek) and Anthropic: every error but the one outside ASCII.
+    CHECK(taken >= 3 * 20);
 }
