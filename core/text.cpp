@@ -96,11 +96,17 @@ std::string json_string(std::string_view s) {
     return out;
 }
 
-std::string to_hex(std::uint64_t value, int digits) {
+void append_hex(std::string& out, std::uint64_t value, int digits) {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::size_t n = static_cast<std::size_t>(std::clamp(digits, 1, 16));
-    std::string out(n, '0');
-    for (std::size_t i = n; i-- > 0; value >>= 4) out[i] = kDigits[value & 0xF];
+    std::size_t start = out.size();
+    out.resize(start + n, '0');
+    for (std::size_t i = n; i-- > 0; value >>= 4) out[start + i] = kDigits[value & 0xF];
+}
+
+std::string to_hex(std::uint64_t value, int digits) {
+    std::string out;
+    append_hex(out, value, digits);
     return out;
 }
 

@@ -14,6 +14,8 @@ void append_json_string(std::string& out, std::string_view s);
 std::string json_string(std::string_view s);
 
 std::string to_hex(std::uint64_t value, int digits = 16);
+// The same, appended to `out` (ids made once an attempt, without a string of their own).
+void append_hex(std::string& out, std::uint64_t value, int digits = 16);
 
 // A request target's path and query: "/v1/models?x=1" → "/v1/models"; the value of `name` in
 // the query ("" when absent; not percent-decoded). The dialects route on them, the server reads

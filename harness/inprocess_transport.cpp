@@ -34,21 +34,38 @@ int status_of(const std::string& head) {
     return status;
 }
 
-// A header of the reply's head (the provider writes names in lower case): the first line after
-// the status line that starts with "name: ".
-std::string_view header_of(const std::string& head, std::string_view name) {
-    std::string_view h(head);
-    for (auto at = h.find("\r\n"); at != std::string_view::npos; at = h.find("\r\n", at + 2)) {
-        auto line = h.substr(at + 2);
+}  // namespace
+
+HeadLines::HeadLines(std::string_view head) {
+    auto at = head.find("\r\n");  // the end of the status line
+    while (at != std::string_view::npos) {
+        auto end = head.find("\r\n", at + 2);
+        if (end == std::string_view::npos || end == at + 2) return;  // the blank line
+        if (count_ == kMost) {
+            rest_ = head.substr(at);
+            return;
+        }
+        auto line = head.substr(at + 2, end - at - 2);
+        auto colon = line.find(": ");
+        if (colon != std::string_view::npos)
+            lines_[count_++] = {line.substr(0, colon), line.substr(colon + 2)};
+        at = end;
+    }
+}
+
+std::string_view HeadLines::operator()(std::string_view name) const {
+    for (std::size_t i = 0; i < count_; ++i)
+        if (lines_[i].first == name) return lines_[i].second;
+    for (auto at = rest_.find("\r\n"); at != std::string_view::npos;
+         at = rest_.find("\r\n", at + 2)) {
+        auto line = rest_.substr(at + 2);
         if (line.starts_with(name) && line.substr(name.size()).starts_with(": ")) {
             auto start = at + 2 + name.size() + 2;
-            return h.substr(start, h.find("\r\n", start) - start);
+            return rest_.substr(start, rest_.find("\r\n", start) - start);
         }
     }
     return {};
 }
-
-}  // namespace
 
 InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::Provider*> targets,
                                        std::vector<ProviderAddress> providers)
@@ -189,9 +206,10 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     const auto& head = reply.head;
     const wire::ReadError* error_read =
         !reply.streaming && body_complete && reply.error_read ? &*reply.error_read : nullptr;
+    const HeadLines headers(head);
     arrive(call, read_result(
                      client_dialect(providers_[call->provider].dialect), status_of(head),
-                     [&head](std::string_view n) { return header_of(head, n); }, call->body,
+                     [&headers](std::string_view n) { return headers(n); }, call->body,
                      body_complete, scheduler_.time_scale(), read ? &*read : nullptr, error_read));
 }
 

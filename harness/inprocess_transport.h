@@ -10,13 +10,32 @@
 // connection limits, and outages with mode "refuse" (the port closes): an attempt at a
 // refusing provider is a connection error at once.
 
+#include <array>
 #include <map>
 #include <memory>
+#include <string_view>
+#include <utility>
 
 #include "harness/transport.h"
 #include "mockprovider/provider.h"
 
 namespace brownout::harness {
+
+// The headers of a reply's head (the provider writes names in lower case), split once: the
+// client half asks for several. The first kMost are kept; the rest of a longer head (the
+// provider writes far fewer) is searched when a name is not among them.
+class HeadLines {
+public:
+    explicit HeadLines(std::string_view head);
+    // The first header of that name; empty when none.
+    std::string_view operator()(std::string_view name) const;
+
+private:
+    static constexpr std::size_t kMost = 32;
+    std::array<std::pair<std::string_view, std::string_view>, kMost> lines_;
+    std::size_t count_ = 0;
+    std::string_view rest_;  // from the end of the last line kept
+};
 
 class InProcessTransport final : public Transport {
 public:

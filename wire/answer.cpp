@@ -58,9 +58,18 @@ int estimate_prompt_tokens(std::size_t text_bytes, int messages, int images) {
 
 std::string verification_tag(const ChatRequest& request, bool saw_images, std::string_view body) {
     std::uint64_t images = saw_images ? request.image_digest : 0;
-    return fmt::format("{}{}-{}-{}]", kTagPrefix, to_hex(request.text_digest, 8),
-                       images == 0 ? std::string("0000") : to_hex(images | 1, 4),
-                       to_hex(hash64(body), 4));
+    std::string tag(kTagPrefix);  // [bo:<8 hex>-<4 hex>-<4 hex>]
+    tag.reserve(kTagPrefix.size() + 19);
+    append_hex(tag, request.text_digest, 8);
+    tag += '-';
+    if (images == 0)
+        tag += "0000";
+    else
+        append_hex(tag, images | 1, 4);
+    tag += '-';
+    append_hex(tag, hash64(body), 4);
+    tag += ']';
+    return tag;
 }
 
 Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const AnswerShape& shape,

@@ -192,14 +192,30 @@ public:
     std::string_view request_id_header() const override { return "x-request-id"; }
 
     std::string new_request_id(std::uint64_t r) const override {
-        return fmt::format("req_{}{}", to_hex(r), to_hex(r * 0x9e3779b97f4a7c15ULL));
+        std::string id = "req_";  // req_ and 32 hex digits
+        append_hex(id, r);
+        append_hex(id, r * 0x9e3779b97f4a7c15ULL);
+        return id;
     }
     std::string new_completion_id(std::uint64_t r) const override {
-        if (vendor_ == Vendor::deepseek) {
-            return fmt::format("{}-{}-{}-{}-{}", to_hex(r >> 32, 8), to_hex(r >> 16, 4),
-                               to_hex(r, 4), to_hex(r >> 48, 4), to_hex(r * 31, 12));
+        std::string id;
+        if (vendor_ == Vendor::deepseek) {  // a UUID's form: 8-4-4-4-12
+            id.reserve(36);
+            append_hex(id, r >> 32, 8);
+            id += '-';
+            append_hex(id, r >> 16, 4);
+            id += '-';
+            append_hex(id, r, 4);
+            id += '-';
+            append_hex(id, r >> 48, 4);
+            id += '-';
+            append_hex(id, r * 31, 12);
+            return id;
         }
-        return fmt::format("chatcmpl-{}", to_hex(r, 16) + to_hex(r * 0x2545f4914f6cdd1dULL, 13));
+        id = "chatcmpl-";
+        append_hex(id, r, 16);
+        append_hex(id, r * 0x2545f4914f6cdd1dULL, 13);
+        return id;
     }
 
     ParseResult parse_chat(std::string_view body) const override {

@@ -250,3 +250,25 @@ TEST_CASE("OpenAI and DeepSeek word the same refusals each their own way", "[ope
                    "The server had an error while processing your request. Sorry about that!"});
     }
 }
+
+TEST_CASE("request ids, completion ids and the verification tag keep their forms",
+          "[wire][openai]") {
+    // Pinned from the formulas they replaced (fmt over to_hex): every journal and answer shows
+    // them, and the tag is what verification compares.
+    CHECK(make_dialect(DialectKind::openai, Vendor::openai)->new_request_id(0x0123456789abcdef) ==
+          "req_0123456789abcdef0c93a7b79aeda89b");
+    CHECK(
+        make_dialect(DialectKind::openai, Vendor::openai)->new_completion_id(0x0123456789abcdef) ==
+        "chatcmpl-0123456789abcdef5c7fa8b11a713");
+    CHECK(make_dialect(DialectKind::openai, Vendor::deepseek)
+              ->new_completion_id(0x0123456789abcdef) == "01234567-89ab-cdef-0123-6789abcdeff1");
+    ChatRequest r;
+    r.text_digest = 0x1122334455667788;
+    r.image_digest = 0xabcd;
+    auto tag = verification_tag(r, false, "body");
+    CHECK(tag.starts_with("[bo:55667788-0000-"));
+    CHECK(tag.size() == 4 + 8 + 1 + 4 + 1 + 4 + 1);
+    CHECK(tag.back() == ']');
+    CHECK(verification_tag(r, true, "body").starts_with("[bo:55667788-abcd-"));
+    CHECK(verification_tag(r, true, "body").substr(18) == tag.substr(18));  // the body's part
+}
