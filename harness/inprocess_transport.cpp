@@ -77,25 +77,29 @@ InProcessTransport::~InProcessTransport() {
 
 std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest request,
                                        Duration timeout, Done done) {
-    return start(provider, std::move(request), nullptr, timeout, std::move(done));
+    return start(provider, request, nullptr, timeout, std::move(done));
 }
 
-std::uint64_t InProcessTransport::send_chat(std::size_t provider, const wire::OutgoingChat& chat,
+std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& request,
                                             Duration timeout, Done done) {
     const auto& address = providers_[provider];
     const auto& dialect = client_dialect(address.dialect);
     // A path of the address's own may route elsewhere: only the dialect's chat path is typed.
     if (address.path.empty()) {
-        if (auto typed = dialect.typed_chat(chat, address.api_key)) {
-            return start(provider, std::move(typed->request), &typed->chat, timeout,
+        if (request.made_for != provider) {
+            request.typed = dialect.typed_chat(request.chat, address.api_key);
+            request.made_for = provider;
+        }
+        if (request.typed) {
+            return start(provider, request.typed->request, &request.typed->chat, timeout,
                          std::move(done));
         }
     }
-    return start(provider, dialect.render_chat(chat, address.api_key), nullptr, timeout,
+    return start(provider, dialect.render_chat(request.chat, address.api_key), nullptr, timeout,
                  std::move(done));
 }
 
-std::uint64_t InProcessTransport::start(std::size_t provider, wire::ClientRequest request,
+std::uint64_t InProcessTransport::start(std::size_t provider, const wire::ClientRequest& request,
                                         const wire::ChatRequest* typed, Duration timeout,
                                         Done done) {
     auto call = std::make_shared<Call>();
@@ -121,7 +125,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, wire::ClientReques
     mock::IncomingRequest in;
     in.method = request.method;
     in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
-    in.body = std::move(request.body);
+    in.body = request.body;
     std::string_view x_api_key, x_goog_api_key;
     for (const auto& [k, v] : request.headers) {
         if (k == "authorization") in.authorization = v;

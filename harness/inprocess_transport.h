@@ -48,7 +48,7 @@ public:
 
     std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
                        Done done) override;
-    std::uint64_t send_chat(std::size_t provider, const wire::OutgoingChat& chat, Duration timeout,
+    std::uint64_t send_chat(std::size_t provider, ChatToSend& request, Duration timeout,
                             Done done) override;
     void abandon(std::uint64_t handle) override;
     void close_all() override;
@@ -57,7 +57,7 @@ public:
 private:
     struct Call;
     // `typed`: the request's ChatRequest, read without its body (send_chat); null: parse `body`.
-    std::uint64_t start(std::size_t provider, wire::ClientRequest request,
+    std::uint64_t start(std::size_t provider, const wire::ClientRequest& request,
                         const wire::ChatRequest* typed, Duration timeout, Done done);
     void run_reply(const std::shared_ptr<Call>& call);
     void write_head(const std::shared_ptr<Call>& call);

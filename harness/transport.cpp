@@ -14,11 +14,12 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 
-std::uint64_t Transport::send_chat(std::size_t provider, const wire::OutgoingChat& chat,
-                                   Duration timeout, Done done) {
+std::uint64_t Transport::send_chat(std::size_t provider, ChatToSend& request, Duration timeout,
+                                   Done done) {
     const auto& address = providers()[provider];
-    return send(provider, client_dialect(address.dialect).render_chat(chat, address.api_key),
-                timeout, std::move(done));
+    return send(provider,
+                client_dialect(address.dialect).render_chat(request.chat, address.api_key), timeout,
+                std::move(done));
 }
 
 namespace {

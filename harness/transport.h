@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,16 @@ struct ProviderAddress {
     std::string api_key;  // the dialect puts it where its SDKs do
 };
 
+// A request a stack sends, kept between its attempts: a retry sends the same one, asking the
+// model of the provider it goes to (the only field that changes, and only with the provider).
+// A transport may keep with it what it made of it for the provider it went to last, and send
+// that again when the next attempt goes there too.
+struct ChatToSend {
+    wire::OutgoingChat chat;
+    std::size_t made_for = SIZE_MAX;  // the provider `typed` was made for
+    std::optional<wire::Dialect::TypedChat> typed;
+};
+
 // How a built-in stack's attempts reach providers: over HTTP (a run) or in-process on a virtual
 // scheduler (the simulator, harness/inprocess_transport.h). Policies and the runner see only this.
 class Transport {
@@ -39,11 +50,11 @@ public:
     // and errors are read by the dialect's client half.
     virtual std::uint64_t send(std::size_t provider, wire::ClientRequest request, Duration timeout,
                                Done done) = 0;
-    // Sends `chat` as the provider's dialect renders it with the address's key, as send does.
-    // The in-process transport hands the provider the request as a value where the dialect
-    // can (wire::Dialect::typed_chat), with no bytes in between.
-    virtual std::uint64_t send_chat(std::size_t provider, const wire::OutgoingChat& chat,
-                                    Duration timeout, Done done);
+    // Sends `request.chat` as the provider's dialect renders it with the address's key, as send
+    // does. The in-process transport hands the provider the request as a value where the
+    // dialect can (wire::Dialect::typed_chat), with no bytes in between, made once a provider.
+    virtual std::uint64_t send_chat(std::size_t provider, ChatToSend& request, Duration timeout,
+                                    Done done);
     virtual void abandon(std::uint64_t handle) = 0;
     virtual void close_all() = 0;
     virtual const std::vector<ProviderAddress>& providers() const = 0;

@@ -54,7 +54,7 @@ private:
         std::optional<AttemptResult> last;
         // The request as sent, made at its first attempt: a retry sends the same one, only
         // the model following the provider (outgoing_chat).
-        std::optional<wire::OutgoingChat> chat;
+        std::optional<ChatToSend> request;
         bool done = false;
         explicit Flight(std::size_t u) : user(u) {}
     };
@@ -105,12 +105,12 @@ private:
         std::size_t provider = s.provider;
         std::uint64_t id = ++sent_;
         f->sent.push_back({id});
-        if (f->chat)
-            f->chat->model = address.model;
+        if (f->request)
+            f->request->chat.model = address.model;
         else
-            f->chat = outgoing_chat(request, address.model);
+            f->request = ChatToSend{outgoing_chat(request, address.model)};
         f->sent.back().handle = transport_->send_chat(
-            provider, *f->chat, s.timeout, [this, f, provider, id](AttemptResult r) {
+            provider, *f->request, s.timeout, [this, f, provider, id](AttemptResult r) {
                 if (f->done) return;
                 forget(*f, id);
                 r.provider = provider;
