@@ -61,6 +61,17 @@ std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size
     return due;
 }
 
+std::optional<Scheduler::Task> Scheduler::take_next(Duration running_now) {
+    std::lock_guard lock(mutex_);
+    drop_stale();
+    if (heap_.empty() || heap_.top().running_due > running_now) return std::nullopt;
+    auto it = timers_.find(heap_.top().id);
+    heap_.pop();
+    std::optional<Task> task(std::move(it->second.task));
+    timers_.erase(it);
+    return task;
+}
+
 std::optional<Duration> Scheduler::next_due() const {
     std::lock_guard lock(mutex_);
     drop_stale();
@@ -94,7 +105,7 @@ void VirtualScheduler::run(std::optional<Duration> limit) {
         auto due = next_due();
         if (!due || (limit && *due > *limit)) break;
         running_ = std::max(running_, *due);
-        for (auto& task : take_due(running_, 1)) task();  // one at a time: a task may stop()
+        if (auto task = take_next(running_)) (*task)();  // one at a time: a task may stop()
     }
 }
 

@@ -55,6 +55,9 @@ protected:
     // Removes up to `most` timers due at or before `running_now` and returns them, earliest
     // first (ties in the order they were set).
     std::vector<Task> take_due(Duration running_now, std::size_t most = SIZE_MAX);
+    // The earliest timer due at or before `running_now`, removed; none when none is due. One
+    // event at a time without a list for it (the simulator's loop).
+    std::optional<Task> take_next(Duration running_now);
     std::optional<Duration> next_due() const;  // running time of the earliest timer
     // After a jump: timers set `at` a scenario time move on the running axis.
     void rebase();
