@@ -77,7 +77,8 @@ InProcessTransport::~InProcessTransport() {
 
 std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest request,
                                        Duration timeout, Done done) {
-    return start(provider, request, nullptr, timeout, std::move(done));
+    std::string body = std::move(request.body);
+    return start(provider, request, std::move(body), nullptr, timeout, std::move(done));
 }
 
 std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& request,
@@ -91,17 +92,18 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
             request.made_for = provider;
         }
         if (request.typed) {
-            return start(provider, request.typed->request, &request.typed->chat, timeout,
+            return start(provider, request.typed->request, {}, &request.typed->chat, timeout,
                          std::move(done));
         }
     }
-    return start(provider, dialect.render_chat(request.chat, address.api_key), nullptr, timeout,
-                 std::move(done));
+    auto rendered = dialect.render_chat(request.chat, address.api_key);
+    std::string body = std::move(rendered.body);
+    return start(provider, rendered, std::move(body), nullptr, timeout, std::move(done));
 }
 
 std::uint64_t InProcessTransport::start(std::size_t provider, const wire::ClientRequest& request,
-                                        const wire::ChatRequest* typed, Duration timeout,
-                                        Done done) {
+                                        std::string body, const wire::ChatRequest* typed,
+                                        Duration timeout, Done done) {
     auto call = std::make_shared<Call>();
     call->handle = ++next_handle_;
     call->provider = provider;
@@ -125,7 +127,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
     mock::IncomingRequest in;
     in.method = request.method;
     in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
-    in.body = request.body;
+    in.body = std::move(body);
     std::string_view x_api_key, x_goog_api_key;
     for (const auto& [k, v] : request.headers) {
         if (k == "authorization") in.authorization = v;
@@ -155,7 +157,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
                 call->queued = true;
                 return call->handle;
             case mock::Provider::Admission::rejected:
-                call->reply = target.overloaded(std::move(call->reply), true);
+                call->reply = target.overloaded(std::move(call->reply), "capacity", true);
                 break;
         }
     }

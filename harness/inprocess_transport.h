@@ -13,6 +13,7 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -34,7 +35,7 @@ private:
     static constexpr std::size_t kMost = 32;
     std::array<std::pair<std::string_view, std::string_view>, kMost> lines_;
     std::size_t count_ = 0;
-    std::string_view rest_;  // from the end of the last line kept
+    std::string_view rest_;  // from the end of the last line looked at, when kMost were kept
 };
 
 class InProcessTransport final : public Transport {
@@ -56,8 +57,10 @@ public:
 
 private:
     struct Call;
-    // `typed`: the request's ChatRequest, read without its body (send_chat); null: parse `body`.
-    std::uint64_t start(std::size_t provider, const wire::ClientRequest& request,
+    // `body`: the request's body, taken out of `request` (whose own is not read), so that a
+    // request kept for the next attempt is not copied. `typed`: the request's ChatRequest, read
+    // without a body (send_chat); null: parse `body`.
+    std::uint64_t start(std::size_t provider, const wire::ClientRequest& request, std::string body,
                         const wire::ChatRequest* typed, Duration timeout, Done done);
     void run_reply(const std::shared_ptr<Call>& call);
     void write_head(const std::shared_ptr<Call>& call);

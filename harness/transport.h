@@ -31,7 +31,8 @@ struct ProviderAddress {
 // A request a stack sends, kept between its attempts: a retry sends the same one, asking the
 // model of the provider it goes to (the only field that changes, and only with the provider).
 // A transport may keep with it what it made of it for the provider it went to last, and send
-// that again when the next attempt goes there too.
+// that again when the next attempt goes there too: a provider's address (its model, key and
+// dialect) is fixed for the stack's life.
 struct ChatToSend {
     wire::OutgoingChat chat;
     std::size_t made_for = SIZE_MAX;  // the provider `typed` was made for

@@ -699,7 +699,7 @@ Duration Provider::network_delay() {
         std::max(0.0, to_seconds(lat.rtt) * (1.0 + lat.jitter * network_rng_.uniform(-1.0, 1.0))));
 }
 
-Reply Provider::overloaded(Reply original, bool reads, std::string_view cause) {
+Reply Provider::overloaded(Reply original, std::string_view cause, bool reads) {
     faults::Rejection r;
     r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
                                                  : dialect_->overloaded_status();

@@ -115,7 +115,7 @@ struct Reply {
     std::string body;  // non-streamed body; the head carries its Content-Length
     // What the client half reads from a whole body (wire::Dialect::completion_read), in place of
     // it, for the simulator's in-process transport (IncomingRequest::reads): `body` is then
-    // empty, and so is the Content-Length the head gives.
+    // empty, and the head says content-length: 0.
     std::optional<wire::ReadAnswer> read;
     // The same for an error body (wire::Dialect::error_read): `body` is then empty.
     std::optional<wire::ReadError> error_read;
@@ -204,7 +204,7 @@ public:
     // The "busy" answer (503, or 529 for Anthropic) for a request that found no slot and no
     // room in the queue; `cause` is the journal's fault label ("capacity", "max_streams").
     // `reads`: IncomingRequest::reads of the request.
-    Reply overloaded(Reply original, bool reads, std::string_view cause = "capacity");
+    Reply overloaded(Reply original, std::string_view cause, bool reads);
     struct Load {
         int in_service = 0;
         int queued = 0;

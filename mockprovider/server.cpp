@@ -393,7 +393,7 @@ private:
         in_flight_ = Gauge(*provider_.counters().in_flight);
         // The stream cap and gauge count SSE answers (a held JSON answer is chunked, not SSE).
         if (reply_.streaming && reply_.attempt.stream && !reserve_stream()) {
-            reply_ = provider_.overloaded(std::move(reply_), false, "max_streams");
+            reply_ = provider_.overloaded(std::move(reply_), "max_streams", false);
             return run_reply();
         }
         if (reply_.needs_slot) {
@@ -407,7 +407,7 @@ private:
                 case Provider::Admission::queued:
                     return;  // start_answer() runs when a slot frees up
                 case Provider::Admission::rejected:
-                    reply_ = provider_.overloaded(std::move(reply_), false);
+                    reply_ = provider_.overloaded(std::move(reply_), "capacity", false);
                     break;
             }
         }

@@ -389,6 +389,34 @@ TEST_CASE("retry amplification and Retry-After violations come from the journal"
     CHECK(score.phases.at("incident").at("retry_after_compliance") == Approx(2.0 / 3.0));
 }
 
+TEST_CASE("a retry is judged against the request's last attempt at that provider, in any window",
+          "[score]") {
+    auto s = scenario();  // steady until 10m, incident 10m-20m
+    StackRun run;
+    run.client = s.clients[0];
+    run.users.push_back(user(1, 9min, Outcome::failed, 1s));
+    // Told to wait 2 minutes in the steady phase, back 30 s later in the incident: a violation
+    // there, though the attempt that was told is in another window.
+    run.attempts.push_back(attempt("primary", 9min + 50s, 429, 7, 120s));
+    // The same request at the secondary in between, told nothing: it is another provider's.
+    run.attempts.push_back(attempt("secondary", 10min + 5s, 503, 7));
+    run.attempts.push_back(attempt("primary", 10min + 20s, 429, 7, 60s));
+    // Back at the secondary: its last attempt announced no wait, so nothing to comply with.
+    run.attempts.push_back(attempt("secondary", 10min + 25s, 503, 7));
+    // And at the primary after the minute it was told last: compliant.
+    run.attempts.push_back(attempt("primary", 11min + 30s, 200, 7));
+    auto score = score_stack(s, run, phase_windows(s));
+    const auto& incident = score.phases.at("incident");
+    CHECK(incident.at("retry_after_violations") == 1);
+    CHECK(incident.at("retry_after_compliance") == Approx(0.5));
+    CHECK(std::isnan(score.phases.at("steady").at("retry_after_compliance")));
+    const auto& all = score.phases.at("all");
+    CHECK(all.at("retry_after_violations") == 1);
+    CHECK(all.at("retry_after_compliance") == Approx(0.5));
+    // The answer's cost: 1000 prompt and 500 completion tokens at the default prices.
+    CHECK(all.at("cost") == Approx((1000 * 1.0 + 500 * 4.0) / 1e6));
+}
+
 TEST_CASE("a run whose goodput stays below half of steady long after the trigger is metastable",
           "[score]") {
     auto s = scenario();

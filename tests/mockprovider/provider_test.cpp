@@ -1,5 +1,6 @@
 #include "mockprovider/provider.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -501,4 +502,69 @@ TEST_CASE("a key in the query (Gemini's ?key=) is read like one in a header", "[
     CHECK(mock::request_api_key("a", "g", "/p?key=q") == "a");
     CHECK(mock::request_api_key("", "g", "/p?key=q") == "g");
     CHECK(mock::request_api_key("", "", "/p?key=q") == "q");
+}
+
+TEST_CASE("in process, an answer is what the client reads only where no fault touches its bytes",
+          "[provider][plan][typed]") {
+    // IncomingRequest::reads (the simulator's transport): a whole answer comes as Reply::read or
+    // frames' reads, an error as Reply::error_read; a fault that cuts, holds or spoils the bytes
+    // leaves them as bytes, for the client half to read as it would on a socket.
+    Rig rig;
+    faults::Plan plan;
+    rig.provider.set_planner([&](const PlanQuery&) { return plan; });
+    const std::string stream =
+        R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]})";
+    auto handle = [&](const std::string& body, bool reads) {
+        IncomingRequest in{"POST", "/v1/chat/completions", body, "", "", std::nullopt, "", 1};
+        in.reads = reads;
+        return rig.provider.handle(in);
+    };
+    auto as_reads = [](const Reply& r) {
+        if (r.streaming) {
+            return !r.frames.empty() &&
+                   std::all_of(r.frames.begin(), r.frames.end(),
+                               [](const PacedFrame& f) { return f.read && f.bytes.empty(); });
+        }
+        return r.read.has_value() && r.body.empty();
+    };
+    auto as_bytes = [](const Reply& r) {
+        if (r.streaming) {
+            return !r.frames.empty() &&
+                   std::none_of(r.frames.begin(), r.frames.end(),
+                                [](const PacedFrame& f) { return f.read.has_value(); });
+        }
+        return !r.read && !r.body.empty();
+    };
+
+    for (const auto& body : {kHello, stream}) {
+        plan = {};
+        CHECK(as_reads(handle(body, true)));
+        CHECK(as_bytes(handle(body, false)));  // a socket gets bytes, and nothing else
+    }
+    std::vector<faults::Effect> spoiling = {
+        faults::Stall{.after_tokens = 2},
+        faults::Cut{.after_tokens = 2},
+        faults::Cut{.after_bytes = 40},
+        faults::StreamFailure{.after_tokens = 2, .error = faults::Rejection{.status = 500}},
+        faults::Malform{faults::Malformed::invalid_json},
+        faults::Malform{faults::Malformed::truncated_sse},
+        faults::Malform{faults::Malformed::missing_done},
+        faults::Hold{.wait = 2s, .interval = 1s},
+    };
+    for (std::size_t i = 0; i < spoiling.size(); ++i) {
+        for (const auto& body : {kHello, stream}) {
+            INFO("effect " << i << (body == stream ? ", streamed" : ""));
+            plan = {};
+            plan.add(spoiling[i]);
+            CHECK(as_bytes(handle(body, true)));
+        }
+    }
+    plan = {};
+    plan.add(faults::Rejection{.status = 503, .message = "Server busy"});
+    auto error = handle(kHello, true);
+    CHECK(error.error_read.has_value());
+    CHECK(error.body.empty());
+    auto on_socket = handle(kHello, false);
+    CHECK_FALSE(on_socket.error_read);
+    CHECK_THAT(on_socket.body, Catch::Contains("Server busy"));
 }

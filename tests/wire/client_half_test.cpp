@@ -397,6 +397,8 @@ TEST_CASE("an error's read, where a dialect says it, is what the client half rea
         errors.push_back({503, "server_busy", "busy_now", "", "Server busy, please try again"});
         errors.push_back({500, "", "", "", "no type"});
         errors.push_back({503, "caf\xc3\xa9_error", "caf\xc3\xa9", "", "caf\xc3\xa9"});
+        // A code outside ASCII: OpenAI's body carries it (read from the bytes), Anthropic's none.
+        errors.push_back({429, "rate_limit_error", "caf\xc3\xa9", "", "slow down"});
         for (const auto& e : errors) {
             auto read = d->error_read(e);
             if (!read) continue;
@@ -408,6 +410,7 @@ TEST_CASE("an error's read, where a dialect says it, is what the client half rea
             CHECK(read->klass == bytes.klass);
             CHECK(read->retry_seconds == bytes.retry_seconds);
             CHECK(e.type.find('\xc3') == std::string::npos);  // read from the bytes
+            CHECK((read->code.empty() || e.code.find('\xc3') == std::string::npos));
         }
     }
     // OpenAI chat (OpenAI, DeepSeek) and Anthropic: every error but the one outside ASCII.
