@@ -305,11 +305,14 @@ test('scenario time: a Retry-After of 30 scenario seconds is honoured as 30 s', 
   // The header says 30 (scenario seconds, the client's clock being warped) — or, for a retry
   // that met the key's throttle, what remained of it — and the SDK waits that.
   // (A single wait may fire a little early or, on a busy machine, late; the median may not
-  // fire early, and comes late by the machine's delay: under a quarter of a wall second, 90
-  // scenario seconds, as above. An SDK that read the header as wall seconds would wait 10,800.)
+  // fire early, and comes late by the machine's delay. An SDK that read the header as wall
+  // seconds would wait 10,800, so the bound can be a whole wall second, 360 scenario seconds:
+  // a clean clone's suite, with the sanitized build beside it, made the median half a wall
+  // second late (176 scenario seconds) on 2026-12-01, past the quarter second the backoff case
+  // above must keep to tell its own units apart.)
   const early = gaps.map((g) => g.wait - g.announced).sort((a, b) => a - b);
   const mid = early[Math.floor(early.length / 2)];
-  assert.ok(mid >= -0.01 && mid < 0.25 * 360, `median wait minus announced: ${early}`);
+  assert.ok(mid >= -0.01 && mid < 1 * 360, `median wait minus announced: ${early}`);
   assert.ok(gaps.some((g) => g.announced === 30), JSON.stringify(gaps));
 });
 
