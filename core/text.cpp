@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 namespace brownout {
 namespace {
@@ -29,23 +31,28 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
     return len;
 }
 
+// The bytes a JSON string carries as they are: printable ASCII other than '"' and '\\'.
+constexpr std::array<bool, 256> kPlainInJson = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return plain;
+}();
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
+    const char* data = s.data();
+    const std::size_t size = s.size();
     std::size_t i = 0;
-    while (i < s.size()) {
+    while (i < size) {
         // Fast path: a run of printable ASCII that needs no escaping is copied at once.
         std::size_t run = i;
-        while (run < s.size()) {
-            unsigned char r = static_cast<unsigned char>(s[run]);
-            if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
-            ++run;
-        }
+        while (run < size && kPlainInJson[static_cast<unsigned char>(data[run])]) ++run;
         if (run > i) {
-            out.append(s.data() + i, run - i);
+            out.append(data + i, run - i);
             i = run;
-            if (i == s.size()) break;
+            if (i == size) break;
         }
         unsigned char c = static_cast<unsigned char>(s[i]);
         switch (c) {
@@ -102,6 +109,12 @@ void append_hex(std::string& out, std::uint64_t value, int digits) {
     std::size_t start = out.size();
     out.resize(start + n, '0');
     for (std::size_t i = n; i-- > 0; value >>= 4) out[start + i] = kDigits[value & 0xF];
+}
+
+void append_decimal(std::string& out, std::int64_t value) {
+    std::array<char, 24> digits{};
+    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+    out.append(digits.data(), end);
 }
 
 std::string to_hex(std::uint64_t value, int digits) {

@@ -16,6 +16,8 @@ std::string json_string(std::string_view s);
 std::string to_hex(std::uint64_t value, int digits = 16);
 // The same, appended to `out` (ids made once an attempt, without a string of their own).
 void append_hex(std::string& out, std::uint64_t value, int digits = 16);
+// `value` in decimal, appended to `out` (what std::to_string gives, without its string).
+void append_decimal(std::string& out, std::int64_t value);
 
 // A request target's path and query: "/v1/models?x=1" → "/v1/models"; the value of `name` in
 // the query ("" when absent; not percent-decoded). The dialects route on them, the server reads
@@ -23,13 +25,13 @@ void append_hex(std::string& out, std::uint64_t value, int digits = 16);
 std::string_view strip_query(std::string_view target);
 std::string query_parameter(std::string_view target, std::string_view name);
 
-// Edit distance, for "did you mean" suggestions.
-std::size_t edit_distance(std::string_view a, std::string_view b);
-// The closest candidate within a small distance, or "" when none is close.
 // Every `from` in `text` replaced by `to`, left to right (a `to` holding `from` is not replaced
 // again).
 std::string replace_all(std::string text, std::string_view from, std::string_view to);
 
+// Edit distance, for "did you mean" suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// The closest candidate within a small distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace brownout

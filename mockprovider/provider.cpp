@@ -93,7 +93,7 @@ std::string_view reason_phrase(int status) {
     }
 }
 
-std::string http_date_now() {
+const std::string& http_date_now() {
     thread_local std::time_t cached_second = 0;
     thread_local std::string cached;
     std::time_t now = std::time(nullptr);
@@ -457,10 +457,9 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     if (shape.hold && shape.hold->then == faults::HoldEnd::interrupted) {
         // Generation stops early: the text so far, no verification tag, no tool call.
         c.tool_call.reset();
-        c.tokens.resize(std::min(c.tokens.size(),
-                                 static_cast<std::size_t>(std::max(0, shape.hold->after_tokens))));
+        c.tokens.truncate(static_cast<std::size_t>(std::max(0, shape.hold->after_tokens)));
         if (!c.tokens.empty() && c.tokens.size() == static_cast<std::size_t>(c.completion_tokens))
-            c.tokens.pop_back();
+            c.tokens.truncate(c.tokens.size() - 1);
         c.completion_tokens = static_cast<int>(c.tokens.size());
         c.finish = wire::FinishReason::insufficient_system_resource;
     }

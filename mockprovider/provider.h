@@ -306,7 +306,8 @@ std::string_view reason_phrase(int status);
 // The key a request carries: x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini).
 std::string request_api_key(std::string_view x_api_key, std::string_view x_goog_api_key,
                             std::string_view target);
-// Current time as an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT"), cached per second.
-std::string http_date_now();
+// Current time as an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT"), cached per second and thread
+// (the reference holds until this thread next asks).
+const std::string& http_date_now();
 
 }  // namespace brownout::mock

@@ -246,6 +246,11 @@ public:
     Session& operator=(const Session&) = delete;
 
     void start() {
+        // The peer is read once a connection, not once a request (a system call each).
+        beast::error_code ec;
+        auto peer = socket_.remote_endpoint(ec);
+        peer_loopback_ = !ec && peer.address().is_loopback();
+        if (!ec) peer_ = peer.address().to_string();
         asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
     }
 
@@ -356,10 +361,8 @@ private:
             if (err == std::errc()) in.retry_count = value;
         }
         in.connection = connection_;
-        beast::error_code ec;
-        auto peer = socket_.remote_endpoint(ec);
-        in.peer_loopback = !ec && peer.address().is_loopback();
-        if (!ec) in.peer = peer.address().to_string();
+        in.peer_loopback = peer_loopback_;
+        in.peer = peer_;
         keep_alive_ = req.keep_alive();
         return in;
     }
@@ -632,6 +635,8 @@ private:
     std::shared_ptr<ProviderServer> server_;
     Provider& provider_;
     std::uint64_t connection_;
+    std::string peer_;  // the client's address, without the port
+    bool peer_loopback_ = false;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     Reply reply_;

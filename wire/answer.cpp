@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "core/random.h"
@@ -19,6 +20,10 @@ constexpr std::array<std::string_view, 64> kWords = {
     "onyx",    "pebble",  "quiver", "ripple",  "summit", "thistle", "uplift",  "vortex",
     "wander",  "yarrow",  "zenith", "aurora",  "basalt", "cobalt",  "dune",    "eddy",
     "falcon",  "grove",   "hollow", "inlet",   "jetty",  "knoll",   "lumen",   "marble"};
+
+// A streamed piece is a space and a word (generate_answer builds it on the stack).
+static_assert(std::all_of(kWords.begin(), kWords.end(),
+                          [](std::string_view w) { return !w.empty() && w.size() < 16; }));
 
 constexpr std::string_view kTagPrefix = "[bo:";
 
@@ -46,10 +51,13 @@ std::string tool_arguments(const ToolSpec& tool, std::uint64_t text_digest) {
 
 }  // namespace
 
-std::string Completion::text() const {
-    std::string out;
-    for (const auto& t : tokens) out += t;
-    return out;
+void Tokens::insert(std::size_t at, std::string_view token) {
+    std::size_t begin = at == 0 ? 0 : ends_[at - 1];
+    text_.insert(begin, token);
+    ends_.insert(ends_.begin() + static_cast<std::ptrdiff_t>(at),
+                 static_cast<std::uint32_t>(begin));
+    for (std::size_t i = at; i < ends_.size(); ++i)
+        ends_[i] += static_cast<std::uint32_t>(token.size());
 }
 
 int estimate_prompt_tokens(std::size_t text_bytes, int messages, int images) {
@@ -106,23 +114,19 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
         words = static_cast<int>(std::max<std::int64_t>(0, *request.max_tokens - 1));
         c.finish = FinishReason::length;
     }
-    std::string body;
-    body.reserve(static_cast<std::size_t>(words) * 8);
-    c.tokens.reserve(static_cast<std::size_t>(words) + 1);
+    c.tokens.reserve(static_cast<std::size_t>(words) + 1, static_cast<std::size_t>(words) * 8 + 24);
     for (int i = 0; i < words; ++i) {
-        std::string token = i == 0 ? "" : " ";
         std::string_view word = kWords[rng.next() % kWords.size()];
-        if (i == 0) {
-            token += static_cast<char>(word[0] - 'a' + 'A');
-            token += word.substr(1);
-        } else {
-            token += word;
-        }
-        body += token;
-        c.tokens.push_back(std::move(token));
+        std::array<char, 17> token{};  // a space and a word
+        std::size_t n = 0;
+        if (i > 0) token[n++] = ' ';
+        for (char ch : word) token[n++] = ch;
+        if (i == 0) token[0] = static_cast<char>(word[0] - 'a' + 'A');
+        c.tokens.push_back(std::string_view(token.data(), n));
     }
-    std::string tag = verification_tag(request, saw_images, body);
-    c.tokens.push_back(words == 0 ? tag : " " + tag);
+    std::string tag = verification_tag(request, saw_images, c.tokens.text());
+    if (words > 0) tag.insert(0, 1, ' ');
+    c.tokens.push_back(tag);
     c.completion_tokens = static_cast<int>(c.tokens.size());
     return c;
 }

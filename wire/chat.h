@@ -2,9 +2,12 @@
 // The dialect-neutral view of a chat request and of the answer the mock gives it. The OpenAI
 // and Anthropic dialects parse into ChatRequest and render a Completion back to bytes.
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace brownout::wire {
@@ -47,6 +50,71 @@ struct ToolCall {
     std::string arguments_json;
 };
 
+// An answer's text and the pieces it is streamed in: one string and where each piece ends, so
+// that an answer of N tokens costs two allocations, not N + 1. A piece reads as a view into the
+// text; the text reads whole without joining anything.
+class Tokens {
+public:
+    class const_iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = std::string_view;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = std::string_view;
+
+        const_iterator() = default;
+        const_iterator(const Tokens* tokens, std::size_t i) : tokens_(tokens), i_(i) {}
+        std::string_view operator*() const { return (*tokens_)[i_]; }
+        const_iterator& operator++() {
+            ++i_;
+            return *this;
+        }
+        const_iterator operator++(int) {
+            auto before = *this;
+            ++i_;
+            return before;
+        }
+        bool operator==(const const_iterator&) const = default;
+
+    private:
+        const Tokens* tokens_ = nullptr;
+        std::size_t i_ = 0;
+    };
+
+    std::size_t size() const { return ends_.size(); }
+    bool empty() const { return ends_.empty(); }
+    std::string_view operator[](std::size_t i) const {
+        std::size_t begin = i == 0 ? 0 : ends_[i - 1];
+        return std::string_view(text_).substr(begin, ends_[i] - begin);
+    }
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, size()}; }
+    // The pieces joined: the answer's text.
+    const std::string& text() const { return text_; }
+
+    void reserve(std::size_t tokens, std::size_t bytes) {
+        ends_.reserve(tokens);
+        text_.reserve(bytes);
+    }
+    void push_back(std::string_view token) {
+        text_ += token;
+        ends_.push_back(static_cast<std::uint32_t>(text_.size()));
+    }
+    // Puts `token` before the piece at `at` (at == size(): at the end).
+    void insert(std::size_t at, std::string_view token);
+    // Keeps the first n pieces (all of them when there are fewer).
+    void truncate(std::size_t n) {
+        if (n >= size()) return;
+        ends_.resize(n);
+        text_.resize(n == 0 ? 0 : ends_.back());
+    }
+
+private:
+    std::string text_;
+    std::vector<std::uint32_t> ends_;  // where each piece ends in text_
+};
+
 // insufficient_system_resource: DeepSeek's "generation interrupted" (fault "hold").
 enum class FinishReason { stop, length, tool_calls, insufficient_system_resource };
 
@@ -54,8 +122,8 @@ struct Completion {
     int endpoint = 0;  // the request's (ChatRequest::endpoint)
     std::string id;
     std::string model;
-    std::int64_t created = 0;         // unix seconds
-    std::vector<std::string> tokens;  // the answer text split into the pieces that are streamed
+    std::int64_t created = 0;  // unix seconds
+    Tokens tokens;             // the answer text split into the pieces that are streamed
     std::optional<ToolCall> tool_call;
     FinishReason finish = FinishReason::stop;
     int prompt_tokens = 0;
@@ -65,7 +133,7 @@ struct Completion {
     std::int64_t prompt_eval_ns = 0;
     std::int64_t eval_ns = 0;
 
-    std::string text() const;
+    const std::string& text() const { return tokens.text(); }
 };
 
 // An API error answer; the dialect renders it in the provider's own shape.

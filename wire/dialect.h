@@ -192,7 +192,10 @@ public:
     // The header that carries the request id ("x-request-id" or "request-id"; empty: none).
     virtual std::string_view request_id_header() const = 0;
     // Headers every answer of this API carries (OpenAI's openai-version).
-    virtual Headers common_headers() const { return {}; }
+    virtual const Headers& common_headers() const {
+        static const Headers kNone;
+        return kNone;
+    }
     // Headers of a non-streamed answer that took `processing` (OpenAI's openai-processing-ms).
     virtual Headers processing_headers(std::chrono::milliseconds /*processing*/) const {
         return {};

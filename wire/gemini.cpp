@@ -287,7 +287,7 @@ public:
     }
 
     std::string completion_body(const Completion& c) const override {
-        return pretty(response(c, c.tool_call ? std::string() : c.text(), true, true));
+        return pretty(response(c, c.tool_call ? std::string_view() : c.text(), true, true));
     }
 
     std::vector<StreamFrame> stream_frames(const Completion& c,
@@ -497,7 +497,7 @@ private:
 
     // One GenerateContentResponse, compact: `text` (nullopt: a candidate without parts), the
     // finish reason and the whole usage when `last`.
-    static std::string response(const Completion& c, const std::optional<std::string>& text,
+    static std::string response(const Completion& c, std::optional<std::string_view> text,
                                 bool last, bool with_tool) {
         std::string out = "{\"candidates\":[{\"content\":{";
         if (with_tool && c.tool_call) {

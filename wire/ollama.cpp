@@ -175,11 +175,11 @@ public:
         std::string out = head(c);
         if (c.endpoint == kGenerate) {
             out += "\"response\":";
-            append_json_string(out, c.tool_call ? std::string() : c.text());
+            append_json_string(out, c.tool_call ? std::string_view() : c.text());
             out += ",";
         } else {
             out += "\"message\":";
-            append_message(out, c.tool_call ? std::string() : c.text(), c);
+            append_message(out, c.tool_call ? std::string_view() : c.text(), c);
             out += ",";
         }
         return out + tail(c) + "}";

@@ -363,7 +363,7 @@ public:
         out += "{\"id\":";
         append_json_string(out, c.id);
         out += ",\"object\":\"chat.completion\",\"created\":";
-        out += std::to_string(c.created);
+        append_decimal(out, c.created);
         out += ",\"model\":";
         append_json_string(out, c.model);
         out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
@@ -387,8 +387,7 @@ public:
         if (c.endpoint == kResponses || !plain_head(c)) return std::nullopt;
         if (c.tool_call ? !ascii(c.tool_call->id) || !ascii(c.tool_call->name) ||
                               !ascii(c.tool_call->arguments_json)
-                        : !std::all_of(c.tokens.begin(), c.tokens.end(),
-                                       [](const std::string& t) { return ascii(t); }))
+                        : !ascii(c.text()))
             return std::nullopt;
         ReadAnswer out;
         out.text = c.tool_call ? c.tool_call->arguments_json : c.text();
@@ -492,7 +491,10 @@ public:
                                          .retry = retry_seconds});
     }
 
-    Headers common_headers() const override { return {{"openai-version", "2020-10-01"}}; }
+    const Headers& common_headers() const override {
+        static const Headers kCommon{{"openai-version", "2020-10-01"}};
+        return kCommon;
+    }
     Headers processing_headers(std::chrono::milliseconds processing) const override {
         return {{"openai-processing-ms", std::to_string(processing.count())}};
     }
@@ -642,15 +644,19 @@ private:
     }
 
     void append_usage(std::string& out, const Completion& c) const {
-        out += fmt::format(
-            "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{},"
-            "\"prompt_tokens_details\":{{\"cached_tokens\":0,\"audio_tokens\":0}},"
-            "\"completion_tokens_details\":{{\"reasoning_tokens\":0,\"audio_tokens\":0,"
-            "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}",
-            c.prompt_tokens, c.completion_tokens, c.prompt_tokens + c.completion_tokens);
+        out += "{\"prompt_tokens\":";
+        append_decimal(out, c.prompt_tokens);
+        out += ",\"completion_tokens\":";
+        append_decimal(out, c.completion_tokens);
+        out += ",\"total_tokens\":";
+        append_decimal(out, c.prompt_tokens + c.completion_tokens);
+        out +=
+            ",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
+            "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
+            "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}";
         if (vendor_ == Vendor::deepseek) {
-            out += fmt::format(",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":{}",
-                               c.prompt_tokens);
+            out += ",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":";
+            append_decimal(out, c.prompt_tokens);
         }
         out += "}";
     }
@@ -749,7 +755,7 @@ private:
         std::string out = "{\"id\":";
         append_json_string(out, c.id);
         out += ",\"object\":\"chat.completion.chunk\",\"created\":";
-        out += std::to_string(c.created);
+        append_decimal(out, c.created);
         out += ",\"model\":";
         append_json_string(out, c.model);
         out += ",\"system_fingerprint\":\"fp_b0a7c3d1e2\",";

@@ -242,7 +242,7 @@ public:
         return chat_->models_body(models);
     }
     std::string model_body(const ModelInfo& m) const override { return chat_->model_body(m); }
-    Headers common_headers() const override { return chat_->common_headers(); }
+    const Headers& common_headers() const override { return chat_->common_headers(); }
     Headers processing_headers(std::chrono::milliseconds ms) const override {
         return chat_->processing_headers(ms);
     }

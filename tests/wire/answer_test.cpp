@@ -1,6 +1,9 @@
 #include "wire/answer.h"
 
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <string>
+#include <vector>
 
 #include "wire/dialect.h"
 
@@ -44,6 +47,66 @@ TEST_CASE("answer length stays within the shape and usage counts the streamed to
         REQUIRE(c.completion_tokens == static_cast<int>(c.tokens.size()));
         REQUIRE(c.finish == FinishReason::stop);
     }
+}
+
+TEST_CASE("an answer's pieces are views into its one text", "[answer][tokens]") {
+    Tokens t;
+    CHECK(t.empty());
+    CHECK(t.text().empty());
+    t.push_back("Amber");
+    t.push_back(" delta");
+    t.push_back("");
+    t.push_back(" [bo:tag]");
+    REQUIRE(t.size() == 4);
+    CHECK(t[0] == "Amber");
+    CHECK(t[1] == " delta");
+    CHECK(t[2].empty());
+    CHECK(t[3] == " [bo:tag]");
+    CHECK(t.text() == "Amber delta [bo:tag]");
+    std::vector<std::string> seen(t.begin(), t.end());
+    CHECK(seen == std::vector<std::string>{"Amber", " delta", "", " [bo:tag]"});
+
+    t.insert(1, " x");  // later pieces move along
+    CHECK(t.text() == "Amber x delta [bo:tag]");
+    CHECK(t[1] == " x");
+    CHECK(t[2] == " delta");
+    CHECK(t[4] == " [bo:tag]");
+    t.insert(0, ">");
+    t.insert(t.size(), "!");
+    CHECK(t[0] == ">");
+    CHECK(t[t.size() - 1] == "!");
+    CHECK(t.text() == ">Amber x delta [bo:tag]!");
+
+    t.truncate(10);  // more than it has: nothing changes
+    CHECK(t.size() == 7);
+    t.truncate(3);
+    CHECK(t.size() == 3);
+    CHECK(t.text() == ">Amber x");
+    t.truncate(0);
+    CHECK(t.empty());
+    CHECK(t.text().empty());
+}
+
+TEST_CASE("a generated answer's pieces are its words, the first capitalised, then the tag",
+          "[answer][tokens]") {
+    auto d = make_dialect(DialectKind::openai, Vendor::openai);
+    auto req = parse(*d, kImageRequest);
+    auto c = generate_answer(3, req, {5, 5}, true, "id", 0);
+    REQUIRE(c.tokens.size() == 5);
+    std::string joined;
+    for (std::size_t i = 0; i < c.tokens.size(); ++i) {
+        std::string_view piece = c.tokens[i];
+        joined += piece;
+        if (i == 0) {
+            CHECK(std::isupper(static_cast<unsigned char>(piece[0])));
+        } else {
+            CHECK(piece[0] == ' ');
+            CHECK(std::islower(static_cast<unsigned char>(piece[1])) != (i == 4));
+        }
+    }
+    CHECK(c.tokens[4].starts_with(" [bo:"));
+    CHECK(joined == c.text());
+    CHECK(verify_answer(joined, req) == Verdict::ok);
 }
 
 TEST_CASE("a complete answer verifies against its own request", "[answer][verify]") {

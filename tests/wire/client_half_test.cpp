@@ -299,7 +299,7 @@ std::pair<ChatRequest, Completion> answered(const Dialect& d, bool stream, bool 
     }
     auto c = generate_answer(1, req, {6, 6}, true, "id", 0);
     c.finish = finish;
-    if (!tool) c.tokens.insert(c.tokens.begin() + 1, token);
+    if (!tool) c.tokens.insert(1, token);
     return {req, c};
 }
 

@@ -1,0 +1,52 @@
+#include "core/text.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+using namespace brownout;
+
+TEST_CASE("a JSON string escapes what JSON requires and passes the rest", "[text][json]") {
+    CHECK(json_string("") == R"("")");
+    CHECK(json_string("plain text, 42!") == R"("plain text, 42!")");
+    CHECK(json_string(R"(say "hi")") == R"("say \"hi\"")");
+    CHECK(json_string(R"(a\b)") == R"("a\\b")");
+    CHECK(json_string("l1\nl2\r\tend") == R"("l1\nl2\r\tend")");
+    CHECK(json_string(std::string("\x01x\x1f", 3)) == R"("\u0001x\u001f")");
+    CHECK(json_string(std::string(1, '\0')) == R"("\u0000")");
+    CHECK(json_string("\x7f") == "\"\x7f\"");  // DEL is printable as far as JSON cares
+    // Escapes at either end of a long run, and between runs.
+    std::string run(300, 'x');
+    CHECK(json_string("\"" + run + "\\") == "\"\\\"" + run + "\\\\\"");
+    CHECK(json_string(run + "\n" + run) == "\"" + run + "\\n" + run + "\"");
+}
+
+TEST_CASE("a JSON string keeps valid UTF-8 and replaces invalid bytes", "[text][json]") {
+    CHECK(json_string("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+    CHECK(json_string("\xe2\x82\xac 5") == "\"\xe2\x82\xac 5\"");
+    CHECK(json_string("\xf0\x9f\x98\x80") == "\"\xf0\x9f\x98\x80\"");
+    CHECK(json_string("a\xff" "b") == R"("a\ufffdb")");
+    CHECK(json_string("\xc3") == R"("\ufffd")");              // cut sequence
+    CHECK(json_string("\xc0\xaf") == R"("\ufffd\ufffd")");    // overlong
+    CHECK(json_string("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");  // surrogate
+    std::string out = "[";
+    append_json_string(out, "x");
+    CHECK(out == R"([")" "x\"");
+}
+
+TEST_CASE("numbers are appended as std::to_string writes them", "[text]") {
+    for (std::int64_t v : {std::int64_t{0}, std::int64_t{7}, std::int64_t{-12}, std::int64_t{1764633600},
+                           std::numeric_limits<std::int64_t>::max(),
+                           std::numeric_limits<std::int64_t>::min()}) {
+        std::string out = "n=";
+        append_decimal(out, v);
+        CHECK(out == "n=" + std::to_string(v));
+    }
+    std::string hex = "id_";
+    append_hex(hex, 0xabcULL, 6);
+    CHECK(hex == "id_000abc");
+    CHECK(to_hex(0x0123456789abcdefULL) == "0123456789abcdef");
+    CHECK(to_hex(0xffULL, 1) == "f");  // the low digits when the width is short
+}
