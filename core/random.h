@@ -2,13 +2,32 @@
 // Determinism: every random choice in brownout comes from a named stream derived from the
 // scenario seed, so that the same scenario, seed and request sequence replay exactly.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 namespace brownout {
 
-// FNV-1a over bytes, then a splitmix64 finaliser so that nearby inputs spread over all bits.
+// Eight bytes a step, FNV-1a over the last few, then a splitmix64 finaliser so that nearby
+// inputs spread over all bits.
 std::uint64_t hash64(std::string_view bytes, std::uint64_t seed = 0);
+
+// hash64 of bytes given in pieces: finish() is hash64 of everything added, joined, without
+// keeping it (a request's digest is made as its messages are read).
+class Hash64Stream {
+public:
+    explicit Hash64Stream(std::uint64_t seed = 0);
+    void add(std::string_view bytes);
+    void add(char byte) { add(std::string_view(&byte, 1)); }
+    std::uint64_t finish() const;
+
+private:
+    std::uint64_t h_;
+    std::array<char, 8> pending_{};  // the bytes after the last whole word
+    std::size_t pending_size_ = 0;
+    std::size_t size_ = 0;
+};
 inline std::uint64_t mix64(std::uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;

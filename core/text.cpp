@@ -106,9 +106,9 @@ std::string json_string(std::string_view s) {
 void append_hex(std::string& out, std::uint64_t value, int digits) {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::size_t n = static_cast<std::size_t>(std::clamp(digits, 1, 16));
-    std::size_t start = out.size();
-    out.resize(start + n, '0');
-    for (std::size_t i = n; i-- > 0; value >>= 4) out[start + i] = kDigits[value & 0xF];
+    std::array<char, 16> hex{};
+    for (std::size_t i = n; i-- > 0; value >>= 4) hex[i] = kDigits[value & 0xF];
+    out.append(hex.data(), n);
 }
 
 void append_decimal(std::string& out, std::int64_t value) {

@@ -479,10 +479,9 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
             if (shape.malformed == faults::Malformed::invalid_json)
                 reply.body.resize(reply.body.size() / 2);
         }
-        auto extra = dialect_->processing_headers(
-            std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         reply.head =
-            head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, extra);
+            head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, {},
+                 std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         if (shape.cut_after_bytes)
             reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
@@ -595,7 +594,8 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
 
 std::string Provider::head(int status, std::string_view content_type,
                            std::optional<std::size_t> length, const std::string& request_id,
-                           const std::vector<std::pair<std::string, std::string>>& extra) const {
+                           const std::vector<std::pair<std::string, std::string>>& extra,
+                           std::optional<std::chrono::milliseconds> processing) const {
     std::string h;
     h.reserve(320);
     auto line = [&h](std::string_view name, std::string_view value) {
@@ -605,14 +605,16 @@ std::string Provider::head(int status, std::string_view content_type,
         h.append("\r\n");
     };
     h.append("HTTP/1.1 ");
-    h.append(std::to_string(status));
+    append_decimal(h, status);
     h.push_back(' ');
     h.append(reason_phrase(status));
     h.append("\r\n");
     line("date", http_date_now());
     line("content-type", content_type);
     if (length) {
-        line("content-length", std::to_string(*length));
+        h.append("content-length: ");
+        append_decimal(h, static_cast<std::int64_t>(*length));
+        h.append("\r\n");
     } else {
         line("transfer-encoding", "chunked");
         line("cache-control", "no-cache");
@@ -620,6 +622,12 @@ std::string Provider::head(int status, std::string_view content_type,
     line("connection", "keep-alive");
     if (!dialect_->request_id_header().empty()) line(dialect_->request_id_header(), request_id);
     for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
+    if (processing && !dialect_->processing_header().empty()) {
+        h.append(dialect_->processing_header());
+        h.append(": ");
+        append_decimal(h, processing->count());
+        h.append("\r\n");
+    }
     for (const auto& [k, v] : extra) line(k, v);
     line("x-brownout-provider", config_.id);
     h.append("\r\n");

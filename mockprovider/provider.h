@@ -244,9 +244,11 @@ private:
                     bool reads);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
+    // `processing`: what the dialect's processing_header says, for a non-streamed answer.
     std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
                      const std::string& request_id,
-                     const std::vector<std::pair<std::string, std::string>>& extra) const;
+                     const std::vector<std::pair<std::string, std::string>>& extra,
+                     std::optional<std::chrono::milliseconds> processing = std::nullopt) const;
     wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);

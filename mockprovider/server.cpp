@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -465,16 +466,18 @@ private:
     }
 
     void write_head() {
-        out_ = std::move(reply_.head);
         bool cut = false;
-        if (!reply_.streaming) {
-            if (reply_.cut_after_bytes && *reply_.cut_after_bytes < reply_.body.size()) {
-                reply_.body.resize(*reply_.cut_after_bytes);
-                cut = true;
-            }
-            out_ += reply_.body;
+        if (!reply_.streaming && reply_.cut_after_bytes &&
+            *reply_.cut_after_bytes < reply_.body.size()) {
+            reply_.body.resize(*reply_.cut_after_bytes);
+            cut = true;
         }
-        asio::async_write(socket_, asio::buffer(out_),
+        // The head and a whole body in one write, neither copied (a streamed body follows in
+        // frames).
+        std::array<asio::const_buffer, 2> head_and_body{
+            asio::buffer(reply_.head),
+            reply_.streaming ? asio::const_buffer() : asio::buffer(reply_.body)};
+        asio::async_write(socket_, head_and_body,
                           [self = shared_from_this(), cut](beast::error_code ec, std::size_t) {
                               if (ec) {
                                   self->finish_attempt("client_closed");

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace brownout::wire {
@@ -81,6 +82,14 @@ public:
         const Tokens* tokens_ = nullptr;
         std::size_t i_ = 0;
     };
+
+    Tokens() = default;
+    // `text` cut at `ends` (ascending, none past the text's end; text past the last end is
+    // dropped).
+    Tokens(std::string text, std::vector<std::uint32_t> ends)
+        : text_(std::move(text)), ends_(std::move(ends)) {
+        text_.resize(ends_.empty() ? 0 : ends_.back());
+    }
 
     std::size_t size() const { return ends_.size(); }
     bool empty() const { return ends_.empty(); }

@@ -11,27 +11,27 @@ namespace brownout::wire::detail {
 void DigestBuilder::begin_message(std::string_view role) {
     // "developer" is OpenAI's newer name for the system role; Anthropic's top-level system
     // field is read as a system message, so both dialects digest a conversation the same way.
-    text_ += '\x1e';
-    text_ += role == "developer" ? std::string_view("system") : role;
-    text_ += '\x1d';
+    text_.add('\x1e');
+    text_.add(role == "developer" ? std::string_view("system") : role);
+    text_.add('\x1d');
     ++messages_;
 }
 
 void DigestBuilder::add_text(std::string_view text) {
-    text_ += text;
-    text_ += '\x1f';
+    text_.add(text);
+    text_.add('\x1f');
     text_bytes_ += text.size();
 }
 
 void DigestBuilder::add_image(std::string_view source) {
-    images_ += source;
-    images_ += '\x1f';
+    images_.add(source);
+    images_.add('\x1f');
     ++images_count_;
 }
 
 void DigestBuilder::finish(ChatRequest& out) const {
-    out.text_digest = hash64(text_, 0x7e57);
-    out.image_digest = images_count_ == 0 ? 0 : (hash64(images_, 0x1a6e) | 1);
+    out.text_digest = text_.finish();
+    out.image_digest = images_count_ == 0 ? 0 : (images_.finish() | 1);
     out.image_count = images_count_;
     out.prompt_tokens = estimate_prompt_tokens(text_bytes_, messages_, images_count_);
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/random.h"
 #include "wire/chat.h"
 #include "wire/dialect.h"
 
@@ -22,8 +23,8 @@ public:
     void finish(ChatRequest& out) const;
 
 private:
-    std::string text_;
-    std::string images_;
+    Hash64Stream text_{0x7e57};
+    Hash64Stream images_{0x1a6e};
     int messages_ = 0;
     int images_count_ = 0;
     std::size_t text_bytes_ = 0;

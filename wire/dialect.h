@@ -196,10 +196,9 @@ public:
         static const Headers kNone;
         return kNone;
     }
-    // Headers of a non-streamed answer that took `processing` (OpenAI's openai-processing-ms).
-    virtual Headers processing_headers(std::chrono::milliseconds /*processing*/) const {
-        return {};
-    }
+    // The header that tells how many milliseconds a non-streamed answer took (OpenAI's
+    // openai-processing-ms; empty: none).
+    virtual std::string_view processing_header() const { return {}; }
     virtual Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const = 0;
     // Whether a rejection's wait goes in retry-after / retry-after-ms headers (OpenAI,
     // Anthropic) or only in the body (Gemini's RetryInfo, ApiError::retry_seconds).

@@ -192,7 +192,9 @@ public:
     std::string_view request_id_header() const override { return "x-request-id"; }
 
     std::string new_request_id(std::uint64_t r) const override {
-        std::string id = "req_";  // req_ and 32 hex digits
+        std::string id;  // req_ and 32 hex digits
+        id.reserve(36);
+        id = "req_";
         append_hex(id, r);
         append_hex(id, r * 0x9e3779b97f4a7c15ULL);
         return id;
@@ -212,6 +214,7 @@ public:
             append_hex(id, r * 31, 12);
             return id;
         }
+        id.reserve(38);
         id = "chatcmpl-";
         append_hex(id, r, 16);
         append_hex(id, r * 0x2545f4914f6cdd1dULL, 13);
@@ -495,9 +498,7 @@ public:
         static const Headers kCommon{{"openai-version", "2020-10-01"}};
         return kCommon;
     }
-    Headers processing_headers(std::chrono::milliseconds processing) const override {
-        return {{"openai-processing-ms", std::to_string(processing.count())}};
-    }
+    std::string_view processing_header() const override { return "openai-processing-ms"; }
     Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const override {
         Headers h;
         for (const auto& w : windows) {

@@ -243,9 +243,7 @@ public:
     }
     std::string model_body(const ModelInfo& m) const override { return chat_->model_body(m); }
     const Headers& common_headers() const override { return chat_->common_headers(); }
-    Headers processing_headers(std::chrono::milliseconds ms) const override {
-        return chat_->processing_headers(ms);
-    }
+    std::string_view processing_header() const override { return chat_->processing_header(); }
     Headers rate_limit_headers(const std::vector<RateLimitWindow>& w) const override {
         return chat_->rate_limit_headers(w);
     }

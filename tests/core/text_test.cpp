@@ -1,7 +1,6 @@
 #include "core/text.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -27,19 +26,21 @@ TEST_CASE("a JSON string keeps valid UTF-8 and replaces invalid bytes", "[text][
     CHECK(json_string("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
     CHECK(json_string("\xe2\x82\xac 5") == "\"\xe2\x82\xac 5\"");
     CHECK(json_string("\xf0\x9f\x98\x80") == "\"\xf0\x9f\x98\x80\"");
-    CHECK(json_string("a\xff" "b") == R"("a\ufffdb")");
-    CHECK(json_string("\xc3") == R"("\ufffd")");              // cut sequence
-    CHECK(json_string("\xc0\xaf") == R"("\ufffd\ufffd")");    // overlong
+    CHECK(json_string("a\xff"
+                      "b") == R"("a\ufffdb")");
+    CHECK(json_string("\xc3") == R"("\ufffd")");                      // cut sequence
+    CHECK(json_string("\xc0\xaf") == R"("\ufffd\ufffd")");            // overlong
     CHECK(json_string("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");  // surrogate
     std::string out = "[";
     append_json_string(out, "x");
-    CHECK(out == R"([")" "x\"");
+    CHECK(out == R"([")"
+                 "x\"");
 }
 
 TEST_CASE("numbers are appended as std::to_string writes them", "[text]") {
-    for (std::int64_t v : {std::int64_t{0}, std::int64_t{7}, std::int64_t{-12}, std::int64_t{1764633600},
-                           std::numeric_limits<std::int64_t>::max(),
-                           std::numeric_limits<std::int64_t>::min()}) {
+    for (std::int64_t v :
+         {std::int64_t{0}, std::int64_t{7}, std::int64_t{-12}, std::int64_t{1764633600},
+          std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()}) {
         std::string out = "n=";
         append_decimal(out, v);
         CHECK(out == "n=" + std::to_string(v));

@@ -56,6 +56,24 @@ TEST_CASE("a healthy provider answers after TTFT plus generation time", "[provid
     CHECK(header(reply, "content-type") == "application/json");
     CHECK(header(reply, "x-request-id").rfind("req_", 0) == 0);
     CHECK(std::stoul(header(reply, "content-length")) == reply.body.size());
+    // The whole head, line by line in the order OpenAI sends them: what a socket client gets.
+    auto lines = reply.head;
+    std::vector<std::string> names;
+    for (std::size_t at = lines.find("\r\n"); at + 2 < lines.size();
+         at = lines.find("\r\n", at + 2)) {
+        auto next = lines.find("\r\n", at + 2);
+        auto line = lines.substr(at + 2, next - at - 2);
+        if (!line.empty()) names.push_back(line.substr(0, line.find(':')));
+    }
+    CHECK(reply.head.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(reply.head.ends_with("\r\n\r\n"));
+    CHECK(names == std::vector<std::string>{"date", "content-type", "content-length", "connection",
+                                            "x-request-id", "openai-version",
+                                            "openai-processing-ms", "x-brownout-provider"});
+    CHECK(header(reply, "openai-version") == "2020-10-01");
+    CHECK(header(reply, "openai-processing-ms") == "600");  // the delay, in milliseconds
+    CHECK(header(reply, "x-brownout-provider") == rig.provider.config().id);
+    CHECK(header(reply, "connection") == "keep-alive");
 }
 
 TEST_CASE("a streamed answer is paced one token per 1/tokens_per_second", "[provider][sse]") {
