@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace brownout {
 namespace {
@@ -38,6 +40,20 @@ constexpr std::array<bool, 256> kPlainInJson = [] {
     return plain;
 }();
 
+// Whether all eight bytes at `p` are plain in JSON, a word at a time: none at or above 0x80,
+// none below 0x20, none equal to '"' or '\\' (the bit tricks find a byte below n, or a zero
+// byte after an XOR, in every lane at once; exact for "is there any").
+bool plain_word(const char* p) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+    bool high = (w & kHigh) != 0;
+    bool control = ((w - kOnes * 0x20) & ~w & kHigh) != 0;
+    return !high && !control && !has_zero(w ^ (kOnes * '"')) && !has_zero(w ^ (kOnes * '\\'));
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -48,6 +64,7 @@ void append_json_string(std::string& out, std::string_view s) {
     while (i < size) {
         // Fast path: a run of printable ASCII that needs no escaping is copied at once.
         std::size_t run = i;
+        while (run + 8 <= size && plain_word(data + run)) run += 8;
         while (run < size && kPlainInJson[static_cast<unsigned char>(data[run])]) ++run;
         if (run > i) {
             out.append(data + i, run - i);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace brownout;
 
@@ -50,4 +52,29 @@ TEST_CASE("numbers are appended as std::to_string writes them", "[text]") {
     CHECK(hex == "id_000abc");
     CHECK(to_hex(0x0123456789abcdefULL) == "0123456789abcdef");
     CHECK(to_hex(0xffULL, 1) == "f");  // the low digits when the width is short
+}
+
+TEST_CASE("JSON escaping finds every special byte at every place in a word", "[text][json]") {
+    // The fast path reads eight bytes at a time: put each kind of byte that needs care at each
+    // offset of a plain run, and each plain edge case too.
+    const std::vector<std::pair<char, std::string>> cases = {{'"', R"(\")"},
+                                                             {'\\', R"(\\)"},
+                                                             {'\n', R"(\n)"},
+                                                             {'\x01', R"(\u0001)"},
+                                                             {'\x1f', R"(\u001f)"},
+                                                             {'\xff', R"(\ufffd)"},
+                                                             {'\x80', R"(\ufffd)"},
+                                                             {'\x7f', "\x7f"},
+                                                             {' ', " "},
+                                                             {'~', "~"},
+                                                             {'!', "!"},
+                                                             {'#', "#"}};
+    for (const auto& [byte, escaped] : cases) {
+        for (std::size_t at = 0; at < 24; ++at) {
+            std::string s(24, 'a');
+            s[at] = byte;
+            std::string expected = "\"" + s.substr(0, at) + escaped + s.substr(at + 1) + "\"";
+            CHECK(json_string(s) == expected);
+        }
+    }
 }

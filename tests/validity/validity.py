@@ -26,12 +26,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def run_scenario(brownout, scenario, clients, seed):
+def run_scenario(brownout, scenario, clients, seed, time_scale=None):
     """Runs one scenario with the named clients; returns {client: (score, report stack)}."""
     with tempfile.TemporaryDirectory(prefix="brownout-validity-") as out:
         cmd = [brownout, "run", os.path.join(HERE, scenario), "--report-dir", out]
         if seed is not None:
             cmd += ["--seed", str(seed)]
+        if time_scale is not None:
+            cmd += ["--time-scale", str(time_scale)]
         for c in clients:
             cmd += ["--client", c]
         done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -118,6 +120,10 @@ def main():
     ap.add_argument("--seeds", default="")
     ap.add_argument("--sim", type=int, default=0)
     ap.add_argument("--json")
+    # On the wire, a scenario second lasts 1/time_scale of a wall second, and so does every delay
+    # of a loaded machine, multiplied back: run slower than the scenario says where the stacks
+    # under test are real processes (the suite runs retry-after at x60, not x120).
+    ap.add_argument("--time-scale", type=float)
     args = ap.parse_args()
 
     with open(os.path.join(HERE, "pairs.toml"), "rb") as f:
@@ -145,7 +151,7 @@ def main():
         clients = sorted({c for p in group for c in (p["better"], p["worse"])})
         for seed in seeds:
             try:
-                used_seed, stacks = run_scenario(args.brownout, scenario, clients, seed)
+                used_seed, stacks = run_scenario(args.brownout, scenario, clients, seed, args.time_scale)
             except RuntimeError as e:
                 print(f"ERROR {scenario}: {e}")
                 return 2
