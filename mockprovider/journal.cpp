@@ -20,7 +20,7 @@ void AttemptJournal::restart(std::function<void(const Attempt&)> sink, std::size
     capacity_ = keep;
 }
 
-void AttemptJournal::record(Attempt attempt) {
+void AttemptJournal::record(Attempt&& attempt) {
     std::lock_guard lock(mutex_);
     if (sink_) sink_(attempt);
     if (capacity_ == 0) return;

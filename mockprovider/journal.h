@@ -43,7 +43,7 @@ public:
         : capacity_(capacity == 0 ? SIZE_MAX : capacity) {}
 
     std::uint64_t next_seq();
-    void record(Attempt attempt);
+    void record(Attempt&& attempt);
     // Forgets every record and sets the sink, at once: nothing recorded before is seen or kept.
     // The sink is called with every record from then on, under the journal's lock: `brownout
     // run` appends it to the report directory and keeps what scoring needs as the run goes, and

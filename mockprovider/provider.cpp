@@ -185,7 +185,7 @@ Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& 
     return error_reply(error, start_attempt(in), close);
 }
 
-Reply Provider::error_reply(const wire::ApiError& error, Attempt attempt, bool close) {
+Reply Provider::error_reply(const wire::ApiError& error, Attempt&& attempt, bool close) {
     Reply reply;
     reply.body = dialect_->error_body(error, attempt.request_id);
     reply.head = head(error.status, dialect_->json_content_type(), reply.body.size(),
@@ -197,7 +197,7 @@ Reply Provider::error_reply(const wire::ApiError& error, Attempt attempt, bool c
 }
 
 Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& route,
-                              Attempt attempt) {
+                              Attempt&& attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
     std::vector<wire::ModelInfo> models;
     std::string owner(dialect_->models_owner());
@@ -228,7 +228,8 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
     return reply;
 }
 
-Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt) {
+Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
+                            Attempt&& attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
     wire::ParseResult parsed =
         in.typed != nullptr ? wire::ParseResult(*in.typed) : dialect_->parse_routed(route, in.body);
@@ -380,7 +381,7 @@ wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) 
 }
 
 Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request,
-                          Attempt attempt, bool reads) {
+                          Attempt&& attempt, bool reads) {
     Reply reply;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
@@ -435,7 +436,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     return reply;
 }
 
-Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt attempt,
+Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& attempt,
                        std::uint64_t random, bool reads) {
     Reply reply;
     RandomStream rng(random);
@@ -731,7 +732,7 @@ void Provider::finish(Reply& reply, std::string_view outcome, Duration took, int
     finish(std::move(a));
 }
 
-void Provider::finish(Attempt attempt) {
+void Provider::finish(Attempt&& attempt) {
     Metrics::Series* attempts = nullptr;
     {
         std::lock_guard lock(attempts_mutex_);

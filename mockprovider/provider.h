@@ -222,7 +222,7 @@ public:
     Reply error_reply(const wire::ApiError& error, const IncomingRequest& request, bool close);
 
     // Records a finished attempt in the journal and the metrics.
-    void finish(Attempt attempt);
+    void finish(Attempt&& attempt);
 
     // The end of an attempt, written once for both transports (the socket session and the
     // in-process one). How long its capacity slot stays taken after it ended with `outcome`
@@ -235,12 +235,12 @@ public:
     void finish(Reply& reply, std::string_view outcome, Duration took, int tokens_sent);
 
 private:
-    Reply error_reply(const wire::ApiError& error, Attempt attempt, bool close);
-    Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
-    Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt attempt);
-    Reply answer(const wire::ChatRequest& request, const Shape& shape, Attempt attempt,
+    Reply error_reply(const wire::ApiError& error, Attempt&& attempt, bool close);
+    Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt&& attempt);
+    Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt&& attempt);
+    Reply answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& attempt,
                  std::uint64_t random, bool reads);
-    Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt attempt,
+    Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt&& attempt,
                     bool reads);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;

@@ -389,7 +389,7 @@ private:
         write_head();
     }
 
-    void carry_out(Reply reply) {
+    void carry_out(Reply&& reply) {
         reply_ = std::move(reply);
         journaled_ = true;
         busy_ = true;

@@ -254,7 +254,7 @@ TEST_CASE("finished attempts land in the journal and the metrics", "[provider][j
     IncomingRequest in{"POST", "/v1/chat/completions", kHello, "", "", 2, "", 7};
     auto reply = rig.provider.handle(in);
     reply.attempt.outcome = "complete";
-    rig.provider.finish(reply.attempt);
+    rig.provider.finish(std::move(reply.attempt));
     auto records = rig.journal.since(0);
     REQUIRE(records.size() == 1);
     CHECK(records[0].at == 90s);
@@ -342,7 +342,7 @@ TEST_CASE("a 429 with Retry-After throttles that client until the wait is over",
             "",     std::nullopt,           "",     1};
         in.peer = peer;
         auto reply = rig.provider.handle(in);
-        rig.provider.finish(reply.attempt);
+        rig.provider.finish(Attempt(reply.attempt));  // the reply is returned whole
         return reply;
     };
     CHECK(status_of(send("k1", "127.0.0.1")) == 429);
