@@ -96,9 +96,8 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
                          std::move(done));
         }
     }
-    auto rendered = dialect.render_chat(request.chat, address.api_key);
-    std::string body = std::move(rendered.body);
-    return start(provider, rendered, std::move(body), nullptr, timeout, std::move(done));
+    // Rendered to bytes, as any transport sends it (its send() above takes them in process).
+    return Transport::send_chat(provider, request, timeout, std::move(done));
 }
 
 std::uint64_t InProcessTransport::start(std::size_t provider, const wire::ClientRequest& request,

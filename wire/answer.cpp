@@ -81,19 +81,26 @@ int estimate_prompt_tokens(std::size_t text_bytes, int messages, int images) {
     return static_cast<int>((text_bytes + 3) / 4) + 3 * messages + 85 * images + 1;
 }
 
-std::string verification_tag(const ChatRequest& request, bool saw_images, std::string_view body) {
+void append_verification_tag(std::string& out, const ChatRequest& request, bool saw_images,
+                             std::string_view body) {
+    const std::uint64_t body_digest = hash64(body);  // before `out` grows: body may be in it
     std::uint64_t images = saw_images ? request.image_digest : 0;
-    std::string tag(kTagPrefix);  // [bo:<8 hex>-<4 hex>-<4 hex>]
-    tag.reserve(kTagPrefix.size() + 19);
-    append_hex(tag, request.text_digest, 8);
-    tag += '-';
+    out.reserve(out.size() + kTagPrefix.size() + 19);  // [bo:<8 hex>-<4 hex>-<4 hex>]
+    out += kTagPrefix;
+    append_hex(out, request.text_digest, 8);
+    out += '-';
     if (images == 0)
-        tag += "0000";
+        out += "0000";
     else
-        append_hex(tag, images | 1, 4);
-    tag += '-';
-    append_hex(tag, hash64(body), 4);
-    tag += ']';
+        append_hex(out, images | 1, 4);
+    out += '-';
+    append_hex(out, body_digest, 4);
+    out += ']';
+}
+
+std::string verification_tag(const ChatRequest& request, bool saw_images, std::string_view body) {
+    std::string tag;
+    append_verification_tag(tag, request, saw_images, body);
     return tag;
 }
 
@@ -149,9 +156,8 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
         ends.push_back(at);
     }
     text.resize(at);
-    std::string tag = verification_tag(request, saw_images, text);
     if (words > 0) text += ' ';
-    text += tag;
+    append_verification_tag(text, request, saw_images, std::string_view(text).substr(0, at));
     ends.push_back(static_cast<std::uint32_t>(text.size()));
     c.tokens = Tokens(std::move(text), std::move(ends));
     c.completion_tokens = static_cast<int>(c.tokens.size());

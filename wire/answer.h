@@ -27,6 +27,10 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
                            bool saw_images, std::string id, std::int64_t created);
 
 std::string verification_tag(const ChatRequest& request, bool saw_images, std::string_view body);
+// The same tag appended to `out`; `body` may be the text already in `out`, which is read before
+// anything is appended.
+void append_verification_tag(std::string& out, const ChatRequest& request, bool saw_images,
+                             std::string_view body);
 
 enum class Verdict {
     ok,

@@ -388,8 +388,7 @@ public:
     std::optional<ReadAnswer> completion_read(const Completion& c) const override {
         // Every string the body would carry is ASCII, so it reads back as itself (ascii()).
         if (c.endpoint == kResponses || !plain_head(c)) return std::nullopt;
-        if (c.tool_call ? !ascii(c.tool_call->id) || !ascii(c.tool_call->name) ||
-                              !ascii(c.tool_call->arguments_json)
+        if (c.tool_call ? !plain_call_head(*c.tool_call) || !ascii(c.tool_call->arguments_json)
                         : !ascii(c.text()))
             return std::nullopt;
         ReadAnswer out;
@@ -664,6 +663,8 @@ private:
 
     // Whether the id and model that head every chunk (and the whole body) are ASCII.
     static bool plain_head(const Completion& c) { return ascii(c.id) && ascii(c.model); }
+    // Whether a tool call's id and name, which open its first chunk, are ASCII.
+    static bool plain_call_head(const ToolCall& call) { return ascii(call.id) && ascii(call.name); }
 
     // A stream's frames: their bytes (stream_frames), or what the client half reads from each in
     // place of its bytes (stream_reads), where the bytes read back as what was put in: ASCII,
@@ -704,9 +705,8 @@ private:
                 append_json_string(first, c.tool_call->name);
                 first += ",\"arguments\":\"\"}}]}";
             }
-            bool named = ascii(c.tool_call->id) && ascii(c.tool_call->name);
             frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0,
-                              named ? plain("") : std::nullopt});
+                              plain_call_head(*c.tool_call) ? plain("") : std::nullopt});
             const std::string& args = c.tool_call->arguments_json;
             std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
             for (std::size_t at = 0; at < args.size(); at += piece) {
