@@ -605,6 +605,12 @@ std::string Provider::head(int status, std::string_view content_type,
         h.append(value);
         h.append("\r\n");
     };
+    auto number_line = [&h](std::string_view name, std::int64_t value) {
+        h.append(name);
+        h.append(": ");
+        append_decimal(h, value);
+        h.append("\r\n");
+    };
     h.append("HTTP/1.1 ");
     append_decimal(h, status);
     h.push_back(' ');
@@ -613,9 +619,7 @@ std::string Provider::head(int status, std::string_view content_type,
     line("date", http_date_now());
     line("content-type", content_type);
     if (length) {
-        h.append("content-length: ");
-        append_decimal(h, static_cast<std::int64_t>(*length));
-        h.append("\r\n");
+        number_line("content-length", static_cast<std::int64_t>(*length));
     } else {
         line("transfer-encoding", "chunked");
         line("cache-control", "no-cache");
@@ -623,12 +627,8 @@ std::string Provider::head(int status, std::string_view content_type,
     line("connection", "keep-alive");
     if (!dialect_->request_id_header().empty()) line(dialect_->request_id_header(), request_id);
     for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
-    if (processing && !dialect_->processing_header().empty()) {
-        h.append(dialect_->processing_header());
-        h.append(": ");
-        append_decimal(h, processing->count());
-        h.append("\r\n");
-    }
+    if (processing && !dialect_->processing_header().empty())
+        number_line(dialect_->processing_header(), processing->count());
     for (const auto& [k, v] : extra) line(k, v);
     line("x-brownout-provider", config_.id);
     h.append("\r\n");
