@@ -172,7 +172,14 @@ std::string report_json(const Report& r) {
         out += "],\"notes\":[";
         for (std::size_t k = 0; k < sc.notes.size(); ++k)
             out += (k ? "," : "") + json_string(sc.notes[k]);
-        out += "]}";
+        out += "]";
+        if (sc.lag) {
+            auto s = [](Duration d) { return number(std::chrono::duration<double>(d).count()); };
+            out +=
+                fmt::format(",\"lag\":{{\"requests\":{},\"p50_s\":{},\"p99_s\":{},\"max_s\":{}}}",
+                            sc.lag->requests, s(sc.lag->p50), s(sc.lag->p99), s(sc.lag->max));
+        }
+        out += "}";
     }
     out += "],\"expectations\":[";
     for (std::size_t i = 0; i < r.expectations.size(); ++i) {

@@ -194,6 +194,7 @@ public:
             users_[i].id = workload_[i].id;
             users_[i].arrival = workload_[i].arrival;
             users_[i].kind = workload_[i].kind;
+            if (client.kind != "builtin") users_[i].digest = request_digest(workload_[i]);
         }
         stack_ = make_stack(std::move(setup), *this);
     }

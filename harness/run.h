@@ -34,6 +34,9 @@ struct UserRecord {
         outdated_by{};  // stale: how long the answer had been out of date when the request arrived
     int attempts = 0;
     int provider = -1;  // index into the stack's providers that answered; -2: the stack's cache
+    // An external stack's request's content digest, as its attempts carry it (0 for built-in
+    // stacks): how the report finds when the request first reached a provider (stack_lag()).
+    std::uint64_t digest = 0;
 };
 
 // An attempt as scoring reads it: the journal's record (mock::Attempt) without its text

@@ -84,6 +84,8 @@ UserRecord user_from(const json::object& o) {
     u.outdated_by = Duration(o.at("outdated_by_ns").to_number<std::int64_t>());
     u.attempts = o.at("attempts").to_number<int>();
     u.provider = o.at("provider").to_number<int>();
+    if (o.contains("digest"))  // external stacks' users, since 2026-12-02
+        u.digest = std::stoull(json::value_to<std::string>(o.at("digest")), nullptr, 16);
     return u;
 }
 
@@ -127,12 +129,14 @@ std::string_view to_string(UserRecord::Outcome o) {
 }
 
 std::string user_to_json(const std::string& client, const UserRecord& u) {
-    return fmt::format(
+    auto line = fmt::format(
         "{{\"client\":{},\"id\":{},\"arrival_ns\":{},\"kind\":\"{}\",\"outcome\":\"{}\","
-        "\"finished_ns\":{},\"verdict\":{},\"outdated_by_ns\":{},\"attempts\":{},\"provider\":{}}}",
+        "\"finished_ns\":{},\"verdict\":{},\"outdated_by_ns\":{},\"attempts\":{},\"provider\":{}",
         json_string(client), u.id, ns(u.arrival), to_string(u.kind), to_string(u.outcome),
         ns(u.finished), json_string(to_string(u.verdict)), ns(u.outdated_by), u.attempts,
         u.provider);
+    if (u.digest != 0) line += fmt::format(",\"digest\":\"{}\"", to_hex(u.digest));
+    return line + "}";
 }
 
 RunLog::RunLog(const std::filesystem::path& dir, const std::string& scenario_text,

@@ -11,7 +11,9 @@
 #include <limits>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 
+#include "core/duration.h"
 #include "faults/engine.h"
 #include "faults/throttle.h"
 #include "harness/metric.h"
@@ -142,7 +144,60 @@ faults::RequestFacts facts_for(const UserRecord& u, const std::string& model) {
                                 256};
 }
 
+// Said when a stack's lag reaches a scenario second at the 99th percentile: from there it blurs
+// what a run measures in seconds (a backoff, the first requests of a phase).
+std::string lag_note(const StackLag& lag, double time_scale) {
+    auto tenths = [](Duration d) {
+        return format_duration(
+            std::chrono::round<std::chrono::duration<std::int64_t, std::deci>>(d));
+    };
+    std::string wall;
+    if (time_scale != 1.0) {
+        auto p99 = std::chrono::duration_cast<Duration>(lag.p99 / time_scale);
+        wall = fmt::format(" ({} of wall time at ×{})",
+                           format_duration(std::chrono::round<std::chrono::milliseconds>(p99)),
+                           time_scale);
+    }
+    return fmt::format(
+        "its requests reached a provider {} after they arrived (median), {} at the 99th "
+        "percentile{}, {} at most: the harness's, the machine's and the program's own delay, "
+        "which the time scale multiplies. Timings finer than that (a backoff, the first requests "
+        "of a phase) are blurred by it; a run at a lower --time-scale shrinks it",
+        tenths(lag.p50), tenths(lag.p99), wall, tenths(lag.max));
+}
+
 }  // namespace
+
+std::optional<StackLag> stack_lag(const StackRun& run) {
+    std::vector<const UserRecord*> users;
+    for (const auto& u : run.users)
+        if (u.digest != 0) users.push_back(&u);
+    if (users.empty()) return std::nullopt;
+    std::stable_sort(users.begin(), users.end(), [](const UserRecord* a, const UserRecord* b) {
+        return a->arrival < b->arrival;
+    });
+    std::unordered_map<std::uint64_t, std::vector<Duration>> starts;  // per digest, in time order
+    for (const auto& a : run.attempts) starts[a.digest].push_back(a.at);
+    for (auto& [digest, times] : starts) std::sort(times.begin(), times.end());
+    std::unordered_map<std::uint64_t, std::size_t> unclaimed;  // per digest: the first one left
+    std::vector<double> lags;
+    for (const auto* u : users) {
+        auto it = starts.find(u->digest);
+        if (it == starts.end()) continue;
+        const auto& times = it->second;
+        auto& from = unclaimed[u->digest];
+        auto first = std::lower_bound(times.begin() + static_cast<std::ptrdiff_t>(from),
+                                      times.end(), u->arrival);
+        if (first == times.end()) continue;
+        lags.push_back(std::chrono::duration<double>(*first - u->arrival).count());
+        from = static_cast<std::size_t>(first - times.begin()) + 1;
+    }
+    if (lags.empty()) return std::nullopt;
+    auto at = [&](double p) {
+        return std::chrono::round<Duration>(std::chrono::duration<double>(percentile(lags, p)));
+    };
+    return StackLag{lags.size(), at(0.50), at(0.99), at(1.0)};
+}
 
 std::vector<PhaseWindow> phase_windows(const Scenario& s) {
     Duration end = s.duration;
@@ -196,6 +251,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     StackScore out;
     out.client = run.client.name;
     out.notes = run.notes;
+    out.lag = stack_lag(run);
+    if (out.lag && out.lag->p99 >= 1s) out.notes.push_back(lag_note(*out.lag, s.time_scale));
     const Duration deadline = s.workload.deadline;
     const Duration bucket = std::max<Duration>(1min, s.duration / 120);
     // Where the windows end: the scenario's end, or where an interrupted run stopped.

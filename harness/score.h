@@ -3,6 +3,7 @@
 // the providers' attempt journals — never from what a client says about itself.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,20 @@ struct ScoreComponent {
     double value = 0;
 };
 
+// How long after their arrival an external stack's requests first reached a provider: the
+// harness's, the machine's and the program's own delay, which the time scale multiplies (0.1 s of
+// wall time is 36 scenario seconds at ×360). Timings finer than it are blurred by it.
+struct StackLag {
+    std::size_t requests = 0;  // the requests that reached a provider
+    Duration p50{};
+    Duration p99{};
+    Duration max{};
+};
+// Each user claims, among the attempts that carry its digest, the first one not claimed by an
+// earlier user and made at or after its arrival. Empty for a built-in stack (no digests) and when
+// no request reached a provider.
+std::optional<StackLag> stack_lag(const StackRun& run);
+
 struct StackScore {
     std::string client;
     std::map<std::string, Metrics> phases;  // steady, incident, recovery, after, all
@@ -40,6 +55,7 @@ struct StackScore {
     std::vector<ScoreComponent> components;
     std::vector<Served> served;      // what each user got, in the order of the run's users
     std::vector<std::string> notes;  // caps applied, metrics that could not be measured
+    std::optional<StackLag> lag;     // external stacks
 };
 
 StackScore score_stack(const Scenario& scenario, const StackRun& run,

@@ -294,4 +294,9 @@ wire::ChatRequest expected_digests(const UserRequest& r) {
     return out;
 }
 
+std::uint64_t request_digest(const UserRequest& r) {
+    auto d = expected_digests(r);
+    return hash_combine(d.text_digest, d.image_digest);
+}
+
 }  // namespace brownout::harness

@@ -85,5 +85,7 @@ wire::ChatRequest expected_request(const UserRequest& r);
 // the same ones. A pure function of the request's text, so a remembered one is exact; a fixed
 // table per thread bounds the memory.
 wire::ChatRequest expected_digests(const UserRequest& r);
+// The content digest a provider journals for this request's attempts (mock::Attempt::digest).
+std::uint64_t request_digest(const UserRequest& r);
 
 }  // namespace brownout::harness

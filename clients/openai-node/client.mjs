@@ -9,6 +9,8 @@
 // Environment: BROWNOUT_PROVIDERS = [{"id","url","dialect","model"}…], BROWNOUT_<ID>_URL for each,
 // BROWNOUT_<ID>_KEY when the scenario makes the provider require an API key.
 // BROWNOUT_PROVIDER picks the provider (default: the first OpenAI-dialect one).
+// BROWNOUT_MAX_RETRIES sets the SDK's maxRetries (default: the SDK's own, 2), for a run that
+// wants its longer backoffs.
 import OpenAI from 'openai';
 import readline from 'node:readline';
 
@@ -21,7 +23,12 @@ if (!chosen) {
 }
 const keyVariable = `BROWNOUT_${chosen.id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_KEY`;
 const apiKey = process.env[keyVariable] ?? process.env.OPENAI_API_KEY ?? 'sk-brownout';
-const client = new OpenAI({ apiKey, baseURL: `${chosen.url}/v1` });
+const maxRetries = process.env.BROWNOUT_MAX_RETRIES;
+const client = new OpenAI({
+  apiKey,
+  baseURL: `${chosen.url}/v1`,
+  ...(maxRetries === undefined ? {} : { maxRetries: Number(maxRetries) }),
+});
 
 const write = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 

@@ -149,3 +149,36 @@ TEST_CASE("a stack's notes and late answers are read back as the run had them", 
     CHECK(read.stacks[1].late_answers == run.stacks[1].late_answers);
     fs::remove_all(dir);
 }
+
+TEST_CASE("an external stack's users keep their digest, from which the report finds their lag",
+          "[run_log][lag]") {
+    auto dir = fs::temp_directory_path() / fmt::format("brownout-run-log-digest-{}", ::getpid());
+    fs::remove_all(dir);
+    Scenario scenario = load_scenario_text(kScenario, "logged.toml");
+    UserRecord external;
+    external.id = 1;
+    external.outcome = UserRecord::Outcome::answered;
+    external.digest = 0xc868d6829f283ccbULL;
+    UserRecord builtin = external;
+    builtin.digest = 0;
+    {
+        RunLog log(dir, kScenario, scenario);
+        log.user("failover", external);
+        log.user("naive", builtin);
+        RunResult run;
+        run.scenario = scenario;
+        for (const auto& c : scenario.clients) run.stacks.push_back(StackRun{c, {}, {}, {}, {}});
+        log.finish(run);
+    }
+    // A built-in stack's line is as it was before digests were written.
+    CHECK_THAT(user_to_json("failover", external),
+               Catch::EndsWith(R"(,"digest":"c868d6829f283ccb"})"));
+    CHECK_THAT(user_to_json("naive", builtin), !Catch::Contains("digest"));
+    RunResult read = read_run_log(dir);
+    REQUIRE(read.stacks.size() == 2);
+    REQUIRE(read.stacks[0].users.size() == 1);
+    REQUIRE(read.stacks[1].users.size() == 1);
+    CHECK(read.stacks[0].users[0].digest == external.digest);
+    CHECK(read.stacks[1].users[0].digest == 0);
+    fs::remove_all(dir);
+}

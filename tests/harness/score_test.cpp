@@ -9,6 +9,7 @@
 #include <set>
 
 #include "harness/metric.h"
+#include "harness/report.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -449,4 +450,72 @@ TEST_CASE("expectations pass and fail with the measured value", "[score][expect]
     CHECK(results[0].message == "c availability (incident) = 0.5, expected >= 0.9");
     CHECK_FALSE(results[1].passed);
     CHECK(results[1].message == "c wrong_answers (all) = 1, expected <= 0");
+}
+
+TEST_CASE("an external stack's lag: each request's first attempt from its arrival on, claimed once",
+          "[score][lag]") {
+    auto s = scenario();
+    StackRun run;
+    run.client = s.clients[0];
+    run.client.kind = "stdio";
+    auto asked = [&](std::uint64_t id, Duration arrival, std::uint64_t digest) {
+        auto u = user(id, arrival, Outcome::answered, 5s);
+        u.digest = digest;
+        run.users.push_back(u);
+    };
+    // Users 1 and 3 ask the same question (digest 7). User 1 reaches the primary 2 s after it
+    // arrived and retries; its retry at 1m31s is before user 3 arrived, so user 3's first attempt
+    // is the one 4 s after its arrival, not the retry. User 2 is 0.5 s late; user 5 asks user 2's
+    // question 0.2 s after it, before user 2's attempt, which is user 2's: user 5's is the next
+    // one, 1.8 s after its arrival. User 4 never reached a provider and has no lag.
+    asked(1, 1min, 7);
+    asked(2, 1min + 10s, 8);
+    asked(5, 1min + 10s + 200ms, 8);
+    asked(3, 1min + 40s, 7);
+    asked(4, 2min, 9);
+    run.attempts.push_back(attempt("primary", 1min + 2s, 503, 7));
+    run.attempts.push_back(attempt("primary", 1min + 10s + 500ms, 200, 8));
+    run.attempts.push_back(attempt("primary", 1min + 12s, 200, 8));
+    run.attempts.push_back(attempt("secondary", 1min + 31s, 200, 7));
+    run.attempts.push_back(attempt("primary", 1min + 44s, 200, 7));
+    auto lag = stack_lag(run);
+    REQUIRE(lag.has_value());
+    CHECK(lag->requests == 4);
+    CHECK(lag->p50 == 1900ms);
+    CHECK(lag->max == 4s);
+    CHECK(lag->p99 == 3940ms);
+
+    SECTION("said in the report, in scenario and wall time, once it reaches a second") {
+        s.time_scale = 30;
+        auto score = score_stack(s, run, phase_windows(s));
+        REQUIRE(score.lag.has_value());
+        auto note = std::find_if(score.notes.begin(), score.notes.end(), [](const std::string& n) {
+            return n.find("reached a provider") != std::string::npos;
+        });
+        REQUIRE(note != score.notes.end());
+        CHECK_THAT(*note,
+                   Catch::Contains("1.9s after they arrived (median)") &&
+                       Catch::Contains("3.9s at the 99th percentile (131ms of wall time at ×30)") &&
+                       Catch::Contains("4s at most"));
+        RunResult result;
+        result.scenario = s;
+        result.stacks.push_back(run);
+        Report report{result, phase_windows(s), {score}, {}};
+        CHECK_THAT(report_json(report),
+                   Catch::Contains(R"("lag":{"requests":4,"p50_s":1.9,"p99_s":3.94,"max_s":4})"));
+    }
+    SECTION("not said below a second") {
+        run.attempts[0].at = 1min + 100ms;
+        run.attempts[2].at = 1min + 10s + 900ms;
+        run.attempts[4].at = 1min + 40s + 300ms;
+        auto score = score_stack(s, run, phase_windows(s));
+        REQUIRE(score.lag.has_value());
+        CHECK(score.lag->max < 1s);
+        for (const auto& n : score.notes) CHECK_THAT(n, !Catch::Contains("reached a provider"));
+    }
+    SECTION("a built-in stack has none: its users carry no digest") {
+        for (auto& u : run.users) u.digest = 0;
+        CHECK_FALSE(stack_lag(run).has_value());
+        CHECK_FALSE(score_stack(s, run, phase_windows(s)).lag.has_value());
+    }
 }

@@ -17,6 +17,7 @@ import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync } fro
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lagOf, clearBefore } from './lag.mjs';
 
 const bin = process.env.BROWNOUT_BIN;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -117,7 +118,12 @@ test('python-httpx default and recommended answer every kind, verified, while th
   for (const name of Object.keys(PY)) {
     const s = stack(report, name);
     assert.ok(s, stdout);
-    assert.equal(s.metrics.steady.availability, 1, `${name}: ${JSON.stringify(s.metrics.steady)}\n${stdout}`);
+    // Every request answered while all is well, but for those the machine's delay may have
+    // carried into the 429s (lag.mjs): what arrived less than the stack's largest lag before them.
+    const lag = lagOf(s);
+    const clear = clearBefore(lines(join(dir, 'report', 'users.jsonl')), name, HEALTHY_UNTIL, lag);
+    assert.ok(clear.length >= 10, `${name}: ${clear.length} steady requests clear of a lag of ${JSON.stringify(lag)}\n${stdout}`);
+    assert.deepEqual(clear.filter((u) => u.outcome !== 'answered'), [], `${name} (lag ${JSON.stringify(lag)})\n${stdout}`);
     assert.equal(s.metrics.all.wrong_answers, 0, name);
     assert.equal(s.metrics.all.hung, 0, name);
     // Per kind, from the stack's own stdin and stdout: every text it answered carries the tag,
@@ -139,7 +145,11 @@ test('python-httpx default and recommended answer every kind, verified, while th
 });
 
 test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits, the default 2 times at once', { skip: skipPython }, () => {
-  const { attempts, stdout } = pythonResult();
+  const { report, attempts, stdout } = pythonResult();
+  // What a retry costs beyond its wait is the machine's delay, which the time scale multiplies
+  // (lag.mjs): each stack's largest lag is the allowance for it.
+  const lagDef = lagOf(stack(report, 'py-default'));
+  const lagRec = lagOf(stack(report, 'py-recommended'));
   // Requests arriving in the 429 phase with time to finish every attempt before the run ends.
   const hit = (name) => chains(attempts, name).filter((c) => c.at >= HEALTHY_UNTIL + 5 && c.at < 540);
 
@@ -147,8 +157,9 @@ test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits
   assert.ok(def.length >= 10, `default: ${def.length} requests in the 429 phase\n${stdout}`);
   for (const c of def) assert.equal(c.attempts.length, 3, `default: stop_after_attempt(3): ${c.attempts.length}`);
   const defTotals = def.map((c) => c.gaps.reduce((a, b) => a + b, 0));
-  // No wait: what is left is a thread and a socket round trip (a few wall milliseconds).
-  assert.ok(median(defTotals) < 1, `default waited ${median(defTotals)} s per request (median) of ${defTotals}`);
+  // No wait: what is left is a thread and a socket round trip (a few wall milliseconds), twice.
+  assert.ok(median(defTotals) < 1 + 2 * lagDef.max_s,
+    `default waited ${median(defTotals)} s per request (median) of ${defTotals} (lag ${JSON.stringify(lagDef)})`);
 
   const rec = hit('py-recommended');
   assert.ok(rec.length >= 10, `recommended: ${rec.length} requests in the 429 phase`);
@@ -158,7 +169,8 @@ test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits
   // with jd/tenacity#425, after 8.2.1). Expected total 0.5+1+2+4+8 = 15.5 s.
   const recTotals = rec.map((c) => c.gaps.reduce((a, b) => a + b, 0));
   assert.ok(median(recTotals) > 5, `recommended waited ${median(recTotals)} s per request (median) of ${recTotals}`);
-  assert.ok(median(recTotals) > 5 * median(defTotals) + 3, 'recommended waits, default does not');
+  // The difference, not a ratio: a stall of the machine adds to both.
+  assert.ok(median(recTotals) > median(defTotals) + 5, `recommended waits, default does not: ${median(recTotals)} against ${median(defTotals)}`);
   // A gap is the wait plus what a retry costs without one (a thread, a socket round trip: a few
   // wall milliseconds, which the time scale makes tenths of a scenario second on a busy
   // machine). The default stack retries at once beside it, so its gaps are that cost alone.
@@ -168,7 +180,7 @@ test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits
     const top = Math.max(1, 2 ** k);
     assert.ok(median(waits) - roundTrip <= top,
       `wait ${k + 1}: median ${median(waits)} s, less ${roundTrip} s of round trip, above the window's top ${top} s`);
-    for (const w of waits) assert.ok(w <= top + 3, `wait ${k + 1}: ${w} s, window [0, ${top}] s`);
+    for (const w of waits) assert.ok(w <= top + 3 + lagRec.max_s, `wait ${k + 1}: ${w} s, window [0, ${top}] s (lag ${JSON.stringify(lagRec)})`);
   }
   assert.ok(rec.some((c) => c.gaps[0] < 0.9), 'the first wait may be below min=1 (tenacity 8.2.1)');
 });
@@ -225,16 +237,22 @@ latency = { ttft = "500ms", tokens_per_second = 80, jitter = 0.2 }
 };
 
 test('Portkey stacks of stack.toml: chat, vision and tools answered; the fallback carries an outage', () => {
-  const { report, stdout } = run(portkeyScenario(
+  const { report, stdout, dir } = run(portkeyScenario(
     '[ { weight = 2, kind = "chat" }, { weight = 1, kind = "vision" }, { weight = 1, kind = "tools" } ]'));
   const single = stack(report, 'portkey-default');
   const fallback = stack(report, 'portkey-fallback');
   assert.ok(single && fallback, stdout);
-  // Every answer right, and (nearly) every request answered while all is well: with both cores
-  // busy one of 23 failed once (a gateway a loaded machine did not run for a wall second is 30
-  // scenario seconds late at ×30).
+  // Every answer right, and every request answered while all is well, but for those the
+  // machine's delay carried into the outage (lag.mjs): a clean clone's suite measured a lag of up
+  // to 19 scenario seconds (0.6 wall s at ×30) on 2026-12-02, and the three requests of the last
+  // 6 s before the outage reached the gateway's provider after it began.
+  const users = lines(join(dir, 'report', 'users.jsonl'));
   for (const s of [single, fallback]) {
-    assert.ok(s.metrics.steady.availability >= 0.9, `${s.client}: ${JSON.stringify(s.metrics.steady)}\n${stdout}`);
+    const lag = lagOf(s);
+    const clear = clearBefore(users, s.client, 120, lag);
+    assert.ok(clear.length >= 10, `${s.client}: only ${clear.length} steady requests clear of a lag of ${JSON.stringify(lag)}\n${stdout}`);
+    const failed = clear.filter((u) => u.outcome !== 'answered');
+    assert.deepEqual(failed, [], `${s.client} (lag ${JSON.stringify(lag)})\n${stdout}`);
     assert.equal(s.metrics.all.wrong_answers, 0, s.client);
   }
   assert.ok(fallback.metrics.incident.availability >= 0.95, `fallback: ${fallback.metrics.incident.availability}`);
