@@ -47,22 +47,7 @@ void Scheduler::drop_stale() const {
     }
 }
 
-std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size_t most) {
-    std::vector<Task> due;
-    std::lock_guard lock(mutex_);
-    for (drop_stale();
-         due.size() < most && !heap_.empty() && heap_.top().running_due <= running_now;
-         drop_stale()) {
-        auto it = timers_.find(heap_.top().id);
-        heap_.pop();
-        due.push_back(std::move(it->second.task));
-        timers_.erase(it);
-    }
-    return due;
-}
-
-std::optional<Scheduler::Task> Scheduler::take_next(Duration running_now) {
-    std::lock_guard lock(mutex_);
+std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
     drop_stale();
     if (heap_.empty() || heap_.top().running_due > running_now) return std::nullopt;
     auto it = timers_.find(heap_.top().id);
@@ -70,6 +55,22 @@ std::optional<Scheduler::Task> Scheduler::take_next(Duration running_now) {
     std::optional<Task> task(std::move(it->second.task));
     timers_.erase(it);
     return task;
+}
+
+std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size_t most) {
+    std::vector<Task> due;
+    std::lock_guard lock(mutex_);
+    while (due.size() < most) {
+        auto task = pop_due(running_now);
+        if (!task) break;
+        due.push_back(std::move(*task));
+    }
+    return due;
+}
+
+std::optional<Scheduler::Task> Scheduler::take_next(Duration running_now) {
+    std::lock_guard lock(mutex_);
+    return pop_due(running_now);
 }
 
 std::optional<Duration> Scheduler::next_due() const {

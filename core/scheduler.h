@@ -77,6 +77,8 @@ private:
     };
     TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task task);
     void drop_stale() const;  // pops heap entries whose timer was cancelled or moved
+    // Under the lock: the earliest timer due at or before `running_now`, removed.
+    std::optional<Task> pop_due(Duration running_now);
 
     mutable std::mutex mutex_;
     TimerId next_id_ = 1;

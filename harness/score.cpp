@@ -147,15 +147,17 @@ faults::RequestFacts facts_for(const UserRecord& u, const std::string& model) {
 // Said when a stack's lag reaches a scenario second at the 99th percentile: from there it blurs
 // what a run measures in seconds (a backoff, the first requests of a phase).
 std::string lag_note(const StackLag& lag, double time_scale) {
-    auto tenths = [](Duration d) {
-        return format_duration(
-            std::chrono::round<std::chrono::duration<std::int64_t, std::deci>>(d));
+    auto readable = [](Duration d) {  // tenths of a second, else milliseconds, else µs
+        using std::chrono::round;
+        if (d >= 1s)
+            return format_duration(round<std::chrono::duration<std::int64_t, std::deci>>(d));
+        if (d >= 1ms) return format_duration(round<std::chrono::milliseconds>(d));
+        return format_duration(round<std::chrono::microseconds>(d));
     };
     std::string wall;
     if (time_scale != 1.0) {
-        auto p99 = std::chrono::duration_cast<Duration>(lag.p99 / time_scale);
         wall = fmt::format(" ({} of wall time at ×{})",
-                           format_duration(std::chrono::round<std::chrono::milliseconds>(p99)),
+                           readable(std::chrono::duration_cast<Duration>(lag.p99 / time_scale)),
                            time_scale);
     }
     return fmt::format(
@@ -163,15 +165,15 @@ std::string lag_note(const StackLag& lag, double time_scale) {
         "percentile{}, {} at most: the harness's, the machine's and the program's own delay, "
         "which the time scale multiplies. Timings finer than that (a backoff, the first requests "
         "of a phase) are blurred by it; a run at a lower --time-scale shrinks it",
-        tenths(lag.p50), tenths(lag.p99), wall, tenths(lag.max));
+        readable(lag.p50), readable(lag.p99), wall, readable(lag.max));
 }
 
 }  // namespace
 
 std::optional<StackLag> stack_lag(const StackRun& run) {
     std::vector<const UserRecord*> users;
-    for (const auto& u : run.users)
-        if (u.digest != 0) users.push_back(&u);
+    for (const auto& u : run.users)  // an answer from the stack's own cache reached no provider
+        if (u.digest != 0 && u.provider != -2) users.push_back(&u);
     if (users.empty()) return std::nullopt;
     std::stable_sort(users.begin(), users.end(), [](const UserRecord* a, const UserRecord* b) {
         return a->arrival < b->arrival;
@@ -188,7 +190,9 @@ std::optional<StackLag> stack_lag(const StackRun& run) {
         auto& from = unclaimed[u->digest];
         auto first = std::lower_bound(times.begin() + static_cast<std::ptrdiff_t>(from),
                                       times.end(), u->arrival);
-        if (first == times.end()) continue;
+        // Only while the request lasted: a later one with the same question is not its attempt.
+        bool ended = u->outcome != UserRecord::Outcome::unfinished;
+        if (first == times.end() || (ended && *first > u->finished)) continue;
         lags.push_back(std::chrono::duration<double>(*first - u->arrival).count());
         from = static_cast<std::size_t>(first - times.begin()) + 1;
     }

@@ -43,9 +43,9 @@ struct StackLag {
     Duration p99{};
     Duration max{};
 };
-// Each user claims, among the attempts that carry its digest, the first one not claimed by an
-// earlier user and made at or after its arrival. Empty for a built-in stack (no digests) and when
-// no request reached a provider.
+// Each user claims, among the journaled attempts that carry its digest, the first one not claimed
+// by an earlier user and made between its arrival and its end. Answers from the stack's own cache
+// are left out. Empty for a built-in stack (no digests) and when no request reached a provider.
 std::optional<StackLag> stack_lag(const StackRun& run);
 
 struct StackScore {

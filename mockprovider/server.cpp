@@ -9,8 +9,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <charconv>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <variant>
@@ -21,6 +21,7 @@
 #include "core/real_scheduler.h"
 #include "core/text.h"
 #include "mockprovider/control.h"
+#include "mockprovider/http_request.h"
 #include "mockprovider/lease.h"
 #include "mockprovider/status_json.h"
 
@@ -28,7 +29,6 @@ namespace brownout::mock {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 using SteadyClock = std::chrono::steady_clock;
 
@@ -241,7 +241,8 @@ public:
         : socket_(std::move(socket)),
           server_(std::move(server)),
           provider_(server_->provider()),
-          connection_(id) {}
+          connection_(id),
+          reader_(server_->limits().max_header_bytes, provider_.config().max_body_bytes) {}
     ~Session() { server_->open_connections_.fetch_sub(1); }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -286,42 +287,70 @@ private:
     void do_read() {
         if (closing_) return close();
         idle_ = true;
-        parser_.emplace();
-        parser_->body_limit(provider_.config().max_body_bytes);
-        parser_->header_limit(static_cast<std::uint32_t>(server_->limits().max_header_bytes));
+        reader_.reset();
         waiting_since_ = SteadyClock::now();
-        http::async_read(
-            socket_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        if (in_size_ > 0) return on_bytes();  // the next request came with the last one
+        read_more();
     }
 
-    void on_read(beast::error_code ec) {
+    void read_more() {
+        constexpr std::size_t kRoom = 8192;  // free bytes for each read
+        if (in_.size() - in_size_ < kRoom) in_.resize(std::max(2 * in_.size(), in_size_ + kRoom));
+        socket_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    self->in_size_ += n;
+                                    if (ec) return self->on_read_error(ec);
+                                    self->on_bytes();
+                                });
+    }
+
+    void on_read_error(beast::error_code ec) {
         idle_ = false;
         first_request_ = false;
-        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-            ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        // Closed between requests, reset, or the server stopping: there is nothing to answer. A
+        // request cut off in the middle is a bad one.
+        if (in_size_ == 0 || ec == asio::error::operation_aborted ||
             ec == asio::error::connection_reset) {
             return close();
         }
-        if (ec == http::error::body_limit) {
-            IncomingRequest in = incoming();
-            return carry_out(provider_.error_reply(
-                provider_.dialect().body_too_large(provider_.config().max_body_bytes), in, true));
-        }
-        if (ec == http::error::header_limit)
-            return send_plain(431, "Request Header Fields Too Large\n");
-        if (ec) return send_plain(400, "Bad Request\n");
+        send_plain(400, "Bad Request\n");
+    }
 
-        IncomingRequest in = incoming();
-        auto& req = parser_->get();
-        std::string_view target(req.target().data(), req.target().size());
-        if (target == "/metrics" && req.method() == http::verb::get) {
+    void on_bytes() {
+        using Status = RequestReader::Status;
+        auto status = reader_.parse({in_.data(), in_size_});
+        if (status == Status::incomplete) return read_more();
+        idle_ = false;
+        first_request_ = false;
+        switch (status) {
+            case Status::bad:
+                return send_plain(400, "Bad Request\n");
+            case Status::header_too_large:
+                return send_plain(431, "Request Header Fields Too Large\n");
+            case Status::body_too_large:
+                return carry_out(provider_.error_reply(
+                    provider_.dialect().body_too_large(provider_.config().max_body_bytes),
+                    incoming(), true));
+            case Status::incomplete:
+            case Status::complete:
+                break;
+        }
+        // What came after the request is the next one's.
+        in_size_ -= reader_.consumed();
+        std::memmove(in_.data(), in_.data() + reader_.consumed(), in_size_);
+        on_request();
+    }
+
+    void on_request() {
+        const IncomingRequest& in = incoming();
+        std::string_view target = in.target;
+        if (target == "/metrics" && in.method == "GET") {
             return send_plain(200, provider_.metrics().render(),
                               "text/plain; version=0.0.4; charset=utf-8");
         }
         // A health endpoint for whatever waits on the fleet (a CI runner, a Kubernetes probe):
         // any peer, nothing in it but the provider's id.
-        if (target == "/healthz" && req.method() == http::verb::get) {
+        if (target == "/healthz" && in.method == "GET") {
             return send_plain(200,
                               fmt::format("{{\"status\":\"ok\",\"provider\":{}}}",
                                           json_string(provider_.config().id)),
@@ -346,25 +375,28 @@ private:
         carry_out(provider_.handle(in));
     }
 
-    IncomingRequest incoming() {
-        IncomingRequest in;
-        auto& req = parser_->get();
-        in.method = std::string(req.method_string());
-        in.target = std::string(req.target());
-        in.body = std::move(req.body());
-        in.authorization = std::string(req[http::field::authorization]);
-        in.api_key = request_api_key(req["x-api-key"], req["x-goog-api-key"], in.target);
-        in.forced_fault = std::string(req["x-brownout-fault"]);
-        auto retry = req["x-stainless-retry-count"];
-        if (!retry.empty()) {
+    // The request just read, as the provider takes it. The strings are the session's, so each
+    // request reuses the room the last one made.
+    const IncomingRequest& incoming() {
+        auto& req = reader_.request();
+        auto& in = incoming_;
+        in.method.assign(req.method);
+        in.target.assign(req.target);
+        in.body.swap(req.body);
+        in.authorization.assign(req.authorization);
+        in.api_key = request_api_key(req.x_api_key, req.x_goog_api_key, in.target);
+        in.forced_fault.assign(req.brownout_fault);
+        in.retry_count.reset();
+        if (!req.retry_count.empty()) {
             int value = 0;
-            auto [ptr, err] = std::from_chars(retry.data(), retry.data() + retry.size(), value);
+            const auto* end = req.retry_count.data() + req.retry_count.size();
+            auto [ptr, err] = std::from_chars(req.retry_count.data(), end, value);
             if (err == std::errc()) in.retry_count = value;
         }
         in.connection = connection_;
         in.peer_loopback = peer_loopback_;
-        in.peer = peer_;
-        keep_alive_ = req.keep_alive();
+        if (in.peer != peer_) in.peer = peer_;
+        keep_alive_ = req.keep_alive;
         return in;
     }
 
@@ -640,8 +672,10 @@ private:
     std::uint64_t connection_;
     std::string peer_;  // the client's address, without the port
     bool peer_loopback_ = false;
-    beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    RequestReader reader_;
+    std::string in_;           // bytes read: in_size_ of them, then room for the next read
+    std::size_t in_size_ = 0;  // the current request's first bytes, or the next one's
+    IncomingRequest incoming_;
     Reply reply_;
     std::string out_;
     std::array<char, 512> scratch_{};

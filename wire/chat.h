@@ -102,10 +102,6 @@ public:
     // The pieces joined: the answer's text.
     const std::string& text() const { return text_; }
 
-    void reserve(std::size_t tokens, std::size_t bytes) {
-        ends_.reserve(tokens);
-        text_.reserve(bytes);
-    }
     void push_back(std::string_view token) {
         text_ += token;
         ends_.push_back(static_cast<std::uint32_t>(text_.size()));

@@ -27,7 +27,7 @@ const maxRetries = process.env.BROWNOUT_MAX_RETRIES;
 const client = new OpenAI({
   apiKey,
   baseURL: `${chosen.url}/v1`,
-  ...(maxRetries === undefined ? {} : { maxRetries: Number(maxRetries) }),
+  ...(maxRetries ? { maxRetries: Number(maxRetries) } : {}),
 });
 
 const write = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "harness/report.h"
 #include "harness/score.h"
 #include "harness/serve.h"
+#include "harness/workload.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -170,9 +172,9 @@ TEST_CASE("an external stack's users keep their digest, from which the report fi
         for (const auto& c : scenario.clients) run.stacks.push_back(StackRun{c, {}, {}, {}, {}});
         log.finish(run);
     }
-    // A built-in stack's line is as it was before digests were written.
     CHECK_THAT(user_to_json("failover", external),
                Catch::EndsWith(R"(,"digest":"c868d6829f283ccb"})"));
+    // A built-in stack's line is as it was before digests were written.
     CHECK_THAT(user_to_json("naive", builtin), !Catch::Contains("digest"));
     RunResult read = read_run_log(dir);
     REQUIRE(read.stacks.size() == 2);
@@ -180,5 +182,48 @@ TEST_CASE("an external stack's users keep their digest, from which the report fi
     REQUIRE(read.stacks[1].users.size() == 1);
     CHECK(read.stacks[0].users[0].digest == external.digest);
     CHECK(read.stacks[1].users[0].digest == 0);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("a killed run's external users that never ended get their digest from the workload",
+          "[run_log][lag]") {
+    // What was unanswered when the run died is what the lag is about: a stuck stack.
+    const std::string text = std::string(kScenario) + R"(
+[[clients]]
+name = "program"
+kind = "stdio"
+command = "true"
+providers = ["primary"]
+)";
+    auto dir = fs::temp_directory_path() / fmt::format("brownout-run-log-killed-{}", ::getpid());
+    fs::remove_all(dir);
+    Scenario scenario = load_scenario_text(text, "logged.toml");
+    auto workload = generate_workload(scenario.workload, scenario.duration, scenario.seed);
+    REQUIRE(workload.size() > 50);
+    {
+        RunLog log(dir, text, scenario);  // never finished: as a SIGKILL leaves it
+        UserRecord first;
+        first.id = workload[0].id;
+        first.arrival = workload[0].arrival;
+        first.outcome = UserRecord::Outcome::answered;
+        first.finished = workload[40].arrival;  // the run reached here
+        first.digest = request_digest(workload[0]);
+        log.user("program", first);
+        log.user("naive", first);
+    }
+    RunResult read = read_run_log(dir);
+    REQUIRE(read.partial);
+    REQUIRE(read.stacks.size() == 3);
+    const auto& program = read.stacks[2];
+    REQUIRE(program.users.size() > 1);
+    for (const auto& u : program.users) {
+        auto it = std::find_if(workload.begin(), workload.end(),
+                               [&](const UserRequest& r) { return r.id == u.id; });
+        REQUIRE(it != workload.end());
+        CHECK(u.digest == request_digest(*it));
+    }
+    // A built-in stack's users carry none, but what its log said.
+    for (const auto& u : read.stacks[1].users)
+        CHECK(u.digest == (u.id == workload[0].id ? request_digest(workload[0]) : 0));
     fs::remove_all(dir);
 }

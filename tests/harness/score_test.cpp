@@ -478,6 +478,15 @@ TEST_CASE("an external stack's lag: each request's first attempt from its arriva
     run.attempts.push_back(attempt("primary", 1min + 12s, 200, 8));
     run.attempts.push_back(attempt("secondary", 1min + 31s, 200, 7));
     run.attempts.push_back(attempt("primary", 1min + 44s, 200, 7));
+    // User 6 asks user 1's question and fails at once without reaching a provider: user 1's
+    // retry at 1m31s, after user 6 ended, is not its attempt. User 7 is answered from the stack's
+    // cache: the attempt with its question (a refresh) is not its.
+    asked(6, 1min + 5s, 7);
+    run.users.back().outcome = Outcome::failed;
+    run.users.back().finished = 1min + 6s;
+    asked(7, 1min + 45s, 10);
+    run.users.back().provider = -2;
+    run.attempts.push_back(attempt("primary", 1min + 45s + 50ms, 200, 10));
     auto lag = stack_lag(run);
     REQUIRE(lag.has_value());
     CHECK(lag->requests == 4);

@@ -104,6 +104,7 @@ latency = { ttft = "500ms", tokens_per_second = 80, jitter = 0.2 }
 name = "${name}"
 kind = "stdio"
 command = "${command}"
+ready_line = true
 providers = ["openai"]
 `;
   }
@@ -147,7 +148,7 @@ test('python-httpx default and recommended answer every kind, verified, while th
 test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits, the default 2 times at once', { skip: skipPython }, () => {
   const { report, attempts, stdout } = pythonResult();
   // What a retry costs beyond its wait is the machine's delay, which the time scale multiplies
-  // (lag.mjs): each stack's largest lag is the allowance for it.
+  // (lag.mjs): each stack's lag at the 99th percentile is the allowance for it.
   const lagDef = lagOf(stack(report, 'py-default'));
   const lagRec = lagOf(stack(report, 'py-recommended'));
   // Requests arriving in the 429 phase with time to finish every attempt before the run ends.
@@ -158,7 +159,7 @@ test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits
   for (const c of def) assert.equal(c.attempts.length, 3, `default: stop_after_attempt(3): ${c.attempts.length}`);
   const defTotals = def.map((c) => c.gaps.reduce((a, b) => a + b, 0));
   // No wait: what is left is a thread and a socket round trip (a few wall milliseconds), twice.
-  assert.ok(median(defTotals) < 1 + 2 * lagDef.max_s,
+  assert.ok(median(defTotals) < 1 + 2 * lagDef.p99_s,
     `default waited ${median(defTotals)} s per request (median) of ${defTotals} (lag ${JSON.stringify(lagDef)})`);
 
   const rec = hit('py-recommended');
@@ -180,7 +181,7 @@ test('under a 429: the Cookbook decorator retries 5 times with full-jitter waits
     const top = Math.max(1, 2 ** k);
     assert.ok(median(waits) - roundTrip <= top,
       `wait ${k + 1}: median ${median(waits)} s, less ${roundTrip} s of round trip, above the window's top ${top} s`);
-    for (const w of waits) assert.ok(w <= top + 3 + lagRec.max_s, `wait ${k + 1}: ${w} s, window [0, ${top}] s (lag ${JSON.stringify(lagRec)})`);
+    for (const w of waits) assert.ok(w <= top + 3 + lagRec.p99_s, `wait ${k + 1}: ${w} s, window [0, ${top}] s (lag ${JSON.stringify(lagRec)})`);
   }
   assert.ok(rec.some((c) => c.gaps[0] < 0.9), 'the first wait may be below min=1 (tenacity 8.2.1)');
 });
@@ -250,7 +251,8 @@ test('Portkey stacks of stack.toml: chat, vision and tools answered; the fallbac
   for (const s of [single, fallback]) {
     const lag = lagOf(s);
     const clear = clearBefore(users, s.client, 120, lag);
-    assert.ok(clear.length >= 10, `${s.client}: only ${clear.length} steady requests clear of a lag of ${JSON.stringify(lag)}\n${stdout}`);
+    // About 20 arrive before the outage: a lag of a minute (two wall seconds) still leaves 8.
+    assert.ok(clear.length >= 8, `${s.client}: only ${clear.length} steady requests clear of a lag of ${JSON.stringify(lag)}\n${stdout}`);
     const failed = clear.filter((u) => u.outcome !== 'answered');
     assert.deepEqual(failed, [], `${s.client} (lag ${JSON.stringify(lag)})\n${stdout}`);
     assert.equal(s.metrics.all.wrong_answers, 0, s.client);
