@@ -128,6 +128,35 @@ std::optional<FieldLine> field_line(std::string_view line) {
     return f;
 }
 
+// The fields the mock acts on. A field line's name is looked up here once.
+enum class Field {
+    other,
+    authorization,
+    x_api_key,
+    x_goog_api_key,
+    brownout_fault,
+    retry_count,
+    connection,
+    content_length,
+    transfer_encoding,
+};
+
+Field known_field(std::string_view name) {
+    static constexpr std::pair<std::string_view, Field> kFields[] = {
+        {"authorization", Field::authorization},
+        {"x-api-key", Field::x_api_key},
+        {"x-goog-api-key", Field::x_goog_api_key},
+        {"x-brownout-fault", Field::brownout_fault},
+        {"x-stainless-retry-count", Field::retry_count},
+        {"connection", Field::connection},
+        {"content-length", Field::content_length},
+        {"transfer-encoding", Field::transfer_encoding},
+    };
+    for (const auto& [lower, field] : kFields)
+        if (same_name(name, lower)) return field;
+    return Field::other;
+}
+
 }  // namespace
 
 void RequestReader::reset() {
@@ -141,33 +170,35 @@ void RequestReader::reset() {
     request_.retry_count.clear();
     request_.keep_alive = true;
     start_ = scanned_ = checked_ = head_end_ = content_length_ = cursor_ = consumed_ = 0;
-    has_length_ = chunked_ = http10_ = close_ = keep_token_ = connection_seen_ = trailer_ = false;
+    seen_ = 0;
+    begun_ = has_length_ = has_coding_ = chunked_ = http10_ = close_ = keep_token_ = trailer_ =
+        false;
 }
 
 RequestReader::Status RequestReader::parse(std::string_view bytes) {
     if (head_end_ == 0) {
-        // Blank lines before a request line are skipped (RFC 9112 §2.2).
-        while (scanned_ == start_ && bytes.substr(start_, 2) == kCrlf) scanned_ = start_ += 2;
-        auto from = std::max(start_, scanned_ >= 3 ? scanned_ - 3 : 0);
-        auto end = bytes.find("\r\n\r\n", from);
-        if (end == std::string_view::npos) {
-            if (bytes.size() - start_ > max_header_) return Status::header_too_large;
-            if (bare_line_end(bytes, std::max(start_, scanned_ ? scanned_ - 1 : 0)))
-                return Status::bad;
-            scanned_ = bytes.size();
-            // Each line already whole is looked at now, as Beast did: a bad one is said at once,
+        if (!begun_) {
+            // Blank lines before a request line are skipped (RFC 9112 §2.2), and count against
+            // the head's limit: nothing a client sends is held without one.
+            while (bytes.substr(start_, 2) == kCrlf) start_ += 2;
+            if (start_ >= max_header_) return Status::header_too_large;
+            auto rest = bytes.substr(start_);
+            if (rest.empty() || rest == "\r") return Status::incomplete;
+            begun_ = true;
+            scanned_ = checked_ = start_;
+        }
+        auto end = bytes.find("\r\n\r\n", std::max(start_, scanned_ >= 3 ? scanned_ - 3 : 0));
+        auto seen = end == std::string_view::npos ? bytes.size() : end + 4;
+        if (end == std::string_view::npos || seen > max_header_) {
+            // A bad line within the limit is a bad request, past it the head is too large,
+            // however the bytes came: each line is looked at once it is whole (as Beast did),
             // not after a head that may never end.
-            checked_ = std::max(checked_, start_);
-            for (auto end_of_line = bytes.find(kCrlf, checked_);
-                 end_of_line != std::string_view::npos; end_of_line = bytes.find(kCrlf, checked_)) {
-                auto line = bytes.substr(checked_, end_of_line - checked_);
-                if (checked_ == start_ ? !request_line(line) : !field_line(line))
-                    return Status::bad;
-                checked_ = end_of_line + 2;
-            }
+            if (check_lines(bytes.substr(0, std::min(bytes.size(), max_header_))) == Status::bad)
+                return Status::bad;
+            if (seen > max_header_) return Status::header_too_large;
+            scanned_ = bytes.size();
             return Status::incomplete;
         }
-        if (end + 4 - start_ > max_header_) return Status::header_too_large;
         // The head's lines, each with its CRLF; the blank line's left out.
         if (auto s = parse_head(bytes.substr(start_, end + 2 - start_)); s != Status::complete)
             return s;
@@ -181,6 +212,17 @@ RequestReader::Status RequestReader::parse(std::string_view bytes) {
     return Status::complete;
 }
 
+RequestReader::Status RequestReader::check_lines(std::string_view bytes) {
+    if (bare_line_end(bytes, std::max(checked_, scanned_ ? scanned_ - 1 : 0))) return Status::bad;
+    for (auto end = bytes.find(kCrlf, checked_); end != std::string_view::npos;
+         end = bytes.find(kCrlf, checked_)) {
+        auto line = bytes.substr(checked_, end - checked_);
+        if (checked_ == start_ ? !request_line(line) : !field_line(line)) return Status::bad;
+        checked_ = end + 2;
+    }
+    return Status::incomplete;
+}
+
 RequestReader::Status RequestReader::parse_head(std::string_view head) {
     auto next_line = [&head] {
         auto end = head.find(kCrlf);
@@ -188,104 +230,115 @@ RequestReader::Status RequestReader::parse_head(std::string_view head) {
         head.remove_prefix(end + 2);
         return line;
     };
-    auto first = request_line(next_line());
-    if (!first) return Status::bad;
-    http10_ = first->version == "HTTP/1.0";
-    request_.method.assign(first->method);
-    request_.target.assign(first->target);
+    auto start = request_line(next_line());
+    if (!start) return Status::bad;
+    http10_ = start->version == "HTTP/1.0";
+    request_.method.assign(start->method);
+    request_.target.assign(start->target);
     while (!head.empty()) {
         auto field = field_line(next_line());
         if (!field || !parse_field(field->name, field->value)) return Status::bad;
     }
-    if (has_length_ && chunked_) return Status::bad;
+    // Both framings at once is how requests are smuggled past a proxy (RFC 9112 §6.1).
+    if (has_length_ && has_coding_) return Status::bad;
     request_.keep_alive = http10_ ? keep_token_ : !close_;
     return Status::complete;
 }
 
 bool RequestReader::parse_field(std::string_view name, std::string_view value) {
-    auto first = [&](std::string& field) {
-        if (field.empty()) field.assign(value);
+    auto field = known_field(name);
+    // The first of each field counts, even when it is empty (as Beast's message had it).
+    auto keep_first = [&](std::string& out) {
+        auto bit = 1U << static_cast<unsigned>(field);
+        if ((seen_ & bit) == 0) out.assign(value);
+        seen_ |= bit;
     };
-    switch (name.size()) {
-        case 9:
-            if (same_name(name, "x-api-key")) first(request_.x_api_key);
+    switch (field) {
+        case Field::authorization:
+            keep_first(request_.authorization);
             break;
-        case 10:
-            if (same_name(name, "connection")) {
-                // A list of tokens, or a bad value; the first Connection field decides (as
-                // Beast's message had it).
-                bool tokens = true, first_field = !connection_seen_;
-                connection_seen_ = true;
-                each_token(value, [&](std::string_view t) {
-                    tokens &= token(t);
-                    close_ |= first_field && same_name(t, "close");
-                    keep_token_ |= first_field && same_name(t, "keep-alive");
-                });
-                return tokens;
-            }
+        case Field::x_api_key:
+            keep_first(request_.x_api_key);
             break;
-        case 13:
-            if (same_name(name, "authorization")) first(request_.authorization);
+        case Field::x_goog_api_key:
+            keep_first(request_.x_goog_api_key);
             break;
-        case 14:
-            if (same_name(name, "x-goog-api-key")) {
-                first(request_.x_goog_api_key);
-            } else if (same_name(name, "content-length")) {
-                std::size_t n = 0;
-                if (!decimal(value, n) || (has_length_ && n != content_length_)) return false;
-                has_length_ = true;
-                content_length_ = n;
-            }
+        case Field::brownout_fault:
+            keep_first(request_.brownout_fault);
             break;
-        case 16:
-            if (same_name(name, "x-brownout-fault")) first(request_.brownout_fault);
+        case Field::retry_count:
+            keep_first(request_.retry_count);
             break;
-        case 17:
-            if (same_name(name, "transfer-encoding")) {
-                if (chunked_) return false;  // twice
-                // Chunked when it is the last coding of a list of tokens; other codings, or a
-                // list that is not one, are ignored, as Beast did (the body then goes by its
-                // Content-Length, or there is none).
-                std::string_view last;
-                bool tokens = true;
-                each_token(value, [&](std::string_view t) {
-                    tokens &= token(t);
-                    last = t;
-                });
-                chunked_ = tokens && same_name(last, "chunked");
-            }
+        case Field::connection: {
+            // A list of tokens, or a bad value; the first Connection field decides whether the
+            // connection is kept (as Beast's message had it).
+            bool tokens = true, deciding = (seen_ & (1U << static_cast<unsigned>(field))) == 0;
+            seen_ |= 1U << static_cast<unsigned>(field);
+            each_token(value, [&](std::string_view t) {
+                tokens &= token(t);
+                close_ |= deciding && same_name(t, "close");
+                keep_token_ |= deciding && same_name(t, "keep-alive");
+            });
+            return tokens;
+        }
+        case Field::content_length: {
+            std::size_t n = 0;
+            if (!decimal(value, n) || (has_length_ && n != content_length_)) return false;
+            has_length_ = true;
+            content_length_ = n;
             break;
-        case 23:
-            if (same_name(name, "x-stainless-retry-count")) first(request_.retry_count);
-            break;
-        default:
+        }
+        case Field::transfer_encoding: {
+            // A request's codings must end in chunked (RFC 9112 §6.3), once; anything else is a
+            // body the mock could not find the end of.
+            if (has_coding_) return false;
+            has_coding_ = true;
+            std::string_view last;
+            bool tokens = true;
+            each_token(value, [&](std::string_view t) {
+                tokens &= token(t);
+                last = t;
+            });
+            chunked_ = tokens && same_name(last, "chunked");
+            return chunked_;
+        }
+        case Field::other:
             break;
     }
     return true;
 }
 
 RequestReader::Status RequestReader::parse_chunks(std::string_view bytes) {
+    // The chunks' own lines and the trailer are held with the body: what is whole of them may
+    // take the body's limit and the head's once more, no further. (Counted a line at a time, not
+    // by what has been read, so that the answer does not depend on how the bytes were split.)
+    const std::size_t most = max_body_ + max_header_;
     for (;;) {
         auto line_end = bytes.find(kCrlf, cursor_);
         if (line_end == std::string_view::npos)
             return bytes.size() - cursor_ > kMaxChunkLine ? Status::bad : Status::incomplete;
         auto line = bytes.substr(cursor_, line_end - cursor_);
+        if (line.size() > kMaxChunkLine) return Status::bad;
+        if (line_end + 2 - head_end_ > most) return Status::body_too_large;
         if (trailer_) {  // trailer fields, ignored, up to a blank line
             cursor_ = line_end + 2;
             if (line.empty()) {
                 consumed_ = cursor_;
                 return Status::complete;
             }
-            if (line.find(':') == std::string_view::npos) return Status::bad;
+            if (!field_line(line)) return Status::bad;
             continue;
         }
-        // size in hex, then perhaps ";extension"
+        // The size in hex, then perhaps blanks and ";extensions" (read no further than that
+        // they hold no control byte).
         std::size_t size = 0, digits = 0;
         for (; digits < line.size() && hex_digit(line[digits]) >= 0; ++digits) {
             if (digits == 15) return Status::bad;
             size = size * 16 + static_cast<std::size_t>(hex_digit(line[digits]));
         }
-        if (digits == 0 || (digits < line.size() && line[digits] != ';' && !blank(line[digits])))
+        auto extensions = trimmed(line.substr(digits));
+        if (digits == 0 || (!extensions.empty() && extensions.front() != ';') ||
+            !all_of_class(extensions, value_char))
             return Status::bad;
         if (size == 0) {
             trailer_ = true;

@@ -293,9 +293,14 @@ private:
         read_more();
     }
 
+    // Room for a typical request in one read; more grows as a request needs it (up to the
+    // reader's limits), and a connection gives back what a large one took (on_bytes).
+    static constexpr std::size_t kReadRoom = 2048;
+    static constexpr std::size_t kKeptRoom = std::size_t{64} * 1024;
+
     void read_more() {
-        constexpr std::size_t kRoom = 8192;  // free bytes for each read
-        if (in_.size() - in_size_ < kRoom) in_.resize(std::max(2 * in_.size(), in_size_ + kRoom));
+        if (in_.size() - in_size_ < kReadRoom)
+            in_.resize(std::max(2 * in_.size(), in_size_ + kReadRoom));
         socket_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                     self->in_size_ += n;
@@ -309,7 +314,7 @@ private:
         first_request_ = false;
         // Closed between requests, reset, or the server stopping: there is nothing to answer. A
         // request cut off in the middle is a bad one.
-        if (in_size_ == 0 || ec == asio::error::operation_aborted ||
+        if (!reader_.begun() || ec == asio::error::operation_aborted ||
             ec == asio::error::connection_reset) {
             return close();
         }
@@ -330,7 +335,7 @@ private:
             case Status::body_too_large:
                 return carry_out(provider_.error_reply(
                     provider_.dialect().body_too_large(provider_.config().max_body_bytes),
-                    incoming(), true));
+                    take_request(), true));
             case Status::incomplete:
             case Status::complete:
                 break;
@@ -338,11 +343,15 @@ private:
         // What came after the request is the next one's.
         in_size_ -= reader_.consumed();
         std::memmove(in_.data(), in_.data() + reader_.consumed(), in_size_);
+        if (in_.size() > kKeptRoom && in_size_ <= kReadRoom) {
+            in_.resize(kReadRoom);
+            in_.shrink_to_fit();
+        }
         on_request();
     }
 
     void on_request() {
-        const IncomingRequest& in = incoming();
+        const IncomingRequest& in = take_request();
         std::string_view target = in.target;
         if (target == "/metrics" && in.method == "GET") {
             return send_plain(200, provider_.metrics().render(),
@@ -375,9 +384,10 @@ private:
         carry_out(provider_.handle(in));
     }
 
-    // The request just read, as the provider takes it. The strings are the session's, so each
-    // request reuses the room the last one made.
-    const IncomingRequest& incoming() {
+    // The request just read, moved into the form the provider takes (the body is taken from the
+    // reader, so once a request). The strings are the session's own from request to request:
+    // after the first, a connection's requests allocate none of them.
+    const IncomingRequest& take_request() {
         auto& req = reader_.request();
         auto& in = incoming_;
         in.method.assign(req.method);
@@ -395,7 +405,7 @@ private:
         }
         in.connection = connection_;
         in.peer_loopback = peer_loopback_;
-        if (in.peer != peer_) in.peer = peer_;
+        in.peer = peer_;
         keep_alive_ = req.keep_alive;
         return in;
     }
@@ -673,8 +683,8 @@ private:
     std::string peer_;  // the client's address, without the port
     bool peer_loopback_ = false;
     RequestReader reader_;
-    std::string in_;           // bytes read: in_size_ of them, then room for the next read
-    std::size_t in_size_ = 0;  // the current request's first bytes, or the next one's
+    std::string in_;  // bytes read and not yet taken: in_size_ of them, then room for more
+    std::size_t in_size_ = 0;
     IncomingRequest incoming_;
     Reply reply_;
     std::string out_;

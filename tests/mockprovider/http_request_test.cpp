@@ -57,14 +57,15 @@ Read beast_read(std::string_view bytes) {
     std::size_t used = 0;
     Read out;
     while (!parser.is_done()) {
-        used += parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
-        if (ec == http::error::need_more && used < bytes.size()) {
+        auto n = parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+        used += n;
+        if (ec == http::error::need_more && n > 0 && used < bytes.size()) {
             ec = {};
             continue;
         }
-        if (ec) break;
+        if (ec || n == 0) break;
     }
-    if (ec == http::error::need_more) return out;  // incomplete
+    if (ec == http::error::need_more || (!ec && !parser.is_done())) return out;  // incomplete
     if (ec == http::error::header_limit) {
         out.status = Status::header_too_large;
         return out;
@@ -99,6 +100,55 @@ std::string describe(const Read& r) {
         "fault [{}] retry [{}] keep-alive {}",
         static_cast<int>(r.status), r.consumed, q.method, q.target, q.body.size(), q.authorization,
         q.x_api_key, q.x_goog_api_key, q.brownout_fault, q.retry_count, q.keep_alive);
+}
+
+// Where this reader refuses on purpose what Beast's took (http_request.h): a field line folded onto
+// the last, a Transfer-Encoding that is not a list of tokens ending in chunked, both framings, a
+// list in Content-Length.
+bool refused_on_purpose(std::string_view bytes) {
+    auto head = bytes.substr(0, bytes.find("\r\n\r\n") + 2);
+    if (head.find("\r\n ") != std::string_view::npos ||
+        head.find("\r\n\t") != std::string_view::npos)
+        return true;
+    auto lower = [](std::string_view s) {
+        std::string out(s);
+        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    auto trim = [](const std::string& s) {
+        auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    bool length = false, coding = false, odd = false;
+    for (std::size_t at = head.find("\r\n") + 2; at < head.size();) {
+        auto end = head.find("\r\n", at);
+        auto line = head.substr(at, end - at);
+        at = end + 2;
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        auto name = lower(line.substr(0, colon));
+        auto value = lower(line.substr(colon + 1));
+        if (name == "content-length") {
+            length = true;
+            odd |= value.find(',') != std::string::npos;
+        }
+        if (name == "transfer-encoding") {
+            coding = true;
+            auto comma = value.rfind(',');
+            auto token_byte = [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) ||
+                       std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+            };
+            odd |= trim(value.substr(comma == std::string::npos ? 0 : comma + 1)) != "chunked";
+            for (std::size_t from = 0; from <= value.size();) {  // each item of the list a token
+                auto next = std::min(value.find(',', from), value.size());
+                auto item = trim(value.substr(from, next - from));
+                odd |= !std::all_of(item.begin(), item.end(), token_byte);
+                from = next + 1;
+            }
+        }
+    }
+    return odd || (length && coding);
 }
 
 bool same(const Read& a, const Read& b) {
@@ -147,10 +197,11 @@ std::string random_request(std::mt19937_64& rng) {
     std::shuffle(fields.begin(), fields.end(), rng);
     for (const auto& [name, value] : fields) {
         if (!chance(0.6)) continue;
-        int times = chance(0.1) ? 2 : 1;  // a field twice: the first counts
+        int times = chance(0.1) ? 2 : 1;  // a field twice: the first counts, even when empty
+        bool empty_first = times == 2 && chance(0.3);
         for (int t = 0; t < times; ++t)
-            out += fmt::format("{}:{}{}{}{}\r\n", recase(name), blanks(), value, t ? "-again" : "",
-                               blanks());
+            out += fmt::format("{}:{}{}{}{}\r\n", recase(name), blanks(),
+                               t == 0 && empty_first ? "" : value, t ? "-again" : "", blanks());
     }
     std::string body(std::uniform_int_distribution<std::size_t>(0, chance(0.1) ? 2000 : 600)(rng),
                      'x');
@@ -310,7 +361,7 @@ TEST_CASE("malformed requests are bad requests", "[http]") {
 TEST_CASE("every request a client sends is read as Beast's parser read it, in any pieces",
           "[http]") {
     std::mt19937_64 rng(20261202);
-    int compared = 0, complete = 0;
+    int complete = 0;
     for (int i = 0; i < 3000; ++i) {
         auto bytes = random_request(rng);
         auto mine = read_whole(bytes);
@@ -322,17 +373,14 @@ TEST_CASE("every request a client sends is read as Beast's parser read it, in an
         std::vector<std::size_t> cuts;
         for (int k = 0; k < 4; ++k) cuts.push_back(rng() % bytes.size());
         REQUIRE(same(read_in_pieces(bytes, cuts), mine));
-        ++compared;
         complete += mine.status == Status::complete;
     }
-    CHECK(compared == 3000);
     CHECK(complete > 2000);  // most are whole requests, some past the body's limit
 }
 
 TEST_CASE("a request spoiled at one byte is refused wherever Beast's parser refused it", "[http]") {
     // One byte of a good request's head changed to one that matters to a parser. Where the two
-    // differ, it is only where this reader is stricter (RFC 9112 lets a server refuse both): a
-    // request with Content-Length and Transfer-Encoding, and a field folded onto the next line.
+    // differ, it is only where this reader refuses on purpose (refused_on_purpose()).
     std::mt19937_64 rng(8);
     const std::string spoilers = {' ',    '\t',   '\r',   '\n', ':', ',', ';',
                                   '\x01', '\x7f', '\x80', 'A',  'a', '0', '\0'};
@@ -348,11 +396,7 @@ TEST_CASE("a request spoiled at one byte is refused wherever Beast's parser refu
         INFO("mine:   " << describe(mine));
         INFO("Beast's: " << describe(theirs));
         if (mine.status == Status::bad && theirs.status != Status::bad) {
-            bool both_framings = bytes.find("ransfer-") != std::string::npos &&
-                                 bytes.find("ontent-") != std::string::npos;
-            bool folded = bytes.find("\r\n ") != std::string::npos ||
-                          bytes.find("\r\n\t") != std::string::npos;
-            CHECK((both_framings || folded));
+            CHECK(refused_on_purpose(bytes));
         } else if (mine.status == Status::incomplete || theirs.status == Status::incomplete) {
             // A line end spoiled: one waits for the rest, where the other saw a bad request.
             CHECK((mine.status == Status::bad || theirs.status == Status::bad ||
@@ -363,4 +407,78 @@ TEST_CASE("a request spoiled at one byte is refused wherever Beast's parser refu
         refused += mine.status == Status::bad;
     }
     CHECK(refused > 300);
+}
+
+TEST_CASE("blank lines before a request are skipped, however they are split, within the limit",
+          "[http]") {
+    std::string bytes = "\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
+    std::vector<std::size_t> cuts;
+    for (std::size_t i = 1; i < bytes.size(); ++i) cuts.push_back(i);
+    for (const auto& r : {read_whole(bytes), read_in_pieces(bytes, cuts),
+                          read_in_pieces(bytes, {1}), read_in_pieces(bytes, {3})}) {
+        REQUIRE(r.status == Status::complete);
+        CHECK(r.request.target == "/healthz");
+        CHECK(r.consumed == bytes.size());
+    }
+    RequestReader reader(kMaxHeader, kMaxBody);
+    CHECK(reader.parse("\r\n\r") == Status::incomplete);
+    CHECK_FALSE(reader.begun());
+    std::string endless;
+    for (std::size_t i = 0; i <= kMaxHeader / 2; ++i) endless += "\r\n";
+    CHECK(read_whole(endless).status == Status::header_too_large);
+}
+
+TEST_CASE("the first of a field counts, even when it is empty", "[http]") {
+    auto r = read_whole("GET / HTTP/1.1\r\nAuthorization:\r\nauthorization: Bearer x\r\n\r\n");
+    REQUIRE(r.status == Status::complete);
+    CHECK(r.request.authorization.empty());
+    CHECK(
+        same(r, beast_read("GET / HTTP/1.1\r\nAuthorization:\r\nauthorization: Bearer x\r\n\r\n")));
+}
+
+TEST_CASE("a body the mock could not find the end of is refused, not read as the next request",
+          "[http]") {
+    auto status = [](std::string bytes) { return read_whole(bytes).status; };
+    CHECK(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n") == Status::bad);
+    CHECK(status("POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n") == Status::bad);
+    CHECK(status("POST / HTTP/1.1\r\ntransfer-encoding: chunked;x\r\n\r\n") == Status::bad);
+    CHECK(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\ncontent-length: 2\r\n\r\nhi") ==
+          Status::bad);
+    CHECK(status("POST / HTTP/1.1\r\ncontent-length: 5, 5\r\n\r\nhello") == Status::bad);
+    auto chunked = [&](std::string rest) {
+        return status("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n" + rest);
+    };
+    CHECK(chunked("5 junk\r\nhello\r\n0\r\n\r\n") == Status::bad);
+    CHECK(chunked(std::string("5;a=\x01\r\nhello\r\n0\r\n\r\n")) == Status::bad);
+    CHECK(chunked("5;a=b\nc\r\nhello\r\n0\r\n\r\n") == Status::bad);  // a bare LF
+    CHECK(chunked("5\r\nhello\r\n0\r\nno colon\r\n\r\n") == Status::bad);
+    CHECK(chunked("5;" + std::string(5000, 'e') + "\r\nhello\r\n0\r\n\r\n") == Status::bad);
+    CHECK(chunked("5 ;a=b\r\nhello\r\n0\r\nx: y\r\n\r\n") == Status::complete);
+}
+
+TEST_CASE("what a request may hold has a limit: the head to the byte, chunk lines with the body",
+          "[http]") {
+    SECTION("a head of exactly the limit is read; one byte more is too large") {
+        std::string start = "GET / HTTP/1.1\r\nx-pad: ";
+        std::string pad(kMaxHeader - start.size() - 4, 'p');
+        auto at_limit = start + pad + "\r\n\r\n";
+        REQUIRE(at_limit.size() == kMaxHeader);
+        CHECK(read_whole(at_limit).status == Status::complete);
+        CHECK(read_whole(start + pad + "p\r\n\r\n").status == Status::header_too_large);
+    }
+    SECTION("a chunk past the body's limit is refused from its size line, before its data") {
+        CHECK(
+            read_whole(fmt::format("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
+                                   kMaxBody + 1))
+                .status == Status::body_too_large);
+    }
+    SECTION("one-byte chunks: their lines count, so a body well under its limit can be refused") {
+        std::string many = "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n";
+        for (std::size_t i = 0; i < kMaxBody; ++i) many += "1\r\nx\r\n";
+        auto r = read_whole(many);
+        CHECK(r.status == Status::body_too_large);
+        std::vector<std::size_t> cuts;
+        for (std::size_t at = 100; at < many.size(); at += 997) cuts.push_back(at);
+        CHECK(read_in_pieces(many, cuts).status == Status::body_too_large);
+    }
 }
