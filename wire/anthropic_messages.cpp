@@ -89,10 +89,14 @@ public:
     }
 
     ParseResult parse_chat(std::string_view body) const override {
-        ScratchJson scratch;
-        json::object o(scratch.storage());
-        std::string parse_error;
-        if (!parse_json_object(body, o, parse_error)) return invalid_json(parse_error);
+        return read_json_request(
+            body, [this](const auto& o) { return read_chat(o); },
+            [this](const std::string& error) { return invalid_json(error); });
+    }
+
+    // One reader of the request's object, whichever JSON reader read the body.
+    template <class Object>
+    ParseResult read_chat(const Object& o) const {
         ChatRequest r;
         auto model = string_or_empty(find(o, "model"));
         if (model.empty()) return required("model");

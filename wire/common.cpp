@@ -100,7 +100,8 @@ std::string_view string_or_empty(const boost::json::value* v) {
     return {s.data(), s.size()};
 }
 
-void read_schema_properties(const boost::json::value* schema, ToolSpec& tool) {
+template <class Value>
+void read_schema_properties(const Value* schema, ToolSpec& tool) {
     if (schema == nullptr || !schema->is_object()) return;
     const auto* props = find(schema->get_object(), "properties");
     if (props == nullptr || !props->is_object()) return;
@@ -114,7 +115,8 @@ void read_schema_properties(const boost::json::value* schema, ToolSpec& tool) {
     }
 }
 
-void read_function_tools(const boost::json::value* tools, std::vector<ToolSpec>& out) {
+template <class Value>
+void read_function_tools(const Value* tools, std::vector<ToolSpec>& out) {
     if (tools == nullptr || !tools->is_array()) return;
     for (const auto& t : tools->get_array()) {
         if (!t.is_object()) continue;
@@ -126,6 +128,11 @@ void read_function_tools(const boost::json::value* tools, std::vector<ToolSpec>&
         out.push_back(std::move(spec));
     }
 }
+
+template void read_schema_properties(const boost::json::value*, ToolSpec&);
+template void read_schema_properties(const JsonNode*, ToolSpec&);
+template void read_function_tools(const boost::json::value*, std::vector<ToolSpec>&);
+template void read_function_tools(const JsonNode*, std::vector<ToolSpec>&);
 
 void append_kv(std::string& out, std::string_view key, std::string_view json_value, bool& first) {
     if (!first) out += ',';

@@ -10,6 +10,7 @@
 #include "core/random.h"
 #include "wire/chat.h"
 #include "wire/dialect.h"
+#include "wire/json_tape.h"
 
 namespace brownout::wire::detail {
 
@@ -70,14 +71,40 @@ std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat);
 // body is not valid JSON.
 bool parse_json_object(std::string_view body, boost::json::object& out, std::string& error);
 
-const boost::json::value* find(const boost::json::object& o, std::string_view key);
-std::string_view string_or_empty(const boost::json::value* v);
+// Reads a request body as one JSON object and returns read(object), or invalid(error) when it
+// is not one. The object is a JsonTape's where that reader takes the body, else Boost.JSON's
+// (which words the error): `read` is one generic reader of either, so both give one answer.
+template <class Read, class Invalid>
+ParseResult read_json_request(std::string_view body, Read read, Invalid invalid) {
+    {
+        JsonTape tape;
+        if (tape.read(body) && tape.root().is_object()) return read(tape.root().get_object());
+    }
+    ScratchJson scratch;
+    boost::json::object o(scratch.storage());
+    std::string error;
+    if (!parse_json_object(body, o, error)) return invalid(error);
+    return read(o);
+}
 
-// Reads {"type":"object","properties":{...}} into the tool's property list.
-void read_schema_properties(const boost::json::value* schema, ToolSpec& tool);
+// The lookups a request reader makes, for either kind of object.
+const boost::json::value* find(const boost::json::object& o, std::string_view key);
+inline const JsonNode* find(const JsonNode::Members& o, std::string_view key) {
+    return o.find(key);
+}
+std::string_view string_or_empty(const boost::json::value* v);
+inline std::string_view string_or_empty(const JsonNode* v) {
+    return v != nullptr && v->is_string() ? v->get_string() : std::string_view{};
+}
+
+// Reads {"type":"object","properties":{...}} into the tool's property list. (Both are defined
+// for boost::json::value and JsonNode.)
+template <class Value>
+void read_schema_properties(const Value* schema, ToolSpec& tool);
 // tools: [{"type":"function","function":{"name":…,"parameters":{…}}}] (OpenAI's form, which
 // Ollama takes too); entries of another shape are passed over.
-void read_function_tools(const boost::json::value* tools, std::vector<ToolSpec>& out);
+template <class Value>
+void read_function_tools(const Value* tools, std::vector<ToolSpec>& out);
 // The other way: {"type":"object","properties":{"order_id":{"type":"string"}}}.
 std::string schema_json(const ToolSpec& tool);
 
