@@ -1017,10 +1017,10 @@ int leaderboard_command(const LeaderboardCommand& c, std::ostream& out, std::ost
         // lives the same seed: the same workload and the same timeline.
         std::vector<std::vector<std::string>> batches(1);
         for (const auto& client : with_stacks.clients)
-            if (client.kind == "builtin") batches[0].push_back(client.name);
+            if (!client.external()) batches[0].push_back(client.name);
         std::size_t in_batch = 0;
         for (const auto& client : with_stacks.clients) {
-            if (client.kind == "builtin") continue;
+            if (!client.external()) continue;
             if (in_batch == static_cast<std::size_t>(c.parallel)) {
                 batches.emplace_back();
                 in_batch = 0;

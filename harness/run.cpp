@@ -114,7 +114,7 @@ public:
           real_(virtual_time ? nullptr : std::make_unique<RealScheduler>(ioc_, clock_)),
           scheduler_(virtual_ ? static_cast<Scheduler&>(*virtual_) : *real_) {
         std::vector<unsigned short> ports(s.providers.size(), 0);
-        if (virtual_ && client.kind != "builtin") {
+        if (virtual_ && client.external()) {
             throw Error(fmt::format(
                 "client {}: the simulator runs built-in stacks only ({} keeps its own wall-clock "
                 "timers)",
@@ -171,8 +171,7 @@ public:
         env_["BROWNOUT_TIME_SCALE"] = fmt::format("{}", clock_->time_scale());
         env_["BROWNOUT_CLIENT"] = client.name;
         env_["BROWNOUT_CLOCK"] = "wall";
-        if (!virtual_ && client.kind != "builtin" && client.time == "scenario" &&
-            s.time_scale != 1.0) {
+        if (!virtual_ && client.external() && client.time == "scenario" && s.time_scale != 1.0) {
             // Its own timers in scenario time: the child's clock warped (harness/scenario_clock.h)
             // and the fleet's retry hints said in scenario seconds.
             warp_ = find_libfaketime();
@@ -194,7 +193,7 @@ public:
             users_[i].id = workload_[i].id;
             users_[i].arrival = workload_[i].arrival;
             users_[i].kind = workload_[i].kind;
-            if (client.kind != "builtin") users_[i].digest = request_digest(workload_[i]);
+            if (client.external()) users_[i].digest = request_digest(workload_[i]);
         }
         stack_ = make_stack(std::move(setup), *this);
     }

@@ -284,7 +284,7 @@ RunResult read_run_log(const std::filesystem::path& dir) {
                 all[i].id = workload[i].id;
                 all[i].arrival = workload[i].arrival;
                 all[i].kind = workload[i].kind;
-                if (s.client.kind != "builtin") all[i].digest = request_digest(workload[i]);
+                if (s.client.external()) all[i].digest = request_digest(workload[i]);
             }
             for (auto& u : s.users) {
                 auto it = std::lower_bound(

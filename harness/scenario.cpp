@@ -488,7 +488,7 @@ ClientSpec read_client(TableReader& c, const Scenario& s, const std::set<std::st
                                   [&](const mock::ProviderConfig& c) { return c.id == id; });
             if (!model.empty() &&
                 p != s.providers.end()) {  // a provider that failed to read has its own error
-                if (spec.kind != "builtin")
+                if (spec.external())
                     c.fail("providers", fmt::format("\"{}\": a model route is for built-in stacks; "
                                                     "external stacks choose their own models",
                                                     entry));

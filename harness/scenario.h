@@ -27,7 +27,9 @@ Route parse_route(std::string_view entry);
 struct ClientSpec {
     std::string name;
     std::string kind = "builtin";  // builtin | gateway | stdio
-    PolicyParams params;           // builtin
+    // A stack brownout drives from outside (a gateway or a stdio program), not a built-in policy.
+    bool external() const { return kind != "builtin"; }
+    PolicyParams params;  // builtin
     std::vector<std::string>
         providers;  // routes in order of preference (stdio and gateway: the providers offered)
     std::string command;  // stdio: required; gateway: optional (started, then waited for)

@@ -432,7 +432,7 @@ SimResult simulate(const SimCommand& c) {
         bool wanted = c.clients.empty() ||
                       std::find(c.clients.begin(), c.clients.end(), client.name) != c.clients.end();
         if (!wanted) continue;
-        if (client.kind != "builtin") {
+        if (client.external()) {
             // Their own timers run in wall time: they cannot live in virtual time.
             r.skipped.push_back(
                 fmt::format("{} ({} stack: the simulator runs built-in stacks only)", client.name,

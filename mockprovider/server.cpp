@@ -251,8 +251,9 @@ public:
         // The peer is read once a connection, not once a request (a system call each).
         beast::error_code ec;
         auto peer = socket_.remote_endpoint(ec);
-        peer_loopback_ = !ec && peer.address().is_loopback();
-        if (!ec) peer_ = peer.address().to_string();
+        incoming_.connection = connection_;
+        incoming_.peer_loopback = !ec && peer.address().is_loopback();
+        if (!ec) incoming_.peer = peer.address().to_string();
         asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
     }
 
@@ -384,18 +385,19 @@ private:
         carry_out(provider_.handle(in));
     }
 
-    // The request just read, moved into the form the provider takes (the body is taken from the
-    // reader, so once a request). The strings are the session's own from request to request:
-    // after the first, a connection's requests allocate none of them.
+    // The request just read, moved into the form the provider takes: its strings are swapped
+    // with the reader's, which clears them before it reads the next request into them, so a
+    // connection's requests after the first allocate none of them. The connection and the peer
+    // are set once (start()).
     const IncomingRequest& take_request() {
         auto& req = reader_.request();
         auto& in = incoming_;
-        in.method.assign(req.method);
-        in.target.assign(req.target);
+        in.method.swap(req.method);
+        in.target.swap(req.target);
         in.body.swap(req.body);
-        in.authorization.assign(req.authorization);
+        in.authorization.swap(req.authorization);
         in.api_key = request_api_key(req.x_api_key, req.x_goog_api_key, in.target);
-        in.forced_fault.assign(req.brownout_fault);
+        in.forced_fault.swap(req.brownout_fault);
         in.retry_count.reset();
         if (!req.retry_count.empty()) {
             int value = 0;
@@ -403,9 +405,6 @@ private:
             auto [ptr, err] = std::from_chars(req.retry_count.data(), end, value);
             if (err == std::errc()) in.retry_count = value;
         }
-        in.connection = connection_;
-        in.peer_loopback = peer_loopback_;
-        in.peer = peer_;
         keep_alive_ = req.keep_alive;
         return in;
     }
@@ -680,8 +679,6 @@ private:
     std::shared_ptr<ProviderServer> server_;
     Provider& provider_;
     std::uint64_t connection_;
-    std::string peer_;  // the client's address, without the port
-    bool peer_loopback_ = false;
     RequestReader reader_;
     std::string in_;  // bytes read and not yet taken: in_size_ of them, then room for more
     std::size_t in_size_ = 0;
