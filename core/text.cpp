@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -40,21 +41,32 @@ constexpr std::array<bool, 256> kPlainInJson = [] {
     return plain;
 }();
 
-// Whether all eight bytes at `p` are plain in JSON, a word at a time: none at or above 0x80,
-// none below 0x20, none equal to '"' or '\\' (the bit tricks find a byte below n, or a zero
-// byte after an XOR, in every lane at once; exact for "is there any").
-bool plain_word(const char* p) {
+// The eight bytes at `p` with the high bit set in each lane that is not plain in JSON (at or
+// above 0x80, below 0x20, '"' or '\\'), a word at a time: the bit tricks find a byte below n,
+// or a zero byte after an XOR, in every lane at once. A borrow can only mark lanes above one
+// truly marked, so the lowest mark is exact (the lanes are read little-endian).
+std::uint64_t not_plain_lanes(const char* p) {
+    static_assert(std::endian::native == std::endian::little);
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
     std::uint64_t w = 0;
     std::memcpy(&w, p, 8);
-    auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
-    bool high = (w & kHigh) != 0;
-    bool control = ((w - kOnes * 0x20) & ~w & kHigh) != 0;
-    return !high && !control && !has_zero(w ^ (kOnes * '"')) && !has_zero(w ^ (kOnes * '\\'));
+    auto zero_lanes = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    return (w & kHigh) | ((w - kOnes * 0x20) & ~w & kHigh) | zero_lanes(w ^ (kOnes * '"')) |
+           zero_lanes(w ^ (kOnes * '\\'));
 }
 
 }  // namespace
+
+std::size_t json_plain_run(std::string_view s) {
+    std::size_t run = 0;
+    for (; run + 8 <= s.size(); run += 8) {
+        if (auto lanes = not_plain_lanes(s.data() + run); lanes != 0)
+            return run + static_cast<std::size_t>(std::countr_zero(lanes)) / 8;
+    }
+    while (run < s.size() && kPlainInJson[static_cast<unsigned char>(s[run])]) ++run;
+    return run;
+}
 
 void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
@@ -63,9 +75,7 @@ void append_json_string(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < size) {
         // Fast path: a run of printable ASCII that needs no escaping is copied at once.
-        std::size_t run = i;
-        while (run + 8 <= size && plain_word(data + run)) run += 8;
-        while (run < size && kPlainInJson[static_cast<unsigned char>(data[run])]) ++run;
+        std::size_t run = i + json_plain_run(s.substr(i));
         if (run > i) {
             out.append(data + i, run - i);
             i = run;

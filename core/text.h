@@ -11,6 +11,10 @@ namespace brownout {
 // Appends `s` as a JSON string literal (with quotes). Invalid UTF-8 bytes become U+FFFD so
 // that whatever a client sent can be echoed back without producing invalid JSON.
 void append_json_string(std::string& out, std::string_view s);
+// How many of `s`'s first bytes a JSON string carries as they are (printable ASCII other than
+// '"' and '\\'), read eight at a time: where writing one needs an escape, and where reading
+// one meets its end, an escape, or a byte JSON forbids or this code declines.
+std::size_t json_plain_run(std::string_view s);
 std::string json_string(std::string_view s);
 
 std::string to_hex(std::uint64_t value, int digits = 16);

@@ -1,42 +1,12 @@
 #include "wire/json_tape.h"
 
-#include <array>
-#include <bit>
-#include <cstring>
+#include "core/text.h"
 
 namespace brownout::wire::detail {
 namespace {
 
 bool digit(char c) {
     return c >= '0' && c <= '9';
-}
-
-// Bytes that end a string's plain run: the closing quote, an escape, and what the reader
-// declines (control characters, which JSON forbids, and bytes outside ASCII).
-constexpr std::array<bool, 256> kStopsPlainRun = [] {
-    std::array<bool, 256> stops{};
-    for (int c = 0; c < 256; ++c) stops[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-    return stops;
-}();
-
-bool stops_plain_run(char c) {
-    return kStopsPlainRun[static_cast<unsigned char>(c)];
-}
-
-// Where in the next eight bytes (from the first, on this little-endian machine) a plain run
-// stops, or 8. Each test sets a byte's high bit; a borrow can only set bits above a byte that
-// truly stops the run, so the lowest bit set is the first stop.
-std::size_t first_stop(const char* at) {
-    static_assert(std::endian::native == std::endian::little);
-    constexpr std::uint64_t kOnes = 0x0101010101010101;
-    constexpr std::uint64_t kHighs = kOnes * 0x80;
-    std::uint64_t w = 0;
-    std::memcpy(&w, at, sizeof w);
-    auto zero_byte = [&](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
-    const std::uint64_t stops = (w & kHighs)                          // outside ASCII
-                                | ((w - kOnes * 0x20) & ~w & kHighs)  // control characters
-                                | zero_byte(w ^ (kOnes * '"')) | zero_byte(w ^ (kOnes * '\\'));
-    return stops == 0 ? 8 : static_cast<std::size_t>(std::countr_zero(stops)) / 8;
 }
 
 }  // namespace
@@ -149,8 +119,7 @@ bool JsonTape::unique_key(const JsonNode& object, const JsonNode& key) const {
 bool JsonTape::string(JsonNode& node) {
     node.kind_ = JsonNode::Kind::string;
     const char* begin = ++at_;
-    for (std::size_t step = 8; step == 8 && end_ - at_ >= 8; at_ += step) step = first_stop(at_);
-    while (at_ != end_ && !stops_plain_run(*at_)) ++at_;
+    at_ += json_plain_run({at_, static_cast<std::size_t>(end_ - at_)});
     if (at_ == end_) return false;
     if (*at_ == '"') {
         node.text_ = begin;

@@ -75,6 +75,9 @@ TEST_CASE("JSON escaping finds every special byte at every place in a word", "[t
             s[at] = byte;
             std::string expected = "\"" + s.substr(0, at) + escaped + s.substr(at + 1) + "\"";
             CHECK(json_string(s) == expected);
+            // The run a reader or writer takes as it is stops at that byte, or takes all.
+            CHECK(json_plain_run(s) == (escaped == std::string(1, byte) ? s.size() : at));
+            CHECK(json_plain_run(std::string_view(s).substr(0, at)) == at);
         }
     }
 }
