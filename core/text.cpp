@@ -132,9 +132,20 @@ std::string json_string(std::string_view s) {
 
 void append_hex(std::string& out, std::uint64_t value, int digits) {
     static constexpr char kDigits[] = "0123456789abcdef";
-    std::size_t n = static_cast<std::size_t>(std::clamp(digits, 1, 16));
+    // Two digits a byte, from the table of every byte's pair: ids are most of a reply's digits.
+    static constexpr auto kPairs = [] {
+        std::array<char, 512> pairs{};
+        for (std::size_t b = 0; b < 256; ++b) {
+            pairs[2 * b] = kDigits[b >> 4];
+            pairs[2 * b + 1] = kDigits[b & 0xF];
+        }
+        return pairs;
+    }();
+    const std::size_t n = static_cast<std::size_t>(std::clamp(digits, 1, 16));
     std::array<char, 16> hex{};
-    for (std::size_t i = n; i-- > 0; value >>= 4) hex[i] = kDigits[value & 0xF];
+    std::size_t i = n;
+    for (; i >= 2; i -= 2, value >>= 8) std::memcpy(&hex[i - 2], &kPairs[(value & 0xFF) * 2], 2);
+    if (i == 1) hex[0] = kDigits[value & 0xF];
     out.append(hex.data(), n);
 }
 

@@ -12,6 +12,7 @@ namespace brownout::mock {
 namespace {
 
 using faults::ConnectionAction;
+using namespace std::literals;
 
 std::string cloudflare_page(int status) {
     std::string_view title = status == 502   ? "502 Bad Gateway"
@@ -601,21 +602,21 @@ std::string Provider::head(int status, std::string_view content_type,
     h.reserve(320);
     auto line = [&h](std::string_view name, std::string_view value) {
         h.append(name);
-        h.append(": ");
+        h.append(": "sv);
         h.append(value);
-        h.append("\r\n");
+        h.append("\r\n"sv);
     };
     auto number_line = [&h](std::string_view name, std::int64_t value) {
         h.append(name);
-        h.append(": ");
+        h.append(": "sv);
         append_decimal(h, value);
-        h.append("\r\n");
+        h.append("\r\n"sv);
     };
-    h.append("HTTP/1.1 ");
+    h.append("HTTP/1.1 "sv);
     append_decimal(h, status);
     h.push_back(' ');
     h.append(reason_phrase(status));
-    h.append("\r\n");
+    h.append("\r\n"sv);
     line("date", http_date_now());
     line("content-type", content_type);
     if (length) {
@@ -631,7 +632,7 @@ std::string Provider::head(int status, std::string_view content_type,
         number_line(dialect_->processing_header(), processing->count());
     for (const auto& [k, v] : extra) line(k, v);
     line("x-brownout-provider", config_.id);
-    h.append("\r\n");
+    h.append("\r\n"sv);
     return h;
 }
 

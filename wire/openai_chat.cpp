@@ -14,6 +14,7 @@ namespace brownout::wire {
 namespace {
 
 using namespace detail;
+using namespace std::literals;
 namespace json = boost::json;
 
 std::string_view finish_reason(FinishReason f) {
@@ -366,25 +367,25 @@ public:
         if (c.endpoint == kResponses) return responses_->completion_body(c);
         std::string out;
         out.reserve(512 + c.tokens.size() * 10);
-        out += "{\"id\":";
+        out += "{\"id\":"sv;
         append_json_string(out, c.id);
-        out += ",\"object\":\"chat.completion\",\"created\":";
+        out += ",\"object\":\"chat.completion\",\"created\":"sv;
         append_decimal(out, c.created);
-        out += ",\"model\":";
+        out += ",\"model\":"sv;
         append_json_string(out, c.model);
-        out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
+        out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"sv;
         if (c.tool_call) {
-            out += "null,\"tool_calls\":[";
+            out += "null,\"tool_calls\":["sv;
             append_tool_call(out, *c.tool_call, true);
-            out += "]";
+            out += "]"sv;
         } else {
             append_json_string(out, c.text());
         }
-        out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"";
+        out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\""sv;
         out += finish_reason(c.finish);
-        out += "\"}],\"usage\":";
+        out += "\"}],\"usage\":"sv;
         append_usage(out, c);
-        out += ",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_b0a7c3d1e2\"}";
+        out += ",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_b0a7c3d1e2\"}"sv;
         return out;
     }
 
@@ -418,7 +419,7 @@ public:
     std::string error_body(const ApiError& e, std::string_view) const override {
         std::string out = "{\"error\":";
         append_error_object(out, e);
-        out += "}";
+        out += "}"sv;
         return out;
     }
 
@@ -432,18 +433,18 @@ public:
             if (i > 0) out += ',';
             out += model_body(models[i]);
         }
-        out += "]}";
+        out += "]}"sv;
         return out;
     }
 
     std::string model_body(const ModelInfo& m) const override {
         std::string out = "{\"id\":";
         append_json_string(out, m.id);
-        out += ",\"object\":\"model\"";
+        out += ",\"object\":\"model\""sv;
         if (vendor_ != Vendor::deepseek) out += fmt::format(",\"created\":{}", m.created);
-        out += ",\"owned_by\":";
+        out += ",\"owned_by\":"sv;
         append_json_string(out, m.owned_by);
-        out += "}";
+        out += "}"sv;
         return out;
     }
 
@@ -625,43 +626,43 @@ private:
     }
 
     static void append_error_object(std::string& out, const ApiError& e) {
-        out += "{\"message\":";
+        out += "{\"message\":"sv;
         append_json_string(out, e.message);
-        out += ",\"type\":";
+        out += ",\"type\":"sv;
         append_json_string(out, shown_type(e));
-        out += ",\"param\":";
+        out += ",\"param\":"sv;
         out += nullable_string(e.param);
-        out += ",\"code\":";
+        out += ",\"code\":"sv;
         out += nullable_string(e.code);
-        out += "}";
+        out += "}"sv;
     }
 
     static void append_tool_call(std::string& out, const ToolCall& call, bool) {
-        out += "{\"id\":";
+        out += "{\"id\":"sv;
         append_json_string(out, call.id);
-        out += ",\"type\":\"function\",\"function\":{\"name\":";
+        out += ",\"type\":\"function\",\"function\":{\"name\":"sv;
         append_json_string(out, call.name);
-        out += ",\"arguments\":";
+        out += ",\"arguments\":"sv;
         append_json_string(out, call.arguments_json);
-        out += "}}";
+        out += "}}"sv;
     }
 
     void append_usage(std::string& out, const Completion& c) const {
-        out += "{\"prompt_tokens\":";
+        out += "{\"prompt_tokens\":"sv;
         append_decimal(out, c.prompt_tokens);
-        out += ",\"completion_tokens\":";
+        out += ",\"completion_tokens\":"sv;
         append_decimal(out, c.completion_tokens);
-        out += ",\"total_tokens\":";
+        out += ",\"total_tokens\":"sv;
         append_decimal(out, c.prompt_tokens + c.completion_tokens);
         out +=
             ",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
             "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
-            "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}";
+            "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}"sv;
         if (vendor_ == Vendor::deepseek) {
-            out += ",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":";
+            out += ",\"prompt_cache_hit_tokens\":0,\"prompt_cache_miss_tokens\":"sv;
             append_decimal(out, c.prompt_tokens);
         }
-        out += "}";
+        out += "}"sv;
     }
 
     // Whether the id and model that head every chunk (and the whole body) are ASCII.
@@ -689,13 +690,13 @@ private:
             if (reads) return out;
             out = "data: ";
             out += head;
-            out += "\"choices\":[{\"index\":0,\"delta\":";
+            out += "\"choices\":[{\"index\":0,\"delta\":"sv;
             out += delta;
-            out += ",\"logprobs\":null,\"finish_reason\":";
+            out += ",\"logprobs\":null,\"finish_reason\":"sv;
             out += finish;
-            out += "}]";
+            out += "}]"sv;
             out += usage_null;
-            out += "}\n\n";
+            out += "}\n\n"sv;
             return out;
         };
         if (c.tool_call) {
@@ -746,7 +747,7 @@ private:
             if (!reads) {
                 out = "data: " + head + "\"choices\":[],\"usage\":";
                 append_usage(out, c);
-                out += "}\n\n";
+                out += "}\n\n"sv;
             }
             frames.push_back({StreamFrame::Kind::epilogue, std::move(out), 0, plain("")});
         }
@@ -758,11 +759,11 @@ private:
     static std::string chunk_head(const Completion& c) {
         std::string out = "{\"id\":";
         append_json_string(out, c.id);
-        out += ",\"object\":\"chat.completion.chunk\",\"created\":";
+        out += ",\"object\":\"chat.completion.chunk\",\"created\":"sv;
         append_decimal(out, c.created);
-        out += ",\"model\":";
+        out += ",\"model\":"sv;
         append_json_string(out, c.model);
-        out += ",\"system_fingerprint\":\"fp_b0a7c3d1e2\",";
+        out += ",\"system_fingerprint\":\"fp_b0a7c3d1e2\","sv;
         return out;
     }
 

@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
@@ -52,6 +54,12 @@ TEST_CASE("numbers are appended as std::to_string writes them", "[text]") {
     CHECK(hex == "id_000abc");
     CHECK(to_hex(0x0123456789abcdefULL) == "0123456789abcdef");
     CHECK(to_hex(0xffULL, 1) == "f");  // the low digits when the width is short
+    for (std::uint64_t v : {0ULL, 0x1ULL, 0xfedcba9876543210ULL, 0x0123456789abcdefULL}) {
+        for (int digits = 1; digits <= 16; ++digits) {
+            auto full = fmt::format("{:016x}", v);
+            CHECK(to_hex(v, digits) == full.substr(16 - static_cast<std::size_t>(digits)));
+        }
+    }
 }
 
 TEST_CASE("JSON escaping finds every special byte at every place in a word", "[text][json]") {
