@@ -568,11 +568,19 @@ private:
             ++frame_;
         }
         if (batch.empty()) return end_stream();
+        if (frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean) {
+            // The last frames and the stream's end in one write: an answer whose frames are all
+            // due at once (no pacing) goes out with the head's write and this one.
+            return write_chunk(
+                std::move(batch), [self = shared_from_this()] { self->ended_cleanly(); }, true);
+        }
         write_chunk(std::move(batch), [self = shared_from_this()] { self->stream_next(); });
     }
 
+    // `ends`: the terminating chunk follows the data in the same write (not when a cut falls
+    // in it).
     template <class Next>
-    void write_chunk(std::string data, Next next) {
+    void write_chunk(std::string data, Next next, bool ends = false) {
         bool cut_now = false;
         if (reply_.cut_after_bytes) {
             std::size_t room =
@@ -585,6 +593,7 @@ private:
         body_bytes_ += data.size();
         out_.clear();
         if (!data.empty()) out_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
+        if (ends && !cut_now) out_ += kLastChunk;
         asio::async_write(
             socket_, asio::buffer(out_),
             [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
@@ -603,12 +612,14 @@ private:
     void end_stream() {
         switch (reply_.stream_end) {
             case Reply::StreamEnd::clean: {
-                out_ = "0\r\n\r\n";
+                out_ = kLastChunk;
                 asio::async_write(socket_, asio::buffer(out_),
                                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                      self->finish_attempt(ec ? "client_closed" : "complete");
-                                      if (ec) return self->close();
-                                      self->after_answer();
+                                      if (ec) {
+                                          self->finish_attempt("client_closed");
+                                          return self->close();
+                                      }
+                                      self->ended_cleanly();
                                   });
                 return;
             }
@@ -621,6 +632,13 @@ private:
                 watch_for_close("stalled");
                 return keepalive();
         }
+    }
+
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+    void ended_cleanly() {
+        finish_attempt("complete");
+        after_answer();
     }
 
     void keepalive() {
