@@ -20,6 +20,8 @@ std::uint64_t add_word(std::uint64_t h, const char* bytes) {
 Hash64Stream::Hash64Stream(std::uint64_t seed) : h_(0xcbf29ce484222325ULL ^ mix64(seed)) {}
 
 void Hash64Stream::add(std::string_view bytes) {
+    // Nothing to add; and an empty view may have no data, which memcpy must not be given.
+    if (bytes.empty()) return;
     size_ += bytes.size();
     std::size_t i = 0;
     if (pending_size_ > 0) {
