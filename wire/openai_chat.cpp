@@ -498,8 +498,8 @@ public:
     }
 
     const Headers& common_headers() const override {
-        static const Headers kCommon{{"openai-version", "2020-10-01"}};
-        return kCommon;
+        static const Headers headers{{"openai-version", "2020-10-01"}};
+        return headers;
     }
     std::string_view processing_header() const override { return "openai-processing-ms"; }
     Headers rate_limit_headers(const std::vector<RateLimitWindow>& windows) const override {
