@@ -33,7 +33,9 @@ struct UserRecord {
     Duration
         outdated_by{};  // stale: how long the answer had been out of date when the request arrived
     int attempts = 0;
-    int provider = -1;  // index into the stack's providers that answered; -2: the stack's cache
+    // Index into the stack's providers that answered; -1: none did, kFromCache: the stack's cache.
+    static constexpr int kFromCache = -2;
+    int provider = -1;
     // An external stack's request's content digest, as its attempts carry it (0 for built-in
     // stacks): how the report finds when the request first reached a provider (stack_lag()).
     std::uint64_t digest = 0;

@@ -173,7 +173,7 @@ std::string lag_note(const StackLag& lag, double time_scale) {
 std::optional<StackLag> stack_lag(const StackRun& run) {
     std::vector<const UserRecord*> users;
     for (const auto& u : run.users)  // an answer from the stack's own cache reached no provider
-        if (u.digest != 0 && u.provider != -2) users.push_back(&u);
+        if (u.digest != 0 && u.provider != UserRecord::kFromCache) users.push_back(&u);
     if (users.empty()) return std::nullopt;
     std::stable_sort(users.begin(), users.end(), [](const UserRecord* a, const UserRecord* b) {
         return a->arrival < b->arrival;

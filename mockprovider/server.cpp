@@ -241,8 +241,9 @@ public:
         : socket_(std::move(socket)),
           server_(std::move(server)),
           provider_(server_->provider()),
-          connection_(id),
-          reader_(server_->limits().max_header_bytes, provider_.config().max_body_bytes) {}
+          reader_(server_->limits().max_header_bytes, provider_.config().max_body_bytes) {
+        incoming_.connection = id;
+    }
     ~Session() { server_->open_connections_.fetch_sub(1); }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -251,7 +252,6 @@ public:
         // The peer is read once a connection, not once a request (a system call each).
         beast::error_code ec;
         auto peer = socket_.remote_endpoint(ec);
-        incoming_.connection = connection_;
         incoming_.peer_loopback = !ec && peer.address().is_loopback();
         if (!ec) incoming_.peer = peer.address().to_string();
         asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -387,8 +387,8 @@ private:
 
     // The request just read, moved into the form the provider takes: its strings are swapped
     // with the reader's, which clears them before it reads the next request into them, so a
-    // connection's requests after the first allocate none of them. The connection and the peer
-    // are set once (start()).
+    // connection's requests after the first allocate none of them. The connection is set when the
+    // session is made, the peer once it starts (start()).
     const IncomingRequest& take_request() {
         auto& req = reader_.request();
         auto& in = incoming_;
@@ -696,7 +696,6 @@ private:
     Scheduler::TimerId timer_ = 0;  // the pending delay, token or keep-alive
     std::shared_ptr<ProviderServer> server_;
     Provider& provider_;
-    std::uint64_t connection_;
     RequestReader reader_;
     std::string in_;  // bytes read and not yet taken: in_size_ of them, then room for more
     std::size_t in_size_ = 0;

@@ -86,7 +86,7 @@ private:
                 if (f->sent.empty()) return finish(f, UserRecord::Outcome::failed, "", -1);
                 return;
             case Step::Action::serve_cached:
-                return finish(f, UserRecord::Outcome::answered, s.cached, -2);
+                return finish(f, UserRecord::Outcome::answered, s.cached, UserRecord::kFromCache);
             case Step::Action::wait:
                 f->timer = host_.scheduler().after(s.delay, [this, f] {
                     if (f->done) return;
