@@ -41,7 +41,8 @@ usage:
                [--json FILE] [--junit FILE] [--html FILE] [LIMIT…]
   brownout score DIR [--report-dir DIR] [--json FILE] [--junit FILE] [--html FILE]
   brownout sim [SCENARIO] [--seeds N] [--seed N] [--client NAME]… [--sweep KEY=V1,V2,…]…
-               [--shard I/N] [--metric PHASE.METRIC] [--json FILE] [--csv FILE] [--html FILE]
+               [--shard I/N] [--jobs N] [--metric PHASE.METRIC] [--json FILE] [--csv FILE]
+               [--html FILE]
   brownout merge SHARD.json… [--json FILE] [--csv FILE] [--html FILE]
   brownout leaderboard [SCENARIO…] [--seeds N] [--client NAME]… [--time-scale X] [--out DIR]
                        [--max-time-scale X] [--min-time-scale X] [--parallel N] [--stacks DIR]
@@ -249,6 +250,11 @@ int cmd_sim(Args& args) {
             sim.sweep.push_back(brownout::harness::parse_sweep(args.value(a)));
         } else if (a == "--shard") {
             sim.shard = brownout::harness::parse_shard(args.value(a));
+        } else if (a == "--jobs") {
+            double n = parse_number(a, args.value(a));
+            if (n < 1 || n > 256 || n != std::floor(n))
+                throw brownout::Error("sim: --jobs takes a whole number from 1 to 256");
+            sim.jobs = static_cast<int>(n);
         } else if (a == "--metric") {
             sim.metric = args.value(a);
         } else if (a == "--json") {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
 #include "core/text.h"
@@ -446,31 +448,69 @@ SimResult simulate(const SimCommand& c) {
     for (int i = 0; i < std::max(1, c.seeds); ++i)
         r.seeds.push_back(first + static_cast<std::uint64_t>(i));
     auto keys = recorded_keys(r.expect, r.metric);
-    std::size_t unit = 0;  // point × seed, numbered across the whole run
+    // This shard's units (a sweep point at one seed), numbered across the whole run. Every point
+    // is read, on every shard, so that a bad sweep value fails them all alike.
+    struct Unit {
+        std::size_t point = 0;
+        std::uint64_t seed = 0;
+        std::map<std::string, std::vector<std::map<std::string, double>>> values;  // by stack
+        std::exception_ptr error;
+    };
+    std::vector<Scenario> scenarios;
+    std::vector<Unit> units;
+    std::size_t unit = 0;
     for (auto& settings : sweep_points(c.sweep)) {
         SimPoint point;
         point.settings = settings;
         for (const auto& name : r.stacks) point.stacks[name];
-        // Every point is read, on every shard, so that a bad sweep value fails them all alike.
-        Scenario scenario = settings.empty() ? base : load_scenario(c.scenario_file, settings);
+        scenarios.push_back(settings.empty() ? base : load_scenario(c.scenario_file, settings));
         for (std::uint64_t seed : r.seeds) {
             if (static_cast<int>(unit++ % static_cast<std::size_t>(c.shard.count)) != c.shard.index)
                 continue;
+            units.push_back({r.points.size(), seed, {}, nullptr});
+        }
+        r.points.push_back(std::move(point));
+    }
+    // Each unit is a run of its own (its own schedulers, providers and workload) and keeps its
+    // values in its own place, so several run at once and the result is the same whatever order
+    // they end in: they are gathered in unit order below.
+    auto run_unit = [&](Unit& u) {
+        try {
             RunOptions options;
-            options.seed = seed;
+            options.seed = u.seed;
             options.clients = r.stacks;
             options.virtual_time = true;
-            auto run = run_scenario(scenario, options);
+            auto run = run_scenario(scenarios[u.point], options);
             auto windows = phase_windows(run.scenario);
             for (const auto& stack : run.stacks) {
                 auto score = score_stack(run.scenario, stack, windows);
-                auto& runs = point.stacks[stack.client.name];
-                runs.seeds.push_back(seed);
-                auto& values = runs.values.emplace_back();
+                auto& values = u.values[stack.client.name].emplace_back();
                 for (const auto& key : keys) values[key] = value_of(score, key);
             }
+        } catch (...) {
+            u.error = std::current_exception();
         }
-        r.points.push_back(std::move(point));
+    };
+    std::size_t jobs = c.jobs > 0 ? static_cast<std::size_t>(c.jobs)
+                                  : std::max(1U, std::thread::hardware_concurrency());
+    jobs = std::min(jobs, units.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i = next++; i < units.size(); i = next++) run_unit(units[i]);
+    };
+    std::vector<std::thread> workers;
+    for (std::size_t i = 1; i < jobs; ++i) workers.emplace_back(work);
+    work();
+    for (auto& w : workers) w.join();
+    for (auto& u : units) {
+        if (u.error) std::rethrow_exception(u.error);
+        for (auto& [name, values] : u.values) {
+            auto& runs = r.points[u.point].stacks[name];
+            for (auto& v : values) {
+                runs.seeds.push_back(u.seed);
+                runs.values.push_back(std::move(v));
+            }
+        }
     }
     return r;
 }

@@ -32,6 +32,9 @@ struct SimCommand {
     std::vector<std::string> clients;   // empty: every built-in stack
     std::vector<SweepAxis> sweep;
     Shard shard;
+    // Units (a sweep point at one seed) run at once; 0: one for each core. Any number gives the
+    // same result.
+    int jobs = 0;
     // What the sweep table and the heatmaps show: "phase.metric" ("all.metastable",
     // "incident.retry_amplification"); the score by default.
     std::string metric = "all.score";

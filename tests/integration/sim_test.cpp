@@ -136,6 +136,27 @@ TEST_CASE(
     fs::remove(file);
 }
 
+TEST_CASE(
+    "seeds and sweep points run at once give the report of one at a time, byte for byte, and a "
+    "failing unit's error",
+    "[sim]") {
+    auto file = write_temp("jobs", kIncident);
+    SimCommand c = sim_of(file);
+    c.seed = 1;
+    c.seeds = 4;
+    c.clients = {"naive", "failover"};
+    c.sweep = {parse_sweep("providers.primary.phases.0.rate=0.2,0.8")};
+    c.jobs = 1;
+    auto one = sim_json(simulate(c));
+    for (int jobs : {3, 8}) {  // fewer workers than units, and more
+        c.jobs = jobs;
+        CHECK(sim_json(simulate(c)) == one);
+    }
+    // Each stack's seeds are in their own order, whichever unit ended first.
+    CHECK_THAT(one, Catch::Contains("{\"client\":\"naive\",\"seeds\":[1,2,3,4]"));
+    fs::remove(file);
+}
+
 TEST_CASE("many seeds: a mean, a confidence interval and paired comparisons", "[sim]") {
     auto file = write_temp("seeds", kIncident);
     SimCommand c = sim_of(file);
