@@ -1,5 +1,7 @@
 #include "core/scheduler.h"
 
+#include "core/error.h"
+
 namespace brownout {
 
 Scheduler::TimerId Scheduler::at(Duration when, Task task) {
@@ -17,20 +19,48 @@ Scheduler::TimerId Scheduler::after(Duration span, Task task) {
 Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> scenario_due,
                                   Task task) {
     std::lock_guard lock(mutex_);
-    TimerId id = next_id_++;
-    timers_.emplace(id, Timer{running_due, scenario_due, std::move(task)});
+    std::size_t slot = 0;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        slot = timers_.size();
+        if (slot > kSlotMask) throw Error("scheduler: more than 16 million timers pending at once");
+        timers_.emplace_back();
+    }
+    TimerId id = (next_sequence_++ << kSlotBits) | slot;
+    timers_[slot] = Timer{id, running_due, scenario_due, std::move(task)};
+    ++live_count_;
     heap_.push({running_due, id});
     return id;
 }
 
+Scheduler::Timer* Scheduler::live(TimerId id) const {
+    std::size_t slot = id & kSlotMask;
+    if (id == 0 || slot >= timers_.size() || timers_[slot].id != id) return nullptr;
+    return &timers_[slot];
+}
+
+void Scheduler::free_slot(Timer& timer) {
+    free_slots_.push_back(timer.id & kSlotMask);
+    timer.id = 0;
+    timer.task = nullptr;
+    --live_count_;
+}
+
 bool Scheduler::cancel(TimerId id) {
+    Task task;  // destroyed after the lock is released: what it holds may set a timer
     std::lock_guard lock(mutex_);
-    return timers_.erase(id) > 0;
+    Timer* timer = live(id);
+    if (timer == nullptr) return false;
+    task = std::move(timer->task);
+    free_slot(*timer);
+    return true;
 }
 
 std::size_t Scheduler::pending() const {
     std::lock_guard lock(mutex_);
-    return timers_.size();
+    return live_count_;
 }
 
 void Scheduler::drop_all() {
@@ -41,8 +71,8 @@ void Scheduler::drop_all() {
 
 void Scheduler::drop_stale() const {
     while (!heap_.empty()) {
-        auto it = timers_.find(heap_.top().id);
-        if (it != timers_.end() && it->second.running_due == heap_.top().running_due) return;
+        const Timer* timer = live(heap_.top().id);
+        if (timer != nullptr && timer->running_due == heap_.top().running_due) return;
         heap_.pop();
     }
 }
@@ -50,10 +80,10 @@ void Scheduler::drop_stale() const {
 std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
     drop_stale();
     if (heap_.empty() || heap_.top().running_due > running_now) return std::nullopt;
-    auto it = timers_.find(heap_.top().id);
+    Timer* timer = live(heap_.top().id);
     heap_.pop();
-    std::optional<Task> task(std::move(it->second.task));
-    timers_.erase(it);
+    std::optional<Task> task(std::move(timer->task));
+    free_slot(*timer);
     return task;
 }
 
@@ -68,9 +98,14 @@ std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size
     return due;
 }
 
-std::optional<Scheduler::Task> Scheduler::take_next(Duration running_now) {
+std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limit) {
     std::lock_guard lock(mutex_);
-    return pop_due(running_now);
+    drop_stale();
+    if (heap_.empty()) return std::nullopt;
+    Duration due = heap_.top().running_due;
+    if (limit && due > *limit) return std::nullopt;
+    auto task = pop_due(due);
+    return Next{due, std::move(*task)};
 }
 
 std::optional<Duration> Scheduler::next_due() const {
@@ -85,9 +120,10 @@ void Scheduler::rebase() {
     {
         std::lock_guard lock(mutex_);
         decltype(heap_) fresh;
-        for (auto& [id, timer] : timers_) {
+        for (auto& timer : timers_) {
+            if (timer.id == 0) continue;
             if (timer.scenario_due) timer.running_due = *timer.scenario_due - shift;
-            fresh.push({timer.running_due, id});
+            fresh.push({timer.running_due, timer.id});
         }
         heap_ = std::move(fresh);
     }
@@ -103,10 +139,10 @@ void VirtualScheduler::advance(Duration span) {
 void VirtualScheduler::run(std::optional<Duration> limit) {
     stopped_ = false;
     while (!stopped_) {
-        auto due = next_due();
-        if (!due || (limit && *due > *limit)) break;
-        running_ = std::max(running_, *due);
-        if (auto task = take_next(running_)) (*task)();  // one at a time: a task may stop()
+        auto next = take_next(limit);
+        if (!next) break;
+        running_ = std::max(running_, next->due);
+        next->task();  // one at a time: a task may stop()
     }
 }
 

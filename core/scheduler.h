@@ -18,7 +18,6 @@
 #include <mutex>
 #include <optional>
 #include <queue>
-#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -55,15 +54,27 @@ protected:
     // Removes up to `most` timers due at or before `running_now` and returns them, earliest
     // first (ties in the order they were set).
     std::vector<Task> take_due(Duration running_now, std::size_t most = SIZE_MAX);
-    // The earliest timer due at or before `running_now`, removed; none when none is due. One
-    // event at a time without a list for it (the simulator's loop).
-    std::optional<Task> take_next(Duration running_now);
+    // The earliest timer, removed, with the running time it was due at, if it is due at or
+    // before `limit` (any time without one); none otherwise. One event at a time, under one lock
+    // and without a list for it (the simulator's loop).
+    struct Next {
+        Duration due;
+        Task task;
+    };
+    std::optional<Next> take_next(std::optional<Duration> limit);
     std::optional<Duration> next_due() const;  // running time of the earliest timer
     // After a jump: timers set `at` a scenario time move on the running axis.
     void rebase();
 
 private:
+    // A timer's id is its sequence number (ids grow, so equal due times keep the order they were
+    // set in) above its slot in `timers_` (kSlotBits bits): cancel() and the heap find a timer by
+    // its slot, without a hash table or a node of its own, and a slot's next timer has another
+    // id, so an id that has run or was cancelled is known as such.
+    static constexpr int kSlotBits = 24;
+    static constexpr TimerId kSlotMask = (TimerId{1} << kSlotBits) - 1;
     struct Timer {
+        TimerId id = 0;  // 0: the slot is free
         Duration running_due{};
         std::optional<Duration> scenario_due;  // set for `at` timers
         Task task;
@@ -76,13 +87,19 @@ private:
         }
     };
     TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task task);
+    // The live timer of that id; null when it has run or was cancelled.
+    Timer* live(TimerId id) const;
+    // Gives its slot back; its task is moved out first by whoever runs it.
+    void free_slot(Timer& timer);
     void drop_stale() const;  // pops heap entries whose timer was cancelled or moved
     // Under the lock: the earliest timer due at or before `running_now`, removed.
     std::optional<Task> pop_due(Duration running_now);
 
     mutable std::mutex mutex_;
-    TimerId next_id_ = 1;
-    std::unordered_map<TimerId, Timer> timers_;
+    TimerId next_sequence_ = 1;
+    mutable std::vector<Timer> timers_;  // by slot
+    std::vector<std::size_t> free_slots_;
+    std::size_t live_count_ = 0;
     mutable std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
 };
 
