@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -195,20 +197,38 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
 
 std::string prompt_of(const UserRequest& r) {
     RandomStream words(r.question);
-    // "[Warm-up ]Question <6 hex> about <topic>:" and the words, appended in place: one
-    // allocation for a request's text (the simulator makes it once an attempt).
+    // "[Warm-up ]Question <6 hex> about <topic>:" and the words. One allocation for a request's
+    // text (the simulator makes it at each attempt), and each word written as a fixed 16 bytes
+    // from a padded copy, of which its own length counts: no call and no bounds check a word.
+    static constexpr std::size_t kPadded = 16;
+    static constexpr auto kPaddedFiller = [] {
+        std::array<std::array<char, kPadded>, std::size(kFiller)> padded{};
+        for (std::size_t i = 0; i < std::size(kFiller); ++i) {
+            padded[i][0] = ' ';
+            for (std::size_t j = 0; j < kFiller[i].size(); ++j) padded[i][j + 1] = kFiller[i][j];
+        }
+        return padded;
+    }();
+    static_assert(std::all_of(std::begin(kFiller), std::end(kFiller),
+                              [](std::string_view w) { return w.size() + 1 <= kPadded; }));
+    const auto count = static_cast<std::size_t>(std::max(r.prompt_words, 0));
     std::string prompt;
-    prompt.reserve(64 + static_cast<std::size_t>(std::max(r.prompt_words, 0)) * 12);
+    prompt.reserve(64 + count * kPadded);
     if (r.warm_up) prompt += "Warm-up ";
     prompt += "Question ";
-    prompt += to_hex(r.question, 6);
+    append_hex(prompt, r.question, 6);
     prompt += " about ";
     prompt += kTopics[r.question % std::size(kTopics)];
     prompt += ':';
-    for (int i = 0; i < r.prompt_words; ++i) {
-        prompt += ' ';
-        prompt += kFiller[words.next() % std::size(kFiller)];
+    std::size_t at = prompt.size();
+    prompt.resize(at + count * kPadded);  // the room the words may take; cut to what they took
+    char* out = prompt.data() + at;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::size_t pick = words.next() % std::size(kFiller);
+        std::memcpy(out, kPaddedFiller[pick].data(), kPadded);
+        out += kFiller[pick].size() + 1;
     }
+    prompt.resize(static_cast<std::size_t>(out - prompt.data()));
     return prompt;
 }
 

@@ -510,7 +510,8 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         cut_at_tokens = c.completion_tokens / 2;
     int tokens_sent = 0;
     bool cut = false;
-    std::string next_event;  // the first event not sent, when the stream is cut
+    std::string next_event;                   // the first event not sent, when the stream is cut
+    reply.frames.reserve(frames.size() + 1);  // and a last frame a fault may add
     for (auto& frame : frames) {
         if (cut_at_tokens && frame.kind != wire::StreamFrame::Kind::prelude &&
             tokens_sent >= *cut_at_tokens) {
