@@ -27,11 +27,15 @@ using namespace std::chrono_literals;
 
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) return kNaN;
-    std::sort(v.begin(), v.end());
     double rank = p * (static_cast<double>(v.size()) - 1);
     auto lo = static_cast<std::size_t>(std::floor(rank));
     auto hi = static_cast<std::size_t>(std::ceil(rank));
-    return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
+    // The two order statistics a sort would give, without sorting the rest: the lo-th in place,
+    // then the hi-th as the least of what lies above it.
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+    double low = v[lo];
+    double high = hi == lo ? low : *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(hi), v.end());
+    return low + (high - low) * (rank - static_cast<double>(lo));
 }
 
 // 1 at `good`, 0 at `bad`, linear between (either direction).
@@ -107,26 +111,33 @@ std::vector<AttemptFacts> attempt_facts(const Scenario& s, const StackRun& run) 
         auto price = s.prices.find(std::string(name));
         prices.push_back(price != s.prices.end() ? price->second : std::make_pair(1.0, 4.0));
     }
-    std::vector<std::size_t> order(attempts.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-        return std::tie(provider[x], attempts[x].digest) <
-               std::tie(provider[y], attempts[y].digest);
-    });
+    // Sorted as keys side by side (the journal order breaks ties, as a stable sort would),
+    // not as indices into the journal's deque.
+    struct Key {
+        std::size_t provider;
+        std::uint64_t digest;
+        std::size_t at;  // the attempt's place in the journal
+        bool operator<(const Key& o) const {
+            return std::tie(provider, digest, at) < std::tie(o.provider, o.digest, o.at);
+        }
+    };
+    std::vector<Key> order(attempts.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = {provider[i], attempts[i].digest, i};
+    std::sort(order.begin(), order.end());
     std::vector<AttemptFacts> facts(attempts.size());
     for (std::size_t k = 0; k < order.size(); ++k) {
-        const auto& a = attempts[order[k]];
-        auto& f = facts[order[k]];
+        const auto& a = attempts[order[k].at];
+        auto& f = facts[order[k].at];
         if (a.status == 200) {
-            const auto& price = prices[provider[order[k]]];
+            const auto& price = prices[order[k].provider];
             f.cost = (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
         }
-        if (k == 0 || provider[order[k - 1]] != provider[order[k]] ||
-            attempts[order[k - 1]].digest != a.digest)
+        if (k == 0 || order[k - 1].provider != order[k].provider ||
+            order[k - 1].digest != order[k].digest)
             continue;
         // A retry of the same request to the same provider clearly before the wait it was
         // given had passed (faults/throttle.h: the provider's own tolerance).
-        const auto& told = attempts[order[k - 1]];
+        const auto& told = attempts[order[k - 1].at];
         if (told.retry_after <= Duration::zero()) continue;
         f.waited_for = true;
         f.violation = a.at < told.at + told.duration + told.retry_after -
