@@ -21,12 +21,13 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/inline_task.h"
 
 namespace brownout {
 
 class Scheduler : public Clock {
 public:
-    using Task = std::function<void()>;
+    using Task = InlineTask;
     using TimerId = std::uint64_t;
 
     // How much scenario time has passed while running (no jumps, no pauses).

@@ -34,7 +34,8 @@ double percentile(std::vector<double> v, double p) {
     // then the hi-th as the least of what lies above it.
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
     double low = v[lo];
-    double high = hi == lo ? low : *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(hi), v.end());
+    double high =
+        hi == lo ? low : *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(hi), v.end());
     return low + (high - low) * (rank - static_cast<double>(lo));
 }
 

@@ -3,8 +3,10 @@
 
 #include "core/scheduler.h"
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "core/real_scheduler.h"
@@ -168,4 +170,93 @@ TEST_CASE(
     rig.clock->resume();
     rig.clock->jump_to(2h);
     CHECK(boundary.get_future().wait_for(5s) == std::future_status::ready);
+}
+
+namespace {
+
+// Counts its live copies, so a test sees every one destroyed exactly once.
+struct Counted {
+    int* live;
+    int* calls;
+    std::array<char, 8> pad{};
+    explicit Counted(int* l, int* c) : live(l), calls(c) { ++*live; }
+    Counted(const Counted& o) : live(o.live), calls(o.calls), pad(o.pad) { ++*live; }
+    Counted(Counted&& o) noexcept : live(o.live), calls(o.calls), pad(o.pad) { ++*live; }
+    Counted& operator=(const Counted&) = delete;
+    Counted& operator=(Counted&&) = delete;
+    ~Counted() { --*live; }
+    void operator()() const { ++*calls; }
+};
+
+// The same, too big to be kept in place.
+struct Large : Counted {
+    using Counted::Counted;
+    std::array<char, InlineTask::kInline> more{};
+};
+
+}  // namespace
+
+TEST_CASE("a task runs what it was given, in place or on the heap, and destroys it once",
+          "[core][scheduler]") {
+    int live = 0, calls = 0;
+    {
+        InlineTask small(Counted(&live, &calls));
+        InlineTask large(Large(&live, &calls));
+        CHECK(live == 2);  // the temporaries are gone, one copy each is kept
+        small();
+        large();
+        CHECK(calls == 2);
+        InlineTask moved(std::move(small));
+        InlineTask moved_large(std::move(large));
+        CHECK(live == 2);
+        CHECK_FALSE(small);  // NOLINT(bugprone-use-after-move): a moved-from task is empty
+        CHECK_FALSE(large);  // NOLINT(bugprone-use-after-move)
+        moved();
+        moved_large();
+        CHECK(calls == 4);
+        moved = nullptr;
+        CHECK(live == 1);
+        moved = std::move(moved_large);
+        CHECK(live == 1);
+        moved();
+        CHECK(calls == 5);
+    }
+    CHECK(live == 0);
+
+    // A callable that can only be moved, and one whose state changes as it runs.
+    auto owned = std::make_unique<int>(41);
+    InlineTask only_moved([p = std::move(owned), &calls] { calls += *p; });
+    only_moved();
+    CHECK(calls == 46);
+    int n = 0;
+    InlineTask counting([k = 0, &n]() mutable { n = ++k; });
+    counting();
+    counting();
+    CHECK(n == 2);
+}
+
+TEST_CASE("a timer cancelled or dropped destroys its task outside the scheduler's lock",
+          "[core][scheduler]") {
+    // What a task holds may set another timer when it is destroyed (a slot given back): the
+    // scheduler must not hold its lock then.
+    VirtualScheduler s;
+    struct SetsTimer {
+        Scheduler* s;
+        bool armed = true;
+        SetsTimer(Scheduler* sch) : s(sch) {}
+        SetsTimer(SetsTimer&& o) noexcept : s(o.s), armed(std::exchange(o.armed, false)) {}
+        SetsTimer(const SetsTimer&) = delete;
+        SetsTimer& operator=(const SetsTimer&) = delete;
+        SetsTimer& operator=(SetsTimer&&) = delete;
+        ~SetsTimer() {
+            if (armed) s->after(1s, [] {});
+        }
+        void operator()() const {}
+    };
+    auto id = s.after(5s, SetsTimer(&s));
+    CHECK(s.pending() == 1);
+    CHECK(s.cancel(id));
+    CHECK(s.pending() == 1);  // the one its destruction set
+    s.run();
+    CHECK(s.pending() == 0);
 }

@@ -1,0 +1,91 @@
+#pragma once
+// What a timer runs: any callable taking nothing, kept in place when it fits kInline bytes and
+// moves without throwing, on the heap otherwise. Move-only.
+//
+// std::function keeps a callable in place only when it is trivially copyable and at most 16
+// bytes, so every lambda holding a shared_ptr (each timer of the in-process transport and of a
+// socket session) cost an allocation and a free; the simulator sets about six timers an attempt.
+
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace brownout {
+
+class InlineTask {
+public:
+    static constexpr std::size_t kInline = 48;
+
+    InlineTask() = default;
+    InlineTask(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): as std::function
+
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineTask> &&
+                                                std::is_invocable_r_v<void, std::decay_t<F>&>>>
+    InlineTask(F&& f) {  // NOLINT(google-explicit-constructor): a lambda is a task
+        using Stored = std::decay_t<F>;
+        if constexpr (sizeof(Stored) <= kInline && alignof(Stored) <= alignof(std::max_align_t) &&
+                      std::is_nothrow_move_constructible_v<Stored>) {
+            ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(f));
+            ops_ = &kInPlace<Stored>;
+        } else {
+            ::new (static_cast<void*>(storage_)) Stored*(new Stored(std::forward<F>(f)));
+            ops_ = &kOnHeap<Stored>;
+        }
+    }
+
+    InlineTask(InlineTask&& other) noexcept { take(other); }
+    InlineTask& operator=(InlineTask&& other) noexcept {
+        if (this != &other) {
+            reset();
+            take(other);
+        }
+        return *this;
+    }
+    InlineTask(const InlineTask&) = delete;
+    InlineTask& operator=(const InlineTask&) = delete;
+    ~InlineTask() { reset(); }
+
+    explicit operator bool() const { return ops_ != nullptr; }
+    void operator()() { ops_->call(storage_); }
+
+private:
+    struct Ops {
+        void (*call)(void* storage);
+        void (*move)(void* from, void* to);  // constructs at `to`, destroys at `from`
+        void (*destroy)(void* storage);
+    };
+    template <class F>
+    static F& in_place(void* storage) {
+        return *std::launder(static_cast<F*>(storage));
+    }
+    template <class F>
+    static F*& on_heap(void* storage) {
+        return *std::launder(static_cast<F**>(storage));
+    }
+    template <class F>
+    static constexpr Ops kInPlace{[](void* s) { in_place<F>(s)(); },
+                                  [](void* from, void* to) {
+                                      ::new (to) F(std::move(in_place<F>(from)));
+                                      in_place<F>(from).~F();
+                                  },
+                                  [](void* s) { in_place<F>(s).~F(); }};
+    template <class F>
+    static constexpr Ops kOnHeap{[](void* s) { (*on_heap<F>(s))(); },
+                                 [](void* from, void* to) { ::new (to) F*(on_heap<F>(from)); },
+                                 [](void* s) { delete on_heap<F>(s); }};
+
+    void take(InlineTask& other) noexcept {
+        if (other.ops_ == nullptr) return;
+        other.ops_->move(other.storage_, storage_);
+        ops_ = std::exchange(other.ops_, nullptr);
+    }
+    void reset() noexcept {
+        if (ops_ != nullptr) std::exchange(ops_, nullptr)->destroy(storage_);
+    }
+
+    alignas(std::max_align_t) unsigned char storage_[kInline];
+    const Ops* ops_ = nullptr;
+};
+
+}  // namespace brownout
