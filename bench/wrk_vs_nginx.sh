@@ -3,13 +3,17 @@
 # returning a fixed body of the same size, both driven by wrk with POST, keep-alive and 64
 # connections on this machine. Target (issue 13): at least 0.8 of nginx's requests a second.
 #
-#   ./bench/wrk_vs_nginx.sh [DURATION_SECONDS]      (default 15)
+#   ./bench/wrk_vs_nginx.sh [DURATION_SECONDS] [BROWNOUT_BINARY]   (default 15, this build's)
+#
+# A second binary (an earlier commit's build) lets two versions be alternated the same hour: the
+# VM's speed moves between runs, so only figures taken side by side compare.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
 install_debian_packages "${DEBIAN_PACKAGES[@]}" wrk nginx-light
 build
 
 seconds=${1:-15}
+bin=${2:-$BROWNOUT}
 dir=$(mktemp -d)
 cleanup() {
   [ -n "${mock:-}" ] && kill "$mock" 2>/dev/null || true
@@ -18,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BROWNOUT" serve "$ROOT/bench/instant.toml" --listen 127.0.0.1:0 --threads 1 --ready-file "$dir/ready.json" 2>"$dir/mock.log" &
+"$bin" serve "$ROOT/bench/instant.toml" --listen 127.0.0.1:0 --threads 1 --ready-file "$dir/ready.json" 2>"$dir/mock.log" &
 mock=$!
 for _ in $(seq 1 100); do [ -s "$dir/ready.json" ] && break; sleep 0.05; done
 url=$(sed -E 's/.*"url":"([^"]+)".*/\1/' "$dir/ready.json")
