@@ -17,7 +17,7 @@ Scheduler::TimerId Scheduler::after(Duration span, Task task) {
 }
 
 Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> scenario_due,
-                                  Task task) {
+                                  Task&& task) {
     std::lock_guard lock(mutex_);
     std::size_t slot = 0;
     if (!free_slots_.empty()) {
@@ -29,7 +29,11 @@ Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> 
         timers_.emplace_back();
     }
     TimerId id = (next_sequence_++ << kSlotBits) | slot;
-    timers_[slot] = Timer{id, running_due, scenario_due, std::move(task)};
+    Timer& timer = timers_[slot];  // filled in place: a task is moved once, into its slot
+    timer.id = id;
+    timer.running_due = running_due;
+    timer.scenario_due = scenario_due;
+    timer.task = std::move(task);
     ++live_count_;
     heap_.push({running_due, id});
     return id;

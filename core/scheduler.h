@@ -87,7 +87,7 @@ private:
             return running_due != o.running_due ? running_due > o.running_due : id > o.id;
         }
     };
-    TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task task);
+    TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task&& task);
     // The live timer of that id; null when it has run or was cancelled.
     Timer* live(TimerId id) const;
     // Gives its slot back; its task is moved out first by whoever runs it.

@@ -297,7 +297,7 @@ public:
         r.headers.emplace_back("content-type", "application/json");
         r.headers.emplace_back("accept", "application/json");
         if (!api_key.empty())
-            r.headers.emplace_back("authorization", fmt::format("Bearer {}", api_key));
+            r.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
         std::string user = fmt::format(R"({{"role":"user","content":{})", json_string(chat.prompt));
         if (!chat.image_url.empty())
             user += fmt::format(R"(,"images":[{}])", json_string(image_payload(chat.image_url)));

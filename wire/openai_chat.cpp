@@ -525,7 +525,7 @@ public:
         r.path = std::string(chat_path());
         r.headers.emplace_back("content-type", "application/json");
         if (!api_key.empty())
-            r.headers.emplace_back("authorization", fmt::format("Bearer {}", api_key));
+            r.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
         return r;
     }
 

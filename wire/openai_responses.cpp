@@ -281,7 +281,7 @@ public:
         r.path = std::string(chat_path());
         r.headers.emplace_back("content-type", "application/json");
         if (!api_key.empty())
-            r.headers.emplace_back("authorization", fmt::format("Bearer {}", api_key));
+            r.headers.emplace_back("authorization", "Bearer " + std::string(api_key));
         std::string content =
             fmt::format(R"([{{"type":"input_text","text":{}}})", json_string(chat.prompt));
         if (!chat.image_url.empty())
