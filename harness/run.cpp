@@ -480,22 +480,12 @@ void apply_run_options(Scenario& scenario, const RunOptions& options) {
     }
 }
 
-RunResult run_scenario(Scenario scenario, const RunOptions& options) {
-    apply_run_options(scenario, options);
-    std::unique_ptr<RunLog> log;
-    if (!options.log_dir.empty())
-        log = std::make_unique<RunLog>(options.log_dir, options.scenario_text, scenario);
-    RunResult result;
-    auto workload = generate_workload(scenario.workload, scenario.duration, scenario.seed);
-    // One clock for every stack: they all live the same incident at the same moment.
-    auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
-    std::vector<std::unique_ptr<StackDriver>> drivers;
-    for (const auto& client : scenario.clients)
-        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload,
-                                                        options.virtual_time, log.get()));
-    for (auto& d : drivers) d->prepare(options.stop);
-    clock->jump_to(Duration::zero());
-    auto started = SteadyClock::now();
+namespace {
+
+// Every stack on a thread of its own, at once (on the wire they share one scaled clock and live
+// the incident at the same moment).
+void run_side_by_side(std::vector<std::unique_ptr<StackDriver>>& drivers, const RunOptions& options,
+                      ScaledClock& clock, RunLog* log) {
     // Each driver ends its own run; this thread only relays the stop flag (set by a signal
     // handler, which cannot wake anyone) and prints progress, waking every 100 ms to do so.
     std::mutex mutex;
@@ -527,12 +517,37 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
                 std::vector<std::pair<std::size_t, std::size_t>> progress(drivers.size());
                 for (std::size_t i = 0; i < drivers.size(); ++i)
                     progress[i] = drivers[i]->progress();
-                options.progress(clock->now(), progress);
+                options.progress(clock.now(), progress);
             }
         }
         lock.lock();
     }
     for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+RunResult run_scenario(Scenario scenario, const RunOptions& options) {
+    apply_run_options(scenario, options);
+    std::unique_ptr<RunLog> log;
+    if (!options.log_dir.empty())
+        log = std::make_unique<RunLog>(options.log_dir, options.scenario_text, scenario);
+    RunResult result;
+    auto workload = generate_workload(scenario.workload, scenario.duration, scenario.seed);
+    // One clock for every stack: they all live the same incident at the same moment.
+    auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
+    std::vector<std::unique_ptr<StackDriver>> drivers;
+    for (const auto& client : scenario.clients)
+        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload,
+                                                        options.virtual_time, log.get()));
+    for (auto& d : drivers) d->prepare(options.stop);
+    clock->jump_to(Duration::zero());
+    auto started = SteadyClock::now();
+    if (options.stacks_in_turn && options.virtual_time) {
+        for (auto& d : drivers) d->run(options.stop);
+    } else {
+        run_side_by_side(drivers, options, *clock, log.get());
+    }
     result.wall_seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
     for (auto& d : drivers) {
         result.partial = result.partial || d->interrupted();

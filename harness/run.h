@@ -76,6 +76,10 @@ struct RunOptions {
     // The simulator: built-in stacks in virtual time, in process, no sockets (external stacks
     // are left out with a note).
     bool virtual_time = false;
+    // Virtual time only: the stacks run one after another on the calling thread (each has its
+    // own scheduler, so nothing else changes), for a caller that runs several runs at once; they
+    // then also share the thread's table of expected answers (expected_digests()).
+    bool stacks_in_turn = false;
     std::atomic<bool>* stop =
         nullptr;  // set from a signal handler: end early, keep what was measured
     // Called about once a second from the main thread with the scenario time and per-stack

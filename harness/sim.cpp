@@ -474,12 +474,18 @@ SimResult simulate(const SimCommand& c) {
     // Each unit is a run of its own (its own schedulers, providers and workload) and keeps its
     // values in its own place, so several run at once and the result is the same whatever order
     // they end in: they are gathered in unit order below.
+    std::size_t jobs = c.jobs > 0 ? static_cast<std::size_t>(c.jobs)
+                                  : std::max(1U, std::thread::hardware_concurrency());
+    jobs = std::min(jobs, units.size());
+    const bool in_turn = jobs > 1;
     auto run_unit = [&](Unit& u) {
         try {
             RunOptions options;
             options.seed = u.seed;
             options.clients = r.stacks;
             options.virtual_time = true;
+            // Units side by side take the cores: a unit's stacks then run in turn on its worker.
+            options.stacks_in_turn = in_turn;
             auto run = run_scenario(scenarios[u.point], options);
             auto windows = phase_windows(run.scenario);
             for (const auto& stack : run.stacks) {
@@ -491,9 +497,6 @@ SimResult simulate(const SimCommand& c) {
             u.error = std::current_exception();
         }
     };
-    std::size_t jobs = c.jobs > 0 ? static_cast<std::size_t>(c.jobs)
-                                  : std::max(1U, std::thread::hardware_concurrency());
-    jobs = std::min(jobs, units.size());
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next++; i < units.size(); i = next++) run_unit(units[i]);

@@ -296,7 +296,9 @@ wire::ChatRequest expected_digests(const UserRequest& r) {
         std::uint64_t image_digest = 0;
         int image_count = 0;
     };
-    constexpr std::size_t kSlots = 4096;
+    // Enough for a run's users, so that stacks run in turn on one thread (the simulator's units
+    // side by side) find what the first one made: 64 Ki slots, 3.5 MiB a thread.
+    constexpr std::size_t kSlots = std::size_t{1} << 16;
     thread_local std::vector<Slot> table(kSlots);
     Key key{r.question, r.freshness, r.prompt_words, r.max_tokens, r.kind, r.warm_up};
     // The question is a hash already; the hour spreads one question's hours over the slots.
