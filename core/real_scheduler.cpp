@@ -7,7 +7,8 @@ namespace brownout {
 namespace asio = boost::asio;
 
 RealScheduler::RealScheduler(asio::io_context& ioc, std::shared_ptr<ScaledClock> clock)
-    : clock_(std::move(clock)),
+    : Scheduler(true),
+      clock_(std::move(clock)),
       strand_(asio::make_strand(ioc)),
       timer_(strand_),
       alive_(std::make_shared<RealScheduler*>(this)) {

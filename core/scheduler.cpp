@@ -18,7 +18,7 @@ Scheduler::TimerId Scheduler::after(Duration span, Task task) {
 
 Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> scenario_due,
                                   Task&& task) {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     std::size_t slot = 0;
     if (!free_slots_.empty()) {
         slot = free_slots_.back();
@@ -54,7 +54,7 @@ void Scheduler::free_slot(Timer& timer) {
 
 bool Scheduler::cancel(TimerId id) {
     Task task;  // destroyed after the lock is released: what it holds may set a timer
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     Timer* timer = live(id);
     if (timer == nullptr) return false;
     task = std::move(timer->task);
@@ -63,7 +63,7 @@ bool Scheduler::cancel(TimerId id) {
 }
 
 std::size_t Scheduler::pending() const {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     return live_count_;
 }
 
@@ -93,7 +93,7 @@ std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
 
 std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size_t most) {
     std::vector<Task> due;
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     while (due.size() < most) {
         auto task = pop_due(running_now);
         if (!task) break;
@@ -103,7 +103,7 @@ std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size
 }
 
 std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limit) {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     drop_stale();
     if (heap_.empty()) return std::nullopt;
     Duration due = heap_.top().running_due;
@@ -113,7 +113,7 @@ std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limi
 }
 
 std::optional<Duration> Scheduler::next_due() const {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     drop_stale();
     if (heap_.empty()) return std::nullopt;
     return heap_.top().running_due;
@@ -122,7 +122,7 @@ std::optional<Duration> Scheduler::next_due() const {
 void Scheduler::rebase() {
     Duration shift = offset();
     {
-        std::lock_guard lock(mutex_);
+        Guard lock(*this);
         decltype(heap_) fresh;
         for (auto& timer : timers_) {
             if (timer.id == 0) continue;

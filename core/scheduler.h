@@ -47,6 +47,11 @@ public:
     virtual void stop() = 0;
 
 protected:
+    // `threaded`: other threads set and cancel timers (a real scheduler, reached from a fleet's
+    // threads), so every call takes the lock; a virtual scheduler is run by one thread and takes
+    // none.
+    explicit Scheduler(bool threaded) : threaded_(threaded) {}
+
     // Scenario time minus running time: what jumps have added.
     virtual Duration offset() const = 0;
     // The earliest timer may now be earlier than the one armed (called without the lock held).
@@ -96,6 +101,23 @@ private:
     // Under the lock: the earliest timer due at or before `running_now`, removed.
     std::optional<Task> pop_due(Duration running_now);
 
+    // The lock, when the scheduler is threaded (a no-op otherwise).
+    class Guard {
+    public:
+        explicit Guard(const Scheduler& s) : mutex_(s.threaded_ ? &s.mutex_ : nullptr) {
+            if (mutex_ != nullptr) mutex_->lock();
+        }
+        ~Guard() {
+            if (mutex_ != nullptr) mutex_->unlock();
+        }
+        Guard(const Guard&) = delete;
+        Guard& operator=(const Guard&) = delete;
+
+    private:
+        std::mutex* mutex_;
+    };
+
+    const bool threaded_;
     mutable std::mutex mutex_;
     TimerId next_sequence_ = 1;
     mutable std::vector<Timer> timers_;  // by slot
@@ -105,11 +127,12 @@ private:
 };
 
 // Time moves only when told: tests drive it step by step, and the simulator runs it to the end
-// as fast as the CPU allows. Single-threaded: tasks run inside advance() / run().
+// as fast as the CPU allows. Single-threaded: tasks run inside advance() / run(), and only the
+// thread that runs it may set or cancel a timer (it takes no lock).
 class VirtualScheduler final : public Scheduler {
 public:
     explicit VirtualScheduler(double time_scale = 1.0, Duration start = Duration::zero())
-        : scale_(time_scale > 0 ? time_scale : 1.0), offset_(start) {}
+        : Scheduler(false), scale_(time_scale > 0 ? time_scale : 1.0), offset_(start) {}
 
     Duration now() const override { return running_ + offset_; }
     Duration running() const override { return running_; }
