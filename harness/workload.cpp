@@ -297,7 +297,7 @@ wire::ChatRequest expected_digests(const UserRequest& r) {
         int image_count = 0;
     };
     // Enough for a run's users, so that stacks run in turn on one thread (the simulator's units
-    // side by side) find what the first one made: 64 Ki slots, 3.5 MiB a thread.
+    // side by side) find what the first one made: 64 Ki slots of 64 bytes, 4 MiB a thread.
     constexpr std::size_t kSlots = std::size_t{1} << 16;
     thread_local std::vector<Slot> table(kSlots);
     Key key{r.question, r.freshness, r.prompt_words, r.max_tokens, r.kind, r.warm_up};
