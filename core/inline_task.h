@@ -6,6 +6,7 @@
 // bytes, so every lambda holding a shared_ptr (each timer of the in-process transport and of a
 // socket session) cost an allocation and a free; the simulator sets about six timers an attempt.
 
+#include <cassert>
 #include <cstddef>
 #include <new>
 #include <type_traits>
@@ -47,7 +48,10 @@ public:
     ~InlineTask() { reset(); }
 
     explicit operator bool() const { return ops_ != nullptr; }
-    void operator()() { ops_->call(storage_); }
+    void operator()() {
+        assert(ops_ != nullptr && "an empty task was run");
+        ops_->call(storage_);
+    }
 
 private:
     struct Ops {

@@ -543,7 +543,10 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();
-    if (options.stacks_in_turn && options.virtual_time) {
+    // In turn only where nothing needs this thread meanwhile: no stop flag to relay, no
+    // progress to print, no log to flush.
+    if (options.stacks_in_turn && options.virtual_time && options.stop == nullptr &&
+        !options.progress && !log) {
         for (auto& d : drivers) d->run(options.stop);
     } else {
         run_side_by_side(drivers, options, *clock, log.get());

@@ -78,7 +78,8 @@ struct RunOptions {
     bool virtual_time = false;
     // Virtual time only: the stacks run one after another on the calling thread (each has its
     // own scheduler, so nothing else changes), for a caller that runs several runs at once; they
-    // then also share the thread's table of expected answers (expected_digests()).
+    // then also share the thread's table of expected answers (expected_digests()). Not with a
+    // stop flag, progress or a log, which want a thread of their own: side by side then.
     bool stacks_in_turn = false;
     std::atomic<bool>* stop =
         nullptr;  // set from a signal handler: end early, keep what was measured

@@ -498,13 +498,22 @@ SimResult simulate(const SimCommand& c) {
         }
     };
     std::atomic<std::size_t> next{0};
+    // Units are taken in order, so once one fails, every unit not yet started comes after it:
+    // they are skipped, and the first failure in unit order is still the one reported.
+    std::atomic<bool> failed{false};
     auto work = [&] {
-        for (std::size_t i = next++; i < units.size(); i = next++) run_unit(units[i]);
+        // Stacks in turn share the worker's table of expected answers: one workload's worth.
+        if (in_turn) keep_expected_digests(std::size_t{1} << 16);
+        for (std::size_t i = next++; i < units.size() && !failed; i = next++) {
+            run_unit(units[i]);
+            if (units[i].error) failed = true;
+        }
     };
-    std::vector<std::thread> workers;
-    for (std::size_t i = 1; i < jobs; ++i) workers.emplace_back(work);
-    work();
-    for (auto& w : workers) w.join();
+    {
+        std::vector<std::jthread> workers;  // joined when the block ends, even on a throw
+        for (std::size_t i = 1; i < jobs; ++i) workers.emplace_back(work);
+        work();
+    }
     for (auto& u : units) {
         if (u.error) std::rethrow_exception(u.error);
         for (auto& [name, values] : u.values) {

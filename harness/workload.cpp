@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -274,37 +275,52 @@ wire::ChatRequest expected_request(const UserRequest& r) {
     return std::get<wire::ChatRequest>(parsed);
 }
 
+namespace {
+
+// What expected_digests() remembers: every field outgoing_chat reads but the model
+// (expected_request asks "any"), and the digests they give.
+struct DigestKey {
+    std::uint64_t question = 0;
+    std::int64_t freshness = 0;
+    int prompt_words = 0;
+    int max_tokens = 0;
+    RequestKind kind = RequestKind::chat;
+    bool warm_up = false;
+    bool operator==(const DigestKey& o) const {
+        return std::tie(question, freshness, prompt_words, max_tokens, kind, warm_up) ==
+               std::tie(o.question, o.freshness, o.prompt_words, o.max_tokens, o.kind, o.warm_up);
+    }
+};
+struct DigestSlot {
+    DigestKey key;
+    bool filled = false;
+    std::uint64_t text_digest = 0;
+    std::uint64_t image_digest = 0;
+    int image_count = 0;
+};
+
+// A thread's table, direct-mapped; its size is a power of two. 4096 slots (256 KiB) unless the
+// thread asked for more (keep_expected_digests()).
+std::vector<DigestSlot>& digest_table() {
+    thread_local std::vector<DigestSlot> table(std::size_t{1} << 12);
+    return table;
+}
+
+}  // namespace
+
+void keep_expected_digests(std::size_t requests) {
+    auto& table = digest_table();
+    std::size_t wanted = std::bit_ceil(std::min(requests, std::size_t{1} << 20));
+    if (table.size() < wanted) table.assign(wanted, DigestSlot{});
+}
+
 wire::ChatRequest expected_digests(const UserRequest& r) {
-    // Every field outgoing_chat reads but the model (expected_request asks "any").
-    struct Key {
-        std::uint64_t question = 0;
-        std::int64_t freshness = 0;
-        int prompt_words = 0;
-        int max_tokens = 0;
-        RequestKind kind = RequestKind::chat;
-        bool warm_up = false;
-        bool operator==(const Key& o) const {
-            return std::tie(question, freshness, prompt_words, max_tokens, kind, warm_up) ==
-                   std::tie(o.question, o.freshness, o.prompt_words, o.max_tokens, o.kind,
-                            o.warm_up);
-        }
-    };
-    struct Slot {
-        Key key;
-        bool filled = false;
-        std::uint64_t text_digest = 0;
-        std::uint64_t image_digest = 0;
-        int image_count = 0;
-    };
-    // Enough for a run's users, so that stacks run in turn on one thread (the simulator's units
-    // side by side) find what the first one made: 64 Ki slots of 64 bytes, 4 MiB a thread.
-    constexpr std::size_t kSlots = std::size_t{1} << 16;
-    thread_local std::vector<Slot> table(kSlots);
-    Key key{r.question, r.freshness, r.prompt_words, r.max_tokens, r.kind, r.warm_up};
+    auto& table = digest_table();
+    DigestKey key{r.question, r.freshness, r.prompt_words, r.max_tokens, r.kind, r.warm_up};
     // The question is a hash already; the hour spreads one question's hours over the slots.
     auto& slot =
-        table[(r.question + static_cast<std::uint64_t>(r.freshness) * 0x9e3779b97f4a7c15ULL) %
-              kSlots];
+        table[(r.question + static_cast<std::uint64_t>(r.freshness) * 0x9e3779b97f4a7c15ULL) &
+              (table.size() - 1)];
     if (!slot.filled || !(slot.key == key)) {
         auto full = expected_request(r);
         slot = {key, true, full.text_digest, full.image_digest, full.image_count};

@@ -85,6 +85,10 @@ wire::ChatRequest expected_request(const UserRequest& r);
 // the same ones. A pure function of the request's text, so a remembered one is exact; a fixed
 // table per thread bounds the memory.
 wire::ChatRequest expected_digests(const UserRequest& r);
+// Lets this thread's table hold `requests` (up to a million) before it forgets: a thread that
+// judges several stacks' answers to one workload in turn (the simulator's workers) then makes
+// each request's digests once. Tables start at 4,096 slots (256 KiB); this one stays as large.
+void keep_expected_digests(std::size_t requests);
 // The content digest a provider journals for this request's attempts (mock::Attempt::digest).
 std::uint64_t request_digest(const UserRequest& r);
 

@@ -136,10 +136,8 @@ TEST_CASE(
     fs::remove(file);
 }
 
-TEST_CASE(
-    "seeds and sweep points run at once give the report of one at a time, byte for byte, and a "
-    "failing unit's error",
-    "[sim]") {
+TEST_CASE("seeds and sweep points run at once give the report of one at a time, byte for byte",
+          "[sim]") {
     auto file = write_temp("jobs", kIncident);
     SimCommand c = sim_of(file);
     c.seed = 1;
