@@ -22,12 +22,12 @@ public:
 
     std::string_view kind() const override { return "busy"; }
     Stage stage() const override { return Stage::reject; }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+    bool apply(Context& ctx, Effects& out) override {
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
         out.emplace_back(rejection);
         return true;
     }
-    double reject_share(const Context& ctx) const override { return rate.at(ctx.progress); }
+    double reject_share(const Context& ctx) const override { return ctx.share(rate); }
     ComponentStatus status_effect(double progress, Duration) const override {
         double share = rate.at(progress);
         return share >= 0.95 ? ComponentStatus::partial_outage : status_for_share(share);

@@ -20,9 +20,9 @@ public:
 
     std::string_view kind() const override { return "disconnect"; }
     Stage stage() const override { return Stage::modify; }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
+    bool apply(Context& ctx, Effects& out) override {
         if (after_tokens && !ctx.request.stream) return false;
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
         out.emplace_back(Cut{after_tokens, after_bytes});
         return true;
     }

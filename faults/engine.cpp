@@ -9,6 +9,19 @@ Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string pr
     : seed_(seed), provider_(std::move(provider)), horizon_(horizon) {
     for (std::size_t i = 0; i < phases.size(); ++i)
         phases_.push_back(make_phase(std::move(phases[i]), false, hash64(provider_, seed) + i));
+    order_phases();
+}
+
+void Engine::order_phases() {
+    steps_.clear();
+    for (auto stage : {Fault::Stage::reject, Fault::Stage::modify}) {
+        for (auto& p : phases_) {
+            if (p.stage != stage) continue;
+            steps_.push_back({p.spec.start, p.spec.end.value_or(Duration::max()), p.rng_base,
+                              p.span_seconds, p.fault.get(),
+                              p.spec.models.empty() ? nullptr : &p.spec.models});
+        }
+    }
 }
 
 Engine::Phase Engine::make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const {
@@ -33,12 +46,8 @@ bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) 
            p.spec.models.end();
 }
 
-bool Engine::run(Phase& p, Duration now, const RequestFacts& request, Plan& plan) {
-    RandomStream rng(hash_combine(p.rng_base, seq_));
-    Context ctx{now, now - p.spec.start, progress(p, now), request, rng};
-    std::size_t before = plan.effects.size();
-    if (!p.fault->apply(ctx, plan.effects)) return false;
-    plan.applied.emplace_back(p.fault->kind());
+bool Engine::hit(const Fault& fault, Plan& plan, std::size_t before) {
+    plan.applied.emplace_back(fault.kind());
     return std::any_of(plan.effects.begin() + static_cast<std::ptrdiff_t>(before),
                        plan.effects.end(), ends_request);
 }
@@ -55,13 +64,15 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
         if (once.fault->apply(ctx, plan.effects)) plan.applied.emplace_back(once.fault->kind());
         return plan;
     }
-    for (auto& p : phases_) {
-        if (p.stage != Fault::Stage::reject || !applies(p, now, request)) continue;
-        if (run(p, now, request, plan)) return plan;
-    }
-    for (auto& p : phases_) {
-        if (p.stage != Fault::Stage::modify || !applies(p, now, request)) continue;
-        if (run(p, now, request, plan)) return plan;
+    for (const Step& s : steps_) {
+        if (now < s.start || now >= s.end) continue;
+        if (s.models &&
+            std::find(s.models->begin(), s.models->end(), request.model) == s.models->end())
+            continue;
+        RandomStream rng(hash_combine(s.rng_base, seq_));
+        Context ctx{now, now - s.start, s.span_seconds, request, rng};
+        std::size_t before = plan.effects.size();
+        if (s.fault->apply(ctx, plan.effects) && hit(*s.fault, plan, before)) return plan;
     }
     return plan;
 }
@@ -71,7 +82,7 @@ double Engine::reject_probability(Duration now, const RequestFacts& request) con
     RandomStream unused(0);
     for (const auto& p : phases_) {
         if (!applies(p, now, request)) continue;
-        Context ctx{now, now - p.spec.start, progress(p, now), request, unused};
+        Context ctx{now, now - p.spec.start, p.span_seconds, request, unused};
         pass *= 1.0 - std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
     }
     return 1.0 - pass;
@@ -108,11 +119,13 @@ std::optional<Duration> Engine::next_boundary(Duration now) const {
 void Engine::inject(PhaseSpec phase) {
     std::uint64_t id = hash64(phase.name, seed_) ^ phases_.size();
     phases_.push_back(make_phase(std::move(phase), true, id));
+    order_phases();
 }
 
 std::size_t Engine::clear_injected() {
     auto before = phases_.size();
     std::erase_if(phases_, [](const Phase& p) { return p.injected; });
+    order_phases();
     return before - phases_.size();
 }
 

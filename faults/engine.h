@@ -66,10 +66,25 @@ public:
 private:
     Phase make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const;
     bool applies(const Phase& p, Duration now, const RequestFacts& request) const;
-    // Asks the phase's fault; returns whether the effects it added end the request.
-    bool run(Phase& p, Duration now, const RequestFacts& request, Plan& plan);
+    // A fault hit the request: names it in the plan; returns whether the effects it added
+    // (from `before` on) end the request.
+    static bool hit(const Fault& fault, Plan& plan, std::size_t before);
+
+    // What a decision reads of a phase, kept together, in the order a decision asks them: the
+    // rejecting phases first (the first that hits wins), then the modifiers, each in scenario
+    // order. Made again whenever phases_ changes.
+    struct Step {
+        Duration start{};
+        Duration end{};  // Duration::max(): until the scenario ends
+        std::uint64_t rng_base = 0;
+        double span_seconds = 0;
+        Fault* fault = nullptr;
+        const std::vector<std::string>* models = nullptr;  // null: every model
+    };
+    void order_phases();
 
     std::vector<Phase> phases_;
+    std::vector<Step> steps_;
     std::uint64_t seed_;
     std::string provider_;
     Duration horizon_;

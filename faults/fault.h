@@ -10,6 +10,7 @@
 // provider carries out in one place. Rejecting faults are asked first (the first that hits wins);
 // modifiers then compose on whatever is left.
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,10 +39,20 @@ struct RequestFacts {
 
 struct Context {
     Duration now{};
-    Duration elapsed{};     // since the phase started
-    double progress = 0.0;  // 0 → 1 across the phase (open-ended phases: across the scenario)
+    Duration elapsed{};       // since the phase started
+    double span_seconds = 0;  // the phase's length (open-ended: to the scenario's end; 0: none)
     const RequestFacts& request;
     RandomStream& rng;
+
+    // 0 → 1 across the phase. Worked out only when asked: a fixed share never needs it.
+    double progress() const {
+        if (span_seconds <= 0) return 0.0;
+        return std::clamp(to_seconds(elapsed) / span_seconds, 0.0, 1.0);
+    }
+    // The share `rate` gives at this point of the phase.
+    double share(const Rate& rate) const {
+        return rate.from == rate.to ? rate.from : rate.ramp(progress());
+    }
 };
 
 // Component status on a Statuspage, worst last.
@@ -56,7 +67,7 @@ public:
     virtual std::string_view kind() const = 0;
     virtual Stage stage() const = 0;
     // Adds this fault's effects to `out` if it hits this request; returns whether it hit.
-    virtual bool apply(Context& ctx, std::vector<Effect>& out) = 0;
+    virtual bool apply(Context& ctx, Effects& out) = 0;
 
     // Share of the provider's capacity left while the phase is active (1: untouched).
     virtual double capacity_factor(double /*progress*/, Duration /*elapsed*/) const { return 1.0; }

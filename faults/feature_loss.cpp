@@ -40,16 +40,16 @@ public:
                (lost("stream") && r.stream);
     }
     double reject_share(const Context& ctx) const override {
-        return touches(ctx.request) && !ignore ? rate.at(ctx.progress) : 0.0;
+        return touches(ctx.request) && !ignore ? ctx.share(rate) : 0.0;
     }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
+    bool apply(Context& ctx, Effects& out) override {
         const RequestFacts& r = ctx.request;
         bool model_gone = std::find(models.begin(), models.end(), r.model) != models.end();
         bool vision = lost("vision") && r.image_count > 0;
         bool tools = lost("tools") && r.wants_tools;
         bool stream = lost("stream") && r.stream;
         if (!touches(r)) return false;
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
         if (!ignore || (model_gone && substitute.empty())) {
             Rejection rej;
             rej.status = 400;

@@ -28,8 +28,8 @@ public:
 
     std::string_view kind() const override { return "hold"; }
     Stage stage() const override { return Stage::modify; }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+    bool apply(Context& ctx, Effects& out) override {
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
         out.emplace_back(hold);
         return true;
     }

@@ -40,8 +40,8 @@ public:
         }
         return 1.0;
     }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+    bool apply(Context& ctx, Effects& out) override {
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
         double k = draw(ctx.rng);
         out.emplace_back(Slowdown{ttft_factor * k, token_rate_factor / std::max(k, 1e-6)});
         return true;

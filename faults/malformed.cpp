@@ -16,27 +16,36 @@ namespace {
 
 class MalformedFault final : public Fault {
 public:
-    std::string variant = "invalid_json";
+    enum class Variant { invalid_json, truncated_sse, missing_done, html_502 };
+    Variant variant = Variant::invalid_json;
     Rate rate = Rate::fixed(1.0);
 
     std::string_view kind() const override { return "malformed"; }
-    Stage stage() const override { return variant == "html_502" ? Stage::reject : Stage::modify; }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
-        bool streams_only = variant == "truncated_sse" || variant == "missing_done";
+    Stage stage() const override {
+        return variant == Variant::html_502 ? Stage::reject : Stage::modify;
+    }
+    bool apply(Context& ctx, Effects& out) override {
+        bool streams_only = variant == Variant::truncated_sse || variant == Variant::missing_done;
         if (streams_only && !ctx.request.stream) return false;
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
-        if (variant == "html_502") {
-            Rejection r;
-            r.status = 502;
-            r.html = true;
-            out.emplace_back(r);
-        } else if (variant == "invalid_json") {
-            out.emplace_back(
-                Malform{ctx.request.stream ? Malformed::truncated_sse : Malformed::invalid_json});
-        } else if (variant == "truncated_sse") {
-            out.emplace_back(Malform{Malformed::truncated_sse});
-        } else {
-            out.emplace_back(Malform{Malformed::missing_done});
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        switch (variant) {
+            case Variant::html_502: {
+                Rejection r;
+                r.status = 502;
+                r.html = true;
+                out.emplace_back(std::move(r));
+                break;
+            }
+            case Variant::invalid_json:
+                out.emplace_back(Malform{ctx.request.stream ? Malformed::truncated_sse
+                                                            : Malformed::invalid_json});
+                break;
+            case Variant::truncated_sse:
+                out.emplace_back(Malform{Malformed::truncated_sse});
+                break;
+            case Variant::missing_done:
+                out.emplace_back(Malform{Malformed::missing_done});
+                break;
         }
         return true;
     }
@@ -60,8 +69,13 @@ const TableSpec& malformed_spec() {
 
 std::unique_ptr<Fault> parse_malformed(TableReader& t) {
     auto f = std::make_unique<MalformedFault>();
-    f->variant = t.choice("variant", {"invalid_json", "truncated_sse", "missing_done", "html_502"})
-                     .value_or("invalid_json");
+    auto v = t.choice("variant", {"invalid_json", "truncated_sse", "missing_done", "html_502"})
+                 .value_or("invalid_json");
+    using Variant = MalformedFault::Variant;
+    f->variant = v == "truncated_sse"  ? Variant::truncated_sse
+                 : v == "missing_done" ? Variant::missing_done
+                 : v == "html_502"     ? Variant::html_502
+                                       : Variant::invalid_json;
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
     return f;
 }

@@ -24,8 +24,8 @@ public:
     std::string_view kind() const override { return "outage"; }
     Stage stage() const override { return Stage::reject; }
 
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
-        if (!ctx.rng.chance(rate.at(ctx.progress))) return false;
+    bool apply(Context& ctx, Effects& out) override {
+        if (!ctx.rng.chance(ctx.share(rate))) return false;
         switch (mode) {
             case Mode::http:
                 out.emplace_back(rejection);
@@ -42,7 +42,7 @@ public:
         }
         return true;
     }
-    double reject_share(const Context& ctx) const override { return rate.at(ctx.progress); }
+    double reject_share(const Context& ctx) const override { return ctx.share(rate); }
     double capacity_factor(double progress, Duration) const override {
         return 1.0 - rate.at(progress);
     }

@@ -8,9 +8,11 @@
 //
 // An empty Plan means "answer normally".
 
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -147,10 +149,27 @@ using Effect = std::variant<Rejection, Reset, Hang, Slowdown, Stall, Cut, Stream
 // A rejection, a reset or a hang: the request gets no answer, so no later fault is asked.
 bool ends_request(const Effect& e);
 
+// Most requests get no effect or one: the first is kept in the plan itself, not on the heap.
+using Effects = boost::container::small_vector<Effect, 1>;
+static_assert(std::is_nothrow_move_constructible_v<Effect> &&
+              std::is_nothrow_move_assignable_v<Effect>);
+// The names of the faults that shaped a plan ("busy", "stall"), for the journal and metrics.
+// Each is a string with static storage: a fault's kind(), or a name the provider adds
+// ("throttled").
+using Applied = boost::container::small_vector<std::string_view, 3>;
+
 struct Plan {
-    std::vector<Effect> effects;
-    // Names of the faults that shaped this plan ("busy", "stall"), for the journal and metrics.
-    std::vector<std::string> applied;
+    Effects effects;
+    Applied applied;
+
+    Plan() = default;
+    // Moving a plan moves effect values, whose moves do not throw (asserted above); small_vector
+    // does not say so of itself.
+    Plan(Plan&&) noexcept = default;             // NOLINT(bugprone-exception-escape): see above
+    Plan& operator=(Plan&&) noexcept = default;  // NOLINT(bugprone-exception-escape): see above
+    Plan(const Plan&) = default;
+    Plan& operator=(const Plan&) = default;
+    ~Plan() = default;
 
     void add(Effect e) { effects.push_back(std::move(e)); }
     // The last effect of kind E, or null.

@@ -28,7 +28,7 @@ public:
     std::string_view kind() const override { return "rate_limit"; }
     Stage stage() const override { return Stage::reject; }
 
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
+    bool apply(Context& ctx, Effects& out) override {
         if (!buckets) buckets.emplace(requests_per_minute, tokens_per_minute);
         auto rejection =
             buckets->admit(ctx.request.prompt_tokens + ctx.request.max_tokens, ctx.now);

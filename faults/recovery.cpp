@@ -22,12 +22,12 @@ public:
 
     std::string_view kind() const override { return "recovery"; }
     Stage stage() const override { return Stage::reject; }
-    bool apply(Context& ctx, std::vector<Effect>& out) override {
-        if (!ctx.rng.chance(failures.at(ctx.progress))) return false;
+    bool apply(Context& ctx, Effects& out) override {
+        if (!ctx.rng.chance(ctx.share(failures))) return false;
         out.emplace_back(rejection);
         return true;
     }
-    double reject_share(const Context& ctx) const override { return failures.at(ctx.progress); }
+    double reject_share(const Context& ctx) const override { return ctx.share(failures); }
     double capacity_factor(double progress, Duration) const override {
         return capacity.at(progress);
     }

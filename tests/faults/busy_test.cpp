@@ -21,7 +21,7 @@ message = "Server busy, please try again later.")");
     REQUIRE(effect<Rejection>(plan));
     CHECK(effect<Rejection>(plan)->status == 503);
     CHECK(effect<Rejection>(plan)->message == "Server busy, please try again later.");
-    CHECK(plan.applied == std::vector<std::string>{"busy"});
+    CHECK(plan.label() == "busy");
 }
 
 TEST_CASE(

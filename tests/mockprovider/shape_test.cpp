@@ -8,8 +8,10 @@ using namespace brownout;
 using namespace std::chrono_literals;
 
 namespace {
-faults::Plan plan_of(std::vector<faults::Effect> effects) {
-    return faults::Plan{std::move(effects), {}};
+faults::Plan plan_of(faults::Effects effects) {
+    faults::Plan plan;
+    plan.effects = std::move(effects);
+    return plan;
 }
 }  // namespace
 
