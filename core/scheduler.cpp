@@ -108,8 +108,12 @@ std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limi
     if (heap_.empty()) return std::nullopt;
     Duration due = heap_.top().running_due;
     if (limit && due > *limit) return std::nullopt;
-    auto task = pop_due(due);
-    return Next{due, std::move(*task)};
+    // The top is live (drop_stale above): taken as pop_due would, without looking again.
+    Timer* timer = live(heap_.top().id);
+    heap_.pop();
+    Next next{due, std::move(timer->task)};
+    free_slot(*timer);
+    return next;
 }
 
 std::optional<Duration> Scheduler::next_due() const {
