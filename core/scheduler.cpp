@@ -81,14 +81,18 @@ void Scheduler::drop_stale() const {
     }
 }
 
+Scheduler::Task Scheduler::take_top() {
+    Timer* timer = live(heap_.top().id);
+    heap_.pop();
+    Task task(std::move(timer->task));
+    free_slot(*timer);
+    return task;
+}
+
 std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
     drop_stale();
     if (heap_.empty() || heap_.top().running_due > running_now) return std::nullopt;
-    Timer* timer = live(heap_.top().id);
-    heap_.pop();
-    std::optional<Task> task(std::move(timer->task));
-    free_slot(*timer);
-    return task;
+    return take_top();
 }
 
 std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size_t most) {
@@ -108,12 +112,7 @@ std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limi
     if (heap_.empty()) return std::nullopt;
     Duration due = heap_.top().running_due;
     if (limit && due > *limit) return std::nullopt;
-    // The top is live (drop_stale above): taken as pop_due would, without looking again.
-    Timer* timer = live(heap_.top().id);
-    heap_.pop();
-    Next next{due, std::move(timer->task)};
-    free_slot(*timer);
-    return next;
+    return Next{due, take_top()};
 }
 
 std::optional<Duration> Scheduler::next_due() const {

@@ -98,6 +98,8 @@ private:
     // Gives its slot back; its task is moved out first by whoever runs it.
     void free_slot(Timer& timer);
     void drop_stale() const;  // pops heap entries whose timer was cancelled or moved
+    // Under the lock, after drop_stale() and with a timer left: the earliest, removed.
+    Task take_top();
     // Under the lock: the earliest timer due at or before `running_now`, removed.
     std::optional<Task> pop_due(Duration running_now);
 

@@ -9,11 +9,12 @@ Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string pr
     : seed_(seed), provider_(std::move(provider)), horizon_(horizon) {
     for (std::size_t i = 0; i < phases.size(); ++i)
         phases_.push_back(make_phase(std::move(phases[i]), false, hash64(provider_, seed) + i));
-    order_phases();
+    make_steps();
 }
 
-void Engine::order_phases() {
+void Engine::make_steps() {
     steps_.clear();
+    steps_.reserve(phases_.size());
     for (auto stage : {Fault::Stage::reject, Fault::Stage::modify}) {
         for (auto& p : phases_) {
             if (p.stage != stage) continue;
@@ -35,8 +36,7 @@ Engine::Phase Engine::make_phase(PhaseSpec spec, bool injected, std::uint64_t st
 }
 
 double Engine::progress(const Phase& p, Duration now) const {
-    if (p.span_seconds <= 0) return 0.0;
-    return std::clamp(to_seconds(now - p.spec.start) / p.span_seconds, 0.0, 1.0);
+    return phase_progress(now - p.spec.start, p.span_seconds);
 }
 
 bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) const {
@@ -60,15 +60,16 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
         Phase once{*forced, forced->make_fault(), true, 0x5eed, Fault::Stage::reject};
         once.spec.start = now;
         RandomStream rng(hash_combine(seed_, seq_));
-        Context ctx{now, Duration::zero(), 0.0, request, rng};
+        Context ctx{.now = now,
+                    .elapsed = Duration::zero(),
+                    .span_seconds = 0.0,  // a forced phase has no length: progress 0
+                    .request = request,
+                    .rng = rng};
         if (once.fault->apply(ctx, plan.effects)) plan.applied.emplace_back(once.fault->kind());
         return plan;
     }
     for (const Step& s : steps_) {
-        if (now < s.start || now >= s.end) continue;
-        if (s.models &&
-            std::find(s.models->begin(), s.models->end(), request.model) == s.models->end())
-            continue;
+        if (!s.applies(now, request.model)) continue;
         RandomStream rng(hash_combine(s.rng_base, seq_));
         Context ctx{now, now - s.start, s.span_seconds, request, rng};
         std::size_t before = plan.effects.size();
@@ -119,13 +120,13 @@ std::optional<Duration> Engine::next_boundary(Duration now) const {
 void Engine::inject(PhaseSpec phase) {
     std::uint64_t id = hash64(phase.name, seed_) ^ phases_.size();
     phases_.push_back(make_phase(std::move(phase), true, id));
-    order_phases();
+    make_steps();
 }
 
 std::size_t Engine::clear_injected() {
     auto before = phases_.size();
     std::erase_if(phases_, [](const Phase& p) { return p.injected; });
-    order_phases();
+    make_steps();
     return before - phases_.size();
 }
 

@@ -4,6 +4,7 @@
 // from (seed, provider, phase, request sequence number), so the same scenario, seed and
 // sequence of requests give the same decisions.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +27,12 @@ class Engine {
 public:
     Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string provider,
            Duration horizon);
+    // Its steps point into its own phases: moved, never copied.
+    Engine(Engine&&) = default;
+    Engine& operator=(Engine&&) = default;
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+    ~Engine() = default;
 
     // The Plan for one request. `forced` is an x-brownout-fault phase for this request alone.
     Plan decide(Duration now, const RequestFacts& request, const PhaseSpec* forced = nullptr);
@@ -80,8 +87,15 @@ private:
         double span_seconds = 0;
         Fault* fault = nullptr;
         const std::vector<std::string>* models = nullptr;  // null: every model
+
+        // The phase is active at `now` and covers `model` (PhaseSpec::active and the models).
+        bool applies(Duration now, std::string_view model) const {
+            if (now < start || now >= end) return false;
+            return models == nullptr ||
+                   std::find(models->begin(), models->end(), model) != models->end();
+        }
     };
-    void order_phases();
+    void make_steps();
 
     std::vector<Phase> phases_;
     std::vector<Step> steps_;

@@ -37,6 +37,12 @@ struct RequestFacts {
     int max_tokens = 0;  // requested, or the provider's typical answer size
 };
 
+// 0 → 1 across a phase `span_seconds` long, `elapsed` into it (a phase without length: 0).
+inline double phase_progress(Duration elapsed, double span_seconds) {
+    if (span_seconds <= 0) return 0.0;
+    return std::clamp(to_seconds(elapsed) / span_seconds, 0.0, 1.0);
+}
+
 struct Context {
     Duration now{};
     Duration elapsed{};       // since the phase started
@@ -45,13 +51,10 @@ struct Context {
     RandomStream& rng;
 
     // 0 → 1 across the phase. Worked out only when asked: a fixed share never needs it.
-    double progress() const {
-        if (span_seconds <= 0) return 0.0;
-        return std::clamp(to_seconds(elapsed) / span_seconds, 0.0, 1.0);
-    }
+    double progress() const { return phase_progress(elapsed, span_seconds); }
     // The share `rate` gives at this point of the phase.
     double share(const Rate& rate) const {
-        return rate.from == rate.to ? rate.from : rate.ramp(progress());
+        return rate.is_fixed() ? rate.from : rate.ramp(progress());
     }
 };
 
@@ -64,6 +67,7 @@ public:
     enum class Stage { reject, modify };
     virtual ~Fault() = default;
 
+    // A string literal: Plan::applied keeps it as a string_view, past the fault's life.
     virtual std::string_view kind() const = 0;
     virtual Stage stage() const = 0;
     // Adds this fault's effects to `out` if it hits this request; returns whether it hit.

@@ -19,8 +19,9 @@ struct Rate {
     int steps = 4;
 
     static Rate fixed(double v) { return Rate{v, v}; }
-    double at(double progress) const {  // progress in [0,1]
-        return from == to ? from : ramp(progress);
+    bool is_fixed() const { return from == to; }  // the same share across the whole phase
+    double at(double progress) const {            // progress in [0,1]
+        return is_fixed() ? from : ramp(progress);
     }
     double ramp(double progress) const;
 };
