@@ -34,8 +34,19 @@ inline std::uint64_t mix64(std::uint64_t x) {
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
 }
+// hash_combine(a, b) for one `a` and many `b`: what depends on `a` alone is worked out once.
+class HashCombiner {
+public:
+    explicit HashCombiner(std::uint64_t a = 0)
+        : a_(a), salt_(0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2)) {}
+    std::uint64_t operator()(std::uint64_t b) const { return mix64(a_ ^ (b + salt_)); }
+
+private:
+    std::uint64_t a_;
+    std::uint64_t salt_;
+};
 inline std::uint64_t hash_combine(std::uint64_t a, std::uint64_t b) {
-    return mix64(a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2)));
+    return HashCombiner(a)(b);
 }
 
 // SplitMix64: one word of state, so a stream per (phase, request) costs nothing to create;

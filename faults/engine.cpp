@@ -18,8 +18,8 @@ void Engine::make_steps() {
     for (auto stage : {Fault::Stage::reject, Fault::Stage::modify}) {
         for (auto& p : phases_) {
             if (p.stage != stage) continue;
-            steps_.push_back({p.spec.start, p.spec.end.value_or(Duration::max()), p.rng_base,
-                              p.span_seconds, p.fault.get(),
+            steps_.push_back({p.spec.start, p.spec.end.value_or(Duration::max()),
+                              HashCombiner(p.rng_base), p.span_seconds, p.fault.get(),
                               p.spec.models.empty() ? nullptr : &p.spec.models});
         }
     }
@@ -70,7 +70,7 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     }
     for (const Step& s : steps_) {
         if (!s.applies(now, request.model)) continue;
-        RandomStream rng(hash_combine(s.rng_base, seq_));
+        RandomStream rng(s.rng_base(seq_));
         Context ctx{now, now - s.start, s.span_seconds, request, rng};
         std::size_t before = plan.effects.size();
         if (s.fault->apply(ctx, plan.effects) && hit(*s.fault, plan, before)) return plan;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/random.h"
 #include "faults/timeline.h"
 
 namespace brownout::faults {
@@ -82,8 +83,8 @@ private:
     // order. Made again whenever phases_ changes.
     struct Step {
         Duration start{};
-        Duration end{};  // Duration::max(): until the scenario ends
-        std::uint64_t rng_base = 0;
+        Duration end{};         // Duration::max(): until the scenario ends
+        HashCombiner rng_base;  // the phase's random streams, by request
         double span_seconds = 0;
         Fault* fault = nullptr;
         const std::vector<std::string>* models = nullptr;  // null: every model
