@@ -12,7 +12,7 @@
 namespace brownout::harness {
 namespace {
 
-struct Stack {
+struct Starter {
     const char* name;
     const char* template_file;  // in init/
     const char* written_as;
@@ -20,7 +20,7 @@ struct Stack {
     const char* comment;
 };
 
-constexpr Stack kStacks[] = {
+constexpr Starter kStarters[] = {
     {"node", "client.mjs", "brownout-client.mjs",
      "[[clients]]\n"
      "name = \"my-stack\"\n"
@@ -62,9 +62,9 @@ constexpr Stack kStacks[] = {
 }  // namespace
 
 int init_command(const InitCommand& c, std::ostream& out, std::ostream& err) {
-    const Stack* stack = nullptr;
+    const Starter* stack = nullptr;
     std::vector<std::string> names;
-    for (const auto& s : kStacks) {
+    for (const auto& s : kStarters) {
         names.emplace_back(s.name);
         if (c.stack == s.name) stack = &s;
     }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -28,8 +27,6 @@
 
 namespace brownout::harness {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 StackEntry builtin(const char* name, int uses, const char* about) {
     StackEntry s;

@@ -3,9 +3,15 @@
 // "…"`), how it prints and what it means. The scorer writes these names, the scenario loader
 // accepts them in expectations, and the terminal table, JSON, JUnit and HTML reports read them.
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace brownout::harness {
+// A metric with nothing to measure (no request in its phase, no outage to mitigate) is NaN.
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace brownout::harness
 
 namespace brownout::harness::metric {
 

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <limits>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -22,7 +21,6 @@
 namespace brownout::harness {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 using namespace std::chrono_literals;
 
 double percentile(std::vector<double> v, double p) {

@@ -41,13 +41,13 @@ double t95(std::size_t df) {
 }
 
 // The metrics the table, the CSV and the JSON summarise, with the phase each is read in.
-struct Column {
+struct SummaryColumn {
     std::string_view label;
     std::string_view phase;
     std::string_view metric;
     std::string key() const { return fmt::format("{}.{}", phase, metric); }
 };
-constexpr Column kColumns[] = {
+constexpr SummaryColumn kColumns[] = {
     {"score", "all", metric::score},
     {"availability, incident", "incident", metric::availability},
     {"retry amplification", "all", metric::retry_amplification},

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "core/text.h"
 #include "wire/common.h"
 #include "wire/dialect.h"
@@ -62,16 +60,6 @@ std::string_view error_type_for(int status) {
         default:
             return status >= 500 ? "api_error" : "invalid_request_error";
     }
-}
-
-// "2026-11-30T10:00:00Z"
-std::string rfc3339(std::int64_t unix_seconds) {
-    auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 class AnthropicDialect final : public Dialect {

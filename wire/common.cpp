@@ -1,6 +1,7 @@
 #include "wire/common.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -228,6 +229,15 @@ ErrorClass class_by_status(int status) {
         return ErrorClass::overloaded;
     if (status >= 500) return ErrorClass::server_error;
     return ErrorClass::other;
+}
+
+std::string rfc3339(std::int64_t unix_seconds) {
+    auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 }  // namespace brownout::wire::detail

@@ -218,4 +218,8 @@ void read_error_fields(std::string_view body, std::string& type, std::string& co
 // overloaded, other 5xx server errors. 400 and 404 are the dialect's to read.
 ErrorClass class_by_status(int status);
 
+// A time as RFC 3339 in UTC, whole seconds: "2026-11-30T10:00:00Z" (Anthropic's rate-limit
+// resets; Ollama's created_at, Go's RFC3339Nano with its trailing zeros dropped).
+std::string rfc3339(std::int64_t unix_seconds);
+
 }  // namespace brownout::wire::detail

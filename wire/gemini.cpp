@@ -22,9 +22,9 @@ namespace {
 using namespace detail;
 namespace json = boost::json;
 
-constexpr int kGenerate = 0;     // :generateContent
-constexpr int kStreamSse = 1;    // :streamGenerateContent?alt=sse
-constexpr int kStreamArray = 2;  // :streamGenerateContent, a JSON array sent as it grows
+constexpr int kGenerateContent = 0;  // :generateContent
+constexpr int kStreamSse = 1;        // :streamGenerateContent?alt=sse
+constexpr int kStreamArray = 2;      // :streamGenerateContent, a JSON array sent as it grows
 
 // google.rpc.Code names and the messages Google's front end gives each status when the service
 // has nothing more specific (quoted from real answers; see README's sources).
@@ -60,7 +60,7 @@ const Status& status_of(int http) {
     return http >= 500 ? kOtherServer : kOtherClient;
 }
 
-std::string_view finish_reason(FinishReason f) {
+std::string_view gemini_finish_reason(FinishReason f) {
     switch (f) {
         case FinishReason::length:
             return "MAX_TOKENS";
@@ -166,7 +166,7 @@ public:
             Route r{method == "POST" ? Route::Target::chat : Route::Target::method_not_allowed,
                     std::string(rest.substr(0, colon))};
             if (verb == "generateContent") {
-                r.endpoint = kGenerate;
+                r.endpoint = kGenerateContent;
             } else if (verb == "streamGenerateContent") {
                 r.endpoint = query_parameter(target, "alt") == "sse" ? kStreamSse : kStreamArray;
             } else {
@@ -204,7 +204,7 @@ public:
         ChatRequest r;
         r.endpoint = route.endpoint;
         r.model = route.model.starts_with("models/") ? route.model.substr(7) : route.model;
-        r.stream = route.endpoint != kGenerate;
+        r.stream = route.endpoint != kGenerateContent;
         DigestBuilder digest;
         auto read_parts = [&](const json::value* parts) -> std::optional<ApiError> {
             if (parts == nullptr || !parts->is_array()) return std::nullopt;
@@ -514,7 +514,7 @@ private:
         out += "\"role\":\"model\"}";
         if (last) {
             out += ",\"finishReason\":\"";
-            out += finish_reason(c.finish);
+            out += gemini_finish_reason(c.finish);
             out += "\"";
         }
         out += ",\"index\":0}],\"usageMetadata\":";

@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "core/random.h"
 #include "core/text.h"
 #include "wire/common.h"
@@ -22,16 +20,6 @@ namespace json = boost::json;
 constexpr int kChat = 0;      // POST /api/chat: messages in, message out
 constexpr int kGenerate = 1;  // POST /api/generate: prompt in, response out
 
-// created_at: Go's RFC3339Nano of time.Now().UTC(), whose trailing zeros are dropped (the mock's
-// times are whole seconds).
-std::string rfc3339(std::int64_t unix_seconds) {
-    std::time_t t = unix_seconds;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 std::string_view done_reason(FinishReason f) {
     return f == FinishReason::length ? "length" : "stop";
 }
@@ -39,11 +27,11 @@ std::string_view done_reason(FinishReason f) {
 // Ollama's own errors are one string under "error"; the status says the rest. Wording from
 // server/routes.go and server/sched.go; statuses it never sends itself (a proxy in front of it
 // would) get the HTTP reason phrase.
-struct Wording {
+struct StatusMessage {
     int status;
     std::string_view message;
 };
-constexpr Wording kErrors[] = {
+constexpr StatusMessage kErrors[] = {
     {400, "invalid request"},
     {401, "unauthorized"},
     {403, "forbidden"},

@@ -13,7 +13,7 @@ using namespace brownout::harness;
 
 namespace {
 
-constexpr const char* kScenario = R"(
+constexpr const char* kPackScenario = R"(
 [scenario]
 name = "placing"
 duration = "1h"
@@ -52,7 +52,7 @@ StackEntry stack(std::vector<std::string> speaks, int needs = 1, int uses = 0) {
 
 TEST_CASE("a stack takes the scenario's first provider and the later ones it speaks",
           "[leaderboard]") {
-    Scenario s = load_scenario_text(kScenario, "placing.toml");
+    Scenario s = load_scenario_text(kPackScenario, "placing.toml");
 
     auto both = place_stack(stack({"anthropic", "openai"}), s);
     CHECK(both.providers == std::vector<std::string>{"claude", "open-ai"});
@@ -76,7 +76,7 @@ TEST_CASE("a stack takes the scenario's first provider and the later ones it spe
 
 TEST_CASE("the leaderboard's scenario has the stacks as clients with their placeholders filled",
           "[leaderboard]") {
-    Scenario s = load_scenario_text(kScenario, "placing.toml");
+    Scenario s = load_scenario_text(kPackScenario, "placing.toml");
     auto gateway = stack({"anthropic", "openai"}, 2);
     gateway.name = "gw";
     gateway.client =
@@ -92,7 +92,7 @@ TEST_CASE("the leaderboard's scenario has the stacks as clients with their place
     std::vector<StackEntry> stacks = {gateway, openai_only};
     std::vector<Placement> placed = {place_stack(stacks[0], s), place_stack(stacks[1], s)};
 
-    toml::table root = parse_toml_text(kScenario, "placing.toml");
+    toml::table root = parse_toml_text(kPackScenario, "placing.toml");
     toml::table out = leaderboard_scenario(root, s, stacks, placed);
     CHECK_FALSE(out.contains("expect"));  // the scenario's own expectations name its own clients
     const auto* clients = out["clients"].as_array();

@@ -15,7 +15,7 @@ using namespace brownout::harness;
 
 namespace {
 
-const char* kScenario = R"(
+const char* kSweptScenario = R"(
 [scenario]
 name = "override"
 duration = "1h"
@@ -33,10 +33,10 @@ id = "fallback"
 )";
 
 toml::table parsed() {
-    return toml::parse(kScenario);
+    return toml::parse(kSweptScenario);
 }
 
-std::string error_of(const Override& o) {
+std::string override_error(const Override& o) {
     auto root = parsed();
     add_default_clients(root);
     try {
@@ -67,7 +67,7 @@ TEST_CASE("a scenario without clients can still sweep its default stacks", "[ove
     apply_override(root, {"clients.failover.breaker_failures", "20"});
     CHECK(root["clients"][3]["breaker_failures"].value<std::int64_t>() == 20);
     // The defaults are exactly the scenario's own default stacks.
-    auto s = load_scenario_text(kScenario, "override.toml");
+    auto s = load_scenario_text(kSweptScenario, "override.toml");
     REQUIRE(s.clients.size() == 4);
     CHECK(s.clients[3].name == "failover");
     CHECK(s.clients[3].providers == std::vector<std::string>{"primary", "fallback"});
@@ -75,18 +75,18 @@ TEST_CASE("a scenario without clients can still sweep its default stacks", "[ove
 }
 
 TEST_CASE("a path that leads nowhere names the key and its neighbours", "[override]") {
-    CHECK_THAT(error_of({"providers.primry.phases.0.rate", "1"}),
+    CHECK_THAT(override_error({"providers.primry.phases.0.rate", "1"}),
                Catch::Contains("no element \"primry\" in providers (did you mean \"primary\"? "
                                "elements: primary, fallback, or an index from 0 to 1)"));
-    CHECK_THAT(error_of({"providers.primary.phases.3.rate", "1"}),
+    CHECK_THAT(override_error({"providers.primary.phases.3.rate", "1"}),
                Catch::Contains("providers.primary.phases has 1 element; index 3 is past its end"));
-    CHECK_THAT(error_of({"workloa.rate", "1"}),
+    CHECK_THAT(override_error({"workloa.rate", "1"}),
                Catch::Contains("no key \"workloa\" in the scenario (did you mean \"workload\"?"));
-    CHECK_THAT(error_of({"providers.primary.phases.0.rate", "high"}),
+    CHECK_THAT(override_error({"providers.primary.phases.0.rate", "high"}),
                Catch::Contains("\"high\" is not a number (the scenario has 0.5 here)"));
-    CHECK_THAT(error_of({"providers.primary", "1"}), Catch::Contains("a list of tables"));
-    CHECK_THAT(error_of({"workload", "1"}), Catch::Contains("is a table (keys: rate)"));
-    CHECK_THAT(error_of({"workload..rate", "1"}), Catch::Contains("no empty parts"));
+    CHECK_THAT(override_error({"providers.primary", "1"}), Catch::Contains("a list of tables"));
+    CHECK_THAT(override_error({"workload", "1"}), Catch::Contains("is a table (keys: rate)"));
+    CHECK_THAT(override_error({"workload..rate", "1"}), Catch::Contains("no empty parts"));
     CHECK_THROWS_WITH(parse_sweep("clients.failover.breaker_failures"),
                       Catch::Contains("expected KEY=V1,V2"));
     CHECK_THROWS_WITH(parse_sweep("a=1,,2"), Catch::Contains("an empty value"));

@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kScenario = R"(
+const char* kLoggedScenario = R"(
 [scenario]
 name = "logged"
 duration = "30m"
@@ -75,8 +75,8 @@ TEST_CASE("a run log reads back to the run it recorded", "[run_log]") {
     RunOptions options;
     options.virtual_time = true;
     options.log_dir = (dir / "run").string();
-    options.scenario_text = kScenario;
-    RunResult ran = run_scenario(load_scenario_text(kScenario, "logged.toml"), options);
+    options.scenario_text = kLoggedScenario;
+    RunResult ran = run_scenario(load_scenario_text(kLoggedScenario, "logged.toml"), options);
 
     SECTION("finished: the same users, attempts and scores") {
         RunResult read = read_run_log(dir / "run");
@@ -134,11 +134,11 @@ TEST_CASE("a stack's notes and late answers are read back as the run had them", 
     // (--resume) must decide as it did.
     auto dir = fs::temp_directory_path() / fmt::format("brownout-run-log-late-{}", ::getpid());
     fs::remove_all(dir);
-    Scenario scenario = load_scenario_text(kScenario, "logged.toml");
+    Scenario scenario = load_scenario_text(kLoggedScenario, "logged.toml");
     RunResult run;
     run.scenario = scenario;
     {
-        RunLog log(dir, kScenario, scenario);
+        RunLog log(dir, kLoggedScenario, scenario);
         for (const auto& c : scenario.clients) run.stacks.push_back(StackRun{c, {}, {}, {}, {}});
         run.stacks[1].notes = {"exited with code 3"};
         run.stacks[1].late_answers = {std::chrono::milliseconds(125'500), std::chrono::seconds(90)};
@@ -156,7 +156,7 @@ TEST_CASE("an external stack's users keep their digest, from which the report fi
           "[run_log][lag]") {
     auto dir = fs::temp_directory_path() / fmt::format("brownout-run-log-digest-{}", ::getpid());
     fs::remove_all(dir);
-    Scenario scenario = load_scenario_text(kScenario, "logged.toml");
+    Scenario scenario = load_scenario_text(kLoggedScenario, "logged.toml");
     UserRecord external;
     external.id = 1;
     external.outcome = UserRecord::Outcome::answered;
@@ -164,7 +164,7 @@ TEST_CASE("an external stack's users keep their digest, from which the report fi
     UserRecord builtin = external;
     builtin.digest = 0;
     {
-        RunLog log(dir, kScenario, scenario);
+        RunLog log(dir, kLoggedScenario, scenario);
         log.user("failover", external);
         log.user("naive", builtin);
         RunResult run;
@@ -188,7 +188,7 @@ TEST_CASE("an external stack's users keep their digest, from which the report fi
 TEST_CASE("a killed run's external users that never ended get their digest from the workload",
           "[run_log][lag]") {
     // What was unanswered when the run died is what the lag is about: a stuck stack.
-    const std::string text = std::string(kScenario) + R"(
+    const std::string text = std::string(kLoggedScenario) + R"(
 [[clients]]
 name = "program"
 kind = "stdio"

@@ -12,7 +12,7 @@ using namespace brownout::harness;
 using namespace std::chrono_literals;
 
 namespace {
-std::string error_of(const std::string& toml) {
+std::string load_error(const std::string& toml) {
     try {
         load_scenario_text(toml, "s.toml");
     } catch (const Error& e) {
@@ -60,27 +60,27 @@ dialect = "anthropic"
 
 TEST_CASE("scenario errors name file, line, column and key", "[harness][scenario]") {
     const std::string head = "[scenario]\nname = \"x\"\n";
-    CHECK(error_of(head + "[[providers]]\nid = \"a\"\nlatency = { ttft = \"soon\" }\n") ==
+    CHECK(load_error(head + "[[providers]]\nid = \"a\"\nlatency = { ttft = \"soon\" }\n") ==
           "s.toml:5:20: providers[0].latency.ttft: \"soon\" is not a duration (e.g. \"250ms\", "
           "\"1.5s\", \"1h30m\")");
-    CHECK(error_of(head + "[[providers]]\nid = \"a\"\ndialect = \"opena\"\n") ==
+    CHECK(load_error(head + "[[providers]]\nid = \"a\"\ndialect = \"opena\"\n") ==
           "s.toml:5:11: providers[0].dialect: \"opena\" is not one of openai, anthropic, ollama, "
           "gemini, openai-responses (did you mean \"openai\"?)");
-    CHECK(error_of(head + "[[providers]]\nid = \"a\"\nmodel = [\"m\"]\n") ==
+    CHECK(load_error(head + "[[providers]]\nid = \"a\"\nmodel = [\"m\"]\n") ==
           "s.toml:5:1: providers[0].model: unknown key (did you mean \"models\"?)");
-    CHECK(error_of(head + "[[providers]]\nid = \"a\"\n[[providers]]\nid = \"a\"\n") ==
+    CHECK(load_error(head + "[[providers]]\nid = \"a\"\n[[providers]]\nid = \"a\"\n") ==
           "s.toml:6:6: providers[1].id: provider id \"a\" is used twice");
-    CHECK_THAT(error_of(head), Catch::Contains("at least one [[providers]]"));
-    CHECK_THAT(error_of("[scenario]\n"), Catch::Contains("scenario.name: is required"));
+    CHECK_THAT(load_error(head), Catch::Contains("at least one [[providers]]"));
+    CHECK_THAT(load_error("[scenario]\n"), Catch::Contains("scenario.name: is required"));
 }
 
 TEST_CASE("external client stacks need what starts or reaches them", "[harness][scenario]") {
     const std::string head =
         "[scenario]\nname = \"x\"\n[[providers]]\nid = \"a\"\n[[clients]]\nname = \"c\"\nproviders "
         "= [\"a\"]\n";
-    CHECK_THAT(error_of(head + "kind = \"gateway\"\n"),
+    CHECK_THAT(load_error(head + "kind = \"gateway\"\n"),
                Catch::Contains("clients[0].url: is required"));
-    CHECK_THAT(error_of(head + "kind = \"stdio\"\n"),
+    CHECK_THAT(load_error(head + "kind = \"stdio\"\n"),
                Catch::Contains("clients[0].command: a stdio client needs the command"));
     auto s =
         load_scenario_text(head +
@@ -117,14 +117,14 @@ min = 0.99
     CHECK(s.clients[0].params.retry_budget == 0.1);
     REQUIRE(s.expect.size() == 1);
     CHECK(s.expect[0].min == 0.99);
-    CHECK(error_of(head + "[[clients]]\nname = \"c\"\nproviders = [\"deepsek\"]\n") ==
+    CHECK(load_error(head + "[[clients]]\nname = \"c\"\nproviders = [\"deepsek\"]\n") ==
           "s.toml:7:13: clients[0].providers: unknown provider \"deepsek\" (did you mean "
           "\"deepseek\"?)");
-    CHECK_THAT(error_of(head + "[[expect]]\nmetric = \"availabilty\"\nmin = 1\n"),
+    CHECK_THAT(load_error(head + "[[expect]]\nmetric = \"availabilty\"\nmin = 1\n"),
                Catch::Contains("(did you mean \"availability\"?)"));
-    CHECK_THAT(error_of(head + "[[expect]]\nclient = \"nobody\"\nmetric = \"hung\"\nmax = 0\n"),
+    CHECK_THAT(load_error(head + "[[expect]]\nclient = \"nobody\"\nmetric = \"hung\"\nmax = 0\n"),
                Catch::Contains("unknown client \"nobody\""));
-    CHECK_THAT(error_of(head + "[workload]\nrate = \"lots\"\n"),
+    CHECK_THAT(load_error(head + "[workload]\nrate = \"lots\"\n"),
                Catch::Contains("workload.rate: \"lots\" is not a rate"));
 }
 
@@ -163,14 +163,14 @@ TEST_CASE("the [server] table sets the mock's own limits, checked like any key",
     CHECK(s.server.idle_timeout == 90s);
     CHECK(s.server.max_header_bytes == 8192);
     CHECK(s.server.shutdown_grace == 500ms);
-    CHECK(error_of(head + "[server]\nmax_streams = -1\n") ==
+    CHECK(load_error(head + "[server]\nmax_streams = -1\n") ==
           "s.toml:6:15: server.max_streams: \"-1\" is not a whole number from 0 to 1000000");
-    CHECK(error_of(head + "[server]\nidle_timeout = \"soon\"\n") ==
+    CHECK(load_error(head + "[server]\nidle_timeout = \"soon\"\n") ==
           "s.toml:6:16: server.idle_timeout: \"soon\" is not a positive duration (e.g. \"10s\", "
           "\"2m\")");
-    CHECK(error_of(head + "[server]\nmax_header_bytes = 1.5\n") ==
+    CHECK(load_error(head + "[server]\nmax_header_bytes = 1.5\n") ==
           "s.toml:6:20: server.max_header_bytes: expected a whole number or a duration string");
-    CHECK(error_of(head + "[server]\nmax_stream = 5\n") ==
+    CHECK(load_error(head + "[server]\nmax_stream = 5\n") ==
           "s.toml:6:1: server.max_stream: unknown key (did you mean \"max_streams\"?)");
 }
 
@@ -201,15 +201,15 @@ TEST_CASE("a client route can name one model of a provider", "[harness][scenario
     CHECK(parse_route(s.clients[0].providers[1]).provider == "anthropic");
     CHECK(parse_route(s.clients[0].providers[1]).model == "claude-sonnet-4-5");
     CHECK(parse_route("anthropic").model.empty());
-    CHECK(error_of(head +
-                   "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-7\"]\n") ==
+    CHECK(load_error(head +
+                     "[[clients]]\nname = \"c\"\nproviders = [\"anthropic:claude-opus-4-7\"]\n") ==
           "s.toml:9:13: clients[0].providers: provider \"anthropic\" has no model "
           "\"claude-opus-4-7\" (did you mean \"claude-opus-4-6\"?)");
-    CHECK(error_of(head +
-                   "[[clients]]\nname = \"c\"\nproviders = [\"anthropic\", \"anthropic\"]\n") ==
+    CHECK(load_error(head +
+                     "[[clients]]\nname = \"c\"\nproviders = [\"anthropic\", \"anthropic\"]\n") ==
           "s.toml:9:13: clients[0].providers: \"anthropic\" is listed twice");
-    CHECK_THAT(error_of(head + "[[clients]]\nname = \"c\"\nkind = \"stdio\"\ncommand = "
-                               "\"x\"\nproviders = [\"anthropic:claude-opus-4-6\"]\n"),
+    CHECK_THAT(load_error(head + "[[clients]]\nname = \"c\"\nkind = \"stdio\"\ncommand = "
+                                 "\"x\"\nproviders = [\"anthropic:claude-opus-4-6\"]\n"),
                Catch::Contains("a model route is for built-in stacks"));
 }
 
@@ -241,10 +241,10 @@ capability_routing = false
     CHECK_FALSE(p.honor_retry_after);
     CHECK_FALSE(p.capability_routing);
     const std::string client = "[[clients]]\nname = \"c\"\nproviders = [\"a\"]\n";
-    CHECK_THAT(error_of(head + client + "retry_budget = \"lots\"\n"),
+    CHECK_THAT(load_error(head + client + "retry_budget = \"lots\"\n"),
                Catch::Contains(
                    "clients[0].retry_budget: expected a number from 0 to 10, or \"unlimited\""));
-    CHECK_THAT(error_of(head + client + "jitter = \"half\"\n"),
+    CHECK_THAT(load_error(head + client + "jitter = \"half\"\n"),
                Catch::Contains(
                    "clients[0].jitter: \"half\" is not one of full, none, equal, decorrelated"));
 }
@@ -296,12 +296,12 @@ min = 1
 
 TEST_CASE("a misspelt key is reported as unknown, not as the missing key it causes",
           "[harness][scenario][errors]") {
-    CHECK(error_of("[scenario]\nname = \"x\"\n[[providers]]\nidd = \"a\"\n") ==
+    CHECK(load_error("[scenario]\nname = \"x\"\n[[providers]]\nidd = \"a\"\n") ==
           "s.toml:4:1: providers[0].idd: unknown key (did you mean \"id\"?)");
-    CHECK(error_of("[scenario]\nnmae = \"x\"\n[[providers]]\nid = \"a\"\n") ==
+    CHECK(load_error("[scenario]\nnmae = \"x\"\n[[providers]]\nid = \"a\"\n") ==
           "s.toml:2:1: scenario.nmae: unknown key (did you mean \"name\"?)");
     // A key that is missing outright is still "required".
-    CHECK_THAT(error_of("[scenario]\ntitle = \"t\"\n[[providers]]\nid = \"a\"\n"),
+    CHECK_THAT(load_error("[scenario]\ntitle = \"t\"\n[[providers]]\nid = \"a\"\n"),
                Catch::Contains("scenario.name: is required"));
 }
 
@@ -364,29 +364,30 @@ TEST_CASE("each built-in policy reads its own keys, and another policy's key say
         CHECK(f.clients[0].params.max_hedges == 2);
     }
     SECTION("a key of another policy is an error, where it is, naming its owner") {
-        CHECK(error_of(head + "policy = \"sdk-default\"\nbreaker_failures = 5\n") ==
+        CHECK(load_error(head + "policy = \"sdk-default\"\nbreaker_failures = 5\n") ==
               "s.toml:9:1: clients[0].breaker_failures: not a key of policy \"sdk-default\" (it "
               "is failover's)");
-        CHECK(error_of(head + "policy = \"naive\"\nmax_retries = 1\n") ==
+        CHECK(load_error(head + "policy = \"naive\"\nmax_retries = 1\n") ==
               "s.toml:9:1: clients[0].max_retries: not a key of policy \"naive\" (it is "
               "sdk-default's and retry-storm's)");
-        CHECK(error_of(head + "policy = \"retry-storm\"\nhedge_after = \"1s\"\n") ==
+        CHECK(load_error(head + "policy = \"retry-storm\"\nhedge_after = \"1s\"\n") ==
               "s.toml:9:1: clients[0].hedge_after: not a key of policy \"retry-storm\" (it is "
               "failover's)");
     }
     SECTION("a policy that is not one is its one error, not every key's") {
-        CHECK(error_of(head + "policy = \"failsafe\"\nbreaker_failures = 5\njitter = \"none\"\n") ==
-              "s.toml:8:10: clients[0].policy: \"failsafe\" is not one of naive, sdk-default, "
-              "retry-storm, failover");
+        CHECK(
+            load_error(head + "policy = \"failsafe\"\nbreaker_failures = 5\njitter = \"none\"\n") ==
+            "s.toml:8:10: clients[0].policy: \"failsafe\" is not one of naive, sdk-default, "
+            "retry-storm, failover");
     }
     SECTION("every policy has check_finish_reason; a key of none is unknown") {
         for (const auto& name : policy_names()) {
             INFO(name);
-            CHECK(error_of(head + "policy = \"" + name + "\"\ncheck_finish_reason = true\n") ==
+            CHECK(load_error(head + "policy = \"" + name + "\"\ncheck_finish_reason = true\n") ==
                   "no error");
         }
         CHECK_THAT(
-            error_of(head + "policy = \"naive\"\nattempt_timeot = \"5s\"\n"),
+            load_error(head + "policy = \"naive\"\nattempt_timeot = \"5s\"\n"),
             Catch::Contains("attempt_timeot: unknown key (did you mean \"attempt_timeout\"?)"));
     }
 }

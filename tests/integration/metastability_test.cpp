@@ -22,7 +22,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-const std::string kScenario = R"(
+const std::string kProbeScenario = R"(
 [scenario]
 name = "metastability"
 duration = "30s"
@@ -91,7 +91,7 @@ bool run_user(unsigned short port, const Policy& policy, RetryBudget& budget, st
 
 // Runs 6 users a second for 15 s against a fresh fleet; returns every user's outcome.
 std::vector<User> drive(const Policy& policy, std::vector<mock::Attempt>& journal) {
-    auto scenario = harness::load_scenario_text(kScenario, "metastability.toml");
+    auto scenario = harness::load_scenario_text(kProbeScenario, "metastability.toml");
     auto clock = std::make_shared<ScaledClock>(1.0);
     mock::Fleet fleet(scenario.providers, clock, LiveFleet::quick_limits());
     fleet.start("127.0.0.1", {}, 1);

@@ -12,9 +12,9 @@ using namespace brownout::test;
 using namespace std::chrono_literals;
 
 namespace {
-const std::string kHello =
+const std::string kPlainChat =
     R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
-const std::string kStream =
+const std::string kStreamedChat =
     R"({"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}]})";
 
 struct PlannedFleet : LiveFleet {
@@ -33,7 +33,7 @@ TEST_CASE("a reset plan closes the connection before any byte of answer", "[inte
     PlannedFleet f;
     f.plan.add(faults::Reset{});
     f.plan.applied = {"outage"};
-    auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kPlainChat);
     CHECK(r.status == 0);
     CHECK_FALSE(r.error.empty());
     auto j = f.journal();
@@ -49,7 +49,7 @@ TEST_CASE("a hang plan never answers and the attempt ends when the client gives 
     f.plan.applied = {"outage"};
     {
         HttpConnection c(f.port(), 300ms);
-        auto r = c.request("POST", "/v1/chat/completions", kHello);
+        auto r = c.request("POST", "/v1/chat/completions", kPlainChat);
         CHECK(r.status == 0);
     }
     auto j = f.journal();
@@ -64,7 +64,7 @@ TEST_CASE("a silent stall sends N tokens, then nothing, until the client leaves"
     f.plan.applied = {"stall"};
     {
         HttpConnection c(f.port(), 400ms);
-        auto r = c.request("POST", "/v1/chat/completions", kStream);
+        auto r = c.request("POST", "/v1/chat/completions", kStreamedChat);
         CHECK(r.status == 200);
         CHECK_FALSE(r.error.empty());  // timed out waiting
         CHECK(r.body.find("[DONE]") == std::string::npos);
@@ -81,7 +81,7 @@ TEST_CASE("a keep-alive stall sends comments that keep the connection busy",
     f.plan.add(faults::Stall{.after_tokens = 2, .keepalive = true, .keepalive_interval = 50ms});
     f.plan.applied = {"stall"};
     HttpConnection c(f.port(), 400ms);
-    auto r = c.request("POST", "/v1/chat/completions", kStream);
+    auto r = c.request("POST", "/v1/chat/completions", kStreamedChat);
     CHECK(r.body.find(": keep-alive\n\n") != std::string::npos);
 }
 
@@ -90,7 +90,7 @@ TEST_CASE("a disconnect cuts the stream after N tokens without the chunked termi
     PlannedFleet f;
     f.plan.add(faults::Cut{.after_tokens = 4});
     f.plan.applied = {"disconnect"};
-    auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kStreamedChat);
     CHECK(r.status == 200);
     CHECK_FALSE(r.error.empty());
     auto j = f.journal();
@@ -104,7 +104,7 @@ TEST_CASE("a stream error arrives in-band after a 200 and the stream then ends c
     PlannedFleet f;
     f.plan.add(faults::StreamFailure{.after_tokens = 2, .error = faults::Rejection{.status = 500}});
     f.plan.applied = {"stream_error"};
-    auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kStreamedChat);
     CHECK(r.status == 200);
     CHECK(r.error.empty());
     CHECK_THAT(r.body, Catch::Contains("data: {\"error\":{\"message\":\"The server had an error"));
@@ -118,11 +118,11 @@ TEST_CASE("a 503 busy answer carries Retry-After and stays on a usable connectio
         .status = 503, .message = "Server busy, please try again later.", .retry_after = 1s});
     f.plan.applied = {"busy"};
     HttpConnection c(f.port());
-    auto r = c.request("POST", "/v1/chat/completions", kHello);
+    auto r = c.request("POST", "/v1/chat/completions", kPlainChat);
     CHECK(r.status == 503);
     CHECK(r.header("retry-after") == "1");
     f.plan = {};
-    CHECK(c.request("POST", "/v1/chat/completions", kHello).status == 200);
+    CHECK(c.request("POST", "/v1/chat/completions", kPlainChat).status == 200);
 }
 
 namespace {
@@ -141,7 +141,7 @@ TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real a
     PlannedFleet f;
     f.plan.add(faults::Hold{.wait = 600ms, .interval = 100ms, .then = faults::HoldEnd::answer});
     f.plan.applied = {"hold"};
-    auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kPlainChat);
     CHECK(r.status == 200);
     CHECK(r.header("content-type") == "application/json");
     CHECK(r.head_at - r.sent_at < 300ms);  // the head did not wait for the answer
@@ -149,7 +149,7 @@ TEST_CASE("a hold sends 200 at once, blank lines while it waits, then the real a
     CHECK(r.chunks.front() == "\n");
     CHECK(r.chunk_times.back() - r.head_at >= 550ms);
     CHECK(r.body.starts_with("\n\n\n\n\n\n"));
-    CHECK(wire::verify_answer(content_of(r.body), parsed(kHello)) == wire::Verdict::ok);
+    CHECK(wire::verify_answer(content_of(r.body), parsed(kPlainChat)) == wire::Verdict::ok);
     CHECK(f.journal().at(0).fault == "hold");
 }
 
@@ -159,7 +159,7 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
     f.plan.applied = {"hold"};
     SECTION("empty: only blank lines, which no JSON parser accepts") {
         f.plan.add(faults::Hold{.wait = 200ms, .interval = 100ms, .then = faults::HoldEnd::empty});
-        auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+        auto r = http(f.port(), "POST", "/v1/chat/completions", kPlainChat);
         CHECK(r.status == 200);
         CHECK(r.error.empty());
         CHECK(r.body.find_first_not_of('\n') == std::string::npos);
@@ -170,22 +170,22 @@ TEST_CASE("a hold that ends empty, interrupted or closed is what a DeepSeek clie
                                 .interval = 100ms,
                                 .then = faults::HoldEnd::interrupted,
                                 .after_tokens = 3});
-        auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+        auto r = http(f.port(), "POST", "/v1/chat/completions", kStreamedChat);
         CHECK(r.status == 200);
         CHECK(r.error.empty());
         CHECK_THAT(r.body, Catch::StartsWith(": keep-alive\n\n"));
         CHECK_THAT(r.body, Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
         CHECK_THAT(r.body, Catch::Contains("data: [DONE]"));
         CHECK(r.body.find("[bo:") == std::string::npos);
-        auto plain = http(f.port(), "POST", "/v1/chat/completions", kHello);
+        auto plain = http(f.port(), "POST", "/v1/chat/completions", kPlainChat);
         auto text = content_of(plain.body);
-        CHECK(wire::verify_answer(text, parsed(kHello)) == wire::Verdict::missing_tag);
+        CHECK(wire::verify_answer(text, parsed(kPlainChat)) == wire::Verdict::missing_tag);
         CHECK_THAT(plain.body,
                    Catch::Contains("\"finish_reason\":\"insufficient_system_resource\""));
     }
     SECTION("close: keep-alives, then the connection ends mid-body") {
         f.plan.add(faults::Hold{.wait = 300ms, .interval = 100ms, .then = faults::HoldEnd::close});
-        auto r = http(f.port(), "POST", "/v1/chat/completions", kHello);
+        auto r = http(f.port(), "POST", "/v1/chat/completions", kPlainChat);
         CHECK(r.status == 200);
         CHECK_FALSE(r.error.empty());
         auto j = f.journal();

@@ -18,7 +18,7 @@ namespace json = boost::json;
 
 namespace {
 
-const std::string kHello =
+const std::string kDeepSeekHello =
     R"({"model":"deepseek-chat","messages":[{"role":"user","content":"hello"}]})";
 
 struct ScenarioFleet {
@@ -39,7 +39,7 @@ struct ScenarioFleet {
     void jump(Duration at) { clock->jump_to(at); }
 };
 
-const std::string kIncident = R"(
+const std::string kWireIncident = R"(
 [scenario]
 name = "incident"
 duration = "6h"
@@ -73,18 +73,18 @@ status_page = { components = ["API Service", "Image Recognition"], lag = "8m" }
 
 TEST_CASE("serve follows the timeline: healthy, busy storm, then vision missing",
           "[integration][timeline]") {
-    ScenarioFleet f(kIncident);
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 200);
+    ScenarioFleet f(kWireIncident);
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello).status == 200);
 
     f.jump(1h + 1min);
-    auto busy = http(f.port(), "POST", "/chat/completions", kHello);
+    auto busy = http(f.port(), "POST", "/chat/completions", kDeepSeekHello);
     CHECK(busy.status == 503);
     CHECK(busy.header("retry-after") == "30");
     CHECK(json::parse(busy.body).at("error").at("message").as_string() ==
           "Server busy, please try again later.");
 
     f.jump(3h + 1min);
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 200);
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello).status == 200);
     auto image = http(
         f.port(), "POST", "/chat/completions",
         R"({"model":"deepseek-chat","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/cat.png"}}]}]})");
@@ -101,7 +101,7 @@ TEST_CASE("serve follows the timeline: healthy, busy storm, then vision missing"
 
 TEST_CASE("the status page trails the timeline by its lag, in Statuspage v2 form",
           "[integration][status]") {
-    ScenarioFleet f(kIncident);
+    ScenarioFleet f(kWireIncident);
     f.jump(1h + 5min);  // busy since 1h, published at 1h08m
     auto early = json::parse(http(f.port(), "GET", "/api/v2/status.json").body).as_object();
     CHECK(early.at("status").at("indicator").as_string() == "none");
@@ -155,14 +155,14 @@ TEST_CASE("the status page trails the timeline by its lag, in Statuspage v2 form
 
 TEST_CASE("the control API injects and clears faults and moves the clock",
           "[integration][control]") {
-    ScenarioFleet f(kIncident);
+    ScenarioFleet f(kWireIncident);
     auto state = json::parse(http(f.port(), "GET", "/_brownout/state").body).as_object();
     CHECK(state.at("active_phases").as_array().empty());
 
     auto posted = http(f.port(), "POST", "/_brownout/faults",
                        R"({"fault":"busy","status":529,"name":"injected 529s","duration":"10m"})");
     CHECK(posted.status == 201);
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 529);
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello).status == 529);
     state = json::parse(http(f.port(), "GET", "/_brownout/state").body).as_object();
     CHECK(state.at("active_phases").as_array()[0].at("name").as_string() == "injected 529s");
     CHECK(state.at("active_phases").as_array()[0].at("injected").as_bool());
@@ -170,7 +170,7 @@ TEST_CASE("the control API injects and clears faults and moves the clock",
     CHECK(
         json::parse(http(f.port(), "DELETE", "/_brownout/faults").body).at("cleared").as_int64() ==
         1);
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 200);
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello).status == 200);
 
     auto bad = http(f.port(), "POST", "/_brownout/faults", R"({"fault":"bussy"})");
     CHECK(bad.status == 400);
@@ -183,7 +183,7 @@ TEST_CASE("the control API injects and clears faults and moves the clock",
             .as_object();
     CHECK(moved.at("paused").as_bool());
     CHECK(moved.at("scenario_time").as_string() == "1h30m");
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 503);
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello).status == 503);
     http(f.port(), "POST", "/_brownout/clock", R"({"resume":true})");
     CHECK_FALSE(json::parse(http(f.port(), "GET", "/_brownout/state").body).at("paused").as_bool());
 }
@@ -191,7 +191,7 @@ TEST_CASE("the control API injects and clears faults and moves the clock",
 TEST_CASE("a control token is required when one is configured", "[integration][control]") {
     auto limits = LiveFleet::quick_limits();
     limits.control.token = "s3cret";
-    ScenarioFleet f(kIncident, limits);
+    ScenarioFleet f(kWireIncident, limits);
     CHECK(http(f.port(), "GET", "/_brownout/state").status == 401);
     CHECK(http(f.port(), "GET", "/_brownout/state", "", {{"Authorization", "Bearer wrong!"}})
               .status == 401);
@@ -200,25 +200,26 @@ TEST_CASE("a control token is required when one is configured", "[integration][c
 }
 
 TEST_CASE("x-brownout-fault forces one fault on one request", "[integration][header]") {
-    ScenarioFleet f(kIncident);
-    auto forced = http(f.port(), "POST", "/chat/completions", kHello,
+    ScenarioFleet f(kWireIncident);
+    auto forced = http(f.port(), "POST", "/chat/completions", kDeepSeekHello,
                        {{"x-brownout-fault", "busy;status=429;retry_after=2s"}});
     CHECK(forced.status == 429);
     CHECK(forced.header("retry-after") == "2");
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello).status == 200);  // that request alone
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello).status ==
+          200);  // that request alone
     // ...unless it asks to hold the client to its wait, as a timeline's 429 does.
-    CHECK(http(f.port(), "POST", "/chat/completions", kHello,
+    CHECK(http(f.port(), "POST", "/chat/completions", kDeepSeekHello,
                {{"x-brownout-fault", "busy;status=429;retry_after=2s;enforce_retry_after=true"}})
               .status == 429);
-    auto held = http(f.port(), "POST", "/chat/completions", kHello);
+    auto held = http(f.port(), "POST", "/chat/completions", kDeepSeekHello);
     CHECK(held.status == 429);
     REQUIRE_FALSE(held.header("retry-after").empty());
     CHECK(std::stod(held.header("retry-after")) <= 2.0);  // what remains of the wait
-    auto reset = http(f.port(), "POST", "/chat/completions", kHello,
+    auto reset = http(f.port(), "POST", "/chat/completions", kDeepSeekHello,
                       {{"x-brownout-fault", "outage;mode=reset"}});
     CHECK(reset.status == 0);
-    auto bad =
-        http(f.port(), "POST", "/chat/completions", kHello, {{"x-brownout-fault", "nonsense"}});
+    auto bad = http(f.port(), "POST", "/chat/completions", kDeepSeekHello,
+                    {{"x-brownout-fault", "nonsense"}});
     CHECK(bad.status == 400);
     CHECK_THAT(bad.body, Catch::Contains("x-brownout-fault"));
 }

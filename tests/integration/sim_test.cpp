@@ -25,7 +25,7 @@ namespace {
 
 // Forty scenario minutes in twenty wall seconds: a capacity-limited primary that is busy for ten
 // of them and then throttles with 429s, a fallback, four built-in stacks.
-const std::string kIncident = R"(
+const std::string kSimIncident = R"(
 [scenario]
 name = "sim-vs-run"
 duration = "40m"
@@ -96,7 +96,7 @@ SimCommand sim_of(const fs::path& file) {
 
 TEST_CASE("the simulator gives the wire's scores within 3 points and the same ranking",
           "[sim][integration]") {
-    auto file = write_temp("agree", kIncident);
+    auto file = write_temp("agree", kSimIncident);
     auto sim = scores_of(simulate(sim_of(file)));
 
     auto scenario = load_scenario(file.string());
@@ -125,7 +125,7 @@ TEST_CASE(
     "a simulation is deterministic: the same seed gives the same scores, another seed "
     "others",
     "[sim]") {
-    auto file = write_temp("determinism", kIncident);
+    auto file = write_temp("determinism", kSimIncident);
     SimCommand c = sim_of(file);
     c.seed = 5;
     auto a = scores_of(simulate(c));
@@ -138,7 +138,7 @@ TEST_CASE(
 
 TEST_CASE("seeds and sweep points run at once give the report of one at a time, byte for byte",
           "[sim]") {
-    auto file = write_temp("jobs", kIncident);
+    auto file = write_temp("jobs", kSimIncident);
     SimCommand c = sim_of(file);
     c.seed = 1;
     c.seeds = 4;
@@ -156,7 +156,7 @@ TEST_CASE("seeds and sweep points run at once give the report of one at a time, 
 }
 
 TEST_CASE("many seeds: a mean, a confidence interval and paired comparisons", "[sim]") {
-    auto file = write_temp("seeds", kIncident);
+    auto file = write_temp("seeds", kSimIncident);
     SimCommand c = sim_of(file);
     c.seeds = 4;
     c.clients = {"failover", "retry-storm"};
@@ -184,7 +184,7 @@ TEST_CASE("summaries: mean, sample standard deviation, Student's t interval", "[
 
 TEST_CASE("external stacks are left out of a simulation with a note; none left is an error",
           "[sim]") {
-    auto file = write_temp("external", kIncident + R"(
+    auto file = write_temp("external", kSimIncident + R"(
 [[clients]]
 name = "my-gateway"
 kind = "gateway"
@@ -205,7 +205,7 @@ providers = ["primary"]
 
 TEST_CASE("a sweep runs every combination of its values, each changing what its path names",
           "[sim][sweep]") {
-    auto file = write_temp("sweep", kIncident);
+    auto file = write_temp("sweep", kSimIncident);
     SimCommand c = sim_of(file);
     c.clients = {"naive", "failover"};
     c.sweep = {parse_sweep("providers.primary.phases.0.rate=0.1,0.9"),
@@ -233,7 +233,7 @@ TEST_CASE("a sweep runs every combination of its values, each changing what its 
 }
 
 TEST_CASE("a bad sweep path is an error that names the key and what is there", "[sim][sweep]") {
-    auto file = write_temp("badsweep", kIncident);
+    auto file = write_temp("badsweep", kSimIncident);
     SimCommand c = sim_of(file);
     std::ostringstream out, err;
     c.sweep = {parse_sweep("clients.failovr.breaker_failures=5")};
@@ -253,7 +253,7 @@ TEST_CASE("a bad sweep path is an error that names the key and what is there", "
 }
 
 TEST_CASE("shards merged give the single process's report bit for bit", "[sim][shard]") {
-    auto file = write_temp("shards", kIncident + R"(
+    auto file = write_temp("shards", kSimIncident + R"(
 [[expect]]
 client = "failover"
 metric = "score"
@@ -285,7 +285,7 @@ min = 50
 }
 
 TEST_CASE("expectations over seeds gate on the mean or a bound of its interval", "[sim]") {
-    auto file = write_temp("expect", kIncident + R"(
+    auto file = write_temp("expect", kSimIncident + R"(
 [[expect]]
 client = "failover"
 metric = "score"

@@ -5,17 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/parse_chat.h"
 #include "wire/dialect.h"
 
 using namespace brownout::wire;
+using brownout::test::ok;
 
 namespace {
-
-ChatRequest parse(const Dialect& d, const std::string& body) {
-    auto r = d.parse_chat(body);
-    REQUIRE(std::holds_alternative<ChatRequest>(r));
-    return std::get<ChatRequest>(r);
-}
 
 const std::string kImageRequest =
     R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"What is in this image?"},)"
@@ -25,8 +21,7 @@ const std::string kImageRequest =
 
 TEST_CASE("the same seed, model and request always give the same answer", "[answer]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req =
-        parse(*d, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})");
+    auto req = ok(*d, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})");
     auto a = generate_answer(7, req, {}, true, "id1", 0);
     auto b = generate_answer(7, req, {}, true, "id2", 0);
     CHECK(a.text() == b.text());
@@ -39,8 +34,8 @@ TEST_CASE("the same seed, model and request always give the same answer", "[answ
 TEST_CASE("answer length stays within the shape and usage counts the streamed tokens", "[answer]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
     for (int i = 0; i < 50; ++i) {
-        auto req = parse(*d, R"({"model":"m","messages":[{"role":"user","content":"q)" +
-                                 std::to_string(i) + R"("}]})");
+        auto req = ok(*d, R"({"model":"m","messages":[{"role":"user","content":"q)" +
+                              std::to_string(i) + R"("}]})");
         auto c = generate_answer(1, req, {10, 20}, true, "id", 0);
         REQUIRE(c.tokens.size() >= 10);
         REQUIRE(c.tokens.size() <= 20);
@@ -90,7 +85,7 @@ TEST_CASE("an answer's pieces are views into its one text", "[answer][tokens]") 
 TEST_CASE("a generated answer's pieces are its words, the first capitalised, then the tag",
           "[answer][tokens]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*d, kImageRequest);
+    auto req = ok(*d, kImageRequest);
     auto c = generate_answer(3, req, {5, 5}, true, "id", 0);
     REQUIRE(c.tokens.size() == 5);
     std::string joined;
@@ -111,7 +106,7 @@ TEST_CASE("a generated answer's pieces are its words, the first capitalised, the
 
 TEST_CASE("a complete answer verifies against its own request", "[answer][verify]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*d, kImageRequest);
+    auto req = ok(*d, kImageRequest);
     auto c = generate_answer(3, req, {}, true, "id", 0);
     CHECK(verify_answer(c.text(), req) == Verdict::ok);
 }
@@ -119,7 +114,7 @@ TEST_CASE("a complete answer verifies against its own request", "[answer][verify
 TEST_CASE("verification catches truncation, another request's answer, ignored images and edits",
           "[answer][verify]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*d, kImageRequest);
+    auto req = ok(*d, kImageRequest);
     auto c = generate_answer(3, req, {}, true, "id", 0);
     std::string text = c.text();
 
@@ -128,7 +123,7 @@ TEST_CASE("verification catches truncation, another request's answer, ignored im
         CHECK(verify_answer("", req) == Verdict::missing_tag);
     }
     SECTION("the answer to a different prompt") {
-        auto other = parse(
+        auto other = ok(
             *d,
             R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"something else"}]})");
         auto wrong = generate_answer(3, other, {}, true, "id", 0);
@@ -148,7 +143,7 @@ TEST_CASE("verification catches truncation, another request's answer, ignored im
 TEST_CASE("max_tokens shortens the answer, keeps it checkable and reports finish length",
           "[answer]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(
+    auto req = ok(
         *d, R"({"model":"m","max_tokens":3,"messages":[{"role":"user","content":"long please"}]})");
     auto c = generate_answer(1, req, {20, 30}, true, "id", 0);
     CHECK(c.tokens.size() == 3);
@@ -160,10 +155,10 @@ TEST_CASE("the same conversation digests alike in both dialects, so failover ans
           "[answer][verify]") {
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
     auto anthropic = make_dialect(DialectKind::anthropic, Vendor::anthropic);
-    auto a = parse(
+    auto a = ok(
         *openai,
         R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be terse."},{"role":"user","content":[{"type":"text","text":"Describe"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]})");
-    auto b = parse(
+    auto b = ok(
         *anthropic,
         R"({"model":"claude-sonnet-4-5","max_tokens":100,"system":"Be terse.","messages":[{"role":"user","content":[{"type":"text","text":"Describe"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]}]})");
     CHECK(a.text_digest == b.text_digest);
@@ -175,7 +170,7 @@ TEST_CASE("the same conversation digests alike in both dialects, so failover ans
 TEST_CASE("a required tool choice produces a tool call with schema-shaped arguments",
           "[answer][tools]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(
+    auto req = ok(
         *d,
         R"({"model":"m","messages":[{"role":"user","content":"weather?"}],"tool_choice":"required",
         "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}}}}}]})");

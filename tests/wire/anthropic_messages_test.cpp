@@ -1,19 +1,15 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/support/parse_chat.h"
 #include "wire/answer.h"
 #include "wire/dialect.h"
 
 using namespace brownout::wire;
+using brownout::test::ok;
 namespace json = boost::json;
 
 namespace {
-
-ChatRequest ok(const Dialect& d, const std::string& body) {
-    auto r = d.parse_chat(body);
-    REQUIRE(std::holds_alternative<ChatRequest>(r));
-    return std::get<ChatRequest>(r);
-}
 
 std::pair<std::string, json::object> event_of(const std::string& frame) {
     REQUIRE(frame.rfind("event: ", 0) == 0);

@@ -2,10 +2,12 @@
 #include <catch2/catch.hpp>
 #include <tuple>
 
+#include "tests/support/parse_chat.h"
 #include "wire/answer.h"
 #include "wire/dialect.h"
 
 using namespace brownout::wire;
+using brownout::test::ok;
 namespace json = boost::json;
 
 namespace {
@@ -14,12 +16,6 @@ ApiError error_for(const Dialect& d, const std::string& body) {
     auto r = d.parse_chat(body);
     REQUIRE(std::holds_alternative<ApiError>(r));
     return std::get<ApiError>(r);
-}
-
-ChatRequest ok(const Dialect& d, const std::string& body) {
-    auto r = d.parse_chat(body);
-    REQUIRE(std::holds_alternative<ChatRequest>(r));
-    return std::get<ChatRequest>(r);
 }
 
 // Parses one SSE "data: {...}" event of the OpenAI stream.

@@ -12,7 +12,7 @@ namespace json = boost::json;
 
 namespace {
 
-ChatRequest parse(const Dialect& d, std::string_view body) {
+ChatRequest responses_request(const Dialect& d, std::string_view body) {
     auto parsed = d.parse_routed(d.route("POST", "/v1/responses"), body);
     REQUIRE(std::holds_alternative<ChatRequest>(parsed));
     return std::get<ChatRequest>(parsed);
@@ -33,7 +33,7 @@ TEST_CASE("OpenAI serves /v1/responses beside chat completions; DeepSeek does no
 
 TEST_CASE("a Responses request digests like the same chat request", "[wire][responses]") {
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
-    auto r = parse(
+    auto r = responses_request(
         *openai,
         R"({"model":"gpt-4o-mini","instructions":"s","input":[{"role":"user","content":[)"
         R"({"type":"input_text","text":"hi"},{"type":"input_image","image_url":"https://x/a.png"}]}],)"
@@ -53,7 +53,7 @@ TEST_CASE("a Responses request digests like the same chat request", "[wire][resp
 TEST_CASE("the Responses stream: semantic events numbered from 0, ending in response.completed",
           "[wire][responses]") {
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*openai, R"({"model":"gpt-4o-mini","input":"hi","stream":true})");
+    auto req = responses_request(*openai, R"({"model":"gpt-4o-mini","input":"hi","stream":true})");
     auto c = generate_answer(2, req, {5, 5}, true, "chatcmpl-x", 0);
     std::vector<std::string> types;
     int expected = 0;
@@ -75,7 +75,7 @@ TEST_CASE("the Responses stream: semantic events numbered from 0, ending in resp
     CHECK_FALSE(read.broken);
     CHECK(verify_answer(read.text, req) == Verdict::ok);
     // A capped answer ends in response.incomplete.
-    auto capped = parse(
+    auto capped = responses_request(
         *openai, R"({"model":"gpt-4o-mini","input":"hi","stream":true,"max_output_tokens":16})");
     auto short_answer = generate_answer(2, capped, {40, 40}, true, "chatcmpl-y", 0);
     CHECK(openai->stream_frames(short_answer, capped)
@@ -89,7 +89,7 @@ TEST_CASE("the Responses stream: semantic events numbered from 0, ending in resp
 
 TEST_CASE("the non-streamed response object", "[wire][responses]") {
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
-    auto req = parse(*openai, R"({"model":"gpt-4o-mini","input":"hi"})");
+    auto req = responses_request(*openai, R"({"model":"gpt-4o-mini","input":"hi"})");
     auto c = generate_answer(2, req, {5, 5}, true, "chatcmpl-z", 7);
     auto o = json::parse(openai->completion_body(c)).as_object();
     CHECK(o.at("object").as_string() == "response");
