@@ -39,13 +39,6 @@ double Engine::progress(const Phase& p, Duration now) const {
     return phase_progress(now - p.spec.start, p.span_seconds);
 }
 
-bool Engine::applies(const Phase& p, Duration now, const RequestFacts& request) const {
-    if (!p.spec.active(now)) return false;
-    if (p.spec.models.empty()) return true;
-    return std::find(p.spec.models.begin(), p.spec.models.end(), request.model) !=
-           p.spec.models.end();
-}
-
 bool Engine::hit(const Fault& fault, Plan& plan, std::size_t before) {
     plan.applied.emplace_back(fault.kind());
     return std::any_of(plan.effects.begin() + static_cast<std::ptrdiff_t>(before),
@@ -82,7 +75,7 @@ double Engine::reject_probability(Duration now, const RequestFacts& request) con
     double pass = 1.0;
     RandomStream unused(0);
     for (const auto& p : phases_) {
-        if (!applies(p, now, request)) continue;
+        if (!p.spec.applies(now, request.model)) continue;
         Context ctx{now, now - p.spec.start, p.span_seconds, request, unused};
         pass *= 1.0 - std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
     }

@@ -4,7 +4,6 @@
 // from (seed, provider, phase, request sequence number), so the same scenario, seed and
 // sequence of requests give the same decisions.
 
-#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,7 +72,6 @@ public:
 
 private:
     Phase make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const;
-    bool applies(const Phase& p, Duration now, const RequestFacts& request) const;
     // A fault hit the request: names it in the plan; returns whether the effects it added
     // (from `before` on) end the request.
     static bool hit(const Fault& fault, Plan& plan, std::size_t before);
@@ -89,11 +87,10 @@ private:
         Fault* fault = nullptr;
         const std::vector<std::string>* models = nullptr;  // null: every model
 
-        // The phase is active at `now` and covers `model` (PhaseSpec::active and the models).
+        // PhaseSpec::applies from the step's own copy (no model list: every model).
         bool applies(Duration now, std::string_view model) const {
             if (now < start || now >= end) return false;
-            return models == nullptr ||
-                   std::find(models->begin(), models->end(), model) != models->end();
+            return models == nullptr || covers(*models, model);
         }
     };
     void make_steps();

@@ -4,9 +4,11 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/duration.h"
@@ -28,6 +30,11 @@ struct StatusOverride {
     std::optional<Duration> resolved_after;  // "monitoring" to "resolved" (default: max(lag, 10m))
 };
 
+// `models` names `model`, or names none (a phase for every model).
+inline bool covers(const std::vector<std::string>& models, std::string_view model) {
+    return models.empty() || std::find(models.begin(), models.end(), model) != models.end();
+}
+
 struct PhaseSpec {
     std::string name;
     Duration start{};
@@ -41,6 +48,9 @@ struct PhaseSpec {
     std::string key_path;
 
     bool active(Duration now) const { return now >= start && (!end || now < *end); }
+    bool applies(Duration now, std::string_view model) const {
+        return active(now) && covers(models, model);
+    }
     std::unique_ptr<Fault> make_fault() const;
 };
 
