@@ -87,7 +87,8 @@ private:
         Fault* fault = nullptr;
         const std::vector<std::string>* models = nullptr;  // null: every model
 
-        // PhaseSpec::applies from the step's own copy (no model list: every model).
+        // PhaseSpec::applies from the step's copy of the phase's times and a pointer to its
+        // model list (null: every model).
         bool applies(Duration now, std::string_view model) const {
             if (now < start || now >= end) return false;
             return models == nullptr || covers(*models, model);

@@ -62,19 +62,19 @@ constexpr Starter kStarters[] = {
 }  // namespace
 
 int init_command(const InitCommand& c, std::ostream& out, std::ostream& err) {
-    const Starter* stack = nullptr;
+    const Starter* starter = nullptr;
     std::vector<std::string> names;
     for (const auto& s : kStarters) {
         names.emplace_back(s.name);
-        if (c.stack == s.name) stack = &s;
+        if (c.stack == s.name) starter = &s;
     }
-    if (stack == nullptr) {
+    if (starter == nullptr) {
         err << fmt::format("brownout init: --stack {}: one of {}\n", c.stack,
                            fmt::join(names, ", "));
         return 2;
     }
     auto scenario = c.dir / "brownout.toml";
-    auto client = c.dir / stack->written_as;
+    auto client = c.dir / starter->written_as;
     if (!c.force) {
         for (const auto& f : {scenario, client}) {
             if (std::filesystem::exists(f)) {
@@ -89,19 +89,19 @@ int init_command(const InitCommand& c, std::ostream& out, std::ostream& err) {
     try {
         std::string text = read_text_file((c.templates / "scenario.toml").string());
         // The client comment is indented as TOML comments.
-        std::string comment = replace_all(stack->comment, "\n", "\n# ");
+        std::string comment = replace_all(starter->comment, "\n", "\n# ");
         for (auto [key, value] :
-             {std::pair<std::string_view, std::string>{"{client}", stack->client},
+             {std::pair<std::string_view, std::string>{"{client}", starter->client},
               {"{client_comment}", comment},
               {"{schema}", c.schema.string()},
-              {"{stack}", stack->name},
+              {"{stack}", starter->name},
               {"{file}", "brownout.toml"},
               {"{report}", "brownout-report"}})
             text = replace_all(text, key, value);
         std::filesystem::create_directories(c.dir);
         write_file_atomically(scenario.string(), text);
         write_file_atomically(client.string(),
-                              read_text_file((c.templates / stack->template_file).string()));
+                              read_text_file((c.templates / starter->template_file).string()));
         std::filesystem::permissions(client,
                                      std::filesystem::perms::owner_exec |
                                          std::filesystem::perms::group_exec |

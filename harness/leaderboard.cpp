@@ -437,7 +437,7 @@ std::string cell(const Entry& e, const Column& c) {
     return it == e.values.end() ? "–" : metric::format(c.metric, mean(it->second));
 }
 
-std::string score_cell(const Entry& e) {
+std::string board_score_cell(const Entry& e) {
     if (e.scores.size() < 2) return fmt::format("{:.1f}", mean(e.scores));
     Summary s = summarize(e.scores);
     return fmt::format("{:.1f} ± {:.1f}", s.mean, s.ci95);
@@ -492,7 +492,7 @@ std::string leaderboard_md(const std::vector<ScenarioResult>& results,
                 m += fmt::format(" sat out: {} |\n", md_escape(e.skipped));
                 continue;
             }
-            m += fmt::format("| {} | {} | {} |", i + 1, e.stack, score_cell(e));
+            m += fmt::format("| {} | {} | {} |", i + 1, e.stack, board_score_cell(e));
             for (const auto& c : columns()) m += fmt::format(" {} |", cell(e, c));
             m += fmt::format(" {} |\n", md_escape(e.why));
         }
@@ -554,7 +554,8 @@ std::string leaderboard_html(const std::vector<ScenarioResult>& results,
             h += fmt::format(
                 "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>"
                 "<td>{}</td>",
-                i + 1, markup_escape(e.stack), markup_escape(score_cell(e)), bar(mean(e.scores)));
+                i + 1, markup_escape(e.stack), markup_escape(board_score_cell(e)),
+                bar(mean(e.scores)));
             for (const auto& c : columns())
                 h += fmt::format("<td class=\"n\">{}</td>", markup_escape(cell(e, c)));
             h += fmt::format("<td>{}</td></tr>\n", markup_escape(e.why));

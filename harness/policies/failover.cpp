@@ -149,9 +149,10 @@ private:
     RandomStream rng_;
     Duration deadline_;
     double retry_tokens_ = 10.0;
-    // Hashed, not ordered: only ever looked up (the cache's order is cache_order_'s). They hold
-    // an hour of answers; ordered, their lookups were 3% of a `run`'s CPU at 10,000 users a
-    // second (bench/README.md, "where the harness's time goes").
+    // Hashed, not ordered: only ever looked up, inserted into and erased from (the cache's order
+    // is cache_order_'s). The cache holds an hour of answers and the store every question's
+    // newest; ordered, they were 4.9% of a `run`'s samples at 10,000 users a second, hashed 2.2%
+    // (bench/README.md, "the harness on another VM instance").
     std::unordered_map<CacheKey, CacheEntry, CacheKeyHash> cache_;
     std::deque<std::pair<Duration, CacheKey>> cache_order_;  // oldest first, as stored
     std::unordered_map<std::uint64_t, CacheEntry>

@@ -17,7 +17,7 @@ std::unique_ptr<Dialect> gemini() {
     return make_dialect(DialectKind::gemini, Vendor::google);
 }
 
-ChatRequest parse(const Dialect& d, std::string_view target, std::string_view body) {
+ChatRequest gemini_request(const Dialect& d, std::string_view target, std::string_view body) {
     auto parsed = d.parse_routed(d.route("POST", target), body);
     REQUIRE(std::holds_alternative<ChatRequest>(parsed));
     return std::get<ChatRequest>(parsed);
@@ -44,22 +44,24 @@ TEST_CASE("gemini routes carry the model and the stream form in the URL", "[wire
     CHECK(d->route("GET", "/v1beta/models/m:generateContent").target ==
           Route::Target::method_not_allowed);
 
-    auto req = parse(*d, "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", kBody);
+    auto req =
+        gemini_request(*d, "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", kBody);
     CHECK(req.model == "gemini-2.5-pro");
     CHECK(req.stream);
     CHECK(d->stream_content_type_for(req) == "text/event-stream; charset=utf-8");
-    auto arr = parse(*d, "/v1beta/models/gemini-2.5-pro:streamGenerateContent", kBody);
+    auto arr = gemini_request(*d, "/v1beta/models/gemini-2.5-pro:streamGenerateContent", kBody);
     CHECK(d->stream_content_type_for(arr) == "application/json; charset=UTF-8");
-    CHECK_FALSE(parse(*d, "/v1beta/models/gemini-2.5-pro:generateContent", kBody).stream);
+    CHECK_FALSE(gemini_request(*d, "/v1beta/models/gemini-2.5-pro:generateContent", kBody).stream);
 }
 
 TEST_CASE("gemini digests a conversation as the other dialects do", "[wire][gemini]") {
     auto d = gemini();
     auto openai = make_dialect(DialectKind::openai, Vendor::openai);
-    auto g = parse(*d, "/v1beta/models/m:generateContent",
-                   R"({"systemInstruction":{"parts":[{"text":"s"}]},)"
-                   R"("contents":[{"role":"user","parts":[{"text":"hi"},)"
-                   R"({"fileData":{"mimeType":"image/png","fileUri":"https://x/a.png"}}]}]})");
+    auto g =
+        gemini_request(*d, "/v1beta/models/m:generateContent",
+                       R"({"systemInstruction":{"parts":[{"text":"s"}]},)"
+                       R"("contents":[{"role":"user","parts":[{"text":"hi"},)"
+                       R"({"fileData":{"mimeType":"image/png","fileUri":"https://x/a.png"}}]}]})");
     auto o = std::get<ChatRequest>(openai->parse_chat(
         R"({"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":[)"
         R"({"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"https://x/a.png"}}]}]})"));
@@ -98,7 +100,7 @@ TEST_CASE("gemini errors are google.rpc statuses, pretty-printed, with their det
 
 TEST_CASE("gemini streams: SSE events with CRLF, or one JSON array", "[wire][gemini]") {
     auto d = gemini();
-    auto req = parse(*d, "/v1beta/models/m:streamGenerateContent?alt=sse", kBody);
+    auto req = gemini_request(*d, "/v1beta/models/m:streamGenerateContent?alt=sse", kBody);
     auto c = generate_answer(3, req, {5, 5}, true, d->new_completion_id(9), 0);
     std::string sse;
     for (const auto& f : d->stream_frames(c, req)) sse += f.bytes;
@@ -110,7 +112,7 @@ TEST_CASE("gemini streams: SSE events with CRLF, or one JSON array", "[wire][gem
     CHECK(verify_answer(read.text, req) == Verdict::ok);
     CHECK(read.finish_reason == "STOP");
 
-    auto array_req = parse(*d, "/v1beta/models/m:streamGenerateContent", kBody);
+    auto array_req = gemini_request(*d, "/v1beta/models/m:streamGenerateContent", kBody);
     std::string array;
     for (const auto& f : d->stream_frames(c, array_req)) array += f.bytes;
     auto v = json::parse(array);  // the whole stream is one JSON array

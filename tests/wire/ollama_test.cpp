@@ -16,7 +16,7 @@ std::unique_ptr<Dialect> ollama() {
     return make_dialect(DialectKind::ollama, Vendor::ollama);
 }
 
-ChatRequest parse(const Dialect& d, const Route& route, std::string_view body) {
+ChatRequest ollama_request(const Dialect& d, const Route& route, std::string_view body) {
     auto parsed = d.parse_routed(route, body);
     REQUIRE(std::holds_alternative<ChatRequest>(parsed));
     return std::get<ChatRequest>(parsed);
@@ -47,21 +47,22 @@ TEST_CASE("ollama routes: /api/chat and /api/generate, /api/tags", "[wire][ollam
 TEST_CASE("ollama streams unless told not to, and reads options and images", "[wire][ollama]") {
     auto d = ollama();
     auto chat = d->route("POST", "/api/chat");
-    auto r = parse(*d, chat, R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
+    auto r = ollama_request(*d, chat,
+                            R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
     CHECK(r.stream);
     CHECK(r.model == "llama3.2");
-    r = parse(*d, chat,
-              R"({"model":"llama3.2","stream":false,"options":{"num_predict":7},)"
-              R"("messages":[{"role":"user","content":"hi","images":["aGk="]}]})");
+    r = ollama_request(*d, chat,
+                       R"({"model":"llama3.2","stream":false,"options":{"num_predict":7},)"
+                       R"("messages":[{"role":"user","content":"hi","images":["aGk="]}]})");
     CHECK_FALSE(r.stream);
     CHECK(r.max_tokens == 7);
     CHECK(r.image_count == 1);
     // /api/generate digests its prompt as the chat form of the same question.
-    auto g = parse(*d, d->route("POST", "/api/generate"),
-                   R"({"model":"llama3.2","system":"s","prompt":"hi","stream":false})");
-    auto c = parse(*d, chat,
-                   R"({"model":"llama3.2","messages":[{"role":"system","content":"s"},)"
-                   R"({"role":"user","content":"hi"}]})");
+    auto g = ollama_request(*d, d->route("POST", "/api/generate"),
+                            R"({"model":"llama3.2","system":"s","prompt":"hi","stream":false})");
+    auto c = ollama_request(*d, chat,
+                            R"({"model":"llama3.2","messages":[{"role":"system","content":"s"},)"
+                            R"({"role":"user","content":"hi"}]})");
     CHECK(g.text_digest == c.text_digest);
 }
 
@@ -90,8 +91,9 @@ TEST_CASE("ollama's errors: one string under \"error\", the status says the rest
 TEST_CASE("ollama NDJSON: one line a token in Go's field order, then the done line",
           "[wire][ollama]") {
     auto d = ollama();
-    auto req = parse(*d, d->route("POST", "/api/chat"),
-                     R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
+    auto req =
+        ollama_request(*d, d->route("POST", "/api/chat"),
+                       R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
     auto c = generate_answer(3, req, {5, 5}, true, "", 1746700000);
     c.prompt_eval_ns = 400'000'000;
     c.eval_ns = 80'000'000;
@@ -118,8 +120,8 @@ TEST_CASE("ollama NDJSON: one line a token in Go's field order, then the done li
 
 TEST_CASE("ollama /api/generate answers in \"response\" with a token context", "[wire][ollama]") {
     auto d = ollama();
-    auto req = parse(*d, d->route("POST", "/api/generate"),
-                     R"({"model":"llama3.2","prompt":"hi","stream":false})");
+    auto req = ollama_request(*d, d->route("POST", "/api/generate"),
+                              R"({"model":"llama3.2","prompt":"hi","stream":false})");
     auto c = generate_answer(3, req, {5, 5}, true, "", 0);
     auto o = json::parse(d->completion_body(c)).as_object();
     CHECK(o.at("response").as_string() == c.text());
@@ -136,7 +138,7 @@ TEST_CASE("ollama tool calls: arguments as an object, with an id and an index", 
     chat.model = "llama3.2";
     chat.prompt = "Where is order 7?";
     chat.tool = ToolSpec{"lookup_order", {{"order_id", "string"}}};
-    auto req = parse(*d, d->route("POST", "/api/chat"), d->render_chat(chat, "").body);
+    auto req = ollama_request(*d, d->route("POST", "/api/chat"), d->render_chat(chat, "").body);
     auto c = generate_answer(3, req, {5, 5}, true, "", 0);
     REQUIRE(c.tool_call);
     auto o = json::parse(d->completion_body(c)).as_object();
@@ -151,8 +153,9 @@ TEST_CASE("ollama tool calls: arguments as an object, with an id and an index", 
 TEST_CASE("an ollama stream without its done line is broken, as ollama-js throws",
           "[wire][ollama]") {
     auto d = ollama();
-    auto req = parse(*d, d->route("POST", "/api/chat"),
-                     R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
+    auto req =
+        ollama_request(*d, d->route("POST", "/api/chat"),
+                       R"({"model":"llama3.2","messages":[{"role":"user","content":"hi"}]})");
     auto c = generate_answer(3, req, {5, 5}, true, "", 0);
     std::string body;
     for (const auto& f : d->stream_frames(c, req)) body += f.bytes;
