@@ -23,6 +23,10 @@ void append_hex(std::string& out, std::uint64_t value, int digits = 16);
 // `value` in decimal, appended to `out` (what std::to_string gives, without its string).
 void append_decimal(std::string& out, std::int64_t value);
 
+// A Unix time in UTC as ISO 8601 / RFC 3339 without a zone, to the second, the year zero-padded:
+// "2026-11-30T10:00:00". The dialects' timestamps and the status page's add what follows.
+std::string utc_date_time(std::int64_t unix_seconds);
+
 // A request target's path and query: "/v1/models?x=1" → "/v1/models"; the value of `name` in
 // the query ("" when absent; not percent-decoded). The dialects route on them, the server reads
 // Gemini's ?key= with them.

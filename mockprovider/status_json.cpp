@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "core/random.h"
 #include "core/text.h"
 
@@ -111,12 +109,8 @@ std::string incidents_json(const PageInfo& page, const faults::StatusSnapshot& s
 std::string iso_time(std::int64_t epoch_unix, Duration at) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at).count();
     std::int64_t total_ms = epoch_unix * 1000 + ms;
-    std::time_t seconds = static_cast<std::time_t>(total_ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:03d}Z", buf, static_cast<int>(((total_ms % 1000) + 1000) % 1000));
+    return fmt::format("{}.{:03d}Z", utc_date_time(total_ms / 1000),
+                       static_cast<int>(((total_ms % 1000) + 1000) % 1000));
 }
 
 std::optional<std::string> render_status_page(std::string_view path,

@@ -1,9 +1,6 @@
 #include "wire/common.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <ctime>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -234,11 +231,7 @@ ErrorClass class_by_status(int status) {
 }
 
 std::string rfc3339(std::int64_t unix_seconds) {
-    auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return utc_date_time(unix_seconds) + 'Z';
 }
 
 }  // namespace brownout::wire::detail
