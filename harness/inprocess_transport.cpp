@@ -1,7 +1,5 @@
 #include "harness/inprocess_transport.h"
 
-#include <charconv>
-
 namespace brownout::harness {
 
 using mock::Reply;
@@ -25,47 +23,6 @@ struct InProcessTransport::Call {
     bool stalled = false;
     bool waited = false;  // for the current frame's gap
 };
-
-namespace {
-
-int status_of(const std::string& head) {
-    int status = 0;
-    if (head.size() > 12) std::from_chars(head.data() + 9, head.data() + 12, status);
-    return status;
-}
-
-}  // namespace
-
-HeadLines::HeadLines(std::string_view head) {
-    auto at = head.find("\r\n");  // the end of the status line
-    while (at != std::string_view::npos) {
-        auto end = head.find("\r\n", at + 2);
-        if (end == std::string_view::npos || end == at + 2) return;  // the blank line
-        if (count_ == kMost) {
-            rest_ = head.substr(at);
-            return;
-        }
-        auto line = head.substr(at + 2, end - at - 2);
-        auto colon = line.find(": ");
-        if (colon != std::string_view::npos)
-            lines_[count_++] = {line.substr(0, colon), line.substr(colon + 2)};
-        at = end;
-    }
-}
-
-std::string_view HeadLines::operator()(std::string_view name) const {
-    for (std::size_t i = 0; i < count_; ++i)
-        if (lines_[i].first == name) return lines_[i].second;
-    for (auto at = rest_.find("\r\n"); at != std::string_view::npos;
-         at = rest_.find("\r\n", at + 2)) {
-        auto line = rest_.substr(at + 2);
-        if (line.starts_with(name) && line.substr(name.size()).starts_with(": ")) {
-            auto start = at + 2 + name.size() + 2;
-            return rest_.substr(start, rest_.find("\r\n", start) - start);
-        }
-    }
-    return {};
-}
 
 InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::Provider*> targets,
                                        std::vector<ProviderAddress> providers)
@@ -199,7 +156,6 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
 
 void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
                                  std::string_view outcome) {
-    server_done(call, outcome);
     const auto& reply = call->reply;
     // An answer sent whole that says what it reads (a stream's frames, a body's read): taken,
     // not parsed back.
@@ -208,14 +164,17 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
         read = wire::read_frames(reply.frames);
     else if (!reply.streaming && body_complete)
         read = reply.read;
-    const auto& head = reply.head;
     const wire::ReadError* error_read =
         !reply.streaming && body_complete && reply.error_read ? &*reply.error_read : nullptr;
-    const HeadLines headers(head);
-    arrive(call, read_result(
-                     client_dialect(providers_[call->provider].dialect), status_of(head),
-                     [&headers](std::string_view n) { return headers(n); }, call->body,
-                     body_complete, scheduler_.time_scale(), read ? &*read : nullptr, error_read));
+    // The head read by name from its fields, before server_done() journals the attempt and so
+    // takes the request id the head names. Reading has no effect: the order is the socket's.
+    const mock::Provider::HeadReader headers(*targets_[call->provider], reply);
+    AttemptResult result = read_result(
+        client_dialect(providers_[call->provider].dialect), reply.fields.status,
+        [&headers](std::string_view n) { return headers(n); }, call->body, body_complete,
+        scheduler_.time_scale(), read ? &*read : nullptr, error_read);
+    server_done(call, outcome);
+    arrive(call, std::move(result));
 }
 
 void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult result) {

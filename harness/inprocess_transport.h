@@ -3,40 +3,25 @@
 // its Reply is carried out on the scheduler as the server's session would carry it out on a
 // socket — the delay, paced frames, stalls, cuts and resets, the capacity slot and the work a
 // client abandons — with no sockets and no bytes on a wire. The answer is read back by the
-// same dialect client half as over HTTP (read_result), so policies, verification and the
-// scorer see what they would see on the wire.
+// same dialect client half as over HTTP (read_result), its headers by name from the reply's
+// fields (mock::Provider::HeadReader, held to the written head by the provider's tests), so
+// policies, verification and the scorer see what they would see on the wire.
 //
 // Left out (the server's, not the provider's): the concurrent-stream cap (max_streams) and
 // connection limits, and outages with mode "refuse" (the port closes): an attempt at a
 // refusing provider is a connection error at once.
 
-#include <array>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "harness/transport.h"
 #include "mockprovider/provider.h"
 
 namespace brownout::harness {
-
-// The headers of a reply's head (the provider writes names in lower case), split once: the
-// client half asks for several. The first kMost are kept; the rest of a longer head (the
-// provider writes far fewer) is searched when a name is not among them.
-class HeadLines {
-public:
-    explicit HeadLines(std::string_view head);
-    // The first header of that name; empty when none.
-    std::string_view operator()(std::string_view name) const;
-
-private:
-    static constexpr std::size_t kMost = 32;
-    std::array<std::pair<std::string_view, std::string_view>, kMost> lines_;
-    std::size_t count_ = 0;
-    std::string_view rest_;  // from the end of the last line looked at, when kMost were kept
-};
 
 class InProcessTransport final : public Transport {
 public:

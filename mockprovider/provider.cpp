@@ -167,33 +167,40 @@ bool Provider::authorized(const IncomingRequest& in) const {
 }
 
 Reply Provider::handle(const IncomingRequest& in) {
-    Attempt attempt = start_attempt(in);
-    std::string_view path = strip_query(in.target);
-    auto route = dialect_->route(in.method, in.target);
-    switch (route.target) {
-        case wire::Route::Target::chat:
-            return handle_chat(in, route, std::move(attempt));
-        case wire::Route::Target::models:
-        case wire::Route::Target::model:
-            return handle_models(in, route, std::move(attempt));
-        case wire::Route::Target::method_not_allowed:
-            return error_reply(dialect_->method_not_allowed(in.method, path), std::move(attempt),
-                               false);
-        case wire::Route::Target::not_found:
-            break;
-    }
-    return error_reply(dialect_->not_found(in.method, path), std::move(attempt), false);
+    Reply reply = [&] {
+        Attempt attempt = start_attempt(in);
+        std::string_view path = strip_query(in.target);
+        auto route = dialect_->route(in.method, in.target);
+        switch (route.target) {
+            case wire::Route::Target::chat:
+                return handle_chat(in, route, std::move(attempt));
+            case wire::Route::Target::models:
+            case wire::Route::Target::model:
+                return handle_models(in, route, std::move(attempt));
+            case wire::Route::Target::method_not_allowed:
+                return error_reply(dialect_->method_not_allowed(in.method, path),
+                                   std::move(attempt), false);
+            case wire::Route::Target::not_found:
+                break;
+        }
+        return error_reply(dialect_->not_found(in.method, path), std::move(attempt), false);
+    }();
+    write_head(reply, in.reads);
+    return reply;
 }
 
 Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& in, bool close) {
-    return error_reply(error, start_attempt(in), close);
+    Reply reply = error_reply(error, start_attempt(in), close);
+    write_head(reply, in.reads);
+    return reply;
 }
 
 Reply Provider::error_reply(const wire::ApiError& error, Attempt&& attempt, bool close) {
     Reply reply;
     reply.body = dialect_->error_body(error, attempt.request_id);
-    reply.head = head(error.status, dialect_->json_content_type(), reply.body.size(),
-                      attempt.request_id, {});
+    reply.fields = {.status = error.status,
+                    .content_type = dialect_->json_content_type(),
+                    .length = reply.body.size()};
     reply.close = close;
     attempt.status = error.status;
     reply.attempt = std::move(attempt);
@@ -225,8 +232,8 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
     } else {
         reply.body = dialect_->models_body(models);
     }
-    reply.head =
-        head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, {});
+    reply.fields = {
+        .status = 200, .content_type = dialect_->json_content_type(), .length = reply.body.size()};
     attempt.status = 200;
     reply.attempt = std::move(attempt);
     return reply;
@@ -333,10 +340,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         return reply;
     }
     auto with_limit_headers = [&](Reply reply) {
-        std::string extra;
-        for (const auto& [k, v] : rate_limit_headers(limits))
-            extra += fmt::format("{}: {}\r\n", k, v);
-        reply.head.insert(reply.head.size() - 2, extra);
+        reply.fields.limits = rate_limit_headers(limits);
         return reply;
     };
     if (shape.reject)
@@ -410,7 +414,10 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     if (auto wait = r.announced_wait()) attempt.retry_after = *wait;
     if (r.html) {
         reply.body = cloudflare_page(status);
-        reply.head = head(status, "text/html", reply.body.size(), attempt.request_id, extra);
+        reply.fields = {.status = status,
+                        .content_type = "text/html",
+                        .length = reply.body.size(),
+                        .extra = std::move(extra)};
     } else {
         wire::ApiError e;
         if (r.unknown_model) {
@@ -432,8 +439,10 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         status = e.status;
         if (reads) reply.error_read = dialect_->error_read(e);
         if (!reply.error_read) reply.body = dialect_->error_body(e, attempt.request_id);
-        reply.head = head(status, dialect_->json_content_type(), reply.body.size(),
-                          attempt.request_id, extra);
+        reply.fields = {.status = status,
+                        .content_type = dialect_->json_content_type(),
+                        .length = reply.body.size(),
+                        .extra = std::move(extra)};
     }
     attempt.status = status;
     reply.attempt = std::move(attempt);
@@ -484,9 +493,12 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
             if (shape.malformed == faults::Malformed::invalid_json)
                 reply.body.resize(reply.body.size() / 2);
         }
-        reply.head =
-            head(200, dialect_->json_content_type(), reply.body.size(), attempt.request_id, {},
-                 std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
+        reply.fields = {
+            .status = 200,
+            .content_type = dialect_->json_content_type(),
+            .length = reply.body.size(),
+            .processing =
+                std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay))};
         if (shape.cut_after_bytes)
             reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
@@ -500,8 +512,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     reply.delay = ttft;
     if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
-    reply.head =
-        head(200, dialect_->stream_content_type_for(request), std::nullopt, attempt.request_id, {});
+    reply.fields = {.status = 200, .content_type = dialect_->stream_content_type_for(request)};
     std::optional<std::vector<wire::StreamFrame>> read_only;
     if (reads && whole) read_only = dialect_->stream_reads(c, request);
     std::vector<wire::StreamFrame> frames =
@@ -580,8 +591,7 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
         if (answers) frames.push_back({rest, std::move(reply.body), body_tokens});
         reply.body.clear();
         reply.read.reset();
-        reply.head =
-            head(200, dialect_->json_content_type(), std::nullopt, reply.attempt.request_id, {});
+        reply.fields = {.status = 200, .content_type = dialect_->json_content_type()};
         reply.streaming = true;
         reply.stream_end = Reply::StreamEnd::clean;
     } else if (answers) {
@@ -598,55 +608,67 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
     reply.delay = Duration::zero();
 }
 
-std::string Provider::head(int status, std::string_view content_type,
-                           std::optional<std::size_t> length, const std::string& request_id,
-                           const std::vector<std::pair<std::string, std::string>>& extra,
-                           std::optional<std::chrono::milliseconds> processing) const {
+namespace {
+
+std::string_view decimal(std::array<char, 24>& text, std::int64_t value) {
+    auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
+    return {text.data(), static_cast<std::size_t>(end - text.data())};
+}
+
+}  // namespace
+
+template <typename Line>
+void Provider::head_lines(const Reply& reply, std::string_view length_digits,
+                          std::string_view processing_digits, std::string_view date,
+                          Line&& line) const {
+    const HeadFields& f = reply.fields;
+    line("date", date);
+    line("content-type", f.content_type);
+    if (f.length) {
+        line("content-length", length_digits);
+    } else {
+        line("transfer-encoding", "chunked");
+        line("cache-control", "no-cache");
+    }
+    line("connection", "keep-alive");
+    if (auto name = dialect_->request_id_header(); !name.empty())
+        line(name, reply.attempt.request_id);
+    for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
+    if (f.processing && !dialect_->processing_header().empty())
+        line(dialect_->processing_header(), processing_digits);
+    for (const auto& [k, v] : f.extra) line(k, v);
+    line("x-brownout-provider", config_.id);
+    for (const auto& [k, v] : f.limits) line(k, v);
+}
+
+std::string Provider::render_head(const Reply& reply) const {
     // The numbers as text first, then the head's pieces in order, gone through twice: once to
     // size the string, once to fill it. A head is some thirty pieces, and appending them one by
     // one (a call and a capacity check each) was most of what it cost.
+    const HeadFields& f = reply.fields;
     std::array<char, 24> status_text{}, length_text{}, processing_text{};
-    auto decimal = [](std::array<char, 24>& text, std::int64_t value) {
-        auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
-        return std::string_view(text.data(), static_cast<std::size_t>(end - text.data()));
-    };
-    const std::string_view status_digits = decimal(status_text, status);
+    const std::string_view status_digits = decimal(status_text, f.status);
     const std::string_view length_digits =
-        length ? decimal(length_text, static_cast<std::int64_t>(*length)) : std::string_view();
-    const bool with_processing = processing && !dialect_->processing_header().empty();
+        f.length ? decimal(length_text, static_cast<std::int64_t>(*f.length)) : std::string_view();
     const std::string_view processing_digits =
-        with_processing ? decimal(processing_text, processing->count()) : std::string_view();
-    const std::string_view request_id_header = dialect_->request_id_header();
+        f.processing ? decimal(processing_text, f.processing->count()) : std::string_view();
     // Read once: both passes must see the same text (the date changes with the second).
     const std::string_view date = http_date_now();
-    const std::string_view reason = reason_phrase(status);
+    const std::string_view reason = reason_phrase(f.status);
 
     auto pieces = [&](auto&& put) {
-        auto line = [&put](std::string_view name, std::string_view value) {
-            put(name);
-            put(": "sv);
-            put(value);
-            put("\r\n"sv);
-        };
         put("HTTP/1.1 "sv);
         put(status_digits);
         put(" "sv);
         put(reason);
         put("\r\n"sv);
-        line("date", date);
-        line("content-type", content_type);
-        if (length) {
-            line("content-length", length_digits);
-        } else {
-            line("transfer-encoding", "chunked");
-            line("cache-control", "no-cache");
-        }
-        line("connection", "keep-alive");
-        if (!request_id_header.empty()) line(request_id_header, request_id);
-        for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
-        if (with_processing) line(dialect_->processing_header(), processing_digits);
-        for (const auto& [k, v] : extra) line(k, v);
-        line("x-brownout-provider", config_.id);
+        head_lines(reply, length_digits, processing_digits, date,
+                   [&put](std::string_view name, std::string_view value) {
+                       put(name);
+                       put(": "sv);
+                       put(value);
+                       put("\r\n"sv);
+                   });
         put("\r\n"sv);
     };
     std::size_t size = 0;
@@ -658,6 +680,43 @@ std::string Provider::head(int status, std::string_view content_type,
         out += piece.size();
     });
     return h;
+}
+
+void Provider::write_head(Reply& reply, bool reads) const {
+    if (!reads && reply.fields.status != 0) reply.head = render_head(reply);
+}
+
+Provider::HeadReader::HeadReader(const Provider& provider, const Reply& reply)
+    : provider_(provider), reply_(reply) {
+    const HeadFields& f = reply.fields;
+    if (f.length) length_digits_ = decimal(length_, static_cast<std::int64_t>(*f.length));
+    if (f.processing) processing_digits_ = decimal(processing_, f.processing->count());
+    // The date is left out here (it is the first line: operator() answers it).
+    provider.head_lines(reply, length_digits_, processing_digits_, {},
+                        [this](std::string_view name, std::string_view value) {
+                            if (count_ < kMost)
+                                lines_[count_++] = {name, value};
+                            else
+                                all_ = false;
+                        });
+}
+
+std::string_view Provider::HeadReader::operator()(std::string_view name) const {
+    if (name == "date") return http_date_now();
+    for (std::size_t i = 0; i < count_; ++i)
+        if (lines_[i].first == name) return lines_[i].second;
+    std::string_view found;
+    if (!all_) {  // a head longer than kMost lines: looked for again through all of it
+        bool seen = false;
+        provider_.head_lines(reply_, length_digits_, processing_digits_, {},
+                             [&](std::string_view n, std::string_view value) {
+                                 if (!seen && n == name) {
+                                     found = value;
+                                     seen = true;
+                                 }
+                             });
+    }
+    return found;
 }
 
 faults::StatusSnapshot Provider::status(Duration now) {
@@ -739,7 +798,9 @@ Reply Provider::overloaded(Reply original, std::string_view cause, bool reads) {
     Attempt attempt = std::move(original.attempt);
     attempt.fault =
         attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);
-    return rejection(r, nullptr, std::move(attempt), reads);
+    Reply reply = rejection(r, nullptr, std::move(attempt), reads);
+    write_head(reply, reads);
+    return reply;
 }
 
 Duration Provider::slot_held_after(const Reply& reply, std::string_view outcome,

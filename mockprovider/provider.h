@@ -3,6 +3,8 @@
 // the fault model chose for it) to a Reply — the bytes to send and when. No sockets here; the
 // server carries Replies out.
 
+#include <array>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -108,10 +110,24 @@ struct PacedFrame {
     std::optional<wire::StreamFrame::Read> read;  // the dialect's (wire::read_frames)
 };
 
+// A reply's head as values: what Provider::render_head() writes as text, and what
+// Provider::HeadReader reads by name without the text (the simulator's in-process transport).
+struct HeadFields {
+    int status = 0;                     // 0: no head (a reset, a hang)
+    std::string_view content_type;      // a dialect's own text or a literal: it outlives the reply
+    std::optional<std::size_t> length;  // content-length; none: chunked
+    std::optional<std::chrono::milliseconds> processing;  // the dialect's processing_header
+    wire::Headers extra;   // after the dialect's own headers (retry hints)
+    wire::Headers limits;  // last, after x-brownout-provider (the rate-limit headers)
+};
+
 struct Reply {
     faults::ConnectionAction connection = faults::ConnectionAction::none;
     Duration delay{};  // scenario time before the head (and a non-streamed body) is sent
-    std::string head;  // status line and headers, ending in a blank line
+    HeadFields fields;  // the head; the request id in it is the attempt's
+    // `fields` as text: status line and headers, ending in a blank line. Written for a socket;
+    // empty for the in-process transport (IncomingRequest::reads), which reads `fields`.
+    std::string head;
     std::string body;  // non-streamed body; the head carries its Content-Length
     // What the client half reads from a whole body (wire::Dialect::completion_read), in place of
     // it, for the simulator's in-process transport (IncomingRequest::reads): `body` is then
@@ -218,6 +234,28 @@ public:
     // Answers a request on one of the provider API paths (chat, models).
     Reply handle(const IncomingRequest& request);
 
+    // A reply's head as a client reads it: its status line and headers, written out.
+    std::string render_head(const Reply& reply) const;
+    // A reply's headers by name, as a client finds them in the written head (the first of that
+    // name), without writing it: the header lines as views, gathered once. The values live as
+    // long as the reply, the reader and this provider (the date, until this thread next asks for
+    // http_date_now()).
+    class HeadReader {
+    public:
+        HeadReader(const Provider& provider, const Reply& reply);
+        std::string_view operator()(std::string_view name) const;
+
+    private:
+        static constexpr std::size_t kMost = 32;  // a head has far fewer; more are looked for
+        const Provider& provider_;
+        const Reply& reply_;
+        std::array<char, 24> length_{}, processing_{};  // the numbers' digits
+        std::string_view length_digits_, processing_digits_;
+        std::array<std::pair<std::string_view, std::string_view>, kMost> lines_;
+        std::size_t count_ = 0;
+        bool all_ = true;  // every line is in lines_
+    };
+
     // An error reply in this provider's shape, for failures found before routing (413, 400).
     Reply error_reply(const wire::ApiError& error, const IncomingRequest& request, bool close);
 
@@ -244,11 +282,14 @@ private:
                     bool reads);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
-    // `processing`: what the dialect's processing_header says, for a non-streamed answer.
-    std::string head(int status, std::string_view content_type, std::optional<std::size_t> length,
-                     const std::string& request_id,
-                     const std::vector<std::pair<std::string, std::string>>& extra,
-                     std::optional<std::chrono::milliseconds> processing = std::nullopt) const;
+    // Every header of a head in the order it is written: `line(name, value)` for each. The
+    // numbers come as digits (`length_digits`, `processing_digits`), the date as `date`.
+    template <typename Line>
+    void head_lines(const Reply& reply, std::string_view length_digits,
+                    std::string_view processing_digits, std::string_view date, Line&& line) const;
+    // Writes the head of a reply the provider made unless the in-process transport reads its
+    // fields (`reads`).
+    void write_head(Reply& reply, bool reads) const;
     wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "core/text.h"
 #include "harness/scenario.h"
@@ -585,4 +586,102 @@ TEST_CASE("in process, an answer is what the client reads only where no fault to
     auto on_socket = handle(kHello, false);
     CHECK_FALSE(on_socket.error_read);
     CHECK_THAT(on_socket.body, Catch::Contains("Server busy"));
+}
+
+TEST_CASE("in process, a reply's headers are read by name from its fields as from its written head",
+          "[provider][typed]") {
+    // Provider::HeadReader (the simulator's transport) and render_head (a socket) read one set of
+    // fields: every header of the written head, by name, is what the reader finds — the first of
+    // that name — and a name the head does not carry is found empty.
+    auto lines_of = [](const std::string& head) {
+        std::vector<std::pair<std::string, std::string>> lines;
+        for (std::size_t at = head.find("\r\n"); at + 4 <= head.size();
+             at = head.find("\r\n", at + 2)) {
+            auto line = head.substr(at + 2, head.find("\r\n", at + 2) - at - 2);
+            if (line.empty()) break;
+            auto colon = line.find(": ");
+            lines.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+        }
+        return lines;
+    };
+    auto same = [&](const Provider& provider, const Reply& reply) {
+        REQUIRE_FALSE(reply.head.empty());
+        CHECK(reply.head == provider.render_head(reply));
+        CHECK(status_of(reply) == reply.fields.status);
+        const Provider::HeadReader read(provider, reply);
+        auto lines = lines_of(reply.head);
+        CHECK(lines.size() >= 5);
+        for (const auto& [name, value] : lines) {
+            INFO(name);
+            if (name == "date") {
+                CHECK(read(name).size() == value.size());  // the second may have turned since
+                continue;
+            }
+            auto first = std::find_if(lines.begin(), lines.end(),
+                                      [&](const auto& l) { return l.first == name; });
+            CHECK(read(name) == first->second);
+        }
+        for (std::string_view absent : {"retry", "x-nothing", "HTTP/1.1", ""})
+            CHECK(read(absent).empty());
+    };
+    for (auto dialect : {DialectKind::openai, DialectKind::anthropic, DialectKind::gemini,
+                         DialectKind::ollama}) {
+        INFO(to_string(dialect));
+        ProviderConfig config;
+        config.dialect = dialect;
+        config.rate_limits = {100, 0};  // x-ratelimit headers after the provider's name
+        Rig rig(config);
+        faults::Plan plan;
+        rig.provider.set_planner([&](const PlanQuery&) { return plan; });
+        auto handle = [&](bool stream, bool reads) {
+            // The request as this dialect's own clients send it.
+            auto request = rig.provider.dialect().render_chat(
+                {.model = "gpt-4o-mini", .prompt = "x", .stream = stream}, "");
+            IncomingRequest in{request.method, request.path, request.body, "", "",
+                               std::nullopt,   "",           1};
+            in.reads = reads;
+            return rig.provider.handle(in);
+        };
+        std::vector<faults::Effect> effects = {
+            faults::Rejection{.status = 503, .message = "Server busy"},
+            faults::Rejection{
+                .status = 429,
+                .retry_after = 7s,
+                .retry_after_ms = 7250ms,
+                .should_retry = false,
+                .enforce_retry_after = false},  // no throttle: the next effects are reached
+            faults::Rejection{.status = 502, .html = true},
+            faults::Hold{.wait = 2s, .interval = 1s},
+        };
+        for (bool stream : {false, true}) {
+            plan = {};
+            same(rig.provider, handle(stream, false));
+            for (std::size_t i = 0; i < effects.size(); ++i) {
+                INFO("effect " << i << (stream ? ", streamed" : ""));
+                plan = {};
+                plan.add(effects[i]);
+                auto on_socket = handle(stream, false);
+                same(rig.provider, on_socket);
+                auto in_process = handle(stream, true);
+                CHECK(in_process.head.empty());  // read by name, never written
+                CHECK(in_process.fields.status == on_socket.fields.status);
+            }
+        }
+        IncomingRequest bad{"POST", std::string(rig.provider.dialect().chat_path()), "{", "", "",
+                            std::nullopt, "", 1};
+        same(rig.provider, rig.provider.handle(bad));  // the dialect's error for a bad body
+        IncomingRequest models{"GET", "/v1/models", "", "", "", std::nullopt, "", 1};
+        if (dialect == DialectKind::openai) same(rig.provider, rig.provider.handle(models));
+    }
+    // A head longer than the reader gathers at once, with a name twice: still the first of it.
+    Rig rig;
+    Reply longer;
+    longer.fields = {.status = 429, .content_type = "application/json", .length = 0};
+    for (int i = 0; i < 40; ++i)
+        longer.fields.extra.emplace_back(fmt::format("x-filler-{}", i), fmt::format("{}", i));
+    longer.fields.limits = {{"retry-after", "3"}, {"x-filler-0", "again"}};
+    longer.head = rig.provider.render_head(longer);
+    same(rig.provider, longer);
+    CHECK(Provider::HeadReader(rig.provider, longer)("retry-after") == "3");
+    CHECK(Provider::HeadReader(rig.provider, longer)("x-filler-0") == "0");
 }
