@@ -11,13 +11,14 @@ Scheduler::TimerId Scheduler::at(Duration when, Task task) {
 }
 
 Scheduler::TimerId Scheduler::after(Duration span, Task task) {
-    auto id = add(running() + std::max(span, Duration::zero()), std::nullopt, std::move(task));
+    auto id = add(running() + std::max(span, Duration::zero()), std::nullopt, std::move(task),
+                  span <= Duration::zero());
     earliest_changed();
     return id;
 }
 
 Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> scenario_due,
-                                  Task&& task) {
+                                  Task&& task, bool now) {
     Guard lock(*this);
     std::size_t slot = 0;
     if (!free_slots_.empty()) {
@@ -35,7 +36,10 @@ Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> 
     timer.scenario_due = scenario_due;
     timer.task = std::move(task);
     ++live_count_;
-    heap_.push({running_due, id});
+    if (now && (now_.empty() || now_.back().running_due <= running_due))
+        now_.push_back({running_due, id});
+    else
+        heap_.push({running_due, id});
     return id;
 }
 
@@ -74,16 +78,26 @@ void Scheduler::drop_all() {
 }
 
 void Scheduler::drop_stale() const {
-    while (!heap_.empty()) {
-        const Timer* timer = live(heap_.top().id);
-        if (timer != nullptr && timer->running_due == heap_.top().running_due) return;
-        heap_.pop();
-    }
+    auto stale = [this](const Entry& e) {
+        const Timer* timer = live(e.id);
+        return timer == nullptr || timer->running_due != e.running_due;
+    };
+    while (!heap_.empty() && stale(heap_.top())) heap_.pop();
+    while (!now_.empty() && stale(now_.front())) now_.pop_front();
+}
+
+const Scheduler::Entry& Scheduler::top() const {
+    if (now_.empty()) return heap_.top();
+    if (heap_.empty()) return now_.front();
+    return heap_.top() > now_.front() ? now_.front() : heap_.top();
 }
 
 Scheduler::Task Scheduler::take_top() {
-    Timer* timer = live(heap_.top().id);
-    heap_.pop();
+    Timer* timer = live(top().id);
+    if (!now_.empty() && now_.front().id == timer->id)
+        now_.pop_front();
+    else
+        heap_.pop();
     Task task(std::move(timer->task));
     free_slot(*timer);
     return task;
@@ -91,7 +105,7 @@ Scheduler::Task Scheduler::take_top() {
 
 std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
     drop_stale();
-    if (heap_.empty() || heap_.top().running_due > running_now) return std::nullopt;
+    if (no_entries() || top().running_due > running_now) return std::nullopt;
     return take_top();
 }
 
@@ -109,8 +123,8 @@ std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size
 std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limit) {
     Guard lock(*this);
     drop_stale();
-    if (heap_.empty()) return std::nullopt;
-    Duration due = heap_.top().running_due;
+    if (no_entries()) return std::nullopt;
+    Duration due = top().running_due;
     if (limit && due > *limit) return std::nullopt;
     return Next{due, take_top()};
 }
@@ -118,15 +132,16 @@ std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limi
 std::optional<Duration> Scheduler::next_due() const {
     Guard lock(*this);
     drop_stale();
-    if (heap_.empty()) return std::nullopt;
-    return heap_.top().running_due;
+    if (no_entries()) return std::nullopt;
+    return top().running_due;
 }
 
 void Scheduler::rebase() {
     Duration shift = offset();
     {
         Guard lock(*this);
-        decltype(heap_) fresh;
+        decltype(heap_) fresh;  // every timer, the queued ones too
+        now_.clear();
         for (auto& timer : timers_) {
             if (timer.id == 0) continue;
             if (timer.scenario_due) timer.running_due = *timer.scenario_due - shift;

@@ -14,6 +14,7 @@
 // timer set `after` a span waits that much running time, whatever jumps happen meanwhile.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -92,13 +93,19 @@ private:
             return running_due != o.running_due ? running_due > o.running_due : id > o.id;
         }
     };
-    TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task&& task);
+    // `now`: set with no delay (after(0)), so that it may go in the queue of those.
+    TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task&& task,
+                bool now = false);
     // The live timer of that id; null when it has run or was cancelled.
     Timer* live(TimerId id) const;
     // Gives its slot back; its task is moved out first by whoever runs it.
     void free_slot(Timer& timer);
-    void drop_stale() const;  // pops heap entries whose timer was cancelled or moved
-    // Under the lock, after drop_stale() and with a timer left: the earliest, removed.
+    // Pops the entries of the heap and of the queue whose timer was cancelled or moved.
+    void drop_stale() const;
+    // Under the lock, after drop_stale() and with a timer left: the earliest entry (the heap's
+    // or the queue's), and that timer removed.
+    const Entry& top() const;
+    bool no_entries() const { return heap_.empty() && now_.empty(); }
     Task take_top();
     // Under the lock: the earliest timer due at or before `running_now`, removed.
     std::optional<Task> pop_due(Duration running_now);
@@ -126,6 +133,13 @@ private:
     std::vector<std::size_t> free_slots_;
     std::size_t live_count_ = 0;
     mutable std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
+    // Timers set with no delay (a third of the simulator's: the hops that keep a result from
+    // reaching its caller inside the call that made it), in the order set. Each is due at the
+    // running time it was set, so they come in order of (due, id), as the heap gives its own:
+    // taking the earlier of the two fronts is the order of one heap, without a climb to the top
+    // and back down for each. A timer set while another thread's later one is queued goes to the
+    // heap instead, so the queue stays in order.
+    mutable std::deque<Entry> now_;
 };
 
 // Time moves only when told: tests drive it step by step, and the simulator runs it to the end

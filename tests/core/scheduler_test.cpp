@@ -32,6 +32,41 @@ TEST_CASE("a virtual scheduler runs timers in time order, ties in the order they
     CHECK(s.pending() == 0);
 }
 
+TEST_CASE("timers set with no delay keep their place among the others due then",
+          "[core][scheduler]") {
+    // after(0) timers wait in a queue of their own beside the heap (Scheduler::now_): the order
+    // is still one heap's, by due time and then the order set, through cancels and jumps.
+    VirtualScheduler s;
+    std::vector<std::string> ran;
+    auto note = [&](std::string what) { return [&ran, what] { ran.push_back(what); }; };
+    s.at(1s, note("a@1s"));
+    s.after(0s, note("now-1"));
+    auto cancelled = s.after(0s, note("cancelled"));
+    s.after(1s, [&] {
+        ran.push_back("b@1s");
+        s.after(0s, note("hop from b"));  // due at 1 s, after c@1s set before it
+        s.after(-1s, note("hop from b, negative"));
+    });
+    s.at(1s, note("c@1s"));
+    s.after(0s, note("now-2"));
+    CHECK(s.cancel(cancelled));
+    s.advance(0s);
+    CHECK(ran == std::vector<std::string>{"now-1", "now-2"});
+    s.run();
+    CHECK(ran == std::vector<std::string>{"now-1", "now-2", "a@1s", "b@1s", "c@1s", "hop from b",
+                                          "hop from b, negative"});
+    // A jump rebuilds the order with every timer: the queued ones keep their turn.
+    ran.clear();
+    s.after(0s, note("queued before the jump"));
+    s.at(s.now() + 5s, note("at +5s"));
+    s.jump_to(s.now() + 10s);  // past the `at` timer: now due 5 s ago, before the queued one
+    s.after(0s, note("queued after the jump"));
+    s.run();
+    CHECK(ran == std::vector<std::string>{"at +5s", "queued before the jump",
+                                          "queued after the jump"});
+    CHECK(s.pending() == 0);
+}
+
 TEST_CASE("a timer set by a task runs in the same run, and a cancelled one never runs",
           "[core][scheduler]") {
     VirtualScheduler s;
