@@ -5,6 +5,11 @@ namespace brownout::harness {
 using mock::Reply;
 
 struct InProcessTransport::Call {
+    Call() = default;
+    // The reply made in place (`answer()`'s result is not moved: a Reply is some thirty members).
+    template <typename Answer>
+    explicit Call(Answer&& answer) : reply(answer()) {}
+
     std::uint64_t handle = 0;
     std::size_t provider = 0;
     Reply reply;
@@ -60,25 +65,29 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
 std::uint64_t InProcessTransport::start(std::size_t provider, const wire::ClientRequest& request,
                                         std::string body, const wire::ChatRequest* typed,
                                         Duration timeout, Done done) {
-    auto call = std::make_shared<Call>();
-    call->handle = ++next_handle_;
-    call->provider = provider;
-    call->done = std::move(done);
-    call->started = scheduler_.running();
-    calls_[call->handle] = call;
     auto& target = *targets_[provider];
-
+    auto track = [&](std::shared_ptr<Call> call) {
+        call->handle = ++next_handle_;
+        call->provider = provider;
+        call->done = std::move(done);
+        call->started = scheduler_.running();
+        calls_[call->handle] = call;
+        return call;
+    };
+    bool refusing = false;
     {
         std::lock_guard lock(target.engine_mutex());
-        if (target.engine().refusing(scheduler_.now())) {
-            // As a socket would: the result comes after send() returns, never inside it.
-            scheduler_.after(Duration::zero(), [this, call] {
-                AttemptResult refused;
-                refused.kind = AttemptResult::Kind::connect_error;
-                arrive(call, refused);
-            });
-            return call->handle;
-        }
+        refusing = target.engine().refusing(scheduler_.now());
+    }
+    if (refusing) {
+        auto call = track(std::make_shared<Call>());
+        // As a socket would: the result comes after send() returns, never inside it.
+        scheduler_.after(Duration::zero(), [this, call] {
+            AttemptResult refused;
+            refused.kind = AttemptResult::Kind::connect_error;
+            arrive(call, refused);
+        });
+        return call->handle;
     }
     mock::IncomingRequest in;
     in.method = request.method;
@@ -95,7 +104,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
     in.peer = "127.0.0.1";
     in.typed = typed;
     in.reads = true;
-    call->reply = target.handle(in);
+    auto call = track(std::make_shared<Call>([&] { return target.handle(in); }));
     call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
 
     if (call->reply.needs_slot) {
