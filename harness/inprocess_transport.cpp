@@ -5,10 +5,11 @@ namespace brownout::harness {
 using mock::Reply;
 
 struct InProcessTransport::Call {
+    struct Answered {};  // the reply made in place, from `answer()`
     Call() = default;
-    // The reply made in place (`answer()`'s result is not moved: a Reply is some thirty members).
+    // `answer()`'s result is not moved into the call: a Reply is some thirty members.
     template <typename Answer>
-    explicit Call(Answer&& answer) : reply(answer()) {}
+    Call(Answered /*tag*/, Answer&& answer) : reply(answer()) {}
 
     std::uint64_t handle = 0;
     std::size_t provider = 0;
@@ -104,7 +105,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
     in.peer = "127.0.0.1";
     in.typed = typed;
     in.reads = true;
-    auto call = track(std::make_shared<Call>([&] { return target.handle(in); }));
+    auto call = track(std::make_shared<Call>(Call::Answered{}, [&] { return target.handle(in); }));
     call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
 
     if (call->reply.needs_slot) {

@@ -493,12 +493,11 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
             if (shape.malformed == faults::Malformed::invalid_json)
                 reply.body.resize(reply.body.size() / 2);
         }
-        reply.fields = {
-            .status = 200,
-            .content_type = dialect_->json_content_type(),
-            .length = reply.body.size(),
-            .processing =
-                std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay))};
+        reply.fields = {.status = 200,
+                        .content_type = dialect_->json_content_type(),
+                        .length = reply.body.size(),
+                        .processing = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            for_client(reply.delay))};
         if (shape.cut_after_bytes)
             reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         attempt.completion_tokens = c.completion_tokens;

@@ -123,7 +123,7 @@ struct HeadFields {
 
 struct Reply {
     faults::ConnectionAction connection = faults::ConnectionAction::none;
-    Duration delay{};  // scenario time before the head (and a non-streamed body) is sent
+    Duration delay{};   // scenario time before the head (and a non-streamed body) is sent
     HeadFields fields;  // the head; the request id in it is the attempt's
     // `fields` as text: status line and headers, ending in a blank line. Written for a socket;
     // empty for the in-process transport (IncomingRequest::reads), which reads `fields`.
@@ -239,10 +239,14 @@ public:
     // A reply's headers by name, as a client finds them in the written head (the first of that
     // name), without writing it: the header lines as views, gathered once. The values live as
     // long as the reply, the reader and this provider (the date, until this thread next asks for
-    // http_date_now()).
+    // http_date_now()); the request id, as long as the reply keeps its attempt (Provider::finish
+    // takes it).
     class HeadReader {
     public:
         HeadReader(const Provider& provider, const Reply& reply);
+        HeadReader(const Provider& provider, Reply&& reply) = delete;  // it would dangle
+        HeadReader(const HeadReader&) = delete;  // its views point into its own digits
+        HeadReader& operator=(const HeadReader&) = delete;
         std::string_view operator()(std::string_view name) const;
 
     private:

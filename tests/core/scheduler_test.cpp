@@ -62,8 +62,8 @@ TEST_CASE("timers set with no delay keep their place among the others due then",
     s.jump_to(s.now() + 10s);  // past the `at` timer: now due 5 s ago, before the queued one
     s.after(0s, note("queued after the jump"));
     s.run();
-    CHECK(ran == std::vector<std::string>{"at +5s", "queued before the jump",
-                                          "queued after the jump"});
+    CHECK(ran ==
+          std::vector<std::string>{"at +5s", "queued before the jump", "queued after the jump"});
     CHECK(s.pending() == 0);
 }
 
