@@ -56,6 +56,9 @@ struct AttemptRecord {
     int completion_tokens = 0;
 };
 AttemptRecord record_of(const mock::Attempt& a);
+// Puts a stack's attempts in the order the journal keeps: by seq, the order they were read (ties
+// in the order given). They are journaled in the order they ended.
+void sort_by_seq(std::deque<AttemptRecord>& attempts);
 
 struct StackRun {
     ClientSpec client;

@@ -252,8 +252,7 @@ RunResult read_run_log(const std::filesystem::path& dir) {
         if (auto* s = stack_of(o)) s->users.push_back(user_from(o));
     });
     for (auto& s : run.stacks) {
-        std::sort(s.attempts.begin(), s.attempts.end(),
-                  [](const auto& a, const auto& b) { return a.seq < b.seq; });
+        sort_by_seq(s.attempts);
         std::sort(s.users.begin(), s.users.end(),
                   [](const auto& a, const auto& b) { return a.id < b.id; });
     }

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <deque>
+#include <functional>
 #include <map>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "harness/run.h"
 #include "wire/answer.h"
@@ -180,5 +185,41 @@ TEST_CASE("a burst adds users who arrive together, and leaves the Poisson stream
     for (std::size_t i = 0; i < without.size() && without[i].arrival < 30min; ++i) {
         CHECK(with[i].arrival == without[i].arrival);
         CHECK(with[i].question == without[i].question);
+    }
+}
+
+TEST_CASE("a stack's attempts are put in the order they were read, ties as given", "[harness]") {
+    // sort_by_seq moves each record along its permutation's cycles: every record lands once, in
+    // seq order, whatever order the journal saw them end in. Dense seqs are placed in one pass;
+    // ties and sparse ones are sorted.
+    std::mt19937_64 rng(7);
+    const std::vector<std::pair<std::string, std::function<std::uint64_t(std::size_t)>>>
+        numberings = {
+            {"dense", [](std::size_t i) { return i + 5; }},
+            {"with gaps", [](std::size_t i) { return 2 * i + 1; }},
+            {"sparse", [](std::size_t i) { return i * 1000 + 3; }},
+            {"ties", [](std::size_t i) { return i / 3 * 3 + 1; }},  // three share each seq
+        };
+    for (const auto& [what, seq_of] : numberings) {
+        for (std::size_t n : {0U, 1U, 2U, 3U, 17U, 1000U}) {
+            INFO(what << ", " << n << " attempts");
+            std::deque<AttemptRecord> attempts;
+            for (std::size_t i = 0; i < n; ++i) {
+                AttemptRecord a;
+                a.seq = seq_of(i);
+                a.provider = "provider-with-a-long-name-" + std::to_string(i);
+                attempts.push_back(a);
+            }
+            std::shuffle(attempts.begin(), attempts.end(), rng);
+            auto expected = std::vector<AttemptRecord>(attempts.begin(), attempts.end());
+            std::stable_sort(expected.begin(), expected.end(),
+                             [](const auto& a, const auto& b) { return a.seq < b.seq; });
+            sort_by_seq(attempts);
+            REQUIRE(attempts.size() == expected.size());
+            for (std::size_t i = 0; i < n; ++i) {
+                CHECK(attempts[i].seq == expected[i].seq);
+                CHECK(attempts[i].provider == expected[i].provider);
+            }
+        }
     }
 }

@@ -616,10 +616,11 @@ TEST_CASE("in process, a reply's headers are read by name from its fields as fro
         const Provider::HeadReader read(provider, reply);
         auto lines = lines_of(reply.head);
         CHECK(lines.size() >= 5);
-        for (const auto& [name, value] : lines) {
+        for (const auto& line : lines) {
+            const std::string& name = line.first;  // not a binding: clang cannot capture those
             INFO(name);
             if (name == "date") {
-                CHECK(read(name).size() == value.size());  // the second may have turned since
+                CHECK(read(name).size() == line.second.size());  // the second may have turned
                 continue;
             }
             auto first = std::find_if(lines.begin(), lines.end(),
