@@ -144,6 +144,10 @@ struct Filling {
 };
 ApiError say(const Wording& w, const Filling& f = {}) {
     auto fill = [&](std::string_view text) {
+        // Most wordings name nothing: as they are, without a pass through the formatter (which
+        // gives such text back unchanged; a lone brace would be its error, and none has one).
+        if (text.find('{') == std::string_view::npos && text.find('}') == std::string_view::npos)
+            return std::string(text);
         return fmt::format(fmt::runtime(text), fmt::arg("model", f.model),
                            fmt::arg("feature", f.feature), fmt::arg("what", f.what),
                            fmt::arg("unit", f.unit), fmt::arg("limit", f.limit),

@@ -121,7 +121,7 @@ private:
                     return finish(f, UserRecord::Outcome::answered, r.text,
                                   static_cast<int>(provider));
                 }
-                f->last = r;
+                f->last = std::move(r);
                 step(f, f->run->next(host_.now(), &*f->last));
             });
         if (s.hedge_after > Duration::zero()) {
