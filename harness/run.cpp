@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -91,8 +91,10 @@ void sort_by_seq(std::deque<AttemptRecord>& attempts) {
         from.assign(span + 1, kNone);
         for (std::size_t i = 0; i < n && !from.empty(); ++i) {
             auto& slot = from[attempts[i].seq - first];
-            if (slot != kNone) from.clear();  // a tie: sorted below
-            else slot = i;
+            if (slot != kNone)
+                from.clear();  // a tie: sorted below
+            else
+                slot = i;
         }
         from.erase(std::remove(from.begin(), from.end(), kNone), from.end());
     }
