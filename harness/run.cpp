@@ -76,7 +76,7 @@ AnswerVerdict answer_verdict_from(std::string_view text) {
 void sort_by_seq(std::deque<AttemptRecord>& attempts) {
     // Where each place's record is now (`from[k]`), then each record moved once along the
     // permutation's cycles: sorting the deque itself moved each record some log n times through
-    // its slow iterators (3% of a simulated seed). A run's journal numbers every attempt it reads,
+    // its slow iterators (1% of a simulated seed). A run's journal numbers every attempt it reads,
     // so the seqs are dense and each record's place is its seq's distance from the smallest, in
     // one pass; with ties, or gaps wider than the records, (seq, place) pairs are sorted. What
     // this takes is given back before scoring makes its own, larger, tables.
