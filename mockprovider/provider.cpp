@@ -685,37 +685,24 @@ void Provider::write_head(Reply& reply, bool reads) const {
     if (!reads && reply.fields.status != 0) reply.head = render_head(reply);
 }
 
-Provider::HeadReader::HeadReader(const Provider& provider, const Reply& reply)
-    : provider_(provider), reply_(reply) {
+Provider::HeadReader::HeadReader(const Provider& provider, const Reply& reply) {
     const HeadFields& f = reply.fields;
-    if (f.length) length_digits_ = decimal(length_, static_cast<std::int64_t>(*f.length));
-    if (f.processing) processing_digits_ = decimal(processing_, f.processing->count());
+    const std::string_view length_digits =
+        f.length ? decimal(length_, static_cast<std::int64_t>(*f.length)) : std::string_view();
+    const std::string_view processing_digits =
+        f.processing ? decimal(processing_, f.processing->count()) : std::string_view();
     // The date is left out here (it is the first line: operator() answers it).
-    provider.head_lines(reply, length_digits_, processing_digits_, {},
+    provider.head_lines(reply, length_digits, processing_digits, {},
                         [this](std::string_view name, std::string_view value) {
-                            if (count_ < kMost)
-                                lines_[count_++] = {name, value};
-                            else
-                                all_ = false;
+                            lines_.emplace_back(name, value);
                         });
 }
 
 std::string_view Provider::HeadReader::operator()(std::string_view name) const {
     if (name == "date") return http_date_now();
-    for (std::size_t i = 0; i < count_; ++i)
-        if (lines_[i].first == name) return lines_[i].second;
-    std::string_view found;
-    if (!all_) {  // a head longer than kMost lines: looked for again through all of it
-        bool seen = false;
-        provider_.head_lines(reply_, length_digits_, processing_digits_, {},
-                             [&](std::string_view n, std::string_view value) {
-                                 if (!seen && n == name) {
-                                     found = value;
-                                     seen = true;
-                                 }
-                             });
-    }
-    return found;
+    for (const auto& [n, value] : lines_)
+        if (n == name) return value;
+    return {};
 }
 
 faults::StatusSnapshot Provider::status(Duration now) {

@@ -4,6 +4,7 @@
 // server carries Replies out.
 
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -250,14 +251,9 @@ public:
         std::string_view operator()(std::string_view name) const;
 
     private:
-        static constexpr std::size_t kMost = 32;  // a head has far fewer; more are looked for
-        const Provider& provider_;
-        const Reply& reply_;
         std::array<char, 24> length_{}, processing_{};  // the numbers' digits
-        std::string_view length_digits_, processing_digits_;
-        std::array<std::pair<std::string_view, std::string_view>, kMost> lines_;
-        std::size_t count_ = 0;
-        bool all_ = true;  // every line is in lines_
+        // In place up to 32 lines (a head has far fewer), on the heap beyond.
+        boost::container::small_vector<std::pair<std::string_view, std::string_view>, 32> lines_;
     };
 
     // An error reply in this provider's shape, for failures found before routing (413, 400).
