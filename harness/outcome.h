@@ -6,7 +6,7 @@
 
 namespace brownout::harness {
 
-enum class Served {
+enum class Served : std::uint8_t {
     answer,  // a verified, current answer within the deadline (live, or a cache hit still current)
     degraded_answer,   // an out-of-date answer (from a cache) within the workload's max_staleness
     graceful_failure,  // a clean error within fail_fast when no provider could have answered

@@ -4,6 +4,7 @@
 // are separate (score.h, report.h) and read only what this records.
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -17,7 +18,15 @@ namespace brownout::harness {
 
 // The verdict on the answer a user got: wire::verify_answer's, or stale (the answer to the same
 // question from an earlier hour). `none` for a user not answered.
-enum class AnswerVerdict { none, ok, missing_tag, wrong_request, image_ignored, corrupted, stale };
+enum class AnswerVerdict : std::uint8_t {
+    none,
+    ok,
+    missing_tag,
+    wrong_request,
+    image_ignored,
+    corrupted,
+    stale
+};
 // As report files and the run log spell it ("" for none).
 std::string_view to_string(AnswerVerdict v);
 // Throws brownout::Error for a word that is not a verdict.
@@ -26,20 +35,27 @@ AnswerVerdict answer_verdict_from(std::string_view text);
 struct UserRecord {
     std::uint64_t id = 0;
     Duration arrival{};
-    RequestKind kind = RequestKind::chat;
-    enum class Outcome { answered, failed, hung, unfinished } outcome = Outcome::unfinished;
     Duration finished{};  // scenario time the stack gave its answer or error
-    AnswerVerdict verdict = AnswerVerdict::none;
     Duration
         outdated_by{};  // stale: how long the answer had been out of date when the request arrived
+    // An external stack's request's content digest, as its attempts carry it (0 for built-in
+    // stacks): how the report finds when the request first reached a provider (stack_lag()).
+    std::uint64_t digest = 0;
     int attempts = 0;
     // Index into the stack's providers that answered; -1: none did, kFromCache: the stack's cache.
     static constexpr int kFromCache = -2;
     int provider = -1;
-    // An external stack's request's content digest, as its attempts carry it (0 for built-in
-    // stacks): how the report finds when the request first reached a provider (stack_lag()).
-    std::uint64_t digest = 0;
+    RequestKind kind = RequestKind::chat;
+    enum class Outcome : std::uint8_t {
+        answered,
+        failed,
+        hung,
+        unfinished
+    } outcome = Outcome::unfinished;
+    AnswerVerdict verdict = AnswerVerdict::none;
 };
+// The byte-sized fields last: a long run keeps one a request.
+static_assert(sizeof(UserRecord) <= 56);
 
 // An attempt as scoring reads it: the journal's record (mock::Attempt) without its text
 // fields, which the run log keeps (attempts.jsonl). 88 bytes against the journal's 296 and its

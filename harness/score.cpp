@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
+#include <stdexcept>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -23,13 +25,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double percentile(std::vector<double> v, double p) {
+// The p-quantile of `v`, reordering it: the two order statistics a sort would give, without
+// sorting the rest (the lo-th in place, then the hi-th as the least of what lies above it). Any
+// order of the same values gives the same answer, so one vector serves every quantile asked of it.
+double percentile_of(std::vector<double>& v, double p) {
     if (v.empty()) return kNaN;
     double rank = p * (static_cast<double>(v.size()) - 1);
     auto lo = static_cast<std::size_t>(std::floor(rank));
     auto hi = static_cast<std::size_t>(std::ceil(rank));
-    // The two order statistics a sort would give, without sorting the rest: the lo-th in place,
-    // then the hi-th as the least of what lies above it.
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
     double low = v[lo];
     double high =
@@ -48,42 +51,50 @@ bool in(Duration t, const PhaseWindow& w) {
     return t >= w.from && t < w.to;
 }
 
-// Events on the scenario clock, each counting one and carrying a value: how many fell in [a, b)
-// and their values' sum, by two binary searches instead of a pass over every event. The values
-// are 0 or 1, so the sums are exact whatever the order.
+// Events on the scenario clock, each counting one and carrying a value of 0 or 1: how many fell
+// in [a, b) and how many of those were 1, by two binary searches instead of a pass over every
+// event. Sixteen bytes an event, sorted and summed in place: a long run's scoring holds three.
 class TimeTally {
 public:
     struct Sum {
         double count = 0;
         double value = 0;
     };
-    void add(Duration at, double value) { events_.push_back({at, value}); }
-    // After the last add: sorts by time and sums up.
+    explicit TimeTally(std::size_t expected) { events_.reserve(expected); }
+    void add(Duration at, bool value) { events_.push_back({at, value ? 1U : 0U}); }
+    // After the last add: sorts by time and turns each event's value into the count of ones
+    // before it.
     void seal() {
         std::sort(events_.begin(), events_.end(),
                   [](const Event& x, const Event& y) { return x.at < y.at; });
-        prefix_.assign(events_.size() + 1, Sum{});
-        for (std::size_t i = 0; i < events_.size(); ++i)
-            prefix_[i + 1] = {prefix_[i].count + 1, prefix_[i].value + events_[i].value};
+        for (auto& e : events_) {
+            auto one = e.ones_before;
+            e.ones_before = ones_;
+            ones_ += one;
+        }
     }
     Sum in(Duration a, Duration b) const {
         std::size_t lo = first_at(a);
         std::size_t hi = std::max(lo, first_at(b));
-        return {prefix_[hi].count - prefix_[lo].count, prefix_[hi].value - prefix_[lo].value};
+        return {static_cast<double>(hi - lo),
+                static_cast<double>(ones_before(hi) - ones_before(lo))};
     }
 
 private:
     struct Event {
         Duration at;
-        double value;
+        std::uint64_t ones_before;  // before seal(): the event's own value
     };
     std::size_t first_at(Duration t) const {
         auto it = std::lower_bound(events_.begin(), events_.end(), t,
                                    [](const Event& e, Duration x) { return e.at < x; });
         return static_cast<std::size_t>(it - events_.begin());
     }
+    std::uint64_t ones_before(std::size_t i) const {
+        return i < events_.size() ? events_[i].ones_before : ones_;
+    }
     std::vector<Event> events_;
-    std::vector<Sum> prefix_{Sum{}};
+    std::uint64_t ones_ = 0;
 };
 
 // What one attempt adds to its window, whichever window that is: whether it retried a request
@@ -98,11 +109,24 @@ struct AttemptFacts {
 // the same provider, in journal order: one sort instead of a map per window.
 std::vector<AttemptFacts> attempt_facts(const Scenario& s, const StackRun& run) {
     const auto& attempts = run.attempts;
+    // Sorted as keys side by side (the journal order breaks ties, as a stable sort would), not as
+    // indices into the journal's deque; sixteen bytes each, since a long run sorts one an attempt.
+    struct Key {
+        std::uint32_t provider;  // its place in `names`
+        std::uint32_t at;        // the attempt's place in the journal
+        std::uint64_t digest;
+        bool operator<(const Key& o) const {
+            return std::tie(provider, digest, at) < std::tie(o.provider, o.digest, o.at);
+        }
+    };
+    if (attempts.size() > std::numeric_limits<std::uint32_t>::max())
+        throw std::length_error("more attempts than scoring can number");
     std::vector<std::string_view> names;
-    std::vector<std::size_t> provider(attempts.size());
+    std::vector<Key> order(attempts.size());
     for (std::size_t i = 0; i < attempts.size(); ++i) {
         auto it = std::find(names.begin(), names.end(), attempts[i].provider);
-        provider[i] = static_cast<std::size_t>(it - names.begin());
+        order[i] = {static_cast<std::uint32_t>(it - names.begin()), static_cast<std::uint32_t>(i),
+                    attempts[i].digest};
         if (it == names.end()) names.push_back(attempts[i].provider);
     }
     std::vector<std::pair<double, double>> prices;
@@ -110,18 +134,6 @@ std::vector<AttemptFacts> attempt_facts(const Scenario& s, const StackRun& run) 
         auto price = s.prices.find(std::string(name));
         prices.push_back(price != s.prices.end() ? price->second : std::make_pair(1.0, 4.0));
     }
-    // Sorted as keys side by side (the journal order breaks ties, as a stable sort would),
-    // not as indices into the journal's deque.
-    struct Key {
-        std::size_t provider;
-        std::uint64_t digest;
-        std::size_t at;  // the attempt's place in the journal
-        bool operator<(const Key& o) const {
-            return std::tie(provider, digest, at) < std::tie(o.provider, o.digest, o.at);
-        }
-    };
-    std::vector<Key> order(attempts.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = {provider[i], attempts[i].digest, i};
     std::sort(order.begin(), order.end());
     std::vector<AttemptFacts> facts(attempts.size());
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -208,7 +220,7 @@ std::optional<StackLag> stack_lag(const StackRun& run) {
     }
     if (lags.empty()) return std::nullopt;
     auto at = [&](double p) {
-        return std::chrono::round<Duration>(std::chrono::duration<double>(percentile(lags, p)));
+        return std::chrono::round<Duration>(std::chrono::duration<double>(percentile_of(lags, p)));
     };
     return StackLag{lags.size(), at(0.50), at(0.99), at(1.0)};
 }
@@ -314,12 +326,12 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     const std::string& primary_model = route_model(s, primary_route);
     // The primary's share of the answers to requests arriving in [a, b) that it could have served;
     // answers from the stack's own cache say nothing about where it sends traffic. NaN: none.
-    TimeTally primary_answers;
+    TimeTally primary_answers(run.users.size());
     for (const auto& u : run.users) {
         if (u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
         if (engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) <
             0.5)
-            primary_answers.add(u.arrival, u.provider == 0 ? 1.0 : 0.0);
+            primary_answers.add(u.arrival, u.provider == 0);
     }
     primary_answers.seal();
     auto primary_share = [&](Duration a, Duration b) {
@@ -332,9 +344,11 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     const std::string primary = primary_route.provider;
 
     // Attempts at the primary provider in [a, b).
-    TimeTally at_primary;
+    TimeTally at_primary(static_cast<std::size_t>(
+        std::count_if(run.attempts.begin(), run.attempts.end(),
+                      [&](const AttemptRecord& at) { return at.provider == primary; })));
     for (const auto& at : run.attempts)
-        if (at.provider == primary) at_primary.add(at.at, 1.0);
+        if (at.provider == primary) at_primary.add(at.at, true);
     at_primary.seal();
     auto primary_attempts = [&](Duration a, Duration b) { return at_primary.in(a, b).count; };
 
@@ -358,8 +372,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         }
         return last_bad_end;
     };
-    TimeTally mitigated_users;
-    for (const auto& u : run.users) mitigated_users.add(u.arrival, mitigated(u) ? 1.0 : 0.0);
+    TimeTally mitigated_users(run.users.size());
+    for (const auto& u : run.users) mitigated_users.add(u.arrival, mitigated(u));
     mitigated_users.seal();
     auto mitigated_in = [&](Duration a, Duration b) {
         auto in_range = mitigated_users.in(a, b);
@@ -370,11 +384,16 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     for (const auto& w : all_windows) {
         Metrics m;
         double n = 0, answered = 0, degraded = 0, wrong = 0, hung = 0, no_path = 0, graceful = 0;
-        std::vector<double> latencies;
         // Time until the user had an answer, for every request that could have been answered:
         // one without an answer counts as the whole deadline. Latency of answers alone would
-        // reward a stack for failing its slow requests.
-        std::vector<double> waits;
+        // reward a stack for failing its slow requests. Room for every request of the window,
+        // made once: a long run's last window holds them all.
+        auto users_in = static_cast<std::size_t>(
+            std::count_if(run.users.begin(), run.users.end(),
+                          [&](const UserRecord& u) { return in(u.arrival, w); }));
+        std::vector<double> latencies, waits;
+        latencies.reserve(users_in);
+        waits.reserve(users_in);
         for (const auto& u : run.users) {
             if (!in(u.arrival, w)) continue;
             ++n;
@@ -411,17 +430,17 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
         m[std::string(metric::graceful_degradation)] = no_path > 0 ? graceful / no_path : kNaN;
         m[std::string(metric::wrong_answers)] = wrong;
         m[std::string(metric::hung)] = hung;
-        m[std::string(metric::latency_p50)] = percentile(latencies, 0.50);
-        m[std::string(metric::latency_p95)] = percentile(latencies, 0.95);
-        m[std::string(metric::latency_p99)] = percentile(latencies, 0.99);
-        m[std::string(metric::latency_max)] = percentile(latencies, 1.0);
+        m[std::string(metric::latency_p50)] = percentile_of(latencies, 0.50);
+        m[std::string(metric::latency_p95)] = percentile_of(latencies, 0.95);
+        m[std::string(metric::latency_p99)] = percentile_of(latencies, 0.99);
+        m[std::string(metric::latency_max)] = percentile_of(latencies, 1.0);
         m[std::string(metric::retry_amplification)] = n > 0 ? attempts / n : kNaN;
         m[std::string(metric::retry_after_violations)] = violations;
         // Of the retries that came after an announced wait, the share that waited.
         m[std::string(metric::retry_after_compliance)] =
             waited_for > 0 ? 1.0 - violations / waited_for : kNaN;
-        m[std::string(metric::wait_p50)] = percentile(waits, 0.50);
-        m[std::string(metric::wait_p99)] = percentile(waits, 0.99);
+        m[std::string(metric::wait_p50)] = percentile_of(waits, 0.50);
+        m[std::string(metric::wait_p99)] = percentile_of(waits, 0.99);
         m[std::string(metric::cost)] = cost;
         m[std::string(metric::time_to_mitigate)] = kNaN;
         m[std::string(metric::time_to_recover)] = kNaN;

@@ -18,7 +18,7 @@ struct TableSpec;
 
 namespace brownout::harness {
 
-enum class RequestKind { chat, stream, vision, tools };
+enum class RequestKind : std::uint8_t { chat, stream, vision, tools };
 std::string_view to_string(RequestKind k);
 
 struct WorkloadSpec {
