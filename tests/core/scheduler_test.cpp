@@ -193,6 +193,39 @@ TEST_CASE("a real scheduler fires on scaled wall time", "[core][scheduler]") {
 }
 
 TEST_CASE(
+    "a real scheduler runs timers already due from its strand's queue: a chain of hops set with "
+    "no delay, from its tasks and from another thread, runs in order while a later timer waits",
+    "[core][scheduler]") {
+    constexpr int kHops = 10000;
+    std::promise<std::vector<int>> done;  // before the rig: a late task must find it alive
+    RealRig rig(1.0);
+    bool later_ran = false;
+    rig.scheduler.after(1h, [&] { later_ran = true; });
+    std::vector<int> order;
+    // Each hop sets the next with no delay, and every hundredth one a second hop beside it;
+    // none may wait for the hour-long timer that is armed.
+    std::function<void(int)> hop = [&](int i) {
+        order.push_back(i);
+        if (i == kHops) return done.set_value(order);
+        if (i % 100 == 0)
+            rig.scheduler.after(Duration::zero(), [&order, i] { order.push_back(-i); });
+        rig.scheduler.after(Duration::zero(), [&hop, i] { hop(i + 1); });
+    };
+    rig.scheduler.after(Duration::zero(), [&hop] { hop(1); });
+    auto future = done.get_future();
+    REQUIRE(future.wait_for(10s) == std::future_status::ready);
+    auto ran = future.get();
+    CHECK_FALSE(later_ran);
+    // In the order set: the side hop of i was set before hop i + 1.
+    std::vector<int> expected;
+    for (int i = 1; i <= kHops; ++i) {
+        expected.push_back(i);
+        if (i % 100 == 0 && i < kHops) expected.push_back(-i);
+    }
+    CHECK(ran == expected);
+}
+
+TEST_CASE(
     "a real scheduler holds its timers while the clock is paused, and a jump past an "
     "`at` timer fires it at once",
     "[core][scheduler]") {
