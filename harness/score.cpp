@@ -416,13 +416,14 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             }
         }
         double attempts = 0, violations = 0, waited_for = 0, cost = 0;
-        for (std::size_t i = 0; i < run.attempts.size(); ++i) {
-            if (!in(run.attempts[i].at, w)) continue;
-            const auto& f = attempt_facts_of[i];
+        auto facts = attempt_facts_of.begin();  // in step with the deque, walked in order
+        for (const auto& a : run.attempts) {
+            const auto& f = *facts++;
+            if (!in(a.at, w)) continue;
             ++attempts;
             waited_for += f.waited_for;
             violations += f.violation;
-            if (run.attempts[i].status == 200) cost += f.cost;
+            if (a.status == 200) cost += f.cost;
         }
         m[std::string(metric::requests)] = n;
         m[std::string(metric::availability)] = n > 0 ? answered / n : kNaN;
