@@ -80,15 +80,22 @@ struct HttpTransport::Impl {
     asio::io_context& ioc;
     Scheduler& scheduler;
     std::vector<ProviderAddress> providers;
-    std::vector<std::vector<std::shared_ptr<tcp::socket>>> idle;  // per provider
+    // A connection and its read buffer, kept together while it is idle: the room for a whole
+    // answer in one read is made once a connection, not once an attempt (from an empty buffer
+    // Beast reads 512 bytes at a time, three system calls for an answer of a kilobyte).
+    struct Connection {
+        explicit Connection(asio::io_context& ioc) : socket(ioc) { buffer.reserve(kReadRoom); }
+        tcp::socket socket;
+        beast::flat_buffer buffer;
+    };
+    std::vector<std::vector<std::shared_ptr<Connection>>> idle;  // per provider
 
     struct Call : std::enable_shared_from_this<Call> {
         Impl* owner;
         std::size_t provider;
-        std::shared_ptr<tcp::socket> socket;
+        std::shared_ptr<Connection> connection;
         bool reused = false;
         http::request<http::string_body> request;
-        beast::flat_buffer buffer;
         std::optional<http::response_parser<http::string_body>> parser;
         Scheduler::TimerId timer = 0;  // the attempt's timeout
         Done done;
@@ -108,11 +115,13 @@ struct HttpTransport::Impl {
             if (finished) return;
             finished = true;
             owner->scheduler.cancel(timer);
-            if (reusable && socket->is_open())
-                owner->idle[provider].push_back(socket);
+            // Bytes read past the answer's end would be taken for the next answer's start: such
+            // a connection is closed, as one that did not end cleanly is.
+            if (reusable && connection->socket.is_open() && connection->buffer.size() == 0)
+                owner->idle[provider].push_back(connection);
             else {
                 beast::error_code ignored;
-                socket->close(ignored);
+                connection->socket.close(ignored);
             }
             owner->calls.erase(handle);
             auto d = std::move(done);
@@ -136,20 +145,17 @@ struct HttpTransport::Impl {
         call->request.keep_alive(true);
         call->request.body() = std::move(request.body);
         call->request.prepare_payload();
-        // Room for a whole answer in one read: from an empty buffer Beast reads 512 bytes at a
-        // time, three system calls for an answer of a kilobyte.
-        call->buffer.reserve(kReadRoom);
         call->timer = scheduler.after(timeout, [&io = ioc, call] {
             asio::dispatch(io, [call] {
                 if (call->finished) return;
                 call->timed_out = true;
                 beast::error_code ignored;
-                call->socket->close(ignored);
+                call->connection->socket.close(ignored);
             });
         });
         auto& pool = idle[call->provider];
         if (!pool.empty()) {
-            call->socket = pool.back();
+            call->connection = pool.back();
             pool.pop_back();
             call->reused = true;
             write(call);
@@ -160,39 +166,41 @@ struct HttpTransport::Impl {
 
     void connect(const std::shared_ptr<Call>& call) {
         const auto& p = providers[call->provider];
-        call->socket = std::make_shared<tcp::socket>(ioc);
+        call->connection = std::make_shared<Connection>(ioc);
         call->reused = false;
         tcp::endpoint endpoint(asio::ip::make_address(p.host), p.port);
-        call->socket->async_connect(endpoint, [this, call](beast::error_code ec) {
+        call->connection->socket.async_connect(endpoint, [this, call](beast::error_code ec) {
             if (call->finished) return;
             if (ec)
                 return call->fail(call->timed_out ? AttemptResult::Kind::timeout
                                                   : AttemptResult::Kind::connect_error);
             beast::error_code ignored;
-            call->socket->set_option(tcp::no_delay(true), ignored);
+            call->connection->socket.set_option(tcp::no_delay(true), ignored);
             write(call);
         });
     }
 
     void write(const std::shared_ptr<Call>& call) {
-        http::async_write(
-            *call->socket, call->request, [this, call](beast::error_code ec, std::size_t) {
-                if (call->finished) return;
-                if (ec) {
-                    // A pooled connection the server closed meanwhile: try a fresh one once.
-                    if (call->reused && !call->timed_out) return connect(call);
-                    return call->fail(call->timed_out ? AttemptResult::Kind::timeout
-                                                      : AttemptResult::Kind::connect_error);
-                }
-                read_header(call);
-            });
+        http::async_write(call->connection->socket, call->request,
+                          [this, call](beast::error_code ec, std::size_t) {
+                              if (call->finished) return;
+                              if (ec) {
+                                  // A pooled connection the server closed meanwhile: try a fresh
+                                  // one once.
+                                  if (call->reused && !call->timed_out) return connect(call);
+                                  return call->fail(call->timed_out
+                                                        ? AttemptResult::Kind::timeout
+                                                        : AttemptResult::Kind::connect_error);
+                              }
+                              read_header(call);
+                          });
     }
 
     void read_header(const std::shared_ptr<Call>& call) {
         call->parser.emplace();
         call->parser->body_limit(std::uint64_t{64} * 1024 * 1024);
         http::async_read_header(
-            *call->socket, call->buffer, *call->parser,
+            call->connection->socket, call->connection->buffer, *call->parser,
             [this, call](beast::error_code ec, std::size_t) {
                 if (call->finished) return;
                 if (ec) {
@@ -209,7 +217,7 @@ struct HttpTransport::Impl {
     }
 
     void read_body(const std::shared_ptr<Call>& call) {
-        http::async_read(*call->socket, call->buffer, *call->parser,
+        http::async_read(call->connection->socket, call->connection->buffer, *call->parser,
                          [this, call](beast::error_code ec, std::size_t) {
                              if (call->finished) return;
                              complete(call, !ec);
@@ -265,7 +273,7 @@ void HttpTransport::close_all() {
     for (auto& pool : impl_->idle) {
         for (auto& s : pool) {
             beast::error_code ignored;
-            s->close(ignored);
+            s->socket.close(ignored);
         }
         pool.clear();
     }
