@@ -57,10 +57,14 @@ void RealScheduler::earliest_changed() {
 }
 
 void RealScheduler::arm() {
-    auto due = next_due();
+    std::optional<Duration> due;
     {
+        // The earliest timer read and claimed under one lock: a timer another thread sets in
+        // between finds the claim and posts its own arm() if it is earlier (earliest_changed()),
+        // instead of finding the last round's claim and being left for a later timer's wake-up.
         std::lock_guard lock(armed_mutex_);
         if (stopped_) return;
+        due = next_due();
         armed_ = due;
     }
     if (!due) return;
@@ -89,6 +93,10 @@ void RealScheduler::arm() {
 }
 
 void RealScheduler::fire() {
+    {
+        std::lock_guard lock(armed_mutex_);
+        if (stopped_) return;  // a round posted before stop() runs nothing set after it
+    }
     auto horizon = running() + std::chrono::duration_cast<Duration>(kWindow * time_scale());
     for (auto& task : take_due(horizon)) task();
     arm();

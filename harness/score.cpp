@@ -416,7 +416,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             }
         }
         double attempts = 0, violations = 0, waited_for = 0, cost = 0;
-        auto facts = attempt_facts_of.begin();  // in step with the deque, walked in order
+        // In step with the deque, walked in order: the step comes before any `continue`.
+        auto facts = attempt_facts_of.begin();
         for (const auto& a : run.attempts) {
             const auto& f = *facts++;
             if (!in(a.at, w)) continue;

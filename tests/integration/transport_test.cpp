@@ -1,31 +1,63 @@
-// The harness's HTTP transport against a live fleet: what its connection pool does.
+// The harness's HTTP transport against a live fleet and a hand-written server: what its connection
+// pool does.
 
 #include "harness/transport.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <functional>
+#include <thread>
 
 #include "core/real_scheduler.h"
 #include "harness/policies/policy.h"
+#include "mockprovider/metrics.h"
 #include "tests/integration/fleet_fixture.h"
 
 using namespace brownout;
 using namespace brownout::harness;
 using namespace brownout::test;
 using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
 
 namespace {
 
 const std::string kPooledChat =
     R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
 
-// The fleet's count of connections it accepted, from its metrics.
-std::string accepted_connections(LiveFleet& f) {
-    auto text = f.fleet->metrics().render();
-    auto at = text.find("brownout_connections_total{provider=\"openai\"");
-    if (at == std::string::npos) return "";
-    return text.substr(at, text.find('\n', at) - at);
+// Sends `attempts` chat requests to provider 0 at `port`, each once the last has its result, on
+// a real scheduler, and returns the results.
+std::vector<AttemptResult> send_in_turn(unsigned short port, std::shared_ptr<ScaledClock> clock,
+                                        std::size_t attempts) {
+    asio::io_context ioc;
+    RealScheduler scheduler(ioc, std::move(clock));
+    ProviderAddress address;
+    address.id = "openai";
+    address.host = "127.0.0.1";
+    address.port = port;
+    address.model = "gpt-4o-mini";
+    HttpTransport transport(ioc, {address}, scheduler);
+    std::vector<AttemptResult> results;
+    std::function<void()> next = [&] {
+        wire::ClientRequest request;
+        request.path = "/v1/chat/completions";
+        request.headers = {{"content-type", "application/json"}};
+        request.body = kPooledChat;
+        transport.send(0, std::move(request), 5s, [&](AttemptResult r) {
+            results.push_back(std::move(r));
+            if (results.size() < attempts) return next();
+            transport.close_all();
+            scheduler.stop();
+        });
+    };
+    asio::post(ioc, next);
+    ioc.run_for(10s);
+    return results;
 }
 
 }  // namespace
@@ -35,37 +67,73 @@ TEST_CASE(
     "in full, go over one connection",
     "[integration][transport]") {
     LiveFleet f({fast_provider()});
-    boost::asio::io_context ioc;
-    RealScheduler scheduler(ioc, f.clock);
-    ProviderAddress address;
-    address.id = "openai";
-    address.host = "127.0.0.1";
-    address.port = f.port();
-    address.model = "gpt-4o-mini";
-    HttpTransport transport(ioc, {address}, scheduler);
-
-    constexpr int kAttempts = 6;
-    std::vector<AttemptResult> results;
-    std::function<void()> next = [&] {
-        wire::ClientRequest request;
-        request.path = "/v1/chat/completions";
-        request.headers = {{"content-type", "application/json"}};
-        request.body = kPooledChat;
-        transport.send(0, std::move(request), 5s, [&](AttemptResult r) {
-            results.push_back(std::move(r));
-            if (results.size() < kAttempts) return next();
-            transport.close_all();
-            scheduler.stop();
-        });
-    };
-    boost::asio::post(ioc, next);
-    ioc.run_for(10s);
-
-    REQUIRE(results.size() == kAttempts);
+    auto results = send_in_turn(f.port(), f.clock, 6);
+    REQUIRE(results.size() == 6);
     for (const auto& r : results) {
         CHECK(r.kind == AttemptResult::Kind::answer);
         CHECK(r.status == 200);
         CHECK_FALSE(r.text.empty());
     }
-    CHECK(accepted_connections(f) == "brownout_connections_total{provider=\"openai\"} 1");
+    CHECK(f.fleet->metrics().value(mock::metric::connections, {{"provider", "openai"}}) == 1);
+}
+
+TEST_CASE(
+    "the HTTP transport does not pool a connection that sent bytes past its answer's end: the "
+    "next attempt opens a new one instead of reading them as its answer",
+    "[integration][transport]") {
+    // A server that answers each request with a complete response and then a stray line, and
+    // serves its connections one at a time until the second has ended.
+    asio::io_context server_ioc;
+    tcp::acceptor acceptor(server_ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    auto port = acceptor.local_endpoint().port();
+    std::atomic<int> accepted{0}, served{0};  // connections, and those that carried a request
+    std::thread server([&] {
+        const std::string body =
+            R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini",)"
+            R"("choices":[{"index":0,"message":{"role":"assistant","content":"hi"},)"
+            R"("finish_reason":"stop"}]})";
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            "content-length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body + "stray bytes\r\n";
+        for (int c = 0; c < 2; ++c) {
+            tcp::socket socket(server_ioc);
+            acceptor.accept(socket);
+            ++accepted;
+            boost::system::error_code ec;
+            asio::streambuf in;
+            for (bool first = true;; first = false) {  // until the client closes the connection
+                auto head = asio::read_until(socket, in, "\r\n\r\n", ec);
+                if (ec) break;
+                if (first) ++served;
+                std::string text(
+                    asio::buffers_begin(in.data()),
+                    asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(head));
+                in.consume(head);
+                auto at = text.find("Content-Length: ");
+                if (at == std::string::npos) at = text.find("content-length: ");
+                std::size_t length = at == std::string::npos ? 0 : std::stoul(text.substr(at + 16));
+                if (in.size() < length)
+                    asio::read(socket, in, asio::transfer_exactly(length - in.size()), ec);
+                if (ec) break;
+                in.consume(length);
+                asio::write(socket, asio::buffer(answer), ec);
+                if (ec) break;
+            }
+        }
+    });
+    auto results = send_in_turn(port, std::make_shared<ScaledClock>(1.0), 2);
+    if (accepted <
+        2) {  // the client never came back: a connection that sends nothing ends the wait
+        asio::io_context ioc;
+        tcp::socket poke(ioc);
+        poke.connect({asio::ip::make_address("127.0.0.1"), port});
+    }
+    server.join();
+    REQUIRE(results.size() == 2);
+    for (const auto& r : results) {
+        CHECK(r.status == 200);
+        CHECK(r.text == "hi");
+    }
+    CHECK(served == 2);
 }
