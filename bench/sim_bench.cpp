@@ -14,14 +14,16 @@ using namespace brownout::harness;
 
 namespace {
 
-void run_seeds(benchmark::State& state, const std::string& file, bool score) {
+void run_seeds(benchmark::State& state, const std::string& file, bool score, bool in_turn = false) {
     Scenario scenario = load_scenario(file);
+    if (in_turn) keep_expected_digests(std::size_t{1} << 16);
     std::uint64_t seed = scenario.seed;
     std::size_t attempts = 0, requests = 0;
     for (auto _ : state) {
         RunOptions options;
         options.seed = seed++;
         options.virtual_time = true;
+        options.stacks_in_turn = in_turn;
         auto run = run_scenario(scenario, options);
         auto windows = phase_windows(run.scenario);
         for (const auto& stack : run.stacks) {
@@ -51,6 +53,16 @@ void BM_SimDeepSeekUnscored(benchmark::State& state) {
     run_seeds(state, kDeepSeek, false);
 }
 BENCHMARK(BM_SimDeepSeekUnscored)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+
+// The four stacks one after another on this thread, as `brownout sim` runs a seed when it runs
+// several at once: one core.
+void BM_SimDeepSeekOneCore(benchmark::State& state) {
+    run_seeds(state, kDeepSeek, true, true);
+}
+BENCHMARK(BM_SimDeepSeekOneCore)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MeasureProcessCPUTime();

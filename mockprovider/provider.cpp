@@ -242,11 +242,15 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
 Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
                             Attempt&& attempt) {
     if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
-    wire::ParseResult parsed =
-        in.typed != nullptr ? wire::ParseResult(*in.typed) : dialect_->parse_routed(route, in.body);
-    if (auto* error = std::get_if<wire::ApiError>(&parsed))
-        return error_reply(*error, std::move(attempt), false);
-    const wire::ChatRequest& request = std::get<wire::ChatRequest>(parsed);
+    // A request handed over as a value (the simulator's) is read where it is, not copied.
+    std::optional<wire::ParseResult> parsed;
+    if (in.typed == nullptr) {
+        parsed = dialect_->parse_routed(route, in.body);
+        if (auto* error = std::get_if<wire::ApiError>(&*parsed))
+            return error_reply(*error, std::move(attempt), false);
+    }
+    const wire::ChatRequest& request =
+        in.typed != nullptr ? *in.typed : std::get<wire::ChatRequest>(*parsed);
     attempt.model = request.model;
     attempt.stream = request.stream;
     attempt.prompt_tokens = request.prompt_tokens;
@@ -339,12 +343,11 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         reply.attempt = std::move(attempt);
         return reply;
     }
-    auto with_limit_headers = [&](Reply reply) {
+    if (shape.reject) {
+        Reply reply = rejection(*shape.reject, &request, std::move(attempt), in.reads);
         reply.fields.limits = rate_limit_headers(limits);
         return reply;
-    };
-    if (shape.reject)
-        return with_limit_headers(rejection(*shape.reject, &request, std::move(attempt), in.reads));
+    }
     if (request.image_count > 0 && !shape.ignore_images && !config_.has_feature("vision")) {
         if (dialect_->refuses_images_without_vision())
             return reject_with(dialect_->feature_unsupported("vision", request.model));
@@ -354,15 +357,17 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         !config_.has_feature("tools") && !shape.ignore_tools) {
         return reject_with(dialect_->feature_unsupported("tools", request.model));
     }
+    std::optional<wire::ChatRequest> changed;  // what the model is asked, when a fault changes it
     if (shape.ignore_tools || shape.ignore_stream || !shape.substitute_model.empty()) {
-        wire::ChatRequest changed = request;
-        if (shape.ignore_tools) changed.tool_choice = wire::ToolChoice::none;
-        if (shape.ignore_stream) changed.stream = false;
-        if (!shape.substitute_model.empty()) changed.model = shape.substitute_model;
-        attempt.stream = changed.stream;
-        return with_limit_headers(answer(changed, shape, std::move(attempt), random, in.reads));
+        changed = request;
+        if (shape.ignore_tools) changed->tool_choice = wire::ToolChoice::none;
+        if (shape.ignore_stream) changed->stream = false;
+        if (!shape.substitute_model.empty()) changed->model = shape.substitute_model;
+        attempt.stream = changed->stream;
     }
-    return with_limit_headers(answer(request, shape, std::move(attempt), random, in.reads));
+    Reply reply = answer(changed ? *changed : request, shape, std::move(attempt), random, in.reads);
+    reply.fields.limits = rate_limit_headers(limits);
+    return reply;
 }
 
 Duration Provider::for_client(Duration scenario_span) const {
