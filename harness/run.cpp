@@ -123,6 +123,18 @@ void sort_by_seq(std::deque<AttemptRecord>& attempts) {
 
 Judgement judge_answer(const UserRequest& request, const std::string& text) {
     auto expected = expected_digests(request);
+    return judge_answer(request,
+                        {expected.text_digest, expected.image_digest, expected.image_count,
+                         expected.prompt_tokens},
+                        text);
+}
+
+Judgement judge_answer(const UserRequest& request, const wire::ConversationDigest& digest,
+                       const std::string& text) {
+    wire::ChatRequest expected;
+    expected.text_digest = digest.text_digest;
+    expected.image_digest = digest.image_digest;
+    expected.image_count = digest.image_count;
     if (request.kind == RequestKind::tools) {
         // A tool call's arguments carry the request digest instead of a tag.
         return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos
@@ -152,13 +164,17 @@ namespace {
 // and the records; the stack only says how each user it was given was answered.
 class StackDriver final : public StackHost {
 public:
+    // `digests`: each request's (conversation_digests()), or null to make them when needed.
     StackDriver(const Scenario& s, const ClientSpec& client, std::shared_ptr<ScaledClock> clock,
-                const std::vector<UserRequest>& workload, bool virtual_time, RunLog* log)
+                const std::vector<UserRequest>& workload,
+                const std::vector<wire::ConversationDigest>* digests, bool virtual_time,
+                RunLog* log)
         : scenario_(s),
           client_(client),
           log_(log),
           clock_(std::move(clock)),
           workload_(workload),
+          digests_(digests),
           virtual_(virtual_time ? std::make_unique<VirtualScheduler>(s.time_scale) : nullptr),
           real_(virtual_time ? nullptr : std::make_unique<RealScheduler>(ioc_, clock_)),
           scheduler_(virtual_ ? static_cast<Scheduler&>(*virtual_) : *real_) {
@@ -185,7 +201,7 @@ public:
             auto endpoints = fleet_->endpoints();
             for (std::size_t i = 0; i < endpoints.size(); ++i) ports[i] = endpoints[i].port;
         }
-        StackSetup setup{s, client, workload, {}, {}, {}, false};
+        StackSetup setup{s, client, workload, {}, {}, {}, false, digests};
         for (const auto& entry : client.providers) {
             auto route = parse_route(entry);
             std::size_t i = provider_index(s, route.provider);
@@ -353,7 +369,9 @@ public:
         u.outcome = outcome;
         u.finished = now();
         if (outcome == UserRecord::Outcome::answered) {
-            auto judged = judge_answer(workload_[user], text);
+            auto judged = digests_ != nullptr
+                              ? judge_answer(workload_[user], (*digests_)[user], text)
+                              : judge_answer(workload_[user], text);
             u.verdict = judged.verdict;
             u.outdated_by = judged.outdated_by;
             if (received_answer(u, scenario_.workload)) ++good_;
@@ -453,6 +471,7 @@ private:
     std::size_t journal_window_ = 0;      // what the journal itself keeps (none in virtual time)
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
+    const std::vector<wire::ConversationDigest>* digests_;  // by user; null: made when needed
     asio::io_context ioc_;
     std::unique_ptr<VirtualScheduler> virtual_;
     std::unique_ptr<RealScheduler> real_;
@@ -580,12 +599,17 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
         log = std::make_unique<RunLog>(options.log_dir, options.scenario_text, scenario);
     RunResult result;
     auto workload = generate_workload(scenario.workload, scenario.duration, scenario.seed);
+    // In virtual time every stack reads each request's digests from one list, made here: none
+    // makes a request's text to send it or to judge its answer.
+    std::vector<wire::ConversationDigest> digests;
+    if (options.virtual_time) digests = conversation_digests(workload);
     // One clock for every stack: they all live the same incident at the same moment.
     auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
     std::vector<std::unique_ptr<StackDriver>> drivers;
     for (const auto& client : scenario.clients)
-        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload,
-                                                        options.virtual_time, log.get()));
+        drivers.push_back(std::make_unique<StackDriver>(
+            scenario, client, clock, workload, options.virtual_time ? &digests : nullptr,
+            options.virtual_time, log.get()));
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();

@@ -138,5 +138,8 @@ struct Judgement {
     Duration outdated_by{};
 };
 Judgement judge_answer(const UserRequest& request, const std::string& text);
+// The same with the request's digests already made (conversation_digests()).
+Judgement judge_answer(const UserRequest& request, const wire::ConversationDigest& digest,
+                       const std::string& text);
 
 }  // namespace brownout::harness

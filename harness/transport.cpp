@@ -18,7 +18,7 @@ std::uint64_t Transport::send_chat(std::size_t provider, ChatToSend& request, Du
                                    Done done) {
     const auto& address = providers()[provider];
     return send(provider,
-                client_dialect(address.dialect).render_chat(request.chat, address.api_key), timeout,
+                client_dialect(address.dialect).render_chat(request.with_text(), address.api_key), timeout,
                 std::move(done));
 }
 

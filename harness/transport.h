@@ -35,8 +35,17 @@ struct ProviderAddress {
 // dialect) is fixed for the stack's life.
 struct ChatToSend {
     wire::OutgoingChat chat;
+    // Set while `chat` leaves its text out (made with its digest, for a typed request): the
+    // user whose text with_text() puts in, for a transport that renders bytes.
+    const UserRequest* text_of = nullptr;
     std::size_t made_for = SIZE_MAX;  // the provider `typed` was made for
     std::optional<wire::Dialect::TypedChat> typed;
+
+    const wire::OutgoingChat& with_text() {
+        if (text_of != nullptr) add_text(chat, *text_of);
+        text_of = nullptr;
+        return chat;
+    }
 };
 
 // How a built-in stack's attempts reach providers: over HTTP (a run) or in-process on a virtual

@@ -237,18 +237,38 @@ std::string image_url_of(const UserRequest& r) {
     return fmt::format("https://images.brownout.test/{}.png", to_hex(r.question, 8));
 }
 
-wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model) {
+namespace {
+
+wire::OutgoingChat chat_without_text(const UserRequest& r, const std::string& model) {
     wire::OutgoingChat chat;
     chat.model = model;
+    chat.max_tokens = r.max_tokens;
+    chat.stream = r.stream();
+    if (r.kind == RequestKind::tools)
+        chat.tool = wire::ToolSpec{"lookup_order", {{"order_id", "string"}}};
+    return chat;
+}
+
+}  // namespace
+
+void add_text(wire::OutgoingChat& chat, const UserRequest& r) {
     chat.system = "You are a support assistant. Answer with what is known as of hour ";
     chat.system += std::to_string(r.freshness);
     chat.system += '.';
     chat.prompt = prompt_of(r);
     if (r.kind == RequestKind::vision) chat.image_url = image_url_of(r);
-    chat.max_tokens = r.max_tokens;
-    chat.stream = r.stream();
-    if (r.kind == RequestKind::tools)
-        chat.tool = wire::ToolSpec{"lookup_order", {{"order_id", "string"}}};
+}
+
+wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model) {
+    wire::OutgoingChat chat = chat_without_text(r, model);
+    add_text(chat, r);
+    return chat;
+}
+
+wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model,
+                                 const wire::ConversationDigest& digest) {
+    wire::OutgoingChat chat = chat_without_text(r, model);
+    chat.digest = digest;
     return chat;
 }
 
@@ -297,6 +317,7 @@ struct DigestSlot {
     std::uint64_t text_digest = 0;
     std::uint64_t image_digest = 0;
     int image_count = 0;
+    int prompt_tokens = 0;
 };
 
 // A thread's table, direct-mapped; its size is a power of two. 4096 slots (256 KiB) unless the
@@ -304,6 +325,26 @@ struct DigestSlot {
 std::vector<DigestSlot>& digest_table() {
     thread_local std::vector<DigestSlot> table(std::size_t{1} << 12);
     return table;
+}
+
+// The request's slot in this thread's table, filled for it.
+const DigestSlot& digest_slot(const UserRequest& r) {
+    auto& table = digest_table();
+    DigestKey key{r.question, r.freshness, r.prompt_words, r.max_tokens, r.kind, r.warm_up};
+    // The question is a hash already; the hour spreads one question's hours over the slots.
+    auto& slot =
+        table[(r.question + static_cast<std::uint64_t>(r.freshness) * 0x9e3779b97f4a7c15ULL) &
+              (table.size() - 1)];
+    if (!slot.filled || !(slot.key == key)) {
+        auto full = expected_request(r);
+        slot = {key,
+                true,
+                full.text_digest,
+                full.image_digest,
+                full.image_count,
+                full.prompt_tokens};
+    }
+    return slot;
 }
 
 }  // namespace
@@ -315,20 +356,22 @@ void keep_expected_digests(std::size_t requests) {
 }
 
 wire::ChatRequest expected_digests(const UserRequest& r) {
-    auto& table = digest_table();
-    DigestKey key{r.question, r.freshness, r.prompt_words, r.max_tokens, r.kind, r.warm_up};
-    // The question is a hash already; the hour spreads one question's hours over the slots.
-    auto& slot =
-        table[(r.question + static_cast<std::uint64_t>(r.freshness) * 0x9e3779b97f4a7c15ULL) &
-              (table.size() - 1)];
-    if (!slot.filled || !(slot.key == key)) {
-        auto full = expected_request(r);
-        slot = {key, true, full.text_digest, full.image_digest, full.image_count};
-    }
+    const auto& slot = digest_slot(r);
     wire::ChatRequest out;
     out.text_digest = slot.text_digest;
     out.image_digest = slot.image_digest;
     out.image_count = slot.image_count;
+    out.prompt_tokens = slot.prompt_tokens;
+    return out;
+}
+
+std::vector<wire::ConversationDigest> conversation_digests(const std::vector<UserRequest>& w) {
+    std::vector<wire::ConversationDigest> out;
+    out.reserve(w.size());
+    for (const auto& r : w) {
+        const auto& slot = digest_slot(r);
+        out.push_back({slot.text_digest, slot.image_digest, slot.image_count, slot.prompt_tokens});
+    }
     return out;
 }
 

@@ -74,6 +74,11 @@ std::vector<UserRequest> generate_workload(const WorkloadSpec& spec, Duration du
 // The request as a client sends it, before it has a dialect, asking `model`: the model is the
 // only thing that differs from one provider to the next (a stack's retries keep the rest).
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model);
+// The same without its text (system, prompt, image), which `digest` stands for
+// (wire::OutgoingChat::digest): a typed request reads no text. add_text() puts it in.
+wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model,
+                                 const wire::ConversationDigest& digest);
+void add_text(wire::OutgoingChat& chat, const UserRequest& r);
 // The client half of each registered dialect (stateless, shared by every thread).
 const wire::Dialect& client_dialect(wire::DialectKind kind);
 std::string render_request(const UserRequest& r, wire::DialectKind dialect,
@@ -89,6 +94,9 @@ wire::ChatRequest expected_digests(const UserRequest& r);
 // judges several stacks' answers to one workload in turn (the simulator's workers) then makes
 // each request's digests once. Tables start at 4,096 slots (256 KiB); this one stays as large.
 void keep_expected_digests(std::size_t requests);
+// What each request's text digests to, in workload order: made once for a run that every stack
+// reads (the simulator's), so that no stack makes a request's text to send or to judge it.
+std::vector<wire::ConversationDigest> conversation_digests(const std::vector<UserRequest>& w);
 // The content digest a provider journals for this request's attempts (mock::Attempt::digest).
 std::uint64_t request_digest(const UserRequest& r);
 

@@ -45,20 +45,27 @@ bool ascii(std::string_view s) {
 }
 
 std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat) {
-    if (chat.model.empty() || chat.max_tokens < 1) return std::nullopt;
-    if (!ascii(chat.model) || !ascii(chat.system) || !ascii(chat.prompt) || !ascii(chat.image_url))
-        return std::nullopt;
+    if (chat.model.empty() || chat.max_tokens < 1 || !ascii(chat.model)) return std::nullopt;
     ChatRequest r;
     r.model = chat.model;
     r.max_tokens = chat.max_tokens;
     r.stream = chat.stream;
-    DigestBuilder digest;
-    digest.begin_message("system");
-    digest.add_text(chat.system);
-    digest.begin_message("user");
-    digest.add_text(chat.prompt);
-    if (!chat.image_url.empty()) digest.add_image(chat.image_url);
-    digest.finish(r);
+    if (chat.digest) {  // the sender's word for what the text below gives
+        r.text_digest = chat.digest->text_digest;
+        r.image_digest = chat.digest->image_digest;
+        r.image_count = chat.digest->image_count;
+        r.prompt_tokens = chat.digest->prompt_tokens;
+    } else {
+        if (!ascii(chat.system) || !ascii(chat.prompt) || !ascii(chat.image_url))
+            return std::nullopt;
+        DigestBuilder digest;
+        digest.begin_message("system");
+        digest.add_text(chat.system);
+        digest.begin_message("user");
+        digest.add_text(chat.prompt);
+        if (!chat.image_url.empty()) digest.add_image(chat.image_url);
+        digest.finish(r);
+    }
     if (chat.tool) {
         const auto& tool = *chat.tool;
         if (!ascii(tool.name)) return std::nullopt;

@@ -64,6 +64,7 @@ bool ascii(std::string_view s);
 // flag, max_tokens and the one tool the model must call. nullopt where reading the JSON back
 // could differ: a byte outside ASCII (see ascii()), no model, max_tokens below 1,
 // or a tool whose properties repeat a name or lack a type. The dialect adds its own fields.
+// With `chat.digest` set, the text is not read: the digests are the sender's.
 std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat);
 
 // Parses a JSON request body with the limits every dialect applies (depth 64) into `out`'s

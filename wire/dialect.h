@@ -66,6 +66,15 @@ struct RateLimitWindow {
 
 // ── client half ──────────────────────────────────────────────────────────
 // The request a client sends, before it has a dialect.
+// What a conversation's text gives a ChatRequest (its system, prompt and image read into the
+// neutral digest; detail::DigestBuilder), for a sender that knows it before it has the text.
+struct ConversationDigest {
+    std::uint64_t text_digest = 0;
+    std::uint64_t image_digest = 0;
+    int image_count = 0;
+    int prompt_tokens = 0;
+};
+
 struct OutgoingChat {
     std::string model;
     std::string system;
@@ -74,6 +83,10 @@ struct OutgoingChat {
     std::int64_t max_tokens = 256;
     bool stream = false;
     std::optional<ToolSpec> tool;  // a tool the model must call
+    // Set by a sender that knows what system, prompt and image digest to, and that they are
+    // ASCII (the simulator's workload, digested once a run): Dialect::typed_chat takes it and
+    // reads none of the text, which may then be left out. render_chat ignores it.
+    std::optional<ConversationDigest> digest;
 };
 
 struct ClientRequest {

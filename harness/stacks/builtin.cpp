@@ -11,9 +11,11 @@ namespace {
 class PolicyStack final : public Stack {
 public:
     PolicyStack(StackHost& host, const std::vector<UserRequest>& workload,
-                std::unique_ptr<Policy> policy, std::unique_ptr<Transport> transport)
+                std::unique_ptr<Policy> policy, std::unique_ptr<Transport> transport,
+                const std::vector<wire::ConversationDigest>* digests)
         : host_(host),
           workload_(workload),
+          digests_(digests),
           policy_(std::move(policy)),
           transport_(std::move(transport)) {}
 
@@ -105,10 +107,14 @@ private:
         std::size_t provider = s.provider;
         std::uint64_t id = ++sent_;
         f->sent.push_back({id});
-        if (f->request)
+        if (f->request) {
             f->request->chat.model = address.model;
-        else
+        } else if (digests_ != nullptr) {
+            f->request = ChatToSend{outgoing_chat(request, address.model, (*digests_)[f->user]),
+                                    &request};
+        } else {
             f->request = ChatToSend{outgoing_chat(request, address.model)};
+        }
         f->sent.back().handle = transport_->send_chat(
             provider, *f->request, s.timeout, [this, f, provider, id](AttemptResult r) {
                 if (f->done) return;
@@ -147,6 +153,7 @@ private:
 
     StackHost& host_;
     const std::vector<UserRequest>& workload_;
+    const std::vector<wire::ConversationDigest>* digests_;  // by user; null: none made
     std::unique_ptr<Policy> policy_;
     std::unique_ptr<Transport> transport_;
     std::map<std::size_t, std::shared_ptr<Flight>> flights_;
@@ -157,8 +164,10 @@ private:
 
 std::unique_ptr<Stack> make_policy_stack(StackHost& host, const std::vector<UserRequest>& workload,
                                          std::unique_ptr<Policy> policy,
-                                         std::unique_ptr<Transport> transport) {
-    return std::make_unique<PolicyStack>(host, workload, std::move(policy), std::move(transport));
+                                         std::unique_ptr<Transport> transport,
+                                         const std::vector<wire::ConversationDigest>* digests) {
+    return std::make_unique<PolicyStack>(host, workload, std::move(policy), std::move(transport),
+                                         digests);
 }
 
 // kind = "builtin": a built-in policy (harness/policies/) over the client's routes.
@@ -167,7 +176,7 @@ std::unique_ptr<Stack> make_builtin_stack(StackSetup setup, StackHost& host) {
                               hash64(setup.client.name, setup.scenario.seed),
                               setup.scenario.workload.deadline);
     return make_policy_stack(host, setup.workload, std::move(policy),
-                             host.connect(std::move(setup.addresses)));
+                             host.connect(std::move(setup.addresses)), setup.digests);
 }
 
 }  // namespace brownout::harness

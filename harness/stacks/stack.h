@@ -64,6 +64,9 @@ struct StackSetup {
     std::vector<ProviderTraits> traits;      // the same, as a policy sees them
     std::string log_file;                    // a program's stderr
     bool warped = false;  // a program's clock runs in scenario time (libfaketime)
+    // What each request's text digests to (conversation_digests()), when the runner made it
+    // once for every stack (the simulator): a built-in stack then sends requests without text.
+    const std::vector<wire::ConversationDigest>* digests = nullptr;
 };
 
 class Stack {
@@ -99,8 +102,9 @@ std::unique_ptr<Stack> make_stack(StackSetup setup, StackHost& host);
 
 // A built-in policy's stack over a transport, for the builtin kind and a gateway's one attempt
 // per user (builtin.cpp).
-std::unique_ptr<Stack> make_policy_stack(StackHost& host, const std::vector<UserRequest>& workload,
-                                         std::unique_ptr<Policy> policy,
-                                         std::unique_ptr<Transport> transport);
+std::unique_ptr<Stack> make_policy_stack(
+    StackHost& host, const std::vector<UserRequest>& workload, std::unique_ptr<Policy> policy,
+    std::unique_ptr<Transport> transport,
+    const std::vector<wire::ConversationDigest>* digests = nullptr);
 
 }  // namespace brownout::harness

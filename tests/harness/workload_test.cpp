@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/run.h"
+#include "harness/transport.h"
 #include "wire/answer.h"
 #include "wire/dialect.h"
 
@@ -121,7 +122,7 @@ TEST_CASE("the remembered digests are the rendered request's, slots shared or no
     REQUIRE(w.size() > 10000);
     auto same = [](const wire::ChatRequest& a, const wire::ChatRequest& b) {
         return a.text_digest == b.text_digest && a.image_digest == b.image_digest &&
-               a.image_count == b.image_count;
+               a.image_count == b.image_count && a.prompt_tokens == b.prompt_tokens;
     };
     for (int pass = 0; pass < 2; ++pass) {  // the second pass reads what the first remembered
         for (const auto& r : w) REQUIRE(same(expected_digests(r), expected_request(r)));
@@ -140,6 +141,60 @@ TEST_CASE("the remembered digests are the rendered request's, slots shared or no
         REQUIRE(same(expected_digests(other), expected_request(other)));
         CHECK_FALSE(same(expected_digests(other), expected_digests(r)));
     }
+}
+
+TEST_CASE("a request sent without its text, its digests said instead, types as the one with it",
+          "[workload][verify]") {
+    WorkloadSpec spec;
+    spec.mix = {{RequestKind::chat, 1},
+                {RequestKind::stream, 1},
+                {RequestKind::vision, 1},
+                {RequestKind::tools, 1}};
+    spec.repeat = 0.3;
+    spec.rate_per_hour = 600;
+    auto w = generate_workload(spec, 1h, 5);
+    w.front().warm_up = true;
+    auto digests = conversation_digests(w);
+    REQUIRE(digests.size() == w.size());
+    std::map<RequestKind, int> kinds;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        const auto& r = w[i];
+        ++kinds[r.kind];
+        auto sent = outgoing_chat(r, "model-x", digests[i]);
+        CHECK(sent.prompt.empty());  // no text is made
+        for (auto kind : {wire::DialectKind::openai, wire::DialectKind::anthropic}) {
+            const auto& dialect = client_dialect(kind);
+            auto typed = dialect.typed_chat(sent, "key");
+            auto whole = dialect.typed_chat(outgoing_chat(r, "model-x"), "key");
+            REQUIRE(typed);
+            REQUIRE(whole);
+            const auto& a = typed->chat;
+            const auto& b = whole->chat;
+            CHECK(a.model == b.model);
+            CHECK(a.stream == b.stream);
+            CHECK(a.include_usage == b.include_usage);
+            CHECK(a.max_tokens == b.max_tokens);
+            CHECK(a.text_digest == b.text_digest);
+            CHECK(a.image_digest == b.image_digest);
+            CHECK(a.image_count == b.image_count);
+            CHECK(a.prompt_tokens == b.prompt_tokens);
+            CHECK(a.tools.size() == b.tools.size());
+            CHECK(a.tool_choice == b.tool_choice);
+            CHECK(typed->request.path == whole->request.path);
+            CHECK(typed->request.headers == whole->request.headers);
+            // A transport that renders bytes gets the text put back: the same bytes.
+            ChatToSend lazy{sent, &r};
+            CHECK(dialect.render_chat(lazy.with_text(), "key").body ==
+                  dialect.render_chat(outgoing_chat(r, "model-x"), "key").body);
+            CHECK(lazy.text_of == nullptr);
+        }
+        // The answer is judged the same from the list as from the request.
+        auto answer = wire::generate_answer(7, expected_request(r), {}, true, "id", 0);
+        auto text = answer.tool_call ? answer.tool_call->arguments_json : answer.tokens.text();
+        CHECK(judge_answer(r, digests[i], text).verdict == judge_answer(r, text).verdict);
+        CHECK(judge_answer(r, digests[i], text).verdict == AnswerVerdict::ok);
+    }
+    CHECK(kinds.size() == 4);
 }
 
 TEST_CASE(
