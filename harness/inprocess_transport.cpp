@@ -1,5 +1,7 @@
 #include "harness/inprocess_transport.h"
 
+#include <algorithm>
+
 namespace brownout::harness {
 
 using mock::Reply;
@@ -19,7 +21,8 @@ struct InProcessTransport::Call {
     Scheduler::TimerId timeout = 0;
     Scheduler::TimerId step = 0;
     std::string body;  // what the client has received
-    std::size_t frame = 0;
+    std::size_t frame = 0;  // the next frame to send
+    Duration sent_at{};     // running time of the last frame sent (or of the head)
     int tokens_sent = 0;
     bool header_seen = false;
     bool client_finished = false;
@@ -27,7 +30,7 @@ struct InProcessTransport::Call {
     mock::SlotLease slot;  // the provider's capacity slot, given back when the work ends
     bool queued = false;
     bool stalled = false;
-    bool waited = false;  // for the current frame's gap
+    bool streaming = false;  // frames still to send, `step` set for the stream's end
 };
 
 InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::Provider*> targets,
@@ -161,7 +164,8 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
         if (cut) call->body.resize(*reply.cut_after_bytes);
         return deliver(call, !cut, cut ? "cut" : "complete");
     }
-    next_frame(call);
+    call->sent_at = scheduler_.running();
+    stream(call);
 }
 
 void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
@@ -196,26 +200,49 @@ void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult
     });
 }
 
-void InProcessTransport::next_frame(const std::shared_ptr<Call>& call) {
-    if (call->client_finished) return server_done(call, "client_closed");
-    auto& reply = call->reply;
-    if (call->frame < reply.frames.size()) {
-        auto& frame = reply.frames[call->frame];
-        if (frame.gap > Duration::zero() && !call->waited) {
-            call->waited = true;  // each frame is sent `gap` after the previous one
-            call->step = scheduler_.after(frame.gap, [this, call] { next_frame(call); });
-            return;
-        }
-        call->waited = false;
+Duration InProcessTransport::frame_due(const Call& call) {
+    return call.sent_at + std::max(call.reply.frames[call.frame].gap, Duration::zero());
+}
+
+bool InProcessTransport::send_frame(Call& call) {
+    const auto& reply = call.reply;
+    const auto& frame = reply.frames[call.frame];
+    call.sent_at = frame_due(call);
+    call.body += frame.bytes;
+    call.tokens_sent += frame.tokens;
+    ++call.frame;
+    if (!reply.cut_after_bytes || call.body.size() < *reply.cut_after_bytes) return false;
+    call.body.resize(*reply.cut_after_bytes);
+    return true;
+}
+
+void InProcessTransport::stream(const std::shared_ptr<Call>& call) {
+    // Each frame goes out `gap` after the one before; nothing in between changes what the
+    // client reads, and the server would notice a client that left only at its next write. So
+    // one timer carries the stream to its end (its last frame, or the frame that reaches the
+    // cut), and a client that leaves before it has what was sent by then (client_left()).
+    const auto& reply = call->reply;
+    Duration end = call->sent_at;
+    std::size_t size = call->body.size();
+    for (std::size_t i = call->frame; i < reply.frames.size(); ++i) {
+        end += std::max(reply.frames[i].gap, Duration::zero());
+        size += reply.frames[i].bytes.size();
+        if (reply.cut_after_bytes && size >= *reply.cut_after_bytes) break;
+    }
+    Duration now = scheduler_.running();
+    if (end <= now) return end_stream(call);
+    call->streaming = true;
+    call->step = scheduler_.after(end - now, [this, call] {
+        call->streaming = false;
         call->step = 0;
-        call->body += frame.bytes;
-        call->tokens_sent += frame.tokens;
-        ++call->frame;
-        if (reply.cut_after_bytes && call->body.size() >= *reply.cut_after_bytes) {
-            call->body.resize(*reply.cut_after_bytes);
-            return deliver(call, false, "cut");
-        }
-        return next_frame(call);
+        end_stream(call);
+    });
+}
+
+void InProcessTransport::end_stream(const std::shared_ptr<Call>& call) {
+    auto& reply = call->reply;
+    while (call->frame < reply.frames.size()) {
+        if (send_frame(*call)) return deliver(call, false, "cut");
     }
     switch (reply.stream_end) {
         case Reply::StreamEnd::clean:
@@ -229,13 +256,26 @@ void InProcessTransport::next_frame(const std::shared_ptr<Call>& call) {
     }
 }
 
+void InProcessTransport::client_left(const std::shared_ptr<Call>& call) {
+    // The frames due before now went out; the server notices at the next one's write. (Not the
+    // end: its timer would have run.)
+    call->streaming = false;
+    scheduler_.cancel(call->step);
+    Duration now = scheduler_.running();
+    const auto& frames = call->reply.frames;
+    while (call->frame < frames.size() && frame_due(*call) < now) send_frame(*call);
+    Duration notice = call->frame < frames.size() ? frame_due(*call) : now;
+    call->step =
+        scheduler_.after(notice - now, [this, call] { server_done(call, "client_closed"); });
+}
+
 void InProcessTransport::give_up(const std::shared_ptr<Call>& call) {
     call->timeout = 0;
     if (call->client_finished) return;
     AttemptResult r;
     r.kind = call->header_seen ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::timeout;
     // A hung or stalled answer watches its connection and ends when the client leaves; any other
-    // goes on until its next write finds the client gone (write_head, next_frame).
+    // goes on until its next write finds the client gone (write_head, client_left).
     if (call->stalled && !call->server_finished)
         server_done(call,
                     call->reply.connection == faults::ConnectionAction::hang ? "hung" : "stalled");
@@ -247,6 +287,7 @@ void InProcessTransport::client_done(const std::shared_ptr<Call>& call,
     if (call->client_finished) return;
     call->client_finished = true;
     scheduler_.cancel(call->timeout);
+    if (call->streaming) client_left(call);
     calls_.erase(call->handle);
     auto done = std::move(call->done);
     if (done && result) done(std::move(*result));

@@ -49,7 +49,13 @@ private:
                         const wire::ChatRequest* typed, Duration timeout, Done done);
     void run_reply(const std::shared_ptr<Call>& call);
     void write_head(const std::shared_ptr<Call>& call);
-    void next_frame(const std::shared_ptr<Call>& call);
+    // A stream's frames, from the head on (stream) to its end (end_stream), or until its client
+    // leaves (client_left).
+    void stream(const std::shared_ptr<Call>& call);
+    void end_stream(const std::shared_ptr<Call>& call);
+    void client_left(const std::shared_ptr<Call>& call);
+    static Duration frame_due(const Call& call);  // of the next frame
+    static bool send_frame(Call& call);           // the next frame; true: it reached the cut
     // The client has its result (or left): `done` runs unless the attempt was abandoned.
     void client_done(const std::shared_ptr<Call>& call, std::optional<AttemptResult> result);
     // A reply on its way back: the client reads it after the provider's network delay.
