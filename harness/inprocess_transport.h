@@ -47,6 +47,8 @@ private:
     // without a body (send_chat); null: parse `body`.
     std::uint64_t start(std::size_t provider, const wire::ClientRequest& request, std::string body,
                         const wire::ChatRequest* typed, Duration timeout, Done done);
+    // The client certainly has its answer before `timeout` (no timer is needed for it).
+    bool answered_within(const Call& call, Duration timeout) const;
     void run_reply(const std::shared_ptr<Call>& call);
     void write_head(const std::shared_ptr<Call>& call);
     // A stream's frames, from the head on (stream) to its end (end_stream), or until its client

@@ -782,6 +782,13 @@ Duration Provider::network_delay() {
         std::max(0.0, to_seconds(lat.rtt) * (1.0 + lat.jitter * network_rng_.uniform(-1.0, 1.0))));
 }
 
+Duration Provider::network_delay_bound() const {
+    const auto& lat = config_.latency;
+    if (lat.rtt <= Duration::zero()) return Duration::zero();
+    return from_seconds(to_seconds(lat.rtt) * (1.0 + std::abs(lat.jitter))) +
+           std::chrono::microseconds(1);
+}
+
 Reply Provider::overloaded(Reply original, std::string_view cause, bool reads) {
     faults::Rejection r;
     r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status

@@ -231,6 +231,8 @@ public:
     // One reply's time on the network (LatencyModel::rtt): zero without an rtt, and then no
     // random number is drawn.
     Duration network_delay();
+    // No network_delay() is longer than this (a microsecond more than the rtt at its most jitter).
+    Duration network_delay_bound() const;
 
     // Answers a request on one of the provider API paths (chat, models).
     Reply handle(const IncomingRequest& request);

@@ -57,6 +57,9 @@ TEST_CASE("in process, a stream ends after its last frame's gap, every token sen
           "[transport][sim]") {
     StreamRig rig;
     rig.send(10s);
+    // A timeout the answer certainly comes before (1.1 s and no network, against 10 s) sets no
+    // timer: only the hop that carries the reply out is pending.
+    CHECK(rig.clock.pending() == 1);
     rig.clock.run();
     REQUIRE(rig.result);
     CHECK(rig.result->kind == AttemptResult::Kind::answer);
@@ -73,6 +76,7 @@ TEST_CASE("in process, a client that leaves mid-stream has the frames sent befor
     SECTION("its timeout") {
         StreamRig rig;
         rig.send(450ms);  // token frames at 200, 300 and 400 ms are out; the next is due at 500
+        CHECK(rig.clock.pending() == 2);  // the hop and the timeout
         rig.clock.run();
         REQUIRE(rig.result);
         CHECK(rig.result->kind == AttemptResult::Kind::broken_stream);
