@@ -186,13 +186,11 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
 void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
                                  std::string_view outcome) {
     const auto& reply = call->reply;
-    // An answer sent whole that says what it reads (a stream's frames, a body's read): taken,
+    // An answer sent whole that says what it reads (a body's or a stream's, Reply::read): taken,
     // not parsed back.
-    std::optional<wire::ReadAnswer> read;
-    if (reply.streaming && body_complete && call->frame == reply.frames.size())
-        read = wire::read_frames(reply.frames);
-    else if (!reply.streaming && body_complete)
-        read = reply.read;
+    const wire::ReadAnswer* read = nullptr;
+    if (body_complete && (!reply.streaming || call->frame == reply.frames.size()) && reply.read)
+        read = &*reply.read;
     const wire::ReadError* error_read =
         !reply.streaming && body_complete && reply.error_read ? &*reply.error_read : nullptr;
     // The head read by name from its fields, before server_done() journals the attempt and so
@@ -201,7 +199,7 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     AttemptResult result = read_result(
         client_dialect(providers_[call->provider].dialect), reply.fields.status,
         [&headers](std::string_view n) { return headers(n); }, call->body, body_complete,
-        scheduler_.time_scale(), read ? &*read : nullptr, error_read);
+        scheduler_.time_scale(), read, error_read);
     server_done(call, outcome);
     arrive(call, std::move(result));
 }

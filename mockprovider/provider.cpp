@@ -519,6 +519,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     reply.fields = {.status = 200, .content_type = dialect_->stream_content_type_for(request)};
     std::optional<std::vector<wire::StreamFrame>> read_only;
     if (reads && whole) read_only = dialect_->stream_reads(c, request);
+    if (read_only) reply.read = wire::read_frames(*read_only);  // what the client reads at the end
     std::vector<wire::StreamFrame> frames =
         read_only ? std::move(*read_only) : dialect_->stream_frames(c, request);
 
@@ -539,7 +540,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         }
         Duration g = frame.kind == wire::StreamFrame::Kind::token ? gap() : Duration::zero();
         tokens_sent += frame.tokens;
-        reply.frames.push_back({g, std::move(frame.bytes), frame.tokens, std::move(frame.read)});
+        reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
     }
     if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
         reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop

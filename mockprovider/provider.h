@@ -95,7 +95,7 @@ struct IncomingRequest {
     // parse_routed gives for the body it stands for, wire::Dialect::typed_chat); `body` is empty.
     const wire::ChatRequest* typed = nullptr;
     // The in-process transport again: it takes what the client half reads from an answer
-    // (Reply::read, PacedFrame::read) in place of the answer's bytes, where the dialect can say
+    // (Reply::read) in place of the answer's bytes, where the dialect can say
     // it and nothing cuts or spoils them; a socket server leaves this false and gets bytes only.
     bool reads = false;
 
@@ -106,9 +106,8 @@ struct IncomingRequest {
 // A chunk of a streamed body, sent `gap` (scenario time) after the previous one.
 struct PacedFrame {
     Duration gap{};
-    std::string bytes;
+    std::string bytes;  // empty when the reply says what the stream reads (Reply::read)
     int tokens = 0;
-    std::optional<wire::StreamFrame::Read> read;  // the dialect's (wire::read_frames)
 };
 
 // A reply's head as values: what Provider::render_head() writes as text, and what
@@ -132,7 +131,8 @@ struct Reply {
     std::string body;  // non-streamed body; the head carries its Content-Length
     // What the client half reads from a whole body (wire::Dialect::completion_read), in place of
     // it, for the simulator's in-process transport (IncomingRequest::reads): `body` is then
-    // empty, and the head says content-length: 0.
+    // empty, and the head says content-length: 0. The same for a whole stream (its frames' reads
+    // folded, wire::read_frames): the frames then carry their gaps and tokens, and no bytes.
     std::optional<wire::ReadAnswer> read;
     // The same for an error body (wire::Dialect::error_read): `body` is then empty.
     std::optional<wire::ReadError> error_read;

@@ -541,17 +541,17 @@ TEST_CASE("in process, an answer is what the client reads only where no fault to
     };
     auto as_reads = [](const Reply& r) {
         if (r.streaming) {
-            return !r.frames.empty() &&
+            return r.read.has_value() && !r.frames.empty() &&
                    std::all_of(r.frames.begin(), r.frames.end(),
-                               [](const PacedFrame& f) { return f.read && f.bytes.empty(); });
+                               [](const PacedFrame& f) { return f.bytes.empty(); });
         }
         return r.read.has_value() && r.body.empty();
     };
     auto as_bytes = [](const Reply& r) {
         if (r.streaming) {
-            return !r.frames.empty() &&
-                   std::none_of(r.frames.begin(), r.frames.end(),
-                                [](const PacedFrame& f) { return f.read.has_value(); });
+            return !r.read && !r.frames.empty() &&
+                   std::any_of(r.frames.begin(), r.frames.end(),
+                               [](const PacedFrame& f) { return !f.bytes.empty(); });
         }
         return !r.read && !r.body.empty();
     };
