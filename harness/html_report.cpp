@@ -62,7 +62,7 @@ std::string timeline_svg(const Report& r, std::size_t index) {
     std::map<std::string, std::vector<int>> attempts;
     for (const auto& id : ids) attempts[id].assign(kBuckets, 0);
     for (const auto& a : stack.attempts) {
-        auto it = attempts.find(a.provider);
+        auto it = attempts.find(s.providers[a.provider].id);
         if (it == attempts.end()) continue;
         int b = std::clamp(static_cast<int>(to_seconds(a.at) / bucket), 0, kBuckets - 1);
         ++it->second[b];

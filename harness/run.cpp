@@ -280,7 +280,7 @@ public:
         auto& journal = fleet_ ? fleet_->journal() : journal_;
         journal.restart(
             [this](const mock::Attempt& a) {
-                attempts_.push_back(record_of(a));
+                attempts_.push_back(record_of(scenario_, a));
                 if (log_ != nullptr) log_->attempt(client_.name, a);
             },
             journal_window_);
@@ -509,10 +509,16 @@ std::string warped_clock_note(const std::string& kind, double time_scale) {
         kind, time_scale);
 }
 
-AttemptRecord record_of(const mock::Attempt& a) {
-    return {a.seq,      a.digest,        a.at,
-            a.duration, a.retry_after,   a.provider,
-            a.status,   a.prompt_tokens, a.completion_tokens};
+AttemptRecord record_of(const Scenario& s, const mock::Attempt& a) {
+    return {a.seq,
+            a.digest,
+            a.at,
+            a.duration,
+            a.retry_after,
+            static_cast<std::uint32_t>(provider_index(s, a.provider)),
+            a.status,
+            a.prompt_tokens,
+            a.completion_tokens};
 }
 
 std::string late_answers_note(const std::vector<Duration>& late) {

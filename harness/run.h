@@ -66,12 +66,15 @@ struct AttemptRecord {
     Duration at{};             // scenario time the request was read
     Duration duration{};       // scenario time until the answer ended
     Duration retry_after{};    // the Retry-After the answer carried, 0 if none
-    std::string provider;
-    int status = 0;  // 0 when no HTTP status was sent
+    std::uint32_t provider = 0;  // its place in the scenario's providers (Scenario::providers)
+    int status = 0;              // 0 when no HTTP status was sent
     int prompt_tokens = 0;
     int completion_tokens = 0;
 };
-AttemptRecord record_of(const mock::Attempt& a);
+// A long run keeps one an attempt: numbers only (the provider by its place, not its id).
+static_assert(sizeof(AttemptRecord) == 56);
+// Throws brownout::Error when the attempt's provider is not one of the scenario's.
+AttemptRecord record_of(const Scenario& s, const mock::Attempt& a);
 // Puts a stack's attempts in the order the journal keeps: by seq, the order they were read (ties
 // in the order given). They are journaled in the order they ended.
 void sort_by_seq(std::deque<AttemptRecord>& attempts);

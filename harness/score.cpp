@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <unordered_map>
 
 #include "core/duration.h"
+#include "core/random.h"
 #include "faults/engine.h"
 #include "faults/throttle.h"
 #include "harness/metric.h"
@@ -106,49 +108,39 @@ struct AttemptFacts {
 };
 
 // The attempt before each one of the same request (retries of one request share its digest) to
-// the same provider, in journal order: one sort instead of a map per window.
+// the same provider, in journal order: the journal is read once, with a table of the latest
+// attempt of each (provider, request) so far: open addressing, four bytes a slot (the attempt's
+// place + 1; 0: empty), at most half of them full, since a long run reads one an attempt.
 std::vector<AttemptFacts> attempt_facts(const Scenario& s, const StackRun& run) {
     const auto& attempts = run.attempts;
-    // Sorted as keys side by side (the journal order breaks ties, as a stable sort would), not as
-    // indices into the journal's deque; sixteen bytes each, since a long run sorts one an attempt.
-    struct Key {
-        std::uint32_t provider;  // its place in `names`
-        std::uint32_t at;        // the attempt's place in the journal
-        std::uint64_t digest;
-        bool operator<(const Key& o) const {
-            return std::tie(provider, digest, at) < std::tie(o.provider, o.digest, o.at);
-        }
-    };
-    if (attempts.size() > std::numeric_limits<std::uint32_t>::max())
+    if (attempts.size() >= std::numeric_limits<std::uint32_t>::max() / 2)
         throw std::length_error("more attempts than scoring can number");
-    std::vector<std::string_view> names;
-    std::vector<Key> order(attempts.size());
-    for (std::size_t i = 0; i < attempts.size(); ++i) {
-        auto it = std::find(names.begin(), names.end(), attempts[i].provider);
-        order[i] = {static_cast<std::uint32_t>(it - names.begin()), static_cast<std::uint32_t>(i),
-                    attempts[i].digest};
-        if (it == names.end()) names.push_back(attempts[i].provider);
-    }
     std::vector<std::pair<double, double>> prices;
-    for (auto name : names) {
-        auto price = s.prices.find(std::string(name));
+    for (const auto& p : s.providers) {
+        auto price = s.prices.find(p.id);
         prices.push_back(price != s.prices.end() ? price->second : std::make_pair(1.0, 4.0));
     }
-    std::sort(order.begin(), order.end());
+    const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, 2 * attempts.size()));
+    std::vector<std::uint32_t> latest(slots, 0);
     std::vector<AttemptFacts> facts(attempts.size());
-    for (std::size_t k = 0; k < order.size(); ++k) {
-        const auto& a = attempts[order[k].at];
-        auto& f = facts[order[k].at];
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+        const auto& a = attempts[i];
+        auto& f = facts[i];
         if (a.status == 200) {
-            const auto& price = prices[order[k].provider];
+            const auto& price = prices[a.provider];
             f.cost = (a.prompt_tokens * price.first + a.completion_tokens * price.second) / 1e6;
         }
-        if (k == 0 || order[k - 1].provider != order[k].provider ||
-            order[k - 1].digest != order[k].digest)
-            continue;
+        std::size_t slot = hash_combine(a.digest, a.provider) & (slots - 1);
+        for (; latest[slot] != 0; slot = (slot + 1) & (slots - 1)) {
+            const auto& b = attempts[latest[slot] - 1];
+            if (b.provider == a.provider && b.digest == a.digest) break;
+        }
+        const std::uint32_t before = latest[slot];
+        latest[slot] = static_cast<std::uint32_t>(i + 1);
+        if (before == 0) continue;
         // A retry of the same request to the same provider clearly before the wait it was
         // given had passed (faults/throttle.h: the provider's own tolerance).
-        const auto& told = attempts[order[k - 1].at];
+        const auto& told = attempts[before - 1];
         if (told.retry_after <= Duration::zero()) continue;
         f.waited_for = true;
         f.violation = a.at < told.at + told.duration + told.retry_after -
@@ -341,14 +333,13 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
 
     std::vector<PhaseWindow> all_windows = windows;
     all_windows.push_back({"all", Duration::zero(), s.duration + 2 * deadline});
-    const std::string primary = primary_route.provider;
 
     // Attempts at the primary provider in [a, b).
     TimeTally at_primary(static_cast<std::size_t>(
         std::count_if(run.attempts.begin(), run.attempts.end(),
-                      [&](const AttemptRecord& at) { return at.provider == primary; })));
+                      [&](const AttemptRecord& at) { return at.provider == primary_engine; })));
     for (const auto& at : run.attempts)
-        if (at.provider == primary) at_primary.add(at.at, true);
+        if (at.provider == primary_engine) at_primary.add(at.at, true);
     at_primary.seal();
     auto primary_attempts = [&](Duration a, Duration b) { return at_primary.in(a, b).count; };
 

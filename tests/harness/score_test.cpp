@@ -61,10 +61,12 @@ UserRecord user(std::uint64_t id, Duration arrival, Outcome outcome, Duration to
     return u;
 }
 
+// `provider`: "primary" or "secondary", the test scenario's providers in its order.
 AttemptRecord attempt(const std::string& provider, Duration at, int status,
                       std::uint64_t digest = 0, Duration retry_after = 0s) {
+    REQUIRE((provider == "primary" || provider == "secondary"));
     AttemptRecord a;
-    a.provider = provider;
+    a.provider = provider == "primary" ? 0 : 1;
     a.at = at;
     a.status = status;
     a.digest = digest;

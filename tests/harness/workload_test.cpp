@@ -262,7 +262,7 @@ TEST_CASE("a stack's attempts are put in the order they were read, ties as given
             for (std::size_t i = 0; i < n; ++i) {
                 AttemptRecord a;
                 a.seq = seq_of(i);
-                a.provider = "provider-with-a-long-name-" + std::to_string(i);
+                a.provider = static_cast<std::uint32_t>(i);
                 attempts.push_back(a);
             }
             std::shuffle(attempts.begin(), attempts.end(), rng);
