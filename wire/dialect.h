@@ -31,9 +31,10 @@ struct StreamFrame {
     // What the dialect's client half reads from the frame's bytes, in place of them
     // (Dialect::stream_reads): the simulator folds these instead of rendering bytes and reading
     // them back (read_frames). tests/wire/client_half_test.cpp holds the two to each other.
+    // Views into the Completion the frames were made from (or literals): folded while it lives.
     struct Read {
-        std::string text;                          // appended to the answer's text
-        std::optional<std::string> finish_reason;  // the frame names one
+        std::string_view text;                          // appended to the answer's text
+        std::optional<std::string_view> finish_reason;  // the frame names one
     };
     std::optional<Read> read;
 };
@@ -164,7 +165,8 @@ public:
                                                    const ChatRequest& request) const = 0;
     // The same frames (kinds, order, tokens) with what the client half reads from each in place
     // of its bytes (empty), where the dialect knows every frame's read; nullopt (the default):
-    // render and parse the bytes. Held to read_answer by tests/wire/client_half_test.cpp.
+    // render and parse the bytes. Held to read_answer by tests/wire/client_half_test.cpp. The
+    // reads are views into `c`: fold them (read_frames) while it lives.
     virtual std::optional<std::vector<StreamFrame>> stream_reads(
         const Completion& /*c*/, const ChatRequest& /*request*/) const {
         return std::nullopt;

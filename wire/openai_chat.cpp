@@ -687,7 +687,7 @@ private:
         bool clean = plain_head(c);
         auto plain = [reads, clean](std::string_view text) -> std::optional<StreamFrame::Read> {
             if (!reads || !clean || !ascii(text)) return std::nullopt;
-            return StreamFrame::Read{std::string(text), std::nullopt};
+            return StreamFrame::Read{text, std::nullopt};
         };
         auto chunk = [&](std::string_view delta, std::string_view finish) {
             std::string out;
@@ -715,7 +715,9 @@ private:
             }
             frames.push_back({StreamFrame::Kind::prelude, chunk(first, "null"), 0,
                               plain_call_head(*c.tool_call) ? plain("") : std::nullopt});
-            const std::string& args = c.tool_call->arguments_json;
+            // A view: each piece's read is a view into the completion (a substr of the string
+            // would be a temporary).
+            const std::string_view args = c.tool_call->arguments_json;
             std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
             for (std::size_t at = 0; at < args.size(); at += piece) {
                 std::string delta;
@@ -741,11 +743,12 @@ private:
                 frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1, plain(token)});
             }
         }
-        std::string finish(finish_reason(c.finish));
+        const std::string_view finish = finish_reason(c.finish);  // a literal
         auto finished = plain("");
         if (finished) finished->finish_reason = finish;
-        frames.push_back(
-            {StreamFrame::Kind::epilogue, chunk("{}", "\"" + finish + "\""), 0, finished});
+        frames.push_back({StreamFrame::Kind::epilogue,
+                          reads ? std::string() : chunk("{}", fmt::format("\"{}\"", finish)), 0,
+                          finished});
         if (request.include_usage) {
             std::string out;
             if (!reads) {
