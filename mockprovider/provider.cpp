@@ -337,16 +337,11 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         if (shape.limits) limits = *shape.limits;  // a rate_limit phase reports its own buckets
     }
     attempt.fault = plan.label();
-    if (shape.connection != ConnectionAction::none) {
-        Reply reply;
-        reply.connection = shape.connection;
-        reply.attempt = std::move(attempt);
-        return reply;
-    }
+    if (shape.connection != ConnectionAction::none)
+        return Reply{.connection = shape.connection, .attempt = std::move(attempt)};
     if (shape.reject) {
-        Reply reply = rejection(*shape.reject, &request, std::move(attempt), in.reads);
-        reply.fields.limits = rate_limit_headers(limits);
-        return reply;
+        return rejection(*shape.reject, &request, std::move(attempt), in.reads,
+                         rate_limit_headers(limits));
     }
     if (request.image_count > 0 && !shape.ignore_images && !config_.has_feature("vision")) {
         if (dialect_->refuses_images_without_vision())
@@ -365,9 +360,8 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         if (!shape.substitute_model.empty()) changed->model = shape.substitute_model;
         attempt.stream = changed->stream;
     }
-    Reply reply = answer(changed ? *changed : request, shape, std::move(attempt), random, in.reads);
-    reply.fields.limits = rate_limit_headers(limits);
-    return reply;
+    return answer(changed ? *changed : request, shape, std::move(attempt), random, in.reads,
+                  rate_limit_headers(limits));
 }
 
 Duration Provider::for_client(Duration scenario_span) const {
@@ -394,7 +388,7 @@ wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) 
 }
 
 Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request,
-                          Attempt&& attempt, bool reads) {
+                          Attempt&& attempt, bool reads, wire::Headers limits) {
     Reply reply;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
@@ -451,11 +445,12 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     }
     attempt.status = status;
     reply.attempt = std::move(attempt);
+    reply.fields.limits = std::move(limits);
     return reply;
 }
 
 Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& attempt,
-                       std::uint64_t random, bool reads) {
+                       std::uint64_t random, bool reads, wire::Headers limits) {
     Reply reply;
     RandomStream rng(random);
     const LatencyModel& lat = config_.latency;
@@ -509,6 +504,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         reply.needs_slot = true;
         reply.attempt = std::move(attempt);
         if (shape.hold) hold(reply, *shape.hold, false, c.completion_tokens);
+        reply.fields.limits = std::move(limits);
         return reply;
     }
 
@@ -577,6 +573,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     reply.needs_slot = true;
     reply.attempt = std::move(attempt);
     if (shape.hold) hold(reply, *shape.hold, true, 0);
+    reply.fields.limits = std::move(limits);
     return reply;
 }
 

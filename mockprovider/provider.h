@@ -278,10 +278,12 @@ private:
     Reply error_reply(const wire::ApiError& error, Attempt&& attempt, bool close);
     Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt&& attempt);
     Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt&& attempt);
+    // `limits`: the rate-limit headers the reply carries. Each reply is made where it is
+    // returned, never moved on the way out (a Reply is some thirty members).
     Reply answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& attempt,
-                 std::uint64_t random, bool reads);
+                 std::uint64_t random, bool reads, wire::Headers limits);
     Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt&& attempt,
-                    bool reads);
+                    bool reads, wire::Headers limits = {});
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     // Every header of a head in the order it is written: `line(name, value)` for each. The
