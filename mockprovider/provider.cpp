@@ -388,8 +388,9 @@ wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) 
 }
 
 Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request,
-                          Attempt&& attempt, bool reads, wire::Headers limits) {
-    Reply reply;
+                          Attempt&& taken, bool reads, wire::Headers limits) {
+    Reply reply{.attempt = std::move(taken)};  // made in place, not assigned at the end
+    Attempt& attempt = reply.attempt;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
     // Retry hints are scenario time in the Plan and wall time on the wire: in headers, or, for a
@@ -444,14 +445,14 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
                         .extra = std::move(extra)};
     }
     attempt.status = status;
-    reply.attempt = std::move(attempt);
     reply.fields.limits = std::move(limits);
     return reply;
 }
 
-Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& attempt,
+Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& taken,
                        std::uint64_t random, bool reads, wire::Headers limits) {
-    Reply reply;
+    Reply reply{.attempt = std::move(taken)};  // made in place, not assigned at the end
+    Attempt& attempt = reply.attempt;
     RandomStream rng(random);
     const LatencyModel& lat = config_.latency;
     auto jittered = [&](double seconds) {
@@ -502,7 +503,6 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
             reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
         reply.needs_slot = true;
-        reply.attempt = std::move(attempt);
         if (shape.hold) hold(reply, *shape.hold, false, c.completion_tokens);
         reply.fields.limits = std::move(limits);
         return reply;
@@ -571,7 +571,6 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     }
     attempt.completion_tokens = 0;  // counted by the server as frames go out
     reply.needs_slot = true;
-    reply.attempt = std::move(attempt);
     if (shape.hold) hold(reply, *shape.hold, true, 0);
     reply.fields.limits = std::move(limits);
     return reply;
