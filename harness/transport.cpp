@@ -55,7 +55,9 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
         r.should_retry = sr == "true";
     if (status != 200) {
         r.kind = AttemptResult::Kind::http_error;
-        auto error = error_read != nullptr ? *error_read : dialect.read_error(status, body);
+        std::optional<wire::ReadError> parsed;  // the one handed over is read where it is
+        const wire::ReadError& error =
+            error_read != nullptr ? *error_read : parsed.emplace(dialect.read_error(status, body));
         r.unsupported = error.klass == wire::ErrorClass::unsupported;
         // A wait named in the body (Gemini's RetryInfo) when no header named one.
         if (!r.retry_after && error.retry_seconds)
@@ -66,8 +68,14 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     auto stream_type = dialect.stream_content_type();
     bool is_stream =
         header("content-type").starts_with(stream_type.substr(0, stream_type.find(';')));
-    auto read = already_read != nullptr ? *already_read
-                                        : dialect.read_answer(is_stream, body, body_complete);
+    if (already_read != nullptr) {
+        r.kind = already_read->broken ? AttemptResult::Kind::broken_stream
+                                      : AttemptResult::Kind::answer;
+        r.text = already_read->text;
+        r.finish_reason = already_read->finish_reason;
+        return r;
+    }
+    auto read = dialect.read_answer(is_stream, body, body_complete);
     r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
     r.text = std::move(read.text);
     r.finish_reason = std::move(read.finish_reason);

@@ -806,9 +806,10 @@ Duration Provider::slot_held_after(const Reply& reply, std::string_view outcome,
 }
 
 void Provider::finish(Reply& reply, std::string_view outcome, Duration took, int tokens_sent) {
-    Attempt a = std::move(reply.attempt);
+    // Completed where it is and handed on: the reply's attempt is spent after this.
+    Attempt& a = reply.attempt;
     if (reply.streaming) a.completion_tokens = tokens_sent;
-    a.outcome = std::string(outcome);
+    a.outcome = outcome;
     a.duration = took;
     finish(std::move(a));
 }

@@ -271,7 +271,7 @@ public:
     // nothing.
     Duration slot_held_after(const Reply& reply, std::string_view outcome, Duration took) const;
     // Journals the attempt `reply` carried with its outcome and duration; a stream counts the
-    // tokens it got out.
+    // tokens it got out. The journal takes `reply.attempt`: it is spent after this.
     void finish(Reply& reply, std::string_view outcome, Duration took, int tokens_sent);
 
 private:
