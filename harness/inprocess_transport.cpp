@@ -5,6 +5,7 @@
 namespace brownout::harness {
 
 using mock::Reply;
+using namespace std::literals;
 
 struct InProcessTransport::Call {
     struct Answered {};  // the reply made in place, from `answer()`
@@ -99,9 +100,10 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
     in.body = std::move(body);
     std::string_view x_api_key, x_goog_api_key;
     for (const auto& [k, v] : request.headers) {
-        if (k == "authorization") in.authorization = v;
-        if (k == "x-api-key") x_api_key = v;
-        if (k == "x-goog-api-key") x_goog_api_key = v;
+        const std::string_view name = k;  // compared by length first, no strlen
+        if (name == "authorization"sv) in.authorization = v;
+        if (name == "x-api-key"sv) x_api_key = v;
+        if (name == "x-goog-api-key"sv) x_goog_api_key = v;
     }
     in.api_key = mock::request_api_key(x_api_key, x_goog_api_key, in.target);
     in.connection = ++next_connection_;

@@ -163,7 +163,9 @@ std::string IncomingRequest::client_identity() const {
 bool Provider::authorized(const IncomingRequest& in) const {
     if (config_.api_key.empty()) return true;
     if (in.api_key == config_.api_key) return true;
-    return in.authorization == "Bearer " + config_.api_key;
+    const std::string_view auth = in.authorization;  // "Bearer <key>", without making it
+    return auth.size() == 7 + config_.api_key.size() && auth.starts_with("Bearer ") &&
+           auth.ends_with(config_.api_key);
 }
 
 Reply Provider::handle(const IncomingRequest& in) {
