@@ -131,7 +131,7 @@ std::string json_string(std::string_view s) {
     return out;
 }
 
-void append_hex(std::string& out, std::uint64_t value, int digits) {
+char* write_hex(char* out, std::uint64_t value, int digits) {
     static constexpr char kDigits[] = "0123456789abcdef";
     // Two digits a byte, from the table of every byte's pair: ids are most of a reply's digits.
     static constexpr auto kPairs = [] {
@@ -143,11 +143,15 @@ void append_hex(std::string& out, std::uint64_t value, int digits) {
         return pairs;
     }();
     const std::size_t n = static_cast<std::size_t>(std::clamp(digits, 1, 16));
-    std::array<char, 16> hex{};
     std::size_t i = n;
-    for (; i >= 2; i -= 2, value >>= 8) std::memcpy(&hex[i - 2], &kPairs[(value & 0xFF) * 2], 2);
-    if (i == 1) hex[0] = kDigits[value & 0xF];
-    out.append(hex.data(), n);
+    for (; i >= 2; i -= 2, value >>= 8) std::memcpy(out + i - 2, &kPairs[(value & 0xFF) * 2], 2);
+    if (i == 1) out[0] = kDigits[value & 0xF];
+    return out + n;
+}
+
+void append_hex(std::string& out, std::uint64_t value, int digits) {
+    std::array<char, 16> hex{};
+    out.append(hex.data(), write_hex(hex.data(), value, digits));
 }
 
 void append_decimal(std::string& out, std::int64_t value) {

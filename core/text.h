@@ -20,6 +20,9 @@ std::string json_string(std::string_view s);
 std::string to_hex(std::uint64_t value, int digits = 16);
 // The same, appended to `out` (ids made once an attempt, without a string of their own).
 void append_hex(std::string& out, std::uint64_t value, int digits = 16);
+// The same `digits` (1 to 16) written at `out`, which has room for them: for ids made in one
+// piece. Returns the end.
+char* write_hex(char* out, std::uint64_t value, int digits = 16);
 // `value` in decimal, appended to `out` (what std::to_string gives, without its string).
 void append_decimal(std::string& out, std::int64_t value);
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <span>
 
 #include "core/duration.h"
@@ -197,32 +198,24 @@ public:
     std::string_view request_id_header() const override { return "x-request-id"; }
 
     std::string new_request_id(std::uint64_t r) const override {
-        std::string id;  // req_ and 32 hex digits
-        id.reserve(36);
-        id = "req_";
-        append_hex(id, r);
-        append_hex(id, r * 0x9e3779b97f4a7c15ULL);
+        std::string id(36, '\0');  // req_ and 32 hex digits, written in place
+        std::memcpy(id.data(), "req_", 4);
+        write_hex(write_hex(id.data() + 4, r), r * 0x9e3779b97f4a7c15ULL);
         return id;
     }
     std::string new_completion_id(std::uint64_t r) const override {
-        std::string id;
-        if (vendor_ == Vendor::deepseek) {  // a UUID's form: 8-4-4-4-12
-            id.reserve(36);
-            append_hex(id, r >> 32, 8);
-            id += '-';
-            append_hex(id, r >> 16, 4);
-            id += '-';
-            append_hex(id, r, 4);
-            id += '-';
-            append_hex(id, r >> 48, 4);
-            id += '-';
-            append_hex(id, r * 31, 12);
+        if (vendor_ == Vendor::deepseek) {  // a UUID's form: 8-4-4-4-12, written in place
+            std::string id(36, '-');
+            write_hex(id.data(), r >> 32, 8);
+            write_hex(id.data() + 9, r >> 16, 4);
+            write_hex(id.data() + 14, r, 4);
+            write_hex(id.data() + 19, r >> 48, 4);
+            write_hex(id.data() + 24, r * 31, 12);
             return id;
         }
-        id.reserve(38);
-        id = "chatcmpl-";
-        append_hex(id, r, 16);
-        append_hex(id, r * 0x2545f4914f6cdd1dULL, 13);
+        std::string id(38, '\0');  // chatcmpl- and 29 hex digits
+        std::memcpy(id.data(), "chatcmpl-", 9);
+        write_hex(write_hex(id.data() + 9, r, 16), r * 0x2545f4914f6cdd1dULL, 13);
         return id;
     }
 

@@ -58,6 +58,13 @@ TEST_CASE("numbers are appended as std::to_string writes them", "[text]") {
         for (int digits = 1; digits <= 16; ++digits) {
             auto full = fmt::format("{:016x}", v);
             CHECK(to_hex(v, digits) == full.substr(16 - static_cast<std::size_t>(digits)));
+            // Written in place: the same digits, the end returned, nothing past it touched.
+            std::string room(18, '*');
+            char* end = write_hex(room.data() + 1, v, digits);
+            CHECK(end == room.data() + 1 + digits);
+            CHECK(room.substr(1, static_cast<std::size_t>(digits)) == to_hex(v, digits));
+            CHECK(room.front() == '*');
+            CHECK(room[1 + static_cast<std::size_t>(digits)] == '*');
         }
     }
 }

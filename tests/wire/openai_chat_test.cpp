@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <tuple>
 
+#include "core/text.h"
 #include "tests/support/parse_chat.h"
 #include "wire/answer.h"
 #include "wire/dialect.h"
@@ -87,6 +88,37 @@ TEST_CASE("an OpenAI error body has message, type, param and code", "[openai][er
     CHECK(e.at("type").as_string() == "invalid_request_error");
     CHECK(e.at("param").is_null());
     CHECK(e.at("code").as_string() == "model_not_found");
+}
+
+TEST_CASE("ids: OpenAI's req_ and chatcmpl- with hex digits, DeepSeek's completion id a UUID's form",
+          "[openai][deepseek]") {
+    auto hex = [](std::string_view s) {
+        return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    };
+    auto openai = make_dialect(DialectKind::openai, Vendor::openai);
+    auto deepseek = make_dialect(DialectKind::openai, Vendor::deepseek);
+    for (std::uint64_t r : {0ULL, 1ULL, 0x0123456789abcdefULL, ~0ULL}) {
+        auto request_id = openai->new_request_id(r);
+        REQUIRE(request_id.size() == 36);
+        CHECK(request_id.rfind("req_", 0) == 0);
+        CHECK(hex(std::string_view(request_id).substr(4)));
+        using brownout::to_hex;  // the digits as they have always been laid out
+        CHECK(request_id == "req_" + to_hex(r) + to_hex(r * 0x9e3779b97f4a7c15ULL));
+        auto completion = openai->new_completion_id(r);
+        REQUIRE(completion.size() == 38);
+        CHECK(completion.rfind("chatcmpl-", 0) == 0);
+        CHECK(hex(std::string_view(completion).substr(9)));
+        CHECK(completion == "chatcmpl-" + to_hex(r, 16) + to_hex(r * 0x2545f4914f6cdd1dULL, 13));
+        auto uuid = deepseek->new_completion_id(r);
+        REQUIRE(uuid.size() == 36);
+        CHECK(uuid == to_hex(r >> 32, 8) + "-" + to_hex(r >> 16, 4) + "-" + to_hex(r, 4) + "-" +
+                          to_hex(r >> 48, 4) + "-" + to_hex(r * 31, 12));
+        for (std::size_t at : {8U, 13U, 18U, 23U}) CHECK(uuid[at] == '-');
+        for (auto [from, n] : {std::pair{0, 8}, {9, 4}, {14, 4}, {19, 4}, {24, 12}})
+            CHECK(hex(std::string_view(uuid).substr(static_cast<std::size_t>(from),
+                                                    static_cast<std::size_t>(n))));
+    }
+    CHECK(openai->new_request_id(1) != openai->new_request_id(2));
 }
 
 TEST_CASE("DeepSeek speaks the OpenAI shape with its own wording", "[openai][deepseek]") {
