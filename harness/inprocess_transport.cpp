@@ -21,7 +21,7 @@ struct InProcessTransport::Call {
     Duration started{};  // running time
     Scheduler::TimerId timeout = 0;
     Scheduler::TimerId step = 0;
-    std::string body;  // what the client has received
+    std::string body;       // what the client has received
     std::size_t frame = 0;  // the next frame to send
     Duration sent_at{};     // running time of the last frame sent (or of the head)
     int tokens_sent = 0;

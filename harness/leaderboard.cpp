@@ -86,7 +86,7 @@ Findings find(const StackRun& run, Duration deadline, double time_scale) {
         Duration end;
     };
     std::map<std::pair<std::uint32_t, std::uint64_t>, Last> last;  // by provider and content
-    std::map<std::uint64_t, std::vector<Duration>> starts;  // per content
+    std::map<std::uint64_t, std::vector<Duration>> starts;         // per content
     for (const auto& a : run.attempts) {
         auto key = std::make_pair(a.provider, a.digest);
         if (auto it = last.find(key); it != last.end() && invalid_request(it->second.status) &&

@@ -108,25 +108,25 @@ void sort_by_seq(std::deque<AttemptRecord>& attempts) {
     // from[k]: where the record that belongs at k is now; k once it is there.
     for (std::size_t k = 0; k < n; ++k) {
         if (from[k] == k) continue;
-        AttemptRecord held = std::move(attempts[k]);
+        const AttemptRecord held = attempts[k];  // numbers only: copied
         std::size_t at = k;
         while (from[at] != k) {
             const std::size_t next = from[at];
-            attempts[at] = std::move(attempts[next]);
+            attempts[at] = attempts[next];
             from[at] = at;
             at = next;
         }
-        attempts[at] = std::move(held);
+        attempts[at] = held;
         from[at] = at;
     }
 }
 
 Judgement judge_answer(const UserRequest& request, const std::string& text) {
     auto expected = expected_digests(request);
-    return judge_answer(request,
-                        {expected.text_digest, expected.image_digest, expected.image_count,
-                         expected.prompt_tokens},
-                        text);
+    return judge_answer(
+        request,
+        {expected.text_digest, expected.image_digest, expected.image_count, expected.prompt_tokens},
+        text);
 }
 
 Judgement judge_answer(const UserRequest& request, const wire::ConversationDigest& digest,
@@ -510,15 +510,9 @@ std::string warped_clock_note(const std::string& kind, double time_scale) {
 }
 
 AttemptRecord record_of(const Scenario& s, const mock::Attempt& a) {
-    return {a.seq,
-            a.digest,
-            a.at,
-            a.duration,
-            a.retry_after,
-            static_cast<std::uint32_t>(provider_index(s, a.provider)),
-            a.status,
-            a.prompt_tokens,
-            a.completion_tokens};
+    return {a.seq,      a.digest,        a.at,
+            a.duration, a.retry_after,   static_cast<std::uint32_t>(provider_index(s, a.provider)),
+            a.status,   a.prompt_tokens, a.completion_tokens};
 }
 
 std::string late_answers_note(const std::vector<Duration>& late) {
@@ -613,9 +607,9 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options) {
     auto clock = std::make_shared<ScaledClock>(scenario.time_scale);
     std::vector<std::unique_ptr<StackDriver>> drivers;
     for (const auto& client : scenario.clients)
-        drivers.push_back(std::make_unique<StackDriver>(
-            scenario, client, clock, workload, options.virtual_time ? &digests : nullptr,
-            options.virtual_time, log.get()));
+        drivers.push_back(std::make_unique<StackDriver>(scenario, client, clock, workload,
+                                                        options.virtual_time ? &digests : nullptr,
+                                                        options.virtual_time, log.get()));
     for (auto& d : drivers) d->prepare(options.stop);
     clock->jump_to(Duration::zero());
     auto started = SteadyClock::now();

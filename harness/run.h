@@ -62,10 +62,10 @@ static_assert(sizeof(UserRecord) <= 56);
 // strings: a long run keeps one per attempt.
 struct AttemptRecord {
     std::uint64_t seq = 0;
-    std::uint64_t digest = 0;  // the request's content digest: retries of one request share it
-    Duration at{};             // scenario time the request was read
-    Duration duration{};       // scenario time until the answer ended
-    Duration retry_after{};    // the Retry-After the answer carried, 0 if none
+    std::uint64_t digest = 0;    // the request's content digest: retries of one request share it
+    Duration at{};               // scenario time the request was read
+    Duration duration{};         // scenario time until the answer ended
+    Duration retry_after{};      // the Retry-After the answer carried, 0 if none
     std::uint32_t provider = 0;  // its place in the scenario's providers (Scenario::providers)
     int status = 0;              // 0 when no HTTP status was sent
     int prompt_tokens = 0;

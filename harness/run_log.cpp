@@ -246,8 +246,7 @@ RunResult read_run_log(const std::filesystem::path& dir) {
         return it == index.end() ? nullptr : &run.stacks[it->second];
     };
     each_line(dir / "attempts.jsonl", [&](const json::object& o) {
-        if (auto* s = stack_of(o))
-            s->attempts.push_back(record_of(run.scenario, attempt_from(o)));
+        if (auto* s = stack_of(o)) s->attempts.push_back(record_of(run.scenario, attempt_from(o)));
     });
     each_line(dir / "users.jsonl", [&](const json::object& o) {
         if (auto* s = stack_of(o)) s->users.push_back(user_from(o));

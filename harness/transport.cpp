@@ -18,8 +18,8 @@ std::uint64_t Transport::send_chat(std::size_t provider, ChatToSend& request, Du
                                    Done done) {
     const auto& address = providers()[provider];
     return send(provider,
-                client_dialect(address.dialect).render_chat(request.with_text(), address.api_key), timeout,
-                std::move(done));
+                client_dialect(address.dialect).render_chat(request.with_text(), address.api_key),
+                timeout, std::move(done));
 }
 
 namespace {
@@ -69,8 +69,8 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     bool is_stream =
         header("content-type").starts_with(stream_type.substr(0, stream_type.find(';')));
     if (already_read != nullptr) {
-        r.kind = already_read->broken ? AttemptResult::Kind::broken_stream
-                                      : AttemptResult::Kind::answer;
+        r.kind =
+            already_read->broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
         r.text = already_read->text;
         r.finish_reason = already_read->finish_reason;
         return r;

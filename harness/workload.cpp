@@ -337,12 +337,8 @@ const DigestSlot& digest_slot(const UserRequest& r) {
               (table.size() - 1)];
     if (!slot.filled || !(slot.key == key)) {
         auto full = expected_request(r);
-        slot = {key,
-                true,
-                full.text_digest,
-                full.image_digest,
-                full.image_count,
-                full.prompt_tokens};
+        slot = {
+            key, true, full.text_digest, full.image_digest, full.image_count, full.prompt_tokens};
     }
     return slot;
 }

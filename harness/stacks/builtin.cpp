@@ -110,8 +110,8 @@ private:
         if (f->request) {
             f->request->chat.model = address.model;
         } else if (digests_ != nullptr) {
-            f->request = ChatToSend{outgoing_chat(request, address.model, (*digests_)[f->user]),
-                                    &request};
+            f->request =
+                ChatToSend{outgoing_chat(request, address.model, (*digests_)[f->user]), &request};
         } else {
             f->request = ChatToSend{outgoing_chat(request, address.model)};
         }

@@ -70,9 +70,10 @@ TEST_CASE("in process, a stream ends after its last frame's gap, every token sen
     CHECK(rig.result_at == 100ms + 10 * 100ms);
 }
 
-TEST_CASE("in process, a client that leaves mid-stream has the frames sent before it left, and "
-          "the server notices at its next write",
-          "[transport][sim]") {
+TEST_CASE(
+    "in process, a client that leaves mid-stream has the frames sent before it left, and "
+    "the server notices at its next write",
+    "[transport][sim]") {
     SECTION("its timeout") {
         StreamRig rig;
         rig.send(450ms);  // token frames at 200, 300 and 400 ms are out; the next is due at 500

@@ -90,8 +90,9 @@ TEST_CASE("an OpenAI error body has message, type, param and code", "[openai][er
     CHECK(e.at("code").as_string() == "model_not_found");
 }
 
-TEST_CASE("ids: OpenAI's req_ and chatcmpl- with hex digits, DeepSeek's completion id a UUID's form",
-          "[openai][deepseek]") {
+TEST_CASE(
+    "ids: OpenAI's req_ and chatcmpl- with hex digits, DeepSeek's completion id a UUID's form",
+    "[openai][deepseek]") {
     auto hex = [](std::string_view s) {
         return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
     };
