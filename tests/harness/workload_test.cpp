@@ -109,16 +109,25 @@ TEST_CASE("the model is all that differs between one provider's request and the 
     }
 }
 
-TEST_CASE("the remembered digests are the rendered request's, slots shared or not",
-          "[workload][verify]") {
+namespace {
+
+// A workload of every kind of request, in equal parts.
+WorkloadSpec every_kind(double repeat, double rate_per_hour) {
     WorkloadSpec spec;
     spec.mix = {{RequestKind::chat, 1},
                 {RequestKind::stream, 1},
                 {RequestKind::vision, 1},
                 {RequestKind::tools, 1}};
-    spec.repeat = 0.5;
-    spec.rate_per_hour = 3000;
-    auto w = generate_workload(spec, 6h, 3);  // ~18,000: more than the table's slots
+    spec.repeat = repeat;
+    spec.rate_per_hour = rate_per_hour;
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE("the remembered digests are the rendered request's, slots shared or not",
+          "[workload][verify]") {
+    auto w = generate_workload(every_kind(0.5, 3000), 6h, 3);  // ~18,000: more than the slots
     REQUIRE(w.size() > 10000);
     auto same = [](const wire::ChatRequest& a, const wire::ChatRequest& b) {
         return a.text_digest == b.text_digest && a.image_digest == b.image_digest &&
@@ -145,14 +154,7 @@ TEST_CASE("the remembered digests are the rendered request's, slots shared or no
 
 TEST_CASE("a request sent without its text, its digests said instead, types as the one with it",
           "[workload][verify]") {
-    WorkloadSpec spec;
-    spec.mix = {{RequestKind::chat, 1},
-                {RequestKind::stream, 1},
-                {RequestKind::vision, 1},
-                {RequestKind::tools, 1}};
-    spec.repeat = 0.3;
-    spec.rate_per_hour = 600;
-    auto w = generate_workload(spec, 1h, 5);
+    auto w = generate_workload(every_kind(0.3, 600), 1h, 5);
     w.front().warm_up = true;
     auto digests = conversation_digests(w);
     REQUIRE(digests.size() == w.size());
