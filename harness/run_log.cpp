@@ -245,12 +245,29 @@ RunResult read_run_log(const std::filesystem::path& dir) {
         auto it = index.find(json::value_to<std::string>(o.at("client")));
         return it == index.end() ? nullptr : &run.stacks[it->second];
     };
+    // Attempts at a provider the directory's scenario does not have (a log from another
+    // scenario): left out of scoring, and said, by stack and provider.
+    std::map<std::pair<StackRun*, std::string>, std::size_t> unknown;
     each_line(dir / "attempts.jsonl", [&](const json::object& o) {
-        if (auto* s = stack_of(o)) s->attempts.push_back(record_of(run.scenario, attempt_from(o)));
+        auto* s = stack_of(o);
+        if (s == nullptr) return;
+        auto a = attempt_from(o);
+        if (std::none_of(run.scenario.providers.begin(), run.scenario.providers.end(),
+                         [&](const auto& p) { return p.id == a.provider; })) {
+            ++unknown[{s, a.provider}];
+            return;
+        }
+        s->attempts.push_back(record_of(run.scenario, a));
     });
     each_line(dir / "users.jsonl", [&](const json::object& o) {
         if (auto* s = stack_of(o)) s->users.push_back(user_from(o));
     });
+    for (const auto& [where, count] : unknown) {
+        where.first->notes.push_back(fmt::format(
+            "{} attempt lines in attempts.jsonl name provider \"{}\", which the scenario does not "
+            "have: left out of the scores",
+            count, where.second));
+    }
     for (auto& s : run.stacks) {
         sort_by_seq(s.attempts);
         std::sort(s.users.begin(), s.users.end(),

@@ -98,6 +98,18 @@ TEST_CASE(
         CHECK(a.completion_tokens == 6);  // 200 … 700 ms
         CHECK(a.duration == 800ms);
     }
+    SECTION("at the very instant the head went out: noticed at the first token's time") {
+        StreamRig rig;
+        auto handle = rig.send(10s);
+        // Set after the head's timer, due with it (100 ms): runs right after the head is written.
+        rig.clock.after(50ms,
+                        [&] { rig.clock.after(50ms, [&] { rig.transport.abandon(handle); }); });
+        rig.clock.run();
+        auto a = rig.attempt();
+        CHECK(a.outcome == "client_closed");
+        CHECK(a.completion_tokens == 0);
+        CHECK(a.duration == 200ms);  // the head's prelude went out with it; token 1 was next
+    }
     SECTION("before the first token") {
         StreamRig rig;
         rig.send(150ms);  // the head is out at 100 ms, the first token due at 200

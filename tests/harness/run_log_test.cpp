@@ -114,6 +114,25 @@ TEST_CASE("a run log reads back to the run it recorded", "[run_log]") {
         CHECK(users_read < users_ran);
         for (double s : scores(read)) CHECK((s >= 0 && s <= 100));
     }
+
+    SECTION("attempts at a provider the scenario lacks: left out, and said") {
+        auto other = dir / "other";
+        fs::create_directories(other);
+        for (const char* f : {"scenario.toml", "users.jsonl", "run.json"})
+            fs::copy_file(dir / "run" / f, other / f);
+        std::string attempts = slurp(dir / "run" / "attempts.jsonl");
+        write_file_atomically(
+            (other / "attempts.jsonl").string(),
+            replace_all(attempts, "\"provider\":\"fallback\"", "\"provider\":\"elsewhere\""));
+        RunResult read = read_run_log(other);
+        const auto& failover = read.stacks.front();
+        REQUIRE(failover.client.name == "failover");
+        CHECK(failover.attempts.size() < ran.stacks.front().attempts.size());
+        CHECK(std::any_of(failover.notes.begin(), failover.notes.end(), [](const auto& n) {
+            return n.find("provider \"elsewhere\"") != std::string::npos;
+        }));
+        for (double s : scores(read)) CHECK((s >= 0 && s <= 100));
+    }
     fs::remove_all(dir);
 }
 
