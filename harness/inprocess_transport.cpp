@@ -113,8 +113,11 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
     auto call = track(std::make_shared<Call>(Call::Answered{}, [&] { return target.handle(in); }));
     // A provider of finite capacity may set a timer of its own as it admits (a review of its
     // queue): the timeout is set before it, as it always was, so that their order stays.
+    auto arm_timeout = [&] {
+        call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
+    };
     const bool admits = call->reply.needs_slot && target.config().capacity.concurrency > 0;
-    if (admits) call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
+    if (admits) arm_timeout();
     if (call->reply.needs_slot) {
         switch (target.admit([this, call] {
             // A client that left while queued is not noticed until the answer is written, as
@@ -134,12 +137,12 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
                 break;
         }
     }
-    if (admits && answered_within(*call, timeout)) {
+    const bool can_fire = !answered_within(*call, timeout);
+    if (admits && !can_fire) {
         scheduler_.cancel(call->timeout);
         call->timeout = 0;
-    } else if (!admits && !answered_within(*call, timeout)) {
-        call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
     }
+    if (!admits && can_fire) arm_timeout();
     if (call->queued) return call->handle;
     // Carried out from the scheduler, so that no result reaches the caller inside send().
     scheduler_.after(Duration::zero(), [this, call] { run_reply(call); });

@@ -122,19 +122,13 @@ void sort_by_seq(std::deque<AttemptRecord>& attempts) {
 }
 
 Judgement judge_answer(const UserRequest& request, const std::string& text) {
-    auto expected = expected_digests(request);
-    return judge_answer(
-        request,
-        {expected.text_digest, expected.image_digest, expected.image_count, expected.prompt_tokens},
-        text);
+    return judge_answer(request, wire::ConversationDigest::of(expected_digests(request)), text);
 }
 
 Judgement judge_answer(const UserRequest& request, const wire::ConversationDigest& digest,
                        const std::string& text) {
     wire::ChatRequest expected;
-    expected.text_digest = digest.text_digest;
-    expected.image_digest = digest.image_digest;
-    expected.image_count = digest.image_count;
+    digest.set_in(expected);
     if (request.kind == RequestKind::tools) {
         // A tool call's arguments carry the request digest instead of a tag.
         return {text.find("bo-" + to_hex(expected.text_digest, 8)) != std::string::npos

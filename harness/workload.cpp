@@ -314,10 +314,7 @@ struct DigestKey {
 struct DigestSlot {
     DigestKey key;
     bool filled = false;
-    std::uint64_t text_digest = 0;
-    std::uint64_t image_digest = 0;
-    int image_count = 0;
-    int prompt_tokens = 0;
+    wire::ConversationDigest digest;
 };
 
 // A thread's table, direct-mapped; its size is a power of two. 4096 slots (256 KiB) unless the
@@ -335,11 +332,8 @@ const DigestSlot& digest_slot(const UserRequest& r) {
     auto& slot =
         table[(r.question + static_cast<std::uint64_t>(r.freshness) * 0x9e3779b97f4a7c15ULL) &
               (table.size() - 1)];
-    if (!slot.filled || !(slot.key == key)) {
-        auto full = expected_request(r);
-        slot = {
-            key, true, full.text_digest, full.image_digest, full.image_count, full.prompt_tokens};
-    }
+    if (!slot.filled || !(slot.key == key))
+        slot = {key, true, wire::ConversationDigest::of(expected_request(r))};
     return slot;
 }
 
@@ -352,22 +346,15 @@ void keep_expected_digests(std::size_t requests) {
 }
 
 wire::ChatRequest expected_digests(const UserRequest& r) {
-    const auto& slot = digest_slot(r);
     wire::ChatRequest out;
-    out.text_digest = slot.text_digest;
-    out.image_digest = slot.image_digest;
-    out.image_count = slot.image_count;
-    out.prompt_tokens = slot.prompt_tokens;
+    digest_slot(r).digest.set_in(out);
     return out;
 }
 
 std::vector<wire::ConversationDigest> conversation_digests(const std::vector<UserRequest>& w) {
     std::vector<wire::ConversationDigest> out;
     out.reserve(w.size());
-    for (const auto& r : w) {
-        const auto& slot = digest_slot(r);
-        out.push_back({slot.text_digest, slot.image_digest, slot.image_count, slot.prompt_tokens});
-    }
+    for (const auto& r : w) out.push_back(digest_slot(r).digest);
     return out;
 }
 

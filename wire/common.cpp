@@ -50,11 +50,8 @@ std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat) {
     r.model = chat.model;
     r.max_tokens = chat.max_tokens;
     r.stream = chat.stream;
-    if (chat.digest) {  // the sender's word for what the text below gives
-        r.text_digest = chat.digest->text_digest;
-        r.image_digest = chat.digest->image_digest;
-        r.image_count = chat.digest->image_count;
-        r.prompt_tokens = chat.digest->prompt_tokens;
+    if (chat.digest) {
+        chat.digest->set_in(r);  // the sender's word for what the text below gives
     } else {
         if (!ascii(chat.system) || !ascii(chat.prompt) || !ascii(chat.image_url))
             return std::nullopt;

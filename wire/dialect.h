@@ -74,6 +74,16 @@ struct ConversationDigest {
     std::uint64_t image_digest = 0;
     int image_count = 0;
     int prompt_tokens = 0;
+
+    static ConversationDigest of(const ChatRequest& r) {
+        return {r.text_digest, r.image_digest, r.image_count, r.prompt_tokens};
+    }
+    void set_in(ChatRequest& r) const {
+        r.text_digest = text_digest;
+        r.image_digest = image_digest;
+        r.image_count = image_count;
+        r.prompt_tokens = prompt_tokens;
+    }
 };
 
 struct OutgoingChat {
