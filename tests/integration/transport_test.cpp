@@ -29,10 +29,11 @@ namespace {
 const std::string kPooledChat =
     R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
 
-// Sends `attempts` chat requests to provider 0 at `port`, each once the last has its result, on
-// a real scheduler, and returns the results.
+// Sends `attempts` chat requests to provider 0 at `port` in `chains` chains at once, each
+// attempt of a chain once the last has its result, on a real scheduler, and returns the results.
 std::vector<AttemptResult> send_in_turn(unsigned short port, std::shared_ptr<ScaledClock> clock,
-                                        std::size_t attempts) {
+                                        std::size_t attempts, Duration timeout = 5s,
+                                        std::size_t chains = 1) {
     asio::io_context ioc;
     RealScheduler scheduler(ioc, std::move(clock));
     ProviderAddress address;
@@ -42,20 +43,23 @@ std::vector<AttemptResult> send_in_turn(unsigned short port, std::shared_ptr<Sca
     address.model = "gpt-4o-mini";
     HttpTransport transport(ioc, {address}, scheduler);
     std::vector<AttemptResult> results;
+    std::size_t sent = 0;
     std::function<void()> next = [&] {
+        if (sent == attempts) return;
+        ++sent;
         wire::ClientRequest request;
         request.path = "/v1/chat/completions";
         request.headers = {{"content-type", "application/json"}};
         request.body = kPooledChat;
-        transport.send(0, std::move(request), 5s, [&](AttemptResult r) {
+        transport.send(0, std::move(request), timeout, [&](AttemptResult r) {
             results.push_back(std::move(r));
             if (results.size() < attempts) return next();
             transport.close_all();
             scheduler.stop();
         });
     };
-    asio::post(ioc, next);
-    ioc.run_for(10s);
+    for (std::size_t c = 0; c < chains; ++c) asio::post(ioc, next);
+    ioc.run_for(60s);
     return results;
 }
 
@@ -125,4 +129,61 @@ TEST_CASE(
         CHECK(r.text == "hi");
     }
     CHECK(served == 2);
+}
+
+TEST_CASE(
+    "the HTTP transport under load: 4,000 attempts in 40 chains at once, each attempt of a chain "
+    "after the last, to a provider that answers at once, are each answered well before their "
+    "timeout, over one pooled connection a chain",
+    "[integration][transport]") {
+    auto instant = fast_provider();
+    instant.latency = {Duration::zero(), 0, 0.0};
+    LiveFleet f({instant});
+    auto results = send_in_turn(f.port(), f.clock, 4000, 3s, 40);
+    REQUIRE(results.size() == 4000);
+    std::size_t answered = 0;
+    for (const auto& r : results) answered += r.kind == AttemptResult::Kind::answer ? 1 : 0;
+    CHECK(answered == 4000);
+    CHECK(f.fleet->metrics().value(mock::metric::connections, {{"provider", "openai"}}) == 40);
+}
+
+TEST_CASE(
+    "the HTTP transport replaces a pooled connection the server closed after its answer: each "
+    "next attempt goes out again on a new connection and is answered",
+    "[integration][transport]") {
+    // A server that answers one request a connection (keep-alive, as far as the client can tell)
+    // and then closes it, for three connections.
+    asio::io_context server_ioc;
+    tcp::acceptor acceptor(server_ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    auto port = acceptor.local_endpoint().port();
+    std::atomic<int> accepted{0};
+    std::thread server([&] {
+        const std::string body =
+            R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini",)"
+            R"("choices":[{"index":0,"message":{"role":"assistant","content":"hi"},)"
+            R"("finish_reason":"stop"}]})";
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            "content-length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body;
+        for (int c = 0; c < 3; ++c) {
+            tcp::socket socket(server_ioc);
+            acceptor.accept(socket);
+            ++accepted;
+            boost::system::error_code ec;
+            boost::beast::flat_buffer in;
+            boost::beast::http::request<boost::beast::http::string_body> request;
+            boost::beast::http::read(socket, in, request, ec);
+            if (!ec) asio::write(socket, asio::buffer(answer), ec);
+            socket.close(ec);
+        }
+    });
+    auto results = send_in_turn(port, std::make_shared<ScaledClock>(1.0), 3);
+    server.join();
+    REQUIRE(results.size() == 3);
+    for (const auto& r : results) {
+        CHECK(r.kind == AttemptResult::Kind::answer);
+        CHECK(r.text == "hi");
+    }
+    CHECK(accepted == 3);
 }
