@@ -513,32 +513,43 @@ private:
             reply_.body.resize(*reply_.cut_after_bytes);
             cut = true;
         }
-        // The head and a whole body in one write, neither copied (a streamed body follows in
-        // frames).
+        // A stream's frames due with its head go out in the head's write, with the stream's end
+        // when they are all of it (no pacing: one write, and one read for the client, not two).
+        bool ends = false;
+        out_.clear();
+        if (reply_.streaming) {
+            next_due_ = provider_.scheduler().running();
+            auto batch = take_due_frames();
+            ends = frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean &&
+                   !batch.empty();
+            if (!batch.empty()) cut = encode_chunk(std::move(batch), ends);
+        }
+        // The head and a whole body (or a stream's first frames) in one write, the head and body
+        // not copied.
         std::array<asio::const_buffer, 2> head_and_body{
             asio::buffer(reply_.head),
-            reply_.streaming ? asio::const_buffer() : asio::buffer(reply_.body)};
-        asio::async_write(socket_, head_and_body,
-                          [self = shared_from_this(), cut](beast::error_code ec, std::size_t) {
-                              if (ec) {
-                                  self->finish_attempt("client_closed");
-                                  return self->close();
-                              }
-                              if (cut) {
-                                  self->finish_attempt("cut");
-                                  return self->reset();
-                              }
-                              if (self->reply_.streaming) {
-                                  if (self->reply_.attempt.stream)
-                                      self->stream_gauge_ =
-                                          Gauge(*self->provider_.counters().active_streams);
-                                  self->streaming_ = true;
-                                  self->next_due_ = self->provider_.scheduler().running();
-                                  return self->stream_next();
-                              }
-                              self->finish_attempt("complete");
-                              self->after_answer();
-                          });
+            reply_.streaming ? asio::buffer(out_) : asio::buffer(reply_.body)};
+        asio::async_write(
+            socket_, head_and_body,
+            [self = shared_from_this(), cut, ends](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    self->finish_attempt("client_closed");
+                    return self->close();
+                }
+                if (cut) {
+                    self->finish_attempt("cut");
+                    return self->reset();
+                }
+                if (self->reply_.streaming) {
+                    if (self->reply_.attempt.stream)
+                        self->stream_gauge_ = Gauge(*self->provider_.counters().active_streams);
+                    self->streaming_ = true;
+                    if (ends) return self->ended_cleanly();
+                    return self->stream_next();
+                }
+                self->finish_attempt("complete");
+                self->after_answer();
+            });
     }
 
     void after_answer() {
@@ -546,10 +557,28 @@ private:
         do_read();
     }
 
-    // Sends every frame that is due, then waits for the next one. Frames due within the
-    // scheduler's window are sent together (RealScheduler::kWindow, in wall time).
+    // Sends every frame that is due, then waits for the next one.
     void stream_next() {
         if (!streaming_ || !socket_.is_open()) return;
+        auto batch = take_due_frames();
+        if (batch.empty()) {
+            if (frame_ == reply_.frames.size()) return end_stream();
+            auto due = next_due_ + reply_.frames[frame_].gap;
+            return later(due - provider_.scheduler().running(),
+                         [](Session& self) { self.stream_next(); });
+        }
+        if (frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean) {
+            // The last frames and the stream's end in one write.
+            return write_chunk(
+                std::move(batch), [self = shared_from_this()] { self->ended_cleanly(); }, true);
+        }
+        write_chunk(std::move(batch), [self = shared_from_this()] { self->stream_next(); });
+    }
+
+    // The frames due now, from frame_ on, taken (frame_, next_due_ and tokens_sent_ move past
+    // them); empty when the next is later. Frames due within the scheduler's window are taken
+    // together (RealScheduler::kWindow, in wall time).
+    std::string take_due_frames() {
         auto& scheduler = provider_.scheduler();
         auto now = scheduler.running();
         auto window =
@@ -558,29 +587,18 @@ private:
         while (frame_ < reply_.frames.size()) {
             auto& frame = reply_.frames[frame_];
             auto due = next_due_ + frame.gap;
-            if (due > now + window) {
-                if (!batch.empty()) break;
-                return later(due - now, [](Session& self) { self.stream_next(); });
-            }
+            if (due > now + window) break;
             next_due_ = due;
             batch += frame.bytes;
             tokens_sent_ += frame.tokens;
             ++frame_;
         }
-        if (batch.empty()) return end_stream();
-        if (frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean) {
-            // The last frames and the stream's end in one write: an answer whose frames are all
-            // due at once (no pacing) goes out with the head's write and this one.
-            return write_chunk(
-                std::move(batch), [self = shared_from_this()] { self->ended_cleanly(); }, true);
-        }
-        write_chunk(std::move(batch), [self = shared_from_this()] { self->stream_next(); });
+        return batch;
     }
 
-    // `ends`: the terminating chunk follows the data in the same write (not when a cut falls
-    // in it).
-    template <class Next>
-    void write_chunk(std::string data, Next next, bool ends = false) {
+    // Puts `data` into out_ as one chunk, cut where the reply's cut falls (then true: nothing
+    // more is sent), and with the terminating chunk after it when `ends` (not when cut).
+    bool encode_chunk(std::string data, bool ends) {
         bool cut_now = false;
         if (reply_.cut_after_bytes) {
             std::size_t room =
@@ -594,6 +612,14 @@ private:
         out_.clear();
         if (!data.empty()) out_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
         if (ends && !cut_now) out_ += kLastChunk;
+        return cut_now;
+    }
+
+    // `ends`: the terminating chunk follows the data in the same write (not when a cut falls
+    // in it).
+    template <class Next>
+    void write_chunk(std::string data, Next next, bool ends = false) {
+        bool cut_now = encode_chunk(std::move(data), ends);
         asio::async_write(
             socket_, asio::buffer(out_),
             [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {

@@ -193,9 +193,9 @@ TEST_CASE("a real scheduler fires on scaled wall time", "[core][scheduler]") {
 }
 
 TEST_CASE(
-    "a real scheduler runs timers already due from its strand's queue: a chain of hops set with "
-    "no delay runs in order while an hour-long timer is armed, and a timer set from another "
-    "thread afterwards still wakes it",
+    "timers already due, from the strand's queue: a real scheduler runs a chain of hops set with "
+    "no delay in order while an hour-long timer is armed, and a timer set from another thread "
+    "afterwards still wakes it",
     "[core][scheduler]") {
     constexpr int kHops = 10000;
     // Declared before the rig, so a late task finds them alive whatever the test's outcome.

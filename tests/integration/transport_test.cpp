@@ -81,8 +81,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the HTTP transport does not pool a connection that sent bytes past its answer's end: the "
-    "next attempt opens a new one instead of reading them as its answer",
+    "bytes past an answer's end: the HTTP transport does not pool their connection, and the next "
+    "attempt opens a new one instead of reading them as its answer",
     "[integration][transport]") {
     // A server that answers each request with a complete response and then a stray line, and
     // serves its connections one at a time until the second has ended.
@@ -148,8 +148,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the HTTP transport replaces a pooled connection the server closed after its answer: each "
-    "next attempt goes out again on a new connection and is answered",
+    "a pooled connection closed: the HTTP transport replaces one the server closed after its "
+    "answer, and each next attempt goes out again on a new connection and is answered",
     "[integration][transport]") {
     // A server that answers one request a connection (keep-alive, as far as the client can tell)
     // and then closes it, for three connections.
