@@ -470,34 +470,30 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(
-                body, body_complete, [](const json::object& o, ReadAnswer& out) {
-                    const auto& block = o.at("content").as_array().at(0).as_object();
-                    out.text = block.at("type").as_string() == "tool_use"
-                                   ? json::serialize(block.at("input"))
-                                   : json_text(block.at("text"));
-                    out.finish_reason = std::string(string_or_empty(find(o, "stop_reason")));
-                });
+            return read_json_answer(body, body_complete, [](const auto& o, ReadAnswer& out) {
+                const auto& block = as_object(at(as_array(at(o, "content")), 0));
+                out.text = as_string(at(block, "type")) == "tool_use"
+                               ? serialized(at(block, "input"))
+                               : json_text(at(block, "text"));
+                out.finish_reason = std::string(string_or_empty(find(o, "stop_reason")));
+            });
         }
         // Named events, ending with message_stop; an `error` event breaks the stream.
-        return read_sse_answer(body, body_complete, "",
-                               [](std::string_view name, const json::object& o, ReadAnswer& out) {
-                                   if (name == "error") return SseStep::broken;
-                                   if (name == "message_stop") return SseStep::finished;
-                                   if (name == "content_block_delta") {
-                                       const auto& delta = o.at("delta").as_object();
-                                       if (auto t = delta.find("text"); t != delta.end())
-                                           out.text += json_text(t->value());
-                                       if (auto t = delta.find("partial_json"); t != delta.end())
-                                           out.text += json_text(t->value());
-                                   }
-                                   if (name == "message_delta") {
-                                       const auto& delta = o.at("delta").as_object();
-                                       out.finish_reason =
-                                           std::string(string_or_empty(find(delta, "stop_reason")));
-                                   }
-                                   return SseStep::more;
-                               });
+        return read_sse_answer(
+            body, body_complete, "", [](std::string_view name, const auto& o, ReadAnswer& out) {
+                if (name == "error") return SseStep::broken;
+                if (name == "message_stop") return SseStep::finished;
+                if (name == "content_block_delta") {
+                    const auto& delta = as_object(at(o, "delta"));
+                    if (const auto* t = find(delta, "text")) out.text += json_text(*t);
+                    if (const auto* t = find(delta, "partial_json")) out.text += json_text(*t);
+                }
+                if (name == "message_delta") {
+                    const auto& delta = as_object(at(o, "delta"));
+                    out.finish_reason = std::string(string_or_empty(find(delta, "stop_reason")));
+                }
+                return SseStep::more;
+            });
     }
 
     ReadError read_error(int status, std::string_view body) const override {

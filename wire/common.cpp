@@ -1,6 +1,7 @@
 #include "wire/common.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/random.h"
 #include "core/text.h"
@@ -212,6 +213,64 @@ std::optional<std::string> base64_decode(std::string_view text) {
 
 std::string json_text(const boost::json::value& v) {
     return v.is_string() ? std::string(v.get_string()) : boost::json::serialize(v);
+}
+
+namespace {
+
+[[noreturn]] void not_readable(const char* what) {
+    throw std::invalid_argument(what);
+}
+
+}  // namespace
+
+std::string json_text(const JsonNode& v) {
+    if (!v.is_string()) not_readable("json_text: a value other than a string, for Boost.JSON");
+    return std::string(v.get_string());
+}
+
+std::string serialized(const boost::json::value& v) {
+    return boost::json::serialize(v);
+}
+
+std::string serialized(const JsonNode&) {
+    not_readable("serialized: for Boost.JSON");
+}
+
+const JsonNode& at(const JsonNode::Members& o, std::string_view key) {
+    const auto* v = o.find(key);
+    if (v == nullptr) throw std::out_of_range("no such key");
+    return *v;
+}
+
+const JsonNode& at(const JsonNode& v, std::string_view key) {
+    return at(as_object(v), key);
+}
+
+const JsonNode& at(const JsonNode::Items& a, std::size_t i) {
+    if (i >= a.size()) throw std::out_of_range("no such element");
+    auto it = a.begin();
+    for (; i > 0; --i) ++it;
+    return *it;
+}
+
+JsonNode::Members as_object(const JsonNode& v) {
+    if (!v.is_object()) not_readable("not an object");
+    return v.get_object();
+}
+
+JsonNode::Items as_array(const JsonNode& v) {
+    if (!v.is_array()) not_readable("not an array");
+    return v.get_array();
+}
+
+std::string_view as_string(const JsonNode& v) {
+    if (!v.is_string()) not_readable("not a string");
+    return v.get_string();
+}
+
+bool as_bool(const JsonNode& v) {
+    if (!v.is_bool()) not_readable("not a boolean");
+    return v.get_bool();
 }
 
 void read_error_fields(std::string_view body, std::string& type, std::string& code) {

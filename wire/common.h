@@ -98,6 +98,44 @@ inline std::string_view string_or_empty(const JsonNode* v) {
     return v != nullptr && v->is_string() ? v->get_string() : std::string_view{};
 }
 
+// The reads an answer reader makes, for either kind of JSON, each throwing (as Boost.JSON's at()
+// and as_*() do) when a value is missing or of another kind: one reader written with them reads
+// a JsonTape's nodes and Boost.JSON's values alike (read_json_object).
+inline const boost::json::value& at(const boost::json::object& o, std::string_view key) {
+    return o.at(key);
+}
+inline const boost::json::value& at(const boost::json::value& v, std::string_view key) {
+    return v.as_object().at(key);
+}
+inline const boost::json::value& at(const boost::json::array& a, std::size_t i) {
+    return a.at(i);
+}
+inline const boost::json::object& as_object(const boost::json::value& v) {
+    return v.as_object();
+}
+inline const boost::json::array& as_array(const boost::json::value& v) {
+    return v.as_array();
+}
+inline std::string_view as_string(const boost::json::value& v) {
+    return v.as_string();
+}
+inline bool as_bool(const boost::json::value& v) {
+    return v.as_bool();
+}
+inline bool contains(const boost::json::object& o, std::string_view key) {
+    return o.contains(key);
+}
+const JsonNode& at(const JsonNode::Members& o, std::string_view key);
+const JsonNode& at(const JsonNode& v, std::string_view key);
+const JsonNode& at(const JsonNode::Items& a, std::size_t i);
+JsonNode::Members as_object(const JsonNode& v);
+JsonNode::Items as_array(const JsonNode& v);
+std::string_view as_string(const JsonNode& v);
+bool as_bool(const JsonNode& v);
+inline bool contains(const JsonNode::Members& o, std::string_view key) {
+    return o.find(key) != nullptr;
+}
+
 // Reads {"type":"object","properties":{...}} into the tool's property list. (Both are defined
 // for boost::json::value and JsonNode.)
 template <class Value>
@@ -116,8 +154,42 @@ std::string nullable_string(std::string_view s);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
-// A JSON value as text: a string's contents, anything else serialized.
+// A JSON value as text: a string's contents, anything else serialized. A node that is not a
+// string throws (serializing it as Boost.JSON does is Boost.JSON's): read_json_object then reads
+// the text with Boost.JSON.
 std::string json_text(const boost::json::value& v);
+std::string json_text(const JsonNode& v);
+std::string serialized(const boost::json::value& v);
+std::string serialized(const JsonNode& v);
+
+// Reads `text` as one JSON object and returns read(object), or nullopt when the text is not one.
+// The object is a JsonTape's where that reader takes the text and `read` returns on it, else
+// Boost.JSON's: an answer's fields, SSE event or NDJSON line is read with no document made (the
+// harness reads every attempt's answer; Boost.JSON's parse was 8% of its thread, bench/README.md).
+// `read` is one generic reader of either (the reads above) that adds to `out`; what it added on
+// the tape before throwing is taken back, and Boost.JSON's read gives the answer or the error.
+template <class Read>
+auto read_json_object(std::string_view text, ReadAnswer& out, Read read)
+    -> std::optional<decltype(read(std::declval<const boost::json::object&>()))> {
+    {
+        JsonTape tape;
+        if (tape.read(text) && tape.root().is_object()) {
+            auto text_size = out.text.size();
+            auto reason = out.finish_reason;
+            try {
+                return read(tape.root().get_object());
+            } catch (const std::exception&) {
+                out.text.resize(text_size);
+                out.finish_reason = std::move(reason);
+            }
+        }
+    }
+    boost::system::error_code ec;
+    ScratchJson scratch;
+    auto v = scratch.parse(text, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return read(v.as_object());
+}
 
 // Calls `event(name, data)` for each complete SSE event of `body` (comments skipped, data lines
 // joined, a partial last event left out); stops early when it returns false.
@@ -163,15 +235,16 @@ void for_each_sse_event(std::string_view body, Event event) {
 template <class Read>
 ReadAnswer read_json_answer(std::string_view body, bool body_complete, Read read) {
     ReadAnswer out;
-    boost::system::error_code ec;
-    ScratchJson scratch;
-    auto v = scratch.parse(body, ec);
-    if (ec || !v.is_object() || !body_complete) {
+    if (!body_complete) {
         out.broken = true;
         return out;
     }
     try {
-        read(v.as_object(), out);
+        auto read_all = [&](const auto& o) {
+            read(o, out);
+            return true;
+        };
+        if (!read_json_object(body, out, read_all)) out.broken = true;
     } catch (const std::exception&) {
         out.broken = true;
     }
@@ -193,16 +266,13 @@ ReadAnswer read_sse_answer(std::string_view body, bool body_complete, std::strin
             finished = true;
             return true;
         }
-        boost::system::error_code ec;
-        ScratchJson scratch;
-        auto v = scratch.parse(data, ec);
         SseStep step = SseStep::broken;
-        if (!ec && v.is_object()) {
-            try {
-                step = event(name, v.as_object(), out);
-            } catch (const std::exception&) {
-                step = SseStep::broken;
-            }
+        try {
+            step = read_json_object(data, out, [&](const auto& o) {
+                       return event(name, o, out);
+                   }).value_or(SseStep::broken);
+        } catch (const std::exception&) {
+            step = SseStep::broken;
         }
         if (step == SseStep::finished) finished = true;
         if (step == SseStep::broken) out.broken = true;

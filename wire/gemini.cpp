@@ -433,11 +433,9 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(body, body_complete,
-                                    [](const json::object& o, ReadAnswer& out) {
-                                        if (!read_chunk(o, out))
-                                            throw std::runtime_error("no finish reason");
-                                    });
+            return read_json_answer(body, body_complete, [](const auto& o, ReadAnswer& out) {
+                if (!read_chunk(o, out)) throw std::runtime_error("no finish reason");
+            });
         }
         // SSE with CRLF line ends; the stream ends with the chunk that has a finish reason (no
         // [DONE]). One that ends cleanly after content without it is accepted, as the SDK does;
@@ -445,8 +443,8 @@ public:
         std::string lf(body);
         for (std::size_t at = 0; (at = lf.find("\r\n", at)) != std::string::npos;) lf.erase(at, 1);
         return read_sse_answer(lf, body_complete, "",
-                               [](std::string_view, const json::object& o, ReadAnswer& out) {
-                                   if (o.contains("error")) return SseStep::broken;
+                               [](std::string_view, const auto& o, ReadAnswer& out) {
+                                   if (contains(o, "error")) return SseStep::broken;
                                    return read_chunk(o, out) ? SseStep::finished : SseStep::more;
                                });
     }
@@ -536,20 +534,21 @@ private:
 
     // A chunk's (or the whole answer's) text or function call, appended; true when it carried
     // the finish reason.
-    static bool read_chunk(const json::object& o, ReadAnswer& out) {
+    template <class Object>
+    static bool read_chunk(const Object& o, ReadAnswer& out) {
         const auto* candidates = find(o, "candidates");
-        if (candidates == nullptr || !candidates->is_array() || candidates->get_array().empty())
+        if (candidates == nullptr || !candidates->is_array() || as_array(*candidates).empty())
             return false;  // usage or prompt feedback only
-        const auto& candidate = candidates->get_array()[0].as_object();
+        const auto& candidate = as_object(at(as_array(*candidates), 0));
         if (const auto* content = find(candidate, "content");
             content != nullptr && content->is_object()) {
-            const auto* parts = find(content->get_object(), "parts");
+            const auto* parts = find(as_object(*content), "parts");
             if (parts != nullptr && parts->is_array()) {
-                for (const auto& part : parts->get_array()) {
-                    const auto& po = part.as_object();
+                for (const auto& part : as_array(*parts)) {
+                    const auto& po = as_object(part);
                     if (const auto* text = find(po, "text")) out.text += json_text(*text);
                     if (const auto* call = find(po, "functionCall"))
-                        out.text += json_text(call->as_object().at("args"));
+                        out.text += json_text(at(as_object(*call), "args"));
                 }
             }
         }

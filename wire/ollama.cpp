@@ -305,37 +305,36 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(body, body_complete,
-                                    [](const json::object& o, ReadAnswer& out) {
-                                        read_part(o, out);
-                                        if (!o.at("done").as_bool())
-                                            throw std::runtime_error("not done");
-                                    });
+            return read_json_answer(body, body_complete, [](const auto& o, ReadAnswer& out) {
+                read_part(o, out);
+                if (!as_bool(at(o, "done"))) throw std::runtime_error("not done");
+            });
         }
         // One JSON object a line; the last says done. The client throws on an {"error"} line,
         // and on a stream that ends without done (ollama-js: "Did not receive done or success
         // response in stream."); blank lines it skips.
         ReadAnswer out;
         bool finished = false;
-        std::size_t at = 0;
-        while (at < body.size() && !finished && !out.broken) {
-            std::size_t nl = body.find('\n', at);
+        std::size_t from = 0;
+        while (from < body.size() && !finished && !out.broken) {
+            std::size_t nl = body.find('\n', from);
             if (nl == std::string_view::npos && !body_complete) break;  // cut mid-line
-            std::string_view line = body.substr(at, nl == std::string_view::npos ? nl : nl - at);
-            at = nl == std::string_view::npos ? body.size() : nl + 1;
+            std::string_view line =
+                body.substr(from, nl == std::string_view::npos ? nl : nl - from);
+            from = nl == std::string_view::npos ? body.size() : nl + 1;
             if (line.empty()) continue;
-            boost::system::error_code ec;
-            ScratchJson scratch;
-            auto v = scratch.parse(line, ec);
-            if (ec || !v.is_object()) continue;  // ollama-js warns and goes on
-            const auto& o = v.as_object();
             try {
-                if (o.contains("error")) {
+                // A line that is not a JSON object: ollama-js warns and goes on.
+                auto done = read_json_object(line, out, [&](const auto& o) {
+                    if (contains(o, "error")) return std::optional<bool>();
+                    read_part(o, out);
+                    return std::optional<bool>(as_bool(at(o, "done")));
+                });
+                if (done && !*done) {  // an {"error"} line
                     out.broken = true;
                     break;
                 }
-                read_part(o, out);
-                finished = o.at("done").as_bool();
+                if (done) finished = **done;
             } catch (const std::exception&) {
                 out.broken = true;
             }
@@ -401,21 +400,21 @@ private:
 
     // A chat line's message (its content, or its tool call's arguments) or a generate line's
     // response, appended to the answer.
-    static void read_part(const json::object& o, ReadAnswer& out) {
-        if (auto r = o.find("response"); r != o.end()) {
-            out.text += json_text(r->value());
+    template <class Object>
+    static void read_part(const Object& o, ReadAnswer& out) {
+        if (const auto* r = find(o, "response")) {
+            out.text += json_text(*r);
         } else {
-            const auto& msg = o.at("message").as_object();
-            auto calls = msg.find("tool_calls");
-            if (calls != msg.end() && calls->value().is_array() &&
-                !calls->value().as_array().empty()) {
-                out.text += json_text(calls->value().as_array()[0].at("function").at("arguments"));
+            const auto& msg = as_object(at(o, "message"));
+            const auto* calls = find(msg, "tool_calls");
+            if (calls != nullptr && calls->is_array() && !as_array(*calls).empty()) {
+                out.text += json_text(at(at(at(as_array(*calls), 0), "function"), "arguments"));
             } else {
-                out.text += json_text(msg.at("content"));
+                out.text += json_text(at(msg, "content"));
             }
         }
-        if (auto d = o.find("done_reason"); d != o.end() && d->value().is_string())
-            out.finish_reason = std::string(d->value().get_string());
+        if (const auto* d = find(o, "done_reason"); d != nullptr && d->is_string())
+            out.finish_reason = std::string(as_string(*d));
     }
 };
 

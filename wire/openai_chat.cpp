@@ -33,9 +33,10 @@ std::string_view finish_reason(FinishReason f) {
 }
 
 // A choice's finish_reason, when it has one (stream chunks carry it only at the end).
-void read_finish_reason(const json::object& choice, ReadAnswer& out) {
-    if (auto f = choice.find("finish_reason"); f != choice.end() && f->value().is_string())
-        out.finish_reason = std::string(f->value().get_string());
+template <class Object>
+void read_finish_reason(const Object& choice, ReadAnswer& out) {
+    if (const auto* f = find(choice, "finish_reason"); f != nullptr && f->is_string())
+        out.finish_reason = std::string(as_string(*f));
 }
 
 // Each vendor's errors as it words them (wire-formats.md §1, §4): data, not code. A message may
@@ -557,38 +558,34 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(
-                body, body_complete, [](const json::object& o, ReadAnswer& out) {
-                    const auto& choice = o.at("choices").as_array().at(0).as_object();
-                    read_finish_reason(choice, out);
-                    const auto& msg = choice.at("message").as_object();
-                    auto calls = msg.find("tool_calls");
-                    if (calls != msg.end() && calls->value().is_array() &&
-                        !calls->value().as_array().empty()) {
-                        out.text =
-                            json_text(calls->value().as_array()[0].at("function").at("arguments"));
-                    } else {
-                        out.text = json_text(msg.at("content"));
-                    }
-                });
+            return read_json_answer(body, body_complete, [](const auto& o, ReadAnswer& out) {
+                const auto& choice = as_object(at(as_array(at(o, "choices")), 0));
+                read_finish_reason(choice, out);
+                const auto& msg = as_object(at(choice, "message"));
+                const auto* calls = find(msg, "tool_calls");
+                if (calls != nullptr && calls->is_array() && !as_array(*calls).empty()) {
+                    out.text = json_text(at(at(at(as_array(*calls), 0), "function"), "arguments"));
+                } else {
+                    out.text = json_text(at(msg, "content"));
+                }
+            });
         }
         // Chunks, then data: [DONE]; an error object in-band breaks the stream.
         return read_sse_answer(
             body, body_complete, "[DONE]",
-            [](std::string_view name, const json::object& o, ReadAnswer& out) {
-                if (name == "error" || o.contains("error")) return SseStep::broken;
-                const auto& choices = o.at("choices").as_array();
+            [](std::string_view name, const auto& o, ReadAnswer& out) {
+                if (name == "error" || contains(o, "error")) return SseStep::broken;
+                const auto& choices = as_array(at(o, "choices"));
                 if (choices.empty()) return SseStep::more;  // the usage chunk
-                const auto& choice = choices[0].as_object();
+                const auto& choice = as_object(at(choices, 0));
                 read_finish_reason(choice, out);
-                const auto& delta = choice.at("delta").as_object();
-                if (auto c = delta.find("content"); c != delta.end() && c->value().is_string())
-                    out.text += json_text(c->value());
-                if (auto calls = delta.find("tool_calls");
-                    calls != delta.end() && calls->value().is_array()) {
-                    const auto& fn = calls->value().as_array()[0].at("function").as_object();
-                    if (auto a = fn.find("arguments"); a != fn.end())
-                        out.text += json_text(a->value());
+                const auto& delta = as_object(at(choice, "delta"));
+                if (const auto* c = find(delta, "content"); c != nullptr && c->is_string())
+                    out.text += json_text(*c);
+                if (const auto* calls = find(delta, "tool_calls");
+                    calls != nullptr && calls->is_array()) {
+                    const auto& fn = as_object(at(at(as_array(*calls), 0), "function"));
+                    if (const auto* a = find(fn, "arguments")) out.text += json_text(*a);
                 }
                 return SseStep::more;
             });

@@ -305,32 +305,27 @@ public:
 
     ReadAnswer read_answer(bool stream, std::string_view body, bool body_complete) const override {
         if (!stream) {
-            return read_json_answer(body, body_complete,
-                                    [](const json::object& o, ReadAnswer& out) {
-                                        if (o.at("object").as_string() != "response")
-                                            throw std::runtime_error("object");
-                                        read_output(o.at("output").as_array(), out);
-                                        out.finish_reason = std::string(o.at("status").as_string());
-                                        if (out.finish_reason == "failed")
-                                            throw std::runtime_error("failed");
-                                    });
+            return read_json_answer(body, body_complete, [](const auto& o, ReadAnswer& out) {
+                if (as_string(at(o, "object")) != "response") throw std::runtime_error("object");
+                read_output(as_array(at(o, "output")), out);
+                out.finish_reason = std::string(as_string(at(o, "status")));
+                if (out.finish_reason == "failed") throw std::runtime_error("failed");
+            });
         }
         // The deltas make the text; response.completed (or .incomplete) ends it; an error event
         // or response.failed breaks it. A stream that ends cleanly without its terminal event is
         // accepted with what came, as the SDK's responses.stream() resolves it.
         return read_sse_answer(
-            body, body_complete, "",
-            [](std::string_view name, const json::object& o, ReadAnswer& out) {
-                auto type = o.contains("type") ? std::string_view(o.at("type").as_string())
-                                               : std::string_view();
-                if (name == "error" || type == "error" || o.contains("error") ||
+            body, body_complete, "", [](std::string_view name, const auto& o, ReadAnswer& out) {
+                auto type = contains(o, "type") ? as_string(at(o, "type")) : std::string_view();
+                if (name == "error" || type == "error" || contains(o, "error") ||
                     type == "response.failed")
                     return SseStep::broken;
                 if (type == "response.output_text.delta" ||
                     type == "response.function_call_arguments.delta") {
-                    out.text += json_text(o.at("delta"));
+                    out.text += json_text(at(o, "delta"));
                 } else if (type == "response.completed" || type == "response.incomplete") {
-                    out.finish_reason = std::string(o.at("response").at("status").as_string());
+                    out.finish_reason = std::string(as_string(at(at(o, "response"), "status")));
                     return SseStep::finished;
                 }
                 return SseStep::more;
@@ -389,16 +384,17 @@ private:
 
     // A non-streamed response's output: the messages' output_text, or a function call's
     // arguments (what a tool request is answered with).
-    static void read_output(const json::array& output, ReadAnswer& out) {
+    template <class Array>
+    static void read_output(const Array& output, ReadAnswer& out) {
         for (const auto& item : output) {
-            const auto& io = item.as_object();
-            auto type = io.at("type").as_string();
+            const auto& io = as_object(item);
+            auto type = as_string(at(io, "type"));
             if (type == "function_call") {
-                out.text += json_text(io.at("arguments"));
+                out.text += json_text(at(io, "arguments"));
             } else if (type == "message") {
-                for (const auto& part : io.at("content").as_array()) {
-                    if (part.at("type").as_string() == "output_text")
-                        out.text += json_text(part.at("text"));
+                for (const auto& part : as_array(at(io, "content"))) {
+                    if (as_string(at(part, "type")) == "output_text")
+                        out.text += json_text(at(part, "text"));
                 }
             }
         }

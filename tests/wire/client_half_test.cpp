@@ -381,6 +381,56 @@ TEST_CASE("a whole body's read, where a dialect says it, is what the client half
     CHECK(taken >= 2 * 3 * 2);  // OpenAI chat: all but the text outside ASCII
 }
 
+namespace {
+
+// The same answer with a member outside ASCII put first in each of its JSON objects (a whole
+// body, each SSE event, each NDJSON line), which no reader reads: JsonTape declines it, so the
+// client half reads it with Boost.JSON.
+std::string outside_the_tape(const std::string& body) {
+    const std::string extra = "{\"x\":\"caf\xc3\xa9\",";
+    std::string out;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        bool opens = body[i] == '{' && (i == 0 || body[i - 1] == '\n' ||
+                                        (i >= 6 && body.compare(i - 6, 6, "data: ") == 0));
+        if (opens) {
+            out += extra;
+        } else {
+            out += body[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("JsonTape or Boost.JSON: every dialect's client half reads an answer the same either way",
+          "[wire][client]") {
+    int read = 0;
+    for (const auto& d : every_vendor()) {
+        for (bool stream : {false, true}) {
+            for (bool tool : {false, true}) {
+                for (auto finish : {FinishReason::stop, FinishReason::length}) {
+                    for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
+                        auto [req, c] = answered(*d, stream, tool, finish, token);
+                        auto body = stream ? stream_of(*d, req, c) : d->completion_body(c);
+                        auto forced = outside_the_tape(body);
+                        REQUIRE(forced != body);
+                        for (bool complete : {true, false}) {
+                            auto on_tape = d->read_answer(stream, body, complete);
+                            auto boost = d->read_answer(stream, forced, complete);
+                            CHECK(on_tape.broken == boost.broken);
+                            CHECK(on_tape.text == boost.text);
+                            CHECK(on_tape.finish_reason == boost.finish_reason);
+                            if (complete && !on_tape.broken && !on_tape.text.empty()) ++read;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    CHECK(read >= 5 * 2 * 2 * 2 * 3);  // every dialect, whole and streamed, with a tool or text
+}
+
 TEST_CASE("an error's read, where a dialect says it, is what the client half reads from its body",
           "[wire][client][typed]") {
     int taken = 0;
