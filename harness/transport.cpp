@@ -1,10 +1,12 @@
 #include "harness/transport.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <map>
 
 namespace brownout::harness {
@@ -82,6 +84,48 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     return r;
 }
 
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+}  // namespace
+
+// A request's bytes as Beast wrote them from a message built field by field, written into one
+// string (one allocation, not one a header field, and no serializer): the host and user agent,
+// the request's headers, the address's headers, each replacing an earlier one of the same name,
+// then the body's length (for a body, or a method Beast gives one: POST, PUT, OPTIONS).
+std::string request_bytes(const ProviderAddress& address, const wire::ClientRequest& request) {
+    std::vector<std::pair<std::string_view, std::string_view>> fields;
+    fields.reserve(request.headers.size() + address.headers.size() + 2);
+    auto set = [&fields](std::string_view name, std::string_view value) {
+        std::erase_if(fields, [name](const auto& f) { return same_name(f.first, name); });
+        fields.emplace_back(name, value);
+    };
+    set("Host", address.host);
+    set("User-Agent", "brownout-harness");
+    for (const auto& [k, v] : request.headers) set(k, v);
+    for (const auto& [k, v] : address.headers) set(k, v);
+    std::erase_if(fields, [](const auto& f) {
+        return same_name(f.first, "content-length") || same_name(f.first, "transfer-encoding");
+    });
+    const std::string& target = address.path.empty() ? request.path : address.path;
+    std::string out;
+    out.reserve(64 + target.size() + request.body.size() + 64 * fields.size());
+    out.append(request.method).append(" ").append(target).append(" HTTP/1.1\r\n");
+    for (const auto& [k, v] : fields) out.append(k).append(": ").append(v).append("\r\n");
+    bool carries =
+        request.method == "POST" || request.method == "PUT" || request.method == "OPTIONS";
+    if (!request.body.empty() || carries)
+        out.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+    out.append("\r\n").append(request.body);
+    return out;
+}
+
 struct HttpTransport::Impl {
     static constexpr std::size_t kReadRoom = 8192;
 
@@ -104,7 +148,7 @@ struct HttpTransport::Impl {
         std::size_t provider;
         std::shared_ptr<Connection> connection;
         bool reused = false;
-        http::request<http::string_body> request;
+        std::string request;  // its bytes, head and body
         std::optional<http::response_parser<http::string_body>> parser;
         Scheduler::TimerId timer = 0;  // the attempt's timeout
         Done done;
@@ -143,17 +187,9 @@ struct HttpTransport::Impl {
     Impl(asio::io_context& i, Scheduler& s, std::vector<ProviderAddress> p)
         : ioc(i), scheduler(s), providers(std::move(p)), idle(providers.size()) {}
 
-    void start(const std::shared_ptr<Call>& call, wire::ClientRequest request, Duration timeout) {
-        const auto& p = providers[call->provider];
-        call->request = http::request<http::string_body>(
-            http::string_to_verb(request.method), p.path.empty() ? request.path : p.path, 11);
-        call->request.set(http::field::host, p.host);
-        call->request.set(http::field::user_agent, "brownout-harness");
-        for (const auto& [k, v] : request.headers) call->request.set(k, v);
-        for (const auto& [k, v] : p.headers) call->request.set(k, v);
-        call->request.keep_alive(true);
-        call->request.body() = std::move(request.body);
-        call->request.prepare_payload();
+    void start(const std::shared_ptr<Call>& call, const wire::ClientRequest& request,
+               Duration timeout) {
+        call->request = request_bytes(providers[call->provider], request);
         call->timer = scheduler.after(timeout, [&io = ioc, call] {
             asio::dispatch(io, [call] {
                 if (call->finished) return;
@@ -190,7 +226,7 @@ struct HttpTransport::Impl {
     }
 
     void write(const std::shared_ptr<Call>& call) {
-        http::async_write(call->connection->socket, call->request,
+        asio::async_write(call->connection->socket, asio::buffer(call->request),
                           [this, call](beast::error_code ec, std::size_t) {
                               if (call->finished) return;
                               if (ec) {
@@ -261,7 +297,7 @@ std::uint64_t HttpTransport::send(std::size_t provider, wire::ClientRequest requ
     call->done = std::move(done);
     call->handle = ++impl_->next_handle;
     impl_->calls[call->handle] = call;
-    impl_->start(call, std::move(request), timeout);
+    impl_->start(call, request, timeout);
     return call->handle;
 }
 

@@ -93,6 +93,10 @@ private:
     std::vector<ProviderAddress> providers_;
 };
 
+// The bytes HttpTransport sends for `request` to `address`: the head (the address's path and
+// headers taking precedence, then the body's length) and the body, as Beast would write them.
+std::string request_bytes(const ProviderAddress& address, const wire::ClientRequest& request);
+
 // Reads what an attempt got, from its status, headers and body, as the dialect's client half
 // reads it: shared by both transports.
 // `already_read`: a 200's answer as the in-process transport has it without the bytes (a

@@ -515,6 +515,8 @@ private:
         }
         // A stream's frames due with its head go out in the head's write, with the stream's end
         // when they are all of it (no pacing: one write, and one read for the client, not two).
+        // Their tokens count as sent once handed to the write, as a later chunk's do. No frames
+        // (or a cut at byte 0) leave the head alone, as before.
         bool ends = false;
         out_.clear();
         if (reply_.streaming) {

@@ -166,8 +166,10 @@ std::string serialized(const JsonNode& v);
 // The object is a JsonTape's where that reader takes the text and `read` returns on it, else
 // Boost.JSON's: an answer's fields, SSE event or NDJSON line is read with no document made (the
 // harness reads every attempt's answer; Boost.JSON's parse was 8% of its thread, bench/README.md).
-// `read` is one generic reader of either (the reads above) that adds to `out`; what it added on
-// the tape before throwing is taken back, and Boost.JSON's read gives the answer or the error.
+// `read` is one generic reader of either (the reads above) that only appends to out.text (or
+// sets it while empty) and sets out.finish_reason: what it did on the tape before throwing is
+// taken back, and Boost.JSON's read gives the answer or the error. (A tool call's arguments as an
+// object, Anthropic's, Gemini's, Ollama's, are always read that way: only Boost.JSON serializes.)
 template <class Read>
 auto read_json_object(std::string_view text, ReadAnswer& out, Read read)
     -> std::optional<decltype(read(std::declval<const boost::json::object&>()))> {

@@ -323,18 +323,19 @@ public:
                 body.substr(from, nl == std::string_view::npos ? nl : nl - from);
             from = nl == std::string_view::npos ? body.size() : nl + 1;
             if (line.empty()) continue;
+            enum class Line { more, done, error };
             try {
-                // A line that is not a JSON object: ollama-js warns and goes on.
-                auto done = read_json_object(line, out, [&](const auto& o) {
-                    if (contains(o, "error")) return std::optional<bool>();
+                auto read = read_json_object(line, out, [&](const auto& o) {
+                    if (contains(o, "error")) return Line::error;
                     read_part(o, out);
-                    return std::optional<bool>(as_bool(at(o, "done")));
+                    return as_bool(at(o, "done")) ? Line::done : Line::more;
                 });
-                if (done && !*done) {  // an {"error"} line
+                if (!read) continue;  // not a JSON object: ollama-js warns and goes on
+                if (*read == Line::error) {
                     out.broken = true;
                     break;
                 }
-                if (done) finished = **done;
+                finished = *read == Line::done;
             } catch (const std::exception&) {
                 out.broken = true;
             }

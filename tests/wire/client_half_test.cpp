@@ -2,6 +2,7 @@
 // answers and errors read back — errors classified by status, type and code, never by wording.
 
 #include <catch2/catch.hpp>
+#include <type_traits>
 
 #include "wire/answer.h"
 #include "wire/common.h"
@@ -402,6 +403,34 @@ std::string outside_the_tape(const std::string& body) {
 }
 
 }  // namespace
+
+TEST_CASE(
+    "read_json_object: the tape first, and what a reader added there before throwing is taken "
+    "back before Boost.JSON reads",
+    "[wire][client]") {
+    using detail::JsonNode;
+    ReadAnswer out;
+    out.text = "kept ";
+    std::vector<bool> on_tape;
+    auto read = [&](const auto& o) {
+        constexpr bool tape = std::is_same_v<std::decay_t<decltype(o)>, JsonNode::Members>;
+        on_tape.push_back(tape);
+        out.text += std::string(detail::as_string(detail::at(o, "text")));
+        if (tape && detail::contains(o, "throw")) throw std::invalid_argument("for Boost.JSON");
+        return 1;
+    };
+    CHECK(detail::read_json_object(R"({"text":"a"})", out, read) == 1);
+    CHECK(on_tape == std::vector<bool>{true});
+    CHECK(detail::read_json_object(R"({"text":"b","throw":1})", out, read) == 1);
+    CHECK(on_tape == std::vector<bool>{true, true, false});
+    CHECK(out.text == "kept ab");  // not "kept abb"
+    CHECK(detail::read_json_object(R"({"text":"caf\u00e9"})", out, read) == 1);
+    CHECK(on_tape.back() == false);  // a \u escape: the tape declines it
+    CHECK(out.text == "kept abcaf\xc3\xa9");
+    CHECK_FALSE(detail::read_json_object("[1]", out, read));
+    CHECK_FALSE(detail::read_json_object("{", out, read));
+    CHECK(on_tape.size() == 4);
+}
 
 TEST_CASE("JsonTape or Boost.JSON: every dialect's client half reads an answer the same either way",
           "[wire][client]") {
