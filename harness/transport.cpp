@@ -1,12 +1,10 @@
 #include "harness/transport.h"
 
-#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cctype>
 #include <map>
 
 namespace brownout::harness {
@@ -84,17 +82,6 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     return r;
 }
 
-namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-}  // namespace
-
 // A request's bytes as Beast wrote them from a message built field by field, written into one
 // string (one allocation, not one a header field, and no serializer): the host and user agent,
 // the request's headers, the address's headers, each replacing an earlier one of the same name,
@@ -103,7 +90,7 @@ std::string request_bytes(const ProviderAddress& address, const wire::ClientRequ
     std::vector<std::pair<std::string_view, std::string_view>> fields;
     fields.reserve(request.headers.size() + address.headers.size() + 2);
     auto set = [&fields](std::string_view name, std::string_view value) {
-        std::erase_if(fields, [name](const auto& f) { return same_name(f.first, name); });
+        std::erase_if(fields, [name](const auto& f) { return beast::iequals(f.first, name); });
         fields.emplace_back(name, value);
     };
     set("Host", address.host);
@@ -111,7 +98,8 @@ std::string request_bytes(const ProviderAddress& address, const wire::ClientRequ
     for (const auto& [k, v] : request.headers) set(k, v);
     for (const auto& [k, v] : address.headers) set(k, v);
     std::erase_if(fields, [](const auto& f) {
-        return same_name(f.first, "content-length") || same_name(f.first, "transfer-encoding");
+        return beast::iequals(f.first, "content-length") ||
+               beast::iequals(f.first, "transfer-encoding");
     });
     const std::string& target = address.path.empty() ? request.path : address.path;
     std::string out;
