@@ -9,7 +9,7 @@ install_debian_packages "${DEBIAN_PACKAGES[@]}" clang libclang-rt-14-dev
 PRESET=fuzz build
 seconds=${1:-60}
 failed=0
-for target in scenario request control_fault stdio_line http_request json_tape; do
+for target in scenario request control_fault stdio_line http_request http_response json_tape; do
   work="$ROOT/build/fuzz/corpus/$target"
   crashes="$ROOT/build/fuzz/crashes/$target"
   mkdir -p "$work" "$crashes"

@@ -466,7 +466,10 @@ private:
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
     const std::vector<wire::ConversationDigest>* digests_;  // by user; null: made when needed
-    asio::io_context ioc_;
+    // Run by this driver's thread alone, and every socket, pipe and timer on it is used there
+    // only: the reactor takes no lock per operation. Its queue keeps its lock, for the stop
+    // posted from the main thread (request_stop).
+    asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::unique_ptr<VirtualScheduler> virtual_;
     std::unique_ptr<RealScheduler> real_;
     Scheduler& scheduler_;

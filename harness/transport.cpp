@@ -4,14 +4,14 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <map>
+
+#include "harness/http_response.h"
 
 namespace brownout::harness {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own spelling
 
 std::uint64_t Transport::send_chat(std::size_t provider, ChatToSend& request, Duration timeout,
@@ -116,18 +116,22 @@ std::string request_bytes(const ProviderAddress& address, const wire::ClientRequ
 
 struct HttpTransport::Impl {
     static constexpr std::size_t kReadRoom = 8192;
+    static constexpr std::size_t kMaxHead = std::size_t{64} * 1024;
+    static constexpr std::size_t kMaxBody = std::size_t{64} * 1024 * 1024;
 
     asio::io_context& ioc;
     Scheduler& scheduler;
     std::vector<ProviderAddress> providers;
-    // A connection and its read buffer, kept together while it is idle: the room for a whole
-    // answer in one read (8 KiB: a streamed answer of a few dozen tokens, 5–6 KB, needed two reads
-    // of 4 KiB) is made once a connection, not once an attempt (from an empty buffer
-    // Beast reads 512 bytes at a time, three system calls for an answer of a kilobyte).
+    // A connection, its read buffer and its response reader, kept together while it is idle:
+    // the room for a whole answer in one read (8 KiB: a streamed answer of a few dozen tokens,
+    // 5–6 KB, needed two reads of 4 KiB) is made once a connection, not once an attempt.
     struct Connection {
-        explicit Connection(asio::io_context& ioc) : socket(ioc) { buffer.reserve(kReadRoom); }
+        explicit Connection(asio::io_context& ioc) : socket(ioc), buffer(kReadRoom) {}
         tcp::socket socket;
-        beast::flat_buffer buffer;
+        std::vector<char> buffer;  // its size is the room; `held` of it are read
+        std::size_t held = 0;
+        ResponseReader reader{kMaxHead, kMaxBody};
+        std::string_view bytes() const { return {buffer.data(), held}; }
     };
     std::vector<std::vector<std::shared_ptr<Connection>>> idle;  // per provider
 
@@ -136,12 +140,10 @@ struct HttpTransport::Impl {
         std::size_t provider;
         std::shared_ptr<Connection> connection;
         bool reused = false;
-        std::string request;  // its bytes, head and body
-        std::optional<http::response_parser<http::string_body>> parser;
+        std::string request;           // its bytes, head and body
         Scheduler::TimerId timer = 0;  // the attempt's timeout
         Done done;
         bool finished = false;
-        bool header_seen = false;
         bool timed_out = false;
         std::uint64_t handle;
 
@@ -158,11 +160,12 @@ struct HttpTransport::Impl {
             owner->scheduler.cancel(timer);
             // Bytes read past the answer's end would be taken for the next answer's start: such
             // a connection is closed, as one that did not end cleanly is.
-            if (reusable && connection->socket.is_open() && connection->buffer.size() == 0)
+            auto& c = *connection;
+            if (reusable && c.socket.is_open() && c.held == c.reader.consumed())
                 owner->idle[provider].push_back(connection);
             else {
                 beast::error_code ignored;
-                connection->socket.close(ignored);
+                c.socket.close(ignored);
             }
             owner->calls.erase(handle);
             auto d = std::move(done);
@@ -214,60 +217,64 @@ struct HttpTransport::Impl {
     }
 
     void write(const std::shared_ptr<Call>& call) {
-        asio::async_write(call->connection->socket, asio::buffer(call->request),
-                          [this, call](beast::error_code ec, std::size_t) {
-                              if (call->finished) return;
-                              if (ec) {
-                                  // A pooled connection the server closed meanwhile: try a fresh
-                                  // one once.
-                                  if (call->reused && !call->timed_out) return connect(call);
-                                  return call->fail(call->timed_out
-                                                        ? AttemptResult::Kind::timeout
-                                                        : AttemptResult::Kind::connect_error);
-                              }
-                              read_header(call);
-                          });
-    }
-
-    void read_header(const std::shared_ptr<Call>& call) {
-        call->parser.emplace();
-        call->parser->body_limit(std::uint64_t{64} * 1024 * 1024);
-        http::async_read_header(
-            call->connection->socket, call->connection->buffer, *call->parser,
-            [this, call](beast::error_code ec, std::size_t) {
+        auto& c = *call->connection;
+        c.held = 0;
+        c.reader.reset();
+        asio::async_write(
+            c.socket, asio::buffer(call->request), [this, call](beast::error_code ec, std::size_t) {
                 if (call->finished) return;
                 if (ec) {
-                    if (call->reused && !call->timed_out &&
-                        (ec == http::error::end_of_stream || ec == asio::error::connection_reset)) {
-                        return connect(call);  // the idle connection was closed by the server
-                    }
+                    // A pooled connection the server closed meanwhile: try a fresh
+                    // one once.
+                    if (call->reused && !call->timed_out) return connect(call);
                     return call->fail(call->timed_out ? AttemptResult::Kind::timeout
                                                       : AttemptResult::Kind::connect_error);
                 }
-                call->header_seen = true;
-                read_body(call);
+                read(call);
             });
     }
 
-    void read_body(const std::shared_ptr<Call>& call) {
-        http::async_read(call->connection->socket, call->connection->buffer, *call->parser,
-                         [this, call](beast::error_code ec, std::size_t) {
-                             if (call->finished) return;
-                             complete(call, !ec);
-                         });
+    // Reads until the reader has the whole answer, the connection ends or the attempt times
+    // out (its timer closes the socket).
+    void read(const std::shared_ptr<Call>& call) {
+        auto& c = *call->connection;
+        if (c.buffer.size() - c.held < kReadRoom / 2) c.buffer.resize(c.buffer.size() * 2);
+        c.socket.async_read_some(asio::buffer(c.buffer.data() + c.held, c.buffer.size() - c.held),
+                                 [this, call](beast::error_code ec, std::size_t n) {
+                                     if (call->finished) return;
+                                     auto& c = *call->connection;
+                                     c.held += n;
+                                     auto status = ResponseReader::Status::incomplete;
+                                     if (!ec)
+                                         status = c.reader.parse(c.bytes());
+                                     else if (ec == asio::error::eof)
+                                         status = c.reader.end(c.bytes());
+                                     if (status == ResponseReader::Status::complete)
+                                         return complete(call, true);
+                                     if (status == ResponseReader::Status::incomplete && !ec)
+                                         return read(call);
+                                     if (c.reader.head_done())
+                                         return complete(call, false);  // cut, or bad
+                                     // No answer's head: a pooled connection the server had closed
+                                     // before this request gets one fresh try.
+                                     if (call->reused && !call->timed_out &&
+                                         ((ec == asio::error::eof && c.held == 0) ||
+                                          ec == asio::error::connection_reset))
+                                         return connect(call);
+                                     call->fail(call->timed_out
+                                                    ? AttemptResult::Kind::timeout
+                                                    : AttemptResult::Kind::connect_error);
+                                 });
     }
 
     void complete(const std::shared_ptr<Call>& call, bool body_complete) {
-        auto& res = call->parser->get();
-        bool keep = body_complete && res.keep_alive();
-        auto header = [&res](std::string_view name) {
-            auto v = res[beast::string_view(name.data(), name.size())];
-            return std::string_view(v.data(), v.size());
-        };
-        call->finish(read_result(client_dialect(providers[call->provider].dialect),
-                                 static_cast<int>(res.result_int()), header, res.body(),
-                                 body_complete, scheduler.time_scale()),
-                     keep);
+        const auto& c = *call->connection;
+        auto bytes = c.bytes();
+        auto header = [&c, bytes](std::string_view name) { return c.reader.header(bytes, name); };
+        call->finish(
+            read_result(client_dialect(providers[call->provider].dialect), c.reader.status(),
+                        header, c.reader.body(bytes), body_complete, scheduler.time_scale()),
+            body_complete && c.reader.keep_alive());
     }
 };
 

@@ -1,102 +1,15 @@
 #include "mockprovider/http_request.h"
 
 #include <algorithm>
-#include <array>
-#include <cstdint>
 #include <optional>
 
+#include "core/http_syntax.h"
+
 namespace brownout::mock {
+
+using namespace http_syntax;  // NOLINT(google-build-using-namespace): this file reads HTTP
+
 namespace {
-
-constexpr std::string_view kCrlf = "\r\n";
-constexpr std::size_t kMaxChunkLine = 4096;  // a chunk's size and its extensions
-
-// What each byte may be part of, looked up once a byte (a request's head is read byte by byte).
-enum CharClass : std::uint8_t { token_char = 1, target_char = 2, value_char = 4 };
-constexpr std::array<std::uint8_t, 256> kClasses = [] {
-    std::array<std::uint8_t, 256> t{};
-    for (std::size_t c = 0; c < t.size(); ++c) {
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (alnum || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                         std::string_view::npos)
-            t[c] |= token_char;
-        // The request target: any byte but controls, space and DEL (bytes past ASCII pass, as in
-        // Beast). A field's value: no control byte but the tab.
-        if (c > 0x20 && c != 0x7f) t[c] |= target_char;
-        if ((c >= 0x20 && c != 0x7f) || c == '\t') t[c] |= value_char;
-    }
-    return t;
-}();
-
-bool all_of_class(std::string_view s, CharClass c) {
-    return std::all_of(s.begin(), s.end(),
-                       [c](char b) { return (kClasses[static_cast<unsigned char>(b)] & c) != 0; });
-}
-
-bool token(std::string_view s) {
-    return !s.empty() && all_of_class(s, token_char);
-}
-
-bool blank(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trimmed(std::string_view s) {
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-// `lower` is in lower case already.
-bool same_name(std::string_view name, std::string_view lower) {
-    if (name.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        char c = name[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
-// Each comma-separated token of a list field (Connection, Transfer-Encoding), blanks dropped.
-template <typename Each>
-void each_token(std::string_view list, Each&& each) {
-    while (!list.empty()) {
-        auto comma = list.find(',');
-        auto item = trimmed(list.substr(0, comma));
-        if (!item.empty()) each(item);
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-}
-
-bool decimal(std::string_view s, std::size_t& out) {
-    if (s.empty() || s.size() > 18) return false;
-    std::size_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<std::size_t>(c - '0');
-    }
-    out = v;
-    return true;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// A bare LF or CR in these bytes: HTTP ends its lines with CRLF, and a head that uses anything
-// else would never end here (Beast refused it at once too).
-bool bare_line_end(std::string_view bytes, std::size_t from) {
-    for (std::size_t i = from; i < bytes.size(); ++i) {
-        if (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r')) return true;
-        if (bytes[i] == '\r' && i + 1 < bytes.size() && bytes[i + 1] != '\n') return true;
-    }
-    return false;
-}
 
 struct RequestLine {
     std::string_view method, target, version;
@@ -112,20 +25,6 @@ std::optional<RequestLine> request_line(std::string_view line) {
         return std::nullopt;
     if (r.version != "HTTP/1.1" && r.version != "HTTP/1.0") return std::nullopt;
     return r;
-}
-
-struct FieldLine {
-    std::string_view name, value;
-};
-
-// name ":" value, the value's surrounding blanks dropped. A name with blanks before its colon,
-// or a line folded onto the last (starting blank), is no field.
-std::optional<FieldLine> field_line(std::string_view line) {
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos || !token(line.substr(0, colon))) return std::nullopt;
-    FieldLine f{line.substr(0, colon), trimmed(line.substr(colon + 1))};
-    if (!all_of_class(f.value, value_char)) return std::nullopt;
-    return f;
 }
 
 // The fields the mock acts on. A field line's name is looked up here once.
@@ -293,13 +192,7 @@ bool RequestReader::parse_field(std::string_view name, std::string_view value) {
             // body the mock could not find the end of.
             if (has_coding_) return false;
             has_coding_ = true;
-            std::string_view last;
-            bool tokens = true;
-            each_token(value, [&](std::string_view t) {
-                tokens &= token(t);
-                last = t;
-            });
-            chunked_ = tokens && same_name(last, "chunked");
+            chunked_ = same_name(last_token(value), "chunked");
             return chunked_;
         }
         case Field::other:
@@ -329,17 +222,9 @@ RequestReader::Status RequestReader::parse_chunks(std::string_view bytes) {
             if (!field_line(line)) return Status::bad;
             continue;
         }
-        // The size in hex, then perhaps blanks and ";extensions" (read no further than that
-        // they hold no control byte).
-        std::size_t size = 0, digits = 0;
-        for (; digits < line.size() && hex_digit(line[digits]) >= 0; ++digits) {
-            if (digits == 15) return Status::bad;
-            size = size * 16 + static_cast<std::size_t>(hex_digit(line[digits]));
-        }
-        auto extensions = trimmed(line.substr(digits));
-        if (digits == 0 || (!extensions.empty() && extensions.front() != ';') ||
-            !all_of_class(extensions, value_char))
-            return Status::bad;
+        auto chunk = chunk_size(line);
+        if (!chunk) return Status::bad;
+        std::size_t size = *chunk;
         if (size == 0) {
             trailer_ = true;
             cursor_ = line_end + 2;

@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "tests/support/beast_feed.h"
+
 using namespace brownout::mock;
 using Status = RequestReader::Status;
 namespace beast = boost::beast;
@@ -54,17 +56,8 @@ Read beast_read(std::string_view bytes) {
     parser.body_limit(kMaxBody);
     parser.eager(true);
     beast::error_code ec;
-    std::size_t used = 0;
+    auto used = brownout::test::beast_feed(parser, bytes, ec);
     Read out;
-    while (!parser.is_done()) {
-        auto n = parser.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
-        used += n;
-        if (ec == http::error::need_more && n > 0 && used < bytes.size()) {
-            ec = {};
-            continue;
-        }
-        if (ec || n == 0) break;
-    }
     if (ec == http::error::need_more || (!ec && !parser.is_done())) return out;  // incomplete
     if (ec == http::error::header_limit) {
         out.status = Status::header_too_large;
