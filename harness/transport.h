@@ -1,7 +1,9 @@
 #pragma once
-// The HTTP side of a built-in client stack: Beast client connections kept alive in a pool per
+// The HTTP side of a built-in client stack: Asio client connections kept alive in a pool per
 // provider, one attempt at a time per connection, with a timeout for the whole attempt in
-// scenario time. It reads the answer in the provider's dialect (JSON or SSE) into an AttemptResult.
+// scenario time. It writes a request's bytes itself (request_bytes) and reads the response with
+// its own reader (harness/http_response.h), then the answer in the provider's dialect (JSON or
+// SSE) into an AttemptResult.
 
 #include <boost/asio/io_context.hpp>
 #include <functional>
@@ -70,8 +72,7 @@ public:
     virtual const std::vector<ProviderAddress>& providers() const = 0;
 };
 
-// Beast client connections kept alive in a pool per provider, one attempt at a time per
-// connection.
+// Client connections kept alive in a pool per provider, one attempt at a time per connection.
 class HttpTransport final : public Transport {
 public:
     // The attempt timeouts run on `scheduler` (scenario time); the sockets on `ioc`.
