@@ -10,6 +10,8 @@ using namespace http_syntax;  // NOLINT(google-build-using-namespace): this file
 
 namespace {
 
+constexpr std::size_t kKeptRoom = std::size_t{64} * 1024;  // a decoded body's room kept by reset
+
 // "HTTP/1.1 200 OK" (or 1.0; the reason may be empty, not its space): the status, or 0 when it
 // is no status line.
 int status_line(std::string_view line, bool& http10) {
@@ -33,21 +35,24 @@ void ResponseReader::reset() {
     status_ = 0;
     fields_.clear();
     chunked_body_.clear();
+    if (chunked_body_.capacity() > kKeptRoom) std::string().swap(chunked_body_);
     keep_alive_ = true;
     chunked_ = to_end_ = in_chunk_ = trailer_ = false;
 }
 
 ResponseReader::Status ResponseReader::parse(std::string_view bytes) {
     while (head_end_ == 0) {
+        // The heads (interim ones included) are held to max_header_ together. A bare line end
+        // within that is bad, past it the head is too large, however the bytes came.
+        auto within = bytes.substr(0, std::min(bytes.size(), max_header_));
         auto end = bytes.find("\r\n\r\n", std::max(start_, scanned_ >= 3 ? scanned_ - 3 : 0));
-        if (end == std::string_view::npos) {
-            if (bare_line_end(bytes, std::max(start_, scanned_ ? scanned_ - 1 : 0)))
+        if (end == std::string_view::npos || end + 4 > max_header_) {
+            if (bare_line_end(within, std::max(start_, scanned_ ? scanned_ - 1 : 0)))
                 return Status::bad;
-            if (bytes.size() - start_ > max_header_) return Status::too_large;
+            if (bytes.size() > max_header_) return Status::too_large;
             scanned_ = bytes.size();
             return Status::incomplete;
         }
-        if (end + 4 - start_ > max_header_) return Status::too_large;
         if (auto s = parse_head(bytes, end); s != Status::complete) return s;
         if (status_ < 200 && status_ != 101) {
             // An interim response (100 Continue, 103 Early Hints): the answer comes after it.
@@ -106,7 +111,9 @@ ResponseReader::Status ResponseReader::parse_head(std::string_view bytes, std::s
         }
         at = next + 2;
     }
-    keep_alive_ = status_ != 101 && (http10 ? keep : !close);
+    // A 1.0 response with a Transfer-Encoding is framed wrongly for its version: its connection
+    // is not kept (RFC 9112 §6.1).
+    keep_alive_ = status_ != 101 && (http10 ? keep && !has_coding : !close);
     chunked_ = to_end_ = false;
     if (status_ < 200 || status_ == 204 || status_ == 304) {
         content_length_ = 0;  // no body, whatever the fields say
@@ -138,11 +145,15 @@ ResponseReader::Status ResponseReader::parse_chunks(std::string_view bytes) {
             in_chunk_ = false;
             continue;
         }
+        // A line waiting for its end may hold its CR already.
         auto line_end = bytes.find(kCrlf, cursor_);
         if (line_end == std::string_view::npos)
-            return bytes.size() - cursor_ > kMaxChunkLine ? Status::bad : Status::incomplete;
+            return bytes.size() - cursor_ > kMaxChunkLine + 1 ? Status::bad : Status::incomplete;
         auto line = bytes.substr(cursor_, line_end - cursor_);
         if (line.size() > kMaxChunkLine) return Status::bad;
+        // The chunks' own lines and the trailer are held with the body: what is whole of them
+        // may take the body's limit and the head's once more, no further.
+        if (line_end + 2 - head_end_ > max_body_ + max_header_) return Status::too_large;
         cursor_ = line_end + 2;
         if (trailer_) {  // trailer fields, ignored, up to a blank line
             if (line.empty()) {
@@ -150,7 +161,6 @@ ResponseReader::Status ResponseReader::parse_chunks(std::string_view bytes) {
                 return Status::complete;
             }
             if (!field_line(line)) return Status::bad;
-            if (cursor_ - head_end_ > max_body_ + max_header_) return Status::too_large;
             continue;
         }
         auto size = chunk_size(line);

@@ -17,9 +17,11 @@
 // connection's end, as does a body with no length; else Content-Length. Interim 1xx responses
 // are skipped (Beast handed the first over as the answer). It refuses what Beast refused in
 // responses servers send (a bare LF or CR, a bad or conflicting Content-Length, both framings, a
-// bad chunk line) and a field line folded onto the last (Beast took it; RFC 9112 §5.2 lets a
-// client refuse it), and holds each part to a limit (tests/harness/http_response_test.cpp holds
-// the two side by side).
+// bad chunk line), and, where Beast took them, a field line folded onto the last (RFC 9112 §5.2
+// lets a client refuse it) and a list in Content-Length ("5, 5"). Everything it holds has a
+// limit: the heads, interim ones with them, max_header_bytes; the body max_body_bytes; a chunked
+// body's own lines and trailer the two together (tests/harness/http_response_test.cpp holds it
+// and Beast side by side).
 
 #include <cstddef>
 #include <string>

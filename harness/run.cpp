@@ -466,9 +466,11 @@ private:
     std::shared_ptr<ScaledClock> clock_;
     const std::vector<UserRequest>& workload_;
     const std::vector<wire::ConversationDigest>* digests_;  // by user; null: made when needed
-    // Run by this driver's thread alone, and every socket, pipe and timer on it is used there
-    // only: the reactor takes no lock per operation. Its queue keeps its lock, for the stop
-    // posted from the main thread (request_stop).
+    // Every socket, pipe and timer on it is used by one thread at a time (a stack's prepare() on
+    // the main thread before the driver's thread starts, then the driver's thread, which alone
+    // runs it): the reactor takes no lock per operation. Its queue keeps its lock, for work
+    // posted from other threads (the stop from the main thread, request_stop; the scaled
+    // clock's pause, resume and jump to the scheduler's strand).
     asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     std::unique_ptr<VirtualScheduler> virtual_;
     std::unique_ptr<RealScheduler> real_;

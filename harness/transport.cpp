@@ -220,6 +220,10 @@ struct HttpTransport::Impl {
         auto& c = *call->connection;
         c.held = 0;
         c.reader.reset();
+        if (c.buffer.size() > 8 * kReadRoom) {  // a long answer's room is not kept while idle
+            c.buffer.resize(kReadRoom);
+            c.buffer.shrink_to_fit();
+        }
         asio::async_write(
             c.socket, asio::buffer(call->request), [this, call](beast::error_code ec, std::size_t) {
                 if (call->finished) return;

@@ -209,7 +209,8 @@ RequestReader::Status RequestReader::parse_chunks(std::string_view bytes) {
     for (;;) {
         auto line_end = bytes.find(kCrlf, cursor_);
         if (line_end == std::string_view::npos)
-            return bytes.size() - cursor_ > kMaxChunkLine ? Status::bad : Status::incomplete;
+            // (a line waiting for its end may hold its CR already)
+            return bytes.size() - cursor_ > kMaxChunkLine + 1 ? Status::bad : Status::incomplete;
         auto line = bytes.substr(cursor_, line_end - cursor_);
         if (line.size() > kMaxChunkLine) return Status::bad;
         if (line_end + 2 - head_end_ > most) return Status::body_too_large;

@@ -228,6 +228,50 @@ TEST_CASE("response reader: where it differs from Beast, on purpose") {
     }
 }
 
+TEST_CASE("response reader: its limits and refusals do not depend on how the bytes came") {
+    auto split_alike = [](const std::string& bytes) {
+        auto whole = read_in_pieces(bytes, {}, true);
+        for (std::size_t cut = 1; cut < bytes.size(); cut += 37)
+            CHECK(read_in_pieces(bytes, {cut}, true).describe() == whole.describe());
+        return whole.status;
+    };
+    // A head past the limit with a bare line end within it: bad, whole or in pieces.
+    CHECK(split_alike("HTTP/1.1 200 OK\n" + std::string(2100, 'a') + "\r\n\r\nX") == Status::bad);
+    CHECK(split_alike("HTTP/1.1 200 OK\r\nX: " + std::string(2100, 'a') + "\r\n\r\nX") ==
+          Status::too_large);
+    // A chunk line of the longest length taken, its CR read before its LF.
+    std::string longest = "5;" + std::string(4094, 'e');
+    std::string stream = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + longest +
+                         "\r\nhello\r\n0\r\n\r\n";
+    CHECK(split_alike(stream) == Status::too_large);  // 4 KiB of chunk lines: past 2 KiB + 1.5 KiB
+    ResponseReader big(kMaxHeader, 8192);
+    auto cr = stream.find(longest) + longest.size() + 1;
+    CHECK(big.parse(std::string_view(stream).substr(0, cr)) == Status::incomplete);
+    CHECK(big.parse(stream) == Status::complete);
+    CHECK(big.body(stream) == "hello");
+    // Interim responses count against the head's limit: an endless run of them is too large.
+    std::string interims;
+    while (interims.size() < 2 * kMaxHeader) interims += "HTTP/1.1 100 Continue\r\n\r\n";
+    CHECK(split_alike(interims) == Status::too_large);
+    // Many small chunks: their lines count with the body.
+    std::string small = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    while (small.size() < 5000) small += "1;" + std::string(60, 'x') + "\r\na\r\n";
+    CHECK(split_alike(small + "0\r\n\r\n") == Status::too_large);
+}
+
+TEST_CASE(
+    "response reader: an HTTP/1.0 answer with a Transfer-Encoding does not keep its "
+    "connection") {
+    std::string bytes =
+        "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n" +
+        chunked({"hi"});
+    auto read = read_in_pieces(bytes);
+    CHECK(read.status == Status::complete);
+    CHECK(read.body == "hi");
+    CHECK_FALSE(read.keep_alive);
+}
+
 TEST_CASE("response reader: reset for the next answer on the same connection") {
     ResponseReader reader(kMaxHeader, kMaxBody);
     std::string first = kSseHead + chunked({"data: 1\n\n"});

@@ -3,6 +3,8 @@
 
 #include "harness/transport.h"
 
+#include <fmt/format.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -243,4 +245,80 @@ TEST_CASE(
     CHECK(routed_bytes.starts_with("POST /gateway/v1/chat/completions HTTP/1.1\r\n"));
     CHECK(routed_bytes.find("x-api-key: from-the-address\r\n") != std::string::npos);
     CHECK(routed_bytes.find("from-the-dialect") == std::string::npos);
+}
+
+TEST_CASE(
+    "answers in many pieces: the HTTP transport reads one longer than its read room after an "
+    "interim 100, then one that runs to the connection's end, which it does not pool",
+    "[integration][transport]") {
+    // A server that answers the first connection's two requests with a chunked answer of 20 KB
+    // written 700 bytes at a time after a 100 Continue, then an HTTP/1.1 answer with no length
+    // (ending its half of the connection to end it, and still listening: a request that comes
+    // after it was sent on a connection the client should not have kept); and the second
+    // connection's request with the chunked one again.
+    const std::string long_text(20000, 'a');
+    const std::string long_body =
+        R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini",)"
+        R"("choices":[{"index":0,"message":{"role":"assistant","content":")" +
+        long_text + R"("},"finish_reason":"stop"}]})";
+    std::string chunked_answer =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        "transfer-encoding: chunked\r\n\r\n";
+    for (std::size_t at = 0; at < long_body.size(); at += 3000) {
+        auto piece = long_body.substr(at, 3000);
+        chunked_answer += fmt::format("{:x}\r\n{}\r\n", piece.size(), piece);
+    }
+    chunked_answer += "0\r\n\r\n";
+    const std::string to_end =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n"
+        R"({"id":"chatcmpl-2","object":"chat.completion","created":1,"model":"gpt-4o-mini",)"
+        R"("choices":[{"index":0,"message":{"role":"assistant","content":"hi"},)"
+        R"("finish_reason":"stop"}]})";
+    asio::io_context server_ioc;
+    tcp::acceptor acceptor(server_ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    auto port = acceptor.local_endpoint().port();
+    std::atomic<int> accepted{0}, after_end{0};
+    std::thread server([&] {
+        for (int c = 0; c < 2; ++c) {
+            tcp::socket socket(server_ioc);
+            acceptor.accept(socket);
+            ++accepted;
+            boost::system::error_code ec;
+            boost::beast::flat_buffer in;
+            for (int r = 0; !ec; ++r) {  // until the client closes the connection
+                boost::beast::http::request<boost::beast::http::string_body> request;
+                boost::beast::http::read(socket, in, request, ec);
+                if (ec) break;
+                if (c == 0 && r == 2) {
+                    ++after_end;
+                    break;
+                }
+                if (c == 0 && r == 1) {
+                    asio::write(socket, asio::buffer(to_end), ec);
+                    socket.shutdown(tcp::socket::shutdown_send, ec);  // the answer's end
+                    continue;
+                }
+                for (std::size_t at = 0; at < chunked_answer.size() && !ec; at += 700) {
+                    asio::write(socket, asio::buffer(chunked_answer.substr(at, 700)), ec);
+                    std::this_thread::sleep_for(1ms);
+                }
+            }
+            socket.close(ec);
+        }
+    });
+    auto results = send_in_turn(port, std::make_shared<ScaledClock>(1.0), 3);
+    while (accepted < 2) {  // the client gave up early: a connection that sends nothing ends it
+        asio::io_context ioc;
+        tcp::socket poke(ioc);
+        poke.connect({asio::ip::make_address("127.0.0.1"), port});
+        std::this_thread::sleep_for(10ms);
+    }
+    server.join();
+    REQUIRE(results.size() == 3);
+    for (const auto& r : results) CHECK(r.kind == AttemptResult::Kind::answer);
+    CHECK(results[0].text == long_text);
+    CHECK(results[1].text == "hi");
+    CHECK(results[2].text == long_text);
+    CHECK(accepted == 2);   // the third attempt went out on a new connection
+    CHECK(after_end == 0);  // and not first on the one whose answer ran to its end
 }
