@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -115,27 +116,54 @@ public:
         std::uint64_t question;
         RequestKind kind;
         std::int64_t freshness;
-        bool operator==(const CacheKey&) const = default;
-    };
-    struct CacheKeyHash {
-        std::size_t operator()(const CacheKey& k) const {
-            return hash_combine(hash_combine(k.question, static_cast<std::uint64_t>(k.kind)),
-                                static_cast<std::uint64_t>(k.freshness));
-        }
     };
     static CacheKey cache_key(const UserRequest& r) { return {r.question, r.kind, r.freshness}; }
+    // A question's answers: its newest (for serve_stale) and those in the cache, one a kind and
+    // hour (mostly one). One table by question, where there were two (by question, and by
+    // question, kind and hour): a stored answer is one lookup in a table of hundreds of
+    // thousands, not two, and one table grows (bench/README.md, "the response cache in one
+    // table").
+    struct Cached {
+        RequestKind kind;
+        std::int64_t freshness;
+        CacheEntry entry;
+    };
+    struct Answers {
+        CacheEntry newest;
+        boost::container::small_vector<Cached, 1> cached;
+
+        Cached* find(RequestKind kind, std::int64_t freshness) {
+            for (auto& c : cached)
+                if (c.kind == kind && c.freshness == freshness) return &c;
+            return nullptr;
+        }
+    };
+    // The answer cached for this request and still current; null when none.
+    const CacheEntry* cached(const UserRequest& r, Duration now) {
+        auto it = answers_.find(r.question);
+        if (it == answers_.end()) return nullptr;
+        auto* c = it->second.find(r.kind, r.freshness);
+        return c != nullptr && now - c->entry.stored < params_.cache_ttl ? &c->entry : nullptr;
+    }
     // Keeps an answer in the cache (and as its question's newest); forgets the cached answers
     // older than cache_ttl, which are never served again.
     void store(const UserRequest& r, const std::string& text, Duration now) {
         CacheEntry entry{std::make_shared<const std::string>(text), r.freshness, now};
-        auto key = cache_key(r);
-        cache_[key] = entry;
-        cache_order_.emplace_back(now, key);
-        latest_[r.question] = std::move(entry);
+        auto& answers = answers_[r.question];
+        if (auto* c = answers.find(r.kind, r.freshness))
+            c->entry = entry;
+        else
+            answers.cached.push_back({r.kind, r.freshness, entry});
+        answers.newest = std::move(entry);
+        cache_order_.emplace_back(now, cache_key(r));
         while (!cache_order_.empty() && now - cache_order_.front().first >= params_.cache_ttl) {
             auto& [stored, old] = cache_order_.front();
-            if (auto it = cache_.find(old); it != cache_.end() && it->second.stored == stored)
-                cache_.erase(it);
+            if (auto it = answers_.find(old.question); it != answers_.end()) {
+                auto* c = it->second.find(old.kind, old.freshness);
+                if (c != nullptr && c->entry.stored == stored)
+                    it->second.cached.erase(it->second.cached.begin() +
+                                            (c - it->second.cached.data()));
+            }
             cache_order_.pop_front();
         }
     }
@@ -150,13 +178,11 @@ private:
     Duration deadline_;
     double retry_tokens_ = 10.0;
     // Hashed, not ordered: only ever looked up, inserted into and erased from (the cache's order
-    // is cache_order_'s). The cache holds an hour of answers and the store every question's
-    // newest; ordered, they were 4.9% of a `run`'s samples at 10,000 users a second, hashed 2.2%
+    // is cache_order_'s). It holds an hour of answers and every question's newest; ordered, the
+    // two tables it was were 4.9% of a `run`'s samples at 10,000 users a second, hashed 2.2%
     // (bench/README.md, "the harness on another VM instance").
-    std::unordered_map<CacheKey, CacheEntry, CacheKeyHash> cache_;
+    std::unordered_map<std::uint64_t, Answers> answers_;     // by question
     std::deque<std::pair<Duration, CacheKey>> cache_order_;  // oldest first, as stored
-    std::unordered_map<std::uint64_t, CacheEntry>
-        latest_;  // by question: the newest answer (for serve_stale)
 };
 
 class FailoverRun final : public PolicyRun {
@@ -169,10 +195,8 @@ public:
     Step next(Duration now, const AttemptResult* last) override {
         if (last == nullptr) {
             if (p_.params_.cache && request_.kind != RequestKind::tools) {
-                auto it = p_.cache_.find(p_.cache_key(request_));
-                if (it != p_.cache_.end() && now - it->second.stored < p_.params_.cache_ttl) {
-                    return Step{Step::Action::serve_cached, 0, {}, {}, *it->second.text};
-                }
+                if (const auto* entry = p_.cached(request_, now))
+                    return Step{Step::Action::serve_cached, 0, {}, {}, *entry->text};
             }
             return choose(now);
         }
@@ -291,9 +315,9 @@ private:
     }
     Step give_or_stale(Duration) {
         if (p_.params_.serve_stale) {
-            auto it = p_.latest_.find(request_.question);
-            if (it != p_.latest_.end())
-                return Step{Step::Action::serve_cached, 0, {}, {}, *it->second.text};
+            auto it = p_.answers_.find(request_.question);
+            if (it != p_.answers_.end())
+                return Step{Step::Action::serve_cached, 0, {}, {}, *it->second.newest.text};
         }
         return give_up();
     }
