@@ -1,5 +1,6 @@
 // brownout: the command line. Parsing and exit codes only; the work is in the libraries.
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,6 +31,19 @@
 #include "harness/sim.h"
 
 namespace {
+
+// The allocator this process runs on, for --version: tcmalloc when it is linked (its tc_version
+// is then found), else the C library's.
+std::string allocator_name() {
+    using Version = const char* (*)(int*, int*, const char**);
+    if (auto* version = reinterpret_cast<Version>(dlsym(RTLD_DEFAULT, "tc_version"))) {
+        int major = 0, minor = 0;
+        const char* patch = "";
+        version(&major, &minor, &patch);
+        return fmt::format("tcmalloc {}.{}{}", major, minor, patch);
+    }
+    return "glibc malloc";
+}
 
 constexpr int kOk = 0;
 constexpr int kUsage = 2;
@@ -472,7 +486,8 @@ int main(int argc, char** argv) {
     }
     try {
         if (command == "--version") {
-            std::cout << "brownout " << BROWNOUT_VERSION << "\n";
+            std::cout << "brownout " << BROWNOUT_VERSION << " (allocator: " << allocator_name()
+                      << ")\n";
             return kOk;
         }
         if (command == "serve" || command == "run" || command == "leaderboard") raise_file_limit();

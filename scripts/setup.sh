@@ -8,6 +8,7 @@ PRESET=${BROWNOUT_PRESET:-release}
 DEBIAN_PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates clang libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libboost-json1.81-dev libtomlplusplus-dev libfmt-dev catch2 libbenchmark-dev
+  libgoogle-perftools-dev
   nodejs python3 python3-yaml python3-jsonschema python3-httpx python3-tenacity faketime
 )
 
