@@ -36,7 +36,10 @@ struct InProcessTransport::Call {
 
 InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::Provider*> targets,
                                        std::vector<ProviderAddress> providers)
-    : scheduler_(scheduler), targets_(std::move(targets)), providers_(std::move(providers)) {}
+    : scheduler_(scheduler),
+      targets_(std::move(targets)),
+      providers_(std::move(providers)),
+      routed_(targets_.size()) {}
 
 InProcessTransport::~InProcessTransport() {
     close_all();
@@ -94,22 +97,33 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
         });
         return call->handle;
     }
-    mock::IncomingRequest in;
+    mock::IncomingRequest& in = incoming_;  // every field set anew, into the room it has
     in.method = request.method;
     in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
     in.body = std::move(body);
-    std::string_view x_api_key, x_goog_api_key;
+    std::string_view authorization, x_api_key, x_goog_api_key;
     for (const auto& [k, v] : request.headers) {
         const std::string_view name = k;  // compared by length first, no strlen
-        if (name == "authorization"sv) in.authorization = v;
+        if (name == "authorization"sv) authorization = v;
         if (name == "x-api-key"sv) x_api_key = v;
         if (name == "x-goog-api-key"sv) x_goog_api_key = v;
     }
+    in.authorization = authorization;
     in.api_key = mock::request_api_key(x_api_key, x_goog_api_key, in.target);
+    in.retry_count.reset();
+    in.forced_fault.clear();
     in.connection = ++next_connection_;
+    in.peer_loopback = true;
     in.peer = "127.0.0.1";
     in.typed = typed;
     in.reads = true;
+    auto& routed = routed_[provider];
+    if (!routed.route || routed.method != in.method || routed.target != in.target) {
+        routed.route = target.dialect().route(in.method, in.target);
+        routed.method = in.method;
+        routed.target = in.target;
+    }
+    in.route = &*routed.route;
     auto call = track(std::make_shared<Call>(Call::Answered{}, [&] { return target.handle(in); }));
     // A provider of finite capacity may set a timer of its own as it admits (a review of its
     // queue): the timeout is set before it, as it always was, so that their order stays.

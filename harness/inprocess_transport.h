@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,6 +73,16 @@ private:
     std::vector<mock::Provider*> targets_;
     std::vector<ProviderAddress> providers_;
     std::map<std::uint64_t, std::shared_ptr<Call>> calls_;
+    // The request handed to a provider, its strings' room kept from one attempt to the next
+    // (each is read within Provider::handle, and nothing keeps it).
+    mock::IncomingRequest incoming_;
+    // Where a provider's dialect routes the last method and target sent to it (an attempt goes
+    // where the one before went, almost always): found once, not at each attempt.
+    struct Routed {
+        std::string method, target;
+        std::optional<wire::Route> route;
+    };
+    std::vector<Routed> routed_;  // by provider
     std::uint64_t next_handle_ = 0;
     std::uint64_t next_connection_ = 0;
 };

@@ -172,7 +172,9 @@ Reply Provider::handle(const IncomingRequest& in) {
     Reply reply = [&] {
         Attempt attempt = start_attempt(in);
         std::string_view path = strip_query(in.target);
-        auto route = dialect_->route(in.method, in.target);
+        std::optional<wire::Route> routed;  // unless the request comes with its route
+        const wire::Route& route =
+            in.route != nullptr ? *in.route : routed.emplace(dialect_->route(in.method, in.target));
         switch (route.target) {
             case wire::Route::Target::chat:
                 return handle_chat(in, route, std::move(attempt));

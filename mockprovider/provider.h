@@ -98,6 +98,10 @@ struct IncomingRequest {
     // (Reply::read) in place of the answer's bytes, where the dialect can say
     // it and nothing cuts or spoils them; a socket server leaves this false and gets bytes only.
     bool reads = false;
+    // The in-process transport once more: where `target` goes, as the provider's dialect routes
+    // it (wire::Dialect::route of `method` and `target`), found once for each path it sends to;
+    // null: the provider routes it.
+    const wire::Route* route = nullptr;
 
     // Who a throttle holds to its wait: the API key when one is sent, else the address.
     std::string client_identity() const;
