@@ -18,6 +18,7 @@ struct InProcessTransport::Call {
     std::size_t provider = 0;
     Reply reply;
     Done done;
+    std::optional<AttemptResult> result;  // what the client read, once it has it
     Duration started{};  // running time
     Scheduler::TimerId timeout = 0;
     Scheduler::TimerId step = 0;
@@ -93,7 +94,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
         scheduler_.after(Duration::zero(), [this, call] {
             AttemptResult refused;
             refused.kind = AttemptResult::Kind::connect_error;
-            arrive(call, refused);
+            arrive(call, std::move(refused));
         });
         return call->handle;
     }
@@ -183,7 +184,7 @@ void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
             server_done(call, "reset");
             AttemptResult reset;
             reset.kind = AttemptResult::Kind::connect_error;
-            return arrive(call, reset);
+            return arrive(call, std::move(reset));
         }
         case faults::ConnectionAction::hang:
             call->stalled = true;  // nothing is sent: the client's timeout ends it ("hung")
@@ -231,13 +232,14 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     arrive(call, std::move(result));
 }
 
-void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult result) {
-    // The provider is done with it (its slot is free); the client reads it a network later.
+void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult&& result) {
+    // The provider is done with it (its slot is free); the client reads it a network later. A
+    // client that gave up meanwhile has its own result, and reads none.
     Duration network = targets_[call->provider]->network_delay();
-    if (network <= Duration::zero()) return client_done(call, std::move(result));
-    scheduler_.after(network, [this, call, result = std::move(result)]() mutable {
-        client_done(call, std::move(result));
-    });
+    if (call->client_finished) return;
+    call->result = std::move(result);
+    if (network <= Duration::zero()) return client_done(call);
+    scheduler_.after(network, [this, call] { client_done(call); });
 }
 
 Duration InProcessTransport::frame_due(const Call& call) {
@@ -320,25 +322,24 @@ void InProcessTransport::client_left(const std::shared_ptr<Call>& call) {
 void InProcessTransport::give_up(const std::shared_ptr<Call>& call) {
     call->timeout = 0;
     if (call->client_finished) return;
-    AttemptResult r;
+    AttemptResult& r = call->result.emplace();
     r.kind = call->header_seen ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::timeout;
     // A hung or stalled answer watches its connection and ends when the client leaves; any other
     // goes on until its next write finds the client gone (write_head, client_left).
     if (call->stalled && !call->server_finished)
         server_done(call,
                     call->reply.connection == faults::ConnectionAction::hang ? "hung" : "stalled");
-    client_done(call, r);
+    client_done(call);
 }
 
-void InProcessTransport::client_done(const std::shared_ptr<Call>& call,
-                                     std::optional<AttemptResult> result) {
+void InProcessTransport::client_done(const std::shared_ptr<Call>& call) {
     if (call->client_finished) return;
     call->client_finished = true;
     scheduler_.cancel(call->timeout);
     if (call->streaming) client_left(call);
     calls_.erase(call->handle);
     auto done = std::move(call->done);
-    if (done && result) done(std::move(*result));
+    if (done && call->result) done(std::move(*call->result));
 }
 
 void InProcessTransport::server_done(const std::shared_ptr<Call>& call, std::string_view outcome) {

@@ -59,10 +59,12 @@ private:
     void client_left(const std::shared_ptr<Call>& call);
     static Duration frame_due(const Call& call);  // of the next frame
     static bool send_frame(Call& call);           // the next frame; true: it reached the cut
-    // The client has its result (or left): `done` runs unless the attempt was abandoned.
-    void client_done(const std::shared_ptr<Call>& call, std::optional<AttemptResult> result);
-    // A reply on its way back: the client reads it after the provider's network delay.
-    void arrive(const std::shared_ptr<Call>& call, AttemptResult result);
+    // The client has its result (Call::result), or left (none): `done` runs unless the attempt
+    // was abandoned.
+    void client_done(const std::shared_ptr<Call>& call);
+    // A reply on its way back: the client reads it after the provider's network delay. The
+    // result waits in the call, and is handed to `done` from there (not carried along).
+    void arrive(const std::shared_ptr<Call>& call, AttemptResult&& result);
     // The answer ends: the provider journals it, then the client reads what it received.
     void deliver(const std::shared_ptr<Call>& call, bool body_complete, std::string_view outcome);
     // The provider's side ends: journal, slot.

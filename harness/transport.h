@@ -55,7 +55,8 @@ struct ChatToSend {
 class Transport {
 public:
     virtual ~Transport() = default;
-    using Done = std::function<void(AttemptResult)>;
+    // Handed the result to keep (a callable taking it by value or by rvalue reference).
+    using Done = std::function<void(AttemptResult&&)>;
     // Sends one attempt (a request rendered by the provider's dialect; the address's path and
     // headers, when set, take precedence); `done` runs on the runner's thread. Returns a handle
     // to abandon it. Whether the answer is a stream is read from its content type; the answer

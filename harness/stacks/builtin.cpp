@@ -116,7 +116,7 @@ private:
             f->request = ChatToSend{outgoing_chat(request, address.model)};
         }
         f->sent.back().handle = transport_->send_chat(
-            provider, *f->request, s.timeout, [this, f, provider, id](AttemptResult r) {
+            provider, *f->request, s.timeout, [this, f, provider, id](AttemptResult&& r) {
                 if (f->done) return;
                 forget(*f, id);
                 r.provider = provider;
