@@ -422,6 +422,16 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
                         .content_type = "text/html",
                         .length = reply.body.size(),
                         .extra = std::move(extra)};
+    } else if (const bool plain = reads && in_headers && !r.unknown_model &&
+                                  r.unsupported_feature.empty() && !r.rate_limit_on_tokens;
+               plain && (reply.error_read = known_status_error_read(status, model, r))) {
+        // The same plain error as the one before (a busy storm is thousands of them): its read,
+        // without wording it again. The body is not written: the client reads this instead.
+        status = reply.error_read->status;
+        reply.fields = {.status = status,
+                        .content_type = dialect_->json_content_type(),
+                        .length = 0,
+                        .extra = std::move(extra)};
     } else {
         wire::ApiError e;
         if (r.unknown_model) {
@@ -442,6 +452,7 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         }
         status = e.status;
         if (reads) reply.error_read = dialect_->error_read(e);
+        if (plain && reply.error_read) keep_status_error_read(status, model, r, *reply.error_read);
         if (!reply.error_read) reply.body = dialect_->error_body(e, attempt.request_id);
         reply.fields = {.status = status,
                         .content_type = dialect_->json_content_type(),
@@ -451,6 +462,26 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     attempt.status = status;
     reply.fields.limits = std::move(limits);
     return reply;
+}
+
+bool Provider::StatusErrorRead::matches(int s, std::string_view m,
+                                        const faults::Rejection& r) const {
+    return status == s && model == m && type == r.error_type && code == r.code &&
+           message == r.message && param == r.param;
+}
+
+std::optional<wire::ReadError> Provider::known_status_error_read(int status, std::string_view model,
+                                                                 const faults::Rejection& r) {
+    std::lock_guard lock(status_read_mutex_);
+    if (status_read_ && status_read_->matches(status, model, r)) return status_read_->read;
+    return std::nullopt;
+}
+
+void Provider::keep_status_error_read(int status, std::string_view model,
+                                      const faults::Rejection& r, const wire::ReadError& read) {
+    std::lock_guard lock(status_read_mutex_);
+    status_read_ = StatusErrorRead{status,    std::string(model), r.error_type, r.code, r.message,
+                                   r.param, read};
 }
 
 Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& taken,

@@ -288,6 +288,20 @@ private:
                  std::uint64_t random, bool reads, wire::Headers limits);
     Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt&& attempt,
                     bool reads, wire::Headers limits = {});
+    // What the in-process client reads from the plain error (a status's own, with the
+    // rejection's wording; no retry hint in the body) a rejection() gives for `status`, `model`
+    // and `r`, when it is the one kept: it is a pure function of them and of the dialect, and
+    // a storm of one status is thousands of them in a row.
+    struct StatusErrorRead {
+        int status = 0;
+        std::string model, type, code, message, param;  // the rejection's wording
+        wire::ReadError read;
+        bool matches(int s, std::string_view m, const faults::Rejection& r) const;
+    };
+    std::optional<wire::ReadError> known_status_error_read(int status, std::string_view model,
+                                                           const faults::Rejection& r);
+    void keep_status_error_read(int status, std::string_view model, const faults::Rejection& r,
+                                const wire::ReadError& read);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     // Every header of a head in the order it is written: `line(name, value)` for each. The
@@ -327,6 +341,8 @@ private:
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;
     std::mutex network_mutex_;
     RandomStream network_rng_;
+    std::mutex status_read_mutex_;
+    std::optional<StatusErrorRead> status_read_;  // the last one rejection() read
 
     std::mutex mutex_;  // guards everything below
     Planner planner_;

@@ -589,6 +589,65 @@ TEST_CASE("in process, an answer is what the client reads only where no fault to
     CHECK_THAT(on_socket.body, Catch::Contains("Server busy"));
 }
 
+TEST_CASE("in process, an error's read: the same kept from the one before as worded anew",
+          "[provider][plan][typed]") {
+    // A plain status error read in process is kept for the next one of the same status, model
+    // and wording (Provider::known_status_error_read): each in a row is what a provider that
+    // never saw the one before reads, and a change of any of them is read anew.
+    const std::vector<faults::Rejection> rejections = {
+        {.status = 503},
+        {.status = 503},
+        {.status = 503, .error_type = "overloaded_error"},
+        {.status = 503, .error_type = "overloaded_error"},
+        {.status = 503, .code = "server_busy"},
+        {.status = 503, .message = "Server busy"},
+        {.status = 429},
+        {.status = 429, .retry_after = 2s, .enforce_retry_after = false},  // no throttle after
+        {.status = 400, .error_type = "invalid_request_error"},
+        {.status = 500},
+        {.status = 503},
+    };
+    for (auto vendor : {wire::Vendor::openai, wire::Vendor::deepseek, wire::Vendor::anthropic}) {
+        ProviderConfig config;
+        if (vendor == wire::Vendor::anthropic) {
+            config.dialect = wire::DialectKind::anthropic;
+            config.models = {"claude-3-5-haiku-latest"};
+        }
+        config.vendor = vendor;
+        const std::string body =
+            vendor == wire::Vendor::anthropic
+                ? R"({"model":"claude-3-5-haiku-latest","max_tokens":64,"messages":[{"role":"user","content":"x"}]})"
+                : kHello;
+        const std::string path =
+            vendor == wire::Vendor::anthropic ? "/v1/messages" : "/v1/chat/completions";
+        Rig kept(config);
+        faults::Plan plan;
+        kept.provider.set_planner([&](const PlanQuery&) { return plan; });
+        for (std::size_t i = 0; i < rejections.size(); ++i) {
+            INFO("vendor " << static_cast<int>(vendor) << ", rejection " << i);
+            Rig fresh(config);
+            fresh.provider.set_planner([&](const PlanQuery&) { return plan; });
+            plan = {};
+            plan.add(rejections[i]);
+            IncomingRequest in{"POST", path, body, "", "", std::nullopt, "", 1};
+            in.reads = true;
+            auto got = kept.provider.handle(in);
+            auto want = fresh.provider.handle(in);
+            REQUIRE(got.error_read.has_value());
+            REQUIRE(want.error_read.has_value());
+            CHECK(got.error_read->status == want.error_read->status);
+            CHECK(got.error_read->type == want.error_read->type);
+            CHECK(got.error_read->code == want.error_read->code);
+            CHECK(got.error_read->klass == want.error_read->klass);
+            CHECK(got.error_read->retry_seconds == want.error_read->retry_seconds);
+            CHECK(got.fields.status == want.fields.status);
+            CHECK(got.fields.length == want.fields.length);
+            CHECK(got.fields.extra == want.fields.extra);
+            CHECK(got.body == want.body);
+        }
+    }
+}
+
 TEST_CASE("in process, a reply's headers are read by name from its fields as from its written head",
           "[provider][typed]") {
     // Provider::HeadReader (the simulator's transport) and render_head (a socket) read one set of
