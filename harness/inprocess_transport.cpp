@@ -213,10 +213,10 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
 
 void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
                                  std::string_view outcome) {
-    const auto& reply = call->reply;
+    auto& reply = call->reply;
     // An answer sent whole that says what it reads (a body's or a stream's, Reply::read): taken,
-    // not parsed back.
-    const wire::ReadAnswer* read = nullptr;
+    // not parsed back (its text moved into the result: nothing reads it after).
+    wire::ReadAnswer* read = nullptr;
     if (body_complete && (!reply.streaming || call->frame == reply.frames.size()) && reply.read)
         read = &*reply.read;
     const wire::ReadError* error_read =

@@ -39,7 +39,7 @@ std::optional<double> parse_number(std::string_view s) {
 AttemptResult read_result(const wire::Dialect& dialect, int status,
                           const std::function<std::string_view(std::string_view)>& header,
                           std::string_view body, bool body_complete, double time_scale,
-                          const wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
+                          wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
     AttemptResult r;
     r.status = status;
     // Retry hints are wall time on the wire and scenario time in the policy.
@@ -71,8 +71,8 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
     if (already_read != nullptr) {
         r.kind =
             already_read->broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
-        r.text = already_read->text;
-        r.finish_reason = already_read->finish_reason;
+        r.text = std::move(already_read->text);
+        r.finish_reason = std::move(already_read->finish_reason);
         return r;
     }
     auto read = dialect.read_answer(is_stream, body, body_complete);

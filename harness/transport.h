@@ -105,12 +105,12 @@ std::string request_bytes(const ProviderAddress& address, const wire::ClientRequ
 // stream folded from its frames, wire::read_frames; a body as its dialect rendered it,
 // Reply::read), used instead of reading `body`. The caller vouches that it is what the dialect
 // reads from `body` as the content type says (a stream's frames arrive only under the dialect's
-// stream type, a whole body only under its JSON type). `error_read`: the same for an error's
-// body (Reply::error_read).
+// stream type, a whole body only under its JSON type); its text is taken, not copied.
+// `error_read`: the same for an error's body (Reply::error_read).
 AttemptResult read_result(const wire::Dialect& dialect, int status,
                           const std::function<std::string_view(std::string_view)>& header,
                           std::string_view body, bool body_complete, double time_scale,
-                          const wire::ReadAnswer* already_read = nullptr,
+                          wire::ReadAnswer* already_read = nullptr,
                           const wire::ReadError* error_read = nullptr);
 
 }  // namespace brownout::harness
