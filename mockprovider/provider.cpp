@@ -548,6 +548,22 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
     reply.fields = {.status = 200, .content_type = dialect_->stream_content_type_for(request)};
+    if (reads && whole) {
+        if (auto outline = dialect_->stream_outline(c, request)) {
+            // What the client reads from it, and its frames' gaps and tokens: no bytes, and no
+            // frame of the dialect's made only to be read back.
+            reply.read = std::move(outline->read);
+            reply.frames.reserve(
+                static_cast<std::size_t>(outline->prelude + outline->token_frames + outline->epilogue));
+            reply.frames.resize(static_cast<std::size_t>(outline->prelude));
+            for (int i = 0; i < outline->token_frames; ++i) reply.frames.push_back({gap(), {}, 1});
+            reply.frames.resize(reply.frames.size() + static_cast<std::size_t>(outline->epilogue));
+            attempt.completion_tokens = 0;  // counted by the server as frames go out
+            reply.needs_slot = true;
+            reply.fields.limits = std::move(limits);
+            return reply;
+        }
+    }
     std::optional<std::vector<wire::StreamFrame>> read_only;
     if (reads && whole) read_only = dialect_->stream_reads(c, request);
     if (read_only) reply.read = wire::read_frames(*read_only);  // what the client reads at the end

@@ -301,6 +301,25 @@ std::string rfc3339(std::int64_t unix_seconds) {
 
 namespace brownout::wire {
 
+std::optional<StreamOutline> Dialect::stream_outline(const Completion& c,
+                                                    const ChatRequest& request) const {
+    auto frames = stream_reads(c, request);
+    if (!frames) return std::nullopt;
+    auto read = read_frames(*frames);
+    if (!read) return std::nullopt;
+    StreamOutline out{std::move(*read)};
+    for (const auto& f : *frames) {
+        if (f.kind == StreamFrame::Kind::token) {
+            if (f.tokens != 1 || out.epilogue > 0) return std::nullopt;
+            ++out.token_frames;
+        } else {
+            if (f.tokens != 0) return std::nullopt;
+            ++(out.token_frames == 0 ? out.prelude : out.epilogue);
+        }
+    }
+    return out;
+}
+
 Route Dialect::route(std::string_view method, std::string_view target) const {
     std::string_view path = strip_query(target);
     // DeepSeek documents its API both with and without the /v1 prefix.

@@ -127,6 +127,17 @@ std::optional<ReadAnswer> read_frames(const Frames& frames) {
     return out;
 }
 
+// A whole stream as the simulator carries it (Dialect::stream_outline): what the client half
+// reads from it (its frames' reads folded, read_frames), and its frames' kinds and tokens in
+// order — `prelude` frames with no token, then a frame a token, then `epilogue` frames with no
+// token — without a frame object each.
+struct StreamOutline {
+    ReadAnswer read;
+    int prelude = 0;
+    int token_frames = 0;
+    int epilogue = 0;
+};
+
 // What an error status means to a client, from status, type and code alone.
 enum class ErrorClass {
     unsupported,   // this provider refuses this request (model, feature): another may take it
@@ -181,6 +192,12 @@ public:
         const Completion& /*c*/, const ChatRequest& /*request*/) const {
         return std::nullopt;
     }
+    // stream_reads as an outline (StreamOutline), where its frames are a prelude, a frame a
+    // token and an epilogue; nullopt where stream_reads gives none, or frames of another shape.
+    // The default folds stream_reads; a dialect may say it without the frames. Held to
+    // stream_reads by tests/wire/client_half_test.cpp.
+    virtual std::optional<StreamOutline> stream_outline(const Completion& c,
+                                                        const ChatRequest& request) const;
     virtual std::string error_body(const ApiError& e, std::string_view request_id) const = 0;
     // What read_error gives for error_body(e) sent with e.status, where the dialect knows it
     // without rendering the body; nullopt (the default): render and parse it. Held to

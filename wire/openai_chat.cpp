@@ -414,6 +414,30 @@ public:
         return frames;
     }
 
+    // frames_of's reads, said without the frames: a prelude, a frame a token (or a piece of a
+    // tool call's arguments), the finish, the usage when asked, [DONE]; all of it ASCII, as
+    // frames_of asks of each frame's read.
+    std::optional<StreamOutline> stream_outline(const Completion& c,
+                                                const ChatRequest& request) const override {
+        if (request.endpoint == kResponses || !plain_head(c)) return std::nullopt;
+        StreamOutline out;
+        out.prelude = 1;
+        if (c.tool_call) {
+            const std::string& args = c.tool_call->arguments_json;
+            if (!plain_call_head(*c.tool_call) || !ascii(args)) return std::nullopt;
+            const std::size_t piece = std::max<std::size_t>(1, (args.size() + 2) / 3);
+            out.token_frames = static_cast<int>((args.size() + piece - 1) / piece);
+            out.read.text = args;
+        } else {
+            if (!ascii(c.text())) return std::nullopt;  // each token's, as they are its pieces
+            out.token_frames = static_cast<int>(c.tokens.size());
+            out.read.text = c.text();
+        }
+        out.epilogue = request.include_usage ? 3 : 2;
+        out.read.finish_reason = finish_reason(c.finish);
+        return out;
+    }
+
     std::string error_body(const ApiError& e, std::string_view) const override {
         std::string out = "{\"error\":";
         append_error_object(out, e);

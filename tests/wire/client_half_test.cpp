@@ -326,6 +326,9 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
                                 CHECK_FALSE(f.read);  // bytes only: a socket reads nothing else
                             }
                             auto reads = d->stream_reads(c, req);
+                            // The outline says the reads without the frames, where they say it.
+                            auto outline = d->stream_outline(c, req);
+                            CHECK(outline.has_value() == reads.has_value());
                             if (!reads) continue;
                             // The same frames, their reads in place of their bytes.
                             REQUIRE(reads->size() == frames.size());
@@ -337,6 +340,25 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
                             auto read = read_frames(*reads);
                             REQUIRE(read);
                             ++folded;
+                            // Its frames: no-token frames, a frame a token, no-token frames.
+                            int prelude = 0, tokens = 0, epilogue = 0;
+                            for (const auto& f : *reads) {
+                                if (f.kind == StreamFrame::Kind::token) {
+                                    CHECK(f.tokens == 1);
+                                    CHECK(epilogue == 0);
+                                    ++tokens;
+                                } else {
+                                    CHECK(f.tokens == 0);
+                                    ++(tokens == 0 ? prelude : epilogue);
+                                }
+                            }
+                            REQUIRE(outline);
+                            CHECK(outline->prelude == prelude);
+                            CHECK(outline->token_frames == tokens);
+                            CHECK(outline->epilogue == epilogue);
+                            CHECK(outline->read.text == read->text);
+                            CHECK(outline->read.finish_reason == read->finish_reason);
+                            CHECK(outline->read.broken == read->broken);
                             auto bytes = d->read_answer(true, body, true);
                             CHECK_FALSE(bytes.broken);
                             CHECK(read->text == bytes.text);
