@@ -134,6 +134,27 @@ Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& 
         &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "prompt"}});
     counters_.completion_tokens =
         &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "completion"}});
+    // Every line a head of this provider writes that a reply's own fields do not: a reply with
+    // a length and one without (chunked), both with a processing time, and no extra or limits.
+    Reply probe;
+    probe.fields.processing = std::chrono::milliseconds(0);
+    for (bool with_length : {true, false}) {
+        probe.fields.length = with_length ? std::optional<std::size_t>(0) : std::nullopt;
+        head_lines(probe, "0", "0", {}, [this](std::string_view name, std::string_view) {
+            if (own_headers_.size() <= name.size()) own_headers_.resize(name.size() + 1);
+            if (!own_header(name)) own_headers_[name.size()].emplace_back(name);
+        });
+    }
+}
+
+bool Provider::own_header(std::string_view name) const {
+    // By length first: a client's names (retry-after, x-should-retry) meet one or two of ours.
+    if (name.size() >= own_headers_.size()) return false;
+    return std::any_of(own_headers_[name.size()].begin(), own_headers_[name.size()].end(),
+                       [name](const std::string& own) {
+                           return own.back() == name.back() &&
+                                  std::memcmp(own.data(), name.data(), name.size()) == 0;
+                       });
 }
 
 void Provider::set_planner(Planner planner) {
@@ -738,21 +759,33 @@ void Provider::write_head(Reply& reply, bool reads) const {
     if (!reads && reply.fields.status != 0) reply.head = render_head(reply);
 }
 
-Provider::HeadReader::HeadReader(const Provider& provider, const Reply& reply) {
+Provider::HeadReader::HeadReader(const Provider& provider, const Reply& reply)
+    : provider_(provider), reply_(reply) {
     const HeadFields& f = reply.fields;
-    const std::string_view length_digits =
-        f.length ? decimal(length_, static_cast<std::int64_t>(*f.length)) : std::string_view();
-    const std::string_view processing_digits =
-        f.processing ? decimal(processing_, f.processing->count()) : std::string_view();
-    // The date is left out here (it is the first line: operator() answers it).
-    provider.head_lines(reply, length_digits, processing_digits, {},
-                        [this](std::string_view name, std::string_view value) {
-                            lines_.emplace_back(name, value);
-                        });
+    if (f.length) length_digits_ = decimal(length_, static_cast<std::int64_t>(*f.length));
+    if (f.processing) processing_digits_ = decimal(processing_, f.processing->count());
 }
 
 std::string_view Provider::HeadReader::operator()(std::string_view name) const {
     if (name == "date") return http_date_now();
+    const HeadFields& f = reply_.fields;
+    if (name == "content-type") return f.content_type;  // the second line: no other before it
+    if (!provider_.own_header(name)) {
+        // Only the reply's own fields may carry it, and the head writes them in this order.
+        for (const auto& [n, value] : f.extra)
+            if (n == name) return value;
+        for (const auto& [n, value] : f.limits)
+            if (n == name) return value;
+        return {};
+    }
+    if (!gathered_) {
+        // The date is left out here (it is the first line: answered above).
+        provider_.head_lines(reply_, length_digits_, processing_digits_, {},
+                             [this](std::string_view n, std::string_view value) {
+                                 lines_.emplace_back(n, value);
+                             });
+        gathered_ = true;
+    }
     for (const auto& [n, value] : lines_)
         if (n == name) return value;
     return {};

@@ -244,10 +244,12 @@ public:
     // A reply's head as a client reads it: its status line and headers, written out.
     std::string render_head(const Reply& reply) const;
     // A reply's headers by name, as a client finds them in the written head (the first of that
-    // name), without writing it: the header lines as views, gathered once. The values live as
-    // long as the reply, the reader and this provider (the date, until this thread next asks for
-    // http_date_now()); the request id, as long as the reply keeps its attempt (Provider::finish
-    // takes it).
+    // name), without writing it. A name none of the head's own lines has (own_header(): a retry
+    // hint, a rate limit) is looked for where the reply keeps it, HeadFields::extra and then
+    // HeadFields::limits, as the head writes them; for one of its own, the header lines are
+    // gathered as views, once. The values live as long as the reply, the reader and this provider
+    // (the date, until this thread next asks for http_date_now()); the request id, as long as
+    // the reply keeps its attempt (Provider::finish takes it).
     class HeadReader {
     public:
         HeadReader(const Provider& provider, const Reply& reply);
@@ -257,10 +259,20 @@ public:
         std::string_view operator()(std::string_view name) const;
 
     private:
+        const Provider& provider_;
+        const Reply& reply_;
         std::array<char, 24> length_{}, processing_{};  // the numbers' digits
-        // In place up to 32 lines (a head has far fewer), on the heap beyond.
-        boost::container::small_vector<std::pair<std::string_view, std::string_view>, 32> lines_;
+        std::string_view length_digits_, processing_digits_;
+        // In place up to 32 lines (a head has far fewer), on the heap beyond; gathered when first
+        // asked for.
+        mutable boost::container::small_vector<std::pair<std::string_view, std::string_view>, 32>
+            lines_;
+        mutable bool gathered_ = false;
     };
+    // Whether `name` is one of the lines every head of this provider may write (its date, content
+    // and connection, the dialect's own, x-brownout-provider), as head_lines() writes them; the
+    // rest are a reply's own fields (HeadFields::extra and limits).
+    bool own_header(std::string_view name) const;
 
     // An error reply in this provider's shape, for failures found before routing (413, 400).
     Reply error_reply(const wire::ApiError& error, const IncomingRequest& request, bool close);
@@ -325,6 +337,8 @@ private:
     bool client_in_scenario_time_ = false;
 
     ProviderCounters counters_;
+    // own_header()'s names (head_lines()'s), by their length.
+    std::vector<std::vector<std::string>> own_headers_;
     ScaledClock* controllable_clock_ = nullptr;
     faults::Engine engine_;
     faults::CapacityModel capacity_;
