@@ -902,13 +902,23 @@ void Provider::finish(Attempt&& attempt) {
     Metrics::Series* attempts = nullptr;
     {
         std::lock_guard lock(attempts_mutex_);
-        auto& slot = attempt_series_[{attempt.status, attempt.fault}];
-        if (slot == nullptr) {
-            slot = &metrics_.series(metric::attempts, {{"provider", attempt.provider},
-                                                       {"status", std::to_string(attempt.status)},
-                                                       {"fault", attempt.fault}});
+        // Attempts come in runs of one status and fault (a storm, a quiet hour): the last
+        // series is looked at before the table.
+        if (last_series_ != nullptr && last_series_->first.first == attempt.status &&
+            last_series_->first.second == attempt.fault) {
+            attempts = last_series_->second;
+        } else {
+            auto [it, added] =
+                attempt_series_.try_emplace({attempt.status, attempt.fault}, nullptr);
+            if (added) {
+                it->second = &metrics_.series(metric::attempts,
+                                              {{"provider", attempt.provider},
+                                               {"status", std::to_string(attempt.status)},
+                                               {"fault", attempt.fault}});
+            }
+            last_series_ = &*it;
+            attempts = it->second;
         }
-        attempts = slot;
     }
     attempts->fetch_add(1);
     if (attempt.prompt_tokens > 0 && attempt.status == 200)

@@ -353,6 +353,8 @@ private:
     void review();
     std::mutex attempts_mutex_;
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;
+    // The entry of attempt_series_ the last attempt counted in (a map's entries stay put).
+    const std::pair<const std::pair<int, std::string>, Metrics::Series*>* last_series_ = nullptr;
     std::mutex network_mutex_;
     RandomStream network_rng_;
     std::mutex status_read_mutex_;
