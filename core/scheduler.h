@@ -41,6 +41,9 @@ public:
     // False when the timer has already run or was cancelled.
     bool cancel(TimerId id);
     std::size_t pending() const;
+    // Whether other threads set and cancel its timers (a real scheduler, reached from a fleet's
+    // threads). What a virtual scheduler runs is driven by the one thread that runs it.
+    bool threaded() const { return threaded_; }
     // Drops every pending timer without running it. A task destroyed may set another timer
     // (what it held gives something back): dropped too, until none is left.
     void drop_all();

@@ -83,12 +83,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
         calls_[call->handle] = call;
         return call;
     };
-    bool refusing = false;
-    {
-        std::lock_guard lock(target.engine_mutex());
-        refusing = target.engine().refusing(scheduler_.now());
-    }
-    if (refusing) {
+    if (target.refusing(scheduler_.now())) {
         auto call = track(std::make_shared<Call>());
         // As a socket would: the result comes after send() returns, never inside it.
         scheduler_.after(Duration::zero(), [this, call] {

@@ -476,7 +476,8 @@ private:
     std::unique_ptr<RealScheduler> real_;
     Scheduler& scheduler_;
     // Virtual time: the providers in this process, and their journal.
-    mock::AttemptJournal journal_;
+    // The in-process providers' (virtual time: one thread, no lock); a fleet keeps its own.
+    mock::AttemptJournal journal_{0, false};
     mock::Metrics metrics_;
     std::vector<std::unique_ptr<mock::Provider>> in_process_;
     std::unique_ptr<mock::Fleet> fleet_;

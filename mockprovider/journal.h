@@ -39,8 +39,11 @@ public:
     // Keeps the newest `capacity` records (0: all of them, as `[server] journal_entries` says):
     // a long-running `serve` keeps a window, so its memory stays flat. A run keeps its own record
     // of every attempt from the sink (restart()).
-    explicit AttemptJournal(std::size_t capacity = 0)
-        : capacity_(capacity == 0 ? SIZE_MAX : capacity) {}
+    // `threaded`: written and read from several threads (a fleet's), so every call takes the
+    // lock; a simulator's journal is written by the one thread that runs its scheduler, and
+    // takes none.
+    explicit AttemptJournal(std::size_t capacity = 0, bool threaded = true)
+        : capacity_(capacity == 0 ? SIZE_MAX : capacity), threaded_(threaded) {}
 
     std::uint64_t next_seq();
     void record(Attempt&& attempt);
@@ -56,11 +59,15 @@ public:
     std::uint64_t oldest() const;
 
 private:
+    std::unique_lock<std::mutex> guard() const {
+        return threaded_ ? std::unique_lock(mutex_) : std::unique_lock<std::mutex>();
+    }
     mutable std::mutex mutex_;
     std::deque<Attempt> records_;
     std::function<void(const Attempt&)> sink_;
     std::size_t capacity_;
     std::uint64_t next_seq_ = 0;
+    bool threaded_;
 };
 
 std::string attempt_to_json(const Attempt& a);

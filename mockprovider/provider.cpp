@@ -117,6 +117,7 @@ Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& 
     : config_(std::move(config)),
       dialect_(wire::make_dialect(config_.dialect, config_.vendor)),
       scheduler_(scheduler),
+      threaded_(scheduler.threaded()),
       journal_(journal),
       metrics_(metrics),
       epoch_unix_(static_cast<std::int64_t>(std::time(nullptr)) -
@@ -323,7 +324,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
     std::uint64_t random = hash_combine(config_.seed, attempt.seq);
     faults::LimitSnapshot limits;
     {
-        std::lock_guard lock(mutex_);
+        auto lock = guard(mutex_);
         // A forced fault is the test's explicit choice for that request: it goes past a throttle.
         // The client's identity is only built once some client has been held to a wait.
         std::optional<faults::Rejection> again;
@@ -493,14 +494,14 @@ bool Provider::StatusErrorRead::matches(int s, std::string_view m,
 
 std::optional<wire::ReadError> Provider::known_status_error_read(int status, std::string_view model,
                                                                  const faults::Rejection& r) {
-    std::lock_guard lock(status_read_mutex_);
+    auto lock = guard(status_read_mutex_);
     if (status_read_ && status_read_->matches(status, model, r)) return status_read_->read;
     return std::nullopt;
 }
 
 void Provider::keep_status_error_read(int status, std::string_view model,
                                       const faults::Rejection& r, const wire::ReadError& read) {
-    std::lock_guard lock(status_read_mutex_);
+    auto lock = guard(status_read_mutex_);
     status_read_ = StatusErrorRead{status,    std::string(model), r.error_type, r.code, r.message,
                                    r.param, read};
 }
@@ -791,6 +792,11 @@ std::string_view Provider::HeadReader::operator()(std::string_view name) const {
     return {};
 }
 
+bool Provider::refusing(Duration now) {
+    auto lock = guard(mutex_);
+    return engine_.refusing(now);
+}
+
 faults::StatusSnapshot Provider::status(Duration now) {
     std::lock_guard lock(mutex_);
     return faults::status_at(engine_, config_.status_page, now);
@@ -803,7 +809,7 @@ int Provider::current_limit(Duration now) {
 }
 
 Provider::Admission Provider::admit(std::function<void()> resume) {
-    std::unique_lock lock(mutex_);
+    auto lock = guard(mutex_);
     if (config_.capacity.concurrency <= 0) return Admission::now;
     auto ticket = next_ticket_++;
     auto admission = capacity_.admit(ticket, current_limit(scheduler_.now()));
@@ -821,12 +827,12 @@ void Provider::release(Duration after) {
         scheduler_.after(after, [this] { release(); });
         return;
     }
-    std::unique_lock lock(mutex_);
+    auto lock = guard(mutex_);
     admitted(capacity_.release(current_limit(scheduler_.now())), lock);
 }
 
 void Provider::review() {
-    std::unique_lock lock(mutex_);
+    auto lock = guard(mutex_);
     review_pending_ = false;
     admitted(capacity_.review(current_limit(scheduler_.now())), lock);
 }
@@ -846,7 +852,7 @@ void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& ticket
         resumes.push_back(std::move(it->second));
         resumes_.erase(it);
     }
-    lock.unlock();
+    if (lock.owns_lock()) lock.unlock();
     for (auto& resume : resumes) resume();
 }
 
@@ -858,7 +864,7 @@ Provider::Load Provider::load() {
 Duration Provider::network_delay() {
     const auto& lat = config_.latency;
     if (lat.rtt <= Duration::zero()) return Duration::zero();
-    std::lock_guard lock(network_mutex_);
+    auto lock = guard(network_mutex_);
     return from_seconds(
         std::max(0.0, to_seconds(lat.rtt) * (1.0 + lat.jitter * network_rng_.uniform(-1.0, 1.0))));
 }
@@ -901,7 +907,7 @@ void Provider::finish(Reply& reply, std::string_view outcome, Duration took, int
 void Provider::finish(Attempt&& attempt) {
     Metrics::Series* attempts = nullptr;
     {
-        std::lock_guard lock(attempts_mutex_);
+        auto lock = guard(attempts_mutex_);
         // Attempts come in runs of one status and fault (a storm, a quiet hour): the last
         // series is looked at before the table.
         if (last_series_ != nullptr && last_series_->first.first == attempt.status &&

@@ -203,6 +203,8 @@ public:
 
     faults::Engine& engine() { return engine_; }
     std::mutex& engine_mutex() { return mutex_; }
+    // Whether the provider refuses connections at `now` (an outage of mode "refuse").
+    bool refusing(Duration now);
     faults::StatusSnapshot status(Duration now);
     std::int64_t epoch_unix() const { return epoch_unix_; }
     // The clock the provider's client reads: wall time (the default), or the scenario's — an
@@ -327,10 +329,17 @@ private:
     wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);
+    // A lock on `m` when the provider is reached from several threads (its scheduler is
+    // threaded: a fleet's); none on a virtual scheduler, whose one thread drives it (the
+    // simulator's in-process transport), as that scheduler itself takes none.
+    std::unique_lock<std::mutex> guard(std::mutex& m) const {
+        return threaded_ ? std::unique_lock(m) : std::unique_lock<std::mutex>();
+    }
 
     ProviderConfig config_;
     std::unique_ptr<wire::Dialect> dialect_;
     Scheduler& scheduler_;
+    const bool threaded_;  // scheduler_.threaded()
     AttemptJournal& journal_;
     Metrics& metrics_;
     std::int64_t epoch_unix_;  // unix time at scenario time zero
