@@ -348,7 +348,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
                 !dialect_->refuses_images_without_vision())
                 effect = faults::Ignore{faults::Ignored::images};
         }
-        shape = shape_of(plan);
+        shape = shape_of(std::move(plan.effects));  // not read again (the labels are)
         if (shape.reject && shape.reject->throttles())
             throttles_.impose(in.client_identity(), attempt.at, *shape.reject);
         if (shape.answers()) {

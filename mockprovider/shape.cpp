@@ -1,6 +1,7 @@
 #include "mockprovider/shape.h"
 
 #include <type_traits>
+#include <utility>
 
 namespace brownout::mock {
 
@@ -15,14 +16,14 @@ std::optional<int> Shape::stream_stops_after() const {
     return first;
 }
 
-Shape shape_of(const faults::Plan& plan) {
+Shape shape_of(faults::Effects&& effects) {
     Shape s;
-    for (const faults::Effect& effect : plan.effects) {
+    for (faults::Effect& effect : effects) {
         std::visit(
-            [&](const auto& e) {
+            [&](auto& e) {
                 using E = std::decay_t<decltype(e)>;
                 if constexpr (std::is_same_v<E, faults::Rejection>) {
-                    if (s.answers()) s.reject = e;
+                    if (s.answers()) s.reject = std::move(e);
                 } else if constexpr (std::is_same_v<E, faults::Reset>) {
                     if (s.answers()) s.connection = faults::ConnectionAction::reset;
                 } else if constexpr (std::is_same_v<E, faults::Hang>) {
@@ -36,7 +37,7 @@ Shape shape_of(const faults::Plan& plan) {
                     if (e.after_tokens) s.cut_after_tokens = e.after_tokens;
                     if (e.after_bytes) s.cut_after_bytes = e.after_bytes;
                 } else if constexpr (std::is_same_v<E, faults::StreamFailure>) {
-                    s.stream_failure = e;
+                    s.stream_failure = std::move(e);
                 } else if constexpr (std::is_same_v<E, faults::Malform>) {
                     s.malformed = e.how;
                 } else if constexpr (std::is_same_v<E, faults::Ignore>) {
@@ -52,12 +53,12 @@ Shape shape_of(const faults::Plan& plan) {
                             break;
                     }
                 } else if constexpr (std::is_same_v<E, faults::Substitute>) {
-                    s.substitute_model = e.model;
+                    s.substitute_model = std::move(e.model);
                 } else if constexpr (std::is_same_v<E, faults::ReportLimits>) {
                     s.limits = e.limits;
                 } else {
                     static_assert(std::is_same_v<E, faults::Hold>, "an effect shape_of ignores");
-                    s.hold = e;
+                    s.hold = std::move(e);
                 }
             },
             effect);

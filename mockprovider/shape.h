@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "faults/plan.h"
 
@@ -41,6 +42,10 @@ struct Shape {
     std::optional<int> stream_stops_after() const;
 };
 
-Shape shape_of(const faults::Plan& plan);
+// The effects are taken: their values (a rejection's wording) are moved into the shape.
+Shape shape_of(faults::Effects&& effects);
+inline Shape shape_of(faults::Plan plan) {
+    return shape_of(std::move(plan.effects));
+}
 
 }  // namespace brownout::mock

@@ -16,7 +16,7 @@ faults::Plan plan_of(faults::Effects effects) {
 }  // namespace
 
 TEST_CASE("a plan without effects is a normal answer", "[provider][shape]") {
-    auto s = mock::shape_of({});
+    auto s = mock::shape_of(faults::Plan{});
     CHECK(s.answers());
     CHECK(s.ttft_factor == 1.0);
     CHECK_FALSE(s.stream_stops_after());
