@@ -19,7 +19,7 @@ struct InProcessTransport::Call {
     Reply reply;
     Done done;
     std::optional<AttemptResult> result;  // what the client read, once it has it
-    Duration started{};  // running time
+    Duration started{};                   // running time
     Scheduler::TimerId timeout = 0;
     Scheduler::TimerId step = 0;
     std::string body;       // what the client has received

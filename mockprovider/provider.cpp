@@ -474,7 +474,10 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         }
         status = e.status;
         if (reads) reply.error_read = dialect_->error_read(e);
-        if (plain && reply.error_read) keep_status_error_read(status, model, r, *reply.error_read);
+        // Kept under the status it is looked for by (the rejection's, which the dialect's error
+        // may name otherwise).
+        if (plain && reply.error_read)
+            keep_status_error_read(r.status, model, r, *reply.error_read);
         if (!reply.error_read) reply.body = dialect_->error_body(e, attempt.request_id);
         reply.fields = {.status = status,
                         .content_type = dialect_->json_content_type(),
@@ -502,8 +505,8 @@ std::optional<wire::ReadError> Provider::known_status_error_read(int status, std
 void Provider::keep_status_error_read(int status, std::string_view model,
                                       const faults::Rejection& r, const wire::ReadError& read) {
     auto lock = guard(status_read_mutex_);
-    status_read_ = StatusErrorRead{status,    std::string(model), r.error_type, r.code, r.message,
-                                   r.param, read};
+    status_read_ =
+        StatusErrorRead{status, std::string(model), r.error_type, r.code, r.message, r.param, read};
 }
 
 Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& taken,
@@ -575,8 +578,9 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
             // What the client reads from it, and its frames' gaps and tokens: no bytes, and no
             // frame of the dialect's made only to be read back.
             reply.read = std::move(outline->read);
-            reply.frames.reserve(
-                static_cast<std::size_t>(outline->prelude + outline->token_frames + outline->epilogue));
+            reply.frames.reserve(static_cast<std::size_t>(outline->prelude) +
+                                 static_cast<std::size_t>(outline->token_frames) +
+                                 static_cast<std::size_t>(outline->epilogue));
             reply.frames.resize(static_cast<std::size_t>(outline->prelude));
             for (int i = 0; i < outline->token_frames; ++i) reply.frames.push_back({gap(), {}, 1});
             reply.frames.resize(reply.frames.size() + static_cast<std::size_t>(outline->epilogue));
@@ -781,10 +785,9 @@ std::string_view Provider::HeadReader::operator()(std::string_view name) const {
     }
     if (!gathered_) {
         // The date is left out here (it is the first line: answered above).
-        provider_.head_lines(reply_, length_digits_, processing_digits_, {},
-                             [this](std::string_view n, std::string_view value) {
-                                 lines_.emplace_back(n, value);
-                             });
+        provider_.head_lines(
+            reply_, length_digits_, processing_digits_, {},
+            [this](std::string_view n, std::string_view value) { lines_.emplace_back(n, value); });
         gathered_ = true;
     }
     for (const auto& [n, value] : lines_)
@@ -914,13 +917,15 @@ void Provider::finish(Attempt&& attempt) {
             last_series_->first.second == attempt.fault) {
             attempts = last_series_->second;
         } else {
-            auto [it, added] =
-                attempt_series_.try_emplace({attempt.status, attempt.fault}, nullptr);
-            if (added) {
-                it->second = &metrics_.series(metric::attempts,
-                                              {{"provider", attempt.provider},
-                                               {"status", std::to_string(attempt.status)},
-                                               {"fault", attempt.fault}});
+            std::pair<int, std::string> key{attempt.status, attempt.fault};
+            auto it = attempt_series_.find(key);
+            if (it == attempt_series_.end()) {
+                // The series first: a table entry is never left without one.
+                auto* series =
+                    &metrics_.series(metric::attempts, {{"provider", attempt.provider},
+                                                        {"status", std::to_string(attempt.status)},
+                                                        {"fault", attempt.fault}});
+                it = attempt_series_.emplace(std::move(key), series).first;
             }
             last_series_ = &*it;
             attempts = it->second;

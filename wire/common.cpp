@@ -302,7 +302,7 @@ std::string rfc3339(std::int64_t unix_seconds) {
 namespace brownout::wire {
 
 std::optional<StreamOutline> Dialect::stream_outline(const Completion& c,
-                                                    const ChatRequest& request) const {
+                                                     const ChatRequest& request) const {
     auto frames = stream_reads(c, request);
     if (!frames) return std::nullopt;
     auto read = read_frames(*frames);
