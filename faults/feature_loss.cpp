@@ -12,6 +12,7 @@
 //   rate = 1.0
 
 #include <algorithm>
+#include <utility>
 
 #include "core/toml_reader.h"
 #include "faults/fault.h"
@@ -28,41 +29,53 @@ public:
     std::string substitute;
     Rate rate = Rate::fixed(1.0);
 
+    // Which of the three features are lost, read once from `features` (note_features()): a
+    // request asks at each attempt.
+    bool lost_vision = false, lost_tools = false, lost_stream = false;
+    void note_features() {
+        lost_vision = lost("vision");
+        lost_tools = lost("tools");
+        lost_stream = lost("stream");
+    }
     bool lost(std::string_view feature) const {
         return std::find(features.begin(), features.end(), feature) != features.end();
+    }
+    bool model_gone(std::string_view model) const {
+        // As views, compared by length first (a string's == with a view compares bytes first).
+        return std::any_of(models.begin(), models.end(),
+                           [model](std::string_view m) { return m == model; });
     }
 
     std::string_view kind() const override { return "feature_loss"; }
     Stage stage() const override { return Stage::reject; }
     bool touches(const RequestFacts& r) const {
-        return std::find(models.begin(), models.end(), r.model) != models.end() ||
-               (lost("vision") && r.image_count > 0) || (lost("tools") && r.wants_tools) ||
-               (lost("stream") && r.stream);
+        return model_gone(r.model) || (lost_vision && r.image_count > 0) ||
+               (lost_tools && r.wants_tools) || (lost_stream && r.stream);
     }
     double reject_share(const Context& ctx) const override {
         return touches(ctx.request) && !ignore ? ctx.share(rate) : 0.0;
     }
     bool apply(Context& ctx, Effects& out) override {
         const RequestFacts& r = ctx.request;
-        bool model_gone = std::find(models.begin(), models.end(), r.model) != models.end();
-        bool vision = lost("vision") && r.image_count > 0;
-        bool tools = lost("tools") && r.wants_tools;
-        bool stream = lost("stream") && r.stream;
+        const bool gone = model_gone(r.model);
+        bool vision = lost_vision && r.image_count > 0;
+        bool tools = lost_tools && r.wants_tools;
+        bool stream = lost_stream && r.stream;
         if (!touches(r)) return false;
         if (!ctx.rng.chance(ctx.share(rate))) return false;
-        if (!ignore || (model_gone && substitute.empty())) {
+        if (!ignore || (gone && substitute.empty())) {
             Rejection rej;
             rej.status = 400;
-            if (model_gone) {
+            if (gone) {
                 rej.status = 404;
                 rej.unknown_model = true;
             } else {
                 rej.unsupported_feature = vision ? "vision" : tools ? "tools" : "stream";
             }
-            out.emplace_back(rej);
+            out.emplace_back(std::move(rej));
             return true;
         }
-        if (model_gone) out.emplace_back(Substitute{substitute});
+        if (gone) out.emplace_back(Substitute{substitute});
         if (vision) out.emplace_back(Ignore{Ignored::images});
         if (tools) out.emplace_back(Ignore{Ignored::tools});
         if (stream) out.emplace_back(Ignore{Ignored::stream});
@@ -104,6 +117,7 @@ std::unique_ptr<Fault> parse_feature_loss(TableReader& t) {
     f->ignore = t.choice("behavior", {"reject", "ignore"}).value_or("reject") == "ignore";
     f->substitute = t.string("substitute", "");
     f->rate = read_rate(t, "rate", Rate::fixed(1.0));
+    f->note_features();
     return f;
 }
 
