@@ -8,6 +8,14 @@
 
 namespace brownout {
 
+// Whether `list` holds `item`, compared as views: by length first, where std::string's == with
+// a view compares the bytes first (a list of models or features, searched at each attempt).
+inline bool contains(const std::vector<std::string>& list, std::string_view item) {
+    for (const std::string& s : list)
+        if (std::string_view(s) == item) return true;
+    return false;
+}
+
 // Appends `s` as a JSON string literal (with quotes). Invalid UTF-8 bytes become U+FFFD so
 // that whatever a client sent can be echoed back without producing invalid JSON.
 void append_json_string(std::string& out, std::string_view s);

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/text.h"
 #include "core/toml_reader.h"
 #include "faults/fault.h"
 #include "faults/keys.h"
@@ -37,14 +38,8 @@ public:
         lost_tools = lost("tools");
         lost_stream = lost("stream");
     }
-    bool lost(std::string_view feature) const {
-        return std::find(features.begin(), features.end(), feature) != features.end();
-    }
-    bool model_gone(std::string_view model) const {
-        // As views, compared by length first (a string's == with a view compares bytes first).
-        return std::any_of(models.begin(), models.end(),
-                           [model](std::string_view m) { return m == model; });
-    }
+    bool lost(std::string_view feature) const { return contains(features, feature); }
+    bool model_gone(std::string_view model) const { return contains(models, model); }
 
     std::string_view kind() const override { return "feature_loss"; }
     Stage stage() const override { return Stage::reject; }

@@ -13,6 +13,7 @@
 
 #include "core/duration.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "faults/fault.h"
 
 namespace brownout {
@@ -32,7 +33,7 @@ struct StatusOverride {
 
 // `models` names `model`, or names none (a phase for every model).
 inline bool covers(const std::vector<std::string>& models, std::string_view model) {
-    return models.empty() || std::find(models.begin(), models.end(), model) != models.end();
+    return models.empty() || contains(models, model);
 }
 
 struct PhaseSpec {

@@ -45,11 +45,11 @@ std::string request_api_key(std::string_view x_api_key, std::string_view x_goog_
 }
 
 bool ProviderConfig::has_feature(std::string_view f) const {
-    return std::find(features.begin(), features.end(), f) != features.end();
+    return contains(features, f);
 }
 
 bool ProviderConfig::serves_model(std::string_view m) const {
-    return std::find(models.begin(), models.end(), m) != models.end();
+    return contains(models, m);
 }
 
 std::string_view reason_phrase(int status) {
