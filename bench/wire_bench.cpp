@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include "core/real_scheduler.h"
 #include "core/scheduler.h"
 #include "core/toml_reader.h"
 #include "faults/engine.h"
@@ -72,9 +73,8 @@ void BM_EncodeSseChunks(benchmark::State& state) {
 BENCHMARK(BM_EncodeSseChunks)->Arg(0)->Arg(1);
 
 // The whole request → Reply path of a provider (parse, plan, answer, head), no sockets.
-void BM_ProviderHandle(benchmark::State& state) {
-    VirtualScheduler clock;
-    AttemptJournal journal(1024);
+void provider_handle(benchmark::State& state, Scheduler& clock, bool threaded) {
+    AttemptJournal journal(1024, threaded);
     Metrics metrics;
     ProviderConfig config;
     config.answer = {32, 32};
@@ -87,7 +87,20 @@ void BM_ProviderHandle(benchmark::State& state) {
         benchmark::DoNotOptimize(r.body);
     }
 }
+// On a virtual scheduler, as the simulator has it: its one thread takes no locks.
+void BM_ProviderHandle(benchmark::State& state) {
+    VirtualScheduler clock;
+    provider_handle(state, clock, false);
+}
 BENCHMARK(BM_ProviderHandle);
+// On a real scheduler, as `serve`'s fleet has it (issue 13's figure): the provider's and the
+// journal's locks, and the wall clock read for "now".
+void BM_ProviderHandleServed(benchmark::State& state) {
+    boost::asio::io_context ioc;
+    RealScheduler clock(ioc, std::make_shared<ScaledClock>());
+    provider_handle(state, clock, true);
+}
+BENCHMARK(BM_ProviderHandleServed);
 
 }  // namespace
 
