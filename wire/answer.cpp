@@ -81,21 +81,36 @@ int estimate_prompt_tokens(std::size_t text_bytes, int messages, int images) {
     return static_cast<int>((text_bytes + 3) / 4) + 3 * messages + 85 * images + 1;
 }
 
+namespace {
+
+// [bo:<8 hex>-<4 hex>-<4 hex>]
+constexpr std::size_t kTagSize = kTagPrefix.size() + 8 + 1 + 4 + 1 + 4 + 1;
+
+// The tag for a body of digest `body_digest`, written at `out` (kTagSize bytes).
+void write_tag(char* out, const ChatRequest& request, bool saw_images, std::uint64_t body_digest) {
+    const std::uint64_t images = saw_images ? request.image_digest : 0;
+    std::memcpy(out, kTagPrefix.data(), kTagPrefix.size());
+    char* at = write_hex(out + kTagPrefix.size(), request.text_digest, 8);
+    *at++ = '-';
+    if (images == 0) {
+        std::memcpy(at, "0000", 4);
+        at += 4;
+    } else {
+        at = write_hex(at, images | 1, 4);
+    }
+    *at++ = '-';
+    at = write_hex(at, body_digest, 4);
+    *at = ']';
+}
+
+}  // namespace
+
 void append_verification_tag(std::string& out, const ChatRequest& request, bool saw_images,
                              std::string_view body) {
     const std::uint64_t body_digest = hash64(body);  // before `out` grows: body may be in it
-    std::uint64_t images = saw_images ? request.image_digest : 0;
-    out.reserve(out.size() + kTagPrefix.size() + 19);  // [bo:<8 hex>-<4 hex>-<4 hex>]
-    out += kTagPrefix;
-    append_hex(out, request.text_digest, 8);
-    out += '-';
-    if (images == 0)
-        out += "0000";
-    else
-        append_hex(out, images | 1, 4);
-    out += '-';
-    append_hex(out, body_digest, 4);
-    out += ']';
+    const std::size_t at = out.size();
+    out.resize(at + kTagSize);
+    write_tag(out.data() + at, request, saw_images, body_digest);
 }
 
 std::string verification_tag(const ChatRequest& request, bool saw_images, std::string_view body) {
@@ -188,12 +203,14 @@ Verdict verify_answer(std::string_view answer_text, const ChatRequest& request) 
     std::string_view body = answer_text.substr(0, at);
     if (!body.empty() && body.back() == ' ') body.remove_suffix(1);
     std::string_view tag = answer_text.substr(at);
-    std::string expected = verification_tag(request, true, body);
+    std::array<char, kTagSize> written{};  // the tag expected, written in place
+    write_tag(written.data(), request, true, hash64(body));
+    const std::string_view expected(written.data(), written.size());
     if (tag == expected) return Verdict::ok;
     // Tag layout: "[bo:" + 8 hex + "-" + 4 hex + "-" + 4 hex + "]".
     if (tag.size() != expected.size()) return Verdict::missing_tag;
-    if (tag.substr(4, 8) != std::string_view(expected).substr(4, 8)) return Verdict::wrong_request;
-    if (tag.substr(13, 4) != std::string_view(expected).substr(13, 4)) {
+    if (tag.substr(4, 8) != expected.substr(4, 8)) return Verdict::wrong_request;
+    if (tag.substr(13, 4) != expected.substr(13, 4)) {
         return request.image_count > 0 ? Verdict::image_ignored : Verdict::wrong_request;
     }
     return Verdict::corrupted;
