@@ -93,8 +93,7 @@ void write_tag(char* out, const ChatRequest& request, bool saw_images, std::uint
     char* at = write_hex(out + kTagPrefix.size(), request.text_digest, 8);
     *at++ = '-';
     if (images == 0) {
-        std::memcpy(at, "0000", 4);
-        at += 4;
+        at = std::fill_n(at, 4, '0');  // no image seen
     } else {
         at = write_hex(at, images | 1, 4);
     }
