@@ -19,7 +19,7 @@ Scheduler::TimerId Scheduler::after(Duration span, Task task) {
 
 Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> scenario_due,
                                   Task&& task, bool now) {
-    Guard lock(*this);
+    LockWhen lock(threaded_, mutex_);
     std::size_t slot = 0;
     if (!free_slots_.empty()) {
         slot = free_slots_.back();
@@ -58,7 +58,7 @@ void Scheduler::free_slot(Timer& timer) {
 
 bool Scheduler::cancel(TimerId id) {
     Task task;  // destroyed after the lock is released: what it holds may set a timer
-    Guard lock(*this);
+    LockWhen lock(threaded_, mutex_);
     Timer* timer = live(id);
     if (timer == nullptr) return false;
     task = std::move(timer->task);
@@ -67,7 +67,7 @@ bool Scheduler::cancel(TimerId id) {
 }
 
 std::size_t Scheduler::pending() const {
-    Guard lock(*this);
+    LockWhen lock(threaded_, mutex_);
     return live_count_;
 }
 
@@ -111,7 +111,7 @@ std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
 
 std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size_t most) {
     std::vector<Task> due;
-    Guard lock(*this);
+    LockWhen lock(threaded_, mutex_);
     while (due.size() < most) {
         auto task = pop_due(running_now);
         if (!task) break;
@@ -121,7 +121,7 @@ std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size
 }
 
 std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limit) {
-    Guard lock(*this);
+    LockWhen lock(threaded_, mutex_);
     drop_stale();
     if (no_entries()) return std::nullopt;
     Duration due = top().running_due;
@@ -130,7 +130,7 @@ std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limi
 }
 
 std::optional<Duration> Scheduler::next_due() const {
-    Guard lock(*this);
+    LockWhen lock(threaded_, mutex_);
     drop_stale();
     if (no_entries()) return std::nullopt;
     return top().running_due;
@@ -139,7 +139,7 @@ std::optional<Duration> Scheduler::next_due() const {
 void Scheduler::rebase() {
     Duration shift = offset();
     {
-        Guard lock(*this);
+        LockWhen lock(threaded_, mutex_);
         decltype(heap_) fresh;  // every timer, the queued ones too
         now_.clear();
         for (auto& timer : timers_) {

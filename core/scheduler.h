@@ -23,6 +23,7 @@
 
 #include "core/clock.h"
 #include "core/inline_task.h"
+#include "core/lock_when.h"
 
 namespace brownout {
 
@@ -112,22 +113,6 @@ private:
     Task take_top();
     // Under the lock: the earliest timer due at or before `running_now`, removed.
     std::optional<Task> pop_due(Duration running_now);
-
-    // The lock, when the scheduler is threaded (a no-op otherwise).
-    class Guard {
-    public:
-        explicit Guard(const Scheduler& s) : mutex_(s.threaded_ ? &s.mutex_ : nullptr) {
-            if (mutex_ != nullptr) mutex_->lock();
-        }
-        ~Guard() {
-            if (mutex_ != nullptr) mutex_->unlock();
-        }
-        Guard(const Guard&) = delete;
-        Guard& operator=(const Guard&) = delete;
-
-    private:
-        std::mutex* mutex_;
-    };
 
     const bool threaded_;
     mutable std::mutex mutex_;

@@ -9,19 +9,19 @@
 namespace brownout::mock {
 
 std::uint64_t AttemptJournal::next_seq() {
-    auto lock = guard();
+    LockWhen lock(threaded_, mutex_);
     return ++next_seq_;
 }
 
 void AttemptJournal::restart(std::function<void(const Attempt&)> sink, std::size_t keep) {
-    auto lock = guard();
+    LockWhen lock(threaded_, mutex_);
     records_.clear();
     sink_ = std::move(sink);
     capacity_ = keep;
 }
 
 void AttemptJournal::record(Attempt&& attempt) {
-    auto lock = guard();
+    LockWhen lock(threaded_, mutex_);
     if (sink_) sink_(attempt);
     if (capacity_ == 0) return;
     // Attempts finish out of order; keep the journal ordered by seq for readers.
@@ -37,7 +37,7 @@ void AttemptJournal::record(Attempt&& attempt) {
 }
 
 std::vector<Attempt> AttemptJournal::since(std::uint64_t after, std::size_t limit) const {
-    auto lock = guard();
+    LockWhen lock(threaded_, mutex_);
     std::vector<Attempt> out;
     auto it = std::upper_bound(records_.begin(), records_.end(), after,
                                [](std::uint64_t seq, const Attempt& a) { return seq < a.seq; });
@@ -46,12 +46,12 @@ std::vector<Attempt> AttemptJournal::since(std::uint64_t after, std::size_t limi
 }
 
 std::size_t AttemptJournal::size() const {
-    auto lock = guard();
+    LockWhen lock(threaded_, mutex_);
     return records_.size();
 }
 
 std::uint64_t AttemptJournal::oldest() const {
-    auto lock = guard();
+    LockWhen lock(threaded_, mutex_);
     return records_.empty() ? 0 : records_.front().seq;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/lock_when.h"
 
 namespace brownout::mock {
 
@@ -59,9 +60,6 @@ public:
     std::uint64_t oldest() const;
 
 private:
-    std::unique_lock<std::mutex> guard() const {
-        return threaded_ ? std::unique_lock(mutex_) : std::unique_lock<std::mutex>();
-    }
     mutable std::mutex mutex_;
     std::deque<Attempt> records_;
     std::function<void(const Attempt&)> sink_;

@@ -324,7 +324,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
     std::uint64_t random = hash_combine(config_.seed, attempt.seq);
     faults::LimitSnapshot limits;
     {
-        auto lock = guard(mutex_);
+        LockWhen lock(threaded_, mutex_);
         // A forced fault is the test's explicit choice for that request: it goes past a throttle.
         // The client's identity is only built once some client has been held to a wait.
         std::optional<faults::Rejection> again;
@@ -497,14 +497,14 @@ bool Provider::StatusErrorRead::matches(int s, std::string_view m,
 
 std::optional<wire::ReadError> Provider::known_status_error_read(int status, std::string_view model,
                                                                  const faults::Rejection& r) {
-    auto lock = guard(status_read_mutex_);
+    LockWhen lock(threaded_, status_read_mutex_);
     if (status_read_ && status_read_->matches(status, model, r)) return status_read_->read;
     return std::nullopt;
 }
 
 void Provider::keep_status_error_read(int status, std::string_view model,
                                       const faults::Rejection& r, const wire::ReadError& read) {
-    auto lock = guard(status_read_mutex_);
+    LockWhen lock(threaded_, status_read_mutex_);
     status_read_ =
         StatusErrorRead{status, std::string(model), r.error_type, r.code, r.message, r.param, read};
 }
@@ -796,7 +796,7 @@ std::string_view Provider::HeadReader::operator()(std::string_view name) const {
 }
 
 bool Provider::refusing(Duration now) {
-    auto lock = guard(mutex_);
+    LockWhen lock(threaded_, mutex_);
     return engine_.refusing(now);
 }
 
@@ -812,7 +812,7 @@ int Provider::current_limit(Duration now) {
 }
 
 Provider::Admission Provider::admit(std::function<void()> resume) {
-    auto lock = guard(mutex_);
+    LockWhen lock(threaded_, mutex_);
     if (config_.capacity.concurrency <= 0) return Admission::now;
     auto ticket = next_ticket_++;
     auto admission = capacity_.admit(ticket, current_limit(scheduler_.now()));
@@ -830,18 +830,18 @@ void Provider::release(Duration after) {
         scheduler_.after(after, [this] { release(); });
         return;
     }
-    auto lock = guard(mutex_);
+    LockWhen lock(threaded_, mutex_);
     admitted(capacity_.release(current_limit(scheduler_.now())), lock);
 }
 
 void Provider::review() {
-    auto lock = guard(mutex_);
+    LockWhen lock(threaded_, mutex_);
     review_pending_ = false;
     admitted(capacity_.review(current_limit(scheduler_.now())), lock);
 }
 
 void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& tickets,
-                        std::unique_lock<std::mutex>& lock) {
+                        LockWhen& lock) {
     Duration now = scheduler_.now();
     if (!review_pending_ && capacity_.held_back(current_limit(now), config_.capacity.concurrency)) {
         Duration wait = faults::kCapacityReview;
@@ -855,7 +855,7 @@ void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& ticket
         resumes.push_back(std::move(it->second));
         resumes_.erase(it);
     }
-    if (lock.owns_lock()) lock.unlock();
+    lock.unlock();
     for (auto& resume : resumes) resume();
 }
 
@@ -867,7 +867,7 @@ Provider::Load Provider::load() {
 Duration Provider::network_delay() {
     const auto& lat = config_.latency;
     if (lat.rtt <= Duration::zero()) return Duration::zero();
-    auto lock = guard(network_mutex_);
+    LockWhen lock(threaded_, network_mutex_);
     return from_seconds(
         std::max(0.0, to_seconds(lat.rtt) * (1.0 + lat.jitter * network_rng_.uniform(-1.0, 1.0))));
 }
@@ -910,7 +910,7 @@ void Provider::finish(Reply& reply, std::string_view outcome, Duration took, int
 void Provider::finish(Attempt&& attempt) {
     Metrics::Series* attempts = nullptr;
     {
-        auto lock = guard(attempts_mutex_);
+        LockWhen lock(threaded_, attempts_mutex_);
         // Attempts come in runs of one status and fault (a storm, a quiet hour): the last
         // series is looked at before the table.
         if (last_series_ != nullptr && last_series_->first.first == attempt.status &&

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/lock_when.h"
 #include "core/random.h"
 #include "core/scheduler.h"
 #include "faults/capacity.h"
@@ -329,17 +330,13 @@ private:
     wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);
-    // A lock on `m` when the provider is reached from several threads (its scheduler is
-    // threaded: a fleet's); none on a virtual scheduler, whose one thread drives it (the
-    // simulator's in-process transport), as that scheduler itself takes none.
-    std::unique_lock<std::mutex> guard(std::mutex& m) const {
-        return threaded_ ? std::unique_lock(m) : std::unique_lock<std::mutex>();
-    }
 
     ProviderConfig config_;
     std::unique_ptr<wire::Dialect> dialect_;
     Scheduler& scheduler_;
-    const bool threaded_;  // scheduler_.threaded()
+    // scheduler_.threaded(): a fleet's provider takes its locks (LockWhen); one on a virtual
+    // scheduler, driven by the thread that runs it (the in-process transport), takes none.
+    const bool threaded_;
     AttemptJournal& journal_;
     Metrics& metrics_;
     std::int64_t epoch_unix_;  // unix time at scenario time zero
@@ -358,7 +355,7 @@ private:
     // Hands the slots to the tickets the model admitted (outside the lock) and, while a lowered
     // limit holds requests back, looks again at the next phase boundary or kCapacityReview.
     void admitted(const std::vector<faults::CapacityModel::Ticket>& tickets,
-                  std::unique_lock<std::mutex>& lock);
+                  LockWhen& lock);
     void review();
     std::mutex attempts_mutex_;
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;

@@ -793,11 +793,7 @@ void ProviderServer::watch_timeline() {
 
 void ProviderServer::update_refusal() {
     if (shutting_down_) return;
-    bool refuse = false;
-    {
-        std::lock_guard lock(provider_.engine_mutex());
-        refuse = provider_.engine().refusing(provider_.clock().now());
-    }
+    const bool refuse = provider_.refusing(provider_.clock().now());
     beast::error_code ec;
     if (refuse && !refusing_) {
         refusing_ = true;
