@@ -150,12 +150,7 @@ Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& 
 
 bool Provider::own_header(std::string_view name) const {
     // By length first: a client's names (retry-after, x-should-retry) meet one or two of ours.
-    if (name.size() >= own_headers_.size()) return false;
-    return std::any_of(own_headers_[name.size()].begin(), own_headers_[name.size()].end(),
-                       [name](const std::string& own) {
-                           return own.back() == name.back() &&
-                                  std::memcmp(own.data(), name.data(), name.size()) == 0;
-                       });
+    return name.size() < own_headers_.size() && contains(own_headers_[name.size()], name);
 }
 
 void Provider::set_planner(Planner planner) {
