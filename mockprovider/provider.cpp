@@ -568,73 +568,67 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
     reply.fields = {.status = 200, .content_type = dialect_->stream_content_type_for(request)};
-    if (reads && whole) {
-        if (auto outline = dialect_->stream_outline(c, request)) {
-            // What the client reads from it, and its frames' gaps and tokens: no bytes, and no
-            // frame of the dialect's made only to be read back.
-            reply.read = std::move(outline->read);
-            reply.frames.reserve(static_cast<std::size_t>(outline->prelude) +
-                                 static_cast<std::size_t>(outline->token_frames) +
-                                 static_cast<std::size_t>(outline->epilogue));
-            reply.frames.resize(static_cast<std::size_t>(outline->prelude));
-            for (int i = 0; i < outline->token_frames; ++i) reply.frames.push_back({gap(), {}, 1});
-            reply.frames.resize(reply.frames.size() + static_cast<std::size_t>(outline->epilogue));
-            attempt.completion_tokens = 0;  // counted by the server as frames go out
-            reply.needs_slot = true;
-            reply.fields.limits = std::move(limits);
-            return reply;
-        }
-    }
-    std::optional<std::vector<wire::StreamFrame>> read_only;
-    if (reads && whole) read_only = dialect_->stream_reads(c, request);
-    if (read_only) reply.read = wire::read_frames(*read_only);  // what the client reads at the end
-    std::vector<wire::StreamFrame> frames =
-        read_only ? std::move(*read_only) : dialect_->stream_frames(c, request);
+    // A whole stream the client reads in process comes outlined: what the client reads from it,
+    // and its frames' gaps and tokens, with no bytes and no frame of the dialect's made only to
+    // be read back. Any other is its frames' bytes, cut, stalled or spoiled as the shape says.
+    std::optional<wire::StreamOutline> outline;
+    if (reads && whole) outline = dialect_->stream_outline(c, request);
+    if (outline) {
+        reply.read = std::move(outline->read);
+        reply.frames.reserve(static_cast<std::size_t>(outline->prelude) +
+                             static_cast<std::size_t>(outline->token_frames) +
+                             static_cast<std::size_t>(outline->epilogue));
+        reply.frames.resize(static_cast<std::size_t>(outline->prelude));
+        for (int i = 0; i < outline->token_frames; ++i) reply.frames.push_back({gap(), {}, 1});
+        reply.frames.resize(reply.frames.size() + static_cast<std::size_t>(outline->epilogue));
+    } else {
+        std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
-    // Stream faults cut the frame list after N tokens.
-    std::optional<int> cut_at_tokens = shape.stream_stops_after();
-    if (shape.malformed == faults::Malformed::truncated_sse)
-        cut_at_tokens = c.completion_tokens / 2;
-    int tokens_sent = 0;
-    bool cut = false;
-    std::string next_event;                   // the first event not sent, when the stream is cut
-    reply.frames.reserve(frames.size() + 1);  // and a last frame a fault may add
-    for (auto& frame : frames) {
-        if (cut_at_tokens && frame.kind != wire::StreamFrame::Kind::prelude &&
-            tokens_sent >= *cut_at_tokens) {
-            cut = true;
-            next_event = std::move(frame.bytes);
-            break;
+        // Stream faults cut the frame list after N tokens.
+        std::optional<int> cut_at_tokens = shape.stream_stops_after();
+        if (shape.malformed == faults::Malformed::truncated_sse)
+            cut_at_tokens = c.completion_tokens / 2;
+        int tokens_sent = 0;
+        bool cut = false;
+        std::string next_event;  // the first event not sent, when the stream is cut
+        reply.frames.reserve(frames.size() + 1);  // and a last frame a fault may add
+        for (auto& frame : frames) {
+            if (cut_at_tokens && frame.kind != wire::StreamFrame::Kind::prelude &&
+                tokens_sent >= *cut_at_tokens) {
+                cut = true;
+                next_event = std::move(frame.bytes);
+                break;
+            }
+            Duration g = frame.kind == wire::StreamFrame::Kind::token ? gap() : Duration::zero();
+            tokens_sent += frame.tokens;
+            reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
         }
-        Duration g = frame.kind == wire::StreamFrame::Kind::token ? gap() : Duration::zero();
-        tokens_sent += frame.tokens;
-        reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
-    }
-    if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
-        reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop
-    }
-    if (cut) {
-        if (shape.stream_failure && tokens_sent >= shape.stream_failure->after_tokens) {
-            const faults::Rejection& failure = shape.stream_failure->error;
-            wire::ApiError e = dialect_->status_error(failure.status, request.model);
-            reword(e, failure);
-            reply.frames.push_back({gap(), dialect_->stream_error_frame_for(e, request), 0});
-            reply.stream_end = Reply::StreamEnd::clean;
-        } else if (shape.stall && tokens_sent >= shape.stall->after_tokens) {
-            // A stream form without comments (NDJSON) has no keep-alive: its stall is silent.
-            reply.keepalive_bytes = dialect_->keepalive_frame();
-            reply.stream_end = shape.stall->keepalive && !reply.keepalive_bytes.empty()
-                                   ? Reply::StreamEnd::stall_keepalive
-                                   : Reply::StreamEnd::stall_silent;
-            reply.keepalive_interval = shape.stall->keepalive_interval;
-        } else if (shape.malformed == faults::Malformed::truncated_sse) {
-            // Half of the next event, in the dialect's own form, then the connection ends
-            // without the chunked terminator.
-            std::string partial = next_event.substr(0, next_event.size() / 2);
-            reply.frames.push_back({gap(), std::move(partial), 0});
-            reply.stream_end = Reply::StreamEnd::cut;
-        } else {
-            reply.stream_end = Reply::StreamEnd::cut;
+        if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
+            reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop
+        }
+        if (cut) {
+            if (shape.stream_failure && tokens_sent >= shape.stream_failure->after_tokens) {
+                const faults::Rejection& failure = shape.stream_failure->error;
+                wire::ApiError e = dialect_->status_error(failure.status, request.model);
+                reword(e, failure);
+                reply.frames.push_back({gap(), dialect_->stream_error_frame_for(e, request), 0});
+                reply.stream_end = Reply::StreamEnd::clean;
+            } else if (shape.stall && tokens_sent >= shape.stall->after_tokens) {
+                // A stream form without comments (NDJSON) has no keep-alive: its stall is silent.
+                reply.keepalive_bytes = dialect_->keepalive_frame();
+                reply.stream_end = shape.stall->keepalive && !reply.keepalive_bytes.empty()
+                                       ? Reply::StreamEnd::stall_keepalive
+                                       : Reply::StreamEnd::stall_silent;
+                reply.keepalive_interval = shape.stall->keepalive_interval;
+            } else if (shape.malformed == faults::Malformed::truncated_sse) {
+                // Half of the next event, in the dialect's own form, then the connection ends
+                // without the chunked terminator.
+                std::string partial = next_event.substr(0, next_event.size() / 2);
+                reply.frames.push_back({gap(), std::move(partial), 0});
+                reply.stream_end = Reply::StreamEnd::cut;
+            } else {
+                reply.stream_end = Reply::StreamEnd::cut;
+            }
         }
     }
     if (shape.cut_after_bytes) {
@@ -835,8 +829,7 @@ void Provider::review() {
     admitted(capacity_.review(current_limit(scheduler_.now())), lock);
 }
 
-void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& tickets,
-                        LockWhen& lock) {
+void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& tickets, LockWhen& lock) {
     Duration now = scheduler_.now();
     if (!review_pending_ && capacity_.held_back(current_limit(now), config_.capacity.concurrency)) {
         Duration wait = faults::kCapacityReview;

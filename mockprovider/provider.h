@@ -136,8 +136,8 @@ struct Reply {
     std::string body;  // non-streamed body; the head carries its Content-Length
     // What the client half reads from a whole body (wire::Dialect::completion_read), in place of
     // it, for the simulator's in-process transport (IncomingRequest::reads): `body` is then
-    // empty, and the head says content-length: 0. The same for a whole stream (its frames' reads
-    // folded, wire::read_frames): the frames then carry their gaps and tokens, and no bytes.
+    // empty, and the head says content-length: 0. The same for a whole stream (its outline,
+    // wire::Dialect::stream_outline): the frames then carry their gaps and tokens, and no bytes.
     std::optional<wire::ReadAnswer> read;
     // The same for an error body (wire::Dialect::error_read): `body` is then empty.
     std::optional<wire::ReadError> error_read;
@@ -354,8 +354,7 @@ private:
     int current_limit(Duration now);
     // Hands the slots to the tickets the model admitted (outside the lock) and, while a lowered
     // limit holds requests back, looks again at the next phase boundary or kCapacityReview.
-    void admitted(const std::vector<faults::CapacityModel::Ticket>& tickets,
-                  LockWhen& lock);
+    void admitted(const std::vector<faults::CapacityModel::Ticket>& tickets, LockWhen& lock);
     void review();
     std::mutex attempts_mutex_;
     std::map<std::pair<int, std::string>, Metrics::Series*> attempt_series_;

@@ -29,8 +29,9 @@ struct StreamFrame {
     std::string bytes;  // one complete SSE event (blank line included) or NDJSON line
     int tokens = 0;     // answer tokens this frame carries
     // What the dialect's client half reads from the frame's bytes, in place of them
-    // (Dialect::stream_reads): the simulator folds these instead of rendering bytes and reading
-    // them back (read_frames). tests/wire/client_half_test.cpp holds the two to each other.
+    // (Dialect::stream_reads): folded (read_frames), they are what the simulator takes instead
+    // of rendering bytes and reading them back (Dialect::stream_outline).
+    // tests/wire/client_half_test.cpp holds the two to each other.
     // Views into the Completion the frames were made from (or literals): folded while it lives.
     struct Read {
         std::string_view text;                          // appended to the answer's text
