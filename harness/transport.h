@@ -102,7 +102,7 @@ std::string request_bytes(const ProviderAddress& address, const wire::ClientRequ
 // Reads what an attempt got, from its status, headers and body, as the dialect's client half
 // reads it: shared by both transports.
 // `already_read`: a 200's answer as the in-process transport has it without the bytes (a
-// stream folded from its frames, wire::read_frames; a body as its dialect rendered it,
+// stream's outline, wire::Dialect::stream_outline; a body as its dialect rendered it,
 // Reply::read), used instead of reading `body`. The caller vouches that it is what the dialect
 // reads from `body` as the content type says (a stream's frames arrive only under the dialect's
 // stream type, a whole body only under its JSON type); its text is taken, not copied.
