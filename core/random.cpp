@@ -56,10 +56,6 @@ RandomStream RandomStream::derive(std::uint64_t scenario_seed, std::string_view 
     return RandomStream(hash64(name, scenario_seed));
 }
 
-double RandomStream::uniform(double low, double high) {
-    return low + (high - low) * uniform();
-}
-
 double RandomStream::normal() {
     // Box–Muller; one value per call keeps the stream position easy to reason about.
     double u1 = uniform();

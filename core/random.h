@@ -62,9 +62,10 @@ public:
         return mix64(state_);
     }
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-    double uniform(double low, double high);                                    // [low, high)
-    double normal();                                                            // mean 0, sd 1
-    double exponential(double rate);                                            // mean 1/rate
+    // [low, high)
+    double uniform(double low, double high) { return low + (high - low) * uniform(); }
+    double normal();                  // mean 0, sd 1
+    double exponential(double rate);  // mean 1/rate
     bool chance(double probability) {
         if (probability <= 0) return false;
         if (probability >= 1) return true;
