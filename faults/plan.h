@@ -172,6 +172,13 @@ struct Plan {
     ~Plan() = default;
 
     void add(Effect e) { effects.push_back(std::move(e)); }
+    // A client back before the wait it was given: `again` once more, labelled "throttled".
+    static Plan throttled(Rejection&& again) {
+        Plan plan;
+        plan.effects.emplace_back(std::move(again));
+        plan.applied.emplace_back("throttled");
+        return plan;
+    }
     // The last effect of kind E, or null.
     template <class E>
     const E* find() const {

@@ -314,49 +314,42 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         !request.tools.empty() && request.tool_choice != wire::ToolChoice::none,
         request.prompt_tokens,
         static_cast<int>(request.max_tokens.value_or(config_.answer.max_tokens))};
-    faults::Plan plan;
-    Shape shape;
     std::uint64_t random = hash_combine(config_.seed, attempt.seq);
-    faults::LimitSnapshot limits;
-    {
-        LockWhen lock(threaded_, mutex_);
-        // A forced fault is the test's explicit choice for that request: it goes past a throttle.
-        // The client's identity is only built once some client has been held to a wait.
-        std::optional<faults::Rejection> again;
-        if (!forced && !throttles_.empty())
-            again = throttles_.check(in.client_identity(), attempt.at);
-        if (again) {
-            // Back before the wait this client was given: rejected again, with what remains.
-            plan.add(std::move(*again));
-            plan.applied.emplace_back("throttled");
-        } else {
-            plan = planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
-                            : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
-            // A forced fault is for that request alone: it throttles only when it says so.
-            auto* r = plan.find<faults::Rejection>();
-            if (forced && r && !r->enforce_retry_after) r->enforce_retry_after = false;
-        }
-        // A dialect whose server does not refuse images (Ollama) passes over them instead.
-        for (auto& effect : plan.effects) {
-            auto* r = std::get_if<faults::Rejection>(&effect);
-            if (r && r->unsupported_feature == "vision" &&
-                !dialect_->refuses_images_without_vision())
-                effect = faults::Ignore{faults::Ignored::images};
-        }
-        shape = shape_of(std::move(plan.effects));  // not read again (the labels are)
-        if (shape.reject && shape.reject->throttles())
-            throttles_.impose(in.client_identity(), attempt.at, *shape.reject);
-        if (shape.answers()) {
-            // The provider's own limits apply to requests the fault model lets through.
-            if (auto rejection =
-                    limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
-                shape.reject = rejection;
-                plan.applied.emplace_back("provider_rate_limit");
-            }
-        }
-        limits = limits_.snapshot(attempt.at);
-        if (shape.limits) limits = *shape.limits;  // a rate_limit phase reports its own buckets
+    // The plan and its shape are made in place, under the lock (a rejection's strings are not
+    // moved from one to the next).
+    LockWhen lock(threaded_, mutex_);
+    // A forced fault is the test's explicit choice for that request: it goes past a throttle.
+    // The client's identity is only built once some client has been held to a wait.
+    std::optional<faults::Rejection> again;
+    if (!forced && !throttles_.empty()) again = throttles_.check(in.client_identity(), attempt.at);
+    // Back before the wait this client was given: rejected again, with what remains.
+    faults::Plan plan = again ? faults::Plan::throttled(std::move(*again))
+                        : planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
+                                   : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
+    if (!again) {
+        // A forced fault is for that request alone: it throttles only when it says so.
+        auto* r = plan.find<faults::Rejection>();
+        if (forced && r && !r->enforce_retry_after) r->enforce_retry_after = false;
     }
+    // A dialect whose server does not refuse images (Ollama) passes over them instead.
+    for (auto& effect : plan.effects) {
+        auto* r = std::get_if<faults::Rejection>(&effect);
+        if (r && r->unsupported_feature == "vision" && !dialect_->refuses_images_without_vision())
+            effect = faults::Ignore{faults::Ignored::images};
+    }
+    Shape shape = shape_of(std::move(plan.effects));  // not read again (the labels are)
+    if (shape.reject && shape.reject->throttles())
+        throttles_.impose(in.client_identity(), attempt.at, *shape.reject);
+    if (shape.answers()) {
+        // The provider's own limits apply to requests the fault model lets through.
+        if (auto rejection = limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
+            shape.reject = std::move(rejection);
+            plan.applied.emplace_back("provider_rate_limit");
+        }
+    }
+    faults::LimitSnapshot limits = limits_.snapshot(attempt.at);
+    if (shape.limits) limits = *shape.limits;  // a rate_limit phase reports its own buckets
+    lock.unlock();
     attempt.fault = plan.label();
     if (shape.connection != ConnectionAction::none)
         return Reply{.connection = shape.connection, .attempt = std::move(attempt)};
