@@ -323,7 +323,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
     std::optional<faults::Rejection> again;
     if (!forced && !throttles_.empty()) again = throttles_.check(in.client_identity(), attempt.at);
     // Back before the wait this client was given: rejected again, with what remains.
-    faults::Plan plan = again ? faults::Plan::throttled(std::move(*again))
+    faults::Plan plan = again      ? faults::Plan::throttled(std::move(*again))
                         : planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
                                    : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
     if (!again) {
