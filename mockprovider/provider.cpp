@@ -568,12 +568,14 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     if (reads && whole) outline = dialect_->stream_outline(c, request);
     if (outline) {
         reply.read = std::move(outline->read);
-        reply.frames.reserve(static_cast<std::size_t>(outline->prelude) +
-                             static_cast<std::size_t>(outline->token_frames) +
-                             static_cast<std::size_t>(outline->epilogue));
-        reply.frames.resize(static_cast<std::size_t>(outline->prelude));
-        for (int i = 0; i < outline->token_frames; ++i) reply.frames.push_back({gap(), {}, 1});
-        reply.frames.resize(reply.frames.size() + static_cast<std::size_t>(outline->epilogue));
+        // Every frame made in place, empty; the token frames then given their gaps, in order.
+        const auto prelude = static_cast<std::size_t>(outline->prelude);
+        const auto token_frames = static_cast<std::size_t>(outline->token_frames);
+        reply.frames.resize(prelude + token_frames + static_cast<std::size_t>(outline->epilogue));
+        for (std::size_t i = prelude; i < prelude + token_frames; ++i) {
+            reply.frames[i].gap = gap();
+            reply.frames[i].tokens = 1;
+        }
     } else {
         std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
