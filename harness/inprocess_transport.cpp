@@ -367,8 +367,7 @@ void InProcessTransport::abandon(std::uint64_t handle) {
 }
 
 void InProcessTransport::close_all() {
-    auto calls = calls_;
-    for (auto& [handle, call] : calls) {
+    for (auto& [handle, call] : in_key_order(calls_)) {
         call->done = nullptr;
         give_up(call);
     }

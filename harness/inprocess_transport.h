@@ -11,7 +11,6 @@
 // connection limits, and outages with mode "refuse" (the port closes): an attempt at a
 // refusing provider is a connection error at once.
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/keyed.h"
 #include "harness/transport.h"
 #include "mockprovider/provider.h"
 
@@ -74,7 +74,7 @@ private:
     Scheduler& scheduler_;
     std::vector<mock::Provider*> targets_;
     std::vector<ProviderAddress> providers_;
-    std::map<std::uint64_t, std::shared_ptr<Call>> calls_;
+    Keyed<std::uint64_t, std::shared_ptr<Call>> calls_;  // in flight, by handle
     // The request handed to a provider, its strings' room kept from one attempt to the next
     // (each is read within Provider::handle, and nothing keeps it).
     mock::IncomingRequest incoming_;

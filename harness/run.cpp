@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/keyed.h"
 #include "core/real_scheduler.h"
 #include "core/text.h"
 #include "harness/inprocess_transport.h"
@@ -452,7 +453,7 @@ private:
     void end_run() {
         ending_ = true;
         scheduler_.cancel(arrival_);
-        for (auto& [user, hung] : open_) scheduler_.cancel(hung);
+        for (auto& [user, hung] : in_key_order(open_)) scheduler_.cancel(hung);
         open_.clear();
         stack_->stop();
         scheduler_.stop();
@@ -485,7 +486,7 @@ private:
     Scheduler::TimerId arrival_ = 0;
     std::vector<UserRecord> users_;
     // Users sent to the stack and not yet finished, each with its hung timer.
-    std::map<std::size_t, Scheduler::TimerId> open_;
+    Keyed<std::size_t, Scheduler::TimerId> open_;
     std::atomic<bool>* stop_ = nullptr;
     bool arrivals_done_ = false;
     Duration late_max_{};

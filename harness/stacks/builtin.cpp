@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/keyed.h"
 #include "harness/stacks/stack.h"
 
 namespace brownout::harness {
@@ -35,7 +36,7 @@ public:
     }
 
     void stop() override {
-        auto flights = std::move(flights_);
+        auto flights = in_key_order(flights_);
         flights_.clear();
         for (auto& [user, f] : flights) land(*f);
     }
@@ -156,7 +157,7 @@ private:
     const std::vector<wire::ConversationDigest>* digests_;  // by user; null: none made
     std::unique_ptr<Policy> policy_;
     std::unique_ptr<Transport> transport_;
-    std::map<std::size_t, std::shared_ptr<Flight>> flights_;
+    Keyed<std::size_t, std::shared_ptr<Flight>> flights_;
     std::uint64_t sent_ = 0;
 };
 
