@@ -3,9 +3,8 @@
 // open addressing, no node an entry, so adding and dropping one costs no allocation. Walked in
 // key order where the order is seen (abandoning them all), as a std::map would walk it.
 
-#include <boost/unordered/unordered_flat_map.hpp>
-
 #include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <utility>
 #include <vector>
