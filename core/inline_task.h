@@ -1,10 +1,12 @@
 #pragma once
-// What a timer runs: any callable taking nothing, kept in place when it fits kInline bytes and
-// moves without throwing, on the heap otherwise. Move-only.
+// What a timer runs, and what a transport hands an attempt's result to: any callable of the
+// signature, kept in place when it fits kInline bytes and moves without throwing, on the heap
+// otherwise. Move-only.
 //
 // std::function keeps a callable in place only when it is trivially copyable and at most 16
 // bytes, so every lambda holding a shared_ptr (each timer of the in-process transport and of a
-// socket session) cost an allocation and a free; the simulator sets about six timers an attempt.
+// socket session, each attempt's result handler) cost an allocation and a free; the simulator
+// sets about six timers an attempt.
 
 #include <cassert>
 #include <cstddef>
@@ -14,16 +16,21 @@
 
 namespace brownout {
 
-class InlineTask {
+template <class Signature>
+class InlineFunction;
+
+template <class R, class... Args>
+class InlineFunction<R(Args...)> {
 public:
     static constexpr std::size_t kInline = 48;
 
-    InlineTask() = default;
-    InlineTask(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): as std::function
+    InlineFunction() = default;
+    InlineFunction(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): as std::function
 
-    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineTask> &&
-                                                std::is_invocable_r_v<void, std::decay_t<F>&>>>
-    InlineTask(F&& f) {  // NOLINT(google-explicit-constructor): a lambda is a task
+    template <class F,
+              class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, InlineFunction> &&
+                                       std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+    InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): as std::function
         using Stored = std::decay_t<F>;
         if constexpr (sizeof(Stored) <= kInline && alignof(Stored) <= alignof(std::max_align_t) &&
                       std::is_nothrow_move_constructible_v<Stored>) {
@@ -35,27 +42,27 @@ public:
         }
     }
 
-    InlineTask(InlineTask&& other) noexcept { take(other); }
-    InlineTask& operator=(InlineTask&& other) noexcept {
+    InlineFunction(InlineFunction&& other) noexcept { take(other); }
+    InlineFunction& operator=(InlineFunction&& other) noexcept {
         if (this != &other) {
             reset();
             take(other);
         }
         return *this;
     }
-    InlineTask(const InlineTask&) = delete;
-    InlineTask& operator=(const InlineTask&) = delete;
-    ~InlineTask() { reset(); }
+    InlineFunction(const InlineFunction&) = delete;
+    InlineFunction& operator=(const InlineFunction&) = delete;
+    ~InlineFunction() { reset(); }
 
     explicit operator bool() const { return ops_ != nullptr; }
-    void operator()() {
-        assert(ops_ != nullptr && "an empty task was run");
-        ops_->call(storage_);
+    R operator()(Args... args) {
+        assert(ops_ != nullptr && "an empty function was called");
+        return ops_->call(storage_, std::forward<Args>(args)...);
     }
 
 private:
     struct Ops {
-        void (*call)(void* storage);
+        R (*call)(void* storage, Args&&... args);
         void (*move)(void* from, void* to);  // constructs at `to`, destroys at `from`
         void (*destroy)(void* storage);
     };
@@ -68,18 +75,20 @@ private:
         return *std::launder(static_cast<F**>(storage));
     }
     template <class F>
-    static constexpr Ops kInPlace{[](void* s) { in_place<F>(s)(); },
-                                  [](void* from, void* to) {
-                                      ::new (to) F(std::move(in_place<F>(from)));
-                                      in_place<F>(from).~F();
-                                  },
-                                  [](void* s) { in_place<F>(s).~F(); }};
+    static constexpr Ops kInPlace{
+        [](void* s, Args&&... args) -> R { return in_place<F>(s)(std::forward<Args>(args)...); },
+        [](void* from, void* to) {
+            ::new (to) F(std::move(in_place<F>(from)));
+            in_place<F>(from).~F();
+        },
+        [](void* s) { in_place<F>(s).~F(); }};
     template <class F>
-    static constexpr Ops kOnHeap{[](void* s) { (*on_heap<F>(s))(); },
-                                 [](void* from, void* to) { ::new (to) F*(on_heap<F>(from)); },
-                                 [](void* s) { delete on_heap<F>(s); }};
+    static constexpr Ops kOnHeap{
+        [](void* s, Args&&... args) -> R { return (*on_heap<F>(s))(std::forward<Args>(args)...); },
+        [](void* from, void* to) { ::new (to) F*(on_heap<F>(from)); },
+        [](void* s) { delete on_heap<F>(s); }};
 
-    void take(InlineTask& other) noexcept {
+    void take(InlineFunction& other) noexcept {
         if (other.ops_ == nullptr) return;
         other.ops_->move(other.storage_, storage_);
         ops_ = std::exchange(other.ops_, nullptr);
@@ -91,5 +100,7 @@ private:
     alignas(std::max_align_t) unsigned char storage_[kInline];
     const Ops* ops_ = nullptr;
 };
+
+using InlineTask = InlineFunction<void()>;
 
 }  // namespace brownout

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/inline_task.h"
 #include "core/scheduler.h"
 #include "harness/policies/policy.h"
 #include "harness/workload.h"
@@ -55,8 +56,9 @@ struct ChatToSend {
 class Transport {
 public:
     virtual ~Transport() = default;
-    // Handed the result to keep (a callable taking it by value or by rvalue reference).
-    using Done = std::function<void(AttemptResult&&)>;
+    // Handed the result to keep (a callable taking it by value or by rvalue reference), kept in
+    // place (core/inline_task.h): a handler holding its flight and ids costs no allocation.
+    using Done = InlineFunction<void(AttemptResult&&)>;
     // Sends one attempt (a request rendered by the provider's dialect; the address's path and
     // headers, when set, take precedence); `done` runs on the runner's thread. Returns a handle
     // to abandon it. Whether the answer is a stream is read from its content type; the answer

@@ -795,7 +795,7 @@ int Provider::current_limit(Duration now) {
     return std::max(0, static_cast<int>(std::floor(config_.capacity.concurrency * factor + 1e-9)));
 }
 
-Provider::Admission Provider::admit(std::function<void()> resume) {
+Provider::Admission Provider::admit(InlineTask resume) {
     LockWhen lock(threaded_, mutex_);
     if (config_.capacity.concurrency <= 0) return Admission::now;
     auto ticket = next_ticket_++;
@@ -832,7 +832,7 @@ void Provider::admitted(const std::vector<faults::CapacityModel::Ticket>& ticket
         review_pending_ = true;
         scheduler_.after(wait, [this] { review(); });
     }
-    std::vector<std::function<void()>> resumes;
+    std::vector<InlineTask> resumes;
     for (auto t : tickets) {
         auto it = resumes_.find(t);
         resumes.push_back(std::move(it->second));

@@ -18,6 +18,7 @@
 
 #include "core/lock_when.h"
 #include "core/random.h"
+#include "core/inline_task.h"
 #include "core/scheduler.h"
 #include "faults/capacity.h"
 #include "faults/engine.h"
@@ -222,7 +223,7 @@ public:
     // Capacity (faults/capacity.h): ask for a slot for an answer. `resume` is called (from the
     // releasing thread or the scheduler's) when a queued request gets its slot.
     using Admission = faults::CapacityModel::Admission;
-    Admission admit(std::function<void()> resume);
+    Admission admit(InlineTask resume);
     // The slot is free again: now, or once abandoned work would have finished (`after`).
     void release(Duration after = Duration::zero());
     // The "busy" answer (503, or 529 for Anthropic) for a request that found no slot and no
@@ -348,7 +349,7 @@ private:
     ScaledClock* controllable_clock_ = nullptr;
     faults::Engine engine_;
     faults::CapacityModel capacity_;
-    std::map<faults::CapacityModel::Ticket, std::function<void()>> resumes_;
+    std::map<faults::CapacityModel::Ticket, InlineTask> resumes_;
     faults::CapacityModel::Ticket next_ticket_ = 0;
     bool review_pending_ = false;
     int current_limit(Duration now);
