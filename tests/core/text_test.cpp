@@ -54,7 +54,8 @@ TEST_CASE("numbers are appended as std::to_string writes them", "[text]") {
     CHECK(hex == "id_000abc");
     CHECK(to_hex(0x0123456789abcdefULL) == "0123456789abcdef");
     CHECK(to_hex(0xffULL, 1) == "f");  // the low digits when the width is short
-    for (std::uint64_t v : {0ULL, 0x1ULL, 0xfedcba9876543210ULL, 0x0123456789abcdefULL}) {
+    for (std::uint64_t v : {0ULL, 0x1ULL, 0xfedcba9876543210ULL, 0x0123456789abcdefULL,
+                            0xa9a9a9a9a9a9a9a9ULL, 0xffffffff00000000ULL, 0x00000000ffffffffULL}) {
         for (int digits = 1; digits <= 16; ++digits) {
             auto full = fmt::format("{:016x}", v);
             CHECK(to_hex(v, digits) == full.substr(16 - static_cast<std::size_t>(digits)));
