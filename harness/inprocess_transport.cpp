@@ -40,7 +40,8 @@ InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::P
     : scheduler_(scheduler),
       targets_(std::move(targets)),
       providers_(std::move(providers)),
-      routed_(targets_.size()) {}
+      routed_(targets_.size()),
+      typed_heads_(targets_.size()) {}
 
 InProcessTransport::~InProcessTransport() {
     close_all();
@@ -58,13 +59,19 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
     const auto& dialect = client_dialect(address.dialect);
     // A path of the address's own may route elsewhere: only the dialect's chat path is typed.
     if (address.path.empty()) {
-        if (request.made_for != provider) {
-            request.typed = dialect.typed_chat(request.chat, address.api_key);
-            request.made_for = provider;
+        auto& head = typed_heads_[provider];
+        if (!head.made) {
+            head.request = dialect.typed_head(address.api_key);
+            head.made = true;
         }
-        if (request.typed) {
-            return start(provider, request.typed->request, {}, &request.typed->chat, timeout,
-                         std::move(done));
+        if (head.request) {
+            if (request.made_for != provider) {
+                request.typed = dialect.typed_request(request.chat);
+                request.made_for = provider;
+            }
+            if (request.typed)
+                return start(provider, *head.request, {}, &*request.typed, timeout,
+                             std::move(done));
         }
     }
     // Rendered to bytes, as any transport sends it (its send() above takes them in process).

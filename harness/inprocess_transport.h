@@ -85,6 +85,12 @@ private:
         std::optional<wire::Route> route;
     };
     std::vector<Routed> routed_;  // by provider
+    // A provider's typed request head (wire::Dialect::typed_head of its key), made once.
+    struct TypedHead {
+        bool made = false;
+        std::optional<wire::ClientRequest> request;  // none: its dialect renders bytes
+    };
+    std::vector<TypedHead> typed_heads_;  // by provider
     std::uint64_t next_handle_ = 0;
     std::uint64_t next_connection_ = 0;
 };

@@ -41,8 +41,8 @@ struct ChatToSend {
     // Set while `chat` leaves its text out (made with its digest, for a typed request): the
     // user whose text with_text() puts in, for a transport that renders bytes.
     const UserRequest* text_of = nullptr;
-    std::size_t made_for = SIZE_MAX;  // the provider `typed` was made for
-    std::optional<wire::Dialect::TypedChat> typed;
+    std::size_t made_for = SIZE_MAX;         // the provider `typed` was made for
+    std::optional<wire::ChatRequest> typed;  // wire::Dialect::typed_request, for that provider
 
     const wire::OutgoingChat& with_text() {
         if (text_of != nullptr) add_text(chat, *text_of);
@@ -67,7 +67,8 @@ public:
                                Done done) = 0;
     // Sends `request.chat` as the provider's dialect renders it with the address's key, as send
     // does. The in-process transport hands the provider the request as a value where the
-    // dialect can (wire::Dialect::typed_chat), with no bytes in between, made once a provider.
+    // dialect can (wire::Dialect::typed_request, made once a provider; its head, typed_head, once
+    // a run), with no bytes in between.
     virtual std::uint64_t send_chat(std::size_t provider, ChatToSend& request, Duration timeout,
                                     Done done);
     virtual void abandon(std::uint64_t handle) = 0;

@@ -290,7 +290,7 @@ std::string render_request(const UserRequest& r, wire::DialectKind dialect,
 wire::ChatRequest expected_request(const UserRequest& r) {
     const auto& dialect = client_dialect(wire::DialectKind::openai);
     // The same as parsing the rendered body (the shortcut is held to it), without the bytes.
-    if (auto typed = dialect.typed_chat(outgoing_chat(r, "any"), "")) return std::move(typed->chat);
+    if (auto typed = dialect.typed_request(outgoing_chat(r, "any"))) return std::move(*typed);
     auto parsed = dialect.parse_chat(render_request(r, wire::DialectKind::openai, "any"));
     return std::get<wire::ChatRequest>(parsed);
 }

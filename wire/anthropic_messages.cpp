@@ -440,11 +440,11 @@ public:
         return r;
     }
 
-    std::optional<TypedChat> typed_chat(const OutgoingChat& chat,
-                                        std::string_view api_key) const override {
-        auto r = typed_chat_request(chat);
-        if (!r) return std::nullopt;
-        return TypedChat{chat_head(api_key), std::move(*r)};
+    std::optional<ClientRequest> typed_head(std::string_view api_key) const override {
+        return chat_head(api_key);
+    }
+    std::optional<ChatRequest> typed_request(const OutgoingChat& chat) const override {
+        return typed_chat_request(chat);
     }
 
     ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {

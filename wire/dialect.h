@@ -96,7 +96,7 @@ struct OutgoingChat {
     bool stream = false;
     std::optional<ToolSpec> tool;  // a tool the model must call
     // Set by a sender that knows what system, prompt and image digest to, and that they are
-    // ASCII (the simulator's workload, digested once a run): Dialect::typed_chat takes it and
+    // ASCII (the simulator's workload, digested once a run): Dialect::typed_request takes it and
     // reads none of the text, which may then be left out. render_chat ignores it.
     std::optional<ConversationDigest> digest;
 };
@@ -268,17 +268,29 @@ public:
     // ── client half ──
     // `api_key` goes where this API's SDKs put it (empty: no key).
     virtual ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const = 0;
-    // The simulator's shortcut past render_chat and the server half's parse: the request without
-    // its body, and the ChatRequest that parse_routed gives for the rendered body on the route of
-    // its path. nullopt (the default, and wherever the shortcut could differ): render and parse.
+    // The simulator's shortcut past render_chat and the server half's parse, in two halves: the
+    // request without its body (path and headers), which depends on the key alone, so that a
+    // transport makes it once for each provider it sends to; and the ChatRequest that
+    // parse_routed gives for the rendered body on the route of that path. nullopt (the default,
+    // and wherever the shortcut could differ): render and parse.
     // tests/wire/client_half_test.cpp holds every dialect's shortcut to render-then-parse.
+    virtual std::optional<ClientRequest> typed_head(std::string_view /*api_key*/) const {
+        return std::nullopt;
+    }
+    virtual std::optional<ChatRequest> typed_request(const OutgoingChat& /*chat*/) const {
+        return std::nullopt;
+    }
+    // Both halves, or nullopt when either declines.
     struct TypedChat {
         ClientRequest request;  // path and headers; no body
         ChatRequest chat;
     };
-    virtual std::optional<TypedChat> typed_chat(const OutgoingChat& /*chat*/,
-                                                std::string_view /*api_key*/) const {
-        return std::nullopt;
+    std::optional<TypedChat> typed_chat(const OutgoingChat& chat, std::string_view api_key) const {
+        auto head = typed_head(api_key);
+        if (!head) return std::nullopt;
+        auto request = typed_request(chat);
+        if (!request) return std::nullopt;
+        return TypedChat{std::move(*head), std::move(*request)};
     }
     // A 200's body (JSON, or the text of an SSE stream); `body_complete` is false when the
     // connection ended before the body did.

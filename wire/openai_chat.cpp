@@ -551,12 +551,13 @@ public:
         return r;
     }
 
-    std::optional<TypedChat> typed_chat(const OutgoingChat& chat,
-                                        std::string_view api_key) const override {
+    std::optional<ClientRequest> typed_head(std::string_view api_key) const override {
+        return chat_head(api_key);
+    }
+    std::optional<ChatRequest> typed_request(const OutgoingChat& chat) const override {
         auto r = typed_chat_request(chat);
-        if (!r) return std::nullopt;
-        r->include_usage = chat.stream;  // stream_options goes with stream
-        return TypedChat{chat_head(api_key), std::move(*r)};
+        if (r) r->include_usage = chat.stream;  // stream_options goes with stream
+        return r;
     }
 
     ClientRequest render_chat(const OutgoingChat& chat, std::string_view api_key) const override {

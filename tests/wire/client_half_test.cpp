@@ -261,6 +261,8 @@ TEST_CASE(
             if (!typed) continue;
             any = true;
             auto sent = client->render_chat(chat, "sk-test");
+            // The head is made from the key alone (typed_head): each chat's rendered head is
+            // held to it, the model, stream and tools of every chat here included.
             CHECK(typed->request.method == sent.method);
             CHECK(typed->request.path == sent.path);
             CHECK(typed->request.headers == sent.headers);
