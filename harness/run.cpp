@@ -278,7 +278,7 @@ public:
                 attempts_.push_back(record_of(scenario_, a));
                 if (log_ != nullptr) log_->attempt(client_.name, a);
             },
-            journal_window_);
+            journal_window_, /*sink_reads_text=*/log_ != nullptr);
         schedule(0);
         if (virtual_) {
             virtual_->run();

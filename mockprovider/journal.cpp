@@ -13,11 +13,18 @@ std::uint64_t AttemptJournal::next_seq() {
     return ++next_seq_;
 }
 
-void AttemptJournal::restart(std::function<void(const Attempt&)> sink, std::size_t keep) {
+void AttemptJournal::restart(std::function<void(const Attempt&)> sink, std::size_t keep,
+                             bool sink_reads_text) {
     LockWhen lock(threaded_, mutex_);
     records_.clear();
     sink_ = std::move(sink);
+    sink_reads_text_ = sink_reads_text;
     capacity_ = keep;
+}
+
+bool AttemptJournal::keeps_text() const {
+    LockWhen lock(threaded_, mutex_);
+    return capacity_ > 0 || (sink_ && sink_reads_text_);
 }
 
 void AttemptJournal::record(Attempt&& attempt) {

@@ -52,7 +52,13 @@ public:
     // The sink is called with every record from then on, under the journal's lock: `brownout
     // run` appends it to the report directory and keeps what scoring needs as the run goes, and
     // the journal keeps the newest `keep` records from then on (SIZE_MAX: all; 0: none).
-    void restart(std::function<void(const Attempt&)> sink, std::size_t keep);
+    // `sink_reads_text`: whether the sink reads a record's method, path and request id (a run's
+    // log does; scoring does not).
+    void restart(std::function<void(const Attempt&)> sink, std::size_t keep,
+                 bool sink_reads_text = true);
+    // Whether anything reads a record's text: the journal keeps records, or its sink reads it.
+    // A provider in process leaves the text out of an attempt no one reads it of.
+    bool keeps_text() const;
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;
     std::size_t size() const;
@@ -63,6 +69,7 @@ private:
     mutable std::mutex mutex_;
     std::deque<Attempt> records_;
     std::function<void(const Attempt&)> sink_;
+    bool sink_reads_text_ = true;
     std::size_t capacity_;
     std::uint64_t next_seq_ = 0;
     bool threaded_;

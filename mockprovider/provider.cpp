@@ -141,7 +141,7 @@ Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& 
     probe.fields.processing = std::chrono::milliseconds(0);
     for (bool with_length : {true, false}) {
         probe.fields.length = with_length ? std::optional<std::size_t>(0) : std::nullopt;
-        head_lines(probe, "0", "0", {}, [this](std::string_view name, std::string_view) {
+        head_lines(probe, {}, "0", "0", {}, [this](std::string_view name, std::string_view) {
             if (own_headers_.size() <= name.size()) own_headers_.resize(name.size() + 1);
             if (!own_header(name)) own_headers_[name.size()].emplace_back(name);
         });
@@ -164,11 +164,22 @@ Attempt Provider::start_attempt(const IncomingRequest& in) {
     a.provider = config_.id;
     a.connection = in.connection;
     a.at = scheduler_.now();
-    a.method = in.method;
-    a.path = std::string(strip_query(in.target));
     a.retry_count = in.retry_count.value_or(-1);
-    a.request_id = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
+    // Its text only where something reads it: a socket's head, and the journal's readers. An
+    // attempt in process that no one reads the text of has none (its request id is made from its
+    // seq where a head or an error body names it: request_id()).
+    if (!in.reads || journal_.keeps_text()) {
+        a.method = in.method;
+        a.path = std::string(strip_query(in.target));
+        a.request_id = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
+    }
     return a;
+}
+
+std::string_view Provider::request_id(const Attempt& a, std::string& room) const {
+    if (!a.request_id.empty()) return a.request_id;
+    room = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
+    return room;
 }
 
 std::string IncomingRequest::client_identity() const {
@@ -218,7 +229,8 @@ Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& 
 
 Reply Provider::error_reply(const wire::ApiError& error, Attempt&& attempt, bool close) {
     Reply reply;
-    reply.body = dialect_->error_body(error, attempt.request_id);
+    std::string room;
+    reply.body = dialect_->error_body(error, request_id(attempt, room));
     reply.fields = {.status = error.status,
                     .content_type = dialect_->json_content_type(),
                     .length = reply.body.size()};
@@ -466,7 +478,10 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
         // may name otherwise).
         if (plain && reply.error_read)
             keep_status_error_read(r.status, model, r, *reply.error_read);
-        if (!reply.error_read) reply.body = dialect_->error_body(e, attempt.request_id);
+        if (!reply.error_read) {
+            std::string room;
+            reply.body = dialect_->error_body(e, request_id(attempt, room));
+        }
         reply.fields = {.status = status,
                         .content_type = dialect_->json_content_type(),
                         .length = reply.body.size(),
@@ -680,9 +695,9 @@ std::string_view decimal(std::array<char, 24>& text, std::int64_t value) {
 }  // namespace
 
 template <typename Line>
-void Provider::head_lines(const Reply& reply, std::string_view length_digits,
-                          std::string_view processing_digits, std::string_view date,
-                          Line&& line) const {
+void Provider::head_lines(const Reply& reply, std::string_view request_id,
+                          std::string_view length_digits, std::string_view processing_digits,
+                          std::string_view date, Line&& line) const {
     const HeadFields& f = reply.fields;
     line("date", date);
     line("content-type", f.content_type);
@@ -693,8 +708,7 @@ void Provider::head_lines(const Reply& reply, std::string_view length_digits,
         line("cache-control", "no-cache");
     }
     line("connection", "keep-alive");
-    if (auto name = dialect_->request_id_header(); !name.empty())
-        line(name, reply.attempt.request_id);
+    if (auto name = dialect_->request_id_header(); !name.empty()) line(name, request_id);
     for (const auto& [k, v] : dialect_->common_headers()) line(k, v);
     if (f.processing && !dialect_->processing_header().empty())
         line(dialect_->processing_header(), processing_digits);
@@ -717,6 +731,8 @@ std::string Provider::render_head(const Reply& reply) const {
     // Read once: both passes must see the same text (the date changes with the second).
     const std::string_view date = http_date_now();
     const std::string_view reason = reason_phrase(f.status);
+    std::string id_room;
+    const std::string_view id = request_id(reply.attempt, id_room);
 
     auto pieces = [&](auto&& put) {
         put("HTTP/1.1 "sv);
@@ -724,7 +740,7 @@ std::string Provider::render_head(const Reply& reply) const {
         put(" "sv);
         put(reason);
         put("\r\n"sv);
-        head_lines(reply, length_digits, processing_digits, date,
+        head_lines(reply, id, length_digits, processing_digits, date,
                    [&put](std::string_view name, std::string_view value) {
                        put(name);
                        put(": "sv);
@@ -770,7 +786,8 @@ std::string_view Provider::HeadReader::operator()(std::string_view name) const {
     if (!gathered_) {
         // The date is left out here (it is the first line: answered above).
         provider_.head_lines(
-            reply_, length_digits_, processing_digits_, {},
+            reply_, provider_.request_id(reply_.attempt, request_id_), length_digits_,
+            processing_digits_, {},
             [this](std::string_view n, std::string_view value) { lines_.emplace_back(n, value); });
         gathered_ = true;
     }

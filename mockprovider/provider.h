@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/inline_task.h"
 #include "core/lock_when.h"
 #include "core/random.h"
-#include "core/inline_task.h"
 #include "core/scheduler.h"
 #include "faults/capacity.h"
 #include "faults/engine.h"
@@ -271,6 +271,7 @@ public:
         // asked for.
         mutable boost::container::small_vector<std::pair<std::string_view, std::string_view>, 32>
             lines_;
+        mutable std::string request_id_;  // made when the attempt has none (Provider::request_id)
         mutable bool gathered_ = false;
     };
     // Whether `name` is one of the lines every head of this provider may write (its date, content
@@ -323,7 +324,7 @@ private:
     // Every header of a head in the order it is written: `line(name, value)` for each. The
     // numbers come as digits (`length_digits`, `processing_digits`), the date as `date`.
     template <typename Line>
-    void head_lines(const Reply& reply, std::string_view length_digits,
+    void head_lines(const Reply& reply, std::string_view request_id, std::string_view length_digits,
                     std::string_view processing_digits, std::string_view date, Line&& line) const;
     // Writes the head of a reply the provider made unless the in-process transport reads its
     // fields (`reads`).
@@ -331,6 +332,9 @@ private:
     wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
     Attempt start_attempt(const IncomingRequest& in);
+    // The attempt's request id: its own, or, for one in process that was given none (its text
+    // read by no one, AttemptJournal::keeps_text), the one made from its seq, written in `room`.
+    std::string_view request_id(const Attempt& a, std::string& room) const;
 
     ProviderConfig config_;
     std::unique_ptr<wire::Dialect> dialect_;

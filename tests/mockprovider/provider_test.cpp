@@ -749,3 +749,53 @@ TEST_CASE("in process, a reply's headers are read by name from its fields as fro
     CHECK(Provider::HeadReader(rig.provider, longer)("retry-after") == "3");
     CHECK(Provider::HeadReader(rig.provider, longer)("x-filler-0") == "0");
 }
+
+TEST_CASE(
+    "in process, an attempt no one reads the text of has none; its request id is made "
+    "where a head names it",
+    "[provider][typed][journal]") {
+    // A simulated run journals into a sink that keeps numbers only (AttemptJournal::keeps_text):
+    // its attempts carry no method, path or request id. A head read by name still names the id
+    // a socket's attempt of the same seq is given, and a journal that is read gets them all.
+    auto request = [](bool reads) {
+        IncomingRequest in{"POST", "/v1/chat/completions?x=1", kHello, "", "", std::nullopt, "", 1};
+        in.reads = reads;
+        return in;
+    };
+    Rig socket;
+    Reply on_socket = socket.provider.handle(request(false));
+    const std::string id = on_socket.attempt.request_id;
+    REQUIRE(id.size() == 36);
+    CHECK(header(on_socket, "x-request-id") == id);
+
+    Rig unread;
+    std::vector<Attempt> seen;
+    unread.journal.restart([&](const Attempt& a) { seen.push_back(a); }, 0,
+                           /*sink_reads_text=*/false);
+    CHECK_FALSE(unread.journal.keeps_text());
+    Reply in_process = unread.provider.handle(request(true));
+    CHECK(in_process.attempt.request_id.empty());
+    CHECK(in_process.attempt.method.empty());
+    CHECK(in_process.attempt.path.empty());
+    CHECK(Provider::HeadReader(unread.provider, in_process)("x-request-id") == id);
+    unread.provider.finish(in_process, "complete", 1s, 0);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].status == 200);
+    CHECK(seen[0].request_id.empty());
+
+    // A journal that keeps records, or a sink that reads the text: the attempt has it.
+    for (bool keeps : {true, false}) {
+        Rig read;
+        seen.clear();
+        read.journal.restart([&](const Attempt& a) { seen.push_back(a); }, keeps ? SIZE_MAX : 0,
+                             /*sink_reads_text=*/!keeps);
+        CHECK(read.journal.keeps_text());
+        Reply r = read.provider.handle(request(true));
+        CHECK(r.attempt.method == "POST");
+        CHECK(r.attempt.path == "/v1/chat/completions");
+        CHECK(r.attempt.request_id == id);
+        read.provider.finish(r, "complete", 1s, 0);
+        REQUIRE(seen.size() == 1);
+        CHECK(seen[0].request_id == id);
+    }
+}
