@@ -328,14 +328,14 @@ TEST_CASE("a function with arguments hands them on, a move-only one unmoved unti
           "[core][scheduler]") {
     // What a transport hands an attempt's result to (Transport::Done): taken by rvalue reference.
     std::string kept;
-    InlineFunction<void(std::string&&)> keep([&kept](std::string&& s) { kept = std::move(s); });
+    InlineFunction<void(std::string &&)> keep([&kept](std::string&& s) { kept = std::move(s); });
     std::string result(40, 'x');  // past the short-string room: a move leaves it empty
     keep(std::move(result));
     CHECK(kept == std::string(40, 'x'));
     CHECK(result.empty());  // NOLINT(bugprone-use-after-move): it was taken, once
     // One that only looks: the argument is handed on as a reference, not moved from.
     std::string looked_at(40, 'y');
-    InlineFunction<void(std::string&&)> look([&kept](const std::string& s) { kept = s; });
+    InlineFunction<void(std::string &&)> look([&kept](const std::string& s) { kept = s; });
     look(std::move(looked_at));
     CHECK(looked_at == std::string(40, 'y'));  // NOLINT(bugprone-use-after-move): not taken
 
