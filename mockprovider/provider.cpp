@@ -158,8 +158,7 @@ void Provider::set_planner(Planner planner) {
     planner_ = std::move(planner);
 }
 
-Attempt Provider::start_attempt(const IncomingRequest& in) {
-    Attempt a;
+void Provider::start_attempt(const IncomingRequest& in, Attempt& a) {
     a.seq = journal_.next_seq();
     a.provider = config_.id;
     a.connection = in.connection;
@@ -173,7 +172,6 @@ Attempt Provider::start_attempt(const IncomingRequest& in) {
         a.path = std::string(strip_query(in.target));
         a.request_id = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
     }
-    return a;
 }
 
 std::string_view Provider::request_id(const Attempt& a, std::string& room) const {
@@ -197,59 +195,57 @@ bool Provider::authorized(const IncomingRequest& in) const {
 }
 
 Reply Provider::handle(const IncomingRequest& in) {
-    Reply reply = [&] {
-        Attempt attempt = start_attempt(in);
-        std::string_view path = strip_query(in.target);
-        std::optional<wire::Route> routed;  // unless the request comes with its route
-        const wire::Route& route =
-            in.route != nullptr ? *in.route : routed.emplace(dialect_->route(in.method, in.target));
-        switch (route.target) {
-            case wire::Route::Target::chat:
-                return handle_chat(in, route, std::move(attempt));
-            case wire::Route::Target::models:
-            case wire::Route::Target::model:
-                return handle_models(in, route, std::move(attempt));
-            case wire::Route::Target::method_not_allowed:
-                return error_reply(dialect_->method_not_allowed(in.method, path),
-                                   std::move(attempt), false);
-            case wire::Route::Target::not_found:
-                break;
-        }
-        return error_reply(dialect_->not_found(in.method, path), std::move(attempt), false);
-    }();
+    Reply reply;
+    start_attempt(in, reply.attempt);
+    std::string_view path = strip_query(in.target);
+    std::optional<wire::Route> routed;  // unless the request comes with its route
+    const wire::Route& route =
+        in.route != nullptr ? *in.route : routed.emplace(dialect_->route(in.method, in.target));
+    switch (route.target) {
+        case wire::Route::Target::chat:
+            handle_chat(in, route, reply);
+            break;
+        case wire::Route::Target::models:
+        case wire::Route::Target::model:
+            handle_models(in, route, reply);
+            break;
+        case wire::Route::Target::method_not_allowed:
+            error_reply(dialect_->method_not_allowed(in.method, path), reply, false);
+            break;
+        case wire::Route::Target::not_found:
+            error_reply(dialect_->not_found(in.method, path), reply, false);
+            break;
+    }
     write_head(reply, in.reads);
     return reply;
 }
 
 Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& in, bool close) {
-    Reply reply = error_reply(error, start_attempt(in), close);
+    Reply reply;
+    start_attempt(in, reply.attempt);
+    error_reply(error, reply, close);
     write_head(reply, in.reads);
     return reply;
 }
 
-Reply Provider::error_reply(const wire::ApiError& error, Attempt&& attempt, bool close) {
-    Reply reply;
+void Provider::error_reply(const wire::ApiError& error, Reply& reply, bool close) {
     std::string room;
-    reply.body = dialect_->error_body(error, request_id(attempt, room));
+    reply.body = dialect_->error_body(error, request_id(reply.attempt, room));
     reply.fields = {.status = error.status,
                     .content_type = dialect_->json_content_type(),
                     .length = reply.body.size()};
     reply.close = close;
-    attempt.status = error.status;
-    reply.attempt = std::move(attempt);
-    return reply;
+    reply.attempt.status = error.status;
 }
 
-Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& route,
-                              Attempt&& attempt) {
-    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
+void Provider::handle_models(const IncomingRequest& in, const wire::Route& route, Reply& reply) {
+    if (!authorized(in)) return rejection({.status = 401}, nullptr, reply, in.reads);
     std::vector<wire::ModelInfo> models;
     std::string owner(dialect_->models_owner());
     for (std::size_t i = 0; i < config_.models.size(); ++i) {
         models.push_back(
             {config_.models[i], 1715367049 + static_cast<std::int64_t>(i) * 86400, owner});
     }
-    Reply reply;
     if (route.target == wire::Route::Target::model) {
         const std::string& id = route.model;
         auto it = std::find_if(models.begin(), models.end(),
@@ -259,7 +255,7 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
             e.status = 404;
             return rejection(
                 {.status = 404, .error_type = e.type, .code = e.code, .message = e.message},
-                nullptr, std::move(attempt), in.reads);
+                nullptr, reply, in.reads);
         }
         reply.body = dialect_->model_body(*it);
     } else {
@@ -267,20 +263,18 @@ Reply Provider::handle_models(const IncomingRequest& in, const wire::Route& rout
     }
     reply.fields = {
         .status = 200, .content_type = dialect_->json_content_type(), .length = reply.body.size()};
-    attempt.status = 200;
-    reply.attempt = std::move(attempt);
-    return reply;
+    reply.attempt.status = 200;
 }
 
-Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
-                            Attempt&& attempt) {
-    if (!authorized(in)) return rejection({.status = 401}, nullptr, std::move(attempt), in.reads);
+void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, Reply& reply) {
+    if (!authorized(in)) return rejection({.status = 401}, nullptr, reply, in.reads);
+    Attempt& attempt = reply.attempt;
     // A request handed over as a value (the simulator's) is read where it is, not copied.
     std::optional<wire::ParseResult> parsed;
     if (in.typed == nullptr) {
         parsed = dialect_->parse_routed(route, in.body);
         if (auto* error = std::get_if<wire::ApiError>(&*parsed))
-            return error_reply(*error, std::move(attempt), false);
+            return error_reply(*error, reply, false);
     }
     const wire::ChatRequest& request =
         in.typed != nullptr ? *in.typed : std::get<wire::ChatRequest>(*parsed);
@@ -295,7 +289,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
                           .code = e.code,
                           .message = e.message,
                           .param = e.param},
-                         &request, std::move(attempt), in.reads);
+                         &request, reply, in.reads);
     };
     if (!config_.serves_model(request.model))
         return reject_with(dialect_->unknown_model(request.model));
@@ -363,11 +357,12 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
     if (shape.limits) limits = *shape.limits;  // a rate_limit phase reports its own buckets
     lock.unlock();
     attempt.fault = plan.label();
-    if (shape.connection != ConnectionAction::none)
-        return Reply{.connection = shape.connection, .attempt = std::move(attempt)};
+    if (shape.connection != ConnectionAction::none) {
+        reply.connection = shape.connection;
+        return;
+    }
     if (shape.reject) {
-        return rejection(*shape.reject, &request, std::move(attempt), in.reads,
-                         rate_limit_headers(limits));
+        return rejection(*shape.reject, &request, reply, in.reads, rate_limit_headers(limits));
     }
     if (request.image_count > 0 && !shape.ignore_images && !config_.has_feature("vision")) {
         if (dialect_->refuses_images_without_vision())
@@ -386,7 +381,7 @@ Reply Provider::handle_chat(const IncomingRequest& in, const wire::Route& route,
         if (!shape.substitute_model.empty()) changed->model = shape.substitute_model;
         attempt.stream = changed->stream;
     }
-    return answer(changed ? *changed : request, shape, std::move(attempt), random, in.reads,
+    return answer(changed ? *changed : request, shape, reply, random, in.reads,
                   rate_limit_headers(limits));
 }
 
@@ -413,9 +408,8 @@ wire::Headers Provider::rate_limit_headers(const faults::LimitSnapshot& limits) 
     return dialect_->rate_limit_headers(windows);
 }
 
-Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request,
-                          Attempt&& taken, bool reads, wire::Headers limits) {
-    Reply reply{.attempt = std::move(taken)};  // made in place, not assigned at the end
+void Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* request, Reply& reply,
+                         bool reads, wire::Headers limits) {
     Attempt& attempt = reply.attempt;
     std::string_view model = request ? std::string_view(request->model) : "";
     std::vector<std::pair<std::string, std::string>> extra;
@@ -489,7 +483,6 @@ Reply Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* r
     }
     attempt.status = status;
     reply.fields.limits = std::move(limits);
-    return reply;
 }
 
 bool Provider::StatusErrorRead::matches(int s, std::string_view m,
@@ -512,9 +505,8 @@ void Provider::keep_status_error_read(int status, std::string_view model,
         StatusErrorRead{status, std::string(model), r.error_type, r.code, r.message, r.param, read};
 }
 
-Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& taken,
-                       std::uint64_t random, bool reads, wire::Headers limits) {
-    Reply reply{.attempt = std::move(taken)};  // made in place, not assigned at the end
+void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Reply& reply,
+                      std::uint64_t random, bool reads, wire::Headers limits) {
     Attempt& attempt = reply.attempt;
     RandomStream rng(random);
     const LatencyModel& lat = config_.latency;
@@ -568,7 +560,7 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
         reply.needs_slot = true;
         if (shape.hold) hold(reply, *shape.hold, false, c.completion_tokens);
         reply.fields.limits = std::move(limits);
-        return reply;
+        return;
     }
 
     reply.streaming = true;
@@ -649,7 +641,6 @@ Reply Provider::answer(const wire::ChatRequest& request, const Shape& shape, Att
     reply.needs_slot = true;
     if (shape.hold) hold(reply, *shape.hold, true, 0);
     reply.fields.limits = std::move(limits);
-    return reply;
 }
 
 void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const {
@@ -883,10 +874,12 @@ Reply Provider::overloaded(Reply original, std::string_view cause, bool reads) {
     faults::Rejection r;
     r.status = config_.capacity.busy_status != 0 ? config_.capacity.busy_status
                                                  : dialect_->overloaded_status();
-    Attempt attempt = std::move(original.attempt);
+    Reply reply;
+    reply.attempt = std::move(original.attempt);
+    Attempt& attempt = reply.attempt;
     attempt.fault =
         attempt.fault.empty() ? std::string(cause) : fmt::format("{}+{}", attempt.fault, cause);
-    Reply reply = rejection(r, nullptr, std::move(attempt), reads);
+    rejection(r, nullptr, reply, reads);
     write_head(reply, reads);
     return reply;
 }

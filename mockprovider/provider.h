@@ -296,15 +296,16 @@ public:
     void finish(Reply& reply, std::string_view outcome, Duration took, int tokens_sent);
 
 private:
-    Reply error_reply(const wire::ApiError& error, Attempt&& attempt, bool close);
-    Reply handle_chat(const IncomingRequest& in, const wire::Route& route, Attempt&& attempt);
-    Reply handle_models(const IncomingRequest& in, const wire::Route& route, Attempt&& attempt);
-    // `limits`: the rate-limit headers the reply carries. Each reply is made where it is
-    // returned, never moved on the way out (a Reply is some thirty members).
-    Reply answer(const wire::ChatRequest& request, const Shape& shape, Attempt&& attempt,
-                 std::uint64_t random, bool reads, wire::Headers limits);
-    Reply rejection(const faults::Rejection& r, const wire::ChatRequest* request, Attempt&& attempt,
-                    bool reads, wire::Headers limits = {});
+    // Each fills `reply`, which handle() made with its attempt (start_attempt), where it is: a
+    // Reply is some thirty members, and neither it nor its attempt is moved on the way out.
+    // `limits`: the rate-limit headers the reply carries.
+    void error_reply(const wire::ApiError& error, Reply& reply, bool close);
+    void handle_chat(const IncomingRequest& in, const wire::Route& route, Reply& reply);
+    void handle_models(const IncomingRequest& in, const wire::Route& route, Reply& reply);
+    void answer(const wire::ChatRequest& request, const Shape& shape, Reply& reply,
+                std::uint64_t random, bool reads, wire::Headers limits);
+    void rejection(const faults::Rejection& r, const wire::ChatRequest* request, Reply& reply,
+                   bool reads, wire::Headers limits = {});
     // What the in-process client reads from the plain error (a status's own, with the
     // rejection's wording; no retry hint in the body) a rejection() gives for `status`, `model`
     // and `r`, when it is the one kept: it is a pure function of them and of the dialect, and
@@ -331,7 +332,7 @@ private:
     void write_head(Reply& reply, bool reads) const;
     wire::Headers rate_limit_headers(const faults::LimitSnapshot& limits) const;
     bool authorized(const IncomingRequest& in) const;
-    Attempt start_attempt(const IncomingRequest& in);
+    void start_attempt(const IncomingRequest& in, Attempt& a);
     // The attempt's request id: its own, or, for one in process that was given none (its text
     // read by no one, AttemptJournal::keeps_text), the one made from its seq, written in `room`.
     std::string_view request_id(const Attempt& a, std::string& room) const;
