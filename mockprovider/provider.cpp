@@ -304,10 +304,12 @@ void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, 
         return reject_with(dialect_->feature_unsupported("stream", request.model));
     }
 
-    std::optional<faults::PhaseSpec> forced;
+    // A fault forced by the request's header (rare: made only then, a phase is a large value).
+    std::unique_ptr<const faults::PhaseSpec> forced;
     if (!in.forced_fault.empty()) {
         try {
-            forced = faults::phase_from_header(in.forced_fault);
+            forced = std::make_unique<const faults::PhaseSpec>(
+                faults::phase_from_header(in.forced_fault));
         } catch (const Error& e) {
             return reject_with({400, "invalid_request_error", "", "",
                                 fmt::format("x-brownout-fault: {}", e.what())});
@@ -331,7 +333,7 @@ void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, 
     // Back before the wait this client was given: rejected again, with what remains.
     faults::Plan plan = again      ? faults::Plan::throttled(std::move(*again))
                         : planner_ ? planner_(PlanQuery{attempt.at, &request, in.forced_fault})
-                                   : engine_.decide(attempt.at, facts, forced ? &*forced : nullptr);
+                                   : engine_.decide(attempt.at, facts, forced.get());
     if (!again) {
         // A forced fault is for that request alone: it throttles only when it says so.
         auto* r = plan.find<faults::Rejection>();
