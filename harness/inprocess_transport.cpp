@@ -49,8 +49,11 @@ InProcessTransport::~InProcessTransport() {
 
 std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest request,
                                        Duration timeout, Done done) {
-    std::string body = std::move(request.body);
-    return start(provider, request, std::move(body), nullptr, timeout, std::move(done));
+    mock::IncomingRequest& in = incoming_;  // every field set anew, into the room it has
+    read_head(provider, request, in);
+    in.body = std::move(request.body);
+    in.typed = nullptr;
+    return start(provider, in, timeout, std::move(done));
 }
 
 std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& request,
@@ -61,25 +64,55 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
     if (address.path.empty()) {
         auto& head = typed_heads_[provider];
         if (!head.made) {
-            head.request = dialect.typed_head(address.api_key);
+            if (auto typed = dialect.typed_head(address.api_key)) {
+                read_head(provider, *typed, head.in);
+                head.typed = true;
+            }
             head.made = true;
         }
-        if (head.request) {
+        if (head.typed) {
             if (request.made_for != provider) {
                 request.typed = dialect.typed_request(request.chat);
                 request.made_for = provider;
             }
-            if (request.typed)
-                return start(provider, *head.request, {}, &*request.typed, timeout,
-                             std::move(done));
+            if (request.typed) {
+                head.in.typed = &*request.typed;  // the rest is the head's, read once
+                return start(provider, head.in, timeout, std::move(done));
+            }
         }
     }
     // Rendered to bytes, as any transport sends it (its send() above takes them in process).
     return Transport::send_chat(provider, request, timeout, std::move(done));
 }
 
-std::uint64_t InProcessTransport::start(std::size_t provider, const wire::ClientRequest& request,
-                                        std::string body, const wire::ChatRequest* typed,
+void InProcessTransport::read_head(std::size_t provider, const wire::ClientRequest& request,
+                                   mock::IncomingRequest& in) {
+    in.method = request.method;
+    in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
+    std::string_view authorization, x_api_key, x_goog_api_key;
+    for (const auto& [k, v] : request.headers) {
+        const std::string_view name = k;  // compared by length first, no strlen
+        if (name == "authorization"sv) authorization = v;
+        if (name == "x-api-key"sv) x_api_key = v;
+        if (name == "x-goog-api-key"sv) x_goog_api_key = v;
+    }
+    in.authorization = authorization;
+    in.api_key = mock::request_api_key(x_api_key, x_goog_api_key, in.target);
+    in.retry_count.reset();
+    in.forced_fault.clear();
+    in.peer_loopback = true;
+    in.peer = "127.0.0.1";
+    in.reads = true;
+    auto& routed = routed_[provider];
+    if (!routed.route || routed.method != in.method || routed.target != in.target) {
+        routed.route = targets_[provider]->dialect().route(in.method, in.target);
+        routed.method = in.method;
+        routed.target = in.target;
+    }
+    in.route = &*routed.route;
+}
+
+std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequest& in,
                                         Duration timeout, Done done) {
     auto& target = *targets_[provider];
     auto track = [&](std::shared_ptr<Call> call) {
@@ -100,33 +133,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, const wire::Client
         });
         return call->handle;
     }
-    mock::IncomingRequest& in = incoming_;  // every field set anew, into the room it has
-    in.method = request.method;
-    in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
-    in.body = std::move(body);
-    std::string_view authorization, x_api_key, x_goog_api_key;
-    for (const auto& [k, v] : request.headers) {
-        const std::string_view name = k;  // compared by length first, no strlen
-        if (name == "authorization"sv) authorization = v;
-        if (name == "x-api-key"sv) x_api_key = v;
-        if (name == "x-goog-api-key"sv) x_goog_api_key = v;
-    }
-    in.authorization = authorization;
-    in.api_key = mock::request_api_key(x_api_key, x_goog_api_key, in.target);
-    in.retry_count.reset();
-    in.forced_fault.clear();
     in.connection = ++next_connection_;
-    in.peer_loopback = true;
-    in.peer = "127.0.0.1";
-    in.typed = typed;
-    in.reads = true;
-    auto& routed = routed_[provider];
-    if (!routed.route || routed.method != in.method || routed.target != in.target) {
-        routed.route = target.dialect().route(in.method, in.target);
-        routed.method = in.method;
-        routed.target = in.target;
-    }
-    in.route = &*routed.route;
     auto call = track(std::make_shared<Call>(Call::Answered{}, [&] { return target.handle(in); }));
     // A provider of finite capacity may set a timer of its own as it admits (a review of its
     // queue): the timeout is set before it, as it always was, so that their order stays.

@@ -43,11 +43,13 @@ public:
 
 private:
     struct Call;
-    // `body`: the request's body, taken out of `request` (whose own is not read), so that a
-    // request kept for the next attempt is not copied. `typed`: the request's ChatRequest, read
-    // without a body (send_chat); null: parse `body`.
-    std::uint64_t start(std::size_t provider, const wire::ClientRequest& request, std::string body,
-                        const wire::ChatRequest* typed, Duration timeout, Done done);
+    // Sets every field of `in` that a request's head gives (all but its body, its typed chat and
+    // its connection), into the room it has.
+    void read_head(std::size_t provider, const wire::ClientRequest& request,
+                   mock::IncomingRequest& in);
+    // Hands `in` to the provider (its connection numbered here) and carries out the reply.
+    std::uint64_t start(std::size_t provider, mock::IncomingRequest& in, Duration timeout,
+                        Done done);
     // The client certainly has its answer before `timeout` (no timer is needed for it).
     bool answered_within(const Call& call, Duration timeout) const;
     void run_reply(const std::shared_ptr<Call>& call);
@@ -75,8 +77,8 @@ private:
     std::vector<mock::Provider*> targets_;
     std::vector<ProviderAddress> providers_;
     Keyed<std::uint64_t, std::shared_ptr<Call>> calls_;  // in flight, by handle
-    // The request handed to a provider, its strings' room kept from one attempt to the next
-    // (each is read within Provider::handle, and nothing keeps it).
+    // A request sent as bytes, handed to a provider, its strings' room kept from one attempt to
+    // the next (each is read within Provider::handle, and nothing keeps it).
     mock::IncomingRequest incoming_;
     // Where a provider's dialect routes the last method and target sent to it (an attempt goes
     // where the one before went, almost always): found once, not at each attempt.
@@ -85,10 +87,12 @@ private:
         std::optional<wire::Route> route;
     };
     std::vector<Routed> routed_;  // by provider
-    // A provider's typed request head (wire::Dialect::typed_head of its key), made once.
+    // A provider's typed request head (wire::Dialect::typed_head of its key), read once into
+    // the request every typed attempt at it is handed (only its chat and connection change).
     struct TypedHead {
         bool made = false;
-        std::optional<wire::ClientRequest> request;  // none: its dialect renders bytes
+        bool typed = false;  // false: its dialect renders bytes
+        mock::IncomingRequest in;
     };
     std::vector<TypedHead> typed_heads_;  // by provider
     std::uint64_t next_handle_ = 0;
