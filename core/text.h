@@ -8,11 +8,15 @@
 
 namespace brownout {
 
-// Whether `list` holds `item`, compared as views: by length first, where std::string's == with
-// a view compares the bytes first (a list of models or features, searched at each attempt).
+// Whether `list` holds `item`, compared by length, then by first byte, and only then whole
+// (std::string's == with a view compares the bytes first): a list of models or features, or
+// the names of a head's lines, searched at each attempt, where most names differ at once.
 inline bool contains(const std::vector<std::string>& list, std::string_view item) {
-    for (const std::string& s : list)
+    for (const std::string& s : list) {
+        if (s.size() != item.size()) continue;
+        if (!item.empty() && s.front() != item.front()) continue;
         if (std::string_view(s) == item) return true;
+    }
     return false;
 }
 

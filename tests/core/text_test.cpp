@@ -97,3 +97,17 @@ TEST_CASE("JSON escaping finds every special byte at every place in a word", "[t
         }
     }
 }
+
+TEST_CASE("contains finds an item by its whole text, whatever it shares with the others",
+          "[text]") {
+    const std::vector<std::string> names = {"content-length", "openai-version", "", "retry-after"};
+    CHECK(contains(names, "openai-version"));
+    CHECK(contains(names, "content-length"));
+    CHECK(contains(names, "retry-after"));
+    CHECK(contains(names, ""));  // an empty item is found only where the list has one
+    CHECK_FALSE(contains({"a"}, ""));
+    CHECK_FALSE(contains(names, "openai-versioN"));  // the same length and first byte
+    CHECK_FALSE(contains(names, "retry-after-ms"));  // the same length as two of them
+    CHECK_FALSE(contains(names, "content-lengt"));   // a prefix
+    CHECK_FALSE(contains({}, "x"));
+}
