@@ -127,9 +127,9 @@ std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequ
         auto call = track(std::make_shared<Call>());
         // As a socket would: the result comes after send() returns, never inside it.
         scheduler_.after(Duration::zero(), [this, call] {
-            AttemptResult refused;
-            refused.kind = AttemptResult::Kind::connect_error;
-            arrive(call, std::move(refused));
+            if (!call->client_finished)
+                call->result.emplace().kind = AttemptResult::Kind::connect_error;
+            arrive(call);
         });
         return call->handle;
     }
@@ -201,9 +201,9 @@ void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
     switch (call->reply.connection) {
         case faults::ConnectionAction::reset: {
             server_done(call, "reset");
-            AttemptResult reset;
-            reset.kind = AttemptResult::Kind::connect_error;
-            return arrive(call, std::move(reset));
+            if (!call->client_finished)
+                call->result.emplace().kind = AttemptResult::Kind::connect_error;
+            return arrive(call);
         }
         case faults::ConnectionAction::hang:
             call->stalled = true;  // nothing is sent: the client's timeout ends it ("hung")
@@ -242,21 +242,24 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
         !reply.streaming && body_complete && reply.error_read ? &*reply.error_read : nullptr;
     // The head read by name from its fields, before server_done() journals the attempt and so
     // takes the request id the head names. Reading has no effect: the order is the socket's.
-    const mock::Provider::HeadReader headers(*targets_[call->provider], reply);
-    AttemptResult result = read_result(
-        client_dialect(providers_[call->provider].dialect), reply.fields.status,
-        [&headers](std::string_view n) { return headers(n); }, call->body, body_complete,
-        scheduler_.time_scale(), read, error_read);
+    // The result is read into the call, where it waits for the client; a client that gave up
+    // has its own result, and reads none.
+    if (!call->client_finished) {
+        const mock::Provider::HeadReader headers(*targets_[call->provider], reply);
+        read_result(
+            call->result.emplace(), client_dialect(providers_[call->provider].dialect),
+            reply.fields.status, [&headers](std::string_view n) { return headers(n); }, call->body,
+            body_complete, scheduler_.time_scale(), read, error_read);
+    }
     server_done(call, outcome);
-    arrive(call, std::move(result));
+    arrive(call);
 }
 
-void InProcessTransport::arrive(const std::shared_ptr<Call>& call, AttemptResult&& result) {
+void InProcessTransport::arrive(const std::shared_ptr<Call>& call) {
     // The provider is done with it (its slot is free); the client reads it a network later. A
     // client that gave up meanwhile has its own result, and reads none.
     Duration network = targets_[call->provider]->network_delay();
     if (call->client_finished) return;
-    call->result = std::move(result);
     if (network <= Duration::zero()) return client_done(call);
     scheduler_.after(network, [this, call] { client_done(call); });
 }

@@ -64,9 +64,9 @@ private:
     // The client has its result (Call::result), or left (none): `done` runs unless the attempt
     // was abandoned.
     void client_done(const std::shared_ptr<Call>& call);
-    // A reply on its way back: the client reads it after the provider's network delay. The
-    // result waits in the call, and is handed to `done` from there (not carried along).
-    void arrive(const std::shared_ptr<Call>& call, AttemptResult&& result);
+    // A reply on its way back: the client reads it after the provider's network delay. Its
+    // result was read into the call (Call::result), and is handed to `done` from there.
+    void arrive(const std::shared_ptr<Call>& call);
     // The answer ends: the provider journals it, then the client reads what it received.
     void deliver(const std::shared_ptr<Call>& call, bool body_complete, std::string_view outcome);
     // The provider's side ends: journal, slot.

@@ -36,11 +36,10 @@ std::optional<double> parse_number(std::string_view s) {
 
 }  // namespace
 
-AttemptResult read_result(const wire::Dialect& dialect, int status,
-                          const std::function<std::string_view(std::string_view)>& header,
-                          std::string_view body, bool body_complete, double time_scale,
-                          wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
-    AttemptResult r;
+void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
+                 const std::function<std::string_view(std::string_view)>& header,
+                 std::string_view body, bool body_complete, double time_scale,
+                 wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
     r.status = status;
     // Retry hints are wall time on the wire and scenario time in the policy.
     if (auto ms = header("retry-after-ms"); !ms.empty()) {
@@ -62,7 +61,7 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
         // A wait named in the body (Gemini's RetryInfo) when no header named one.
         if (!r.retry_after && error.retry_seconds)
             r.retry_after = from_seconds(*error.retry_seconds * time_scale);
-        return r;
+        return;
     }
     // A stream is what this dialect streams as (SSE, NDJSON), whatever its parameters say.
     auto stream_type = dialect.stream_content_type();
@@ -73,12 +72,21 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
             already_read->broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
         r.text = std::move(already_read->text);
         r.finish_reason = std::move(already_read->finish_reason);
-        return r;
+        return;
     }
     auto read = dialect.read_answer(is_stream, body, body_complete);
     r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
     r.text = std::move(read.text);
     r.finish_reason = std::move(read.finish_reason);
+}
+
+AttemptResult read_result(const wire::Dialect& dialect, int status,
+                          const std::function<std::string_view(std::string_view)>& header,
+                          std::string_view body, bool body_complete, double time_scale,
+                          wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
+    AttemptResult r;
+    read_result(r, dialect, status, header, body, body_complete, time_scale, already_read,
+                error_read);
     return r;
 }
 

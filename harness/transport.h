@@ -115,5 +115,10 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
                           std::string_view body, bool body_complete, double time_scale,
                           wire::ReadAnswer* already_read = nullptr,
                           const wire::ReadError* error_read = nullptr);
+// The same, read into `r` (a result made where it is kept: the in-process call's).
+void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
+                 const std::function<std::string_view(std::string_view)>& header,
+                 std::string_view body, bool body_complete, double time_scale,
+                 wire::ReadAnswer* already_read, const wire::ReadError* error_read);
 
 }  // namespace brownout::harness
