@@ -32,6 +32,11 @@ public:
                                        std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
     InlineFunction(F&& f) {  // NOLINT(google-explicit-constructor): as std::function
         using Stored = std::decay_t<F>;
+        // A null function pointer or an empty std::function makes an empty one, as std::function
+        // does.
+        if constexpr (requires(const Stored& s) { s == nullptr; }) {
+            if (f == nullptr) return;
+        }
         if constexpr (sizeof(Stored) <= kInline && alignof(Stored) <= alignof(std::max_align_t) &&
                       std::is_nothrow_move_constructible_v<Stored>) {
             ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(f));
@@ -66,6 +71,14 @@ private:
         void (*move)(void* from, void* to);  // constructs at `to`, destroys at `from`
         void (*destroy)(void* storage);
     };
+    // `f` called with the arguments handed on; its result dropped where R is void.
+    template <class F>
+    static R invoke(F& f, Args&... args) {
+        if constexpr (std::is_void_v<R>)
+            f(std::forward<Args>(args)...);
+        else
+            return f(std::forward<Args>(args)...);
+    }
     template <class F>
     static F& in_place(void* storage) {
         return *std::launder(static_cast<F*>(storage));
@@ -76,7 +89,7 @@ private:
     }
     template <class F>
     static constexpr Ops kInPlace{
-        [](void* s, Args&&... args) -> R { return in_place<F>(s)(std::forward<Args>(args)...); },
+        [](void* s, Args&&... args) -> R { return invoke(in_place<F>(s), args...); },
         [](void* from, void* to) {
             ::new (to) F(std::move(in_place<F>(from)));
             in_place<F>(from).~F();
@@ -84,7 +97,7 @@ private:
         [](void* s) { in_place<F>(s).~F(); }};
     template <class F>
     static constexpr Ops kOnHeap{
-        [](void* s, Args&&... args) -> R { return (*on_heap<F>(s))(std::forward<Args>(args)...); },
+        [](void* s, Args&&... args) -> R { return invoke(*on_heap<F>(s), args...); },
         [](void* from, void* to) { ::new (to) F*(on_heap<F>(from)); },
         [](void* s) { delete on_heap<F>(s); }};
 

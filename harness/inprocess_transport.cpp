@@ -66,6 +66,9 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
         if (!head.made) {
             if (auto typed = dialect.typed_head(address.api_key)) {
                 read_head(provider, *typed, head.in);
+                // Its own route: the one routed_ keeps follows the last bytes sent there.
+                head.route = *head.in.route;
+                head.in.route = &*head.route;
                 head.typed = true;
             }
             head.made = true;
@@ -77,7 +80,9 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
             }
             if (request.typed) {
                 head.in.typed = &*request.typed;  // the rest is the head's, read once
-                return start(provider, head.in, timeout, std::move(done));
+                auto handle = start(provider, head.in, timeout, std::move(done));
+                head.in.typed = nullptr;  // read within start(); the chat is the flight's
+                return handle;
             }
         }
     }
@@ -126,11 +131,7 @@ std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequ
     if (target.refusing(scheduler_.now())) {
         auto call = track(std::make_shared<Call>());
         // As a socket would: the result comes after send() returns, never inside it.
-        scheduler_.after(Duration::zero(), [this, call] {
-            if (!call->client_finished)
-                call->result.emplace().kind = AttemptResult::Kind::connect_error;
-            arrive(call);
-        });
+        scheduler_.after(Duration::zero(), [this, call] { connect_error(call); });
         return call->handle;
     }
     in.connection = ++next_connection_;
@@ -201,9 +202,7 @@ void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
     switch (call->reply.connection) {
         case faults::ConnectionAction::reset: {
             server_done(call, "reset");
-            if (!call->client_finished)
-                call->result.emplace().kind = AttemptResult::Kind::connect_error;
-            return arrive(call);
+            return connect_error(call);
         }
         case faults::ConnectionAction::hang:
             call->stalled = true;  // nothing is sent: the client's timeout ends it ("hung")
@@ -252,6 +251,11 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
             body_complete, scheduler_.time_scale(), read, error_read);
     }
     server_done(call, outcome);
+    arrive(call);
+}
+
+void InProcessTransport::connect_error(const std::shared_ptr<Call>& call) {
+    if (!call->client_finished) call->result.emplace().kind = AttemptResult::Kind::connect_error;
     arrive(call);
 }
 

@@ -67,6 +67,8 @@ private:
     // A reply on its way back: the client reads it after the provider's network delay. Its
     // result was read into the call (Call::result), and is handed to `done` from there.
     void arrive(const std::shared_ptr<Call>& call);
+    // No connection (refused, or reset before the head): that result, then arrive().
+    void connect_error(const std::shared_ptr<Call>& call);
     // The answer ends: the provider journals it, then the client reads what it received.
     void deliver(const std::shared_ptr<Call>& call, bool body_complete, std::string_view outcome);
     // The provider's side ends: journal, slot.
@@ -93,6 +95,7 @@ private:
         bool made = false;
         bool typed = false;  // false: its dialect renders bytes
         mock::IncomingRequest in;
+        std::optional<wire::Route> route;  // where `in` goes
     };
     std::vector<TypedHead> typed_heads_;  // by provider
     std::uint64_t next_handle_ = 0;

@@ -68,7 +68,7 @@ public:
     // Sends `request.chat` as the provider's dialect renders it with the address's key, as send
     // does. The in-process transport hands the provider the request as a value where the
     // dialect can (wire::Dialect::typed_request, made once a provider; its head, typed_head, once
-    // a run), with no bytes in between.
+    // a transport), with no bytes in between.
     virtual std::uint64_t send_chat(std::size_t provider, ChatToSend& request, Duration timeout,
                                     Done done);
     virtual void abandon(std::uint64_t handle) = 0;
@@ -115,7 +115,8 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
                           std::string_view body, bool body_complete, double time_scale,
                           wire::ReadAnswer* already_read = nullptr,
                           const wire::ReadError* error_read = nullptr);
-// The same, read into `r` (a result made where it is kept: the in-process call's).
+// The same, read into `r`, a result just made (default values: what is not read stays so),
+// where it is kept: the in-process call's.
 void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
                  const std::function<std::string_view(std::string_view)>& header,
                  std::string_view body, bool body_complete, double time_scale,

@@ -57,7 +57,8 @@ public:
     void restart(std::function<void(const Attempt&)> sink, std::size_t keep,
                  bool sink_reads_text = true);
     // Whether anything reads a record's text: the journal keeps records, or its sink reads it.
-    // A provider in process leaves the text out of an attempt no one reads it of.
+    // A provider in process leaves the text out of an attempt no one reads it of, as it stands
+    // when the attempt starts (a run restarts its journal before its first attempt).
     bool keeps_text() const;
     // Records with seq > after, oldest first, at most `limit`.
     std::vector<Attempt> since(std::uint64_t after, std::size_t limit = SIZE_MAX) const;

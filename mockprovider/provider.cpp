@@ -170,14 +170,23 @@ void Provider::start_attempt(const IncomingRequest& in, Attempt& a) {
     if (!in.reads || journal_.keeps_text()) {
         a.method = in.method;
         a.path = std::string(strip_query(in.target));
-        a.request_id = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
+        a.request_id = made_request_id(a.seq);
     }
 }
 
 std::string_view Provider::request_id(const Attempt& a, std::string& room) const {
     if (!a.request_id.empty()) return a.request_id;
-    room = dialect_->new_request_id(hash_combine(config_.seed, a.seq));
+    room = made_request_id(a.seq);
     return room;
+}
+
+std::string Provider::made_request_id(std::uint64_t seq) const {
+    return dialect_->new_request_id(hash_combine(config_.seed, seq));
+}
+
+std::string Provider::error_body(const wire::ApiError& e, const Attempt& a) const {
+    std::string room;
+    return dialect_->error_body(e, request_id(a, room));
 }
 
 std::string IncomingRequest::client_identity() const {
@@ -229,8 +238,7 @@ Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& 
 }
 
 void Provider::error_reply(const wire::ApiError& error, Reply& reply, bool close) {
-    std::string room;
-    reply.body = dialect_->error_body(error, request_id(reply.attempt, room));
+    reply.body = error_body(error, reply.attempt);
     reply.fields = {.status = error.status,
                     .content_type = dialect_->json_content_type(),
                     .length = reply.body.size()};
@@ -475,8 +483,7 @@ void Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* re
         if (plain && reply.error_read)
             keep_status_error_read(r.status, model, r, *reply.error_read);
         if (!reply.error_read) {
-            std::string room;
-            reply.body = dialect_->error_body(e, request_id(attempt, room));
+            reply.body = error_body(e, attempt);
         }
         reply.fields = {.status = status,
                         .content_type = dialect_->json_content_type(),

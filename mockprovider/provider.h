@@ -94,7 +94,8 @@ struct IncomingRequest {
     bool peer_loopback = true;  // the client connects from 127.0.0.0/8 or ::1
     std::string peer;           // the client's address, without the port
     // The simulator's in-process transport: the chat request already read (what the dialect's
-    // parse_routed gives for the body it stands for, wire::Dialect::typed_chat); `body` is empty.
+    // parse_routed gives for the body it stands for, wire::Dialect::typed_request); `body` is
+    // empty.
     const wire::ChatRequest* typed = nullptr;
     // The in-process transport again: it takes what the client half reads from an answer
     // (Reply::read) in place of the answer's bytes, where the dialect can say
@@ -130,7 +131,7 @@ struct HeadFields {
 struct Reply {
     faults::ConnectionAction connection = faults::ConnectionAction::none;
     Duration delay{};   // scenario time before the head (and a non-streamed body) is sent
-    HeadFields fields;  // the head; the request id in it is the attempt's
+    HeadFields fields;  // the head; the request id in it is the attempt's (or made from its seq)
     // `fields` as text: status line and headers, ending in a blank line. Written for a socket;
     // empty for the in-process transport (IncomingRequest::reads), which reads `fields`.
     std::string head;
@@ -253,7 +254,7 @@ public:
     // HeadFields::limits, as the head writes them; for one of its own, the header lines are
     // gathered as views, once. The values live as long as the reply, the reader and this provider
     // (the date, until this thread next asks for http_date_now()); the request id, as long as
-    // the reply keeps its attempt (Provider::finish takes it).
+    // the reply keeps its attempt (Provider::finish takes it), or the reader where it made it.
     class HeadReader {
     public:
         HeadReader(const Provider& provider, const Reply& reply);
@@ -336,6 +337,8 @@ private:
     // The attempt's request id: its own, or, for one in process that was given none (its text
     // read by no one, AttemptJournal::keeps_text), the one made from its seq, written in `room`.
     std::string_view request_id(const Attempt& a, std::string& room) const;
+    std::string made_request_id(std::uint64_t seq) const;  // the one formula for both
+    std::string error_body(const wire::ApiError& e, const Attempt& a) const;  // naming its id
 
     ProviderConfig config_;
     std::unique_ptr<wire::Dialect> dialect_;

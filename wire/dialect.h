@@ -272,7 +272,8 @@ public:
     // request without its body (path and headers), which depends on the key alone, so that a
     // transport makes it once for each provider it sends to; and the ChatRequest that
     // parse_routed gives for the rendered body on the route of that path. nullopt (the default,
-    // and wherever the shortcut could differ): render and parse.
+    // and wherever the shortcut could differ): render and parse. A dialect whose head depends on
+    // the chat (Gemini names the model in its path) gives no typed_head.
     // tests/wire/client_half_test.cpp holds every dialect's shortcut to render-then-parse.
     virtual std::optional<ClientRequest> typed_head(std::string_view /*api_key*/) const {
         return std::nullopt;

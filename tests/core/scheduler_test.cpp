@@ -5,6 +5,7 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -349,6 +350,16 @@ TEST_CASE("a function with arguments hands them on, a move-only one unmoved unti
     InlineFunction<int(int)> moved(std::move(from_heap));
     CHECK(moved(2) == 14);
     CHECK_FALSE(from_heap);  // NOLINT(bugprone-use-after-move): a moved-from function is empty
+
+    // A callable whose result a void function drops, as std::function drops it.
+    int set = 0;
+    InlineTask drops([&set] { return set = 3; });
+    drops();
+    CHECK(set == 3);
+    // An empty std::function or a null pointer makes an empty one, as std::function does.
+    CHECK_FALSE(InlineTask(std::function<void()>()));
+    CHECK_FALSE(InlineTask(static_cast<void (*)()>(nullptr)));
+    CHECK(InlineTask(std::function<void()>([] {})));
 }
 
 TEST_CASE("a cancelled timer's task may set another timer as it is destroyed",
