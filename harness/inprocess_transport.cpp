@@ -50,7 +50,7 @@ InProcessTransport::~InProcessTransport() {
 std::uint64_t InProcessTransport::send(std::size_t provider, wire::ClientRequest request,
                                        Duration timeout, Done done) {
     mock::IncomingRequest& in = incoming_;  // every field set anew, into the room it has
-    read_head(provider, request, in);
+    read_head(provider, request, in, routed_[provider]);
     in.body = std::move(request.body);
     in.typed = nullptr;
     return start(provider, in, timeout, std::move(done));
@@ -65,10 +65,7 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
         auto& head = typed_heads_[provider];
         if (!head.made) {
             if (auto typed = dialect.typed_head(address.api_key)) {
-                read_head(provider, *typed, head.in);
-                // Its own route: the one routed_ keeps follows the last bytes sent there.
-                head.route = *head.in.route;
-                head.in.route = &*head.route;
+                read_head(provider, *typed, head.in, head.routed);
                 head.typed = true;
             }
             head.made = true;
@@ -91,7 +88,7 @@ std::uint64_t InProcessTransport::send_chat(std::size_t provider, ChatToSend& re
 }
 
 void InProcessTransport::read_head(std::size_t provider, const wire::ClientRequest& request,
-                                   mock::IncomingRequest& in) {
+                                   mock::IncomingRequest& in, Routed& routed) {
     in.method = request.method;
     in.target = providers_[provider].path.empty() ? request.path : providers_[provider].path;
     std::string_view authorization, x_api_key, x_goog_api_key;
@@ -108,7 +105,6 @@ void InProcessTransport::read_head(std::size_t provider, const wire::ClientReque
     in.peer_loopback = true;
     in.peer = "127.0.0.1";
     in.reads = true;
-    auto& routed = routed_[provider];
     if (!routed.route || routed.method != in.method || routed.target != in.target) {
         routed.route = targets_[provider]->dialect().route(in.method, in.target);
         routed.method = in.method;

@@ -43,10 +43,16 @@ public:
 
 private:
     struct Call;
+    // Where a provider's dialect routes the last method and target read into a request (an
+    // attempt goes where the one before went, almost always): found once, not at each attempt.
+    struct Routed {
+        std::string method, target;
+        std::optional<wire::Route> route;
+    };
     // Sets every field of `in` that a request's head gives (all but its body, its typed chat and
-    // its connection), into the room it has.
+    // its connection), into the room it has; its route is `routed`'s.
     void read_head(std::size_t provider, const wire::ClientRequest& request,
-                   mock::IncomingRequest& in);
+                   mock::IncomingRequest& in, Routed& routed);
     // Hands `in` to the provider (its connection numbered here) and carries out the reply.
     std::uint64_t start(std::size_t provider, mock::IncomingRequest& in, Duration timeout,
                         Done done);
@@ -82,20 +88,14 @@ private:
     // A request sent as bytes, handed to a provider, its strings' room kept from one attempt to
     // the next (each is read within Provider::handle, and nothing keeps it).
     mock::IncomingRequest incoming_;
-    // Where a provider's dialect routes the last method and target sent to it (an attempt goes
-    // where the one before went, almost always): found once, not at each attempt.
-    struct Routed {
-        std::string method, target;
-        std::optional<wire::Route> route;
-    };
-    std::vector<Routed> routed_;  // by provider
+    std::vector<Routed> routed_;  // by provider: where its bytes went last
     // A provider's typed request head (wire::Dialect::typed_head of its key), read once into
     // the request every typed attempt at it is handed (only its chat and connection change).
     struct TypedHead {
         bool made = false;
         bool typed = false;  // false: its dialect renders bytes
         mock::IncomingRequest in;
-        std::optional<wire::Route> route;  // where `in` goes
+        Routed routed;  // where `in` goes (its own: routed_ follows the bytes sent)
     };
     std::vector<TypedHead> typed_heads_;  // by provider
     std::uint64_t next_handle_ = 0;
