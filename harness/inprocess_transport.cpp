@@ -41,7 +41,10 @@ InProcessTransport::InProcessTransport(Scheduler& scheduler, std::vector<mock::P
       targets_(std::move(targets)),
       providers_(std::move(providers)),
       routed_(targets_.size()),
-      typed_heads_(targets_.size()) {}
+      typed_heads_(targets_.size()) {
+    for (const auto* target : targets_)
+        result_heads_.push_back(target->head_query(ResultHead::kNames));
+}
 
 InProcessTransport::~InProcessTransport() {
     close_all();
@@ -240,11 +243,12 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     // The result is read into the call, where it waits for the client; a client that gave up
     // has its own result, and reads none.
     if (!call->client_finished) {
-        const mock::Provider::HeadReader headers(*targets_[call->provider], reply);
-        read_result(
-            call->result.emplace(), client_dialect(providers_[call->provider].dialect),
-            reply.fields.status, [&headers](std::string_view n) { return headers(n); }, call->body,
-            body_complete, scheduler_.time_scale(), read, error_read);
+        ResultHead head;
+        mock::Provider::HeadReader(*targets_[call->provider], reply)
+            .read(result_heads_[call->provider], head.values);
+        read_result(call->result.emplace(), client_dialect(providers_[call->provider].dialect),
+                    reply.fields.status, head, call->body, body_complete, scheduler_.time_scale(),
+                    read, error_read);
     }
     server_done(call, outcome);
     arrive(call);

@@ -98,6 +98,8 @@ private:
         Routed routed;  // where `in` goes (its own: routed_ follows the bytes sent)
     };
     std::vector<TypedHead> typed_heads_;  // by provider
+    // What read_result reads of a head (ResultHead::kNames), as each provider's reader asks it.
+    std::vector<mock::Provider::HeadQuery> result_heads_;  // by provider
     std::uint64_t next_handle_ = 0;
     std::uint64_t next_connection_ = 0;
 };

@@ -36,21 +36,26 @@ std::optional<double> parse_number(std::string_view s) {
 
 }  // namespace
 
-void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
-                 const std::function<std::string_view(std::string_view)>& header,
+ResultHead ResultHead::read(const std::function<std::string_view(std::string_view)>& header) {
+    ResultHead head;
+    for (std::size_t i = 0; i < count; ++i) head.values[i] = header(kNames[i]);
+    return head;
+}
+
+void read_result(AttemptResult& r, const wire::Dialect& dialect, int status, const ResultHead& head,
                  std::string_view body, bool body_complete, double time_scale,
                  wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
     r.status = status;
     // Retry hints are wall time on the wire and scenario time in the policy.
-    if (auto ms = header("retry-after-ms"); !ms.empty()) {
+    if (auto ms = head[ResultHead::retry_after_ms]; !ms.empty()) {
         if (auto v = parse_number(ms)) r.retry_after = from_seconds(*v / 1000.0 * time_scale);
     }
     if (!r.retry_after) {
-        if (auto ra = header("retry-after"); !ra.empty()) {
+        if (auto ra = head[ResultHead::retry_after]; !ra.empty()) {
             if (auto v = parse_number(ra)) r.retry_after = from_seconds(*v * time_scale);
         }
     }
-    if (auto sr = header("x-should-retry"); sr == "true" || sr == "false")
+    if (auto sr = head[ResultHead::should_retry]; sr == "true" || sr == "false")
         r.should_retry = sr == "true";
     if (status != 200) {
         r.kind = AttemptResult::Kind::http_error;
@@ -63,10 +68,6 @@ void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
             r.retry_after = from_seconds(*error.retry_seconds * time_scale);
         return;
     }
-    // A stream is what this dialect streams as (SSE, NDJSON), whatever its parameters say.
-    auto stream_type = dialect.stream_content_type();
-    bool is_stream =
-        header("content-type").starts_with(stream_type.substr(0, stream_type.find(';')));
     if (already_read != nullptr) {
         r.kind =
             already_read->broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
@@ -74,6 +75,10 @@ void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
         r.finish_reason = std::move(already_read->finish_reason);
         return;
     }
+    // A stream is what this dialect streams as (SSE, NDJSON), whatever its parameters say.
+    auto stream_type = dialect.stream_content_type();
+    bool is_stream =
+        head[ResultHead::content_type].starts_with(stream_type.substr(0, stream_type.find(';')));
     auto read = dialect.read_answer(is_stream, body, body_complete);
     r.kind = read.broken ? AttemptResult::Kind::broken_stream : AttemptResult::Kind::answer;
     r.text = std::move(read.text);
@@ -85,8 +90,8 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
                           std::string_view body, bool body_complete, double time_scale,
                           wire::ReadAnswer* already_read, const wire::ReadError* error_read) {
     AttemptResult r;
-    read_result(r, dialect, status, header, body, body_complete, time_scale, already_read,
-                error_read);
+    read_result(r, dialect, status, ResultHead::read(header), body, body_complete, time_scale,
+                already_read, error_read);
     return r;
 }
 

@@ -5,6 +5,7 @@
 // its own reader (harness/http_response.h), then the answer in the provider's dialect (JSON or
 // SSE) into an AttemptResult.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
@@ -102,6 +103,18 @@ private:
 // headers taking precedence, then the body's length) and the body, as Beast would write them.
 std::string request_bytes(const ProviderAddress& address, const wire::ClientRequest& request);
 
+// The lines of an answer's head that read_result reads, by name; a line the head does not carry
+// reads empty.
+struct ResultHead {
+    enum Line { retry_after_ms, retry_after, should_retry, content_type, count };
+    static constexpr std::array<std::string_view, count> kNames = {
+        "retry-after-ms", "retry-after", "x-should-retry", "content-type"};
+    std::array<std::string_view, count> values{};
+    std::string_view operator[](Line line) const { return values[line]; }
+    // Each line as `header` reads it by name.
+    static ResultHead read(const std::function<std::string_view(std::string_view)>& header);
+};
+
 // Reads what an attempt got, from its status, headers and body, as the dialect's client half
 // reads it: shared by both transports.
 // `already_read`: a 200's answer as the in-process transport has it without the bytes (a
@@ -116,9 +129,9 @@ AttemptResult read_result(const wire::Dialect& dialect, int status,
                           wire::ReadAnswer* already_read = nullptr,
                           const wire::ReadError* error_read = nullptr);
 // The same, read into `r`, a result just made (default values: what is not read stays so),
-// where it is kept: the in-process call's.
-void read_result(AttemptResult& r, const wire::Dialect& dialect, int status,
-                 const std::function<std::string_view(std::string_view)>& header,
+// where it is kept (the in-process call's), from the head's lines read_result reads, read
+// beforehand (the in-process transport reads them in one pass over the reply's fields).
+void read_result(AttemptResult& r, const wire::Dialect& dialect, int status, const ResultHead& head,
                  std::string_view body, bool body_complete, double time_scale,
                  wire::ReadAnswer* already_read, const wire::ReadError* error_read);
 

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <ctime>
 
+#include "core/error.h"
 #include "core/random.h"
 #include "core/text.h"
 
@@ -794,6 +796,42 @@ std::string_view Provider::HeadReader::operator()(std::string_view name) const {
     for (const auto& [n, value] : lines_)
         if (n == name) return value;
     return {};
+}
+
+Provider::HeadQuery Provider::head_query(std::span<const std::string_view> names) const {
+    if (names.size() > 64) throw Error("a head is read by at most 64 names at once");
+    HeadQuery query{names};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] != "date" && names[i] != "content-type" && !own_header(names[i]))
+            query.own_fields |= std::uint64_t{1} << i;
+    }
+    return query;
+}
+
+void Provider::HeadReader::read(const HeadQuery& query, std::span<std::string_view> values) const {
+    const auto names = query.names;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (query.own_fields >> i & 1) {
+            values[i] = {};
+        } else {
+            values[i] = names[i] == "content-type" ? reply_.fields.content_type : (*this)(names[i]);
+        }
+    }
+    // The first line of each name, as operator() finds it: the extra fields, then the limits.
+    std::uint64_t left_to_find = query.own_fields;
+    auto take = [&](const wire::Headers& lines) {
+        for (const auto& [n, value] : lines) {
+            if (left_to_find == 0) return;
+            for (std::uint64_t left = left_to_find; left != 0; left &= left - 1) {
+                const auto i = static_cast<std::size_t>(std::countr_zero(left));
+                if (n != names[i]) continue;
+                values[i] = value;  // and the same name's other places, if it is asked twice
+                left_to_find &= ~(std::uint64_t{1} << i);
+            }
+        }
+    };
+    take(reply_.fields.extra);
+    take(reply_.fields.limits);
 }
 
 bool Provider::refusing(Duration now) {

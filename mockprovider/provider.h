@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -255,6 +256,13 @@ public:
     // gathered as views, once. The values live as long as the reply, the reader and this provider
     // (the date, until this thread next asks for http_date_now()); the request id, as long as
     // the reply keeps its attempt (Provider::finish takes it), or the reader where it made it.
+    // Names a head is read by together (HeadReader::read), with those of them that are not a
+    // line every head of this provider may write (own_header), worked out once: at most 64.
+    struct HeadQuery {
+        std::span<const std::string_view> names;
+        std::uint64_t own_fields = 0;  // bit i: names[i] only a reply's own fields carry
+    };
+    HeadQuery head_query(std::span<const std::string_view> names) const;
     class HeadReader {
     public:
         HeadReader(const Provider& provider, const Reply& reply);
@@ -262,6 +270,10 @@ public:
         HeadReader(const HeadReader&) = delete;  // its views point into its own digits
         HeadReader& operator=(const HeadReader&) = delete;
         std::string_view operator()(std::string_view name) const;
+        // The lines of the query's names (head_query), each as operator() reads it, and those
+        // only the reply's own fields may carry (a client's: retry hints) found in one pass over
+        // them.
+        void read(const HeadQuery& query, std::span<std::string_view> values) const;
 
     private:
         const Provider& provider_;

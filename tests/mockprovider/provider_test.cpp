@@ -686,6 +686,22 @@ TEST_CASE("in process, a reply's headers are read by name from its fields as fro
         }
         for (std::string_view absent : {"retry", "x-nothing", "HTTP/1.1", ""})
             CHECK(read(absent).empty());
+        // Read all at once (the simulator's way), each name reads as it does alone; the head's
+        // names, absent ones and a client's retry hints mixed, some twice.
+        std::vector<std::string_view> names = {"retry-after-ms", "x-nothing",    "retry-after",
+                                               "x-should-retry", "content-type", "date"};
+        for (const auto& line : lines) names.push_back(line.first);
+        names.emplace_back("retry-after");
+        std::vector<std::string_view> values(names.size(), "stale");
+        read.read(provider.head_query(names), values);
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            INFO(names[i]);
+            if (names[i] == "date") {
+                CHECK(values[i].size() == read(names[i]).size());
+                continue;
+            }
+            CHECK(values[i] == read(names[i]));
+        }
     };
     for (auto dialect :
          {DialectKind::openai, DialectKind::anthropic, DialectKind::gemini, DialectKind::ollama}) {
