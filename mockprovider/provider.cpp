@@ -355,13 +355,14 @@ void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, 
         if (r && r->unsupported_feature == "vision" && !dialect_->refuses_images_without_vision())
             effect = faults::Ignore{faults::Ignored::images};
     }
-    Shape shape = shape_of(std::move(plan.effects));  // not read again (the labels are)
+    Shape shape = shape_of(plan.effects);  // pointing at the plan's rejection
     if (shape.reject && shape.reject->throttles())
         throttles_.impose(in.client_identity(), attempt.at, *shape.reject);
+    std::optional<faults::Rejection> limited;  // the provider's own limit's rejection
     if (shape.answers()) {
         // The provider's own limits apply to requests the fault model lets through.
-        if (auto rejection = limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at)) {
-            shape.reject = std::move(rejection);
+        if ((limited = limits_.admit(facts.prompt_tokens + facts.max_tokens, attempt.at))) {
+            shape.reject = &*limited;
             plan.applied.emplace_back("provider_rate_limit");
         }
     }

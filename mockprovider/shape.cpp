@@ -16,14 +16,14 @@ std::optional<int> Shape::stream_stops_after() const {
     return first;
 }
 
-Shape shape_of(faults::Effects&& effects) {
+Shape shape_of(const faults::Effects& effects) {
     Shape s;
-    for (faults::Effect& effect : effects) {
+    for (const faults::Effect& effect : effects) {
         std::visit(
-            [&](auto& e) {
+            [&](const auto& e) {
                 using E = std::decay_t<decltype(e)>;
                 if constexpr (std::is_same_v<E, faults::Rejection>) {
-                    if (s.answers()) s.reject = std::move(e);
+                    if (s.answers()) s.reject = &e;
                 } else if constexpr (std::is_same_v<E, faults::Reset>) {
                     if (s.answers()) s.connection = faults::ConnectionAction::reset;
                 } else if constexpr (std::is_same_v<E, faults::Hang>) {
@@ -37,7 +37,7 @@ Shape shape_of(faults::Effects&& effects) {
                     if (e.after_tokens) s.cut_after_tokens = e.after_tokens;
                     if (e.after_bytes) s.cut_after_bytes = e.after_bytes;
                 } else if constexpr (std::is_same_v<E, faults::StreamFailure>) {
-                    s.stream_failure = std::move(e);
+                    s.stream_failure = e;
                 } else if constexpr (std::is_same_v<E, faults::Malform>) {
                     s.malformed = e.how;
                 } else if constexpr (std::is_same_v<E, faults::Ignore>) {
@@ -53,12 +53,12 @@ Shape shape_of(faults::Effects&& effects) {
                             break;
                     }
                 } else if constexpr (std::is_same_v<E, faults::Substitute>) {
-                    s.substitute_model = std::move(e.model);
+                    s.substitute_model = e.model;
                 } else if constexpr (std::is_same_v<E, faults::ReportLimits>) {
                     s.limits = e.limits;
                 } else {
                     static_assert(std::is_same_v<E, faults::Hold>, "an effect shape_of ignores");
-                    s.hold = std::move(e);
+                    s.hold = e;
                 }
             },
             effect);

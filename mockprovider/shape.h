@@ -19,7 +19,9 @@ namespace brownout::mock {
 
 struct Shape {
     faults::ConnectionAction connection = faults::ConnectionAction::none;
-    std::optional<faults::Rejection> reject;
+    // The rejection that is the answer, if any: the plan's own, where it is (the effects
+    // outlive their shape), or one the provider adds, where it keeps it.
+    const faults::Rejection* reject = nullptr;
 
     // Modifiers of a normal answer.
     double ttft_factor = 1.0;
@@ -42,10 +44,9 @@ struct Shape {
     std::optional<int> stream_stops_after() const;
 };
 
-// The effects are taken: their values (a rejection's wording) are moved into the shape.
-Shape shape_of(faults::Effects&& effects);
-inline Shape shape_of(faults::Plan plan) {
-    return shape_of(std::move(plan.effects));
-}
+// The shape points at the effects' rejection, and copies the rest of what it keeps: the effects
+// must outlive it.
+Shape shape_of(const faults::Effects& effects);
+Shape shape_of(faults::Effects&& effects) = delete;  // the shape would point into a temporary
 
 }  // namespace brownout::mock

@@ -16,7 +16,8 @@ faults::Plan plan_of(faults::Effects effects) {
 }  // namespace
 
 TEST_CASE("a plan without effects is a normal answer", "[provider][shape]") {
-    auto s = mock::shape_of(faults::Plan{});
+    const faults::Plan plan;
+    auto s = mock::shape_of(plan.effects);
     CHECK(s.answers());
     CHECK(s.ttft_factor == 1.0);
     CHECK_FALSE(s.stream_stops_after());
@@ -24,7 +25,8 @@ TEST_CASE("a plan without effects is a normal answer", "[provider][shape]") {
 }
 
 TEST_CASE("slowdowns multiply, in timeline order", "[provider][shape]") {
-    auto s = mock::shape_of(plan_of({faults::Slowdown{2.0, 1.0}, faults::Slowdown{3.0, 0.5}}));
+    const auto plan = plan_of({faults::Slowdown{2.0, 1.0}, faults::Slowdown{3.0, 0.5}});
+    auto s = mock::shape_of(plan.effects);
     CHECK(s.ttft_factor == Approx(6.0));
     CHECK(s.token_rate_factor == Approx(0.5));
     CHECK(s.answers());
@@ -32,15 +34,18 @@ TEST_CASE("slowdowns multiply, in timeline order", "[provider][shape]") {
 
 TEST_CASE("the first rejection, reset or hang is the answer", "[provider][shape]") {
     SECTION("a rejection before a reset") {
-        auto s = mock::shape_of(
-            plan_of({faults::Rejection{.status = 529}, faults::Reset{}, faults::Rejection{}}));
+        const auto plan =
+            plan_of({faults::Rejection{.status = 529}, faults::Reset{}, faults::Rejection{}});
+        auto s = mock::shape_of(plan.effects);
         REQUIRE(s.reject);
         CHECK(s.reject->status == 529);
+        CHECK(s.reject == std::get_if<faults::Rejection>(&plan.effects.front()));  // not a copy
         CHECK(s.connection == faults::ConnectionAction::none);
         CHECK_FALSE(s.answers());
     }
     SECTION("a hang before a rejection") {
-        auto s = mock::shape_of(plan_of({faults::Hang{}, faults::Rejection{.status = 503}}));
+        const auto plan = plan_of({faults::Hang{}, faults::Rejection{.status = 503}});
+        auto s = mock::shape_of(plan.effects);
         CHECK(s.connection == faults::ConnectionAction::hang);
         CHECK_FALSE(s.reject);
     }
@@ -48,14 +53,15 @@ TEST_CASE("the first rejection, reset or hang is the answer", "[provider][shape]
 
 TEST_CASE("the later phase's stall, cut, error or breakage is the one carried out",
           "[provider][shape]") {
-    auto s = mock::shape_of(plan_of({
+    const auto plan = plan_of({
         faults::Stall{.after_tokens = 9},
         faults::Cut{.after_tokens = 7},
         faults::Stall{.after_tokens = 4, .keepalive = true, .keepalive_interval = 2s},
         faults::Cut{.after_bytes = 100},  // leaves the earlier cut's token count alone
         faults::Malform{faults::Malformed::missing_done},
         faults::Malform{faults::Malformed::truncated_sse},
-    }));
+    });
+    auto s = mock::shape_of(plan.effects);
     REQUIRE(s.stall);
     CHECK(s.stall->after_tokens == 4);
     CHECK(s.stall->keepalive);
@@ -65,9 +71,10 @@ TEST_CASE("the later phase's stall, cut, error or breakage is the one carried ou
     CHECK(s.malformed == faults::Malformed::truncated_sse);
     // The stream stops at the fewest tokens any of them allows.
     CHECK(s.stream_stops_after() == 4);
-    auto failing = mock::shape_of(
+    const auto failing_plan =
         plan_of({faults::Cut{.after_tokens = 7},
-                 faults::StreamFailure{.after_tokens = 2, .error = {.status = 500}}}));
+                 faults::StreamFailure{.after_tokens = 2, .error = {.status = 500}}});
+    auto failing = mock::shape_of(failing_plan.effects);
     CHECK(failing.stream_stops_after() == 2);
     CHECK(failing.stream_failure->error.status == 500);
 }
@@ -75,10 +82,11 @@ TEST_CASE("the later phase's stall, cut, error or breakage is the one carried ou
 TEST_CASE("ignored parts of a request add up; the substitute model and limits are the last said",
           "[provider][shape]") {
     faults::LimitSnapshot limits{.requests_limit = 2, .requests_remaining = 0};
-    auto s = mock::shape_of(plan_of(
+    const auto plan = plan_of(
         {faults::Ignore{faults::Ignored::images}, faults::Substitute{"old-model"},
          faults::Ignore{faults::Ignored::stream}, faults::Substitute{"other-model"},
-         faults::ReportLimits{limits}, faults::Hold{.wait = 60s, .then = faults::HoldEnd::empty}}));
+         faults::ReportLimits{limits}, faults::Hold{.wait = 60s, .then = faults::HoldEnd::empty}});
+    auto s = mock::shape_of(plan.effects);
     CHECK(s.ignore_images);
     CHECK(s.ignore_stream);
     CHECK_FALSE(s.ignore_tools);
