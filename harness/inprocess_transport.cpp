@@ -237,7 +237,7 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     if (body_complete && (!reply.streaming || call->frame == reply.frames.size()) && reply.read)
         read = &*reply.read;
     const wire::ReadError* error_read =
-        !reply.streaming && body_complete && reply.error_read ? &*reply.error_read : nullptr;
+        !reply.streaming && body_complete ? reply.error_read.get() : nullptr;
     // The head read by name from its fields, before server_done() journals the attempt and so
     // takes the request id the head names. Reading has no effect: the order is the socket's.
     // The result is read into the call, where it waits for the client; a client that gave up

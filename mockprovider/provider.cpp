@@ -480,11 +480,13 @@ void Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* re
                 e.retry_seconds = to_seconds(for_client(*wait));
         }
         status = e.status;
-        if (reads) reply.error_read = dialect_->error_read(e);
+        if (reads) {
+            if (auto read = dialect_->error_read(e))
+                reply.error_read = std::make_shared<const wire::ReadError>(std::move(*read));
+        }
         // Kept under the status it is looked for by (the rejection's, which the dialect's error
         // may name otherwise).
-        if (plain && reply.error_read)
-            keep_status_error_read(r.status, model, r, *reply.error_read);
+        if (plain && reply.error_read) keep_status_error_read(r.status, model, r, reply.error_read);
         if (!reply.error_read) {
             reply.body = error_body(e, attempt);
         }
@@ -503,18 +505,19 @@ bool Provider::StatusErrorRead::matches(int s, std::string_view m,
            message == r.message && param == r.param;
 }
 
-std::optional<wire::ReadError> Provider::known_status_error_read(int status, std::string_view model,
-                                                                 const faults::Rejection& r) {
+std::shared_ptr<const wire::ReadError> Provider::known_status_error_read(
+    int status, std::string_view model, const faults::Rejection& r) {
     LockWhen lock(threaded_, status_read_mutex_);
     if (status_read_ && status_read_->matches(status, model, r)) return status_read_->read;
-    return std::nullopt;
+    return nullptr;
 }
 
 void Provider::keep_status_error_read(int status, std::string_view model,
-                                      const faults::Rejection& r, const wire::ReadError& read) {
+                                      const faults::Rejection& r,
+                                      std::shared_ptr<const wire::ReadError> read) {
     LockWhen lock(threaded_, status_read_mutex_);
-    status_read_ =
-        StatusErrorRead{status, std::string(model), r.error_type, r.code, r.message, r.param, read};
+    status_read_ = StatusErrorRead{status,  std::string(model), r.error_type, r.code, r.message,
+                                   r.param, std::move(read)};
 }
 
 void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Reply& reply,

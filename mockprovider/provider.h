@@ -143,7 +143,8 @@ struct Reply {
     // wire::Dialect::stream_outline): the frames then carry their gaps and tokens, and no bytes.
     std::optional<wire::ReadAnswer> read;
     // The same for an error body (wire::Dialect::error_read): `body` is then empty.
-    std::optional<wire::ReadError> error_read;
+    // Shared: a storm of one error is thousands of replies with one read.
+    std::shared_ptr<const wire::ReadError> error_read;
     bool close = false;  // close the connection once the answer is sent
 
     bool streaming = false;  // head carries Transfer-Encoding: chunked; body is in `frames`
@@ -326,13 +327,14 @@ private:
     struct StatusErrorRead {
         int status = 0;
         std::string model, type, code, message, param;  // the rejection's wording
-        wire::ReadError read;
+        std::shared_ptr<const wire::ReadError> read;
         bool matches(int s, std::string_view m, const faults::Rejection& r) const;
     };
-    std::optional<wire::ReadError> known_status_error_read(int status, std::string_view model,
-                                                           const faults::Rejection& r);
+    std::shared_ptr<const wire::ReadError> known_status_error_read(int status,
+                                                                   std::string_view model,
+                                                                   const faults::Rejection& r);
     void keep_status_error_read(int status, std::string_view model, const faults::Rejection& r,
-                                const wire::ReadError& read);
+                                std::shared_ptr<const wire::ReadError> read);
     // Fault "hold": turns an answer into 200 + keep-alives for the wait, then its end.
     void hold(Reply& reply, const faults::Hold& h, bool stream, int body_tokens) const;
     // Every header of a head in the order it is written: `line(name, value)` for each. The

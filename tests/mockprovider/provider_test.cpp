@@ -582,7 +582,7 @@ TEST_CASE("in process, an answer is what the client reads only where no fault to
     plan = {};
     plan.add(faults::Rejection{.status = 503, .message = "Server busy"});
     auto error = handle(kHello, true);
-    CHECK(error.error_read.has_value());
+    CHECK(error.error_read != nullptr);
     CHECK(error.body.empty());
     auto on_socket = handle(kHello, false);
     CHECK_FALSE(on_socket.error_read);
@@ -623,6 +623,7 @@ TEST_CASE("in process, an error's read: the same kept from the one before as wor
         Rig kept(config);
         faults::Plan plan;
         kept.provider.set_planner([&](const PlanQuery&) { return plan; });
+        std::shared_ptr<const wire::ReadError> before;
         for (std::size_t i = 0; i < rejections.size(); ++i) {
             INFO("vendor " << static_cast<int>(vendor) << ", rejection " << i);
             Rig fresh(config);
@@ -633,13 +634,17 @@ TEST_CASE("in process, an error's read: the same kept from the one before as wor
             in.reads = true;
             auto got = kept.provider.handle(in);
             auto want = fresh.provider.handle(in);
-            REQUIRE(got.error_read.has_value());
-            REQUIRE(want.error_read.has_value());
+            REQUIRE(got.error_read != nullptr);
+            REQUIRE(want.error_read != nullptr);
             CHECK(got.error_read->status == want.error_read->status);
             CHECK(got.error_read->type == want.error_read->type);
             CHECK(got.error_read->code == want.error_read->code);
             CHECK(got.error_read->klass == want.error_read->klass);
             CHECK(got.error_read->retry_seconds == want.error_read->retry_seconds);
+            // The same as the one before it (1 and 3): one read, shared.
+            if (i == 1 || i == 3) CHECK(got.error_read == before);
+            if (i == 2 || i == 4) CHECK(got.error_read != before);
+            before = got.error_read;
             CHECK(got.fields.status == want.fields.status);
             CHECK(got.fields.length == want.fields.length);
             CHECK(got.fields.extra == want.fields.extra);
