@@ -52,8 +52,8 @@ public:
     // The sink is called with every record from then on, under the journal's lock: `brownout
     // run` appends it to the report directory and keeps what scoring needs as the run goes, and
     // the journal keeps the newest `keep` records from then on (SIZE_MAX: all; 0: none).
-    // `sink_reads_text`: whether the sink reads a record's method, path and request id (a run's
-    // log does; scoring does not).
+    // `sink_reads_text`: whether the sink reads a record's method, path, model and request id (a
+    // run's log does; scoring does not).
     void restart(std::function<void(const Attempt&)> sink, std::size_t keep,
                  bool sink_reads_text = true);
     // Whether anything reads a record's text: the journal keeps records, or its sink reads it.

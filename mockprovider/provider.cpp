@@ -288,7 +288,8 @@ void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, 
     }
     const wire::ChatRequest& request =
         in.typed != nullptr ? *in.typed : std::get<wire::ChatRequest>(*parsed);
-    attempt.model = request.model;
+    // The model is text too, kept where something reads it (start_attempt).
+    if (!in.reads || journal_.keeps_text()) attempt.model = request.model;
     attempt.stream = request.stream;
     attempt.prompt_tokens = request.prompt_tokens;
     attempt.digest = hash_combine(request.text_digest, request.image_digest);
@@ -535,9 +536,20 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
     };
 
     std::int64_t created = epoch_unix_ + static_cast<std::int64_t>(to_seconds(attempt.at));
-    wire::Completion c =
-        wire::generate_answer(config_.seed, request, config_.answer, !shape.ignore_images,
-                              dialect_->new_completion_id(random), created);
+    // An answer that arrives as rendered: no fault cuts, holds or spoils its bytes.
+    const bool whole = shape.malformed == faults::Malformed::none && !shape.cut_after_bytes &&
+                       !shape.hold && !shape.stream_stops_after();
+    // One read in process whole is read as the dialect says (completion_read, stream_outline),
+    // which holds its text and finish only: its id is made only if its bytes are rendered after
+    // all. Every dialect's ids are ASCII, as the reads ask of the head, so an answer without one
+    // reads the same (tests/wire/client_half_test.cpp).
+    const bool read_whole = reads && whole;
+    wire::Completion c = wire::generate_answer(
+        config_.seed, request, config_.answer, !shape.ignore_images,
+        read_whole ? std::string() : dialect_->new_completion_id(random), created);
+    auto give_id = [&] {
+        if (c.id.empty()) c.id = dialect_->new_completion_id(random);
+    };
     attempt.status = 200;
     if (shape.hold && shape.hold->then == faults::HoldEnd::interrupted) {
         // Generation stops early: the text so far, no verification tag, no tool call.
@@ -550,16 +562,14 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
     }
 
     c.prompt_eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(ttft).count();
-    // An answer that arrives as rendered: no fault cuts, holds or spoils its bytes.
-    const bool whole = shape.malformed == faults::Malformed::none && !shape.cut_after_bytes &&
-                       !shape.hold && !shape.stream_stops_after();
     if (!request.stream) {
         Duration generation{};
         for (int i = 0; i < c.completion_tokens; ++i) generation += gap();
         c.eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(generation).count();
         reply.delay = ttft + generation;
-        if (reads && whole) reply.read = dialect_->completion_read(c);
+        if (read_whole) reply.read = dialect_->completion_read(c);
         if (!reply.read) {
+            give_id();
             reply.body = dialect_->completion_body(c);
             if (shape.malformed == faults::Malformed::invalid_json)
                 reply.body.resize(reply.body.size() / 2);
@@ -587,7 +597,8 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
     // and its frames' gaps and tokens, with no bytes and no frame of the dialect's made only to
     // be read back. Any other is its frames' bytes, cut, stalled or spoiled as the shape says.
     std::optional<wire::StreamOutline> outline;
-    if (reads && whole) outline = dialect_->stream_outline(c, request);
+    if (read_whole) outline = dialect_->stream_outline(c, request);
+    if (!outline) give_id();
     if (outline) {
         reply.read = std::move(outline->read);
         // Every frame made in place, empty; the token frames then given their gaps, in order.

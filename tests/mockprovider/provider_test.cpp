@@ -776,8 +776,8 @@ TEST_CASE(
     "where a head names it",
     "[provider][typed][journal]") {
     // A simulated run journals into a sink that keeps numbers only (AttemptJournal::keeps_text):
-    // its attempts carry no method, path or request id. A head read by name still names the id
-    // a socket's attempt of the same seq is given, and a journal that is read gets them all.
+    // its attempts carry no method, path, model or request id. A head read by name still names the
+    // id a socket's attempt of the same seq is given, and a journal that is read gets them all.
     auto request = [](bool reads) {
         IncomingRequest in{"POST", "/v1/chat/completions?x=1", kHello, "", "", std::nullopt, "", 1};
         in.reads = reads;
@@ -798,6 +798,7 @@ TEST_CASE(
     CHECK(in_process.attempt.request_id.empty());
     CHECK(in_process.attempt.method.empty());
     CHECK(in_process.attempt.path.empty());
+    CHECK(in_process.attempt.model.empty());
     CHECK(Provider::HeadReader(unread.provider, in_process)("x-request-id") == id);
     unread.provider.finish(in_process, "complete", 1s, 0);
     REQUIRE(seen.size() == 1);
@@ -814,6 +815,8 @@ TEST_CASE(
         Reply r = read.provider.handle(request(true));
         CHECK(r.attempt.method == "POST");
         CHECK(r.attempt.path == "/v1/chat/completions");
+        CHECK(r.attempt.model == on_socket.attempt.model);
+        CHECK_FALSE(r.attempt.model.empty());
         CHECK(r.attempt.request_id == id);
         read.provider.finish(r, "complete", 1s, 0);
         REQUIRE(seen.size() == 1);

@@ -406,6 +406,41 @@ TEST_CASE("a whole body's read, where a dialect says it, is what the client half
     CHECK(taken >= 2 * 3 * 2);  // OpenAI chat: all but the text outside ASCII
 }
 
+TEST_CASE("every vendor's answer ids are ASCII, so a read said without one is the same",
+          "[wire][client][typed]") {
+    // The simulator's provider makes no id for an answer read in process whole (Provider::answer):
+    // the reads ask of an id only that it be ASCII, which every id a vendor makes is.
+    for (const auto& d : every_vendor()) {
+        for (std::uint64_t r : {0ULL, 1ULL, 0x0123456789abcdefULL, ~0ULL, 0x8000000000000001ULL}) {
+            CHECK(detail::ascii(d->new_completion_id(r)));  // empty where the API has none
+        }
+        for (bool stream : {false, true}) {
+            for (bool tool : {false, true}) {
+                auto [req, c] = answered(*d, stream, tool, FinishReason::stop, "plain");
+                c.id = d->new_completion_id(7);
+                auto without = c;
+                without.id.clear();
+                auto read = d->completion_read(c), read_without = d->completion_read(without);
+                REQUIRE(read.has_value() == read_without.has_value());
+                if (read) {
+                    CHECK(read->text == read_without->text);
+                    CHECK(read->finish_reason == read_without->finish_reason);
+                }
+                auto outline = d->stream_outline(c, req);
+                auto outline_without = d->stream_outline(without, req);
+                REQUIRE(outline.has_value() == outline_without.has_value());
+                if (outline) {
+                    CHECK(outline->read.text == outline_without->read.text);
+                    CHECK(outline->read.finish_reason == outline_without->read.finish_reason);
+                    CHECK(outline->prelude == outline_without->prelude);
+                    CHECK(outline->token_frames == outline_without->token_frames);
+                    CHECK(outline->epilogue == outline_without->epilogue);
+                }
+            }
+        }
+    }
+}
+
 namespace {
 
 // The same answer with a member outside ASCII put first in each of its JSON objects (a whole
