@@ -14,6 +14,7 @@
 #include "core/random.h"
 #include "core/text.h"
 #include "core/toml_reader.h"
+#include "wire/common.h"
 
 namespace brownout::harness {
 namespace {
@@ -297,6 +298,15 @@ wire::ChatRequest expected_request(const UserRequest& r) {
 
 namespace {
 
+// expected_request's digests, from the request's text alone: what its typed request digests
+// (the workload's text is ASCII), without the request.
+wire::ConversationDigest text_digest(const UserRequest& r) {
+    wire::OutgoingChat text;
+    add_text(text, r);
+    if (auto digest = wire::detail::text_digest(text)) return *digest;
+    return wire::ConversationDigest::of(expected_request(r));
+}
+
 // What expected_digests() remembers: every field outgoing_chat reads but the model
 // (expected_request asks "any"), and the digests they give.
 struct DigestKey {
@@ -332,8 +342,7 @@ const DigestSlot& digest_slot(const UserRequest& r) {
     auto& slot =
         table[(r.question + static_cast<std::uint64_t>(r.freshness) * 0x9e3779b97f4a7c15ULL) &
               (table.size() - 1)];
-    if (!slot.filled || !(slot.key == key))
-        slot = {key, true, wire::ConversationDigest::of(expected_request(r))};
+    if (!slot.filled || !(slot.key == key)) slot = {key, true, text_digest(r)};
     return slot;
 }
 

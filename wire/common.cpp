@@ -30,11 +30,15 @@ void DigestBuilder::add_image(std::string_view source) {
     ++images_count_;
 }
 
+ConversationDigest DigestBuilder::digest() const {
+    return {.text_digest = text_.finish(),
+            .image_digest = images_count_ == 0 ? 0 : (images_.finish() | 1),
+            .image_count = images_count_,
+            .prompt_tokens = estimate_prompt_tokens(text_bytes_, messages_, images_count_)};
+}
+
 void DigestBuilder::finish(ChatRequest& out) const {
-    out.text_digest = text_.finish();
-    out.image_digest = images_count_ == 0 ? 0 : (images_.finish() | 1);
-    out.image_count = images_count_;
-    out.prompt_tokens = estimate_prompt_tokens(text_bytes_, messages_, images_count_);
+    digest().set_in(out);
 }
 
 bool ascii(std::string_view s) {
@@ -45,6 +49,17 @@ bool ascii(std::string_view s) {
     return high < 0x80;
 }
 
+std::optional<ConversationDigest> text_digest(const OutgoingChat& chat) {
+    if (!ascii(chat.system) || !ascii(chat.prompt) || !ascii(chat.image_url)) return std::nullopt;
+    DigestBuilder digest;
+    digest.begin_message("system");
+    digest.add_text(chat.system);
+    digest.begin_message("user");
+    digest.add_text(chat.prompt);
+    if (!chat.image_url.empty()) digest.add_image(chat.image_url);
+    return digest.digest();
+}
+
 std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat) {
     if (chat.model.empty() || chat.max_tokens < 1 || !ascii(chat.model)) return std::nullopt;
     ChatRequest r;
@@ -53,16 +68,10 @@ std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat) {
     r.stream = chat.stream;
     if (chat.digest) {
         chat.digest->set_in(r);  // the sender's word for what the text below gives
+    } else if (auto digest = text_digest(chat)) {
+        digest->set_in(r);
     } else {
-        if (!ascii(chat.system) || !ascii(chat.prompt) || !ascii(chat.image_url))
-            return std::nullopt;
-        DigestBuilder digest;
-        digest.begin_message("system");
-        digest.add_text(chat.system);
-        digest.begin_message("user");
-        digest.add_text(chat.prompt);
-        if (!chat.image_url.empty()) digest.add_image(chat.image_url);
-        digest.finish(r);
+        return std::nullopt;
     }
     if (chat.tool) {
         const auto& tool = *chat.tool;

@@ -22,6 +22,7 @@ public:
     void add_text(std::string_view text);
     void add_image(std::string_view source);
     void finish(ChatRequest& out) const;
+    ConversationDigest digest() const;
 
 private:
     Hash64Stream text_{0x7e57};
@@ -66,6 +67,9 @@ bool ascii(std::string_view s);
 // or a tool whose properties repeat a name or lack a type. The dialect adds its own fields.
 // With `chat.digest` set, the text is not read: the digests are the sender's.
 std::optional<ChatRequest> typed_chat_request(const OutgoingChat& chat);
+// What typed_chat_request digests a chat's text to (its system, prompt and image, whatever its
+// `digest` says); none where that text is not all ASCII, which it declines.
+std::optional<ConversationDigest> text_digest(const OutgoingChat& chat);
 
 // Parses a JSON request body with the limits every dialect applies (depth 64) into `out`'s
 // storage (a ScratchJson's, where the caller has one). Returns false and fills `error` when the
