@@ -13,6 +13,9 @@ Engine::Engine(std::vector<PhaseSpec> phases, std::uint64_t seed, std::string pr
 }
 
 void Engine::make_steps() {
+    may_refuse_.clear();
+    for (const auto& p : phases_)
+        if (may_refuse_connections(*p.fault)) may_refuse_.push_back(&p);
     steps_.clear();
     steps_.reserve(phases_.size());
     for (auto stage : {Fault::Stage::reject, Fault::Stage::modify}) {
@@ -92,8 +95,8 @@ double Engine::capacity_factor(Duration now) const {
 }
 
 bool Engine::refusing(Duration now) const {
-    for (const auto& p : phases_) {
-        if (p.spec.active(now) && refuses_connections(*p.fault, progress(p, now))) return true;
+    for (const Phase* p : may_refuse_) {
+        if (p->spec.active(now) && refuses_connections(*p->fault, progress(*p, now))) return true;
     }
     return false;
 }

@@ -98,6 +98,9 @@ private:
 
     std::vector<Phase> phases_;
     std::vector<Step> steps_;
+    // The phases that may refuse connections (may_refuse_connections), which refusing() asks
+    // at every attempt; made again with steps_.
+    std::vector<const Phase*> may_refuse_;
     std::uint64_t seed_;
     std::string provider_;
     Duration horizon_;
@@ -106,5 +109,7 @@ private:
 
 // Whether an outage fault refuses connections (defined beside the outage kind).
 bool refuses_connections(const Fault& fault, double progress);
+// Whether it may, at any progress (an outage).
+bool may_refuse_connections(const Fault& fault);
 
 }  // namespace brownout::faults

@@ -56,8 +56,12 @@ public:
 
 }  // namespace
 
+bool may_refuse_connections(const Fault& fault) {
+    return fault.kind() == "outage";
+}
+
 bool refuses_connections(const Fault& fault, double progress) {
-    if (fault.kind() != "outage") return false;
+    if (!may_refuse_connections(fault)) return false;
     return static_cast<const Outage&>(fault).refuses_connections(progress);
 }
 

@@ -240,13 +240,17 @@ std::string image_url_of(const UserRequest& r) {
 
 namespace {
 
-wire::OutgoingChat chat_without_text(const UserRequest& r, const std::string& model) {
-    wire::OutgoingChat chat;
+void set_without_text(wire::OutgoingChat& chat, const UserRequest& r, const std::string& model) {
     chat.model = model;
     chat.max_tokens = r.max_tokens;
     chat.stream = r.stream();
     if (r.kind == RequestKind::tools)
         chat.tool = wire::ToolSpec{"lookup_order", {{"order_id", "string"}}};
+}
+
+wire::OutgoingChat chat_without_text(const UserRequest& r, const std::string& model) {
+    wire::OutgoingChat chat;
+    set_without_text(chat, r, model);
     return chat;
 }
 
@@ -268,9 +272,15 @@ wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model)
 
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model,
                                  const wire::ConversationDigest& digest) {
-    wire::OutgoingChat chat = chat_without_text(r, model);
-    chat.digest = digest;
+    wire::OutgoingChat chat;
+    make_outgoing_chat(chat, r, model, digest);
     return chat;
+}
+
+void make_outgoing_chat(wire::OutgoingChat& chat, const UserRequest& r, const std::string& model,
+                        const wire::ConversationDigest& digest) {
+    set_without_text(chat, r, model);
+    chat.digest = digest;
 }
 
 const wire::Dialect& client_dialect(wire::DialectKind kind) {

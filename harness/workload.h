@@ -79,6 +79,9 @@ wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model)
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model,
                                  const wire::ConversationDigest& digest);
 void add_text(wire::OutgoingChat& chat, const UserRequest& r);
+// The same request without its text, made in `chat` (a chat just made), where it is kept.
+void make_outgoing_chat(wire::OutgoingChat& chat, const UserRequest& r, const std::string& model,
+                        const wire::ConversationDigest& digest);
 // The client half of each registered dialect (stateless, shared by every thread).
 const wire::Dialect& client_dialect(wire::DialectKind kind);
 std::string render_request(const UserRequest& r, wire::DialectKind dialect,

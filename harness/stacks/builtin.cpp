@@ -111,8 +111,9 @@ private:
         if (f->request) {
             f->request->chat.model = address.model;
         } else if (digests_ != nullptr) {
-            f->request =
-                ChatToSend{outgoing_chat(request, address.model, (*digests_)[f->user]), &request};
+            auto& to_send = f->request.emplace();  // made in place: nothing of it moved
+            make_outgoing_chat(to_send.chat, request, address.model, (*digests_)[f->user]);
+            to_send.text_of = &request;
         } else {
             f->request = ChatToSend{outgoing_chat(request, address.model)};
         }

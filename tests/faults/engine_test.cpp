@@ -84,8 +84,12 @@ TEST_CASE("phases injected at runtime apply until cleared", "[faults][engine]") 
     CHECK(e.decide(16min, chat()).is_normal());  // its duration passed
     e.inject(phase_from_json(R"({"fault":"outage"})", 20min));
     CHECK(effect<Rejection>(e.decide(21min, chat())));
-    CHECK(e.clear_injected() == 2);
+    CHECK_FALSE(e.refusing(21min));
+    e.inject(phase_from_json(R"({"fault":"outage","mode":"refuse"})", 21min));
+    CHECK(e.refusing(21min));  // an injected outage refuses connections too
+    CHECK(e.clear_injected() == 3);
     CHECK(e.decide(22min, chat()).is_normal());
+    CHECK_FALSE(e.refusing(22min));
 }
 
 TEST_CASE("the x-brownout-fault header forces one fault on one request", "[faults][header]") {
