@@ -27,11 +27,16 @@ bool Plan::ends_request() const {
 
 std::string Plan::label() const {
     std::string out;
+    append_label(out);
+    return out;
+}
+
+void Plan::append_label(std::string& out) const {
+    const std::size_t start = out.size();
     for (const auto& name : applied) {
-        if (!out.empty()) out += '+';
+        if (out.size() > start) out += '+';
         out += name;
     }
-    return out;
 }
 
 }  // namespace brownout::faults

@@ -194,7 +194,8 @@ struct Plan {
     bool ends_request() const;
 
     bool is_normal() const { return applied.empty(); }
-    std::string label() const;  // "busy+latency", or "" when normal
+    std::string label() const;                  // "busy+latency", or "" when normal
+    void append_label(std::string& out) const;  // the same, appended
 };
 
 }  // namespace brownout::faults

@@ -243,9 +243,11 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     // The result is read into the call, where it waits for the client; a client that gave up
     // has its own result, and reads none.
     if (!call->client_finished) {
+        // The reader outlives what it read: a value may point into it (a line of the provider's
+        // own, were one of them asked).
+        const mock::Provider::HeadReader headers(*targets_[call->provider], reply);
         ResultHead head;
-        mock::Provider::HeadReader(*targets_[call->provider], reply)
-            .read(result_heads_[call->provider], head.values);
+        headers.read(result_heads_[call->provider], head.values);
         read_result(call->result.emplace(), client_dialect(providers_[call->provider].dialect),
                     reply.fields.status, head, call->body, body_complete, scheduler_.time_scale(),
                     read, error_read);

@@ -25,6 +25,9 @@ struct Attempt {
     int status = 0;  // 0 when no HTTP status was sent (reset, hang, refused)
     std::string model;
     bool stream = false;
+    // Whether it has its text (method, path, model, request id): only where something reads it
+    // (AttemptJournal::keeps_text, or a socket's head).
+    bool has_text = false;
     int prompt_tokens = 0;
     int completion_tokens = 0;  // tokens actually sent
     int retry_count = -1;       // X-Stainless-Retry-Count, -1 when absent

@@ -169,7 +169,8 @@ void Provider::start_attempt(const IncomingRequest& in, Attempt& a) {
     // Its text only where something reads it: a socket's head, and the journal's readers. An
     // attempt in process that no one reads the text of has none (its request id is made from its
     // seq where a head or an error body names it: request_id()).
-    if (!in.reads || journal_.keeps_text()) {
+    a.has_text = !in.reads || journal_.keeps_text();
+    if (a.has_text) {
         a.method = in.method;
         a.path = std::string(strip_query(in.target));
         a.request_id = made_request_id(a.seq);
@@ -288,8 +289,7 @@ void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, 
     }
     const wire::ChatRequest& request =
         in.typed != nullptr ? *in.typed : std::get<wire::ChatRequest>(*parsed);
-    // The model is text too, kept where something reads it (start_attempt).
-    if (!in.reads || journal_.keeps_text()) attempt.model = request.model;
+    if (attempt.has_text) attempt.model = request.model;
     attempt.stream = request.stream;
     attempt.prompt_tokens = request.prompt_tokens;
     attempt.digest = hash_combine(request.text_digest, request.image_digest);
@@ -370,7 +370,7 @@ void Provider::handle_chat(const IncomingRequest& in, const wire::Route& route, 
     faults::LimitSnapshot limits = limits_.snapshot(attempt.at);
     if (shape.limits) limits = *shape.limits;  // a rate_limit phase reports its own buckets
     lock.unlock();
-    attempt.fault = plan.label();
+    plan.append_label(attempt.fault);  // an attempt's fault is empty until here
     if (shape.connection != ConnectionAction::none) {
         reply.connection = shape.connection;
         return;

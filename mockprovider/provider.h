@@ -250,6 +250,14 @@ public:
 
     // A reply's head as a client reads it: its status line and headers, written out.
     std::string render_head(const Reply& reply) const;
+    // Names a head is read by together (HeadReader::read), with those of them that are not a
+    // line every head of this provider may write (own_header), worked out once: at most 64. The
+    // names must outlive the query.
+    struct HeadQuery {
+        std::span<const std::string_view> names;
+        std::uint64_t own_fields = 0;  // bit i: names[i] only a reply's own fields carry
+    };
+    HeadQuery head_query(std::span<const std::string_view> names) const;
     // A reply's headers by name, as a client finds them in the written head (the first of that
     // name), without writing it. A name none of the head's own lines has (own_header(): a retry
     // hint, a rate limit) is looked for where the reply keeps it, HeadFields::extra and then
@@ -257,13 +265,6 @@ public:
     // gathered as views, once. The values live as long as the reply, the reader and this provider
     // (the date, until this thread next asks for http_date_now()); the request id, as long as
     // the reply keeps its attempt (Provider::finish takes it), or the reader where it made it.
-    // Names a head is read by together (HeadReader::read), with those of them that are not a
-    // line every head of this provider may write (own_header), worked out once: at most 64.
-    struct HeadQuery {
-        std::span<const std::string_view> names;
-        std::uint64_t own_fields = 0;  // bit i: names[i] only a reply's own fields carry
-    };
-    HeadQuery head_query(std::span<const std::string_view> names) const;
     class HeadReader {
     public:
         HeadReader(const Provider& provider, const Reply& reply);

@@ -47,6 +47,7 @@ struct Shape {
 // The shape points at the effects' rejection, and copies the rest of what it keeps: the effects
 // must outlive it.
 Shape shape_of(const faults::Effects& effects);
-Shape shape_of(faults::Effects&& effects) = delete;  // the shape would point into a temporary
+// The shape would point into a temporary (const or not: either binds here first).
+Shape shape_of(const faults::Effects&& effects) = delete;
 
 }  // namespace brownout::mock
