@@ -706,6 +706,7 @@ TEST_CASE("in process, a reply's headers are read by name from its fields as fro
                 continue;
             }
             CHECK(values[i] == read(names[i]));
+            CHECK(values[i] == header(reply, std::string(names[i])));  // the written head's
         }
     };
     for (auto dialect :
