@@ -92,41 +92,39 @@ const Scheduler::Entry& Scheduler::top() const {
     return heap_.top() > now_.front() ? now_.front() : heap_.top();
 }
 
-Scheduler::Task Scheduler::take_top() {
+void Scheduler::take_top(Task& into) {
     Timer* timer = live(top().id);
     if (!now_.empty() && now_.front().id == timer->id)
         now_.pop_front();
     else
         heap_.pop();
-    Task task(std::move(timer->task));
+    into = std::move(timer->task);
     free_slot(*timer);
-    return task;
 }
 
-std::optional<Scheduler::Task> Scheduler::pop_due(Duration running_now) {
+bool Scheduler::pop_due(Duration running_now, Task& into) {
     drop_stale();
-    if (no_entries() || top().running_due > running_now) return std::nullopt;
-    return take_top();
+    if (no_entries() || top().running_due > running_now) return false;
+    take_top(into);
+    return true;
 }
 
 std::vector<Scheduler::Task> Scheduler::take_due(Duration running_now, std::size_t most) {
     std::vector<Task> due;
     LockWhen lock(threaded_, mutex_);
-    while (due.size() < most) {
-        auto task = pop_due(running_now);
-        if (!task) break;
-        due.push_back(std::move(*task));
-    }
+    Task task;
+    while (due.size() < most && pop_due(running_now, task)) due.push_back(std::move(task));
     return due;
 }
 
-std::optional<Scheduler::Next> Scheduler::take_next(std::optional<Duration> limit) {
+bool Scheduler::take_next(std::optional<Duration> limit, Duration& due, Task& task) {
     LockWhen lock(threaded_, mutex_);
     drop_stale();
-    if (no_entries()) return std::nullopt;
-    Duration due = top().running_due;
-    if (limit && due > *limit) return std::nullopt;
-    return Next{due, take_top()};
+    if (no_entries()) return false;
+    due = top().running_due;
+    if (limit && due > *limit) return false;
+    take_top(task);
+    return true;
 }
 
 std::optional<Duration> Scheduler::next_due() const {
@@ -160,11 +158,12 @@ void VirtualScheduler::advance(Duration span) {
 
 void VirtualScheduler::run(std::optional<Duration> limit) {
     stopped_ = false;
-    while (!stopped_) {
-        auto next = take_next(limit);
-        if (!next) break;
-        running_ = std::max(running_, next->due);
-        next->task();  // one at a time: a task may stop()
+    Duration due{};
+    Task task;
+    while (!stopped_ && take_next(limit, due, task)) {
+        running_ = std::max(running_, due);
+        task();          // one at a time: a task may stop()
+        task = nullptr;  // what it holds goes before the next is taken (it may set a timer)
     }
 }
 

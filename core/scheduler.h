@@ -65,14 +65,11 @@ protected:
     // Removes up to `most` timers due at or before `running_now` and returns them, earliest
     // first (ties in the order they were set).
     std::vector<Task> take_due(Duration running_now, std::size_t most = SIZE_MAX);
-    // The earliest timer, removed, with the running time it was due at, if it is due at or
-    // before `limit` (any time without one); none otherwise. One event at a time, under one lock
-    // and without a list for it (the simulator's loop).
-    struct Next {
-        Duration due;
-        Task task;
-    };
-    std::optional<Next> take_next(std::optional<Duration> limit);
+    // The earliest timer, moved into `task` (empty beforehand), with the running time it was
+    // due at, if it is due at or before `limit` (any time without one); false otherwise. One
+    // event at a time, under one lock, without a list for it and with one move of its task (the
+    // simulator's loop).
+    bool take_next(std::optional<Duration> limit, Duration& due, Task& task);
     std::optional<Duration> next_due() const;  // running time of the earliest timer
     // After a jump: timers set `at` a scenario time move on the running axis.
     void rebase();
@@ -110,9 +107,11 @@ private:
     // or the queue's), and that timer removed.
     const Entry& top() const;
     bool no_entries() const { return heap_.empty() && now_.empty(); }
-    Task take_top();
-    // Under the lock: the earliest timer due at or before `running_now`, removed.
-    std::optional<Task> pop_due(Duration running_now);
+    // That timer's task moved into `into` (empty beforehand), and its slot given back.
+    void take_top(Task& into);
+    // Under the lock: the earliest timer due at or before `running_now`, removed into `into`
+    // (empty beforehand); false when none is due.
+    bool pop_due(Duration running_now, Task& into);
 
     const bool threaded_;
     mutable std::mutex mutex_;
