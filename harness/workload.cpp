@@ -248,12 +248,6 @@ void set_without_text(wire::OutgoingChat& chat, const UserRequest& r, const std:
         chat.tool = wire::ToolSpec{"lookup_order", {{"order_id", "string"}}};
 }
 
-wire::OutgoingChat chat_without_text(const UserRequest& r, const std::string& model) {
-    wire::OutgoingChat chat;
-    set_without_text(chat, r, model);
-    return chat;
-}
-
 }  // namespace
 
 void add_text(wire::OutgoingChat& chat, const UserRequest& r) {
@@ -265,7 +259,8 @@ void add_text(wire::OutgoingChat& chat, const UserRequest& r) {
 }
 
 wire::OutgoingChat outgoing_chat(const UserRequest& r, const std::string& model) {
-    wire::OutgoingChat chat = chat_without_text(r, model);
+    wire::OutgoingChat chat;
+    set_without_text(chat, r, model);
     add_text(chat, r);
     return chat;
 }

@@ -598,7 +598,6 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
     // be read back. Any other is its frames' bytes, cut, stalled or spoiled as the shape says.
     std::optional<wire::StreamOutline> outline;
     if (read_whole) outline = dialect_->stream_outline(c, request);
-    if (!outline) give_id();
     if (outline) {
         reply.read = std::move(outline->read);
         // Every frame made in place, empty; the token frames then given their gaps, in order.
@@ -610,6 +609,7 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
             reply.frames[i].tokens = 1;
         }
     } else {
+        give_id();
         std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
 
         // Stream faults cut the frame list after N tokens.
@@ -829,7 +829,7 @@ void Provider::HeadReader::read(const HeadQuery& query, std::span<std::string_vi
         if (query.own_fields >> i & 1) {
             values[i] = {};
         } else {
-            values[i] = names[i] == "content-type" ? reply_.fields.content_type : (*this)(names[i]);
+            values[i] = (*this)(names[i]);
         }
     }
     // The first line of each name, as operator() finds it: the extra fields, then the limits.
