@@ -57,12 +57,12 @@ void Scheduler::free_slot(Timer& timer) {
 }
 
 bool Scheduler::cancel(TimerId id) {
-    Task task;  // destroyed after the lock is released: what it holds may set a timer
     LockWhen lock(threaded_, mutex_);
     Timer* timer = live(id);
-    if (timer == nullptr) return false;
-    task = std::move(timer->task);
+    if (timer == nullptr) return false;  // most often: it has run (no task to destroy)
+    Task task = std::move(timer->task);
     free_slot(*timer);
+    lock.unlock();  // the task is destroyed after: what it holds may set a timer
     return true;
 }
 

@@ -7,10 +7,11 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <memory>
 #include <tuple>
+#include <vector>
 
+#include "core/error.h"
 #include "core/random.h"
 #include "core/text.h"
 #include "core/toml_reader.h"
@@ -279,13 +280,21 @@ void make_outgoing_chat(wire::OutgoingChat& chat, const UserRequest& r, const st
 }
 
 const wire::Dialect& client_dialect(wire::DialectKind kind) {
-    // Dialects are stateless: one per kind serves every thread.
+    // Dialects are stateless: one per kind serves every thread, found by the kind's number (the
+    // simulator asks at every attempt).
     static const auto dialects = [] {
-        std::map<wire::DialectKind, std::unique_ptr<wire::Dialect>> out;
-        for (const auto& d : wire::dialects()) out[d.kind] = d.make(d.vendors.front());
+        std::vector<std::unique_ptr<wire::Dialect>> out;
+        for (const auto& d : wire::dialects()) {
+            auto at = static_cast<std::size_t>(d.kind);
+            if (out.size() <= at) out.resize(at + 1);
+            out[at] = d.make(d.vendors.front());
+        }
         return out;
     }();
-    return *dialects.at(kind);
+    const auto at = static_cast<std::size_t>(kind);
+    if (at >= dialects.size() || !dialects[at])
+        throw Error(fmt::format("no dialect of kind {}", at));
+    return *dialects[at];
 }
 
 std::string render_request(const UserRequest& r, wire::DialectKind dialect,
