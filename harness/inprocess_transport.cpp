@@ -1,13 +1,14 @@
 #include "harness/inprocess_transport.h"
 
 #include <algorithm>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 
 namespace brownout::harness {
 
 using mock::Reply;
 using namespace std::literals;
 
-struct InProcessTransport::Call {
+struct InProcessTransport::Call : boost::intrusive_ref_counter<Call, boost::thread_unsafe_counter> {
     struct Answered {};  // the reply made in place, from `answer()`
     Call() = default;
     // `answer()`'s result is not moved into the call: a Reply is some thirty members.
@@ -119,7 +120,7 @@ void InProcessTransport::read_head(std::size_t provider, const wire::ClientReque
 std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequest& in,
                                         Duration timeout, Done done) {
     auto& target = *targets_[provider];
-    auto track = [&](std::shared_ptr<Call> call) {
+    auto track = [&](CallRef call) {
         call->handle = ++next_handle_;
         call->provider = provider;
         call->done = std::move(done);
@@ -128,13 +129,13 @@ std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequ
         return call;
     };
     if (target.refusing(scheduler_.now())) {
-        auto call = track(std::make_shared<Call>());
+        auto call = track(CallRef(new Call()));
         // As a socket would: the result comes after send() returns, never inside it.
         scheduler_.after(Duration::zero(), [this, call] { connect_error(call); });
         return call->handle;
     }
     in.connection = ++next_connection_;
-    auto call = track(std::make_shared<Call>(Call::Answered{}, [&] { return target.handle(in); }));
+    auto call = track(CallRef(new Call(Call::Answered{}, [&] { return target.handle(in); })));
     // A provider of finite capacity may set a timer of its own as it admits (a review of its
     // queue): the timeout is set before it, as it always was, so that their order stays.
     auto arm_timeout = [&] {
@@ -197,7 +198,7 @@ bool InProcessTransport::answered_within(const Call& call, Duration timeout) con
     return longest < timeout;
 }
 
-void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
+void InProcessTransport::run_reply(const CallRef& call) {
     switch (call->reply.connection) {
         case faults::ConnectionAction::reset: {
             server_done(call, "reset");
@@ -212,7 +213,7 @@ void InProcessTransport::run_reply(const std::shared_ptr<Call>& call) {
     call->step = scheduler_.after(call->reply.delay, [this, call] { write_head(call); });
 }
 
-void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
+void InProcessTransport::write_head(const CallRef& call) {
     call->step = 0;
     // The server learns that its client left when it writes, as on a socket.
     if (call->client_finished) return server_done(call, "client_closed");
@@ -228,7 +229,7 @@ void InProcessTransport::write_head(const std::shared_ptr<Call>& call) {
     stream(call);
 }
 
-void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_complete,
+void InProcessTransport::deliver(const CallRef& call, bool body_complete,
                                  std::string_view outcome) {
     auto& reply = call->reply;
     // An answer sent whole that says what it reads (a body's or a stream's, Reply::read): taken,
@@ -256,12 +257,12 @@ void InProcessTransport::deliver(const std::shared_ptr<Call>& call, bool body_co
     arrive(call);
 }
 
-void InProcessTransport::connect_error(const std::shared_ptr<Call>& call) {
+void InProcessTransport::connect_error(const CallRef& call) {
     if (!call->client_finished) call->result.emplace().kind = AttemptResult::Kind::connect_error;
     arrive(call);
 }
 
-void InProcessTransport::arrive(const std::shared_ptr<Call>& call) {
+void InProcessTransport::arrive(const CallRef& call) {
     // The provider is done with it (its slot is free); the client reads it a network later. A
     // client that gave up meanwhile has its own result, and reads none.
     Duration network = targets_[call->provider]->network_delay();
@@ -286,7 +287,7 @@ bool InProcessTransport::send_frame(Call& call) {
     return true;
 }
 
-void InProcessTransport::stream(const std::shared_ptr<Call>& call) {
+void InProcessTransport::stream(const CallRef& call) {
     // Each frame goes out `gap` after the one before; nothing in between changes what the
     // client reads, and the server would notice a client that left only at its next write. So
     // one timer carries the stream to its end (its last frame, or the frame that reaches the
@@ -317,7 +318,7 @@ void InProcessTransport::stream(const std::shared_ptr<Call>& call) {
     });
 }
 
-void InProcessTransport::end_stream(const std::shared_ptr<Call>& call) {
+void InProcessTransport::end_stream(const CallRef& call) {
     auto& reply = call->reply;
     while (call->frame < reply.frames.size()) {
         if (send_frame(*call)) return deliver(call, false, "cut");
@@ -334,7 +335,7 @@ void InProcessTransport::end_stream(const std::shared_ptr<Call>& call) {
     }
 }
 
-void InProcessTransport::client_left(const std::shared_ptr<Call>& call) {
+void InProcessTransport::client_left(const CallRef& call) {
     // The frames due before now went out; the server notices at the next one's write. (Not the
     // end: its timer would have run.)
     call->streaming = false;
@@ -347,7 +348,7 @@ void InProcessTransport::client_left(const std::shared_ptr<Call>& call) {
         scheduler_.after(notice - now, [this, call] { server_done(call, "client_closed"); });
 }
 
-void InProcessTransport::give_up(const std::shared_ptr<Call>& call) {
+void InProcessTransport::give_up(const CallRef& call) {
     call->timeout = 0;
     if (call->client_finished) return;
     AttemptResult& r = call->result.emplace();
@@ -360,7 +361,7 @@ void InProcessTransport::give_up(const std::shared_ptr<Call>& call) {
     client_done(call);
 }
 
-void InProcessTransport::client_done(const std::shared_ptr<Call>& call) {
+void InProcessTransport::client_done(const CallRef& call) {
     if (call->client_finished) return;
     call->client_finished = true;
     scheduler_.cancel(call->timeout);
@@ -370,7 +371,7 @@ void InProcessTransport::client_done(const std::shared_ptr<Call>& call) {
     if (done && call->result) done(std::move(*call->result));
 }
 
-void InProcessTransport::server_done(const std::shared_ptr<Call>& call, std::string_view outcome) {
+void InProcessTransport::server_done(const CallRef& call, std::string_view outcome) {
     if (call->server_finished) return;
     call->server_finished = true;
     auto& target = *targets_[call->provider];

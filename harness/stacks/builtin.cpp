@@ -2,6 +2,8 @@
 // it out over a transport, with as many attempts in flight as the policy asks for.
 
 #include <algorithm>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 
 #include "core/keyed.h"
 #include "harness/stacks/stack.h"
@@ -21,7 +23,7 @@ public:
           transport_(std::move(transport)) {}
 
     void start(std::size_t user) override {
-        auto f = std::make_shared<Flight>(user);
+        FlightRef f(new Flight(user));
         flights_[user] = f;
         f->run = policy_->begin(workload_[user], host_.now());
         step(f, f->run->next(host_.now(), nullptr));
@@ -49,7 +51,9 @@ private:
         std::uint64_t handle = 0;
         Scheduler::TimerId hedge = 0;
     };
-    struct Flight {
+    // A user's request in flight, shared by its timers and callbacks: all on the runner's thread
+    // (stack.h), so its count is a plain one, not a shared_ptr's atomic one.
+    struct Flight : boost::intrusive_ref_counter<Flight, boost::thread_unsafe_counter> {
         std::size_t user;
         std::unique_ptr<PolicyRun> run;
         Scheduler::TimerId timer = 0;  // the policy's wait
@@ -61,6 +65,7 @@ private:
         bool done = false;
         explicit Flight(std::size_t u) : user(u) {}
     };
+    using FlightRef = boost::intrusive_ptr<Flight>;
 
     // The request is over for this stack: nothing of it may still call back.
     void land(Flight& f) {
@@ -73,14 +78,14 @@ private:
         f.sent.clear();
     }
 
-    void finish(const std::shared_ptr<Flight>& f, UserRecord::Outcome outcome,
-                const std::string& text, int provider) {
+    void finish(const FlightRef& f, UserRecord::Outcome outcome, const std::string& text,
+                int provider) {
         flights_.erase(f->user);
         land(*f);
         host_.finish(f->user, outcome, text, provider);
     }
 
-    void step(const std::shared_ptr<Flight>& f, const Step& s) {
+    void step(const FlightRef& f, const Step& s) {
         if (f->done) return;
         switch (s.action) {
             case Step::Action::give_up:
@@ -101,7 +106,7 @@ private:
         }
     }
 
-    void send(const std::shared_ptr<Flight>& f, const Step& s) {
+    void send(const FlightRef& f, const Step& s) {
         const auto& request = workload_[f->user];
         const auto& address = transport_->providers()[s.provider];
         host_.attempted(f->user);
@@ -158,7 +163,7 @@ private:
     const std::vector<wire::ConversationDigest>* digests_;  // by user; null: none made
     std::unique_ptr<Policy> policy_;
     std::unique_ptr<Transport> transport_;
-    Keyed<std::size_t, std::shared_ptr<Flight>> flights_;
+    Keyed<std::size_t, FlightRef> flights_;
     std::uint64_t sent_ = 0;
 };
 
