@@ -36,8 +36,13 @@ Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> 
     timer.scenario_due = scenario_due;
     timer.task = std::move(task);
     ++live_count_;
-    if (now && (now_.empty() || now_.back().running_due <= running_due))
+    auto in_order = [running_due](const std::deque<Entry>& queue) {
+        return queue.empty() || queue.back().running_due <= running_due;
+    };
+    if (now && in_order(now_))
         now_.push_back({running_due, id});
+    else if (!now && in_order(late_))
+        late_.push_back({running_due, id});
     else
         heap_.push({running_due, id});
     return id;
@@ -84,18 +89,24 @@ void Scheduler::drop_stale() const {
     };
     while (!heap_.empty() && stale(heap_.top())) heap_.pop();
     while (!now_.empty() && stale(now_.front())) now_.pop_front();
+    while (!late_.empty() && stale(late_.front())) late_.pop_front();
 }
 
 const Scheduler::Entry& Scheduler::top() const {
-    if (now_.empty()) return heap_.top();
-    if (heap_.empty()) return now_.front();
-    return heap_.top() > now_.front() ? now_.front() : heap_.top();
+    const Entry* earliest = heap_.empty() ? nullptr : &heap_.top();
+    for (const auto* queue : {&now_, &late_}) {
+        if (!queue->empty() && (earliest == nullptr || *earliest > queue->front()))
+            earliest = &queue->front();
+    }
+    return *earliest;
 }
 
 void Scheduler::take_top(Task& into) {
     Timer* timer = live(top().id);
     if (!now_.empty() && now_.front().id == timer->id)
         now_.pop_front();
+    else if (!late_.empty() && late_.front().id == timer->id)
+        late_.pop_front();
     else
         heap_.pop();
     into = std::move(timer->task);
@@ -140,6 +151,7 @@ void Scheduler::rebase() {
         LockWhen lock(threaded_, mutex_);
         decltype(heap_) fresh;  // every timer, the queued ones too
         now_.clear();
+        late_.clear();
         for (auto& timer : timers_) {
             if (timer.id == 0) continue;
             if (timer.scenario_due) timer.running_due = *timer.scenario_due - shift;

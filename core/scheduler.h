@@ -106,7 +106,7 @@ private:
     // Under the lock, after drop_stale() and with a timer left: the earliest entry (the heap's
     // or the queue's), and that timer removed.
     const Entry& top() const;
-    bool no_entries() const { return heap_.empty() && now_.empty(); }
+    bool no_entries() const { return heap_.empty() && now_.empty() && late_.empty(); }
     // That timer's task moved into `into` (empty beforehand), and its slot given back.
     void take_top(Task& into);
     // Under the lock: the earliest timer due at or before `running_now`, removed into `into`
@@ -127,6 +127,12 @@ private:
     // and back down for each. A timer set while another thread's later one is queued goes to the
     // heap instead, so the queue stays in order.
     mutable std::deque<Entry> now_;
+    // Timers with a delay, set due no earlier than the last one queued here: in order of (due,
+    // id) as now_ is, and taken the same way. They are mostly each user's deadline (set at its
+    // arrival, so in arrival order, and cancelled when it ends): the heap holds what comes out of
+    // order, and an entry cancelled here leaves when it reaches the front, without a climb down
+    // the heap. Whatever a timer goes into, the order taken is that of one heap.
+    mutable std::deque<Entry> late_;
 };
 
 // Time moves only when told: tests drive it step by step, and the simulator runs it to the end

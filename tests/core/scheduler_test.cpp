@@ -8,9 +8,13 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
+#include "core/random.h"
 #include "core/real_scheduler.h"
 #include "core/token_bucket.h"
 
@@ -67,6 +71,58 @@ TEST_CASE("timers set with no delay keep their place among the others due then",
     CHECK(ran ==
           std::vector<std::string>{"at +5s", "queued before the jump", "queued after the jump"});
     CHECK(s.pending() == 0);
+}
+
+TEST_CASE("whichever queue a timer waits in, timers run by due time, then in the order set",
+          "[core][scheduler]") {
+    // Timers wait in a heap or in one of two queues kept in order (Scheduler::now_, late_):
+    // deadlines set in order of their due time, most cancelled, among delays drawn at random,
+    // hops of no delay and timers that tasks set as they run. Whatever queue each went to, what
+    // runs is in order of (due, order set), and every timer not cancelled runs once.
+    for (std::uint64_t seed : {1, 2, 3}) {
+        VirtualScheduler s;
+        RandomStream rng(seed);
+        struct Ran {
+            Duration due;
+            int order;
+        };
+        std::vector<Ran> ran;
+        std::set<int> waiting;
+        int next_order = 0;
+        std::function<void(Duration)> set = [&](Duration delay) {
+            int order = next_order++;
+            Duration due = s.running() + std::max(delay, Duration::zero());
+            waiting.insert(order);
+            auto id = s.after(delay, [&, due, order] {
+                CHECK(s.running() == due);
+                ran.push_back({due, order});
+                waiting.erase(order);
+                if (rng.chance(0.3)) set(from_seconds(rng.uniform(0, 2)));
+                if (rng.chance(0.2)) set(Duration::zero());
+            });
+            // Cancelled at once or later (a deadline a user met), or left to run.
+            if (rng.chance(0.4)) {
+                Duration when = from_seconds(rng.uniform(0, 3));
+                s.after(when, [&s, &waiting, id, order] {
+                    if (s.cancel(id)) waiting.erase(order);
+                });
+            }
+        };
+        for (int i = 0; i < 500; ++i) {
+            set(from_seconds(2.0 + 0.01 * i) - s.running());  // in order of due time
+            if (rng.chance(0.5)) set(from_seconds(rng.uniform(0, 4)));
+            if (rng.chance(0.3)) set(Duration::zero());
+            s.advance(from_seconds(rng.uniform(0, 0.02)));
+        }
+        s.run();
+        CHECK(waiting.empty());
+        CHECK(s.pending() == 0);
+        REQUIRE(ran.size() > 500);
+        for (std::size_t i = 1; i < ran.size(); ++i) {
+            INFO("seed " << seed << ", run " << i);
+            CHECK(std::tie(ran[i - 1].due, ran[i - 1].order) < std::tie(ran[i].due, ran[i].order));
+        }
+    }
 }
 
 TEST_CASE("a timer set by a task runs in the same run, and a cancelled one never runs",
