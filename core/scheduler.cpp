@@ -10,15 +10,20 @@ Scheduler::TimerId Scheduler::at(Duration when, Task task) {
     return id;
 }
 
-Scheduler::TimerId Scheduler::after(Duration span, Task task) {
+Scheduler::Place Scheduler::take_place() {
+    LockWhen lock(threaded_, mutex_);
+    return next_sequence_++;
+}
+
+Scheduler::TimerId Scheduler::after(Duration span, Task task, Place place) {
     auto id = add(running() + std::max(span, Duration::zero()), std::nullopt, std::move(task),
-                  span <= Duration::zero());
+                  span <= Duration::zero(), place);
     earliest_changed();
     return id;
 }
 
 Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> scenario_due,
-                                  Task&& task, bool now) {
+                                  Task&& task, bool now, Place place) {
     LockWhen lock(threaded_, mutex_);
     std::size_t slot = 0;
     if (!free_slots_.empty()) {
@@ -29,22 +34,25 @@ Scheduler::TimerId Scheduler::add(Duration running_due, std::optional<Duration> 
         if (slot > kSlotMask) throw Error("scheduler: more than 16 million timers pending at once");
         timers_.emplace_back();
     }
-    TimerId id = (next_sequence_++ << kSlotBits) | slot;
+    TimerId id = ((place != 0 ? place : next_sequence_++) << kSlotBits) | slot;
     Timer& timer = timers_[slot];  // filled in place: a task is moved once, into its slot
     timer.id = id;
     timer.running_due = running_due;
     timer.scenario_due = scenario_due;
     timer.task = std::move(task);
     ++live_count_;
-    auto in_order = [running_due](const std::deque<Entry>& queue) {
-        return queue.empty() || queue.back().running_due <= running_due;
+    // After the last of a queue, by due time and then id (a timer in a place taken earlier has
+    // an earlier id).
+    const Entry entry{running_due, id};
+    auto in_order = [&entry](const std::deque<Entry>& queue) {
+        return queue.empty() || entry > queue.back();
     };
     if (now && in_order(now_))
-        now_.push_back({running_due, id});
+        now_.push_back(entry);
     else if (!now && in_order(late_))
-        late_.push_back({running_due, id});
+        late_.push_back(entry);
     else
-        heap_.push({running_due, id});
+        heap_.push(entry);
     return id;
 }
 

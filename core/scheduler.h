@@ -37,8 +37,14 @@ public:
 
     // Runs `task` when scenario time reaches `when` (at once if it already has).
     TimerId at(Duration when, Task task);
-    // Runs `task` once `span` of running time has passed.
-    TimerId after(Duration span, Task task);
+    // A place in the order of timers set, taken for a timer that may not be needed: set with it,
+    // the timer runs among those due at its time as if it had been set when the place was taken.
+    // (A client's timeout, known to be needed only after the provider has set a timer of its own.)
+    using Place = std::uint64_t;
+    Place take_place();
+    // Runs `task` once `span` of running time has passed. `place`: taken (take_place()) at this
+    // same running time; 0: the next.
+    TimerId after(Duration span, Task task, Place place = 0);
     // False when the timer has already run or was cancelled.
     bool cancel(TimerId id);
     std::size_t pending() const;
@@ -94,9 +100,10 @@ private:
             return running_due != o.running_due ? running_due > o.running_due : id > o.id;
         }
     };
-    // `now`: set with no delay (after(0)), so that it may go in the queue of those.
+    // `now`: set with no delay (after(0)), so that it may go in the queue of those. `place`: the
+    // timer's place in the order (take_place()); 0: the next.
     TimerId add(Duration running_due, std::optional<Duration> scenario_due, Task&& task,
-                bool now = false);
+                bool now = false, Place place = 0);
     // The live timer of that id; null when it has run or was cancelled.
     Timer* live(TimerId id) const;
     // Gives its slot back; its task is moved out first by whoever runs it.

@@ -137,12 +137,10 @@ std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequ
     in.connection = ++next_connection_;
     auto call = track(CallRef(new Call(Call::Answered{}, [&] { return target.handle(in); })));
     // A provider of finite capacity may set a timer of its own as it admits (a review of its
-    // queue): the timeout is set before it, as it always was, so that their order stays.
-    auto arm_timeout = [&] {
-        call->timeout = scheduler_.after(timeout, [this, call] { give_up(call); });
-    };
+    // queue): the timeout takes its place before it, as it always did, so that their order stays;
+    // it is set only once it is known that it can fire.
     const bool admits = call->reply.needs_slot && target.config().capacity.concurrency > 0;
-    if (admits) arm_timeout();
+    const Scheduler::Place timeout_place = admits ? scheduler_.take_place() : 0;
     if (call->reply.needs_slot) {
         switch (target.admit([this, call] {
             // A client that left while queued is not noticed until the answer is written, as
@@ -162,12 +160,9 @@ std::uint64_t InProcessTransport::start(std::size_t provider, mock::IncomingRequ
                 break;
         }
     }
-    const bool can_fire = !answered_within(*call, timeout);
-    if (admits && !can_fire) {
-        scheduler_.cancel(call->timeout);
-        call->timeout = 0;
-    }
-    if (!admits && can_fire) arm_timeout();
+    if (!answered_within(*call, timeout))
+        call->timeout = scheduler_.after(
+            timeout, [this, call] { give_up(call); }, timeout_place);
     if (call->queued) return call->handle;
     // Carried out from the scheduler, so that no result reaches the caller inside send(). A reply
     // that connects is written after its delay, with no hop in between (run_reply() would set

@@ -125,6 +125,23 @@ TEST_CASE("whichever queue a timer waits in, timers run by due time, then in the
     }
 }
 
+TEST_CASE("a timer set in a place taken earlier runs as if it had been set then",
+          "[core][scheduler]") {
+    VirtualScheduler s;
+    std::vector<std::string> ran;
+    auto note = [&](std::string what) { return [&ran, what] { ran.push_back(what); }; };
+    auto place = s.take_place();
+    auto unused = s.take_place();  // a place taken and never used sets nothing
+    s.after(1s, note("second"));
+    s.after(0s, note("hop"));
+    s.after(1s, note("first, set third"), place);
+    s.after(1s, note("third"));
+    CHECK(s.pending() == 4);
+    s.run();
+    CHECK(ran == std::vector<std::string>{"hop", "first, set third", "second", "third"});
+    CHECK(unused != place);
+}
+
 TEST_CASE("a timer set by a task runs in the same run, and a cancelled one never runs",
           "[core][scheduler]") {
     VirtualScheduler s;
