@@ -316,6 +316,9 @@ private:
     // `limits`: the rate-limit headers the reply carries.
     void error_reply(const wire::ApiError& error, Reply& reply, bool close);
     void handle_chat(const IncomingRequest& in, const wire::Route& route, Reply& reply);
+    // The chat request read (handle_chat), carried out.
+    void handle_chat_request(const IncomingRequest& in, const wire::ChatRequest& request,
+                             Reply& reply);
     void handle_models(const IncomingRequest& in, const wire::Route& route, Reply& reply);
     void answer(const wire::ChatRequest& request, const Shape& shape, Reply& reply,
                 std::uint64_t random, bool reads, wire::Headers limits);
