@@ -242,9 +242,7 @@ Reply Provider::error_reply(const wire::ApiError& error, const IncomingRequest& 
 
 void Provider::error_reply(const wire::ApiError& error, Reply& reply, bool close) {
     reply.body = error_body(error, reply.attempt);
-    reply.fields = {.status = error.status,
-                    .content_type = dialect_->json_content_type(),
-                    .length = reply.body.size()};
+    reply.fields.set(error.status, dialect_->json_content_type(), reply.body.size());
     reply.close = close;
     reply.attempt.status = error.status;
 }
@@ -272,8 +270,7 @@ void Provider::handle_models(const IncomingRequest& in, const wire::Route& route
     } else {
         reply.body = dialect_->models_body(models);
     }
-    reply.fields = {
-        .status = 200, .content_type = dialect_->json_content_type(), .length = reply.body.size()};
+    reply.fields.set(200, dialect_->json_content_type(), reply.body.size());
     reply.attempt.status = 200;
 }
 
@@ -457,20 +454,14 @@ void Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* re
     if (auto wait = r.announced_wait()) attempt.retry_after = *wait;
     if (r.html) {
         reply.body = cloudflare_page(status);
-        reply.fields = {.status = status,
-                        .content_type = "text/html",
-                        .length = reply.body.size(),
-                        .extra = std::move(extra)};
+        reply.fields.set(status, "text/html", reply.body.size(), std::nullopt, std::move(extra));
     } else if (const bool plain = reads && in_headers && !r.unknown_model &&
                                   r.unsupported_feature.empty() && !r.rate_limit_on_tokens;
                plain && (reply.error_read = known_status_error_read(status, model, r))) {
         // The same plain error as the one before (a busy storm is thousands of them): its read,
         // without wording it again. The body is not written: the client reads this instead.
         status = reply.error_read->status;
-        reply.fields = {.status = status,
-                        .content_type = dialect_->json_content_type(),
-                        .length = 0,
-                        .extra = std::move(extra)};
+        reply.fields.set(status, dialect_->json_content_type(), 0, std::nullopt, std::move(extra));
     } else {
         wire::ApiError e;
         if (r.unknown_model) {
@@ -500,10 +491,8 @@ void Provider::rejection(const faults::Rejection& r, const wire::ChatRequest* re
         if (!reply.error_read) {
             reply.body = error_body(e, attempt);
         }
-        reply.fields = {.status = status,
-                        .content_type = dialect_->json_content_type(),
-                        .length = reply.body.size(),
-                        .extra = std::move(extra)};
+        reply.fields.set(status, dialect_->json_content_type(), reply.body.size(), std::nullopt,
+                         std::move(extra));
     }
     attempt.status = status;
     reply.fields.limits = std::move(limits);
@@ -583,11 +572,9 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
             if (shape.malformed == faults::Malformed::invalid_json)
                 reply.body.resize(reply.body.size() / 2);
         }
-        reply.fields = {.status = 200,
-                        .content_type = dialect_->json_content_type(),
-                        .length = reply.body.size(),
-                        .processing = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            for_client(reply.delay))};
+        reply.fields.set(
+            200, dialect_->json_content_type(), reply.body.size(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(for_client(reply.delay)));
         if (shape.cut_after_bytes)
             reply.cut_after_bytes = static_cast<std::size_t>(*shape.cut_after_bytes);
         attempt.completion_tokens = c.completion_tokens;
@@ -601,7 +588,7 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
     reply.delay = ttft;
     if (tps > 0)  // what the stream's last frame reports; the gaps themselves are drawn below
         c.eval_ns = static_cast<std::int64_t>(c.completion_tokens / tps * 1e9);
-    reply.fields = {.status = 200, .content_type = dialect_->stream_content_type_for(request)};
+    reply.fields.set(200, dialect_->stream_content_type_for(request));
     // A whole stream the client reads in process comes outlined: what the client reads from it,
     // and its frames' gaps and tokens, with no bytes and no frame of the dialect's made only to
     // be read back. Any other is its frames' bytes, cut, stalled or spoiled as the shape says.
@@ -694,7 +681,7 @@ void Provider::hold(Reply& reply, const faults::Hold& h, bool stream, int body_t
         if (answers) frames.push_back({rest, std::move(reply.body), body_tokens});
         reply.body.clear();
         reply.read.reset();
-        reply.fields = {.status = 200, .content_type = dialect_->json_content_type()};
+        reply.fields.set(200, dialect_->json_content_type());
         reply.streaming = true;
         reply.stream_end = Reply::StreamEnd::clean;
     } else if (answers) {

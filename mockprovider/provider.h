@@ -127,6 +127,19 @@ struct HeadFields {
     std::optional<std::chrono::milliseconds> processing;  // the dialect's processing_header
     wire::Headers extra;   // after the dialect's own headers (retry hints)
     wire::Headers limits;  // last, after x-brownout-provider (the rate-limit headers)
+
+    // Every field anew, as assigning HeadFields{status, content_type, length, processing, extra}
+    // does, without a HeadFields made and moved for it (GCC zeroes such a one's whole room first).
+    void set(int s, std::string_view type, std::optional<std::size_t> body_length = std::nullopt,
+             std::optional<std::chrono::milliseconds> took = std::nullopt,
+             wire::Headers more = {}) {
+        status = s;
+        content_type = type;
+        length = body_length;
+        processing = took;
+        extra = std::move(more);
+        limits.clear();
+    }
 };
 
 struct Reply {

@@ -824,3 +824,28 @@ TEST_CASE(
         CHECK(seen[0].request_id == id);
     }
 }
+
+TEST_CASE("a head's fields set anew are those of a head assigned anew", "[provider]") {
+    HeadFields used{.status = 429,
+                    .content_type = "text/html",
+                    .length = 12,
+                    .processing = std::chrono::milliseconds(40),
+                    .extra = {{"retry-after", "3"}},
+                    .limits = {{"x-ratelimit-limit-requests", "60"}}};
+    HeadFields fresh = used;
+    fresh.set(200, "application/json", 0, std::nullopt, {{"x-should-retry", "true"}});
+    HeadFields assigned = used;
+    assigned = {.status = 200,
+                .content_type = "application/json",
+                .length = 0,
+                .extra = {{"x-should-retry", "true"}}};
+    CHECK(fresh.status == assigned.status);
+    CHECK(fresh.content_type == assigned.content_type);
+    CHECK(fresh.length == assigned.length);
+    CHECK(fresh.processing == assigned.processing);
+    CHECK(fresh.extra == assigned.extra);
+    CHECK(fresh.limits == assigned.limits);
+    CHECK(fresh.limits.empty());
+    fresh.set(503, "text/plain");
+    CHECK((fresh.status == 503 && !fresh.length && fresh.extra.empty()));
+}
