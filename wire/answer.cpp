@@ -9,6 +9,7 @@
 
 #include "core/random.h"
 #include "core/text.h"
+#include "wire/common.h"
 
 namespace brownout::wire {
 namespace {
@@ -23,8 +24,11 @@ constexpr std::array<std::string_view, 64> kWords = {
     "wander",  "yarrow",  "zenith", "aurora",  "basalt", "cobalt",  "dune",    "eddy",
     "falcon",  "grove",   "hollow", "inlet",   "jetty",  "knoll",   "lumen",   "marble"};
 
-static_assert(std::all_of(kWords.begin(), kWords.end(),
-                          [](std::string_view w) { return !w.empty() && w.size() <= 7; }));
+static_assert(std::all_of(kWords.begin(), kWords.end(), [](std::string_view w) {
+    return !w.empty() && w.size() <= 7 && std::all_of(w.begin(), w.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x80;  // Ascii
+    });
+}));
 
 // Each word as a piece after the first: a space and the word, padded to eight bytes, so that
 // an answer is written eight bytes a word without a call.
@@ -68,7 +72,14 @@ std::string tool_arguments(const ToolSpec& tool, std::uint64_t text_digest) {
 
 }  // namespace
 
+void Tokens::push_back(std::string_view token) {
+    known_ascii_ = known_ascii_ && detail::ascii(token);
+    text_ += token;
+    ends_.push_back(static_cast<std::uint32_t>(text_.size()));
+}
+
 void Tokens::insert(std::size_t at, std::string_view token) {
+    known_ascii_ = known_ascii_ && detail::ascii(token);
     std::size_t begin = at == 0 ? 0 : ends_[at - 1];
     text_.insert(begin, token);
     ends_.insert(ends_.begin() + static_cast<std::ptrdiff_t>(at),
@@ -173,7 +184,7 @@ Completion generate_answer(std::uint64_t seed, const ChatRequest& request, const
     if (words > 0) text += ' ';
     append_verification_tag(text, request, saw_images, std::string_view(text).substr(0, at));
     ends.push_back(static_cast<std::uint32_t>(text.size()));
-    c.tokens = Tokens(std::move(text), std::move(ends));
+    c.tokens = Tokens(std::move(text), std::move(ends), Tokens::Ascii{});  // kWords and the tag
     c.completion_tokens = static_cast<int>(c.tokens.size());
     return c;
 }

@@ -87,8 +87,15 @@ public:
     // `text` cut at `ends` (ascending, none past the text's end; text past the last end is
     // dropped).
     Tokens(std::string text, std::vector<std::uint32_t> ends)
-        : text_(std::move(text)), ends_(std::move(ends)) {
+        : text_(std::move(text)), ends_(std::move(ends)), known_ascii_(false) {
         text_.resize(ends_.empty() ? 0 : ends_.back());
+    }
+    // The same, from a maker that knows every byte of `text` is ASCII (generate_answer's words):
+    // known_ascii() says so, and a reader need not look at each byte (ascii()).
+    struct Ascii {};
+    Tokens(std::string text, std::vector<std::uint32_t> ends, Ascii /*tag*/)
+        : Tokens(std::move(text), std::move(ends)) {
+        known_ascii_ = true;
     }
 
     std::size_t size() const { return ends_.size(); }
@@ -102,10 +109,11 @@ public:
     // The pieces joined: the answer's text.
     const std::string& text() const { return text_; }
 
-    void push_back(std::string_view token) {
-        text_ += token;
-        ends_.push_back(static_cast<std::uint32_t>(text_.size()));
-    }
+    // Every byte of the text is known to be ASCII: made so (an empty text, or Ascii), with only
+    // ASCII added since. False: one may not be.
+    bool known_ascii() const { return known_ascii_; }
+
+    void push_back(std::string_view token);
     // Puts `token` before the piece at `at` (at == size(): at the end).
     void insert(std::size_t at, std::string_view token);
     // Keeps the first n pieces (all of them when there are fewer).
@@ -118,6 +126,7 @@ public:
 private:
     std::string text_;
     std::vector<std::uint32_t> ends_;  // where each piece ends in text_
+    bool known_ascii_ = true;
 };
 
 // insufficient_system_resource: DeepSeek's "generation interrupted" (fault "hold").

@@ -82,6 +82,30 @@ TEST_CASE("an answer's pieces are views into its one text", "[answer][tokens]") 
     CHECK(t.text().empty());
 }
 
+TEST_CASE("an answer's text is known to be ASCII only while only ASCII went into it",
+          "[answer][tokens]") {
+    Tokens t;
+    CHECK(t.known_ascii());  // nothing yet
+    t.push_back("Amber");
+    CHECK(t.known_ascii());
+    t.insert(1, " caf\xc3\xa9");
+    CHECK_FALSE(t.known_ascii());
+    CHECK_FALSE(Tokens("Amber", {5}).known_ascii());  // made without the maker's word
+    CHECK(Tokens("Amber", {5}, Tokens::Ascii{}).known_ascii());
+
+    auto dialect = make_openai_chat(Vendor::openai);
+    auto request = ok(*dialect, kImageRequest);
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        auto c = generate_answer(seed, request, AnswerShape{}, true, "id", 0);
+        CHECK(c.tokens.known_ascii());
+        for (unsigned char byte : c.text()) REQUIRE(byte < 0x80);
+    }
+    // A reader that trusts the word still reads a text with a byte outside ASCII the long way.
+    auto c = generate_answer(1, request, AnswerShape{}, true, "id", 0);
+    c.tokens.insert(1, " caf\xc3\xa9");
+    CHECK_FALSE(dialect->completion_read(c));
+}
+
 TEST_CASE("a generated answer's pieces are its words, the first capitalised, then the tag",
           "[answer][tokens]") {
     auto d = make_dialect(DialectKind::openai, Vendor::openai);
