@@ -69,7 +69,7 @@ protected:
     virtual void earliest_changed() {}
 
     // Removes up to `most` timers due at or before `running_now` and returns them, earliest
-    // first (ties in the order they were set).
+    // first (ties in order of id: the order set, or the place taken).
     std::vector<Task> take_due(Duration running_now, std::size_t most = SIZE_MAX);
     // The earliest timer, moved into `task` (empty beforehand), with the running time it was
     // due at, if it is due at or before `limit` (any time without one); false otherwise. One
@@ -82,9 +82,10 @@ protected:
 
 private:
     // A timer's id is its sequence number (ids grow, so equal due times keep the order they were
-    // set in) above its slot in `timers_` (kSlotBits bits): cancel() and the heap find a timer by
-    // its slot, without a hash table or a node of its own, and a slot's next timer has another
-    // id, so an id that has run or was cancelled is known as such.
+    // set in, or their places were taken: take_place()) above its slot in `timers_` (kSlotBits
+    // bits): cancel() and the heap find a timer by its slot, without a hash table or a node of its
+    // own, and a slot's next timer has another id, so an id that has run or was cancelled is known
+    // as such.
     static constexpr int kSlotBits = 24;
     static constexpr TimerId kSlotMask = (TimerId{1} << kSlotBits) - 1;
     struct Timer {
@@ -108,10 +109,10 @@ private:
     Timer* live(TimerId id) const;
     // Gives its slot back; its task is moved out first by whoever runs it.
     void free_slot(Timer& timer);
-    // Pops the entries of the heap and of the queue whose timer was cancelled or moved.
+    // Pops the entries of the heap and of the queues whose timer was cancelled or moved.
     void drop_stale() const;
     // Under the lock, after drop_stale() and with a timer left: the earliest entry (the heap's
-    // or the queue's), and that timer removed.
+    // or a queue's).
     const Entry& top() const;
     bool no_entries() const { return heap_.empty() && now_.empty() && late_.empty(); }
     // That timer's task moved into `into` (empty beforehand), and its slot given back.
@@ -130,9 +131,10 @@ private:
     // Timers set with no delay (a third of the simulator's: the hops that keep a result from
     // reaching its caller inside the call that made it), in the order set. Each is due at the
     // running time it was set, so they come in order of (due, id), as the heap gives its own:
-    // taking the earlier of the two fronts is the order of one heap, without a climb to the top
-    // and back down for each. A timer set while another thread's later one is queued goes to the
-    // heap instead, so the queue stays in order.
+    // taking the earliest of the fronts is the order of one heap, without a climb to the top
+    // and back down for each. A timer that would not come after the last one queued goes to the
+    // heap instead, so the queue stays in order: one set while another thread's later one is
+    // queued, or one in a place taken before the last was set.
     mutable std::deque<Entry> now_;
     // Timers with a delay, set due no earlier than the last one queued here: in order of (due,
     // id) as now_ is, and taken the same way. They are mostly each user's deadline (set at its

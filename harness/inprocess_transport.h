@@ -44,8 +44,9 @@ public:
 
 private:
     struct Call;
-    // A call is shared by the timers that carry it out and the table of those in flight, all on
-    // the one thread that runs the scheduler: its count is a plain one. (Each copy of a shared_ptr
+    // A call is shared by the timers that carry it out, the table of those in flight and a
+    // provider's queue of those waiting for a slot, all on the one thread that runs the
+    // scheduler: its count is a plain one. (Each copy of a shared_ptr
     // is an atomic add on a machine that has started a thread: some 15 ns a copy and release,
     // bench/README.md.)
     using CallRef = boost::intrusive_ptr<Call>;

@@ -140,6 +140,7 @@ struct HeadFields {
         extra = std::move(more);
         limits.clear();
     }
+    bool operator==(const HeadFields&) const = default;
 };
 
 struct Reply {

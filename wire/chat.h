@@ -109,8 +109,8 @@ public:
     // The pieces joined: the answer's text.
     const std::string& text() const { return text_; }
 
-    // Every byte of the text is known to be ASCII: made so (an empty text, or Ascii), with only
-    // ASCII added since. False: one may not be.
+    // Every byte of the text is known to be ASCII: made empty (by default) or with Ascii, and
+    // only ASCII added since. False: one may not be.
     bool known_ascii() const { return known_ascii_; }
 
     void push_back(std::string_view token);

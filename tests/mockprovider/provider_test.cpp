@@ -839,12 +839,7 @@ TEST_CASE("a head's fields set anew are those of a head assigned anew", "[provid
                 .content_type = "application/json",
                 .length = 0,
                 .extra = {{"x-should-retry", "true"}}};
-    CHECK(fresh.status == assigned.status);
-    CHECK(fresh.content_type == assigned.content_type);
-    CHECK(fresh.length == assigned.length);
-    CHECK(fresh.processing == assigned.processing);
-    CHECK(fresh.extra == assigned.extra);
-    CHECK(fresh.limits == assigned.limits);
+    CHECK(fresh == assigned);
     CHECK(fresh.limits.empty());
     fresh.set(503, "text/plain");
     CHECK((fresh.status == 503 && !fresh.length && fresh.extra.empty()));

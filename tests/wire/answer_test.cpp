@@ -100,10 +100,15 @@ TEST_CASE("an answer's text is known to be ASCII only while only ASCII went into
         CHECK(c.tokens.known_ascii());
         for (unsigned char byte : c.text()) REQUIRE(byte < 0x80);
     }
-    // A reader that trusts the word still reads a text with a byte outside ASCII the long way.
+    // A reader that trusts the word still reads a text with a byte outside ASCII the long way:
+    // the in-process reads of a whole answer and of a whole stream decline it (its bytes are
+    // rendered and read instead).
     auto c = generate_answer(1, request, AnswerShape{}, true, "id", 0);
+    CHECK(dialect->completion_read(c));
+    CHECK(dialect->stream_outline(c, request));
     c.tokens.insert(1, " caf\xc3\xa9");
     CHECK_FALSE(dialect->completion_read(c));
+    CHECK_FALSE(dialect->stream_outline(c, request));
 }
 
 TEST_CASE("a generated answer's pieces are its words, the first capitalised, then the tag",
