@@ -96,8 +96,9 @@ void Scheduler::drop_stale() const {
         return timer == nullptr || timer->running_due != e.running_due;
     };
     while (!heap_.empty() && stale(heap_.top())) heap_.pop();
-    while (!now_.empty() && stale(now_.front())) now_.pop_front();
-    while (!late_.empty() && stale(late_.front())) late_.pop_front();
+    for (auto* queue : {&now_, &late_}) {
+        while (!queue->empty() && stale(queue->front())) queue->pop_front();
+    }
 }
 
 const Scheduler::Entry& Scheduler::top() const {

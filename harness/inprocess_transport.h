@@ -46,9 +46,8 @@ private:
     struct Call;
     // A call is shared by the timers that carry it out, the table of those in flight and a
     // provider's queue of those waiting for a slot, all on the one thread that runs the
-    // scheduler: its count is a plain one. (Each copy of a shared_ptr
-    // is an atomic add on a machine that has started a thread: some 15 ns a copy and release,
-    // bench/README.md.)
+    // scheduler: its count is a plain one. (Each copy of a shared_ptr is an atomic add on a
+    // machine that has started a thread: some 15 ns a copy and release, bench/README.md.)
     using CallRef = boost::intrusive_ptr<Call>;
     // Where a provider's dialect routes the last method and target read into a request (an
     // attempt goes where the one before went, almost always): found once, not at each attempt.

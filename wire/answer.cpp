@@ -72,6 +72,10 @@ std::string tool_arguments(const ToolSpec& tool, std::uint64_t text_digest) {
 
 }  // namespace
 
+bool Tokens::all_ascii() const {
+    return known_ascii_ || detail::ascii(text_);
+}
+
 void Tokens::push_back(std::string_view token) {
     known_ascii_ = known_ascii_ && detail::ascii(token);
     text_ += token;

@@ -112,6 +112,8 @@ public:
     // Every byte of the text is known to be ASCII: made empty (by default) or with Ascii, and
     // only ASCII added since. False: one may not be.
     bool known_ascii() const { return known_ascii_; }
+    // Every byte of the text is ASCII: known so, or else looked at (wire::detail::ascii).
+    bool all_ascii() const;
 
     void push_back(std::string_view token);
     // Puts `token` before the piece at `at` (at == size(): at the end).

@@ -391,7 +391,7 @@ public:
         // Every string the body would carry is ASCII, so it reads back as itself (ascii()).
         if (c.endpoint == kResponses || !plain_head(c)) return std::nullopt;
         if (c.tool_call ? !plain_call_head(*c.tool_call) || !ascii(c.tool_call->arguments_json)
-                        : !(c.tokens.known_ascii() || ascii(c.text())))
+                        : !c.tokens.all_ascii())
             return std::nullopt;
         ReadAnswer out;
         out.text = c.tool_call ? c.tool_call->arguments_json : c.text();
@@ -429,8 +429,7 @@ public:
             out.token_frames = static_cast<int>((args.size() + piece - 1) / piece);
             out.read.text = args;
         } else {
-            // Each token's, as they are its pieces.
-            if (!(c.tokens.known_ascii() || ascii(c.text()))) return std::nullopt;
+            if (!c.tokens.all_ascii()) return std::nullopt;  // each token's, as they are its pieces
             out.token_frames = static_cast<int>(c.tokens.size());
             out.read.text = c.text();
         }

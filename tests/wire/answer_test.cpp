@@ -90,7 +90,9 @@ TEST_CASE("an answer's text is known to be ASCII only while only ASCII went into
     CHECK(t.known_ascii());
     t.insert(1, " caf\xc3\xa9");
     CHECK_FALSE(t.known_ascii());
+    CHECK_FALSE(t.all_ascii());                       // looked at: it is not
     CHECK_FALSE(Tokens("Amber", {5}).known_ascii());  // made without the maker's word
+    CHECK(Tokens("Amber", {5}).all_ascii());          // looked at: it is
     CHECK(Tokens("Amber", {5}, Tokens::Ascii{}).known_ascii());
 
     auto dialect = make_openai_chat(Vendor::openai);
