@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/gap_histogram.h"
 #include "wire/answer.h"
 #include "wire/dialect.h"
 
@@ -56,40 +57,12 @@ struct Options {
     double tokens_per_second = 50;
 };
 
-// Gap errors in 10 µs buckets up to 1 s; beyond that, one overflow bucket.
-class Histogram {
-public:
-    void add(double micros) {
-        auto bucket = static_cast<std::size_t>(std::max(0.0, micros) / 10.0);
-        ++buckets_[std::min(bucket, buckets_.size() - 1)];
-        ++count_;
-        max_ = std::max(max_, micros);
-    }
-    double quantile(double q) const {
-        if (count_ == 0) return 0;
-        auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1));
-        std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < buckets_.size(); ++i) {
-            seen += buckets_[i];
-            if (seen > rank) return static_cast<double>(i + 1) * 10.0;  // the bucket's upper edge
-        }
-        return max_;
-    }
-    std::uint64_t count() const { return count_; }
-    double max() const { return max_; }
-
-private:
-    std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(100'001);
-    std::uint64_t count_ = 0;
-    double max_ = 0;
-};
-
 struct Totals {
     std::uint64_t streams_ok = 0, stream_errors = 0, requests_ok = 0, request_errors = 0,
                   tokens = 0;
     std::vector<std::string> first_errors;
     std::map<int, std::uint64_t> errors_by_status;  // the HTTP status the client saw (0: none)
-    Histogram gap_error;
+    brownout::bench::GapHistogram gap_error;
     void error(std::uint64_t& counter, int status, std::string what) {
         ++counter;
         ++errors_by_status[status];
