@@ -254,6 +254,9 @@ public:
         auto peer = socket_.remote_endpoint(ec);
         incoming_.peer_loopback = !ec && peer.address().is_loopback();
         if (!ec) incoming_.peer = peer.address().to_string();
+        // A chunk is written at once where the socket takes it whole (write_chunk); a socket that
+        // would block says so instead of blocking the thread.
+        socket_.non_blocking(true, ec);
         asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
     }
 
@@ -524,7 +527,7 @@ private:
             auto batch = take_due_frames();
             ends = frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean &&
                    !batch.empty();
-            if (!batch.empty()) cut = encode_chunk(std::move(batch), ends);
+            if (!batch.empty()) cut = encode_chunk(batch, ends);
         }
         // The head and a whole body (or a stream's first frames) in one write, the head and body
         // not copied.
@@ -572,69 +575,86 @@ private:
         if (frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean) {
             // The last frames and the stream's end in one write.
             return write_chunk(
-                std::move(batch), [self = shared_from_this()] { self->ended_cleanly(); }, true);
+                batch, [self = shared_from_this()] { self->ended_cleanly(); }, true);
         }
-        write_chunk(std::move(batch), [self = shared_from_this()] { self->stream_next(); });
+        write_chunk(batch, [self = shared_from_this()] { self->stream_next(); });
     }
 
     // The frames due now, from frame_ on, taken (frame_, next_due_ and tokens_sent_ move past
     // them); empty when the next is later. Frames due within the scheduler's window are taken
-    // together (RealScheduler::kWindow, in wall time).
-    std::string take_due_frames() {
+    // together (RealScheduler::kWindow, in wall time). A view of batch_, valid until the next call.
+    std::string_view take_due_frames() {
         auto& scheduler = provider_.scheduler();
         auto now = scheduler.running();
         auto window =
             std::chrono::duration_cast<Duration>(RealScheduler::kWindow * scheduler.time_scale());
-        std::string batch;
+        batch_.clear();
         while (frame_ < reply_.frames.size()) {
             auto& frame = reply_.frames[frame_];
             auto due = next_due_ + frame.gap;
             if (due > now + window) break;
             next_due_ = due;
-            batch += frame.bytes;
+            batch_ += frame.bytes;
             tokens_sent_ += frame.tokens;
             ++frame_;
         }
-        return batch;
+        return batch_;
     }
 
     // Puts `data` into out_ as one chunk, cut where the reply's cut falls (then true: nothing
-    // more is sent), and with the terminating chunk after it when `ends` (not when cut).
-    bool encode_chunk(std::string data, bool ends) {
+    // more is sent), and with the terminating chunk after it when `ends` (not when cut). out_
+    // keeps its room from one chunk to the next.
+    bool encode_chunk(std::string_view data, bool ends) {
         bool cut_now = false;
         if (reply_.cut_after_bytes) {
             std::size_t room =
                 *reply_.cut_after_bytes > body_bytes_ ? *reply_.cut_after_bytes - body_bytes_ : 0;
             if (data.size() >= room) {
-                data.resize(room);
+                data = data.substr(0, room);
                 cut_now = true;
             }
         }
         body_bytes_ += data.size();
         out_.clear();
-        if (!data.empty()) out_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
+        if (!data.empty())
+            fmt::format_to(std::back_inserter(out_), "{:x}\r\n{}\r\n", data.size(), data);
         if (ends && !cut_now) out_ += kLastChunk;
         return cut_now;
     }
 
     // `ends`: the terminating chunk follows the data in the same write (not when a cut falls
-    // in it).
+    // in it). A token's chunk is small, and the socket nearly always takes it whole at once: it
+    // is written so, and `next` runs now, with no operation queued in the reactor and no
+    // completion posted (one system call a token, as before). What the socket does not take is
+    // written as any write is (tests/integration/server_test.cpp, "reads a stream late").
     template <class Next>
-    void write_chunk(std::string data, Next next, bool ends = false) {
-        bool cut_now = encode_chunk(std::move(data), ends);
+    void write_chunk(std::string_view data, Next next, bool ends = false) {
+        bool cut_now = encode_chunk(data, ends);
+        beast::error_code ec;
+        std::size_t sent = socket_.write_some(asio::buffer(out_), ec);
+        if (ec == asio::error::would_block) {  // the socket took nothing now
+            ec = {};
+            sent = 0;
+        }
+        if (ec || sent == out_.size()) return chunk_written(ec, cut_now, next);
         asio::async_write(
-            socket_, asio::buffer(out_),
+            socket_, asio::buffer(out_) + sent,
             [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    self->finish_attempt("client_closed");
-                    return self->close();
-                }
-                if (cut_now) {
-                    self->finish_attempt("cut");
-                    return self->reset();
-                }
-                next();
+                self->chunk_written(ec, cut_now, next);
             });
+    }
+
+    template <class Next>
+    void chunk_written(beast::error_code ec, bool cut_now, Next& next) {
+        if (ec) {
+            finish_attempt("client_closed");
+            return close();
+        }
+        if (cut_now) {
+            finish_attempt("cut");
+            return reset();
+        }
+        next();
     }
 
     void end_stream() {
@@ -730,6 +750,7 @@ private:
     IncomingRequest incoming_;
     Reply reply_;
     std::string out_;
+    std::string batch_;  // the frames due together (take_due_frames)
     std::array<char, 512> scratch_{};
     std::string stall_outcome_;
     Duration started_{};   // running scenario time (core/scheduler.h)

@@ -1,3 +1,4 @@
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
@@ -204,4 +205,68 @@ TEST_CASE(
     CHECK(head);
     CHECK(done);
     CHECK(ended);
+}
+
+TEST_CASE(
+    "a client that reads a stream late still gets every frame, in order: what the socket does not "
+    "take at once is written when it can",
+    "[integration][sse]") {
+    auto p = fast_provider();
+    p.latency = {0ms, 100'000, 0.0};  // a token every 10 µs: the whole answer is due in 0.2 s
+    p.answer = {20'000, 20'000};  // about 4.6 MB of frames, more than a socket's buffer grows to
+    LiveFleet f({p});
+    namespace asio = boost::asio;
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.open(asio::ip::tcp::v4());
+    // A small window: the server's socket buffer fills while the client does not read, so its
+    // chunks are taken in part, or not at all, and the rest must follow.
+    socket.set_option(asio::socket_base::receive_buffer_size(4096));
+    socket.connect({asio::ip::make_address("127.0.0.1"), f.port()});
+    std::string request =
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n"
+        "content-type: application/json\r\ncontent-length: " +
+        std::to_string(kStream.size()) + "\r\n\r\n" + kStream;
+    asio::write(socket, asio::buffer(request));
+    std::this_thread::sleep_for(800ms);
+
+    // Everything up to the terminating chunk, or what came in 10 s.
+    std::string received;
+    std::array<char, 64 * 1024> buffer{};
+    auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (!received.ends_with("\r\n0\r\n\r\n") && std::chrono::steady_clock::now() < give_up) {
+        boost::system::error_code ec;
+        socket.async_read_some(asio::buffer(buffer),
+                               [&](boost::system::error_code e, std::size_t n) {
+                                   ec = e;
+                                   received.append(buffer.data(), n);
+                               });
+        ioc.restart();
+        ioc.run_for(give_up - std::chrono::steady_clock::now());
+        if (ec) break;
+    }
+    auto head_end = received.find("\r\n\r\n");
+    REQUIRE(head_end != std::string::npos);
+    CHECK(received.starts_with("HTTP/1.1 200"));
+    // The chunked body, joined.
+    std::string body;
+    std::size_t at = head_end + 4;
+    bool ended = false;
+    while (at < received.size()) {
+        auto line_end = received.find("\r\n", at);
+        REQUIRE(line_end != std::string::npos);
+        auto size = std::stoul(received.substr(at, line_end - at), nullptr, 16);
+        if (size == 0) {
+            ended = true;
+            break;
+        }
+        body += received.substr(line_end + 2, size);
+        at = line_end + 2 + size + 2;
+    }
+    CHECK(ended);
+    CHECK(body.size() > 4'000'000);
+    auto read = f.provider().dialect().read_answer(true, body, ended);
+    CHECK_FALSE(read.broken);
+    auto chat = std::get<wire::ChatRequest>(f.provider().dialect().parse_chat(kStream));
+    CHECK(wire::verify_answer(read.text, chat) == wire::Verdict::ok);
 }
