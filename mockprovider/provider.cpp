@@ -607,6 +607,11 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
     } else {
         give_id();
         std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
+        // Sent on a socket, a token's frame is made when it is due, where the dialect gives
+        // the form: the stream holds its tokens, not every frame's bytes from its start.
+        std::optional<wire::TokenFrameForm> form;
+        if (!reads) form = dialect_->token_frame_form(c, request);
+        int token = 0;
 
         // Stream faults cut the frame list after N tokens.
         std::optional<int> cut_at_tokens = shape.stream_stops_after();
@@ -623,9 +628,18 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
                 next_event = std::move(frame.bytes);
                 break;
             }
-            Duration g = frame.kind == wire::StreamFrame::Kind::token ? gap() : Duration::zero();
+            const bool is_token = frame.kind == wire::StreamFrame::Kind::token;
+            Duration g = is_token ? gap() : Duration::zero();
             tokens_sent += frame.tokens;
-            reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
+            if (form && is_token) {
+                reply.frames.push_back({g, {}, frame.tokens, token++});
+            } else {
+                reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
+            }
+        }
+        if (form) {
+            reply.token_form = std::move(form);
+            reply.tokens = std::move(c.tokens);
         }
         if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
             reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop

@@ -594,7 +594,7 @@ private:
             auto due = next_due_ + frame.gap;
             if (due > now + window) break;
             next_due_ = due;
-            batch_ += frame.bytes;
+            reply_.append_frame(frame, batch_);
             tokens_sent_ += frame.tokens;
             ++frame_;
         }

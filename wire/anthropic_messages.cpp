@@ -238,6 +238,20 @@ public:
         return out;
     }
 
+    // A text token's event: the same for every stream.
+    static TokenFrameForm text_delta_form() {
+        return {
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+            "\"delta\":{\"type\":\"text_delta\",\"text\":",
+            "}}\n\n"};
+    }
+
+    std::optional<TokenFrameForm> token_frame_form(const Completion& c,
+                                                   const ChatRequest&) const override {
+        if (c.tool_call) return std::nullopt;
+        return text_delta_form();
+    }
+
     std::vector<StreamFrame> stream_frames(const Completion& c, const ChatRequest&) const override {
         std::vector<StreamFrame> frames;
         frames.reserve(c.tokens.size() + 6);
@@ -281,14 +295,11 @@ public:
                               0});
             frames.push_back(
                 {StreamFrame::Kind::prelude, event("ping", "{\"type\": \"ping\"}"), 0});
+            const TokenFrameForm form = text_delta_form();
             for (const auto& token : c.tokens) {
-                std::string delta =
-                    "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_"
-                    "delta\",\"text\":";
-                append_json_string(delta, token);
-                delta += "}}";
-                frames.push_back(
-                    {StreamFrame::Kind::token, event("content_block_delta", delta), 1});
+                std::string bytes;
+                form.append(bytes, token);
+                frames.push_back({StreamFrame::Kind::token, std::move(bytes), 1});
             }
         }
         frames.push_back(

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/text.h"
 #include "wire/chat.h"
 
 namespace brownout::wire {
@@ -115,6 +116,18 @@ struct ReadAnswer {
     std::string finish_reason;  // as the API names it ("stop", "insufficient_system_resource")
 };
 
+// A stream's token frame as a form (Dialect::token_frame_form): `prefix`, the token as a JSON
+// string (append_json_string), then `suffix`.
+struct TokenFrameForm {
+    std::string prefix;
+    std::string suffix;
+    void append(std::string& out, std::string_view token) const {
+        out += prefix;
+        append_json_string(out, token);
+        out += suffix;
+    }
+};
+
 // What read_answer gives for a stream that ended cleanly after `frames` (each with a `read`
 // member: StreamFrame's, or the server's paced copy of it); nullopt when a frame has none.
 template <class Frames>
@@ -185,6 +198,15 @@ public:
     // A stream's frames, their bytes only (`read` unset).
     virtual std::vector<StreamFrame> stream_frames(const Completion& c,
                                                    const ChatRequest& request) const = 0;
+    // stream_frames' token frames as a form, where each is one piece of c.tokens, in order, and
+    // made so (TokenFrameForm); nullopt (the default) where they are not. A socket server keeps
+    // a stream's tokens and the form, and makes each token's frame when it is due instead of
+    // holding every frame's bytes from the stream's start. Held to stream_frames by
+    // tests/wire/client_half_test.cpp.
+    virtual std::optional<TokenFrameForm> token_frame_form(const Completion& /*c*/,
+                                                           const ChatRequest& /*request*/) const {
+        return std::nullopt;
+    }
     // The same frames (kinds, order, tokens) with what the client half reads from each in place
     // of its bytes (empty), where the dialect knows every frame's read; nullopt (the default):
     // render and parse the bytes. Held to read_answer by tests/wire/client_half_test.cpp. The

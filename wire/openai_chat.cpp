@@ -405,6 +405,12 @@ public:
         return frames_of(c, request, false);
     }
 
+    std::optional<TokenFrameForm> token_frame_form(const Completion& c,
+                                                   const ChatRequest& request) const override {
+        if (request.endpoint == kResponses || c.tool_call) return std::nullopt;
+        return text_form(chunk_head(c), usage_null_of(request));
+    }
+
     std::optional<std::vector<StreamFrame>> stream_reads(
         const Completion& c, const ChatRequest& request) const override {
         if (request.endpoint == kResponses) return std::nullopt;
@@ -684,6 +690,23 @@ private:
         out += "}"sv;
     }
 
+    // What a chunk before the last says of usage: null when the request asks for usage.
+    static std::string_view usage_null_of(const ChatRequest& request) {
+        return request.include_usage ? ",\"usage\":null"sv : ""sv;
+    }
+
+    // A text token's chunk, around the token: `head` (chunk_head) and usage_null_of's.
+    static TokenFrameForm text_form(std::string_view head, std::string_view usage_null) {
+        TokenFrameForm form;
+        form.prefix = "data: ";
+        form.prefix += head;
+        form.prefix += "\"choices\":[{\"index\":0,\"delta\":{\"content\":"sv;
+        form.suffix = "},\"logprobs\":null,\"finish_reason\":null}]"sv;
+        form.suffix += usage_null;
+        form.suffix += "}\n\n"sv;
+        return form;
+    }
+
     // Whether the id and model that head every chunk (and the whole body) are ASCII.
     static bool plain_head(const Completion& c) { return ascii(c.id) && ascii(c.model); }
     // Whether a tool call's id and name, which open its first chunk, are ASCII.
@@ -698,7 +721,7 @@ private:
         std::vector<StreamFrame> frames;
         frames.reserve(c.tokens.size() + 5);
         std::string head = reads ? std::string() : chunk_head(c);
-        std::string usage_null = request.include_usage ? ",\"usage\":null" : "";
+        const std::string_view usage_null = usage_null_of(request);
         bool clean = plain_head(c);
         auto plain = [reads, clean](std::string_view text) -> std::optional<StreamFrame::Read> {
             if (!reads || !clean || !ascii(text)) return std::nullopt;
@@ -748,14 +771,12 @@ private:
             frames.push_back({StreamFrame::Kind::prelude,
                               chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"), 0,
                               plain("")});
+            std::optional<TokenFrameForm> form;
+            if (!reads) form = text_form(head, usage_null);
             for (const auto& token : c.tokens) {
-                std::string delta;
-                if (!reads) {
-                    delta = "{\"content\":";
-                    append_json_string(delta, token);
-                    delta += "}";
-                }
-                frames.push_back({StreamFrame::Kind::token, chunk(delta, "null"), 1, plain(token)});
+                std::string bytes;
+                if (form) form->append(bytes, token);
+                frames.push_back({StreamFrame::Kind::token, std::move(bytes), 1, plain(token)});
             }
         }
         const std::string_view finish = finish_reason(c.finish);  // a literal

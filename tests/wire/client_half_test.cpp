@@ -2,6 +2,7 @@
 // answers and errors read back — errors classified by status, type and code, never by wording.
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <type_traits>
 
 #include "wire/answer.h"
@@ -375,6 +376,42 @@ TEST_CASE("a stream's frames say what the client half reads from their bytes, wh
         }
     }
     CHECK(folded >= 2 * 2 * 3 * 2);  // OpenAI chat: every shape but the one outside ASCII
+}
+
+TEST_CASE(
+    "a token frame made from its dialect's form is the frame the dialect renders, token "
+    "by token",
+    "[wire][client][stream]") {
+    std::set<DialectKind> formed;
+    for (const auto& d : every_vendor()) {
+        for (bool usage : {false, true}) {
+            for (bool tool : {false, true}) {
+                for (std::string token : {"plain", "quote \" and \\ and \n", "caf\xc3\xa9"}) {
+                    for (std::string id : {"id", "id-caf\xc3\xa9"}) {
+                        auto [req, c] = answered(*d, true, tool, FinishReason::stop, token);
+                        c.id = id;
+                        req.include_usage = usage;
+                        auto form = d->token_frame_form(c, req);
+                        if (!form) continue;
+                        formed.insert(d->kind());
+                        // Every token frame, in order, is the form around the next piece.
+                        std::size_t piece = 0;
+                        for (const auto& f : d->stream_frames(c, req)) {
+                            if (f.kind != StreamFrame::Kind::token) continue;
+                            REQUIRE(piece < c.tokens.size());
+                            CHECK(f.tokens == 1);
+                            std::string made;
+                            form->append(made, c.tokens[piece++]);
+                            CHECK(made == f.bytes);
+                        }
+                        CHECK(piece == c.tokens.size());
+                    }
+                }
+            }
+        }
+    }
+    // OpenAI chat and Anthropic give it; the others render every frame when the stream starts.
+    CHECK(formed == std::set<DialectKind>{DialectKind::openai, DialectKind::anthropic});
 }
 
 TEST_CASE("a whole body's read, where a dialect says it, is what the client half reads from it",
