@@ -8,6 +8,7 @@
 
 #include "core/text.h"
 #include "harness/scenario.h"
+#include "wire/answer.h"
 
 using namespace brownout;
 using namespace brownout::mock;
@@ -473,6 +474,43 @@ TEST_CASE("a jump past the end of a recovery ramp lets the queue in at the next 
     rig.clock.advance(1s);
     CHECK(resumed == 3);
     CHECK(rig.provider.load().limit == 4);
+}
+
+TEST_CASE("a stream on a socket keeps its tokens and makes each token's frame as it is sent: "
+          "the stream reads back whole and verified",
+          "[provider][sse]") {
+    for (auto kind : {wire::DialectKind::openai, wire::DialectKind::anthropic}) {
+        ProviderConfig config;
+        config.dialect = kind;
+        config.vendor =
+            kind == wire::DialectKind::anthropic ? wire::Vendor::anthropic : wire::Vendor::openai;
+        config.models = {"m"};
+        config.answer = {12, 12};
+        Rig rig(config);
+        const std::string body =
+            R"({"model":"m","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"caf\u00e9 \"hi\""}]})";
+        IncomingRequest in{
+            "POST", std::string(rig.provider.dialect().chat_path()), body, "", "", std::nullopt, "",
+            1};
+        auto reply = rig.provider.handle(in);
+        REQUIRE(reply.streaming);
+        REQUIRE(reply.token_form);
+        int made = 0;
+        std::string stream;
+        for (const auto& f : reply.frames) {
+            if (f.token >= 0) {
+                CHECK(f.token == made++);  // each piece in turn
+                CHECK(f.bytes.empty());
+                CHECK(f.tokens == 1);
+            }
+            reply.append_frame(f, stream);
+        }
+        CHECK(made == 12);
+        auto read = rig.provider.dialect().read_answer(true, stream, true);
+        CHECK_FALSE(read.broken);
+        auto request = std::get<wire::ChatRequest>(rig.provider.dialect().parse_chat(body));
+        CHECK(wire::verify_answer(read.text, request) == wire::Verdict::ok);
+    }
 }
 
 TEST_CASE("a truncated stream ends with half of the next event in the provider's own dialect",
