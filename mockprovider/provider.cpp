@@ -606,11 +606,20 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
         }
     } else {
         give_id();
-        std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
-        // Sent on a socket, a token's frame is made when it is due, where the dialect gives
-        // the form: the stream holds its tokens, not every frame's bytes from its start.
+        // Sent on a socket, a token's frame is made when it is due, where the dialect gives the
+        // form: the stream holds its tokens, not every frame's bytes from its start, and the
+        // dialect renders only the frames around them (Dialect::token_frame_form).
         std::optional<wire::TokenFrameForm> form;
         if (!reads) form = dialect_->token_frame_form(c, request);
+        if (form) reply.tokens = std::exchange(c.tokens, wire::Tokens());
+        std::vector<wire::StreamFrame> frames = dialect_->stream_frames(c, request);
+        if (form) {  // the token frames in their place, without bytes
+            auto after_prelude = std::find_if(frames.begin(), frames.end(), [](const auto& f) {
+                return f.kind != wire::StreamFrame::Kind::prelude;
+            });
+            frames.insert(after_prelude, reply.tokens.size(),
+                          wire::StreamFrame{wire::StreamFrame::Kind::token, {}, 1});
+        }
         int token = 0;
 
         // Stream faults cut the frame list after N tokens.
@@ -626,6 +635,8 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
                 tokens_sent >= *cut_at_tokens) {
                 cut = true;
                 next_event = std::move(frame.bytes);
+                if (form && frame.kind == wire::StreamFrame::Kind::token)
+                    form->append(next_event, reply.tokens[static_cast<std::size_t>(token)]);
                 break;
             }
             const bool is_token = frame.kind == wire::StreamFrame::Kind::token;
@@ -637,10 +648,7 @@ void Provider::answer(const wire::ChatRequest& request, const Shape& shape, Repl
                 reply.frames.push_back({g, std::move(frame.bytes), frame.tokens});
             }
         }
-        if (form) {
-            reply.token_form = std::move(form);
-            reply.tokens = std::move(c.tokens);
-        }
+        reply.token_form = std::move(form);
         if (!cut && shape.malformed == faults::Malformed::missing_done && !reply.frames.empty()) {
             reply.frames.pop_back();  // the [DONE] line, or Anthropic's message_stop
         }

@@ -199,9 +199,10 @@ public:
     virtual std::vector<StreamFrame> stream_frames(const Completion& c,
                                                    const ChatRequest& request) const = 0;
     // stream_frames' token frames as a form, where each is one piece of c.tokens, in order, and
-    // made so (TokenFrameForm); nullopt (the default) where they are not. A socket server keeps
-    // a stream's tokens and the form, and makes each token's frame when it is due instead of
-    // holding every frame's bytes from the stream's start. Held to stream_frames by
+    // made so (TokenFrameForm), and where stream_frames of `c` without its tokens gives the
+    // frames around them, the same; nullopt (the default) where they are not. A socket server
+    // keeps a stream's tokens and the form, has the dialect render only the frames around them,
+    // and makes each token's frame when it is due. Held to stream_frames by
     // tests/wire/client_half_test.cpp.
     virtual std::optional<TokenFrameForm> token_frame_form(const Completion& /*c*/,
                                                            const ChatRequest& /*request*/) const {

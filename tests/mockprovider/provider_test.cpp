@@ -476,9 +476,10 @@ TEST_CASE("a jump past the end of a recovery ramp lets the queue in at the next 
     CHECK(rig.provider.load().limit == 4);
 }
 
-TEST_CASE("a stream on a socket keeps its tokens and makes each token's frame as it is sent: "
-          "the stream reads back whole and verified",
-          "[provider][sse]") {
+TEST_CASE(
+    "a stream on a socket keeps its tokens and makes each token's frame as it is sent: "
+    "the stream reads back whole and verified",
+    "[provider][sse]") {
     for (auto kind : {wire::DialectKind::openai, wire::DialectKind::anthropic}) {
         ProviderConfig config;
         config.dialect = kind;

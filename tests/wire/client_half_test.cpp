@@ -396,8 +396,16 @@ TEST_CASE(
                         formed.insert(d->kind());
                         // Every token frame, in order, is the form around the next piece.
                         std::size_t piece = 0;
+                        std::vector<std::string> around;  // the frames that are not tokens'
+                        bool epilogue = false;  // the tokens come after the prelude, before it
                         for (const auto& f : d->stream_frames(c, req)) {
-                            if (f.kind != StreamFrame::Kind::token) continue;
+                            if (f.kind != StreamFrame::Kind::token) {
+                                CHECK((f.kind == StreamFrame::Kind::prelude) == (piece == 0));
+                                epilogue = epilogue || f.kind == StreamFrame::Kind::epilogue;
+                                around.push_back(f.bytes);
+                                continue;
+                            }
+                            CHECK_FALSE(epilogue);
                             REQUIRE(piece < c.tokens.size());
                             CHECK(f.tokens == 1);
                             std::string made;
@@ -405,6 +413,15 @@ TEST_CASE(
                             CHECK(made == f.bytes);
                         }
                         CHECK(piece == c.tokens.size());
+                        // Without its tokens, the stream's other frames, the same.
+                        auto without = c;
+                        without.tokens = Tokens();
+                        std::vector<std::string> rendered;
+                        for (const auto& f : d->stream_frames(without, req)) {
+                            CHECK(f.kind != StreamFrame::Kind::token);
+                            rendered.push_back(f.bytes);
+                        }
+                        CHECK(rendered == around);
                     }
                 }
             }
