@@ -55,16 +55,22 @@ Options parse_options(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string_view name = argv[i];
         const char* value = argv[i + 1];
-        if (name == "--streams") options.streams = std::atoi(value);
-        else if (name == "--tokens-per-second") options.tokens_per_second = std::atof(value);
-        else if (name == "--seconds") options.seconds = std::atof(value);
-        else if (name == "--frame-bytes") options.frame_bytes = std::strtoul(value, nullptr, 10);
-        else throw std::runtime_error(fmt::format("unknown option {}", name));
+        if (name == "--streams")
+            options.streams = std::atoi(value);
+        else if (name == "--tokens-per-second")
+            options.tokens_per_second = std::atof(value);
+        else if (name == "--seconds")
+            options.seconds = std::atof(value);
+        else if (name == "--frame-bytes")
+            options.frame_bytes = std::strtoul(value, nullptr, 10);
+        else
+            throw std::runtime_error(fmt::format("unknown option {}", name));
     }
     if (options.streams <= 0 || options.tokens_per_second <= 0 || options.seconds <= 0 ||
         options.frame_bytes == 0)
-        throw std::runtime_error("--streams, --tokens-per-second, --seconds and --frame-bytes "
-                                 "must be positive");
+        throw std::runtime_error(
+            "--streams, --tokens-per-second, --seconds and --frame-bytes "
+            "must be positive");
     return options;
 }
 
@@ -171,7 +177,9 @@ SendResult send_frames(const Options& options, const std::vector<int>& sockets,
     SendResult result;
     double cpu_start = thread_cpu_seconds();
     std::int64_t next = 0;  // frames sent so far over all streams: the next is stream next % N
-    auto due = [&](std::int64_t n) { return start + gap * (n / streams) + gap * (n % streams) / streams; };
+    auto due = [&](std::int64_t n) {
+        return start + gap * (n / streams) + gap * (n % streams) / streams;
+    };
     while (due(next) < end) {
         auto first = due(next);
         std::this_thread::sleep_until(first);
@@ -181,7 +189,8 @@ SendResult send_frames(const Options& options, const std::vector<int>& sockets,
             int socket = sockets[static_cast<std::size_t>(next % streams)];
             if (send(socket, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
                 ++result.would_block;  // the receiver is behind: this frame is lost
-            else ++result.frames;
+            else
+                ++result.frames;
         }
     }
     result.cpu_seconds = thread_cpu_seconds() - cpu_start;
@@ -254,8 +263,8 @@ int main(int argc, char** argv) try {
     int start_pipe[2], result_pipe[2];
     check(pipe(start_pipe) == 0 && pipe(result_pipe) == 0, "pipe");
     const auto warm_up = std::chrono::seconds(2);
-    const auto length = std::chrono::duration_cast<nanoseconds>(
-        std::chrono::duration<double>(options.seconds));
+    const auto length =
+        std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(options.seconds));
     const auto drain = std::chrono::milliseconds(500);  // what is on its way arrives
 
     pid_t receiver = fork();
@@ -287,16 +296,21 @@ int main(int argc, char** argv) try {
     const double seconds = options.seconds;
     const double asked = options.streams * options.tokens_per_second;
     const double delivered = static_cast<double>(received.frames) / seconds;
-    fmt::print("{} streams at {} frames/s of {} bytes for {} s over loopback TCP\n", options.streams,
-               options.tokens_per_second, options.frame_bytes, seconds);
-    fmt::print("frames/s delivered {:.0f} of {:.0f} asked ({:.2f}%); sends refused (buffer full) {}\n",
-               delivered, asked, 100 * delivered / asked, sent.would_block);
-    fmt::print("gap error after {} s: p50 {:.2f} / p99 {:.2f} / p99.9 {:.2f} / max {:.1f} ms over {} gaps\n",
-               warm_up.count(), received.p50 / 1000, received.p99 / 1000, received.p999 / 1000,
-               received.max / 1000, received.measured);
-    fmt::print("sender: {:.0f}% of a core, {} wakes; receiver: {:.0f}% of a core, {:.2f} recv a frame\n",
-               100 * sent.cpu_seconds / seconds, sent.wakes, 100 * received.cpu_seconds / seconds,
-               received.frames ? static_cast<double>(received.recvs) / static_cast<double>(received.frames) : 0);
+    fmt::print("{} streams at {} frames/s of {} bytes for {} s over loopback TCP\n",
+               options.streams, options.tokens_per_second, options.frame_bytes, seconds);
+    fmt::print(
+        "frames/s delivered {:.0f} of {:.0f} asked ({:.2f}%); sends refused (buffer full) {}\n",
+        delivered, asked, 100 * delivered / asked, sent.would_block);
+    fmt::print(
+        "gap error after {} s: p50 {:.2f} / p99 {:.2f} / p99.9 {:.2f} / max {:.1f} ms over {} "
+        "gaps\n",
+        warm_up.count(), received.p50 / 1000, received.p99 / 1000, received.p999 / 1000,
+        received.max / 1000, received.measured);
+    fmt::print(
+        "sender: {:.0f}% of a core, {} wakes; receiver: {:.0f}% of a core, {:.2f} recv a frame\n",
+        100 * sent.cpu_seconds / seconds, sent.wakes, 100 * received.cpu_seconds / seconds,
+        received.frames ? static_cast<double>(received.recvs) / static_cast<double>(received.frames)
+                        : 0);
     bool ok = received.measured > 0 && received.p99 < 5000 && delivered >= 0.99 * asked;
     fmt::print("target (p99 < 5 ms, 99% delivered): {}\n", ok ? "held" : "NOT held");
     return ok ? 0 : 1;
