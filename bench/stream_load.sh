@@ -18,10 +18,12 @@ tps=${TPS:-50}
 # The scenario's answers at TPS tokens a second (the library files say 50).
 sed -E "s/tokens_per_second = [0-9.]+/tokens_per_second = $tps/" \
   "${SCENARIO:-$ROOT/bench/stream_load.toml}" > "$dir/scenario.toml"
-# A plain request is open for its whole answer (the first token's 100 ms, then 200 tokens at TPS):
-# room for twice the RPS a second that keeps open. (Four a request a second, as this said before
-# 2026-12-04, refused a third of them at TPS=5, whose answers take 40 s.)
-open_requests=$(awk -v r="$rps" -v t="$tps" 'BEGIN { printf "%d", 2 * r * (0.1 + 200 / t) + 1 }')
+# A plain request is open for its whole answer (the first token's 100 ms, then the scenario's
+# max_tokens at TPS): room for twice the RPS a second that keeps open. (Four a request a second,
+# as this said before 2026-12-04, refused a third of them at TPS=5, whose answers take 40 s.)
+tokens=$(sed -nE 's/.*max_tokens = ([0-9]+).*/\1/p' "$dir/scenario.toml" | head -1)
+open_requests=$(awk -v r="$rps" -v t="$tps" -v n="${tokens:-200}" \
+  'BEGIN { printf "%d", 2 * r * (0.1 + n / t) + 1 }')
 "$BROWNOUT" serve "$dir/scenario.toml" --listen 127.0.0.1:0 --ready-file "$dir/ready.json" \
   --max-connections $((streams + open_requests + 1000)) --max-streams $((streams + 1000)) 2>/dev/null &
 pid=$!

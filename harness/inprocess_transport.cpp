@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/smart_ptr/intrusive_ref_counter.hpp>
+#include <cassert>
 
 namespace brownout::harness {
 
@@ -274,6 +275,9 @@ bool InProcessTransport::send_frame(Call& call) {
     const auto& reply = call.reply;
     const auto& frame = reply.frames[call.frame];
     call.sent_at = frame_due(call);
+    // In process every frame has its bytes (or the reply its read): the provider leaves a token's
+    // frame to be made when sent only on a socket (IncomingRequest::reads, Reply::append_frame).
+    assert(frame.token < 0 && "a token frame to be made when sent, in process");
     call.body += frame.bytes;
     call.tokens_sent += frame.tokens;
     ++call.frame;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/container/small_vector.hpp>
+#include <cassert>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -187,6 +188,7 @@ struct Reply {
         if (frame.token < 0) {
             out += frame.bytes;
         } else {
+            assert(token_form && static_cast<std::size_t>(frame.token) < tokens.size());
             token_form->append(out, tokens[static_cast<std::size_t>(frame.token)]);
         }
     }

@@ -255,8 +255,11 @@ public:
         incoming_.peer_loopback = !ec && peer.address().is_loopback();
         if (!ec) incoming_.peer = peer.address().to_string();
         // A chunk is written at once where the socket takes it whole (write_chunk); a socket that
-        // would block says so instead of blocking the thread.
-        socket_.non_blocking(true, ec);
+        // would block says so instead of blocking the thread. (One that cannot be made so writes
+        // every chunk as any write.)
+        beast::error_code blocking;
+        socket_.non_blocking(true, blocking);
+        write_at_once_ = !blocking;
         asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
     }
 
@@ -631,12 +634,27 @@ private:
     void write_chunk(std::string_view data, Next next, bool ends = false) {
         bool cut_now = encode_chunk(data, ends);
         beast::error_code ec;
-        std::size_t sent = socket_.write_some(asio::buffer(out_), ec);
-        if (ec == asio::error::would_block) {  // the socket took nothing now
+        std::size_t sent = 0;
+        if (write_at_once_) sent = socket_.write_some(asio::buffer(out_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {  // nothing taken now
             ec = {};
             sent = 0;
         }
-        if (ec || sent == out_.size()) return chunk_written(ec, cut_now, next);
+        if (write_at_once_ && (ec || sent == out_.size())) {
+            // `next` may write again at once, and so on while tokens fall due as fast as they
+            // are written: past a few, it runs from the executor's queue, on a stack of its own,
+            // after what else is waiting there.
+            if (writes_at_once_ < kWritesAtOnce) {
+                ++writes_at_once_;
+                chunk_written(ec, cut_now, next);
+                --writes_at_once_;
+                return;
+            }
+            asio::post(socket_.get_executor(), [self = shared_from_this(), ec, cut_now, next] {
+                self->chunk_written(ec, cut_now, next);
+            });
+            return;
+        }
         asio::async_write(
             socket_, asio::buffer(out_) + sent,
             [self = shared_from_this(), next, cut_now](beast::error_code ec, std::size_t) {
@@ -645,7 +663,7 @@ private:
     }
 
     template <class Next>
-    void chunk_written(beast::error_code ec, bool cut_now, Next& next) {
+    void chunk_written(beast::error_code ec, bool cut_now, const Next& next) {
         if (ec) {
             finish_attempt("client_closed");
             return close();
@@ -719,6 +737,10 @@ private:
         streaming_ = false;
         if (!journaled_) return;
         provider_.finish(reply_, outcome, took, tokens_sent_);
+        // A connection keeps room for the next answer's chunks, not a large one's.
+        for (auto* room : {&out_, &batch_}) {
+            if (room->capacity() > kKeptRoom) std::string().swap(*room);
+        }
         frame_ = 0;
         tokens_sent_ = 0;
         body_bytes_ = 0;
@@ -750,7 +772,10 @@ private:
     IncomingRequest incoming_;
     Reply reply_;
     std::string out_;
-    std::string batch_;  // the frames due together (take_due_frames)
+    std::string batch_;           // the frames due together (take_due_frames)
+    bool write_at_once_ = false;  // the socket does not block: write_chunk tries it first
+    static constexpr int kWritesAtOnce = 4;
+    int writes_at_once_ = 0;  // chunks written at once whose `next` is still running
     std::array<char, 512> scratch_{};
     std::string stall_outcome_;
     Duration started_{};   // running scenario time (core/scheduler.h)

@@ -498,15 +498,21 @@ TEST_CASE(
         REQUIRE(reply.token_form);
         int made = 0;
         std::string stream;
+        bool after = false;  // past the token frames, which come together
         for (const auto& f : reply.frames) {
             if (f.token >= 0) {
+                CHECK_FALSE(after);
                 CHECK(f.token == made++);  // each piece in turn
                 CHECK(f.bytes.empty());
                 CHECK(f.tokens == 1);
+            } else {
+                after = after || made > 0;
+                CHECK_FALSE(f.bytes.empty());
             }
             reply.append_frame(f, stream);
         }
         CHECK(made == 12);
+        CHECK(after);  // the stream's end after them
         auto read = rig.provider.dialect().read_answer(true, stream, true);
         CHECK_FALSE(read.broken);
         auto request = std::get<wire::ChatRequest>(rig.provider.dialect().parse_chat(body));
