@@ -46,6 +46,18 @@ std::string header(const Reply& r, const std::string& name) {
 const std::string kHello =
     R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]})";
 
+// A provider speaking `kind` in its own vendor's wording, with one model, "m", and answers of
+// `tokens` tokens.
+ProviderConfig speaking(wire::DialectKind kind, int tokens) {
+    ProviderConfig config;
+    config.dialect = kind;
+    config.vendor =
+        kind == wire::DialectKind::anthropic ? wire::Vendor::anthropic : wire::Vendor::openai;
+    config.models = {"m"};
+    config.answer = {tokens, tokens};
+    return config;
+}
+
 }  // namespace
 
 TEST_CASE("a healthy provider answers after TTFT plus generation time", "[provider]") {
@@ -481,13 +493,7 @@ TEST_CASE(
     "the stream reads back whole and verified",
     "[provider][sse]") {
     for (auto kind : {wire::DialectKind::openai, wire::DialectKind::anthropic}) {
-        ProviderConfig config;
-        config.dialect = kind;
-        config.vendor =
-            kind == wire::DialectKind::anthropic ? wire::Vendor::anthropic : wire::Vendor::openai;
-        config.models = {"m"};
-        config.answer = {12, 12};
-        Rig rig(config);
+        Rig rig(speaking(kind, 12));
         const std::string body =
             R"({"model":"m","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"caf\u00e9 \"hi\""}]})";
         IncomingRequest in{
@@ -523,13 +529,7 @@ TEST_CASE(
 TEST_CASE("a truncated stream ends with half of the next event in the provider's own dialect",
           "[provider][sse]") {
     for (auto kind : {wire::DialectKind::openai, wire::DialectKind::anthropic}) {
-        ProviderConfig config;
-        config.dialect = kind;
-        config.vendor =
-            kind == wire::DialectKind::anthropic ? wire::Vendor::anthropic : wire::Vendor::openai;
-        config.models = {"m"};
-        config.answer = {10, 10};
-        Rig rig(config);
+        Rig rig(speaking(kind, 10));
         rig.provider.set_planner([](const PlanQuery&) {
             faults::Plan plan;
             plan.add(faults::Malform{faults::Malformed::truncated_sse});
