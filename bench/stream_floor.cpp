@@ -101,6 +101,9 @@ Listener listen_on_loopback() {
     auto* address = reinterpret_cast<sockaddr*>(&listener.address);
     check(bind(listener.socket, address, sizeof listener.address) == 0, "bind");
     check(listen(listener.socket, 4096) == 0, "listen");
+    // A receiver that fails while connecting leaves accept() waiting: it gives up after 10 s.
+    timeval patience{10, 0};
+    setsockopt(listener.socket, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     socklen_t length = sizeof listener.address;
     check(getsockname(listener.socket, address, &length) == 0, "getsockname");
     return listener;
@@ -141,6 +144,7 @@ void raise_file_limit(int streams) {
     getrlimit(RLIMIT_NOFILE, &files);
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
     if (files.rlim_cur < static_cast<rlim_t>(streams) + 64)
         throw std::runtime_error(
             fmt::format("{} streams need {} open files a process; this one may open {}", streams,
@@ -198,7 +202,7 @@ SendResult send_frames(const Options& options, const std::vector<int>& sockets,
         std::this_thread::sleep_until(first);
         ++result.wakes;
         auto horizon = Clock::now() + window;
-        for (; due(next) <= horizon && due(next) < end; ++next) {
+        for (; due(next) <= horizon && due(next) < end && Clock::now() < end; ++next) {
             int socket = sockets[static_cast<std::size_t>(next % streams)];
             auto sent = send(socket, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             if (sent == static_cast<ssize_t>(frame.size()))
@@ -282,6 +286,7 @@ ReceiveResult receive_frames(const Options& options, const std::vector<int>& soc
 int main(int argc, char** argv) try {
     auto options = parse_options(argc, argv);
     raise_file_limit(options.streams);
+    signal(SIGPIPE, SIG_IGN);  // a process gone is an error to report, not a silent end
     auto listener = listen_on_loopback();
     int start_pipe[2], result_pipe[2];
     check(pipe(start_pipe) == 0 && pipe(result_pipe) == 0, "pipe");

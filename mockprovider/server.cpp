@@ -562,6 +562,12 @@ private:
 
     void after_answer() {
         if (reply_.close || !keep_alive_ || closing_) return close();
+        // The connection keeps room for the next answer's chunks, not a large one's. Here, not
+        // in finish_attempt: an attempt may end (force_close, a stall's read) while a write of
+        // out_ is still in flight; this runs after the answer's last write.
+        for (auto* room : {&out_, &batch_}) {
+            if (room->capacity() > kKeptRoom) std::string().swap(*room);
+        }
         do_read();
     }
 
@@ -644,10 +650,11 @@ private:
             // `next` may write again at once, and so on while tokens fall due as fast as they
             // are written: past a few, it runs from the executor's queue, on a stack of its own,
             // after what else is waiting there.
-            if (writes_at_once_ < kWritesAtOnce) {
-                ++writes_at_once_;
+            // (`next` holds the session: it stays while `next` runs.)
+            if (inline_depth_ < kWritesAtOnce) {
+                ++inline_depth_;
                 chunk_written(ec, cut_now, next);
-                --writes_at_once_;
+                --inline_depth_;
                 return;
             }
             asio::post(socket_.get_executor(), [self = shared_from_this(), ec, cut_now, next] {
@@ -737,10 +744,6 @@ private:
         streaming_ = false;
         if (!journaled_) return;
         provider_.finish(reply_, outcome, took, tokens_sent_);
-        // A connection keeps room for the next answer's chunks, not a large one's.
-        for (auto* room : {&out_, &batch_}) {
-            if (room->capacity() > kKeptRoom) std::string().swap(*room);
-        }
         frame_ = 0;
         tokens_sent_ = 0;
         body_bytes_ = 0;
@@ -775,7 +778,7 @@ private:
     std::string batch_;           // the frames due together (take_due_frames)
     bool write_at_once_ = false;  // the socket does not block: write_chunk tries it first
     static constexpr int kWritesAtOnce = 4;
-    int writes_at_once_ = 0;  // chunks written at once whose `next` is still running
+    int inline_depth_ = 0;  // chunks written at once whose `next` is still running
     std::array<char, 512> scratch_{};
     std::string stall_outcome_;
     Duration started_{};   // running scenario time (core/scheduler.h)
