@@ -22,6 +22,7 @@
 #include "core/text.h"
 #include "mockprovider/control.h"
 #include "mockprovider/http_request.h"
+#include "mockprovider/idle_deadlines.h"
 #include "mockprovider/lease.h"
 #include "mockprovider/status_json.h"
 
@@ -167,10 +168,8 @@ public:
     const ServerLimits& limits() const { return limits_; }
     bool shutting_down() const { return shutting_down_.load(); }
 
-    void add(const std::shared_ptr<Session>& s) {
-        std::lock_guard lock(mutex_);
-        sessions_.push_back(s);
-    }
+    // Gives a new session its place among the idle deadlines.
+    void add(const std::shared_ptr<Session>& s);
 
     // `drained` runs once every session has ended or the grace period is over.
     void shutdown(std::function<void()> drained);
@@ -181,7 +180,8 @@ private:
     void drain(std::vector<std::weak_ptr<Session>> watched, SteadyClock::time_point deadline,
                std::function<void()> drained);
     // Timeouts are checked by one periodic sweep rather than a timer per read: cheaper on the
-    // hot path, and precise enough for limits measured in seconds.
+    // hot path, and precise enough for limits measured in seconds. It reads the idle deadlines'
+    // table and visits only the connections past theirs.
     void sweep();
     // Follows the timeline between requests: closes or reopens the port for outages with mode
     // "refuse", at each phase boundary (a scheduled event, on the acceptor's strand).
@@ -216,8 +216,7 @@ private:
     Provider& provider_;
     ServerLimits limits_;
     Endpoint endpoint_;
-    std::mutex mutex_;
-    std::vector<std::weak_ptr<Session>> sessions_;
+    IdleDeadlines<Session> idle_deadlines_;  // every session's, and the sessions
     std::atomic<bool> shutting_down_{false};
     asio::steady_timer grace_timer_;
     asio::steady_timer sweep_timer_{ioc_};
@@ -275,10 +274,7 @@ public:
     // (header timeout for the first, idle timeout for the next) is closed.
     void close_if_idle(SteadyClock::time_point now) {
         asio::post(socket_.get_executor(), [self = shared_from_this(), now] {
-            if (!self->idle_) return;
-            auto limit = self->first_request_ ? self->server_->limits().header_timeout
-                                              : self->server_->limits().idle_timeout;
-            if (now - self->waiting_since_ > limit) self->close();
+            if (self->idle_ && now - self->waiting_since_ > self->idle_limit()) self->close();
         });
     }
 
@@ -291,11 +287,18 @@ public:
 
 private:
     // ── reading ───────────────────────────────────────────────────────────
+    // How long a connection may wait for its request: the header timeout for its first, the
+    // idle timeout for the next.
+    SteadyClock::duration idle_limit() const {
+        return first_request_ ? server_->limits().header_timeout : server_->limits().idle_timeout;
+    }
+
     void do_read() {
         if (closing_) return close();
         idle_ = true;
         reader_.reset();
         waiting_since_ = SteadyClock::now();
+        idle_place_.set(waiting_since_ + idle_limit());
         if (in_size_ > 0) return on_bytes();  // the next request came with the last one
         read_more();
     }
@@ -318,6 +321,7 @@ private:
 
     void on_read_error(beast::error_code ec) {
         idle_ = false;
+        idle_place_.never();
         first_request_ = false;
         // Closed between requests, reset, or the server stopping: there is nothing to answer. A
         // request cut off in the middle is a bad one.
@@ -333,6 +337,7 @@ private:
         auto status = reader_.parse({in_.data(), in_size_});
         if (status == Status::incomplete) return read_more();
         idle_ = false;
+        idle_place_.never();
         first_request_ = false;
         switch (status) {
             case Status::bad:
@@ -802,23 +807,18 @@ private:
     Gauge in_flight_;
     Gauge stream_gauge_;  // in the active-streams gauge
     SteadyClock::time_point waiting_since_{};
+    // Past waiting_since_ + idle_limit(), the server's sweep looks at this connection. Declared
+    // after server_, whose table it is a place in.
+    IdleDeadlines<Session>::Place idle_place_;
+    friend class ProviderServer;  // add() gives the place
 };
 
 void ProviderServer::sweep() {
     sweep_timer_.expires_after(std::chrono::milliseconds(250));
     sweep_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (ec || self->shutting_down_) return;
-        std::vector<std::shared_ptr<Session>> live;
-        {
-            std::lock_guard lock(self->mutex_);
-            std::erase_if(self->sessions_,
-                          [](const std::weak_ptr<Session>& w) { return w.expired(); });
-            for (auto& w : self->sessions_) {
-                if (auto s = w.lock()) live.push_back(std::move(s));
-            }
-        }
         auto now = SteadyClock::now();
-        for (auto& s : live) s->close_if_idle(now);
+        for (auto& s : self->idle_deadlines_.due(now)) s->close_if_idle(now);
         self->sweep();
     });
 }
@@ -867,6 +867,10 @@ void ProviderServer::update_refusal() {
     }
 }
 
+void ProviderServer::add(const std::shared_ptr<Session>& s) {
+    s->idle_place_ = idle_deadlines_.take(s);
+}
+
 void ProviderServer::on_accept(tcp::socket socket) {
     if (shutting_down_) return;
     beast::error_code ignored;
@@ -895,14 +899,7 @@ void ProviderServer::shutdown(std::function<void()> drained) {
         self->accept_pause_.cancel();
         if (self->timeline_timer_ != 0) self->provider_.scheduler().cancel(self->timeline_timer_);
     });
-    std::vector<std::shared_ptr<Session>> live;
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& w : sessions_) {
-            if (auto s = w.lock()) live.push_back(std::move(s));
-        }
-        sessions_.clear();
-    }
+    auto live = idle_deadlines_.owners();
     if (live.empty()) return drained();
     for (auto& s : live) s->shutdown();
     // Wait for the grace period, or less: look every 20 ms whether the sessions have ended.
@@ -937,8 +934,7 @@ void ProviderServer::release_sessions() {
     // other owners of a session outside the io_context).
     if (clock_ != nullptr && subscription_ != 0) clock_->unsubscribe(subscription_);
     subscription_ = 0;
-    std::lock_guard lock(mutex_);
-    sessions_.clear();
+    idle_deadlines_.forget_owners();
 }
 
 Fleet::Fleet(std::vector<ProviderConfig> providers, std::shared_ptr<ScaledClock> clock,
