@@ -63,6 +63,17 @@ struct Totals {
     std::vector<std::string> first_errors;
     std::map<int, std::uint64_t> errors_by_status;  // the HTTP status the client saw (0: none)
     brownout::bench::GapHistogram gap_error;
+    // Where the misses fall: gap errors over the target (5 ms), by 5-second window of the run.
+    Clock::time_point begin;
+    std::vector<std::uint64_t> misses_by_window;
+    void gap(Clock::time_point now, double error_micros) {
+        gap_error.add(error_micros);
+        if (error_micros <= 5000) return;
+        auto window =
+            static_cast<std::size_t>(std::chrono::duration<double>(now - begin).count() / 5);
+        if (window >= misses_by_window.size()) misses_by_window.resize(window + 1);
+        ++misses_by_window[window];
+    }
     void error(std::uint64_t& counter, int status, std::string what) {
         ++counter;
         ++errors_by_status[status];
@@ -208,7 +219,7 @@ private:
             ++totals_.tokens;
             if (last_token_ != Clock::time_point{}) {
                 double gap = std::chrono::duration<double, std::micro>(now - last_token_).count();
-                totals_.gap_error.add(std::abs(gap - gap_micros_));
+                totals_.gap(now, std::abs(gap - gap_micros_));
             }
             last_token_ = now;
         }
@@ -370,18 +381,27 @@ int main(int argc, char** argv) try {
     auto deadline = begin + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(o.seconds));
     Totals totals;
+    totals.begin = begin;
 
-    // Streams start spread over the first second, so that they do not run in lockstep.
+    // Streams start evenly over the first second (stream i at i/STREAMS s), as bench/stream_floor's
+    // frames are spread, so that they do not run in lockstep. (Until 2026-12-04 they started in
+    // batches of STREAMS/100 every 10 ms: at 10,000 streams and 5 tokens a second, 500 streams'
+    // tokens fell due at the same instant, every 10 ms.)
     asio::steady_timer ramp(ioc);
     int started = 0;
+    auto start_of = [&](int i) {
+        return begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                           static_cast<double>(i) / std::max(o.streams, 1)));
+    };
     std::function<void()> start_streams = [&] {
-        for (int i = 0; i < std::max(1, o.streams / 100) && started < o.streams; ++i) {
+        auto now = Clock::now();
+        while (started < o.streams && start_of(started) <= now) {
             std::make_shared<Streamer>(ioc, o, where, totals, deadline,
                                        static_cast<std::uint64_t>(started++))
                 ->start();
         }
         if (started < o.streams) {
-            ramp.expires_after(std::chrono::milliseconds(10));
+            ramp.expires_at(start_of(started));
             ramp.async_wait([&](beast::error_code) { start_streams(); });
         }
     };
@@ -430,6 +450,9 @@ int main(int argc, char** argv) try {
         "gaps\n",
         g.quantile(0.5) / 1000, g.quantile(0.99) / 1000, g.quantile(0.999) / 1000, g.max() / 1000,
         g.count());
+    std::string misses;
+    for (auto n : totals.misses_by_window) misses += fmt::format("{} ", n);
+    fmt::print("gaps more than 5 ms off, every 5 s: {}\n", misses.empty() ? "none" : misses);
     std::string rss;
     for (const auto& s : samples) rss += fmt::format("{:.0f} ", s.rss_mib);
     fmt::print("server RSS (MiB) every 5 s: {}\n", rss);
