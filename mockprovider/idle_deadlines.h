@@ -4,16 +4,19 @@
 // closed) or busy (never); the sweep reads eight bytes a connection and visits only those past
 // their deadline. Visiting every connection instead (a handler posted to each, every 250 ms)
 // held the serving thread for 2.5 ms and more a sweep at 12,000 connections, while their
-// streams' tokens waited (bench/README.md, "the idle sweep").
+// streams' tokens waited (bench/README.md, "The idle sweep").
 //
 // Slots live in pages that never move, so a connection keeps a pointer to its own. Taking and
 // giving back a place, and the sweep, are under the table's mutex. A slot is written by its
 // connection alone and read by the sweep, both relaxed: the sweep may see a deadline a moment
 // late, and the connection checks again on its own executor before it closes.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -41,9 +44,13 @@ public:
         Place() = default;
         // Due at `deadline` unless set again before.
         void set(Clock::time_point deadline) const {
+            assert(held());
             slot_->store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
         }
-        void never() const { slot_->store(kNever, std::memory_order_relaxed); }
+        void never() const {
+            assert(held());
+            slot_->store(kNever, std::memory_order_relaxed);
+        }
         bool held() const { return slot_ != nullptr; }
 
     private:
@@ -70,11 +77,15 @@ public:
             index = free_.back();
             free_.pop_back();
         } else {
-            index = static_cast<std::uint32_t>(used_++);
+            index = static_cast<std::uint32_t>(used_);
             if (index / kPage == pages_.size()) {
-                pages_.push_back(std::make_unique<Page>());
-                for (auto& d : pages_.back()->deadline) d.store(kNever, std::memory_order_relaxed);
+                auto page = std::make_unique<Page>();
+                for (auto& d : page->deadline) d.store(kNever, std::memory_order_relaxed);
+                // give_back never allocates (it runs in a session's destructor).
+                free_.reserve((pages_.size() + 1) * kPage);
+                pages_.push_back(std::move(page));
             }
+            ++used_;
         }
         auto& page = *pages_[index / kPage];
         page.owner[index % kPage] = std::move(owner);
@@ -86,30 +97,14 @@ public:
     // The owners alive whose deadline is before `now`.
     std::vector<std::shared_ptr<Owner>> due(Clock::time_point now) {
         auto limit = now.time_since_epoch().count();
-        std::vector<std::shared_ptr<Owner>> found;
-        std::lock_guard lock(mutex_);
-        for (std::size_t p = 0; p < pages_.size(); ++p) {
-            auto& page = *pages_[p];
-            std::size_t n = std::min(kPage, used_ - p * kPage);
-            for (std::size_t i = 0; i < n; ++i) {
-                if (page.deadline[i].load(std::memory_order_relaxed) >= limit) continue;
-                if (auto owner = page.owner[i].lock()) found.push_back(std::move(owner));
-            }
-        }
-        return found;
+        return alive(collect([limit](const Page& page, std::size_t i) {
+            return page.deadline[i].load(std::memory_order_relaxed) < limit;
+        }));
     }
 
     // Every owner alive.
     std::vector<std::shared_ptr<Owner>> owners() {
-        std::vector<std::shared_ptr<Owner>> found;
-        std::lock_guard lock(mutex_);
-        for (std::size_t p = 0; p < pages_.size(); ++p) {
-            std::size_t n = std::min(kPage, used_ - p * kPage);
-            for (std::size_t i = 0; i < n; ++i) {
-                if (auto owner = pages_[p]->owner[i].lock()) found.push_back(std::move(owner));
-            }
-        }
-        return found;
+        return alive(collect([](const Page&, std::size_t) { return true; }));
     }
 
     // Lets go of every owner (their places stay taken until given back).
@@ -127,6 +122,30 @@ public:
     }
 
 private:
+    // The owners of the places `wanted` picks, as weak references: taken under the mutex, and
+    // locked only after it (alive()). The last reference to an owner may then be let go of here,
+    // and its place given back, which takes the mutex again.
+    template <class Wanted>
+    std::vector<std::weak_ptr<Owner>> collect(Wanted wanted) {
+        std::vector<std::weak_ptr<Owner>> found;
+        std::lock_guard lock(mutex_);
+        for (std::size_t p = 0; p < pages_.size(); ++p) {
+            const auto& page = *pages_[p];
+            std::size_t n = std::min(kPage, used_ - p * kPage);
+            for (std::size_t i = 0; i < n; ++i) {
+                if (wanted(page, i)) found.push_back(page.owner[i]);
+            }
+        }
+        return found;
+    }
+    static std::vector<std::shared_ptr<Owner>> alive(std::vector<std::weak_ptr<Owner>> weak) {
+        std::vector<std::shared_ptr<Owner>> found;
+        for (auto& w : weak) {
+            if (auto owner = w.lock()) found.push_back(std::move(owner));
+        }
+        return found;
+    }
+
     void give_back(std::uint32_t index, std::atomic<Ticks>* slot) {
         std::lock_guard lock(mutex_);
         slot->store(kNever, std::memory_order_relaxed);

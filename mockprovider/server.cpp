@@ -219,9 +219,9 @@ private:
     IdleDeadlines<Session> idle_deadlines_;  // every session's, and the sessions
     std::atomic<bool> shutting_down_{false};
     asio::steady_timer grace_timer_;
-    asio::steady_timer sweep_timer_{ioc_};
-    Scheduler::TimerId timeline_timer_ = 0;  // on the acceptor's strand
-    ScaledClock* clock_ = nullptr;           // the fleet's, while it lives
+    asio::steady_timer sweep_timer_{acceptor_.get_executor()};  // on the acceptor's strand
+    Scheduler::TimerId timeline_timer_ = 0;                     // on the acceptor's strand
+    ScaledClock* clock_ = nullptr;                              // the fleet's, while it lives
     std::uint64_t subscription_ = 0;
     asio::steady_timer accept_pause_{acceptor_.get_executor()};  // on the acceptor's strand
     bool refusing_ = false;

@@ -137,3 +137,55 @@ TEST_CASE("places set from other threads while the table is swept", "[provider][
     for (auto& k : kept) held += k.size();
     CHECK(table.taken() == held);
 }
+
+TEST_CASE("places let go of by their owners while others sweep are all given back",
+          "[provider][idle]") {
+    // As in the server: an owner holds its own place, and the last reference to it may be the
+    // one a sweep took (its place is then given back outside the table's lock).
+    struct Holder {
+        mock::IdleDeadlines<Holder>::Place place;
+    };
+    using Holders = mock::IdleDeadlines<Holder>;
+    Holders table;
+    std::atomic<bool> done{false};
+    auto sweep = [&] {
+        while (!done) {
+            (void)table.due(t0 + 1s);
+            (void)table.owners();
+        }
+    };
+    std::thread sweeper(sweep), sweeper2(sweep);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 3; ++t) {
+        workers.emplace_back([&] {
+            for (int i = 0; i < 2000; ++i) {
+                auto holder = std::make_shared<Holder>();
+                holder->place = table.take(holder);
+                holder->place.set(t0);  // due: the sweepers pick it up
+            }  // the worker's reference goes here; a sweeper's may be the last
+        });
+    }
+    for (auto& w : workers) w.join();
+    done = true;
+    sweeper.join();
+    sweeper2.join();
+    CHECK(table.taken() == 0);
+    CHECK(table.owners().empty());
+}
+
+TEST_CASE("after the owners are forgotten, places are given back and taken again",
+          "[provider][idle]") {
+    Table table;
+    auto a = std::make_shared<Conn>(Conn{1});
+    auto place = table.take(a);
+    table.forget_owners();
+    place.set(t0);
+    CHECK(table.due(t0 + 1s).empty());  // set, but its owner is forgotten
+    place = Table::Place();
+    CHECK(table.taken() == 0);
+    auto b = std::make_shared<Conn>(Conn{2});
+    auto again = table.take(b);
+    again.set(t0);
+    CHECK(ids(table.due(t0 + 1s)) == std::set<int>{2});
+    CHECK(table.taken() == 1);
+}

@@ -143,6 +143,14 @@ std::string HttpConnection::raw(const std::string& bytes, std::chrono::milliseco
     return out;
 }
 
+bool HttpConnection::send(const std::string& bytes) {
+    if (!socket_.is_open()) return false;
+    beast::error_code ec;
+    asio::write(socket_, asio::buffer(bytes), ec);
+    if (ec) socket_.close(ec);
+    return socket_.is_open();
+}
+
 HttpResult http(unsigned short port, const std::string& method, const std::string& target,
                 const std::string& body, const std::vector<Header>& headers) {
     HttpConnection c(port);

@@ -38,6 +38,9 @@ public:
     // Sends raw bytes and reads whatever comes back until the peer closes or `wait` passes.
     std::string raw(const std::string& bytes,
                     std::chrono::milliseconds wait = std::chrono::milliseconds(2000));
+    // Sends raw bytes and reads nothing: false once the peer has closed or reset the connection
+    // (a write after the peer's close is refused at the latest on the second try).
+    bool send(const std::string& bytes);
     bool open() const;
 
 private:
