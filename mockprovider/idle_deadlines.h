@@ -79,8 +79,8 @@ public:
         } else {
             index = static_cast<std::uint32_t>(used_);
             if (index / kPage == pages_.size()) {
+                // (A slot is read only once taken, and taking it sets it below.)
                 auto page = std::make_unique<Page>();
-                for (auto& d : page->deadline) d.store(kNever, std::memory_order_relaxed);
                 // give_back never allocates (it runs in a session's destructor).
                 free_.reserve((pages_.size() + 1) * kPage);
                 pages_.push_back(std::move(page));

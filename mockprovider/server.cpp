@@ -319,10 +319,15 @@ private:
                                 });
     }
 
-    void on_read_error(beast::error_code ec) {
+    // A request has begun (or the connection failed): no longer waiting for one.
+    void stop_waiting() {
         idle_ = false;
         idle_place_.never();
         first_request_ = false;
+    }
+
+    void on_read_error(beast::error_code ec) {
+        stop_waiting();
         // Closed between requests, reset, or the server stopping: there is nothing to answer. A
         // request cut off in the middle is a bad one.
         if (!reader_.begun() || ec == asio::error::operation_aborted ||
@@ -336,9 +341,7 @@ private:
         using Status = RequestReader::Status;
         auto status = reader_.parse({in_.data(), in_size_});
         if (status == Status::incomplete) return read_more();
-        idle_ = false;
-        idle_place_.never();
-        first_request_ = false;
+        stop_waiting();
         switch (status) {
             case Status::bad:
                 return send_plain(400, "Bad Request\n");
