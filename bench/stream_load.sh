@@ -6,6 +6,8 @@
 #   [SCENARIO=bench/stream_load_faults.toml] [TPS=20] ./bench/stream_load.sh [STREAMS=1000] [RPS=50] [SECONDS=300]
 # Exit code 0 when every target holds: no error beyond the faults the scenario scripts (checked
 # against the faulted attempts the server journaled), inter-token timing error p99 < 5 ms, RSS flat.
+# Last, the server's own lateness (GET /metrics, brownout_send_lateness_seconds): how much of the
+# timing error is the server's.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
 install_debian_packages "${DEBIAN_PACKAGES[@]}"
@@ -33,5 +35,14 @@ log "$streams streams at $tps tokens/s + $rps requests/s for $seconds s against 
 status=0
 "$BUILD_DIR/bench/stream_load" --url "$url" --pid "$pid" --streams "$streams" --rps "$rps" \
   --seconds "$seconds" --tokens-per-second "$tps" || status=$?
-curl -s "$url/metrics" | grep -E '^brownout_(attempts_total|active_streams|refused_connections)' || true
+metrics=$(curl -s "$url/metrics")
+grep -E '^brownout_(attempts_total|active_streams|refused_connections)' <<< "$metrics" || true
+# The server's own share of the pacing error: how late it handed each timed send (an answer's
+# head, a stream's frame) to the socket, against when it was due. What the generator measures
+# beyond it is the kernel's, the generator's own, or the machine's.
+awk '/^brownout_send_lateness_seconds_bucket/ {
+       le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); n[le] += $2 }
+     /^brownout_send_lateness_max_seconds/ { if ($2 > max) max = $2 }
+     END { if (n["+Inf"] > 0) printf "server: %d timed sends, %.3f%% within 1 ms of due, %.3f%% within 5 ms, the latest %.1f ms late\n",
+             n["+Inf"], 100 * n["0.001"] / n["+Inf"], 100 * n["0.005"] / n["+Inf"], 1000 * max }' <<< "$metrics"
 exit "$status"

@@ -279,6 +279,7 @@ public:
                 if (log_ != nullptr) log_->attempt(client_.name, a);
             },
             journal_window_, /*sink_reads_text=*/log_ != nullptr);
+        if (fleet_) mock_sends_before_ = mock_sends();  // not a warm-up's
         schedule(0);
         if (virtual_) {
             virtual_->run();
@@ -314,6 +315,12 @@ public:
         (fleet_ ? fleet_->journal() : journal_).restart(nullptr, journal_window_);
         r.notes = notes_;
         note_lateness(r.notes);
+        if (fleet_) {
+            auto [sends, late] = mock_sends();
+            sends -= mock_sends_before_.first;
+            late -= mock_sends_before_.second;
+            if (late > 0) r.notes.push_back(late_sends_note(late, sends, mock_late_bound()));
+        }
         stack_->notes(r.notes);
         r.late_answers = stack_->late_answers();
         if (!r.late_answers.empty()) r.notes.push_back(late_answers_note(r.late_answers));
@@ -444,6 +451,24 @@ private:
             format_duration(std::chrono::round<std::chrono::milliseconds>(late_max_))));
     }
 
+    // The mock shares the machine too, and may send late what it times (an answer's head after
+    // its latency, each frame of a stream): the stack's latencies then include it. Measured by
+    // the fleet (mock::metric::send_lateness) and said with the harness's own yardstick.
+    Duration mock_late_bound() const {
+        return late_sends_bound(scenario_.workload.deadline / 20, scheduler_.time_scale());
+    }
+    // The fleet's timed sends so far, and how many of them were later than mock_late_bound().
+    std::pair<std::uint64_t, std::uint64_t> mock_sends() const {
+        double bound = to_seconds(mock_late_bound()) / scheduler_.time_scale();
+        std::pair<std::uint64_t, std::uint64_t> sends;
+        for (auto* p : fleet_->providers()) {
+            auto s = p->counters().send_lateness->snapshot();
+            sends.first += s.count();
+            sends.second += s.above(bound);
+        }
+        return sends;
+    }
+
     void end_if_done() {
         if (!ending_ && arrivals_done_ && open_.empty()) end_run();
     }
@@ -491,6 +516,7 @@ private:
     bool arrivals_done_ = false;
     Duration late_max_{};
     std::size_t late_users_ = 0;
+    std::pair<std::uint64_t, std::uint64_t> mock_sends_before_;  // mock_sends() as the run began
     bool interrupted_ = false;
     bool ending_ = false;
     std::atomic<std::size_t> done_{0};
@@ -525,6 +551,22 @@ std::string late_answers_note(const std::vector<Duration>& late) {
         late.size(),
         format_duration(
             std::chrono::round<std::chrono::seconds>(*std::max_element(late.begin(), late.end()))));
+}
+
+Duration late_sends_bound(Duration limit, double time_scale) {
+    const auto& bounds = mock::Histogram::kBounds;
+    double wall = to_seconds(limit) / time_scale;
+    auto above = std::upper_bound(bounds.begin(), bounds.end(), wall);
+    double bound = above == bounds.begin() ? bounds.front() : *std::prev(above);
+    return std::chrono::round<std::chrono::microseconds>(from_seconds(bound * time_scale));
+}
+
+std::string late_sends_note(std::uint64_t late, std::uint64_t sends, Duration bound) {
+    return fmt::format(
+        "the mock ran late (a busy machine, or a stack that reads its streams too slowly): {} of "
+        "{} timed sends (answer heads after their latency, stream frames) went out more than {} "
+        "late, and the stack's latencies include it",
+        late, sends, format_duration(bound));
 }
 
 void apply_run_options(Scenario& scenario, const RunOptions& options) {

@@ -133,6 +133,11 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options);
 // alone, so the reader compares whole notes and never searches their wording.
 std::string warped_clock_note(const std::string& kind, double time_scale);
 std::string late_answers_note(const std::vector<Duration>& late);
+// The mock's timed sends that went out late (mock::metric::send_lateness): `late` of `sends` by
+// more than `bound`, which late_sends_bound() gives for a limit: the largest of the metric's
+// bounds within it, in wall time at `time_scale` (the smallest when none is), in scenario time.
+Duration late_sends_bound(Duration limit, double time_scale);
+std::string late_sends_note(std::uint64_t late, std::uint64_t sends, Duration bound);
 
 // The verdict on one answer: ok, or what is wrong with it (stale: an answer to the same question
 // from an earlier hour; `outdated_by` then says since when it had been out of date).

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace brownout::mock {
 namespace {
 
@@ -9,6 +11,8 @@ struct Declared {
     const char* name;
     const char* type;
     const char* help;
+    // A gauge of the largest observation of that histogram family, series by series.
+    const char* max_of = nullptr;
 };
 
 constexpr Declared kDeclared[] = {
@@ -21,6 +25,12 @@ constexpr Declared kDeclared[] = {
     {metric::refused_connections, "counter",
      "Connections not served because a limit was reached: max_connections (closed on arrival) or "
      "accept_failed (the process is out of file descriptors; accepting pauses 50 ms)."},
+    {metric::send_lateness, "histogram",
+     "Wall seconds the mock sent what it times after it was due: an answer's head after its "
+     "latency, each paced stream frame. The mock's own timing error: a busy machine, or a client "
+     "that reads too slowly to take the frames when due."},
+    {metric::send_lateness_max, "gauge", "The most any timed send was late, in wall seconds.",
+     metric::send_lateness},
 };
 
 std::string escape_label(const std::string& v) {
@@ -36,7 +46,52 @@ std::string escape_label(const std::string& v) {
     return out;
 }
 
+// Prometheus's spelling of a bound: 0.0001, 0.005, 1, 10.
+std::string bound_label(double seconds) {
+    return fmt::format("{}", seconds);
+}
+
+// The label set with `le` added last ("{provider=\"a\",le=\"0.1\"}").
+std::string with_le(const std::string& labels, const std::string& le) {
+    std::string pair = "le=\"" + le + "\"";
+    return labels.empty() ? "{" + pair + "}"
+                          : labels.substr(0, labels.size() - 1) + "," + pair + "}";
+}
+
 }  // namespace
+
+void Histogram::observe(double seconds) {
+    auto bucket = static_cast<std::size_t>(
+        std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin());
+    counts_[bucket].fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(seconds, std::memory_order_relaxed);
+    double max = max_.load(std::memory_order_relaxed);
+    while (seconds > max && !max_.compare_exchange_weak(max, seconds, std::memory_order_relaxed)) {
+    }
+}
+
+Histogram::Snapshot Histogram::snapshot() const {
+    Snapshot s;
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+        s.counts[i] = counts_[i].load(std::memory_order_relaxed);
+    s.sum = sum_.load(std::memory_order_relaxed);
+    s.max = max_.load(std::memory_order_relaxed);
+    return s;
+}
+
+std::uint64_t Histogram::Snapshot::count() const {
+    std::uint64_t n = 0;
+    for (auto c : counts) n += c;
+    return n;
+}
+
+std::uint64_t Histogram::Snapshot::above(double seconds) const {
+    auto first = static_cast<std::size_t>(
+        std::upper_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin());
+    std::uint64_t n = 0;
+    for (std::size_t i = first; i < counts.size(); ++i) n += counts[i];
+    return n;
+}
 
 std::string Metrics::render_labels(const Labels& labels) {
     if (labels.empty()) return "";
@@ -48,8 +103,7 @@ std::string Metrics::render_labels(const Labels& labels) {
     return out + "}";
 }
 
-Metrics::Series& Metrics::series(const std::string& name, const Labels& labels) {
-    std::lock_guard lock(mutex_);
+Metrics::Family& Metrics::family(const std::string& name) {
     auto [it, inserted] = families_.try_emplace(name);
     if (inserted) {
         it->second.type = "untyped";
@@ -60,8 +114,20 @@ Metrics::Series& Metrics::series(const std::string& name, const Labels& labels) 
             }
         }
     }
-    auto& slot = it->second.series[render_labels(labels)];
+    return it->second;
+}
+
+Metrics::Series& Metrics::series(const std::string& name, const Labels& labels) {
+    std::lock_guard lock(mutex_);
+    auto& slot = family(name).series[render_labels(labels)];
     if (!slot) slot = std::make_unique<Series>(0.0);
+    return *slot;
+}
+
+Histogram& Metrics::histogram(const std::string& name, const Labels& labels) {
+    std::lock_guard lock(mutex_);
+    auto& slot = family(name).histograms[render_labels(labels)];
+    if (!slot) slot = std::make_unique<Histogram>();
     return *slot;
 }
 
@@ -77,11 +143,30 @@ std::string Metrics::render() const {
     std::lock_guard lock(mutex_);
     std::string out;
     for (const auto& d : kDeclared) {
-        auto f = families_.find(d.name);
         out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", d.name, d.help, d.name, d.type);
+        if (d.max_of != nullptr) {
+            auto of = families_.find(d.max_of);
+            if (of == families_.end()) continue;
+            for (const auto& [labels, h] : of->second.histograms)
+                out += fmt::format("{}{} {}\n", d.name, labels, h->snapshot().max);
+            continue;
+        }
+        auto f = families_.find(d.name);
         if (f == families_.end()) continue;
         for (const auto& [labels, value] : f->second.series) {
             out += fmt::format("{}{} {}\n", d.name, labels, value->load());
+        }
+        for (const auto& [labels, h] : f->second.histograms) {
+            auto s = h->snapshot();
+            std::uint64_t cumulative = 0;
+            for (std::size_t i = 0; i < s.counts.size(); ++i) {
+                cumulative += s.counts[i];
+                auto le = i < Histogram::kBounds.size() ? bound_label(Histogram::kBounds[i])
+                                                        : std::string("+Inf");
+                out += fmt::format("{}_bucket{} {}\n", d.name, with_le(labels, le), cumulative);
+            }
+            out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", d.name, labels, s.sum, d.name,
+                               labels, cumulative);
         }
     }
     return out;

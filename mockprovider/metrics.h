@@ -1,7 +1,9 @@
 #pragma once
 // Counters declared once and exported at GET /metrics in the Prometheus text format.
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,6 +12,36 @@
 #include <vector>
 
 namespace brownout::mock {
+
+// Seconds counted by upper bound, as a Prometheus histogram: a hot path observes without a lock
+// (an add to its bucket's count and to the sum, and the largest kept), GET /metrics renders the
+// counts cumulative. The bounds go 1, 2, 5 a decade, from 100 µs to 10 s.
+class Histogram {
+public:
+    static constexpr std::array<double, 16> kBounds = {0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005,
+                                                       0.01,   0.02,   0.05,   0.1,   0.2,   0.5,
+                                                       1.0,    2.0,    5.0,    10.0};
+
+    void observe(double seconds);
+
+    struct Snapshot {
+        // counts[i]: observations at most kBounds[i] and above the bound before it; the last,
+        // above every bound.
+        std::array<std::uint64_t, kBounds.size() + 1> counts{};
+        double sum = 0;
+        double max = 0;
+        std::uint64_t count() const;
+        // How many were above `seconds`, which must be one of the bounds.
+        std::uint64_t above(double seconds) const;
+    };
+    // Each field read on its own: an observation made meanwhile may be in some and not others.
+    Snapshot snapshot() const;
+
+private:
+    std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> counts_{};
+    std::atomic<double> sum_{0};
+    std::atomic<double> max_{0};
+};
 
 class Metrics {
 public:
@@ -22,6 +54,8 @@ public:
         series(name, labels).fetch_add(value);
     }
     double value(const std::string& name, const Labels& labels) const;
+    // A stable handle to one histogram series (a name declared with type "histogram").
+    Histogram& histogram(const std::string& name, const Labels& labels);
 
     // Prometheus text exposition (version 0.0.4).
     std::string render() const;
@@ -31,7 +65,9 @@ private:
         std::string help;
         std::string type;
         std::map<std::string, std::unique_ptr<Series>> series;  // rendered label set → value
+        std::map<std::string, std::unique_ptr<Histogram>> histograms;
     };
+    Family& family(const std::string& name);  // under the lock
     static std::string render_labels(const Labels& labels);
 
     mutable std::mutex mutex_;
@@ -49,6 +85,8 @@ inline constexpr const char* in_flight = "brownout_requests_in_flight";
 inline constexpr const char* connections = "brownout_connections_total";
 inline constexpr const char* bad_requests = "brownout_bad_requests_total";
 inline constexpr const char* refused_connections = "brownout_refused_connections_total";
+inline constexpr const char* send_lateness = "brownout_send_lateness_seconds";
+inline constexpr const char* send_lateness_max = "brownout_send_lateness_max_seconds";
 }  // namespace metric
 // NOLINTEND(readability-identifier-naming)
 

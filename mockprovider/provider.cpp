@@ -137,6 +137,7 @@ Provider::Provider(ProviderConfig config, Scheduler& scheduler, AttemptJournal& 
         &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "prompt"}});
     counters_.completion_tokens =
         &metrics_.series(metric::tokens, {{"provider", config_.id}, {"kind", "completion"}});
+    counters_.send_lateness = &metrics_.histogram(metric::send_lateness, labels);
     // Every line a head of this provider writes that a reply's own fields do not: a reply with
     // a length and one without (chunked), both with a processing time, and no extra or limits.
     Reply probe;

@@ -220,6 +220,7 @@ struct ProviderCounters {
     Metrics::Series* connections = nullptr;
     Metrics::Series* prompt_tokens = nullptr;
     Metrics::Series* completion_tokens = nullptr;
+    Histogram* send_lateness = nullptr;  // wall seconds
 };
 
 class Provider {

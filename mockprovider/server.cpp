@@ -502,9 +502,19 @@ private:
         // The network's time (LatencyModel::rtt) is spent before the head, holding the slot.
         Duration delay = reply_.delay + provider_.network_delay();
         if (delay <= Duration::zero()) return write_head();
-        later(delay, [](Session& self) {
-            if (self.busy_ && self.socket_.is_open()) self.write_head();
+        auto due = provider_.scheduler().running() + delay;
+        later(delay, [due](Session& self) {
+            if (!self.busy_ || !self.socket_.is_open()) return;
+            self.sent_late(due, self.provider_.scheduler().running());
+            self.write_head();
         });
+    }
+
+    // A timed send goes out at `now`, due at `due` (running scenario time): how late, in wall
+    // seconds, goes to the provider's metric (metric::send_lateness).
+    void sent_late(Duration due, Duration now) {
+        double late = now > due ? to_seconds(now - due) / provider_.scheduler().time_scale() : 0.0;
+        provider_.counters().send_lateness->observe(late);
     }
 
     // Runs `step` on this session's executor once `span` of running scenario time has passed
@@ -535,7 +545,7 @@ private:
         out_.clear();
         if (reply_.streaming) {
             next_due_ = provider_.scheduler().running();
-            auto batch = take_due_frames();
+            auto batch = take_due_frames(false);
             ends = frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean &&
                    !batch.empty();
             if (!batch.empty()) cut = encode_chunk(batch, ends);
@@ -582,7 +592,7 @@ private:
     // Sends every frame that is due, then waits for the next one.
     void stream_next() {
         if (!streaming_ || !socket_.is_open()) return;
-        auto batch = take_due_frames();
+        auto batch = take_due_frames(true);
         if (batch.empty()) {
             if (frame_ == reply_.frames.size()) return end_stream();
             auto due = next_due_ + reply_.frames[frame_].gap;
@@ -600,7 +610,9 @@ private:
     // The frames due now, from frame_ on, taken (frame_, next_due_ and tokens_sent_ move past
     // them); empty when the next is later. Frames due within the scheduler's window are taken
     // together (RealScheduler::kWindow, in wall time). A view of batch_, valid until the next call.
-    std::string_view take_due_frames() {
+    // `paced`: each frame taken was waited for, and how late it goes out is measured (sent_late);
+    // those that go with the head are not.
+    std::string_view take_due_frames(bool paced) {
         auto& scheduler = provider_.scheduler();
         auto now = scheduler.running();
         auto window =
@@ -611,6 +623,7 @@ private:
             auto due = next_due_ + frame.gap;
             if (due > now + window) break;
             next_due_ = due;
+            if (paced) sent_late(due, now);
             reply_.append_frame(frame, batch_);
             tokens_sent_ += frame.tokens;
             ++frame_;

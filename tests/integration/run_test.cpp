@@ -139,6 +139,22 @@ min = 0.95
     CHECK(rc == 0);
 }
 
+TEST_CASE(
+    "the mock's late sends are counted past the largest bound of its metric within the "
+    "harness's yardstick, said in scenario time",
+    "[run]") {
+    using namespace std::chrono_literals;
+    CHECK(late_sends_bound(3s, 60) == 3s);          // 50 ms wall: a bound
+    CHECK(late_sends_bound(1500ms, 60) == 1200ms);  // 25 ms wall: 20 ms is the bound within
+    CHECK(late_sends_bound(1ms, 1) == 1ms);
+    CHECK(late_sends_bound(10us, 1) == 100us);  // under every bound: the smallest
+    CHECK(late_sends_bound(3600s, 1) == 10s);   // over every bound: the largest
+    CHECK(late_sends_note(9, 650, 3s) ==
+          "the mock ran late (a busy machine, or a stack that reads its streams too slowly): 9 of "
+          "650 timed sends (answer heads after their latency, stream frames) went out more than "
+          "3s late, and the stack's latencies include it");
+}
+
 TEST_CASE("a scenario error exits 2 and an unwritable report directory exits 2", "[run]") {
     auto dir = temp_dir("errors");
     std::string out;

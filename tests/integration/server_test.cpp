@@ -51,6 +51,30 @@ TEST_CASE("SSE chunks arrive paced by the token rate and end with DONE", "[integ
     CHECK_THAT(r.body, Catch::EndsWith("data: [DONE]\n\n"));
 }
 
+TEST_CASE("how late each timed send went out is measured: a blocked thread shows in the metric",
+          "[integration][sse][metrics]") {
+    auto p = fast_provider();
+    p.latency = {100ms, 20, 0.0};  // 50 ms a token
+    p.answer = {20, 20};
+    LiveFleet f({p});
+    // At 300 ms the fleet's one thread sleeps for 300 ms: the frames due meanwhile go out late,
+    // the first of them by 250 ms or more (however late the sleep itself begins, the stream's
+    // 1.1 s are not over by then on any machine that runs this suite).
+    f.fleet->scheduler().after(300ms, [] { std::this_thread::sleep_for(300ms); });
+    auto r = http(f.port(), "POST", "/v1/chat/completions", kStream);
+    REQUIRE(r.error.empty());
+    CHECK_THAT(r.body, Catch::EndsWith("data: [DONE]\n\n"));
+    auto late = f.provider().counters().send_lateness->snapshot();
+    // The head after its 100 ms, then every frame after the head's: 20 tokens, the finish, the
+    // usage and [DONE]. (The role's frame goes with the head, untimed.)
+    CHECK(late.count() == 1 + 20 + 3);
+    CHECK(late.max >= 0.2);
+    CHECK(late.above(0.1) >= 1);
+    auto metrics = http(f.port(), "GET", "/metrics", "");
+    CHECK_THAT(metrics.body,
+               Catch::Contains("brownout_send_lateness_seconds_count{provider=\"openai\"} 24\n"));
+}
+
 TEST_CASE("time_scale compresses latency: 10x scale makes a 1 s TTFT take 100 ms",
           "[integration][clock]") {
     auto p = fast_provider();

@@ -285,6 +285,32 @@ TEST_CASE("finished attempts land in the journal and the metrics", "[provider][j
                    "brownout_attempts_total{provider=\"openai\",status=\"200\",fault=\"\"} 1"));
 }
 
+TEST_CASE("a histogram renders as Prometheus reads it, cumulative, with its largest beside it",
+          "[metrics]") {
+    Metrics metrics;
+    auto& h = metrics.histogram(metric::send_lateness, {{"provider", "openai"}});
+    for (double s : {0.00005, 0.003, 0.005, 20.0}) h.observe(s);
+    auto snap = h.snapshot();
+    CHECK(snap.count() == 4);
+    CHECK(snap.max == 20.0);
+    CHECK(snap.above(0.002) == 3);
+    CHECK(snap.above(0.005) == 1);  // a bound holds what equals it
+    CHECK(snap.above(10.0) == 1);
+    auto text = metrics.render();
+    CHECK_THAT(text, Catch::Contains("# TYPE brownout_send_lateness_seconds histogram\n"));
+    for (const char* line :
+         {"brownout_send_lateness_seconds_bucket{provider=\"openai\",le=\"0.0001\"} 1\n",
+          "brownout_send_lateness_seconds_bucket{provider=\"openai\",le=\"0.002\"} 1\n",
+          "brownout_send_lateness_seconds_bucket{provider=\"openai\",le=\"0.005\"} 3\n",
+          "brownout_send_lateness_seconds_bucket{provider=\"openai\",le=\"10\"} 3\n",
+          "brownout_send_lateness_seconds_bucket{provider=\"openai\",le=\"+Inf\"} 4\n",
+          "brownout_send_lateness_seconds_sum{provider=\"openai\"} 20.00805\n",
+          "brownout_send_lateness_seconds_count{provider=\"openai\"} 4\n",
+          "# TYPE brownout_send_lateness_max_seconds gauge\n",
+          "brownout_send_lateness_max_seconds{provider=\"openai\"} 20\n"})
+        CHECK_THAT(text, Catch::Contains(line));
+}
+
 TEST_CASE("a journal with a window keeps the newest attempts and says which is the oldest",
           "[journal]") {
     AttemptJournal window(3);
