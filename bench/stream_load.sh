@@ -4,6 +4,7 @@
 # server's RSS and CPU and every inter-token gap (bench/stream_load.cpp, a one-thread C++
 # generator). The server's connection and stream limits are raised to fit STREAMS.
 #   [SCENARIO=bench/stream_load_faults.toml] [TPS=20] ./bench/stream_load.sh [STREAMS=1000] [RPS=50] [SECONDS=300]
+# SERVER=BINARY serves with another build of brownout (an A/B beside this one).
 # Exit code 0 when every target holds: no error beyond the faults the scenario scripts (checked
 # against the faulted attempts the server journaled), inter-token timing error p99 < 5 ms, RSS flat.
 # Last, the server's own lateness (GET /metrics, brownout_send_lateness_seconds): how much of the
@@ -12,6 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/../scripts/setup.sh"
 install_debian_packages "${DEBIAN_PACKAGES[@]}"
 build
+server=${SERVER:-$BROWNOUT}
 streams=${1:-1000}; rps=${2:-50}; seconds=${3:-300}
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -26,7 +28,7 @@ sed -E "s/tokens_per_second = [0-9.]+/tokens_per_second = $tps/" \
 tokens=$(sed -nE 's/.*max_tokens = ([0-9]+).*/\1/p' "$dir/scenario.toml" | head -1)
 open_requests=$(awk -v r="$rps" -v t="$tps" -v n="${tokens:-200}" \
   'BEGIN { printf "%d", 2 * r * (0.1 + n / t) + 1 }')
-"$BROWNOUT" serve "$dir/scenario.toml" --listen 127.0.0.1:0 --ready-file "$dir/ready.json" \
+"$server" serve "$dir/scenario.toml" --listen 127.0.0.1:0 --ready-file "$dir/ready.json" \
   --max-connections $((streams + open_requests + 1000)) --max-streams $((streams + 1000)) 2>/dev/null &
 pid=$!
 for _ in $(seq 1 100); do [ -s "$dir/ready.json" ] && break; sleep 0.05; done

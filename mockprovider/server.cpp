@@ -134,6 +134,7 @@ public:
         if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) acceptor_.non_blocking(true, ec);  // accept_waiting()
         if (ec) {
             throw Error(fmt::format("provider {}: cannot listen on {}:{}: {}",
                                     provider_.config().id, host, port, ec.message()));
@@ -188,10 +189,14 @@ private:
     void watch_timeline();
     void update_refusal();
 
+    // A session needs a strand only when several threads run the io_context.
+    asio::any_io_executor session_executor() {
+        return threaded_ ? asio::any_io_executor(asio::make_strand(ioc_))
+                         : asio::any_io_executor(ioc_.get_executor());
+    }
+
     void do_accept() {
-        // A session needs a strand only when several threads run the io_context.
-        auto executor = threaded_ ? asio::any_io_executor(asio::make_strand(ioc_))
-                                  : asio::any_io_executor(ioc_.get_executor());
+        auto executor = session_executor();
         acceptor_.async_accept(executor, [self = shared_from_this()](boost::system::error_code ec,
                                                                      tcp::socket socket) {
             if (ec) {
@@ -206,8 +211,26 @@ private:
                 return;
             }
             self->on_accept(std::move(socket));
+            self->accept_waiting();
             self->do_accept();
         });
+    }
+
+    // An accept completes once a round of the event loop, and under load a round runs thousands
+    // of handlers (the frames due): taken one a round, the connections waiting overflow the
+    // kernel's queue for them (somaxconn), the clients' handshakes are dropped and sent again
+    // later, and a request can arrive after the header timeout. So the connections already
+    // waiting are taken at once too, up to kAcceptsAtOnce (as nginx's multi_accept). The
+    // acceptor does not block: with none waiting, accept() says so. Any other error is
+    // async_accept's to meet (do_accept).
+    static constexpr int kAcceptsAtOnce = 64;
+    void accept_waiting() {
+        for (int i = 0; i < kAcceptsAtOnce && acceptor_.is_open(); ++i) {
+            boost::system::error_code ec;
+            tcp::socket socket = acceptor_.accept(session_executor(), ec);
+            if (ec) return;
+            on_accept(std::move(socket));
+        }
     }
     void on_accept(tcp::socket socket);
 
@@ -869,6 +892,7 @@ void ProviderServer::update_refusal() {
         if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) acceptor_.non_blocking(true, ec);
         if (ec) {
             // The port is taken meanwhile: try again shortly.
             acceptor_.close(ec);
