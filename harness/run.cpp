@@ -279,7 +279,8 @@ public:
                 if (log_ != nullptr) log_->attempt(client_.name, a);
             },
             journal_window_, /*sink_reads_text=*/log_ != nullptr);
-        if (fleet_) mock_sends_before_ = mock_sends();  // not a warm-up's
+        // Not a warm-up's sends (though a warm-up's stream still open goes on counting).
+        if (fleet_) mock_sends_before_ = mock_sends();
         schedule(0);
         if (virtual_) {
             virtual_->run();
@@ -319,7 +320,8 @@ public:
             auto [sends, late] = mock_sends();
             sends -= mock_sends_before_.first;
             late -= mock_sends_before_.second;
-            if (late > 0) r.notes.push_back(late_sends_note(late, sends, mock_late_bound()));
+            if (late > 0)
+                r.notes.push_back(late_sends_note(late, sends, mock_late_bound().scenario));
         }
         stack_->notes(r.notes);
         r.late_answers = stack_->late_answers();
@@ -454,12 +456,12 @@ private:
     // The mock shares the machine too, and may send late what it times (an answer's head after
     // its latency, each frame of a stream): the stack's latencies then include it. Measured by
     // the fleet (mock::metric::send_lateness) and said with the harness's own yardstick.
-    Duration mock_late_bound() const {
-        return late_sends_bound(scenario_.workload.deadline / 20, scheduler_.time_scale());
+    LateSendsBound mock_late_bound() const {
+        return late_sends_bound(scenario_.workload.deadline / 20, scheduler_);
     }
     // The fleet's timed sends so far, and how many of them were later than mock_late_bound().
     std::pair<std::uint64_t, std::uint64_t> mock_sends() const {
-        double bound = to_seconds(mock_late_bound()) / scheduler_.time_scale();
+        auto bound = mock_late_bound().index;
         std::pair<std::uint64_t, std::uint64_t> sends;
         for (auto* p : fleet_->providers()) {
             auto s = p->counters().send_lateness->snapshot();
@@ -553,12 +555,11 @@ std::string late_answers_note(const std::vector<Duration>& late) {
             std::chrono::round<std::chrono::seconds>(*std::max_element(late.begin(), late.end()))));
 }
 
-Duration late_sends_bound(Duration limit, double time_scale) {
-    const auto& bounds = mock::Histogram::kBounds;
-    double wall = to_seconds(limit) / time_scale;
-    auto above = std::upper_bound(bounds.begin(), bounds.end(), wall);
-    double bound = above == bounds.begin() ? bounds.front() : *std::prev(above);
-    return std::chrono::round<std::chrono::microseconds>(from_seconds(bound * time_scale));
+LateSendsBound late_sends_bound(Duration limit, const Clock& clock) {
+    auto index = mock::Histogram::bound_within(clock.to_wall(limit));
+    std::chrono::duration<double, std::nano> scenario(
+        static_cast<double>(mock::Histogram::kBounds[index].count()) * clock.time_scale());
+    return {index, std::chrono::round<std::chrono::microseconds>(scenario)};
 }
 
 std::string late_sends_note(std::uint64_t late, std::uint64_t sends, Duration bound) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "harness/scenario.h"
 #include "mockprovider/journal.h"
 
@@ -133,10 +134,15 @@ RunResult run_scenario(Scenario scenario, const RunOptions& options);
 // alone, so the reader compares whole notes and never searches their wording.
 std::string warped_clock_note(const std::string& kind, double time_scale);
 std::string late_answers_note(const std::vector<Duration>& late);
-// The mock's timed sends that went out late (mock::metric::send_lateness): `late` of `sends` by
-// more than `bound`, which late_sends_bound() gives for a limit: the largest of the metric's
-// bounds within it, in wall time at `time_scale` (the smallest when none is), in scenario time.
-Duration late_sends_bound(Duration limit, double time_scale);
+// The mock's timed sends that went out late (mock::metric::send_lateness) are counted past one of
+// the metric's bounds: for a limit in scenario time, the largest bound within it in wall time at
+// `clock`'s scale (the smallest when none is).
+struct LateSendsBound {
+    std::size_t index = 0;  // into mock::Histogram::kBounds
+    Duration scenario{};    // that bound in scenario time, to the microsecond
+};
+LateSendsBound late_sends_bound(Duration limit, const Clock& clock);
+// `late` of `sends` went out more than `bound` (scenario time) late.
 std::string late_sends_note(std::uint64_t late, std::uint64_t sends, Duration bound);
 
 // The verdict on one answer: ok, or what is wrong with it (stale: an answer to the same question

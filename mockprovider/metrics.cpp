@@ -27,8 +27,8 @@ constexpr Declared kDeclared[] = {
      "accept_failed (the process is out of file descriptors; accepting pauses 50 ms)."},
     {metric::send_lateness, "histogram",
      "Wall seconds the mock sent what it times after it was due: an answer's head after its "
-     "latency, each paced stream frame. The mock's own timing error: a busy machine, or a client "
-     "that reads too slowly to take the frames when due."},
+     "latency, each paced stream frame, a stalled stream's keep-alives. The mock's own timing "
+     "error: a busy machine, or a client that reads too slowly to take the frames when due."},
     {metric::send_lateness_max, "gauge", "The most any timed send was late, in wall seconds.",
      metric::send_lateness},
 };
@@ -46,9 +46,9 @@ std::string escape_label(const std::string& v) {
     return out;
 }
 
-// Prometheus's spelling of a bound: 0.0001, 0.005, 1, 10.
-std::string bound_label(double seconds) {
-    return fmt::format("{}", seconds);
+// Seconds as Prometheus reads them: 0.0001, 0.005, 1, 10.
+std::string seconds(Histogram::Span span) {
+    return fmt::format("{}", std::chrono::duration<double>(span).count());
 }
 
 // The label set with `le` added last ("{provider=\"a\",le=\"0.1\"}").
@@ -60,13 +60,19 @@ std::string with_le(const std::string& labels, const std::string& le) {
 
 }  // namespace
 
-void Histogram::observe(double seconds) {
-    auto bucket = static_cast<std::size_t>(
-        std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin());
+std::size_t Histogram::bound_within(Span span) {
+    auto above = std::upper_bound(kBounds.begin(), kBounds.end(), span);
+    return above == kBounds.begin() ? 0 : static_cast<std::size_t>(above - kBounds.begin()) - 1;
+}
+
+void Histogram::observe(Span span) {
+    auto bucket = static_cast<std::size_t>(std::lower_bound(kBounds.begin(), kBounds.end(), span) -
+                                           kBounds.begin());
     counts_[bucket].fetch_add(1, std::memory_order_relaxed);
-    sum_.fetch_add(seconds, std::memory_order_relaxed);
-    double max = max_.load(std::memory_order_relaxed);
-    while (seconds > max && !max_.compare_exchange_weak(max, seconds, std::memory_order_relaxed)) {
+    sum_.fetch_add(span.count(), std::memory_order_relaxed);
+    auto max = max_.load(std::memory_order_relaxed);
+    while (span.count() > max &&
+           !max_.compare_exchange_weak(max, span.count(), std::memory_order_relaxed)) {
     }
 }
 
@@ -74,8 +80,8 @@ Histogram::Snapshot Histogram::snapshot() const {
     Snapshot s;
     for (std::size_t i = 0; i < counts_.size(); ++i)
         s.counts[i] = counts_[i].load(std::memory_order_relaxed);
-    s.sum = sum_.load(std::memory_order_relaxed);
-    s.max = max_.load(std::memory_order_relaxed);
+    s.sum = Span(sum_.load(std::memory_order_relaxed));
+    s.max = Span(max_.load(std::memory_order_relaxed));
     return s;
 }
 
@@ -85,11 +91,9 @@ std::uint64_t Histogram::Snapshot::count() const {
     return n;
 }
 
-std::uint64_t Histogram::Snapshot::above(double seconds) const {
-    auto first = static_cast<std::size_t>(
-        std::upper_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin());
+std::uint64_t Histogram::Snapshot::above(std::size_t bound) const {
     std::uint64_t n = 0;
-    for (std::size_t i = first; i < counts.size(); ++i) n += counts[i];
+    for (std::size_t i = bound + 1; i < counts.size(); ++i) n += counts[i];
     return n;
 }
 
@@ -148,7 +152,7 @@ std::string Metrics::render() const {
             auto of = families_.find(d.max_of);
             if (of == families_.end()) continue;
             for (const auto& [labels, h] : of->second.histograms)
-                out += fmt::format("{}{} {}\n", d.name, labels, h->snapshot().max);
+                out += fmt::format("{}{} {}\n", d.name, labels, seconds(h->snapshot().max));
             continue;
         }
         auto f = families_.find(d.name);
@@ -161,12 +165,12 @@ std::string Metrics::render() const {
             std::uint64_t cumulative = 0;
             for (std::size_t i = 0; i < s.counts.size(); ++i) {
                 cumulative += s.counts[i];
-                auto le = i < Histogram::kBounds.size() ? bound_label(Histogram::kBounds[i])
+                auto le = i < Histogram::kBounds.size() ? seconds(Histogram::kBounds[i])
                                                         : std::string("+Inf");
                 out += fmt::format("{}_bucket{} {}\n", d.name, with_le(labels, le), cumulative);
             }
-            out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", d.name, labels, s.sum, d.name,
-                               labels, cumulative);
+            out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", d.name, labels, seconds(s.sum),
+                               d.name, labels, cumulative);
         }
     }
     return out;

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,34 +14,40 @@
 
 namespace brownout::mock {
 
-// Seconds counted by upper bound, as a Prometheus histogram: a hot path observes without a lock
-// (an add to its bucket's count and to the sum, and the largest kept), GET /metrics renders the
-// counts cumulative. The bounds go 1, 2, 5 a decade, from 100 µs to 10 s.
+// Durations counted by upper bound, as a Prometheus histogram in seconds: a hot path observes
+// without a lock (an add to its bucket's count and to the sum, and the largest kept), GET
+// /metrics renders the counts cumulative. Kept in whole nanoseconds, so a bound compares exactly.
+// The bounds go 1, 2, 5 a decade, from 100 µs to 10 s.
 class Histogram {
 public:
-    static constexpr std::array<double, 16> kBounds = {0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005,
-                                                       0.01,   0.02,   0.05,   0.1,   0.2,   0.5,
-                                                       1.0,    2.0,    5.0,    10.0};
+    using Span = std::chrono::nanoseconds;
+    static constexpr std::array<Span, 16> kBounds = {
+        Span(100'000),       Span(200'000),       Span(500'000),       Span(1'000'000),
+        Span(2'000'000),     Span(5'000'000),     Span(10'000'000),    Span(20'000'000),
+        Span(50'000'000),    Span(100'000'000),   Span(200'000'000),   Span(500'000'000),
+        Span(1'000'000'000), Span(2'000'000'000), Span(5'000'000'000), Span(10'000'000'000)};
+    // The largest bound at most `span`, by its index (the smallest's, 0, when none is).
+    static std::size_t bound_within(Span span);
 
-    void observe(double seconds);
+    void observe(Span span);
 
     struct Snapshot {
         // counts[i]: observations at most kBounds[i] and above the bound before it; the last,
         // above every bound.
         std::array<std::uint64_t, kBounds.size() + 1> counts{};
-        double sum = 0;
-        double max = 0;
+        Span sum{};
+        Span max{};
         std::uint64_t count() const;
-        // How many were above `seconds`, which must be one of the bounds.
-        std::uint64_t above(double seconds) const;
+        // How many were above kBounds[bound].
+        std::uint64_t above(std::size_t bound) const;
     };
     // Each field read on its own: an observation made meanwhile may be in some and not others.
     Snapshot snapshot() const;
 
 private:
     std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> counts_{};
-    std::atomic<double> sum_{0};
-    std::atomic<double> max_{0};
+    std::atomic<Span::rep> sum_{0};
+    std::atomic<Span::rep> max_{0};
 };
 
 class Metrics {

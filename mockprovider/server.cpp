@@ -528,15 +528,15 @@ private:
         auto due = provider_.scheduler().running() + delay;
         later(delay, [due](Session& self) {
             if (!self.busy_ || !self.socket_.is_open()) return;
-            self.sent_late(due, self.provider_.scheduler().running());
+            self.record_lateness(due, self.provider_.scheduler().running());
             self.write_head();
         });
     }
 
     // A timed send goes out at `now`, due at `due` (running scenario time): how late, in wall
-    // seconds, goes to the provider's metric (metric::send_lateness).
-    void sent_late(Duration due, Duration now) {
-        double late = now > due ? to_seconds(now - due) / provider_.scheduler().time_scale() : 0.0;
+    // time, goes to the provider's metric (metric::send_lateness).
+    void record_lateness(Duration due, Duration now) {
+        auto late = now > due ? provider_.scheduler().to_wall(now - due) : Histogram::Span::zero();
         provider_.counters().send_lateness->observe(late);
     }
 
@@ -568,7 +568,7 @@ private:
         out_.clear();
         if (reply_.streaming) {
             next_due_ = provider_.scheduler().running();
-            auto batch = take_due_frames(false);
+            auto batch = take_due_frames(/*paced=*/false);
             ends = frame_ == reply_.frames.size() && reply_.stream_end == Reply::StreamEnd::clean &&
                    !batch.empty();
             if (!batch.empty()) cut = encode_chunk(batch, ends);
@@ -615,7 +615,7 @@ private:
     // Sends every frame that is due, then waits for the next one.
     void stream_next() {
         if (!streaming_ || !socket_.is_open()) return;
-        auto batch = take_due_frames(true);
+        auto batch = take_due_frames(/*paced=*/true);
         if (batch.empty()) {
             if (frame_ == reply_.frames.size()) return end_stream();
             auto due = next_due_ + reply_.frames[frame_].gap;
@@ -633,8 +633,8 @@ private:
     // The frames due now, from frame_ on, taken (frame_, next_due_ and tokens_sent_ move past
     // them); empty when the next is later. Frames due within the scheduler's window are taken
     // together (RealScheduler::kWindow, in wall time). A view of batch_, valid until the next call.
-    // `paced`: each frame taken was waited for, and how late it goes out is measured (sent_late);
-    // those that go with the head are not.
+    // `paced`: each frame taken was waited for, and how late it goes out is measured
+    // (record_lateness); those that go with the head are not.
     std::string_view take_due_frames(bool paced) {
         auto& scheduler = provider_.scheduler();
         auto now = scheduler.running();
@@ -646,7 +646,7 @@ private:
             auto due = next_due_ + frame.gap;
             if (due > now + window) break;
             next_due_ = due;
-            if (paced) sent_late(due, now);
+            if (paced) record_lateness(due, now);
             reply_.append_frame(frame, batch_);
             tokens_sent_ += frame.tokens;
             ++frame_;
@@ -759,8 +759,10 @@ private:
     }
 
     void keepalive() {
-        later(reply_.keepalive_interval, [](Session& self) {
+        auto due = provider_.scheduler().running() + reply_.keepalive_interval;
+        later(reply_.keepalive_interval, [due](Session& self) {
             if (!self.busy_ || !self.socket_.is_open()) return;
+            self.record_lateness(due, self.provider_.scheduler().running());
             self.write_chunk(self.reply_.keepalive_bytes,
                              [s = self.shared_from_this()] { s->keepalive(); });
         });

@@ -12,9 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include "core/scheduler.h"
 #include "harness/command.h"
 #include "harness/metric.h"
 #include "harness/report.h"
+#include "mockprovider/metrics.h"
 
 using namespace brownout;
 using namespace brownout::harness;
@@ -144,11 +146,23 @@ TEST_CASE(
     "harness's yardstick, said in scenario time",
     "[run]") {
     using namespace std::chrono_literals;
-    CHECK(late_sends_bound(3s, 60) == 3s);          // 50 ms wall: a bound
-    CHECK(late_sends_bound(1500ms, 60) == 1200ms);  // 25 ms wall: 20 ms is the bound within
-    CHECK(late_sends_bound(1ms, 1) == 1ms);
-    CHECK(late_sends_bound(10us, 1) == 100us);  // under every bound: the smallest
-    CHECK(late_sends_bound(3600s, 1) == 10s);   // over every bound: the largest
+    VirtualScheduler x1(1), x12(12), x60(60);
+    auto bound = [](Duration limit, const Clock& clock) {
+        auto b = late_sends_bound(limit, clock);
+        CHECK(std::chrono::round<std::chrono::microseconds>(mock::Histogram::kBounds[b.index] *
+                                                            clock.time_scale()) == b.scenario);
+        return b.scenario;
+    };
+    CHECK(bound(3s, x60) == 3s);          // 50 ms wall: a bound
+    CHECK(bound(1500ms, x60) == 1200ms);  // 25 ms wall: 20 ms is the bound within
+    CHECK(bound(2400ms, x12) == 2400ms);  // 200 ms wall, found whole (2.4 / 12 is not 0.2)
+    CHECK(bound(1ms, x1) == 1ms);
+    CHECK(bound(10us, x1) == 100us);  // under every bound: the smallest
+    CHECK(bound(3600s, x1) == 10s);   // over every bound: the largest
+    // Counted past that bound: a send exactly as late as it is not late.
+    mock::Histogram h;
+    for (auto late : {199ms, 200ms, 201ms}) h.observe(late);
+    CHECK(h.snapshot().above(late_sends_bound(2400ms, x12).index) == 1);
     CHECK(late_sends_note(9, 650, 3s) ==
           "the mock ran late (a busy machine, or a stack that reads its streams too slowly): 9 of "
           "650 timed sends (answer heads after their latency, stream frames) went out more than "

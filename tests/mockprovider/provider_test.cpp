@@ -289,13 +289,17 @@ TEST_CASE("a histogram renders as Prometheus reads it, cumulative, with its larg
           "[metrics]") {
     Metrics metrics;
     auto& h = metrics.histogram(metric::send_lateness, {{"provider", "openai"}});
-    for (double s : {0.00005, 0.003, 0.005, 20.0}) h.observe(s);
+    for (Histogram::Span span : {50us, 3000us, 5000us, 20'000'000us}) h.observe(span);
     auto snap = h.snapshot();
     CHECK(snap.count() == 4);
-    CHECK(snap.max == 20.0);
-    CHECK(snap.above(0.002) == 3);
-    CHECK(snap.above(0.005) == 1);  // a bound holds what equals it
-    CHECK(snap.above(10.0) == 1);
+    CHECK(snap.max == 20s);
+    CHECK(Histogram::kBounds[4] == 2ms);
+    CHECK(snap.above(4) == 3);
+    CHECK(snap.above(5) == 1);  // a bound holds what equals it (5 ms)
+    CHECK(snap.above(Histogram::kBounds.size() - 1) == 1);
+    CHECK(Histogram::bound_within(5ms) == 5);
+    CHECK(Histogram::bound_within(4999us) == 4);
+    CHECK(Histogram::bound_within(1us) == 0);  // under every bound: the smallest
     auto text = metrics.render();
     CHECK_THAT(text, Catch::Contains("# TYPE brownout_send_lateness_seconds histogram\n"));
     for (const char* line :
