@@ -565,8 +565,8 @@ LateSendsBound late_sends_bound(Duration limit, const Clock& clock) {
 std::string late_sends_note(std::uint64_t late, std::uint64_t sends, Duration bound) {
     return fmt::format(
         "the mock ran late (a busy machine, or a stack that reads its streams too slowly): {} of "
-        "{} timed sends (answer heads after their latency, stream frames) went out more than {} "
-        "late, and the stack's latencies include it",
+        "{} timed sends (answer heads after their latency, stream frames and keep-alives) went out "
+        "more than {} late, and the stack's latencies include it",
         late, sends, format_duration(bound));
 }
 

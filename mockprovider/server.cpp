@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -134,7 +135,7 @@ public:
         if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        if (!ec) acceptor_.non_blocking(true, ec);  // accept_waiting()
+        if (!ec) accept_at_once(ec);
         if (ec) {
             throw Error(fmt::format("provider {}: cannot listen on {}:{}: {}",
                                     provider_.config().id, host, port, ec.message()));
@@ -199,6 +200,7 @@ private:
         auto executor = session_executor();
         acceptor_.async_accept(executor, [self = shared_from_this()](boost::system::error_code ec,
                                                                      tcp::socket socket) {
+            if (given_up(ec)) return self->do_accept();  // that one is gone: the next
             if (ec) {
                 if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
                 // Out of file descriptors (EMFILE/ENFILE) or memory: accepting again at once would
@@ -220,17 +222,35 @@ private:
     // of handlers (the frames due): taken one a round, the connections waiting overflow the
     // kernel's queue for them (somaxconn), the clients' handshakes are dropped and sent again
     // later, and a request can arrive after the header timeout. So the connections already
-    // waiting are taken at once too, up to kAcceptsAtOnce (as nginx's multi_accept). The
-    // acceptor does not block: with none waiting, accept() says so. Any other error is
-    // async_accept's to meet (do_accept).
+    // waiting are taken at once too, up to kAcceptsAtOnce (as nginx's multi_accept), while the
+    // server is not stopping and under its connection cap (past it, they wait in the queue).
+    // The acceptor does not block: with none waiting, accept() says so. A connection its client
+    // gave up while it waited is passed over; any other error is async_accept's to meet
+    // (do_accept).
     static constexpr int kAcceptsAtOnce = 64;
     void accept_waiting() {
-        for (int i = 0; i < kAcceptsAtOnce && acceptor_.is_open(); ++i) {
+        for (int i = 0;
+             i < kAcceptsAtOnce && acceptor_.is_open() && !shutting_down_ &&
+             (limits_.max_connections == 0 || open_connections_.load() < limits_.max_connections);
+             ++i) {
             boost::system::error_code ec;
             tcp::socket socket = acceptor_.accept(session_executor(), ec);
+            if (given_up(ec)) continue;
             if (ec) return;
             on_accept(std::move(socket));
         }
+    }
+    // A waiting connection its client gave up (reset before it was taken), as accept says it.
+    static bool given_up(const boost::system::error_code& ec) {
+        return ec == asio::error::connection_aborted ||
+               (ec.category() == boost::system::system_category() && ec.value() == EPROTO);
+    }
+    // What accept_waiting() needs of a listening acceptor: accept() that does not block, and a
+    // connection given up while waiting said so (Asio's own accept otherwise waits for the next
+    // one, with no time limit, where the system says ECONNABORTED or EPROTO).
+    void accept_at_once(boost::system::error_code& ec) {
+        acceptor_.non_blocking(true, ec);
+        if (!ec) acceptor_.set_option(asio::socket_base::enable_connection_aborted(true), ec);
     }
     void on_accept(tcp::socket socket);
 
@@ -894,7 +914,7 @@ void ProviderServer::update_refusal() {
         if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor_.bind(endpoint, ec);
         if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        if (!ec) acceptor_.non_blocking(true, ec);
+        if (!ec) accept_at_once(ec);
         if (ec) {
             // The port is taken meanwhile: try again shortly.
             acceptor_.close(ec);

@@ -165,8 +165,8 @@ TEST_CASE(
     CHECK(h.snapshot().above(late_sends_bound(2400ms, x12).index) == 1);
     CHECK(late_sends_note(9, 650, 3s) ==
           "the mock ran late (a busy machine, or a stack that reads its streams too slowly): 9 of "
-          "650 timed sends (answer heads after their latency, stream frames) went out more than "
-          "3s late, and the stack's latencies include it");
+          "650 timed sends (answer heads after their latency, stream frames and keep-alives) went "
+          "out more than 3s late, and the stack's latencies include it");
 }
 
 TEST_CASE("a scenario error exits 2 and an unwritable report directory exits 2", "[run]") {

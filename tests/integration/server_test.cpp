@@ -68,7 +68,7 @@ TEST_CASE("how late each timed send went out is measured in wall time: a blocked
     p.answer = {tokens, tokens};
     LiveFleet f({p}, scale);
     HttpResult r;
-    std::thread client([&] { r = http(f.port(), "POST", "/v1/chat/completions", kStream); });
+    std::jthread client([&] { r = http(f.port(), "POST", "/v1/chat/completions", kStream); });
     auto& streams = *f.provider().counters().active_streams;
     auto give_up = std::chrono::steady_clock::now() + 20s;
     while (streams.load() < 1 && std::chrono::steady_clock::now() < give_up)
@@ -82,7 +82,7 @@ TEST_CASE("how late each timed send went out is measured in wall time: a blocked
     // usage and [DONE]. (The role's frame goes with the head, untimed.)
     CHECK(late.count() == static_cast<std::uint64_t>(1 + tokens + 3));
     CHECK(late.max >= 200ms);
-    CHECK(late.max < 1500ms);
+    CHECK(late.max < 2s);
     CHECK(late.above(mock::Histogram::bound_within(100ms)) >= 1);
     auto metrics = http(f.port(), "GET", "/metrics", "");
     CHECK_THAT(metrics.body, Catch::Contains(fmt::format(
@@ -93,31 +93,37 @@ TEST_CASE("how late each timed send went out is measured in wall time: a blocked
 TEST_CASE("a busy server takes the connections waiting together, not one a round of its loop",
           "[integration][http]") {
     // The fleet's one thread kept busy: a task that sleeps 2 ms and sets itself again, round
-    // after round of the event loop, as thousands of streams' frames keep it under load. An
-    // accept taken one a round would need a round for each of the 200 connections; taken
-    // together (up to 64 at once), a handful. Counted in rounds, not time: a busy machine
-    // slows both alike.
+    // after round of the event loop, as thousands of streams' frames keep it under load. One
+    // round is held until 200 clients have connected (the kernel completes their handshakes and
+    // queues them); from its end, an accept taken one a round needs a round for each, and taken
+    // together (up to 64 at once) a handful. Counted in rounds, not time.
     std::atomic<int> rounds{0};
+    std::atomic<bool> connected{false};
     std::atomic<bool> done{false};
     Scheduler* scheduler = nullptr;
     std::function<void()> busy = [&] {
         ++rounds;
+        auto give_up = std::chrono::steady_clock::now() + 20s;
+        while (!connected && std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(1ms);
         std::this_thread::sleep_for(2ms);
         if (!done) scheduler->after(0s, [&busy] { busy(); });
     };
     LiveFleet f({fast_provider()});  // gone first: its thread ends before `busy` does
     scheduler = &f.fleet->scheduler();
     scheduler->after(0s, [&busy] { busy(); });
-    while (rounds < 3) std::this_thread::sleep_for(1ms);
+    auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (rounds < 1 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(1ms);
 
     boost::asio::io_context ioc;
     std::vector<boost::asio::ip::tcp::socket> clients;
-    const int before = rounds;
     auto& accepted = *f.provider().counters().connections;
     for (int i = 0; i < 200; ++i) {
         clients.emplace_back(ioc).connect({boost::asio::ip::make_address("127.0.0.1"), f.port()});
     }
-    auto give_up = std::chrono::steady_clock::now() + 20s;
+    const int before = rounds;
+    connected = true;
     while (accepted.load() < 200 && std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(1ms);
     const int took = rounds - before;
