@@ -317,11 +317,12 @@ public:
         r.notes = notes_;
         note_lateness(r.notes);
         if (fleet_) {
-            auto [sends, late] = mock_sends();
-            sends -= mock_sends_before_.first;
-            late -= mock_sends_before_.second;
-            if (late > 0)
-                r.notes.push_back(late_sends_note(late, sends, mock_late_bound().scenario));
+            auto now = mock_sends();
+            auto late = now.late - mock_sends_before_.late;
+            if (late > 0) {
+                r.notes.push_back(late_sends_note(late, now.sends - mock_sends_before_.sends,
+                                                  mock_late_bound().scenario));
+            }
         }
         stack_->notes(r.notes);
         r.late_answers = stack_->late_answers();
@@ -460,15 +461,19 @@ private:
         return late_sends_bound(scenario_.workload.deadline / 20, scheduler_);
     }
     // The fleet's timed sends so far, and how many of them were later than mock_late_bound().
-    std::pair<std::uint64_t, std::uint64_t> mock_sends() const {
+    struct MockSends {
+        std::uint64_t sends = 0;
+        std::uint64_t late = 0;
+    };
+    MockSends mock_sends() const {
         auto bound = mock_late_bound().index;
-        std::pair<std::uint64_t, std::uint64_t> sends;
+        MockSends total;
         for (auto* p : fleet_->providers()) {
             auto s = p->counters().send_lateness->snapshot();
-            sends.first += s.count();
-            sends.second += s.above(bound);
+            total.sends += s.count();
+            total.late += s.above(bound);
         }
-        return sends;
+        return total;
     }
 
     void end_if_done() {
@@ -518,7 +523,7 @@ private:
     bool arrivals_done_ = false;
     Duration late_max_{};
     std::size_t late_users_ = 0;
-    std::pair<std::uint64_t, std::uint64_t> mock_sends_before_;  // mock_sends() as the run began
+    MockSends mock_sends_before_;  // mock_sends() as the run began
     bool interrupted_ = false;
     bool ending_ = false;
     std::atomic<std::size_t> done_{0};

@@ -131,11 +131,7 @@ public:
         if (ec)
             throw Error(fmt::format("provider {}: bad listen address '{}': {}",
                                     provider_.config().id, host, ec.message()));
-        acceptor_.open(endpoint.protocol(), ec);
-        if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-        if (!ec) acceptor_.bind(endpoint, ec);
-        if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        if (!ec) accept_at_once(ec);
+        open_acceptor(endpoint, ec);
         if (ec) {
             throw Error(fmt::format("provider {}: cannot listen on {}:{}: {}",
                                     provider_.config().id, host, port, ec.message()));
@@ -245,11 +241,16 @@ private:
         return ec == asio::error::connection_aborted ||
                (ec.category() == boost::system::system_category() && ec.value() == EPROTO);
     }
-    // What accept_waiting() needs of a listening acceptor: accept() that does not block, and a
+    // Opens the acceptor listening on `endpoint` (at start, and again after an outage that
+    // refused connections), as accept_waiting() needs it: accept() that does not block, and a
     // connection given up while waiting said so (Asio's own accept otherwise waits for the next
     // one, with no time limit, where the system says ECONNABORTED or EPROTO).
-    void accept_at_once(boost::system::error_code& ec) {
-        acceptor_.non_blocking(true, ec);
+    void open_acceptor(const tcp::endpoint& endpoint, boost::system::error_code& ec) {
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) acceptor_.non_blocking(true, ec);
         if (!ec) acceptor_.set_option(asio::socket_base::enable_connection_aborted(true), ec);
     }
     void on_accept(tcp::socket socket);
@@ -545,11 +546,18 @@ private:
         // The network's time (LatencyModel::rtt) is spent before the head, holding the slot.
         Duration delay = reply_.delay + provider_.network_delay();
         if (delay <= Duration::zero()) return write_head();
-        auto due = provider_.scheduler().running() + delay;
-        later(delay, [due](Session& self) {
+        send_later(delay, [](Session& self) { self.write_head(); });
+    }
+
+    // Runs `send` once `span` has passed (later()), if the attempt is still on and its client
+    // connected, with how late it goes out measured (record_lateness).
+    template <class Send>
+    void send_later(Duration span, Send send) {
+        auto due = provider_.scheduler().running() + span;
+        later(span, [due, send](Session& self) {
             if (!self.busy_ || !self.socket_.is_open()) return;
             self.record_lateness(due, self.provider_.scheduler().running());
-            self.write_head();
+            send(self);
         });
     }
 
@@ -779,10 +787,7 @@ private:
     }
 
     void keepalive() {
-        auto due = provider_.scheduler().running() + reply_.keepalive_interval;
-        later(reply_.keepalive_interval, [due](Session& self) {
-            if (!self.busy_ || !self.socket_.is_open()) return;
-            self.record_lateness(due, self.provider_.scheduler().running());
+        send_later(reply_.keepalive_interval, [](Session& self) {
             self.write_chunk(self.reply_.keepalive_bytes,
                              [s = self.shared_from_this()] { s->keepalive(); });
         });
@@ -910,11 +915,7 @@ void ProviderServer::update_refusal() {
         acceptor_.close(ec);
     } else if (!refuse && refusing_) {
         tcp::endpoint endpoint(asio::ip::make_address(endpoint_.host, ec), endpoint_.port);
-        acceptor_.open(endpoint.protocol(), ec);
-        if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-        if (!ec) acceptor_.bind(endpoint, ec);
-        if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        if (!ec) accept_at_once(ec);
+        open_acceptor(endpoint, ec);
         if (ec) {
             // The port is taken meanwhile: try again shortly.
             acceptor_.close(ec);
