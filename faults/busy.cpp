@@ -23,11 +23,11 @@ public:
     std::string_view kind() const override { return "busy"; }
     Stage stage() const override { return Stage::reject; }
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         out.emplace_back(rejection);
         return true;
     }
-    double reject_share(const Context& ctx) const override { return ctx.share(rate); }
+    double reject_share(const Context& ctx) const override { return ctx.hit_share(rate); }
     ComponentStatus status_effect(double progress, Duration) const override {
         double share = rate.at(progress);
         return share >= 0.95 ? ComponentStatus::partial_outage : status_for_share(share);

@@ -22,7 +22,7 @@ public:
     Stage stage() const override { return Stage::modify; }
     bool apply(Context& ctx, Effects& out) override {
         if (after_tokens && !ctx.request.stream) return false;
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         out.emplace_back(Cut{after_tokens, after_bytes});
         return true;
     }

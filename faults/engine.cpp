@@ -22,7 +22,7 @@ void Engine::make_steps() {
         for (auto& p : phases_) {
             if (p.stage != stage) continue;
             steps_.push_back({p.spec.start, p.spec.end.value_or(Duration::max()),
-                              HashCombiner(p.rng_base), p.span_seconds, p.fault.get(),
+                              HashCombiner(p.rng_base), p.rng_base, p.span_seconds, p.fault.get(),
                               p.spec.models.empty() ? nullptr : &p.spec.models});
         }
     }
@@ -67,7 +67,7 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     for (const Step& s : steps_) {
         if (!s.applies(now, request.model)) continue;
         RandomStream rng(s.rng_base(seq_));
-        Context ctx{now, now - s.start, s.span_seconds, request, rng};
+        Context ctx{now, now - s.start, s.span_seconds, request, rng, s.seed};
         std::size_t before = plan.effects.size();
         if (s.fault->apply(ctx, plan.effects) && hit(*s.fault, plan, before)) return plan;
     }
@@ -79,7 +79,7 @@ double Engine::reject_probability(Duration now, const RequestFacts& request) con
     RandomStream unused(0);
     for (const auto& p : phases_) {
         if (!p.spec.applies(now, request.model)) continue;
-        Context ctx{now, now - p.spec.start, p.span_seconds, request, unused};
+        Context ctx{now, now - p.spec.start, p.span_seconds, request, unused, p.rng_base};
         pass *= 1.0 - std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
     }
     return 1.0 - pass;

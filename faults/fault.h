@@ -11,6 +11,7 @@
 // modifiers then compose on whatever is left.
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +50,7 @@ struct Context {
     double span_seconds = 0;  // the phase's length (open-ended: to the scenario's end; 0: none)
     const RequestFacts& request;
     RandomStream& rng;
+    std::uint64_t phase_seed = 0;  // the phase's own draws: a rate's spells
 
     // 0 → 1 across the phase. Worked out only when asked: a fixed share never needs it.
     double progress() const { return phase_progress(elapsed, span_seconds); }
@@ -56,6 +58,23 @@ struct Context {
     double share(const Rate& rate) const {
         return rate.is_fixed() ? rate.from : rate.ramp(progress());
     }
+    // Whether `rate` hits this request: a draw of its own, or the draw of the spell it falls in.
+    bool hits(const Rate& rate) {
+        return rate.spell > Duration::zero() ? spell_draw(rate.spell) < share(rate)
+                                             : rng.chance(share(rate));
+    }
+    // The chance that `rate` hits this request, as the scorer asks it: the share, or, where the
+    // rate has spells, 0 or 1, for this spell's draw is already made.
+    double hit_share(const Rate& rate) const {
+        if (rate.spell <= Duration::zero()) return share(rate);
+        return spell_draw(rate.spell) < share(rate) ? 1.0 : 0.0;
+    }
+    // Uniform in [0, 1), the same for every request of the spell `elapsed` falls in.
+    double spell_draw(Duration spell) const {
+        auto index = static_cast<std::uint64_t>(elapsed / spell);
+        return RandomStream(hash_combine(phase_seed ^ kSpellSalt, index)).uniform();
+    }
+    static constexpr std::uint64_t kSpellSalt = 0x5be11'5be11ULL;
 };
 
 // Component status on a Statuspage, worst last.

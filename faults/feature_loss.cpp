@@ -48,7 +48,7 @@ public:
                (lost_tools && r.wants_tools) || (lost_stream && r.stream);
     }
     double reject_share(const Context& ctx) const override {
-        return touches(ctx.request) && !ignore ? ctx.share(rate) : 0.0;
+        return touches(ctx.request) && !ignore ? ctx.hit_share(rate) : 0.0;
     }
     bool apply(Context& ctx, Effects& out) override {
         const RequestFacts& r = ctx.request;
@@ -57,7 +57,7 @@ public:
         bool tools = lost_tools && r.wants_tools;
         bool stream = lost_stream && r.stream;
         if (!touches(r)) return false;
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         if (!ignore || (gone && substitute.empty())) {
             Rejection rej;
             rej.status = 400;

@@ -31,7 +31,7 @@ public:
     std::string_view kind() const override { return "flapping"; }
     Stage stage() const override { return Stage::reject; }
     bool apply(Context& ctx, Effects& out) override {
-        if (!is_down(ctx.elapsed) || !ctx.rng.chance(ctx.share(rate))) return false;
+        if (!is_down(ctx.elapsed) || !ctx.hits(rate)) return false;
         if (reset)
             out.emplace_back(Reset{});
         else
@@ -39,7 +39,7 @@ public:
         return true;
     }
     double reject_share(const Context& ctx) const override {
-        return is_down(ctx.elapsed) ? ctx.share(rate) : 0.0;
+        return is_down(ctx.elapsed) ? ctx.hit_share(rate) : 0.0;
     }
     double capacity_factor(double progress, Duration elapsed) const override {
         return is_down(elapsed) ? 1.0 - rate.at(progress) : 1.0;

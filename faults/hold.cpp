@@ -29,7 +29,7 @@ public:
     std::string_view kind() const override { return "hold"; }
     Stage stage() const override { return Stage::modify; }
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         out.emplace_back(hold);
         return true;
     }

@@ -41,7 +41,7 @@ public:
         return 1.0;
     }
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         double k = draw(ctx.rng);
         out.emplace_back(Slowdown{ttft_factor * k, token_rate_factor / std::max(k, 1e-6)});
         return true;

@@ -27,7 +27,7 @@ public:
     bool apply(Context& ctx, Effects& out) override {
         bool streams_only = variant == Variant::truncated_sse || variant == Variant::missing_done;
         if (streams_only && !ctx.request.stream) return false;
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         switch (variant) {
             case Variant::html_502: {
                 Rejection r;

@@ -25,7 +25,7 @@ public:
     Stage stage() const override { return Stage::reject; }
 
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         switch (mode) {
             case Mode::http:
                 out.emplace_back(rejection);
@@ -42,7 +42,7 @@ public:
         }
         return true;
     }
-    double reject_share(const Context& ctx) const override { return ctx.share(rate); }
+    double reject_share(const Context& ctx) const override { return ctx.hit_share(rate); }
     double capacity_factor(double progress, Duration) const override {
         return 1.0 - rate.at(progress);
     }

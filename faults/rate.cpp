@@ -35,7 +35,10 @@ KeySpec rate_key(std::string name, std::string doc) {
         {{"from", KeyType::number, "at the phase's start", {}, 0, 1},
          {"to", KeyType::number, "at its end", {}, 0, 1},
          {"curve", KeyType::string, "how it moves", {"linear", "exponential", "step"}},
-         {"steps", KeyType::integer, "curve = step: how many steps", {}, 2, 100}}};
+         {"steps", KeyType::integer, "curve = step: how many steps", {}, 2, 100},
+         {"spell", KeyType::duration,
+          "draw once for each spell this long, not for each request: every request of a spell "
+          "meets the same outcome"}}};
     return {std::move(name), KeyType::rate, std::move(doc), {}, 0, 1, &ramp};
 }
 
@@ -55,6 +58,10 @@ Rate read_rate(TableReader& t, const std::string& key, Rate fallback) {
                      : curve == "step"      ? Rate::Curve::step
                                             : Rate::Curve::linear;
         rate.steps = static_cast<int>(r->integer("steps", 2, 100).value_or(4));
+        if (auto spell = r->duration("spell")) {
+            if (*spell <= Duration::zero()) r->fail("spell", "must be longer than zero");
+            rate.spell = *spell;
+        }
         r->finish();
         return rate;
     }

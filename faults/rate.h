@@ -1,9 +1,13 @@
 #pragma once
-// A share of requests hit by a fault: fixed, or ramped across the phase.
+// A share of requests hit by a fault: fixed, or ramped across the phase; drawn for each request,
+// or once for each spell of the phase, so that every request of a spell meets the same outcome.
 //   rate = 0.3
 //   rate = { from = 0.3, to = 1.0, curve = "linear" }      # linear | exponential | step
+//   rate = { from = 0.4, to = 0.8, spell = "2m" }          # failing in runs, not at random
 
 #include <string>
+
+#include "core/duration.h"
 
 namespace brownout {
 class TableReader;
@@ -17,6 +21,10 @@ struct Rate {
     double to = 1.0;
     Curve curve = Curve::linear;
     int steps = 4;
+    // Zero: each request is drawn on its own. Otherwise the phase is cut into spells this long
+    // from its start, and each spell is drawn once: a provider that fails in runs, as an
+    // overloaded one does, where a client's immediate retries meet the same answer.
+    Duration spell{};
 
     static Rate fixed(double v) { return Rate{v, v}; }
     bool is_fixed() const { return from == to; }  // the same share across the whole phase

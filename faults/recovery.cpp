@@ -23,11 +23,11 @@ public:
     std::string_view kind() const override { return "recovery"; }
     Stage stage() const override { return Stage::reject; }
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.rng.chance(ctx.share(failures))) return false;
+        if (!ctx.hits(failures)) return false;
         out.emplace_back(rejection);
         return true;
     }
-    double reject_share(const Context& ctx) const override { return ctx.share(failures); }
+    double reject_share(const Context& ctx) const override { return ctx.hit_share(failures); }
     double capacity_factor(double progress, Duration) const override {
         return capacity.at(progress);
     }

@@ -25,7 +25,7 @@ public:
     std::string_view kind() const override { return "stall"; }
     Stage stage() const override { return Stage::modify; }
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.request.stream || !ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.request.stream || !ctx.hits(rate)) return false;
         out.emplace_back(Stall{after_tokens, keepalive, interval});
         return true;
     }

@@ -23,7 +23,7 @@ public:
     std::string_view kind() const override { return "stream_error"; }
     Stage stage() const override { return Stage::modify; }
     bool apply(Context& ctx, Effects& out) override {
-        if (!ctx.rng.chance(ctx.share(rate))) return false;
+        if (!ctx.hits(rate)) return false;
         if (!ctx.request.stream) {
             out.emplace_back(error);
             return true;
