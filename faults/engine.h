@@ -81,8 +81,8 @@ private:
     // order. Made again whenever phases_ changes.
     struct Step {
         Duration start{};
-        Duration end{};         // Duration::max(): until the scenario ends
-        HashCombiner rng_base;  // the phase's random streams, by request
+        Duration end{};          // Duration::max(): until the scenario ends
+        HashCombiner rng_base;   // the phase's random streams, by request
         std::uint64_t seed = 0;  // the phase's own: its rates' spells
         double span_seconds = 0;
         Fault* fault = nullptr;
