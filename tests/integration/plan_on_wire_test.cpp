@@ -85,6 +85,29 @@ TEST_CASE("a keep-alive stall sends comments that keep the connection busy",
     CHECK(r.body.find(": keep-alive\n\n") != std::string::npos);
 }
 
+TEST_CASE("a stall's keep-alives are timed sends: how late each went out is measured",
+          "[integration][plan][metrics]") {
+    PlannedFleet f;
+    f.plan.add(faults::Stall{.after_tokens = 2, .keepalive = true, .keepalive_interval = 50ms});
+    f.plan.applied = {"stall"};
+    std::string body;
+    {
+        HttpConnection c(f.port(), 400ms);
+        body = c.request("POST", "/v1/chat/completions", kStreamedChat).body;
+    }
+    std::size_t keepalives = 0;
+    for (auto at = body.find(": keep-alive\n\n"); at != std::string::npos;
+         at = body.find(": keep-alive\n\n", at + 1))
+        ++keepalives;
+    REQUIRE(keepalives >= 2);
+    f.journal();  // the attempt has ended
+    // The head and the two tokens, then every keep-alive the client read, and at most two more
+    // that were on their way when it left.
+    auto count = f.provider().counters().send_lateness->snapshot().count();
+    CHECK(count >= 3 + keepalives);
+    CHECK(count <= 3 + keepalives + 2);
+}
+
 TEST_CASE("a disconnect cuts the stream after N tokens without the chunked terminator",
           "[integration][plan]") {
     PlannedFleet f;
