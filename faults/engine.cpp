@@ -60,7 +60,10 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
                     .elapsed = Duration::zero(),
                     .span_seconds = 0.0,  // a forced phase has no length: progress 0
                     .request = request,
-                    .rng = rng};
+                    .rng = rng,
+                    // A forced phase is its request's alone: a spell, if its rate has one, is
+                    // drawn for this request, not shared with the next forced one.
+                    .phase_seed = hash_combine(seed_ ^ 0xf0ced, seq_)};
         if (once.fault->apply(ctx, plan.effects)) plan.applied.emplace_back(once.fault->kind());
         return plan;
     }

@@ -58,21 +58,27 @@ struct Context {
     double share(const Rate& rate) const {
         return rate.is_fixed() ? rate.from : rate.ramp(progress());
     }
-    // Whether `rate` hits this request: a draw of its own, or the draw of the spell it falls in.
+    // Whether `rate` hits this request: a draw of its own, or the outcome of the spell it falls in.
     bool hits(const Rate& rate) {
-        return rate.spell > Duration::zero() ? spell_draw(rate.spell) < share(rate)
-                                             : rng.chance(share(rate));
+        return rate.spell > Duration::zero() ? spell_hits(rate) : rng.chance(share(rate));
     }
     // The chance that `rate` hits this request, as the scorer asks it: the share, or, where the
-    // rate has spells, 0 or 1, for this spell's draw is already made.
+    // rate has spells, 0 or 1, for this spell's outcome is already decided.
     double hit_share(const Rate& rate) const {
         if (rate.spell <= Duration::zero()) return share(rate);
-        return spell_draw(rate.spell) < share(rate) ? 1.0 : 0.0;
+        return spell_hits(rate) ? 1.0 : 0.0;
     }
-    // Uniform in [0, 1), the same for every request of the spell `elapsed` falls in.
-    double spell_draw(Duration spell) const {
-        auto index = static_cast<std::uint64_t>(elapsed / spell);
-        return RandomStream(hash_combine(phase_seed ^ kSpellSalt, index)).uniform();
+    // A spell's outcome: one draw for the whole spell, against the share at its middle, so that
+    // a ramp does not turn a spell over halfway and the spells' mean follows the ramp.
+    bool spell_hits(const Rate& rate) const {
+        auto index = elapsed / rate.spell;
+        Duration middle = index * rate.spell + rate.spell / 2;
+        double at_middle =
+            rate.is_fixed() ? rate.from : rate.ramp(phase_progress(middle, span_seconds));
+        auto draw =
+            RandomStream(hash_combine(phase_seed ^ kSpellSalt, static_cast<std::uint64_t>(index)))
+                .uniform();
+        return draw < at_middle;
     }
     static constexpr std::uint64_t kSpellSalt = 0x5be11'5be11ULL;
 };
