@@ -32,6 +32,7 @@ public:
         double share = rate.at(progress);
         return share >= 0.95 ? ComponentStatus::partial_outage : status_for_share(share);
     }
+    const Rate* rejecting_rate() const override { return &rate; }
 };
 
 }  // namespace

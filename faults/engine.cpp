@@ -88,6 +88,23 @@ double Engine::reject_probability(Duration now, const RequestFacts& request) con
     return 1.0 - pass;
 }
 
+double Engine::reject_probability_within(Duration from, Duration until,
+                                         const RequestFacts& request) const {
+    double p = reject_probability(from, request);
+    for (const auto& phase : phases_) {
+        const Rate* rate = phase.fault->rejecting_rate();
+        if (p == 0.0) break;
+        if (rate == nullptr || rate->spell <= Duration::zero()) continue;
+        Duration start = phase.spec.start;
+        Duration end = std::min(until, phase.spec.end.value_or(Duration::max()));
+        // The spells that start after `from` (the first one of the phase is its start: a phase
+        // boundary, not looked past).
+        Duration next = start + ((std::max(from, start) - start) / rate->spell + 1) * rate->spell;
+        for (; next < end; next += rate->spell) p = std::min(p, reject_probability(next, request));
+    }
+    return p;
+}
+
 double Engine::capacity_factor(Duration now) const {
     double factor = 1.0;
     for (const auto& p : phases_) {

@@ -105,6 +105,9 @@ public:
     // The share of requests like this one the fault rejects at this moment — what the scorer
     // uses to tell whether any healthy path existed. Modifiers reject nothing.
     virtual double reject_share(const Context& /*ctx*/) const { return 0.0; }
+    // The share reject_share() draws, where it can have spells (the engine looks past a spell's
+    // end for the scorer); null: none.
+    virtual const Rate* rejecting_rate() const { return nullptr; }
     // Features the fault takes away ("vision"), for mapping to status page components.
     virtual std::vector<std::string> lost_features() const { return {}; }
 };

@@ -50,6 +50,7 @@ public:
     double reject_share(const Context& ctx) const override {
         return touches(ctx.request) && !ignore ? ctx.hit_share(rate) : 0.0;
     }
+    const Rate* rejecting_rate() const override { return &rate; }
     bool apply(Context& ctx, Effects& out) override {
         const RequestFacts& r = ctx.request;
         const bool gone = model_gone(r.model);

@@ -41,6 +41,7 @@ public:
     double reject_share(const Context& ctx) const override {
         return is_down(ctx.elapsed) ? ctx.hit_share(rate) : 0.0;
     }
+    const Rate* rejecting_rate() const override { return &rate; }
     double capacity_factor(double progress, Duration elapsed) const override {
         return is_down(elapsed) ? 1.0 - rate.at(progress) : 1.0;
     }

@@ -46,6 +46,7 @@ public:
     double capacity_factor(double progress, Duration) const override {
         return 1.0 - rate.at(progress);
     }
+    const Rate* rejecting_rate() const override { return &rate; }
     ComponentStatus status_effect(double progress, Duration) const override {
         return status_for_share(rate.at(progress));
     }

@@ -31,6 +31,7 @@ public:
     double capacity_factor(double progress, Duration) const override {
         return capacity.at(progress);
     }
+    const Rate* rejecting_rate() const override { return &failures; }
     ComponentStatus status_effect(double progress, Duration) const override {
         double share = failures.at(progress);
         return share > 0.0

@@ -290,7 +290,9 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
             if (u.kind == RequestKind::vision && !p.has_feature("vision")) continue;
             if (u.kind == RequestKind::tools && !p.has_feature("tools")) continue;
             for (const auto& model : p.models) {  // any model of it: a stack may route by model
-                if (engines[i]->reject_probability(u.arrival, facts_for(u, model)) < 0.99)
+                // Within the deadline: a spell that rejects at arrival may end before it.
+                if (engines[i]->reject_probability_within(u.arrival, u.arrival + deadline,
+                                                          facts_for(u, model)) < 0.99)
                     return true;
             }
         }

@@ -89,3 +89,38 @@ rate = { from = 0.4, to = 0.8, spell = "0s" })");
     CHECK_THAT(error, Catch::Contains("t.toml:4") && Catch::Contains("spell") &&
                           Catch::Contains("longer than zero"));
 }
+
+TEST_CASE("the scorer looks past a rejecting spell's end within the deadline", "[faults][rate]") {
+    auto e = engine(R"([[phases]]
+start = "0s"
+end = "2h"
+fault = "busy"
+rate = { from = 0.5, to = 0.5, spell = "1m" })",
+                    3h);
+    auto rejects = [&](Duration at) { return e.reject_probability(at, chat()) == 1.0; };
+    // A rejecting spell followed by a passing one, and one followed by another rejecting one.
+    std::optional<Duration> then_passes, then_rejects;
+    for (int k = 0; k < 118; ++k) {
+        Duration at = k * 1min + 30s;
+        if (!rejects(at)) continue;
+        if (!rejects(at + 1min) && !then_passes) then_passes = at;
+        if (rejects(at + 1min) && !rejects(at + 2min) && !then_rejects) then_rejects = at;
+    }
+    REQUIRE(then_passes);
+    REQUIRE(then_rejects);
+    auto within = [&](Duration from, Duration until) {
+        return e.reject_probability_within(from, until, chat());
+    };
+    CHECK(within(*then_passes, *then_passes + 20s) == 1.0);     // the deadline ends in the spell
+    CHECK(within(*then_passes, *then_passes + 40s) == 0.0);     // the next spell would answer
+    CHECK(within(*then_rejects, *then_rejects + 60s) == 1.0);   // the next one rejects too
+    CHECK(within(*then_rejects, *then_rejects + 100s) == 0.0);  // the one after does not
+
+    // A phase's own end is not looked past, spells or not (as before spells).
+    auto outage = engine(R"([[phases]]
+start = "0s"
+end = "1h"
+fault = "busy")",
+                         3h);
+    CHECK(outage.reject_probability_within(59min + 30s, 1h + 30s, chat()) == 1.0);
+}
