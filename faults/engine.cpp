@@ -90,19 +90,40 @@ double Engine::reject_probability(Duration now, const RequestFacts& request) con
 
 double Engine::reject_probability_within(Duration from, Duration until,
                                          const RequestFacts& request) const {
-    double p = reject_probability(from, request);
-    for (const auto& phase : phases_) {
-        const Rate* rate = phase.fault->rejecting_rate();
-        if (p == 0.0) break;
-        if (rate == nullptr || rate->spell <= Duration::zero()) continue;
-        Duration start = phase.spec.start;
-        Duration end = std::min(until, phase.spec.end.value_or(Duration::max()));
-        // The spells that start after `from` (the first one of the phase is its start: a phase
-        // boundary, not looked past).
-        Duration next = start + ((std::max(from, start) - start) / rate->spell + 1) * rate->spell;
-        for (; next < end; next += rate->spell) p = std::min(p, reject_probability(next, request));
+    // The phases that apply at `from`, with their shares then. A spelled one is asked again at
+    // each of its spell starts in the window, the others keeping their shares at `from`: no
+    // phase's end, nor a phase starting later, is looked past (one spelled phase at a time).
+    struct Asked {
+        const Phase* phase;
+        double share;
+    };
+    std::vector<Asked> asked;
+    RandomStream unused(0);
+    auto share_at = [&](const Phase& p, Duration t) {
+        Context ctx{t, t - p.spec.start, p.span_seconds, request, unused, p.rng_base};
+        return std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
+    };
+    double pass = 1.0;
+    for (const auto& p : phases_) {
+        if (!p.spec.applies(from, request.model)) continue;
+        asked.push_back({&p, share_at(p, from)});
+        pass *= 1.0 - asked.back().share;
     }
-    return p;
+    double best = pass;
+    for (const Asked& a : asked) {
+        const Rate* rate = a.phase->fault->rejecting_rate();
+        if (rate == nullptr || rate->spell <= Duration::zero() || a.share == 0.0) continue;
+        double others = 1.0;  // the chance every other phase lets the request through
+        for (const Asked& o : asked)
+            if (&o != &a) others *= 1.0 - o.share;
+        Duration start = a.phase->spec.start;
+        Duration end = std::min(until, a.phase->spec.end.value_or(Duration::max()));
+        // The first spell start after `from`: spell index (from - start) / spell + 1.
+        for (Duration next = start + ((from - start) / rate->spell + 1) * rate->spell; next < end;
+             next += rate->spell)
+            best = std::max(best, others * (1.0 - share_at(*a.phase, next)));
+    }
+    return 1.0 - best;
 }
 
 double Engine::capacity_factor(Duration now) const {

@@ -39,9 +39,10 @@ public:
 
     // The share of such requests the active phases reject at `now` (1: no way through).
     double reject_probability(Duration now, const RequestFacts& request) const;
-    // The least of reject_probability at `from` and at each start of a rate's spell before
-    // `until`: a request that a spell rejects could be answered in the next one within its
-    // deadline. (A phase's own end is not looked past: it is asked at `from` alone.)
+    // reject_probability at `from`, or less where a spelled phase that applies then starts a
+    // spell before `until` that would let the request through: a request that a spell rejects
+    // could be answered in the next one within its deadline. Every other phase keeps its share
+    // at `from`: no phase's end, nor a phase starting later, is looked past (as before spells).
     double reject_probability_within(Duration from, Duration until,
                                      const RequestFacts& request) const;
     // Share of capacity left at `now` (the lowest any active phase allows).

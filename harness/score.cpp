@@ -284,14 +284,18 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     std::vector<std::unique_ptr<faults::Engine>> engines;
     for (const auto& p : s.providers)
         engines.push_back(std::make_unique<faults::Engine>(p.phases, p.seed, p.id, s.duration));
+    // The least time an answer takes at each provider: its first token and the network's trip.
+    std::vector<Duration> room;
+    for (const auto& p : s.providers) room.push_back(p.latency.ttft + p.latency.rtt);
     auto achievable = [&](const UserRecord& u) {
         for (std::size_t i = 0; i < s.providers.size(); ++i) {
             const auto& p = s.providers[i];
             if (u.kind == RequestKind::vision && !p.has_feature("vision")) continue;
             if (u.kind == RequestKind::tools && !p.has_feature("tools")) continue;
             for (const auto& model : p.models) {  // any model of it: a stack may route by model
-                // Within the deadline: a spell that rejects at arrival may end before it.
-                if (engines[i]->reject_probability_within(u.arrival, u.arrival + deadline,
+                // Within the deadline: a spell that rejects at arrival may end in time for the
+                // next to answer (its first token, at least, before the deadline).
+                if (engines[i]->reject_probability_within(u.arrival, u.arrival + deadline - room[i],
                                                           facts_for(u, model)) < 0.99)
                     return true;
             }
@@ -325,6 +329,8 @@ StackScore score_stack(const Scenario& s, const StackRun& run,
     TimeTally primary_answers(run.users.size());
     for (const auto& u : run.users) {
         if (u.outcome != UserRecord::Outcome::answered || u.provider < 0) continue;
+        // At arrival only: an answer from the fallback while the primary's spell rejected is
+        // not a failure to fail back.
         if (engines[primary_engine]->reject_probability(u.arrival, facts_for(u, primary_model)) <
             0.5)
             primary_answers.add(u.arrival, u.provider == 0);

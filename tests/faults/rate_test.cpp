@@ -112,15 +112,74 @@ rate = { from = 0.5, to = 0.5, spell = "1m" })",
         return e.reject_probability_within(from, until, chat());
     };
     CHECK(within(*then_passes, *then_passes + 20s) == 1.0);     // the deadline ends in the spell
+    CHECK(within(*then_passes, *then_passes + 30s) == 1.0);     // ... at the next one's start
     CHECK(within(*then_passes, *then_passes + 40s) == 0.0);     // the next spell would answer
     CHECK(within(*then_rejects, *then_rejects + 60s) == 1.0);   // the next one rejects too
     CHECK(within(*then_rejects, *then_rejects + 100s) == 0.0);  // the one after does not
 
-    // A phase's own end is not looked past, spells or not (as before spells).
-    auto outage = engine(R"([[phases]]
+    // No phase's end is looked past, spells or not (as before spells): not the spelled phase's
+    // own. The same phase running an hour longer has the same spells (its draws do not depend
+    // on its end): on a seed where its spell after 2h would let the request through, the phase
+    // that ends at 2h does not count that spell.
+    auto ending_at = [](const std::string& end, std::uint64_t seed) {
+        return engine("[[phases]]\nstart = \"0s\"\nend = \"" + end +
+                          "\"\nfault = \"busy\"\nrate = { from = 0.5, to = 0.5, spell = \"1m\" }",
+                      3h, seed);
+    };
+    std::uint64_t seed = 1;
+    while (seed < 100) {
+        auto longer = ending_at("3h", seed);
+        if (longer.reject_probability(2h - 30s, chat()) == 1.0 &&
+            longer.reject_probability(2h + 30s, chat()) == 0.0)
+            break;
+        ++seed;
+    }
+    REQUIRE(seed < 100);
+    CHECK(ending_at("3h", seed).reject_probability_within(2h - 30s, 2h + 40s, chat()) == 0.0);
+    CHECK(ending_at("2h", seed).reject_probability_within(2h - 30s, 2h + 40s, chat()) == 1.0);
+    // ... nor another phase's, when a spell of the spelled one starts meanwhile. Here the busy
+    // phase comes first, so it draws as the one above on every seed: on a seed where its spell
+    // at 59m30s rejects and the one from 1h would not, the outage that ends at 1h still rejects
+    // as far as this question goes.
+    for (seed = 1; seed < 100; ++seed) {
+        auto busy = ending_at("3h", seed);
+        if (busy.reject_probability(59min + 30s, chat()) == 1.0 &&
+            busy.reject_probability(1h + 30s, chat()) == 0.0)
+            break;
+    }
+    REQUIRE(seed < 100);
+    auto two = engine(R"([[phases]]
+start = "0s"
+end = "3h"
+fault = "busy"
+rate = { from = 0.5, to = 0.5, spell = "1m" }
+[[phases]]
 start = "0s"
 end = "1h"
-fault = "busy")",
-                         3h);
-    CHECK(outage.reject_probability_within(59min + 30s, 1h + 30s, chat()) == 1.0);
+fault = "outage")",
+                      3h, seed);
+    CHECK(two.reject_probability(1h + 30s, chat()) == 0.0);
+    CHECK(two.reject_probability_within(59min + 30s, 1h + 40s, chat()) == 1.0);
+    // A phase that starts within the window is not asked either.
+    auto later = engine(R"([[phases]]
+start = "10m"
+fault = "busy"
+rate = { from = 1.0, to = 1.0, spell = "1m" })",
+                        3h);
+    CHECK(later.reject_probability_within(9min + 50s, 10min + 30s, chat()) == 0.0);
+}
+
+TEST_CASE("every kind that rejects a share names its rate, spells and all", "[faults][rate]") {
+    // The scorer finds a rejecting phase's spells through Fault::rejecting_rate(): a kind that
+    // rejected by a rate without naming it would never be looked past.
+    for (std::string kind : {"busy", "outage", "flapping", "feature_loss", "recovery"}) {
+        std::string rate_key = kind == "recovery" ? "failures" : "rate";
+        std::string extra = kind == "feature_loss" ? "features = [\"vision\"]\n" : "";
+        auto spec = phases("[[phases]]\nstart = \"0s\"\nfault = \"" + kind + "\"\n" + extra +
+                           rate_key + " = { from = 0.5, to = 0.5, spell = \"1m\" }")[0];
+        auto fault = spec.make_fault();
+        INFO(kind);
+        REQUIRE(fault->rejecting_rate() != nullptr);
+        CHECK(fault->rejecting_rate()->spell == 1min);
+    }
 }
