@@ -40,6 +40,7 @@ public:
     explicit HashCombiner(std::uint64_t a = 0)
         : a_(a), salt_(0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2)) {}
     std::uint64_t operator()(std::uint64_t b) const { return mix64(a_ ^ (b + salt_)); }
+    std::uint64_t base() const { return a_; }  // the `a` it was made with
 
 private:
     std::uint64_t a_;

@@ -22,7 +22,7 @@ void Engine::make_steps() {
         for (auto& p : phases_) {
             if (p.stage != stage) continue;
             steps_.push_back({p.spec.start, p.spec.end.value_or(Duration::max()),
-                              HashCombiner(p.rng_base), p.rng_base, p.span_seconds, p.fault.get(),
+                              HashCombiner(p.rng_base), p.span_seconds, p.fault.get(),
                               p.spec.models.empty() ? nullptr : &p.spec.models});
         }
     }
@@ -70,20 +70,23 @@ Plan Engine::decide(Duration now, const RequestFacts& request, const PhaseSpec* 
     for (const Step& s : steps_) {
         if (!s.applies(now, request.model)) continue;
         RandomStream rng(s.rng_base(seq_));
-        Context ctx{now, now - s.start, s.span_seconds, request, rng, s.seed};
+        Context ctx{now, now - s.start, s.span_seconds, request, rng, s.rng_base.base()};
         std::size_t before = plan.effects.size();
         if (s.fault->apply(ctx, plan.effects) && hit(*s.fault, plan, before)) return plan;
     }
     return plan;
 }
 
+double Engine::reject_share_at(const Phase& p, Duration t, const RequestFacts& request) {
+    RandomStream unused(0);  // reject_share draws nothing
+    Context ctx{t, t - p.spec.start, p.span_seconds, request, unused, p.rng_base};
+    return std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
+}
+
 double Engine::reject_probability(Duration now, const RequestFacts& request) const {
     double pass = 1.0;
-    RandomStream unused(0);
     for (const auto& p : phases_) {
-        if (!p.spec.applies(now, request.model)) continue;
-        Context ctx{now, now - p.spec.start, p.span_seconds, request, unused, p.rng_base};
-        pass *= 1.0 - std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
+        if (p.spec.applies(now, request.model)) pass *= 1.0 - reject_share_at(p, now, request);
     }
     return 1.0 - pass;
 }
@@ -98,15 +101,10 @@ double Engine::reject_probability_within(Duration from, Duration until,
         double share;
     };
     std::vector<Asked> asked;
-    RandomStream unused(0);
-    auto share_at = [&](const Phase& p, Duration t) {
-        Context ctx{t, t - p.spec.start, p.span_seconds, request, unused, p.rng_base};
-        return std::clamp(p.fault->reject_share(ctx), 0.0, 1.0);
-    };
     double pass = 1.0;
     for (const auto& p : phases_) {
         if (!p.spec.applies(from, request.model)) continue;
-        asked.push_back({&p, share_at(p, from)});
+        asked.push_back({&p, reject_share_at(p, from, request)});
         pass *= 1.0 - asked.back().share;
     }
     double best = pass;
@@ -121,7 +119,7 @@ double Engine::reject_probability_within(Duration from, Duration until,
         // The first spell start after `from`: spell index (from - start) / spell + 1.
         for (Duration next = start + ((from - start) / rate->spell + 1) * rate->spell; next < end;
              next += rate->spell)
-            best = std::max(best, others * (1.0 - share_at(*a.phase, next)));
+            best = std::max(best, others * (1.0 - reject_share_at(*a.phase, next, request)));
     }
     return 1.0 - best;
 }

@@ -78,6 +78,8 @@ public:
 
 private:
     Phase make_phase(PhaseSpec spec, bool injected, std::uint64_t stream_id) const;
+    // The share of such requests phase `p` rejects at `t` (reject_probability's factor).
+    static double reject_share_at(const Phase& p, Duration t, const RequestFacts& request);
     // A fault hit the request: names it in the plan; returns whether the effects it added
     // (from `before` on) end the request.
     static bool hit(const Fault& fault, Plan& plan, std::size_t before);
@@ -87,9 +89,8 @@ private:
     // order. Made again whenever phases_ changes.
     struct Step {
         Duration start{};
-        Duration end{};          // Duration::max(): until the scenario ends
-        HashCombiner rng_base;   // the phase's random streams, by request
-        std::uint64_t seed = 0;  // the phase's own: its rates' spells
+        Duration end{};         // Duration::max(): until the scenario ends
+        HashCombiner rng_base;  // the phase's random streams, by request; base(): its spells'
         double span_seconds = 0;
         Fault* fault = nullptr;
         const std::vector<std::string>* models = nullptr;  // null: every model

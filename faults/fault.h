@@ -73,8 +73,7 @@ struct Context {
     bool spell_hits(const Rate& rate) const {
         auto index = elapsed / rate.spell;
         Duration middle = index * rate.spell + rate.spell / 2;
-        double at_middle =
-            rate.is_fixed() ? rate.from : rate.ramp(phase_progress(middle, span_seconds));
+        double at_middle = rate.at(phase_progress(middle, span_seconds));
         auto draw =
             RandomStream(hash_combine(phase_seed ^ kSpellSalt, static_cast<std::uint64_t>(index)))
                 .uniform();
